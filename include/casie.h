@@ -1,0 +1,338 @@
+/*
+ * casie.h - the public API of libcasie: cybersecurity event extraction.
+ *
+ * libcasie reads English news and security articles and extracts the events of
+ * the CASIE schema (Satyapanich, Ferraro and Finin, AAAI 2020): hoppers of
+ * coreferent events, each with a subtype, a realis value, a trigger span
+ * ("nugget") and argument spans with a role and an entity type.
+ *
+ * This header is the whole interface; nothing else is exported.
+ *
+ * Conventions
+ * - Every offset is a Unicode code-point offset into the document text, end
+ *   exclusive, as in the CASIE corpus.  Text is UTF-8.  Invalid UTF-8 is never
+ *   rejected: each byte that does not start a valid sequence reads as U+FFFD and
+ *   counts as one code point (see casie_doc_from_text).
+ * - Calls that can fail take an optional `casie_error *` (may be NULL) and
+ *   return NULL or a negative casie_status.  There is no global error state.
+ * - Whoever allocates provides the free: objects returned by casie_*_new/_load/
+ *   _read/_train are freed by the matching casie_*_free, which accepts NULL.
+ *   Strings returned to the caller are freed with casie_free.
+ * - Thread safety: a casie_model is immutable once loaded or trained and may be
+ *   shared by any number of threads calling casie_extract on different
+ *   documents.  A casie_doc or casie_eval is owned by one thread at a time.
+ * - The library never prints and never exits; progress goes through callbacks.
+ */
+#ifndef CASIE_H
+#define CASIE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CASIE_BUILD) && defined(__GNUC__)
+#define CASIE_API __attribute__((visibility("default")))
+#else
+#define CASIE_API
+#endif
+
+#define CASIE_VERSION_MAJOR 0
+#define CASIE_VERSION_MINOR 1
+#define CASIE_VERSION_PATCH 0
+#define CASIE_VERSION_STRING "0.1.0"
+
+/* "0.1.0": the version of the library actually linked. */
+CASIE_API const char *casie_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum casie_status {
+    CASIE_OK = 0,
+    CASIE_ERR_NOMEM = -1,         /* an allocation failed */
+    CASIE_ERR_IO = -2,            /* a file could not be opened, read or written */
+    CASIE_ERR_PARSE = -3,         /* malformed JSON or source file */
+    CASIE_ERR_SCHEMA = -4,        /* valid JSON that is not a CASIE document */
+    CASIE_ERR_LIMIT = -5,         /* input over a size or nesting limit */
+    CASIE_ERR_MODEL_MAGIC = -6,   /* not a casie model file */
+    CASIE_ERR_MODEL_VERSION = -7, /* a model format newer than this library */
+    CASIE_ERR_MODEL_CORRUPT = -8, /* truncated, bad offsets or bad checksum */
+    CASIE_ERR_INVALID_ARG = -9,   /* a bad parameter or argument */
+    CASIE_ERR_EMPTY = -10         /* nothing to train on / no input */
+} casie_status;
+
+typedef struct casie_error {
+    int code;          /* a casie_status */
+    long position;     /* byte offset in the input where it applies, or -1 */
+    char message[256]; /* human-readable, names the file/record when known */
+} casie_error;
+
+/* A short fixed description of a status code ("out of memory", ...). */
+CASIE_API const char *casie_status_string(int code);
+
+/* Frees memory the library handed to the caller (strings, buffers). */
+CASIE_API void casie_free(void *p);
+
+/* ------------------------------------------------------------------------ */
+/* Labels                                                                   */
+/* ------------------------------------------------------------------------ */
+
+enum { CASIE_N_SUBTYPES = 5, CASIE_N_REALIS = 3, CASIE_N_ROLES = 26, CASIE_N_ENTITY_TYPES = 21 };
+
+typedef enum casie_subtype {
+    CASIE_SUBTYPE_DATABREACH = 0,
+    CASIE_SUBTYPE_PHISHING,
+    CASIE_SUBTYPE_RANSOM,
+    CASIE_SUBTYPE_DISCOVER_VULNERABILITY,
+    CASIE_SUBTYPE_PATCH_VULNERABILITY
+} casie_subtype;
+
+typedef enum casie_realis { CASIE_REALIS_ACTUAL = 0, CASIE_REALIS_GENERIC, CASIE_REALIS_OTHER } casie_realis;
+
+/* Name tables.  Indices are the enum values above; roles and entity types are
+ * numbered in the order casie_role_name / casie_entity_name give (0..N-1).
+ * *_name returns NULL for an index out of range; *_from_name returns -1 for
+ * an unknown name.  Thread-safe (constant tables). */
+CASIE_API const char *casie_subtype_name(int subtype);    /* "Databreach" */
+CASIE_API const char *casie_event_type_name(int subtype); /* "Attack" */
+CASIE_API const char *casie_realis_name(int realis);      /* "Actual" */
+CASIE_API const char *casie_role_name(int role);          /* "Victim" */
+CASIE_API const char *casie_entity_name(int entity);      /* "Organization" */
+CASIE_API int casie_subtype_from_name(const char *name);
+CASIE_API int casie_realis_from_name(const char *name); /* "General" reads as Generic */
+CASIE_API int casie_role_from_name(const char *name);
+CASIE_API int casie_entity_from_name(const char *name);
+
+/* ------------------------------------------------------------------------ */
+/* Documents                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct casie_token {
+    int32_t start, end; /* code points, end exclusive */
+    int32_t sent;       /* index of its sentence */
+    uint32_t flags;     /* CASIE_TOK_* */
+} casie_token;
+
+enum {
+    CASIE_TOK_WORD = 1u << 0,    /* letters (may contain ' - .) */
+    CASIE_TOK_NUMBER = 1u << 1,  /* digits, version numbers, money amounts */
+    CASIE_TOK_PUNCT = 1u << 2,   /* punctuation and symbols */
+    CASIE_TOK_URL = 1u << 3,     /* URL, domain or e-mail address */
+    CASIE_TOK_EMAIL = 1u << 4,   /* e-mail address */
+    CASIE_TOK_IP = 1u << 5,      /* IPv4 address */
+    CASIE_TOK_CVE = 1u << 6,     /* CVE-YYYY-NNNN */
+    CASIE_TOK_VERSION = 1u << 7, /* 10.3.2, v2.1 */
+    CASIE_TOK_FILE = 1u << 8,    /* invoice.doc.exe */
+    CASIE_TOK_MONEY = 1u << 9,   /* a currency symbol or a number next to one */
+    CASIE_TOK_ABBREV = 1u << 10, /* U.S., Inc., Jan. */
+    CASIE_TOK_PERCENT = 1u << 11
+};
+
+typedef struct casie_sentence {
+    int32_t start, end;         /* code points */
+    int32_t tok_begin, tok_end; /* token index range, end exclusive */
+} casie_sentence;
+
+typedef struct casie_arg {
+    int32_t start, end; /* code points, end exclusive */
+    char *text;         /* the span's text (UTF-8) */
+    int role;           /* 0..CASIE_N_ROLES-1 */
+    int entity;         /* 0..CASIE_N_ENTITY_TYPES-1 */
+    float score;        /* confidence in [0,1]; negative when not set */
+    char *index;        /* "T2", or NULL */
+    char *extra;        /* unknown fields of the argument, as a JSON object text, or NULL */
+    char *role_extra;   /* unknown fields of its role object, as JSON object text, or NULL */
+} casie_arg;
+
+typedef struct casie_event {
+    int subtype;        /* casie_subtype */
+    int realis;         /* casie_realis */
+    int32_t start, end; /* the trigger ("nugget"), code points */
+    char *text;         /* the trigger's text */
+    float score;        /* confidence in [0,1]; negative when not set */
+    char *index;        /* "E1", or NULL */
+    char *nugget_index; /* "T1", or NULL */
+    casie_arg *args;
+    int n_args;
+} casie_event;
+
+typedef struct casie_hopper {
+    casie_event *events;
+    int n_events;
+} casie_hopper;
+
+/* A span that could not be put back on its text while reading (corpus quirk). */
+typedef struct casie_span_issue {
+    int32_t start, end; /* the offsets as given */
+    char *text;         /* the span text as given */
+} casie_span_issue;
+
+/* A document: its text, its analysis (sentences, tokens) and its events.
+ * All arrays are owned by the document and freed by casie_doc_free. */
+typedef struct casie_doc {
+    char *id;         /* "10012" (sourcefile without .txt, or the record id) */
+    char *sourcefile; /* "10012.txt", or NULL */
+    char *title, *date, *link, *info_type; /* from "info"; each may be NULL */
+
+    char *text;        /* valid UTF-8, NUL-terminated (invalid bytes became U+FFFD) */
+    size_t text_len;   /* bytes, without the NUL */
+    int32_t n_cp;      /* code points */
+    int32_t *cp_byte;  /* (n_cp+1,) byte offset of each code point in text */
+
+    casie_sentence *sents;
+    int32_t n_sents;
+    casie_token *tokens;
+    int32_t n_tokens;
+
+    casie_hopper *hoppers;
+    int n_hoppers;
+
+    int n_repaired;            /* spans moved back onto their text on reading */
+    casie_span_issue *issues;  /* spans that could not be repaired */
+    int n_issues;
+} casie_doc;
+
+/* Makes a document from raw bytes (any encoding errors replaced, see top).
+ * `id` may be NULL.  The document has no events and is not yet analyzed. */
+CASIE_API casie_doc *casie_doc_from_text(const char *bytes, size_t len, const char *id, casie_error *err);
+
+/* Splits sentences and tokenizes (idempotent).  Returns CASIE_OK or < 0. */
+CASIE_API int casie_doc_analyze(casie_doc *doc, casie_error *err);
+
+/* Reads one JSON document: a CASIE annotation (content, sourcefile, info,
+ * cyberevent) or a record with its text in "text" or "content" and its name in
+ * "id" or "sourcefile".  Annotations are read if present; drifting spans are
+ * repaired (doc->n_repaired) or listed in doc->issues.  `name` (may be NULL)
+ * is used in error messages. */
+CASIE_API casie_doc *casie_doc_from_json(const char *json, size_t len, const char *name, casie_error *err);
+
+/* Reads a CASIE source file (<title>, <source>, <date>, <text> sections); the
+ * text is the <text> section with line breaks as spaces, trimmed. */
+CASIE_API casie_doc *casie_doc_from_source(const char *bytes, size_t len, const char *name, casie_error *err);
+
+/* Reads a file: .json as casie_doc_from_json, a file starting with <title> or
+ * <text> as a source file, anything else as plain text (id = file's base name
+ * without extension). */
+CASIE_API casie_doc *casie_doc_load(const char *path, casie_error *err);
+
+/* Serializes in the CASIE annotation schema.  Returns a NUL-terminated string
+ * the caller frees with casie_free (and its length in *len if not NULL), or
+ * NULL.  flags: CASIE_JSON_* */
+enum { CASIE_JSON_COMPACT = 1, CASIE_JSON_SCORES = 2 };
+CASIE_API char *casie_doc_to_json(const casie_doc *doc, int flags, size_t *len, casie_error *err);
+
+/* Removes all events (keeps text and analysis). */
+CASIE_API void casie_doc_clear_events(casie_doc *doc);
+
+CASIE_API void casie_doc_free(casie_doc *doc);
+
+/* ------------------------------------------------------------------------ */
+/* Corpus                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A set of documents read from a directory of <id>.json files or a JSONL file. */
+typedef struct casie_corpus {
+    casie_doc **docs;
+    int n_docs;
+} casie_corpus;
+
+/* Reads DIR/annotation/<id>.json (or DIR/<id>.json when DIR has no
+ * annotation/ folder).  `ids` (may be NULL: all) lists the ids to read;
+ * a listed id with no file is an error.  Documents come sorted by id when
+ * ids is NULL, else in the order of ids. */
+CASIE_API casie_corpus *casie_corpus_read(const char *dir, const char *const *ids, int n_ids, casie_error *err);
+
+/* Reads a split file: one id per line.  Returns an array of n strings (and
+ * *n), freed with casie_strings_free. */
+CASIE_API char **casie_read_ids(const char *path, int *n, casie_error *err);
+CASIE_API void casie_strings_free(char **s, int n);
+CASIE_API void casie_corpus_free(casie_corpus *c);
+
+/* ------------------------------------------------------------------------ */
+/* Evaluation                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef enum casie_metric {
+    CASIE_METRIC_TRIG_I = 0,   /* trigger span */
+    CASIE_METRIC_TRIG_C,       /* trigger span + subtype */
+    CASIE_METRIC_ARG_I,        /* subtype + argument span */
+    CASIE_METRIC_ARG_C,        /* subtype + role + argument span */
+    CASIE_METRIC_ARG_C_LINKED, /* trigger span + subtype + role + argument span */
+    CASIE_METRIC_REALIS,       /* trigger span + subtype + realis */
+    CASIE_METRIC_ENT_TYPE,     /* argument span + entity type */
+    CASIE_METRIC_COREF,        /* pairs of trigger spans in one hopper */
+    CASIE_N_METRICS
+} casie_metric;
+
+CASIE_API const char *casie_metric_name(int metric); /* "trig_i" ... */
+
+typedef struct casie_counts {
+    long tp, fp, fn;
+} casie_counts;
+
+typedef struct casie_eval casie_eval; /* an accumulator over documents */
+
+CASIE_API casie_eval *casie_eval_new(void);
+/* Adds one document pair (pred may be NULL: an empty prediction). */
+CASIE_API int casie_eval_add(casie_eval *ev, const casie_doc *gold, const casie_doc *pred, casie_error *err);
+/* Totals for a metric.  subtype = -1 for all, else only tuples of that
+ * subtype; role = -1 for all, else only argument tuples of that role
+ * (role filters apply to arg_i, arg_c, arg_c_linked only). */
+CASIE_API casie_counts casie_eval_counts(const casie_eval *ev, int metric, int subtype, int role);
+CASIE_API void casie_eval_free(casie_eval *ev);
+
+/* Precision, recall and F1 in percent from counts (0 when undefined). */
+CASIE_API void casie_prf(casie_counts c, double *p, double *r, double *f1);
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct casie_model casie_model;
+
+/* Progress callback for training: a one-line message.  May be NULL. */
+typedef void (*casie_log_fn)(void *user, const char *msg);
+
+typedef struct casie_train_params {
+    uint64_t seed;       /* shuffling seed; same seed + data = same model bytes */
+    int threads;         /* worker threads (>= 1) */
+    int epochs;          /* passes for each learner; 0 = learner default */
+    casie_log_fn log;    /* progress, may be NULL */
+    void *log_user;
+} casie_train_params;
+
+CASIE_API casie_train_params casie_train_default_params(void);
+
+/* Trains a model on `train` documents (with events), reporting dev scores on
+ * `dev` (may be NULL/0).  Returns NULL on failure. */
+CASIE_API casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const *dev, int n_dev,
+                                   const casie_train_params *params, casie_error *err);
+
+CASIE_API int casie_model_save(const casie_model *model, const char *path, casie_error *err);
+/* Refuses a file that is not a model, newer, truncated or corrupt. */
+CASIE_API casie_model *casie_model_load(const char *path, casie_error *err);
+CASIE_API void casie_model_free(casie_model *model);
+/* Model metadata as a JSON object text (caller frees with casie_free). */
+CASIE_API char *casie_model_metadata(const casie_model *model);
+
+typedef struct casie_extract_params {
+    float trigger_threshold;  /* keep triggers scoring at least this (0..1) */
+    float argument_threshold; /* keep arguments scoring at least this (0..1) */
+    int given_triggers;       /* 1: keep doc's events as triggers, redo the rest */
+} casie_extract_params;
+
+CASIE_API casie_extract_params casie_extract_default_params(void);
+
+/* Replaces doc's events with the model's (analyzing doc first if needed).
+ * Thread-safe for distinct docs sharing one model. */
+CASIE_API int casie_extract(const casie_model *model, casie_doc *doc, const casie_extract_params *params,
+                            casie_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CASIE_H */

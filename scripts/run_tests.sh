@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test executable given, then prints one closing line:
+#   tests: N passed, N failed, N skipped
+# A test binary is one cmocka group; its cases are counted from cmocka's output.
+set -u
+pass=0; fail=0; skip=0; failed_bins=()
+for t in "$@"; do
+  out=$("$t" 2>&1); rc=$?
+  printf '%s\n' "$out"
+  p=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
+  s=$(printf '%s\n' "$out" | grep -c '^\[  SKIPPED \]')
+  f=$(printf '%s\n' "$out" | grep -c '^\[  FAILED  \] [a-z_0-9]*$' )
+  if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  pass=$((pass + p)); skip=$((skip + s)); fail=$((fail + f))
+  [ $rc -ne 0 ] && failed_bins+=("$t")
+done
+[ ${#failed_bins[@]} -gt 0 ] && echo "failing: ${failed_bins[*]}"
+echo "tests: $pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]

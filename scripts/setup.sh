@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages casie needs to build and test.  Idempotent:
+# quick when everything is present.  Runs as root (or through sudo).
+set -euo pipefail
+PKGS=(build-essential pkg-config clang libclang-rt-14-dev
+      libjansson-dev libutf8proc-dev libstemmer-dev libcmocka-dev
+      libmicrohttpd-dev wordnet-dev wordnet-base valgrind)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,58 @@
+/*
+ * casie.c - the command-line tool: dispatches to the cmd_*.c subcommands.
+ * Uses only the public header.
+ */
+#include "cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} COMMANDS[] = {
+    {"extract", cmd_extract, "extract events from articles (text, source files, JSON, JSONL)"},
+    {"train", cmd_train, "train a model on the annotated corpus"},
+    {"eval", cmd_eval, "score predictions against gold annotations"},
+    {"stats", cmd_stats, "count documents, tokens, events, roles in a corpus"},
+    {"tokenize", cmd_tokenize, "print sentences and tokens with their offsets"},
+};
+#define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: casie <command> [options]   (casie <command> --help)\n\ncommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+    fprintf(f, "\ncasie %s\n", casie_version());
+}
+
+int cli_fail(const casie_error *err) {
+    fprintf(stderr, "casie: %s\n", err && err->message[0] ? err->message : casie_status_string(err ? err->code : -1));
+    return 1;
+}
+
+const char *cli_default_corpus(void) {
+    const char *c = getenv("CASIE_CORPUS");
+    return c && *c ? c : "../shared/casie";
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("casie %s\n", casie_version());
+        return 0;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "casie: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,22 @@
+/*
+ * cmd.h - the casie CLI's subcommands.  Each cmd_* takes the arguments after
+ * its name (argv[0] is the subcommand) and returns the process exit code:
+ * 0 success, 1 failure of the work, 2 bad usage.  Only the CLI prints.
+ */
+#ifndef CASIE_CMD_H
+#define CASIE_CMD_H
+
+#include <casie.h>
+
+int cmd_stats(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+
+/* Prints "casie: <msg>" on stderr; returns 1. */
+int cli_fail(const casie_error *err);
+/* The corpus directory: $CASIE_CORPUS or ../shared/casie. */
+const char *cli_default_corpus(void);
+
+#endif
