@@ -87,4 +87,133 @@ int casie__model_file_parse(const void *buf, size_t size, casie__model_file *mf,
 const casie__section *casie__model_file_find(const casie__model_file *mf, const char *tag);
 void casie__model_file_close(casie__model_file *mf);
 
+/* ---- hashing (features.c) ---- */
+static inline uint64_t casie__mix64(uint64_t x) {
+    x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27; x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+/* Combines a feature hash with another value (template id, label, ...). */
+static inline uint64_t casie__hc(uint64_t h, uint64_t v) { return casie__mix64(h ^ (v * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull)); }
+uint64_t casie__hash_bytes(const void *p, size_t n, uint64_t seed);
+
+/* ---- linear learners over hashed features (learn.c) ---- */
+/* Weights of a linear model over hashed features: a feature hash h selects
+ * the row (h & (n_rows-1)); each row holds one weight per label, padded to
+ * `stride` so that a row is one or two cache lines.  Sequence models add a
+ * label transition matrix and start scores. */
+typedef struct casie__linear {
+    uint32_t n_rows;   /* power of two */
+    uint32_t n_labels; /* used labels */
+    uint32_t stride;   /* floats per row (n_labels rounded up to 8) */
+    float *w;          /* (n_rows, stride), or NULL when wh is used */
+    const uint16_t *wh; /* (n_rows, stride) bfloat16 weights of a loaded model (mapped) */
+    float *trans;      /* (n_labels, n_labels) from -> to, sequence models only */
+    float *start;      /* (n_labels,) */
+    /* training only (NULL after casie__linear_finish): */
+    float *uw, *utrans, *ustart; /* sums of c * update, for averaging */
+    long c;                      /* update clock */
+    int owned;                   /* 1: arrays malloc'd; 0: borrowed from a mapping */
+} casie__linear;
+
+int casie__linear_init(casie__linear *m, uint32_t n_rows, uint32_t n_labels, int sequence, int training);
+void casie__linear_free(casie__linear *m);
+/* Replaces w by the averaged weights and drops training state. */
+void casie__linear_finish(casie__linear *m);
+/* Rounds trained weights to what a saved model holds (bfloat16). */
+void casie__linear_round_bf16(casie__linear *m);
+uint16_t casie__f32_to_bf16(float f);
+/* scores[l] += sum over feats of w[row(f), l] for l < n_labels. */
+void casie__linear_score(const casie__linear *m, const uint64_t *feats, int n_feats, float *scores);
+/* w[row(f), label] += delta for every f; keeps averaging sums. */
+void casie__linear_update(casie__linear *m, const uint64_t *feats, int n_feats, int label, float delta);
+/* Best label sequence under emission scores E (n, L) and m's transitions,
+ * restricted by allowed (L*L from->to, may be NULL) and start_ok (L, may be
+ * NULL).  Writes labels into out (n,). */
+void casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
+                    int *out);
+/* Marginals p(y_i = l) (n, L) under the same model, softmax scale `temp`. */
+void casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
+                      const uint8_t *start_ok, float temp, float *P);
+
+/* ---- features (features.c) ---- */
+/* Word clusters (from GloVe k-means), an open-addressing table keyed by the
+ * hash of the lowercased word; key 0 marks an empty slot. */
+typedef struct casie__cluster_entry {
+    uint64_t key;
+    uint16_t c[3]; /* cluster ids at three granularities (64, 256, 1024) */
+    uint16_t pad;
+} casie__cluster_entry;
+
+typedef struct casie__clusters {
+    uint32_t n_slots;                   /* power of two, 0 = no clusters */
+    const casie__cluster_entry *slots;  /* (n_slots,) */
+} casie__clusters;
+
+/* Per-token hashed base features, computed once per document. */
+typedef struct casie__tokfeat {
+    uint64_t w;     /* lowercased word ('’' read as '\'') */
+    uint64_t s;     /* Snowball stem of w */
+    uint64_t shape; /* compressed shape: Xx, X, x, d, X.X., ... */
+    uint64_t pre3, suf3;
+    uint64_t cl[3]; /* cluster ids as hashes, 0 when unknown */
+    uint32_t flags; /* CASIE_TOK_* */
+    uint8_t cap;    /* 0 lower, 1 capitalized, 2 all caps, 3 other */
+} casie__tokfeat;
+
+/* Token features for every token of an analyzed doc (malloc'd, n_tokens). */
+casie__tokfeat *casie__doc_tokfeats(const casie_doc *doc, const casie__clusters *cl);
+uint64_t casie__word_hash(const char *s, size_t n); /* of the lowercased form */
+
+#define CASIE_MAX_FEATS 160
+/* Trigger tagger features of token i in tokens [b, e) of the doc. */
+int casie__trig_feats(const casie__tokfeat *tf, int b, int e, int i, uint64_t *out);
+
+/* Argument tagger: features of token i for one trigger. */
+typedef struct casie__arg_ctx {
+    const casie__tokfeat *tf;
+    int b, e;             /* the sentence's tokens [b, e) */
+    int tb, te;           /* the trigger's tokens [tb, te) */
+    int subtype;
+    const uint8_t *is_trig; /* (n_tokens,) 1 where some trigger lies, may be NULL */
+} casie__arg_ctx;
+int casie__arg_feats(const casie__arg_ctx *c, int i, uint64_t *out);
+/* Entity type of an argument span [ab, ae) with role and subtype. */
+int casie__ent_feats(const casie__tokfeat *tf, int n_tokens, int ab, int ae, int role, int subtype, uint64_t *out);
+/* Realis of a trigger [tb, te) in sentence [b, e). */
+int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, int subtype, uint64_t *out);
+
+/* ---- the model (model.c, train.c, extract.c) ---- */
+#define CASIE_MAX_SLOTS 12 /* argument roles per subtype */
+#define CASIE_TRIG_LABELS (1 + 2 * CASIE_N_SUBTYPES)  /* O, B-st, I-st */
+#define CASIE_ARG_LABELS (1 + 2 * CASIE_MAX_SLOTS)    /* O, B-slot, I-slot */
+
+struct casie_model {
+    casie__linear trig;   /* (rows, 11) BIO over subtypes, sequence */
+    casie__linear arg;    /* (rows, 25) BIO over role slots of the trigger's subtype, sequence */
+    casie__linear ent;    /* (rows, 21) entity type of an argument */
+    casie__linear realis; /* (rows, 3) */
+    casie__linear coref;  /* (rows, 2) is a pair of events coreferent */
+    int32_t n_slots[CASIE_N_SUBTYPES];
+    int32_t slot_role[CASIE_N_SUBTYPES][CASIE_MAX_SLOTS]; /* role of each slot */
+    casie__clusters clusters;
+    casie__cluster_entry *clusters_owned; /* when trained, not mapped */
+    char *meta;                           /* JSON object text */
+    casie__model_file file;               /* the mapping when loaded */
+};
+
+/* Label helpers shared by training and extraction. */
+/* BIO masks: allowed (L*L, from->to) and start_ok (L). */
+void casie__trig_masks(uint8_t *allowed, uint8_t *start_ok);
+void casie__arg_masks(const casie_model *m, int subtype, uint8_t *allowed, uint8_t *start_ok);
+/* Runs the argument, entity, realis and coreference stages on doc's
+ * events (triggers given), replacing their arguments and hoppers. */
+int casie__extract_after_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf,
+                                  const casie_extract_params *p, casie_error *err);
+int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b,
+                       uint64_t *out);
+/* Token index range of a code-point span: tokens overlapping [s, e). */
+int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int *te);
+
 #endif /* CASIE_INTERNAL_H */

@@ -1,0 +1,423 @@
+/*
+ * extract.c - running a model over a document: triggers (sequence tagging),
+ * arguments (sequence tagging per trigger), entity types, realis, and
+ * coreference into hoppers.
+ *
+ * Not here: training (train.c), the model file (model.c).  Everything here is
+ * read-only on the model, so one model serves many threads.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define NEG (-1e30f)
+
+casie_extract_params casie_extract_default_params(void) {
+    casie_extract_params p = {0.0f, 0.0f, 0};
+    return p;
+}
+
+int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int *te) {
+    int lo = 0, hi = doc->n_tokens;
+    while (lo < hi) { /* first token ending after s */
+        int mid = (lo + hi) / 2;
+        if (doc->tokens[mid].end <= s) lo = mid + 1;
+        else hi = mid;
+    }
+    int b = lo, k = lo;
+    while (k < doc->n_tokens && doc->tokens[k].start < e) k++;
+    if (k <= b) return 0;
+    *tb = b;
+    *te = k;
+    return 1;
+}
+
+/* ---- label structure ---- */
+
+/* BIO: I-x may follow only B-x or I-x.  Labels: 0 = O, 1+2k = B-k, 2+2k = I-k. */
+static void bio_masks(int n_types, int L, uint8_t *allowed, uint8_t *start_ok) {
+    for (int p = 0; p < L; p++)
+        for (int l = 0; l < L; l++) {
+            int ok = 1;
+            if (l > 0 && (l - 1) % 2 == 1) { /* I-k */
+                int k = (l - 1) / 2;
+                ok = (p == 1 + 2 * k || p == 2 + 2 * k);
+            }
+            if (l > 0 && (l - 1) / 2 >= n_types) ok = 0;
+            if (p > 0 && (p - 1) / 2 >= n_types) ok = 0;
+            allowed[p * L + l] = (uint8_t)ok;
+        }
+    for (int l = 0; l < L; l++) start_ok[l] = (uint8_t)(l == 0 || ((l - 1) % 2 == 0 && (l - 1) / 2 < n_types));
+}
+
+void casie__trig_masks(uint8_t *allowed, uint8_t *start_ok) {
+    bio_masks(CASIE_N_SUBTYPES, CASIE_TRIG_LABELS, allowed, start_ok);
+}
+
+void casie__arg_masks(const casie_model *m, int subtype, uint8_t *allowed, uint8_t *start_ok) {
+    bio_masks(m->n_slots[subtype], CASIE_ARG_LABELS, allowed, start_ok);
+}
+
+/* ---- building events ---- */
+
+typedef struct evlist {
+    casie_event *ev;
+    int n, cap;
+} evlist;
+
+static int evlist_push(evlist *l, casie_event *e) {
+    size_t cap = (size_t)l->cap;
+    if (casie__grow((void **)&l->ev, &cap, (size_t)l->n + 1, sizeof(casie_event))) return CASIE_ERR_NOMEM;
+    l->cap = (int)cap;
+    l->ev[l->n++] = *e;
+    return CASIE_OK;
+}
+
+static void free_event_fields(casie_event *e) {
+    for (int j = 0; j < e->n_args; j++) {
+        free(e->args[j].text);
+        free(e->args[j].index);
+        free(e->args[j].extra);
+        free(e->args[j].role_extra);
+    }
+    free(e->args);
+    free(e->text);
+    free(e->index);
+    free(e->nugget_index);
+}
+
+/* Spans of a BIO label sequence: calls back with [b, e) token range and type. */
+typedef struct span {
+    int b, e, type;
+    float score;
+} span;
+
+static int bio_spans(const int *lab, const float *P, int L, int n, span *out) {
+    int ns = 0;
+    for (int i = 0; i < n;) {
+        if (lab[i] == 0 || (lab[i] - 1) % 2 == 1) {
+            i++;
+            continue;
+        }
+        int k = (lab[i] - 1) / 2, j = i + 1;
+        float sc = P ? P[i * L + lab[i]] : 1.0f;
+        while (j < n && lab[j] == 2 + 2 * k) {
+            if (P && P[j * L + lab[j]] < sc) sc = P[j * L + lab[j]];
+            j++;
+        }
+        out[ns++] = (span){i, j, k, sc};
+        i = j;
+    }
+    return ns;
+}
+
+/* Triggers of one document (a flat list, one hopper per event for now). */
+static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf, float threshold,
+                         evlist *out) {
+    const int L = CASIE_TRIG_LABELS;
+    uint64_t feats[CASIE_MAX_FEATS];
+    int rc = CASIE_ERR_NOMEM, maxn = 0;
+    for (int s = 0; s < doc->n_sents; s++) {
+        int n = doc->sents[s].tok_end - doc->sents[s].tok_begin;
+        if (n > maxn) maxn = n;
+    }
+    float *E = malloc(sizeof(float) * ((size_t)maxn * L + 1));
+    float *P = malloc(sizeof(float) * ((size_t)maxn * L + 1));
+    int *lab = malloc(sizeof(int) * ((size_t)maxn + 1));
+    span *sp = malloc(sizeof(span) * ((size_t)maxn + 1));
+    uint8_t allowed[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start_ok[CASIE_TRIG_LABELS];
+    casie__trig_masks(allowed, start_ok);
+    if (!E || !P || !lab || !sp) goto done;
+    for (int s = 0; s < doc->n_sents; s++) {
+        int b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end, n = e - b;
+        if (n <= 0) continue;
+        memset(E, 0, sizeof(float) * (size_t)n * L);
+        for (int i = b; i < e; i++) {
+            int nf = casie__trig_feats(tf, b, e, i, feats);
+            casie__linear_score(&m->trig, feats, nf, E + (size_t)(i - b) * L);
+        }
+        casie__viterbi(&m->trig, E, n, allowed, start_ok, lab);
+        int any = 0;
+        for (int i = 0; i < n; i++) any |= lab[i];
+        if (!any) continue;
+        casie__marginals(&m->trig, E, n, allowed, start_ok, 1.0f, P);
+        int ns = bio_spans(lab, P, L, n, sp);
+        for (int k = 0; k < ns; k++) {
+            if (sp[k].score < threshold) continue;
+            casie_event ev = {0};
+            ev.subtype = sp[k].type;
+            ev.realis = CASIE_REALIS_ACTUAL;
+            ev.start = doc->tokens[b + sp[k].b].start;
+            ev.end = doc->tokens[b + sp[k].e - 1].end;
+            ev.score = sp[k].score;
+            if (!(ev.text = casie__doc_substr(doc, ev.start, ev.end)) || evlist_push(out, &ev)) {
+                free(ev.text);
+                goto done;
+            }
+        }
+    }
+    rc = CASIE_OK;
+done:
+    free(E);
+    free(P);
+    free(lab);
+    free(sp);
+    return rc;
+}
+
+/* ---- arguments, entity types, realis ---- */
+
+static int find_arguments(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, const uint8_t *is_trig,
+                          casie_event *ev, float threshold) {
+    const int L = CASIE_ARG_LABELS;
+    int tb, te;
+    if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) return CASIE_OK;
+    int s = doc->tokens[tb].sent;
+    int b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end, n = e - b;
+    if (te > e) te = e;
+    uint64_t feats[CASIE_MAX_FEATS];
+    uint8_t allowed[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start_ok[CASIE_ARG_LABELS];
+    casie__arg_masks(m, ev->subtype, allowed, start_ok);
+    float *E = calloc((size_t)n * L, sizeof(float)), *P = malloc(sizeof(float) * (size_t)n * L);
+    int *lab = malloc(sizeof(int) * (size_t)n);
+    span *sp = malloc(sizeof(span) * (size_t)n);
+    int rc = CASIE_ERR_NOMEM;
+    if (!E || !P || !lab || !sp) goto done;
+    casie__arg_ctx c = {tf, b, e, tb, te, ev->subtype, is_trig};
+    for (int i = b; i < e; i++) {
+        float *row = E + (size_t)(i - b) * L;
+        if (i >= tb && i < te) { /* an argument never overlaps its trigger */
+            for (int l = 1; l < L; l++) row[l] = NEG;
+            continue;
+        }
+        int nf = casie__arg_feats(&c, i, feats);
+        casie__linear_score(&m->arg, feats, nf, row);
+    }
+    casie__viterbi(&m->arg, E, n, allowed, start_ok, lab);
+    int any = 0;
+    for (int i = 0; i < n; i++) any |= lab[i];
+    if (!any) {
+        rc = CASIE_OK;
+        goto done;
+    }
+    casie__marginals(&m->arg, E, n, allowed, start_ok, 1.0f, P);
+    int ns = bio_spans(lab, P, L, n, sp);
+    ev->args = calloc((size_t)ns, sizeof(casie_arg));
+    if (!ev->args) goto done;
+    for (int k = 0; k < ns; k++) {
+        if (sp[k].score < threshold) continue;
+        casie_arg *a = &ev->args[ev->n_args];
+        int ab = b + sp[k].b, ae = b + sp[k].e;
+        a->role = m->slot_role[ev->subtype][sp[k].type];
+        a->start = doc->tokens[ab].start;
+        a->end = doc->tokens[ae - 1].end;
+        a->score = sp[k].score;
+        float es[CASIE_N_ENTITY_TYPES] = {0};
+        int nf = casie__ent_feats(tf, doc->n_tokens, ab, ae, a->role, ev->subtype, feats);
+        casie__linear_score(&m->ent, feats, nf, es);
+        int best = 0;
+        for (int t = 1; t < CASIE_N_ENTITY_TYPES; t++)
+            if (es[t] > es[best]) best = t;
+        a->entity = best;
+        if (!(a->text = casie__doc_substr(doc, a->start, a->end))) goto done;
+        ev->n_args++;
+    }
+    rc = CASIE_OK;
+done:
+    free(E);
+    free(P);
+    free(lab);
+    free(sp);
+    return rc;
+}
+
+static void find_realis(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, casie_event *ev) {
+    int tb, te;
+    if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) return;
+    int s = doc->tokens[tb].sent;
+    uint64_t feats[CASIE_MAX_FEATS];
+    int nf = casie__realis_feats(tf, doc->sents[s].tok_begin, doc->sents[s].tok_end, tb, te, ev->subtype, feats);
+    float sc[CASIE_N_REALIS] = {0};
+    casie__linear_score(&m->realis, feats, nf, sc);
+    int best = 0;
+    for (int r = 1; r < CASIE_N_REALIS; r++)
+        if (sc[r] > sc[best]) best = r;
+    ev->realis = best;
+}
+
+/* ---- coreference ---- */
+
+static uint64_t dist_bucket(int d) {
+    if (d < 0) d = -d;
+    return d <= 3 ? (uint64_t)d : d <= 6 ? 4 : d <= 12 ? 5 : 6;
+}
+
+int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b,
+                       uint64_t *out) {
+    int n = 0, ab, ae, bb, be;
+    if (!casie__span_tokens(doc, a->start, a->end, &ab, &ae) || !casie__span_tokens(doc, b->start, b->end, &bb, &be))
+        return 0;
+    uint64_t same = a->subtype == b->subtype;
+    uint64_t pair = (uint64_t)(a->subtype * 8 + b->subtype);
+    uint64_t sd = dist_bucket(doc->tokens[bb].sent - doc->tokens[ab].sent);
+    uint64_t as = tf[ae - 1].s, bs = tf[be - 1].s;
+    out[n++] = casie__hc(1, 0);
+    out[n++] = casie__hc(2, pair);
+    out[n++] = casie__hc(3, same * 16 + sd);
+    out[n++] = casie__hc(4, same * 2 + (as == bs));
+    out[n++] = casie__hc(casie__hc(5, pair), casie__hc(as, bs));
+    out[n++] = casie__hc(6, (uint64_t)(a->realis * 4 + b->realis) + same * 16);
+    out[n++] = casie__hc(casie__hc(7, same), bs);
+    out[n++] = casie__hc(casie__hc(8, same), as);
+    /* shared argument texts */
+    int shared = 0;
+    for (int i = 0; i < a->n_args; i++)
+        for (int j = 0; j < b->n_args; j++)
+            if (a->args[i].role == b->args[j].role && a->args[i].text && b->args[j].text &&
+                strcmp(a->args[i].text, b->args[j].text) == 0)
+                shared++;
+    out[n++] = casie__hc(9, same * 8 + (uint64_t)(shared > 3 ? 3 : shared));
+    out[n++] = casie__hc(10, same * 64 + (uint64_t)(doc->tokens[ab].sent == 0) * 2 + (doc->tokens[bb].sent == 0));
+    CASIE_UNUSED(tf);
+    return n;
+}
+
+/* Best-first clustering: each event joins the cluster of its best-scoring
+ * earlier event when that link scores positive. */
+static int cluster_events(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, evlist *l, int *cl) {
+    uint64_t feats[64];
+    for (int j = 0; j < l->n; j++) {
+        cl[j] = j;
+        float best = 0;
+        for (int i = 0; i < j; i++) {
+            float sc[2] = {0, 0};
+            int nf = casie__coref_feats(doc, tf, &l->ev[i], &l->ev[j], feats);
+            casie__linear_score(&m->coref, feats, nf, sc);
+            if (sc[1] - sc[0] > best) {
+                best = sc[1] - sc[0];
+                cl[j] = cl[i];
+            }
+        }
+    }
+    return CASIE_OK;
+}
+
+static int cmp_event_pos(const void *x, const void *y) {
+    const casie_event *a = x, *b = y;
+    return a->start != b->start ? (a->start < b->start ? -1 : 1) : (a->end < b->end ? -1 : a->end > b->end);
+}
+
+/* Moves the events of l into doc's hoppers by cluster id. */
+static int build_hoppers(casie_doc *doc, evlist *l, const int *cl) {
+    int nh = 0;
+    int *hid = malloc(sizeof(int) * ((size_t)l->n + 1)); /* cluster id -> hopper */
+    casie_hopper *H = calloc((size_t)l->n + 1, sizeof(casie_hopper));
+    if (!hid || !H) {
+        free(hid);
+        free(H);
+        return CASIE_ERR_NOMEM;
+    }
+    for (int i = 0; i < l->n; i++) hid[i] = -1;
+    for (int i = 0; i < l->n; i++) {
+        if (hid[cl[i]] < 0) hid[cl[i]] = nh++;
+        casie_hopper *h = &H[hid[cl[i]]];
+        if (!h->events) {
+            int cnt = 0;
+            for (int k = 0; k < l->n; k++) cnt += cl[k] == cl[i];
+            h->events = calloc((size_t)cnt, sizeof(casie_event));
+            if (!h->events) {
+                for (int k = 0; k < nh; k++) free(H[k].events);
+                free(H);
+                free(hid);
+                return CASIE_ERR_NOMEM;
+            }
+        }
+        h->events[h->n_events++] = l->ev[i];
+    }
+    casie_doc_clear_events(doc);
+    doc->hoppers = H;
+    doc->n_hoppers = nh;
+    free(hid);
+    l->n = 0; /* ownership moved */
+    return CASIE_OK;
+}
+
+/* Takes every event out of doc's hoppers into a flat list (doc order). */
+static int take_events(casie_doc *doc, evlist *l) {
+    for (int h = 0; h < doc->n_hoppers; h++) {
+        for (int i = 0; i < doc->hoppers[h].n_events; i++) {
+            if (evlist_push(l, &doc->hoppers[h].events[i])) return CASIE_ERR_NOMEM;
+            doc->hoppers[h].events[i] = (casie_event){0};
+        }
+    }
+    casie_doc_clear_events(doc);
+    if (l->n > 1) qsort(l->ev, (size_t)l->n, sizeof(casie_event), cmp_event_pos);
+    return CASIE_OK;
+}
+
+static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf,
+                          const casie_extract_params *p, evlist *l) {
+    int rc = CASIE_ERR_NOMEM;
+    uint8_t *is_trig = calloc((size_t)doc->n_tokens + 1, 1);
+    int *cl = malloc(sizeof(int) * ((size_t)l->n + 1));
+    if (!is_trig || !cl) goto done;
+    for (int k = 0; k < l->n; k++) {
+        int tb, te;
+        if (casie__span_tokens(doc, l->ev[k].start, l->ev[k].end, &tb, &te))
+            for (int t = tb; t < te; t++) is_trig[t] = 1;
+    }
+    for (int k = 0; k < l->n; k++) {
+        casie_event *ev = &l->ev[k];
+        for (int j = 0; j < ev->n_args; j++) {
+            free(ev->args[j].text);
+            free(ev->args[j].index);
+            free(ev->args[j].extra);
+            free(ev->args[j].role_extra);
+        }
+        free(ev->args);
+        ev->args = NULL;
+        ev->n_args = 0;
+        if ((rc = find_arguments(m, doc, tf, is_trig, ev, p->argument_threshold))) goto done;
+        find_realis(m, doc, tf, ev);
+    }
+    cluster_events(m, doc, tf, l, cl);
+    rc = build_hoppers(doc, l, cl);
+done:
+    free(is_trig);
+    free(cl);
+    return rc;
+}
+
+int casie__extract_after_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf,
+                                  const casie_extract_params *p, casie_error *err) {
+    evlist l = {0};
+    int rc = take_events(doc, &l);
+    if (!rc) rc = after_triggers(m, doc, tf, p, &l);
+    for (int i = 0; i < l.n; i++) free_event_fields(&l.ev[i]);
+    free(l.ev);
+    if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
+    return rc;
+}
+
+int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_params *params, casie_error *err) {
+    casie_extract_params p = params ? *params : casie_extract_default_params();
+    if (!m || !doc) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_extract: no model or document");
+    int rc = casie_doc_analyze(doc, err);
+    if (rc) return rc;
+    casie__tokfeat *tf = casie__doc_tokfeats(doc, &m->clusters);
+    if (!tf) return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", doc->id ? doc->id : "document");
+    if (p.given_triggers) {
+        rc = casie__extract_after_triggers(m, doc, tf, &p, err);
+    } else {
+        evlist l = {0};
+        casie_doc_clear_events(doc);
+        rc = find_triggers(m, doc, tf, p.trigger_threshold, &l);
+        if (!rc) rc = after_triggers(m, doc, tf, &p, &l);
+        for (int i = 0; i < l.n; i++) free_event_fields(&l.ev[i]);
+        free(l.ev);
+        if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
+    }
+    free(tf);
+    return rc;
+}

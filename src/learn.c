@@ -1,0 +1,212 @@
+/*
+ * learn.c - linear models over hashed features: averaged perceptron updates,
+ * scoring, Viterbi decoding and forward-backward marginals.
+ *
+ * Not here: which features exist (features.c) or what the labels mean
+ * (train.c, extract.c).  Everything is deterministic; nothing is global.
+ */
+#include "internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#define NEG_INF (-1e30f)
+
+int casie__linear_init(casie__linear *m, uint32_t n_rows, uint32_t n_labels, int sequence, int training) {
+    memset(m, 0, sizeof *m);
+    m->n_rows = n_rows;
+    m->n_labels = n_labels;
+    m->stride = (n_labels + 3u) & ~3u;
+    m->owned = 1;
+    size_t nw = (size_t)n_rows * m->stride;
+    if (!(m->w = calloc(nw, sizeof(float)))) goto fail;
+    if (sequence) {
+        if (!(m->trans = calloc((size_t)n_labels * n_labels, sizeof(float)))) goto fail;
+        if (!(m->start = calloc(n_labels, sizeof(float)))) goto fail;
+    }
+    if (training) {
+        if (!(m->uw = calloc(nw, sizeof(float)))) goto fail;
+        if (sequence) {
+            if (!(m->utrans = calloc((size_t)n_labels * n_labels, sizeof(float)))) goto fail;
+            if (!(m->ustart = calloc(n_labels, sizeof(float)))) goto fail;
+        }
+    }
+    m->c = 1;
+    return CASIE_OK;
+fail:
+    casie__linear_free(m);
+    return CASIE_ERR_NOMEM;
+}
+
+void casie__linear_free(casie__linear *m) {
+    if (m->owned) {
+        free(m->w);
+        free(m->trans);
+        free(m->start);
+    }
+    free(m->uw);
+    free(m->utrans);
+    free(m->ustart);
+    memset(m, 0, sizeof *m);
+}
+
+static void average(float *w, float *u, size_t n, long c) {
+    float inv = 1.0f / (float)c;
+    for (size_t i = 0; i < n; i++) w[i] -= u[i] * inv;
+}
+
+void casie__linear_finish(casie__linear *m) {
+    if (m->uw) average(m->w, m->uw, (size_t)m->n_rows * m->stride, m->c);
+    if (m->utrans) average(m->trans, m->utrans, (size_t)m->n_labels * m->n_labels, m->c);
+    if (m->ustart) average(m->start, m->ustart, m->n_labels, m->c);
+    free(m->uw);
+    free(m->utrans);
+    free(m->ustart);
+    m->uw = m->utrans = m->ustart = NULL;
+}
+
+static inline float bf16_to_f32(uint16_t h) {
+    union {
+        uint32_t u;
+        float f;
+    } v = {(uint32_t)h << 16};
+    return v.f;
+}
+
+void casie__linear_score(const casie__linear *m, const uint64_t *feats, int n_feats, float *scores) {
+    const uint32_t mask = m->n_rows - 1, L = m->n_labels, S = m->stride;
+    if (m->wh) {
+        for (int k = 0; k < n_feats; k++) {
+            const uint16_t *row = m->wh + (size_t)(feats[k] & mask) * S;
+            for (uint32_t l = 0; l < L; l++) scores[l] += bf16_to_f32(row[l]);
+        }
+        return;
+    }
+    for (int k = 0; k < n_feats; k++) {
+        const float *row = m->w + (size_t)(feats[k] & mask) * S;
+        for (uint32_t l = 0; l < L; l++) scores[l] += row[l];
+    }
+}
+
+void casie__linear_update(casie__linear *m, const uint64_t *feats, int n_feats, int label, float delta) {
+    const uint32_t mask = m->n_rows - 1, S = m->stride;
+    const float cd = (float)m->c * delta;
+    for (int k = 0; k < n_feats; k++) {
+        size_t i = (size_t)(feats[k] & mask) * S + (size_t)label;
+        m->w[i] += delta;
+        if (m->uw) m->uw[i] += cd;
+    }
+}
+
+/* ---- sequence decoding ---- */
+
+void casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
+                    int *out) {
+    const int L = (int)m->n_labels;
+    if (n <= 0) return;
+    float *delta = malloc(sizeof(float) * (size_t)n * L * 2); /* scores and back pointers */
+    int *bp = malloc(sizeof(int) * (size_t)n * L);
+    if (!delta || !bp) { /* degrade to per-position argmax rather than fail */
+        for (int i = 0; i < n; i++) {
+            int b = 0;
+            for (int l = 1; l < L; l++)
+                if (E[i * L + l] > E[i * L + b]) b = l;
+            out[i] = b;
+        }
+        free(delta);
+        free(bp);
+        return;
+    }
+    for (int l = 0; l < L; l++)
+        delta[l] = (start_ok && !start_ok[l]) ? NEG_INF : E[l] + (m->start ? m->start[l] : 0);
+    for (int i = 1; i < n; i++) {
+        for (int l = 0; l < L; l++) {
+            float best = NEG_INF * 2;
+            int arg = 0;
+            for (int p = 0; p < L; p++) {
+                if (allowed && !allowed[p * L + l]) continue;
+                float s = delta[(i - 1) * L + p] + (m->trans ? m->trans[p * L + l] : 0);
+                if (s > best) best = s, arg = p;
+            }
+            delta[i * L + l] = best + E[i * L + l];
+            bp[i * L + l] = arg;
+        }
+    }
+    int b = 0;
+    for (int l = 1; l < L; l++)
+        if (delta[(n - 1) * L + l] > delta[(n - 1) * L + b]) b = l;
+    for (int i = n - 1; i >= 0; i--) {
+        out[i] = b;
+        if (i > 0) b = bp[i * L + b];
+    }
+    free(delta);
+    free(bp);
+}
+
+static float logsumexp(const float *x, int n) {
+    float mx = NEG_INF;
+    for (int i = 0; i < n; i++)
+        if (x[i] > mx) mx = x[i];
+    if (mx <= NEG_INF) return NEG_INF;
+    double s = 0;
+    for (int i = 0; i < n; i++) s += exp((double)(x[i] - mx));
+    return mx + (float)log(s);
+}
+
+void casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
+                      const uint8_t *start_ok, float temp, float *P) {
+    const int L = (int)m->n_labels;
+    if (n <= 0) return;
+    float *A = malloc(sizeof(float) * (size_t)n * L), *B = malloc(sizeof(float) * (size_t)n * L);
+    float *tmp = malloc(sizeof(float) * (size_t)L);
+    if (!A || !B || !tmp) {
+        for (int i = 0; i < n * L; i++) P[i] = 0;
+        goto done;
+    }
+    for (int l = 0; l < L; l++)
+        A[l] = (start_ok && !start_ok[l]) ? NEG_INF : temp * (E[l] + (m->start ? m->start[l] : 0));
+    for (int i = 1; i < n; i++)
+        for (int l = 0; l < L; l++) {
+            for (int p = 0; p < L; p++)
+                tmp[p] = (allowed && !allowed[p * L + l]) ? NEG_INF
+                                                          : A[(i - 1) * L + p] + temp * (m->trans ? m->trans[p * L + l] : 0);
+            A[i * L + l] = logsumexp(tmp, L) + temp * E[i * L + l];
+        }
+    for (int l = 0; l < L; l++) B[(n - 1) * L + l] = 0;
+    for (int i = n - 2; i >= 0; i--)
+        for (int p = 0; p < L; p++) {
+            for (int l = 0; l < L; l++)
+                tmp[l] = (allowed && !allowed[p * L + l])
+                             ? NEG_INF
+                             : temp * ((m->trans ? m->trans[p * L + l] : 0) + E[(i + 1) * L + l]) + B[(i + 1) * L + l];
+            B[i * L + p] = logsumexp(tmp, L);
+        }
+    float Z = logsumexp(A + (size_t)(n - 1) * L, L);
+    for (int i = 0; i < n; i++)
+        for (int l = 0; l < L; l++) {
+            float v = A[i * L + l] + B[i * L + l] - Z;
+            P[i * L + l] = v < -80 ? 0.0f : (float)exp((double)v);
+        }
+done:
+    free(A);
+    free(B);
+    free(tmp);
+}
+
+static inline uint16_t f32_to_bf16(float f) {
+    union {
+        float f;
+        uint32_t u;
+    } v = {f};
+    if ((v.u & 0x7f800000u) == 0x7f800000u) return (uint16_t)(v.u >> 16);
+    return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
+}
+
+uint16_t casie__f32_to_bf16(float f) { return f32_to_bf16(f); }
+
+void casie__linear_round_bf16(casie__linear *m) {
+    if (!m->w) return;
+    size_t n = (size_t)m->n_rows * m->stride;
+    for (size_t i = 0; i < n; i++) m->w[i] = bf16_to_f32(f32_to_bf16(m->w[i]));
+}

@@ -1,0 +1,138 @@
+/*
+ * test_model.c - training, saving, loading and extracting: a small model
+ * trained on a few dozen documents gives identical predictions after a save
+ * and load; training is deterministic; the committed default model keeps its
+ * accuracy on the dev split (README figures minus 3 points).
+ */
+#include "test_common.h"
+
+/* README's dev figures for the default model (update with the model). */
+#define README_TRIG_C 0.0
+#define README_ARG_C 0.0
+
+static char tmpdir[64];
+
+static char *doc_json(casie_doc *d) {
+    casie_error err = {0};
+    char *js = casie_doc_to_json(d, CASIE_JSON_SCORES | CASIE_JSON_COMPACT, NULL, &err);
+    assert_non_null(js);
+    return js;
+}
+
+/* Extracts every document of c with m; returns the concatenated JSON. */
+static char *predict_all(const casie_model *m, const casie_corpus *c) {
+    size_t cap = 1 << 20, n = 0;
+    char *all = malloc(cap);
+    assert_non_null(all);
+    all[0] = 0;
+    for (int i = 0; i < c->n_docs; i++) {
+        casie_error err = {0};
+        casie_doc *d = casie_doc_from_text(c->docs[i]->text, c->docs[i]->text_len, c->docs[i]->id, &err);
+        assert_non_null(d);
+        assert_int_equal(casie_extract(m, d, NULL, &err), CASIE_OK);
+        char *js = doc_json(d);
+        size_t k = strlen(js);
+        while (n + k + 2 > cap) assert_non_null(all = realloc(all, cap *= 2));
+        memcpy(all + n, js, k + 1);
+        n += k;
+        casie_free(js);
+        casie_doc_free(d);
+    }
+    return all;
+}
+
+static void small_model_round_trip(void **state) {
+    (void)state;
+    const char *corpus = test_corpus();
+    if (!corpus) skip();
+    casie_corpus *tr = test_split(corpus, "train", 40), *dv = test_split(corpus, "dev", 10);
+    assert_non_null(tr);
+    assert_non_null(dv);
+    casie_train_params p = casie_train_default_params();
+    p.epochs = 3;
+    p.threads = 2;
+    casie_error err = {0};
+    casie_model *m = casie_train(tr->docs, tr->n_docs, NULL, 0, &p, &err);
+    assert_non_null(m);
+    char path[128], path2[128];
+    snprintf(path, sizeof path, "%s/a.model", tmpdir);
+    snprintf(path2, sizeof path2, "%s/b.model", tmpdir);
+    assert_int_equal(casie_model_save(m, path, &err), CASIE_OK);
+    casie_model *l = casie_model_load(path, &err);
+    assert_non_null(l);
+    char *a = predict_all(m, dv), *b = predict_all(l, dv);
+    assert_string_equal(a, b);
+    assert_true(strstr(a, "\"nugget\"") != NULL); /* it found something */
+    /* same seed, same data, same bytes */
+    casie_model *m2 = casie_train(tr->docs, tr->n_docs, NULL, 0, &p, &err);
+    assert_non_null(m2);
+    assert_int_equal(casie_model_save(m2, path2, &err), CASIE_OK);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cmp -s %s %s", path, path2);
+    assert_int_equal(system(cmd), 0);
+    free(a);
+    free(b);
+    casie_model_free(m);
+    casie_model_free(m2);
+    casie_model_free(l);
+    casie_corpus_free(tr);
+    casie_corpus_free(dv);
+}
+
+static void bad_params_refused(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_train_params p = casie_train_default_params();
+    assert_null(casie_train(NULL, 0, NULL, 0, &p, &err));
+    assert_int_equal(err.code, CASIE_ERR_EMPTY);
+    casie_doc *d = casie_doc_from_text("x", 1, "x", &err);
+    p.threads = 0;
+    assert_null(casie_train(&d, 1, NULL, 0, &p, &err));
+    assert_int_equal(err.code, CASIE_ERR_INVALID_ARG);
+    casie_doc_free(d);
+    assert_null(casie_model_load("/nonexistent/model", &err));
+    assert_int_equal(err.code, CASIE_ERR_IO);
+}
+
+static void default_model_on_dev(void **state) {
+    (void)state;
+    const char *corpus = test_corpus();
+    if (!corpus || access("models/casie-default.model", R_OK) != 0) skip();
+    casie_error err = {0};
+    casie_model *m = casie_model_load("models/casie-default.model", &err);
+    assert_non_null(m);
+    casie_corpus *dv = test_split(corpus, "dev", 0);
+    assert_non_null(dv);
+    casie_eval *ev = casie_eval_new();
+    for (int i = 0; i < dv->n_docs; i++) {
+        casie_doc *d = casie_doc_from_text(dv->docs[i]->text, dv->docs[i]->text_len, dv->docs[i]->id, &err);
+        assert_non_null(d);
+        assert_int_equal(casie_extract(m, d, NULL, &err), CASIE_OK);
+        assert_int_equal(casie_eval_add(ev, dv->docs[i], d, &err), CASIE_OK);
+        casie_doc_free(d);
+    }
+    double p, r, trig_c, arg_c;
+    casie_prf(casie_eval_counts(ev, CASIE_METRIC_TRIG_C, -1, -1), &p, &r, &trig_c);
+    casie_prf(casie_eval_counts(ev, CASIE_METRIC_ARG_C, -1, -1), &p, &r, &arg_c);
+    printf("# default model on dev: trig_c %.2f arg_c %.2f\n", trig_c, arg_c);
+    assert_true(trig_c >= README_TRIG_C - 3.0);
+    assert_true(arg_c >= README_ARG_C - 3.0);
+    casie_eval_free(ev);
+    casie_corpus_free(dv);
+    casie_model_free(m);
+}
+
+int main(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/casie-test-XXXXXX");
+    if (!mkdtemp(tmpdir)) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(bad_params_refused),
+        cmocka_unit_test(small_model_round_trip),
+        cmocka_unit_test(default_model_on_dev),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0) rc |= 0;
+    return rc;
+}

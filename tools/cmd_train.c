@@ -1,0 +1,140 @@
+/*
+ * cmd_train.c - `casie train`: learn a model from the annotated corpus, save
+ * it, and score it on the dev split.
+ */
+#include "cli_io.h"
+#include "cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void log_stderr(void *user, const char *msg) {
+    (void)user;
+    fprintf(stderr, "train: %s\n", msg);
+}
+
+static int usage(FILE *f) {
+    fprintf(f, "usage: casie train [--corpus DIR] [--train SPLIT] [--dev SPLIT] -o MODEL\n"
+               "                   [--seed N] [--threads N] [--epochs N] [--clusters FILE] [--limit N]\n"
+               "  --corpus DIR    annotated corpus (default $CASIE_CORPUS or ../shared/casie)\n"
+               "  --train SPLIT   split name (DIR/splits/SPLIT.txt) or id file (default train)\n"
+               "  --dev SPLIT     split to score after training (default dev; 'none' to skip)\n"
+               "  --seed N        shuffling seed (default 1): same seed and data, same model bytes\n"
+               "  --threads N     training threads (default 2)\n"
+               "  --epochs N      passes for every learner (default: each learner's own)\n"
+               "  --clusters FILE word clusters (default data/glove/clusters.tsv when present)\n"
+               "  --limit N       train on the first N documents of the split only\n");
+    return f == stdout ? 0 : 2;
+}
+
+/* Reads a split by name or path into a corpus. */
+static casie_corpus *read_split(const char *corpus, const char *split, casie_error *err) {
+    char path[4096];
+    if (strchr(split, '/') || strstr(split, ".txt")) snprintf(path, sizeof path, "%s", split);
+    else snprintf(path, sizeof path, "%s/splits/%s.txt", corpus, split);
+    int n;
+    char **ids = casie_read_ids(path, &n, err);
+    if (!ids) return NULL;
+    casie_corpus *c = casie_corpus_read(corpus, (const char *const *)ids, n, err);
+    casie_strings_free(ids, n);
+    return c;
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Extracts on copies of the dev documents and prints the scores. */
+static int score_dev(const casie_model *m, const casie_corpus *dev) {
+    casie_eval *ev = casie_eval_new();
+    casie_error err = {0};
+    if (!ev) return 1;
+    double t0 = now_s();
+    for (int i = 0; i < dev->n_docs; i++) {
+        const casie_doc *g = dev->docs[i];
+        casie_doc *p = casie_doc_from_text(g->text, g->text_len, g->id, &err);
+        if (!p || casie_extract(m, p, NULL, &err) || casie_eval_add(ev, g, p, &err)) {
+            casie_doc_free(p);
+            casie_eval_free(ev);
+            return cli_fail(&err);
+        }
+        casie_doc_free(p);
+    }
+    fprintf(stderr, "train: dev (%d documents, %.2fs):", dev->n_docs, now_s() - t0);
+    for (int k = 0; k < CASIE_N_METRICS; k++) {
+        double p, r, f;
+        casie_prf(casie_eval_counts(ev, k, -1, -1), &p, &r, &f);
+        fprintf(stderr, " %s %.1f", casie_metric_name(k), f);
+    }
+    fprintf(stderr, "\n");
+    casie_eval_free(ev);
+    return 0;
+}
+
+int cmd_train(int argc, char **argv) {
+    const char *corpus = cli_default_corpus(), *train = "train", *dev = "dev", *out = NULL, *clusters = NULL;
+    casie_train_params p = casie_train_default_params();
+    int limit = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
+        if (!v) {
+            fprintf(stderr, "casie train: %s needs a value\n", a);
+            return usage(stderr);
+        }
+        if (!strcmp(a, "--corpus")) corpus = v;
+        else if (!strcmp(a, "--train")) train = v;
+        else if (!strcmp(a, "--dev")) dev = v;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
+        else if (!strcmp(a, "--seed")) p.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--threads")) p.threads = atoi(v);
+        else if (!strcmp(a, "--epochs")) p.epochs = atoi(v);
+        else if (!strcmp(a, "--clusters")) clusters = v;
+        else if (!strcmp(a, "--limit")) limit = atoi(v);
+        else {
+            fprintf(stderr, "casie train: unknown option %s\n", a);
+            return usage(stderr);
+        }
+        i++;
+    }
+    if (!out) {
+        fprintf(stderr, "casie train: -o MODEL is required\n");
+        return usage(stderr);
+    }
+    if (!clusters && access("data/glove/clusters.tsv", R_OK) == 0) clusters = "data/glove/clusters.tsv";
+    if (clusters && strcmp(clusters, "none") == 0) clusters = NULL;
+    p.clusters = clusters;
+    p.log = log_stderr;
+    char tag[512];
+    snprintf(tag, sizeof tag, "train=%s dev=%s", train, dev);
+    p.corpus_tag = tag;
+
+    casie_error err = {0};
+    double t0 = now_s();
+    casie_corpus *tr = read_split(corpus, train, &err), *dv = NULL;
+    if (!tr) return cli_fail(&err);
+    if (strcmp(dev, "none") && !(dv = read_split(corpus, dev, &err))) {
+        casie_corpus_free(tr);
+        return cli_fail(&err);
+    }
+    int n_train = limit > 0 && limit < tr->n_docs ? limit : tr->n_docs;
+    fprintf(stderr, "train: read %d training and %d dev documents in %.2fs%s%s\n", n_train, dv ? dv->n_docs : 0,
+            now_s() - t0, clusters ? ", clusters from " : "", clusters ? clusters : "");
+    casie_model *m = casie_train(tr->docs, n_train, dv ? dv->docs : NULL, dv ? dv->n_docs : 0, &p, &err);
+    int rc = 0;
+    if (!m) rc = cli_fail(&err);
+    else if (casie_model_save(m, out, &err)) rc = cli_fail(&err);
+    else {
+        fprintf(stderr, "train: wrote %s (%.1fs in all)\n", out, now_s() - t0);
+        if (dv) rc = score_dev(m, dv);
+    }
+    casie_model_free(m);
+    casie_corpus_free(tr);
+    casie_corpus_free(dv);
+    return rc;
+}
