@@ -437,7 +437,7 @@ static int load_clusters(casie_model *m, const char *path, casie_error *err) {
     long lines = 0;
     for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
     uint32_t n = 1024;
-    while (n < (uint64_t)lines * 2) n *= 2;
+    while ((uint64_t)n * 3 < (uint64_t)lines * 4) n *= 2; /* load at most 0.75 */
     casie__cluster_entry *slots = calloc(n, sizeof *slots);
     if (!slots) {
         free(buf);

@@ -1,0 +1,653 @@
+/*
+ * test_corpus.c - reading and writing documents: the whole corpus survives a
+ * write and a re-read unchanged; drifting spans are repaired or reported
+ * (hand-made fixture in tests/data/); malformed input gets the right error
+ * code and a message naming the input; source files, plain text, split files
+ * and corpus directories read as documented.
+ */
+#include "test_common.h"
+
+#include <sys/stat.h>
+
+/* tests/data, found next to this source file. */
+static void data_path(char *out, size_t n, const char *file) {
+    const char *src = __FILE__;
+    const char *slash = strrchr(src, '/');
+    int dir_len = slash ? (int)(slash - src) : 1;
+    snprintf(out, n, "%.*s/data/%s", dir_len, slash ? src : ".", file);
+}
+
+static char tmpdir[64];
+
+static int setup_tmp(void **state) {
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/casie_test_corpus_XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_tmp(void **state) {
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *path, const char *s) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(s, 1, strlen(s), f), strlen(s));
+    assert_int_equal(fclose(f), 0);
+}
+
+static void assert_str_or_null_equal(const char *a, const char *b) {
+    if (!a || !b) assert_ptr_equal(a, b);
+    else assert_string_equal(a, b);
+}
+
+/* Same events, spans, roles, entity types, realis, hoppers, indices, extras. */
+static void assert_same_events(const casie_doc *a, const casie_doc *b) {
+    assert_int_equal(a->n_hoppers, b->n_hoppers);
+    for (int h = 0; h < a->n_hoppers; h++) {
+        const casie_hopper *x = &a->hoppers[h], *y = &b->hoppers[h];
+        assert_int_equal(x->n_events, y->n_events);
+        for (int i = 0; i < x->n_events; i++) {
+            const casie_event *e = &x->events[i], *f = &y->events[i];
+            assert_int_equal(e->subtype, f->subtype);
+            assert_int_equal(e->realis, f->realis);
+            assert_int_equal(e->start, f->start);
+            assert_int_equal(e->end, f->end);
+            assert_str_or_null_equal(e->text, f->text);
+            assert_str_or_null_equal(e->index, f->index);
+            assert_str_or_null_equal(e->nugget_index, f->nugget_index);
+            assert_int_equal(e->n_args, f->n_args);
+            for (int j = 0; j < e->n_args; j++) {
+                const casie_arg *p = &e->args[j], *q = &f->args[j];
+                assert_int_equal(p->start, q->start);
+                assert_int_equal(p->end, q->end);
+                assert_int_equal(p->role, q->role);
+                assert_int_equal(p->entity, q->entity);
+                assert_str_or_null_equal(p->text, q->text);
+                assert_str_or_null_equal(p->index, q->index);
+                assert_str_or_null_equal(p->extra, q->extra);
+                assert_str_or_null_equal(p->role_extra, q->role_extra);
+            }
+        }
+    }
+}
+
+/* Every span's text is the document's text at its offsets. */
+static void assert_spans_on_text(const casie_doc *d) {
+    for (int h = 0; h < d->n_hoppers; h++)
+        for (int i = 0; i < d->hoppers[h].n_events; i++) {
+            const casie_event *e = &d->hoppers[h].events[i];
+            assert_true(e->start >= 0 && e->start <= e->end && e->end <= d->n_cp);
+            int b0 = d->cp_byte[e->start], b1 = d->cp_byte[e->end];
+            assert_int_equal((size_t)(b1 - b0), strlen(e->text));
+            assert_memory_equal(d->text + b0, e->text, (size_t)(b1 - b0));
+            for (int j = 0; j < e->n_args; j++) {
+                const casie_arg *a = &e->args[j];
+                assert_true(a->start >= 0 && a->start <= a->end && a->end <= d->n_cp);
+                b0 = d->cp_byte[a->start];
+                b1 = d->cp_byte[a->end];
+                assert_int_equal((size_t)(b1 - b0), strlen(a->text));
+                assert_memory_equal(d->text + b0, a->text, (size_t)(b1 - b0));
+            }
+        }
+}
+
+/* ---- the corpus ---- */
+
+static void corpus_round_trip(void **state) {
+    (void)state;
+    const char *dir = test_corpus();
+    if (!dir) skip();
+    casie_error err = {0};
+    casie_corpus *c = casie_corpus_read(dir, NULL, 0, &err);
+    assert_non_null(c);
+    assert_int_equal(c->n_docs, 797);
+    long events = 0, args = 0, hoppers = 0, repaired = 0, issues = 0;
+    for (int i = 0; i < c->n_docs; i++) {
+        const casie_doc *d = c->docs[i];
+        assert_non_null(d->id);
+        assert_non_null(d->sourcefile);
+        assert_spans_on_text(d);
+        hoppers += d->n_hoppers;
+        repaired += d->n_repaired;
+        issues += d->n_issues;
+        for (int h = 0; h < d->n_hoppers; h++)
+            for (int k = 0; k < d->hoppers[h].n_events; k++) {
+                events++;
+                args += d->hoppers[h].events[k].n_args;
+            }
+        /* Alternate pretty and compact output. */
+        size_t len;
+        char *js = casie_doc_to_json(d, i % 2 ? CASIE_JSON_COMPACT : 0, &len, &err);
+        assert_non_null(js);
+        assert_int_equal(strlen(js), len);
+        if (i % 2) assert_null(strchr(js, '\n'));
+        casie_doc *r = casie_doc_from_json(js, len, d->id, &err);
+        if (!r) fail_msg("%s", err.message);
+        assert_int_equal(r->n_repaired, 0);
+        assert_int_equal(r->n_issues, 0);
+        assert_string_equal(r->id, d->id);
+        assert_string_equal(r->sourcefile, d->sourcefile);
+        assert_int_equal(r->text_len, d->text_len);
+        assert_memory_equal(r->text, d->text, d->text_len);
+        assert_str_or_null_equal(r->title, d->title);
+        assert_str_or_null_equal(r->date, d->date);
+        assert_str_or_null_equal(r->link, d->link);
+        assert_str_or_null_equal(r->info_type, d->info_type);
+        assert_same_events(d, r);
+        /* Writing again gives the same bytes. */
+        size_t len2;
+        char *js2 = casie_doc_to_json(r, i % 2 ? CASIE_JSON_COMPACT : 0, &len2, &err);
+        assert_non_null(js2);
+        assert_int_equal(len, len2);
+        assert_memory_equal(js, js2, len);
+        casie_free(js);
+        casie_free(js2);
+        casie_doc_free(r);
+    }
+    /* README: 6,350 events in 3,134 hoppers, 16,609 arguments; the one span
+     * matching nowhere is a trigger ("been leaked.", 464), alone in its
+     * hopper, with one argument: that event and hopper are left out. */
+    assert_int_equal(events, 6349);
+    assert_int_equal(hoppers, 3133);
+    assert_int_equal(args, 16608);
+    assert_int_equal(issues, 1);
+    assert_int_equal(repaired, 867);
+    casie_corpus_free(c);
+}
+
+static void corpus_split_order_and_missing_id(void **state) {
+    (void)state;
+    const char *dir = test_corpus();
+    if (!dir) skip();
+    casie_error err = {0};
+    const char *ids[] = {"464", "10012", "1101"};
+    casie_corpus *c = casie_corpus_read(dir, ids, 3, &err);
+    assert_non_null(c);
+    assert_int_equal(c->n_docs, 3);
+    for (int i = 0; i < 3; i++) assert_string_equal(c->docs[i]->id, ids[i]);
+    assert_int_equal(c->docs[0]->n_issues, 1);
+    assert_string_equal(c->docs[0]->issues[0].text, "been leaked.");
+    assert_int_equal(c->docs[0]->issues[0].start, 2429);
+    assert_int_equal(c->docs[0]->issues[0].end, 2441);
+    casie_corpus_free(c);
+
+    const char *bad[] = {"10012", "no-such-id"};
+    assert_null(casie_corpus_read(dir, bad, 2, &err));
+    assert_int_equal(err.code, CASIE_ERR_IO);
+    assert_non_null(strstr(err.message, "no-such-id.json"));
+
+    /* Every listed id of the dev split reads. */
+    c = test_split(dir, "dev", 0);
+    assert_non_null(c);
+    assert_int_equal(c->n_docs, 100);
+    casie_corpus_free(c);
+}
+
+static void corpus_source_matches_annotation(void **state) {
+    (void)state;
+    const char *dir = test_corpus();
+    if (!dir) skip();
+    casie_error err = {0};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/source/10012.txt", dir);
+    casie_doc *s = casie_doc_load(path, &err);
+    assert_non_null(s);
+    snprintf(path, sizeof path, "%s/annotation/10012.json", dir);
+    casie_doc *a = casie_doc_load(path, &err);
+    assert_non_null(a);
+    assert_string_equal(s->id, "10012");
+    assert_string_equal(s->text, a->text);
+    assert_string_equal(s->title, a->title);
+    assert_string_equal(s->date, a->date);
+    assert_string_equal(s->link, a->link);
+    assert_int_equal(s->n_hoppers, 0);
+    casie_doc_free(s);
+    casie_doc_free(a);
+}
+
+/* ---- drift repair on a fixture ---- */
+
+static void drift_fixture(void **state) {
+    (void)state;
+    char path[512];
+    casie_error err = {0};
+    data_path(path, sizeof path, "drift.json");
+    casie_doc *d = casie_doc_load(path, &err);
+    if (!d) fail_msg("%s", err.message);
+    assert_string_equal(d->id, "drift");
+    assert_string_equal(d->sourcefile, "drift.txt");
+    assert_string_equal(d->title, "Drift fixture");
+    assert_string_equal(d->date, "2020_01_01");
+    assert_string_equal(d->info_type, "text");
+    assert_string_equal(d->link, "http://example.com/drift");
+    assert_int_equal(d->n_cp, 109);
+    /* £5 million moved by +1, Acme’s bank to its nearer (second) occurrence,
+     * "used phishing" by -1. */
+    assert_int_equal(d->n_repaired, 3);
+    /* "Acme Corp" (an argument) and "breached" (a trigger) occur nowhere. */
+    assert_int_equal(d->n_issues, 2);
+    assert_string_equal(d->issues[0].text, "Acme Corp");
+    assert_int_equal(d->issues[0].start, 100);
+    assert_int_equal(d->issues[0].end, 109);
+    assert_string_equal(d->issues[1].text, "breached");
+    assert_int_equal(d->issues[1].start, 60);
+    /* The event of "breached" is dropped, and with it its hopper. */
+    assert_int_equal(d->n_hoppers, 1);
+    assert_int_equal(d->hoppers[0].n_events, 2);
+    const casie_event *e1 = &d->hoppers[0].events[0], *e2 = &d->hoppers[0].events[1];
+    assert_string_equal(e1->index, "E1");
+    assert_string_equal(e1->nugget_index, "T1");
+    assert_int_equal(e1->subtype, CASIE_SUBTYPE_DATABREACH);
+    assert_int_equal(e1->realis, CASIE_REALIS_ACTUAL);
+    assert_int_equal(e1->start, 8);
+    assert_int_equal(e1->end, 13);
+    assert_int_equal(e1->n_args, 3);
+    assert_string_equal(e1->args[0].text, "Hackers");
+    assert_int_equal(e1->args[0].role, casie_role_from_name("Attacker"));
+    assert_int_equal(e1->args[0].entity, casie_entity_from_name("Person"));
+    assert_string_equal(e1->args[0].role_extra, "{\"subtype\":\"Steal\",\"confidence\":0.75}");
+    assert_null(e1->args[0].extra);
+    assert_int_equal(e1->args[1].start, 14);
+    assert_int_equal(e1->args[1].end, 24);
+    assert_int_equal(e1->args[1].entity, casie_entity_from_name("Money"));
+    assert_int_equal(e1->args[2].start, 43);
+    assert_int_equal(e1->args[2].end, 54);
+    assert_string_equal(e1->args[2].extra, "{\"external_reference\":{\"wikidataid\":\"Q1\"}}");
+    assert_null(e1->args[2].role_extra);
+    assert_true(e1->args[2].score < 0);
+    assert_int_equal(e2->subtype, CASIE_SUBTYPE_PHISHING);
+    assert_int_equal(e2->realis, CASIE_REALIS_OTHER);
+    assert_int_equal(e2->start, 72);
+    assert_int_equal(e2->end, 85);
+    assert_int_equal(e2->n_args, 0);
+    assert_spans_on_text(d);
+
+    /* Written out, the repaired offsets and the extras are kept. */
+    char *js = casie_doc_to_json(d, CASIE_JSON_COMPACT, NULL, &err);
+    assert_non_null(js);
+    assert_non_null(strstr(js, "\"index\":\"T3\",\"startOffset\":14,\"endOffset\":24,\"text\":\"£5 million\","
+                               "\"type\":\"Money\",\"role\":{\"type\":\"Damage-Amount\"}}"));
+    assert_non_null(strstr(js, "\"role\":{\"type\":\"Attacker\",\"subtype\":\"Steal\",\"confidence\":0.75}"));
+    assert_non_null(strstr(js, "\"role\":{\"type\":\"Victim\"},\"external_reference\":{\"wikidataid\":\"Q1\"}}"));
+    assert_non_null(strstr(js, "\"realis\":\"Other\",\"nugget\":{\"index\":\"T6\",\"startOffset\":72,\"endOffset\":85,"
+                               "\"text\":\"used phishing\"}}"));
+    assert_null(strstr(js, "Acme Corp"));
+    assert_null(strstr(js, "breached"));
+    casie_free(js);
+    casie_doc_free(d);
+}
+
+/* ---- errors ---- */
+
+static casie_doc *parse(const char *json, casie_error *err) {
+    memset(err, 0, sizeof *err);
+    return casie_doc_from_json(json, strlen(json), "rec.json", err);
+}
+
+static void error_malformed_json(void **state) {
+    (void)state;
+    casie_error err;
+    assert_null(parse("{\"content\": \"abc\",\n  \"info\": {,}}", &err));
+    assert_int_equal(err.code, CASIE_ERR_PARSE);
+    assert_non_null(strstr(err.message, "rec.json"));
+    assert_non_null(strstr(err.message, "line 2"));
+    assert_non_null(strstr(err.message, "column"));
+    assert_non_null(strstr(err.message, "position"));
+    assert_true(err.position > 0);
+
+    assert_null(parse("", &err));
+    assert_int_equal(err.code, CASIE_ERR_PARSE);
+    assert_null(parse("{\"content\": \"abc\"} trailing", &err));
+    assert_int_equal(err.code, CASIE_ERR_PARSE);
+    assert_null(parse("{\"content\": \"unterminated}", &err));
+    assert_int_equal(err.code, CASIE_ERR_PARSE);
+    /* Invalid UTF-8 inside the JSON text is a syntax error (jansson). */
+    assert_null(parse("{\"content\": \"a\xff\"}", &err));
+    assert_int_equal(err.code, CASIE_ERR_PARSE);
+}
+
+static void error_not_an_object(void **state) {
+    (void)state;
+    casie_error err;
+    assert_null(parse("[1, 2, 3]", &err));
+    assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+    assert_non_null(strstr(err.message, "rec.json"));
+    assert_non_null(strstr(err.message, "not a JSON object"));
+    assert_null(parse("\"just a string\"", &err));
+    assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+}
+
+static void error_deep_nesting(void **state) {
+    (void)state;
+    casie_error err;
+    size_t depth = 100000;
+    char *s = malloc(2 * depth + 64);
+    assert_non_null(s);
+    size_t n = (size_t)sprintf(s, "{\"content\": \"x\", \"deep\": ");
+    for (size_t i = 0; i < depth; i++) s[n++] = '[';
+    for (size_t i = 0; i < depth; i++) s[n++] = ']';
+    s[n++] = '}';
+    s[n] = 0;
+    assert_null(casie_doc_from_json(s, n, "deep.json", &err));
+    assert_int_equal(err.code, CASIE_ERR_LIMIT);
+    assert_non_null(strstr(err.message, "deep.json"));
+    assert_non_null(strstr(err.message, "nested"));
+    /* 64 levels are fine; brackets inside strings do not count. */
+    n = (size_t)sprintf(s, "{\"content\": \"[[[[{{{{\", \"x\": ");
+    for (int i = 0; i < 63; i++) s[n++] = '[';
+    for (int i = 0; i < 63; i++) s[n++] = ']';
+    s[n++] = '}';
+    s[n] = 0;
+    casie_doc *d = casie_doc_from_json(s, n, "ok.json", &err);
+    if (!d) fail_msg("%s", err.message);
+    casie_doc_free(d);
+    n = (size_t)sprintf(s, "{\"content\": \"x\", \"x\": ");
+    for (int i = 0; i < 64; i++) s[n++] = '[';
+    for (int i = 0; i < 64; i++) s[n++] = ']';
+    s[n++] = '}';
+    s[n] = 0;
+    assert_null(casie_doc_from_json(s, n, "deep.json", &err));
+    assert_int_equal(err.code, CASIE_ERR_LIMIT);
+    free(s);
+}
+
+static void error_missing_or_bad_content(void **state) {
+    (void)state;
+    casie_error err;
+    assert_null(parse("{\"sourcefile\": \"1.txt\"}", &err));
+    assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+    assert_non_null(strstr(err.message, "rec.json"));
+    assert_non_null(strstr(err.message, "content"));
+    assert_null(parse("{\"content\": 42}", &err));
+    assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+    assert_null(parse("{\"text\": [\"a\"]}", &err));
+    assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+    assert_null(parse("{\"content\": \"a\", \"id\": [1]}", &err));
+    assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+    assert_null(parse("{\"content\": \"a\", \"info\": 3}", &err));
+    assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+    assert_null(parse("{\"content\": \"a\", \"cyberevent\": {\"hopper\": {}}}", &err));
+    assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+}
+
+static void error_unknown_labels(void **state) {
+    (void)state;
+    casie_error err;
+    const char *ev =
+        "{\"content\": \"Hackers stole data.\", \"cyberevent\": {\"hopper\": [{\"events\": [{\"index\": \"E1\", "
+        "\"subtype\": \"%s\", \"realis\": \"%s\", \"nugget\": {\"startOffset\": 8, \"endOffset\": 13, "
+        "\"text\": \"stole\"}, \"argument\": [{\"startOffset\": 0, \"endOffset\": 7, \"text\": "
+        "\"Hackers\", \"type\": \"%s\", \"role\": {\"type\": \"%s\"}}]}]}]}}";
+    char buf[1024];
+    snprintf(buf, sizeof buf, ev, "Databreach", "Actual", "Person", "Attacker");
+    casie_doc *d = parse(buf, &err);
+    if (!d) fail_msg("%s", err.message);
+    assert_null(d->id);
+    assert_int_equal(d->hoppers[0].events[0].args[0].role, 0);
+    casie_doc_free(d);
+    snprintf(buf, sizeof buf, ev, "Databreach", "General", "Person", "Attacker");
+    d = parse(buf, &err);
+    assert_non_null(d);
+    assert_int_equal(d->hoppers[0].events[0].realis, CASIE_REALIS_GENERIC);
+    casie_doc_free(d);
+
+    static const char *const bad[][5] = {{"Hacking", "Actual", "Person", "Attacker", "Hacking"},
+                                         {"Databreach", "Maybe", "Person", "Attacker", "Maybe"},
+                                         {"Databreach", "Actual", "Alien", "Attacker", "Alien"},
+                                         {"Databreach", "Actual", "Person", "Hacker", "Hacker"}};
+    for (int i = 0; i < 4; i++) {
+        snprintf(buf, sizeof buf, ev, bad[i][0], bad[i][1], bad[i][2], bad[i][3]);
+        assert_null(parse(buf, &err));
+        assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+        assert_non_null(strstr(err.message, "rec.json"));
+        assert_non_null(strstr(err.message, bad[i][4]));
+    }
+    /* Offsets that are not integers. */
+    assert_null(parse("{\"content\": \"ab\", \"cyberevent\": {\"hopper\": [{\"events\": [{\"subtype\": \"Ransom\", "
+                      "\"nugget\": {\"startOffset\": \"0\", \"endOffset\": 1, \"text\": \"a\"}}]}]}}",
+                      &err));
+    assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+}
+
+/* ---- other readers ---- */
+
+static void record_with_text_and_id(void **state) {
+    (void)state;
+    casie_error err;
+    casie_doc *d = parse("{\"id\": \"abc\", \"text\": \"Caf\\u00e9 \\u2019s\"}", &err);
+    assert_non_null(d);
+    assert_string_equal(d->id, "abc");
+    assert_null(d->sourcefile);
+    assert_string_equal(d->text, "Café ’s");
+    assert_int_equal(d->n_cp, 7);
+    assert_int_equal(d->n_hoppers, 0);
+    casie_doc_free(d);
+    d = parse("{\"id\": 17, \"content\": \"x\", \"sourcefile\": \"99.txt\"}", &err);
+    assert_non_null(d);
+    assert_string_equal(d->id, "17");
+    assert_string_equal(d->sourcefile, "99.txt");
+    casie_doc_free(d);
+    d = parse("\xEF\xBB\xBF{\"sourcefile\": \"99.txt\", \"content\": \"x\"}", &err);
+    assert_non_null(d);
+    assert_string_equal(d->id, "99");
+    casie_doc_free(d);
+}
+
+static void source_file(void **state) {
+    (void)state;
+    char path[512];
+    casie_error err = {0};
+    data_path(path, sizeof path, "source_sample.txt");
+    casie_doc *d = casie_doc_load(path, &err);
+    if (!d) fail_msg("%s", err.message);
+    assert_string_equal(d->id, "source_sample");
+    assert_string_equal(d->sourcefile, "source_sample.txt");
+    assert_string_equal(d->title, "Ransom note found at Example Corp");
+    assert_string_equal(d->link, "https://example.com/ransom");
+    assert_string_equal(d->date, "2020_02_02");
+    assert_string_equal(
+        d->text, "Example Corp said on Monday that its files were encrypted. The attackers asked for 2 bitcoin.");
+    casie_doc_free(d);
+
+    const char *s = "<text>\nNo header\nhere.\n";
+    d = casie_doc_from_source(s, strlen(s), NULL, &err);
+    assert_non_null(d);
+    assert_string_equal(d->text, "No header here.");
+    assert_null(d->title);
+    casie_doc_free(d);
+    s = "<title>No text section</title>\n";
+    assert_null(casie_doc_from_source(s, strlen(s), "t.txt", &err));
+    assert_int_equal(err.code, CASIE_ERR_PARSE);
+    assert_non_null(strstr(err.message, "t.txt"));
+}
+
+static void load_plain_text_and_errors(void **state) {
+    (void)state;
+    char path[256];
+    casie_error err = {0};
+    snprintf(path, sizeof path, "%s/article.v2.txt", tmpdir);
+    write_file(path, "Plain text \xff here.");
+    casie_doc *d = casie_doc_load(path, &err);
+    assert_non_null(d);
+    assert_string_equal(d->id, "article.v2");
+    assert_string_equal(d->text, "Plain text \xEF\xBF\xBD here.");
+    assert_int_equal(d->n_cp, 18);
+    casie_doc_free(d);
+
+    snprintf(path, sizeof path, "%s/missing.json", tmpdir);
+    assert_null(casie_doc_load(path, &err));
+    assert_int_equal(err.code, CASIE_ERR_IO);
+    snprintf(path, sizeof path, "%s/broken.json", tmpdir);
+    write_file(path, "{\"content\": ");
+    assert_null(casie_doc_load(path, &err));
+    assert_int_equal(err.code, CASIE_ERR_PARSE);
+    assert_non_null(strstr(err.message, "broken.json"));
+}
+
+static void read_ids_file(void **state) {
+    (void)state;
+    char path[256];
+    casie_error err = {0};
+    snprintf(path, sizeof path, "%s/ids.txt", tmpdir);
+    write_file(path, "# a comment\n12\r\n\n  7 \n10001");
+    int n = -1;
+    char **ids = casie_read_ids(path, &n, &err);
+    assert_non_null(ids);
+    assert_int_equal(n, 3);
+    assert_string_equal(ids[0], "12");
+    assert_string_equal(ids[1], "7");
+    assert_string_equal(ids[2], "10001");
+    casie_strings_free(ids, n);
+    write_file(path, "");
+    ids = casie_read_ids(path, &n, &err);
+    assert_non_null(ids);
+    assert_int_equal(n, 0);
+    casie_strings_free(ids, n);
+    snprintf(path, sizeof path, "%s/nope.txt", tmpdir);
+    assert_null(casie_read_ids(path, &n, &err));
+    assert_int_equal(err.code, CASIE_ERR_IO);
+}
+
+static void corpus_dir_without_annotation(void **state) {
+    (void)state;
+    char dir[256], path[320];
+    casie_error err = {0};
+    snprintf(dir, sizeof dir, "%s/preds", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/10.json", dir);
+    write_file(path, "{\"content\": \"ten\", \"sourcefile\": \"10.txt\"}");
+    snprintf(path, sizeof path, "%s/9.json", dir);
+    write_file(path, "{\"content\": \"nine\"}");
+    snprintf(path, sizeof path, "%s/notes.txt", dir);
+    write_file(path, "not a document");
+    casie_corpus *c = casie_corpus_read(dir, NULL, 0, &err);
+    assert_non_null(c);
+    assert_int_equal(c->n_docs, 2);
+    assert_string_equal(c->docs[0]->id, "9"); /* numeric order, id from the file name */
+    assert_string_equal(c->docs[1]->id, "10");
+    casie_corpus_free(c);
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    write_file(path, "[]");
+    assert_null(casie_corpus_read(dir, NULL, 0, &err));
+    assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+    assert_non_null(strstr(err.message, "bad.json"));
+}
+
+/* ---- writing ---- */
+
+static void to_json_generates_indices_and_scores(void **state) {
+    (void)state;
+    casie_error err = {0};
+    const char *text = "Hackers stole data. Ransom was paid.";
+    casie_doc *d = casie_doc_from_text(text, strlen(text), "gen", &err);
+    assert_non_null(d);
+    d->n_hoppers = 2;
+    d->hoppers = calloc(2, sizeof *d->hoppers);
+    assert_non_null(d->hoppers);
+    d->hoppers[0].n_events = 1;
+    d->hoppers[0].events = calloc(1, sizeof(casie_event));
+    d->hoppers[1].n_events = 1;
+    d->hoppers[1].events = calloc(1, sizeof(casie_event));
+    casie_event *e = &d->hoppers[0].events[0];
+    e->subtype = CASIE_SUBTYPE_DATABREACH;
+    e->realis = CASIE_REALIS_ACTUAL;
+    e->start = 8;
+    e->end = 13;
+    e->score = 0.8f;
+    e->n_args = 1;
+    e->args = calloc(1, sizeof(casie_arg));
+    e->args[0] = (casie_arg){.start = 0, .end = 7, .role = 0, .entity = 0, .score = 0.25f};
+    casie_event *f = &d->hoppers[1].events[0];
+    f->subtype = CASIE_SUBTYPE_RANSOM;
+    f->realis = CASIE_REALIS_OTHER;
+    f->start = 20;
+    f->end = 26;
+    f->score = -1;
+    f->index = strdup("E7");
+    size_t len;
+    char *js = casie_doc_to_json(d, CASIE_JSON_COMPACT | CASIE_JSON_SCORES, &len, &err);
+    assert_non_null(js);
+    assert_string_equal(
+        js,
+        "{\"content\":\"Hackers stole data. Ransom was paid.\",\"sourcefile\":\"gen.txt\",\"info\":{\"type\":\"text\"},"
+        "\"cyberevent\":{\"hopper\":[{\"index\":0,\"relation\":\"Same\",\"events\":[{\"index\":\"E8\",\"type\":"
+        "\"Attack\",\"subtype\":\"Databreach\",\"realis\":\"Actual\",\"nugget\":{\"index\":\"T1\",\"startOffset\":8,"
+        "\"endOffset\":13,\"text\":\"stole\",\"score\":0.8},\"argument\":[{\"index\":\"T2\",\"startOffset\":0,"
+        "\"endOffset\":7,\"text\":\"Hackers\",\"type\":\"Person\",\"role\":{\"type\":\"Attacker\"},\"score\":0.25}]}]},"
+        "{\"index\":1,\"relation\":\"Same\",\"events\":[{\"index\":\"E7\",\"type\":\"Attack\",\"subtype\":\"Ransom\","
+        "\"realis\":\"Other\",\"nugget\":{\"index\":\"T3\",\"startOffset\":20,\"endOffset\":26,\"text\":"
+        "\"Ransom\"}}]}]}}");
+    casie_free(js);
+    /* Without CASIE_JSON_SCORES: no score; pretty output is indented. */
+    js = casie_doc_to_json(d, 0, NULL, &err);
+    assert_non_null(js);
+    assert_null(strstr(js, "score"));
+    assert_non_null(strstr(js, "\n  \"cyberevent\": {\n    \"hopper\": [\n"));
+    /* Reading it back gives the scores-free document with indices. */
+    casie_doc *r = casie_doc_from_json(js, strlen(js), "gen", &err);
+    assert_non_null(r);
+    assert_string_equal(r->hoppers[0].events[0].index, "E8");
+    assert_string_equal(r->hoppers[0].events[0].args[0].text, "Hackers");
+    assert_true(r->hoppers[0].events[0].score < 0);
+    casie_doc_free(r);
+    casie_free(js);
+    js = casie_doc_to_json(d, CASIE_JSON_SCORES, NULL, &err);
+    r = casie_doc_from_json(js, strlen(js), "gen", &err);
+    assert_non_null(r);
+    assert_true(r->hoppers[0].events[0].score == 0.8f);
+    assert_true(r->hoppers[0].events[0].args[0].score == 0.25f);
+    casie_doc_free(r);
+    casie_free(js);
+
+    /* A label out of range is refused. */
+    e->args[0].role = CASIE_N_ROLES;
+    assert_null(casie_doc_to_json(d, 0, NULL, &err));
+    assert_int_equal(err.code, CASIE_ERR_INVALID_ARG);
+    casie_doc_free(d);
+}
+
+static void to_json_escapes(void **state) {
+    (void)state;
+    casie_error err = {0};
+    const char text[] = "Quote \" backslash \\ tab \t nl \n nul \0 end";
+    casie_doc *d = casie_doc_from_text(text, sizeof text - 1, "esc", &err);
+    assert_non_null(d);
+    d->title = strdup("bad \xC3 utf8");
+    char *js = casie_doc_to_json(d, CASIE_JSON_COMPACT, NULL, &err);
+    assert_non_null(js);
+    assert_non_null(strstr(js, "\"Quote \\\" backslash \\\\ tab \\t nl \\n nul \\u0000 end\""));
+    assert_non_null(strstr(js, "\"title\":\"bad \xEF\xBF\xBD utf8\""));
+    casie_doc *r = casie_doc_from_json(js, strlen(js), "esc", &err);
+    assert_non_null(r);
+    assert_int_equal(r->text_len, sizeof text - 1);
+    assert_memory_equal(r->text, text, sizeof text - 1);
+    casie_doc_free(r);
+    casie_free(js);
+    casie_doc_free(d);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(corpus_round_trip),
+        cmocka_unit_test(corpus_split_order_and_missing_id),
+        cmocka_unit_test(corpus_source_matches_annotation),
+        cmocka_unit_test(drift_fixture),
+        cmocka_unit_test(error_malformed_json),
+        cmocka_unit_test(error_not_an_object),
+        cmocka_unit_test(error_deep_nesting),
+        cmocka_unit_test(error_missing_or_bad_content),
+        cmocka_unit_test(error_unknown_labels),
+        cmocka_unit_test(record_with_text_and_id),
+        cmocka_unit_test(source_file),
+        cmocka_unit_test(load_plain_text_and_errors),
+        cmocka_unit_test(read_ids_file),
+        cmocka_unit_test(corpus_dir_without_annotation),
+        cmocka_unit_test(to_json_generates_indices_and_scores),
+        cmocka_unit_test(to_json_escapes),
+    };
+    return cmocka_run_group_tests_name("corpus", tests, setup_tmp, teardown_tmp);
+}
