@@ -287,6 +287,36 @@ int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const cas
  * earlier event when that link scores positive. */
 static int cluster_events(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, evlist *l, int *cl) {
     uint64_t feats[64];
+    const char *mode = getenv("CASIE_COREF_MODE");
+    if (mode && *mode == 's') {
+        for (int j = 0; j < l->n; j++) {
+            cl[j] = j;
+            for (int i = 0; i < j; i++) if (l->ev[i].subtype == l->ev[j].subtype) { cl[j] = cl[i]; break; }
+        }
+        return CASIE_OK;
+    }
+    if (mode && *mode == 'r') {
+        for (int j = 0; j < l->n; j++) {
+            cl[j] = j;
+            if (l->ev[j].realis == CASIE_REALIS_GENERIC) continue;
+            for (int i = 0; i < j; i++) if (l->ev[i].subtype == l->ev[j].subtype && l->ev[i].realis != CASIE_REALIS_GENERIC) { cl[j] = cl[i]; break; }
+        }
+        return CASIE_OK;
+    }
+    if (mode && *mode == 'a') {
+        for (int j = 0; j < l->n; j++) cl[j] = j;
+        for (int j = 0; j < l->n; j++)
+            for (int i = 0; i < j; i++) {
+                float sc[2] = {0, 0};
+                int nf = casie__coref_feats(doc, tf, &l->ev[i], &l->ev[j], feats);
+                casie__linear_score(&m->coref, feats, nf, sc);
+                if (sc[1] > sc[0] && cl[i] != cl[j]) {
+                    int old = cl[j], nw = cl[i];
+                    for (int k = 0; k < l->n; k++) if (cl[k] == old) cl[k] = nw;
+                }
+            }
+        return CASIE_OK;
+    }
     for (int j = 0; j < l->n; j++) {
         cl[j] = j;
         float best = 0;

@@ -107,6 +107,18 @@ casie__tokfeat *casie__doc_tokfeats(const casie_doc *doc, const casie__clusters 
         }
         f->flags = tok->flags;
     }
+    /* document topics: which of a few telling stems the article contains */
+    static const char *const TOPICS[] = {"ransom", "ransomwar", "phish", "breach", "vulner", "patch", "updat", "flaw",
+                                         "bitcoin", "hack", "stolen", "leak", "exploit", "fix", "email", "malwar",
+                                         "scam", "bug", "research", "encrypt"};
+    uint64_t th[sizeof TOPICS / sizeof TOPICS[0]];
+    for (size_t k = 0; k < sizeof TOPICS / sizeof TOPICS[0]; k++)
+        th[k] = casie__hash_bytes(TOPICS[k], strlen(TOPICS[k]), 0x5);
+    uint32_t topics = 0;
+    for (int t = 0; t < doc->n_tokens; t++)
+        for (size_t k = 0; k < sizeof TOPICS / sizeof TOPICS[0]; k++)
+            if (tf[t].s == th[k]) topics |= 1u << k;
+    for (int t = 0; t < doc->n_tokens; t++) tf[t].topics = topics;
     sb_stemmer_delete(stem);
     return tf;
 }
@@ -160,6 +172,11 @@ int casie__trig_feats(const casie__tokfeat *tf, int b, int e, int i, uint64_t *o
     PUT(f2(F_S_2GRAM, WORD_AT(tf, b, e, i - 1, s), tf[i].s));
     PUT(f2(F_S_2GRAM + 100, tf[i].s, WORD_AT(tf, b, e, i + 1, s)));
     PUT(f3(F_S_2GRAM + 200, WORD_AT(tf, b, e, i - 1, s), tf[i].s, WORD_AT(tf, b, e, i + 1, s)));
+    for (int k = 0; k < 20; k++)
+        if (tf[i].topics & (1u << k)) {
+            PUT(f2(F_SENT_FIRST + 500, (uint64_t)k, 0));
+            PUT(f2(F_SENT_FIRST + 501, (uint64_t)k, tf[i].s));
+        }
     if (i == b) PUT(f1(F_SENT_FIRST, 0));
     if (i == e - 1) PUT(f1(F_SENT_LAST, 0));
     return n;
@@ -264,12 +281,22 @@ int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, 
         PUT(f2(R_TRIG_S, st, tf[k].s));
     }
     PUT(f1(R_FIRST_TRIG_W, tf[tb].w));
+    PUT(f1(R_FIRST_TRIG_W + 300, tf[te - 1].w));
+    PUT(f1(R_FIRST_TRIG_W + 301, tf[te - 1].suf3));
     PUT(f1(R_TRIG_SHAPE, tf[tb].shape));
     PUT(f1(R_PREV1, WORD_AT(tf, b, e, tb - 1, w)));
+    PUT(f2(R_PREV1 + 300, st, WORD_AT(tf, b, e, tb - 1, w)));
     PUT(f2(R_PREV2, WORD_AT(tf, b, e, tb - 2, w), WORD_AT(tf, b, e, tb - 1, w)));
     PUT(f1(R_NEXT1, WORD_AT(tf, b, e, te, w)));
-    for (int k = tb - 1; k >= b && k >= tb - 6; k--) PUT(f1(R_BEFORE_W, tf[k].w));
-    for (int k = te; k < e && k < te + 4; k++) PUT(f1(R_AFTER_W, tf[k].w));
+    PUT(f2(R_NEXT1 + 300, WORD_AT(tf, b, e, te, w), WORD_AT(tf, b, e, te + 1, w)));
+    PUT(f2(R_NEXT1 + 301, tf[te - 1].w, WORD_AT(tf, b, e, te, w)));
+    for (int k = tb - 1; k >= b && k >= tb - 8; k--) {
+        PUT(f1(R_BEFORE_W, tf[k].w));
+        if (tb - k <= 3) PUT(f2(R_BEFORE_W + 300, (uint64_t)(tb - k), tf[k].w));
+    }
+    for (int k = te; k < e && k < te + 5; k++) PUT(f1(R_AFTER_W, tf[k].w));
+    PUT(f1(R_SENT_W + 300, (uint64_t)(b == 0) * 2 + (uint64_t)(tb == b)));
+    PUT(f1(R_SENT_W + 301, tf[b].w));
     for (int k = b; k < e && n < CASIE_MAX_FEATS - 2; k++) PUT(f1(R_SENT_W, tf[k].s));
     return n;
 }

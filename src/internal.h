@@ -160,6 +160,7 @@ typedef struct casie__tokfeat {
     uint64_t cl[3]; /* cluster ids as hashes, 0 when unknown */
     uint32_t flags; /* CASIE_TOK_* */
     uint8_t cap;    /* 0 lower, 1 capitalized, 2 all caps, 3 other */
+    uint32_t topics; /* document-level: bit k set when topic word k occurs in the document */
 } casie__tokfeat;
 
 /* Token features for every token of an analyzed doc (malloc'd, n_tokens). */

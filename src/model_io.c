@@ -186,7 +186,7 @@ int casie__model_file_write(const char *path, const casie__section *secs, int n_
     for (int i = 0; i < n_secs; i++) {
         unsigned char *ent = head + HEADER_SIZE + (size_t)ENTRY_SIZE * i;
         uint64_t off = align_up(end);
-        if (secs[i].size > (uint64_t)INT64_MAX - off) { /* the file size must fit an off_t */
+        if (secs[i].size > (uint64_t)INT64_MAX - off || secs[i].size > SIZE_MAX) { /* the file must fit an off_t */
             rc = casie__error(err, CASIE_ERR_LIMIT, -1, "%s: sections too large", path);
             goto done;
         }
