@@ -135,7 +135,9 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
         memset(E, 0, sizeof(float) * (size_t)n * L);
         for (int i = b; i < e; i++) {
             int nf = casie__trig_feats(tf, b, e, i, feats);
-            casie__linear_score(&m->trig, feats, nf, E + (size_t)(i - b) * L);
+            float *row = E + (size_t)(i - b) * L;
+            casie__linear_score(&m->trig, feats, nf, row);
+            for (int l = 1; l < L; l++) row[l] += m->trig_bias;
         }
         casie__viterbi(&m->trig, E, n, allowed, start_ok, lab);
         int any = 0;
@@ -193,6 +195,7 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         }
         int nf = casie__arg_feats(&c, i, feats);
         casie__linear_score(&m->arg, feats, nf, row);
+        for (int l = 1; l < L; l++) row[l] += m->arg_bias;
     }
     casie__viterbi(&m->arg, E, n, allowed, start_ok, lab);
     int any = 0;

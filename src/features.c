@@ -163,6 +163,10 @@ int casie__trig_feats(const casie__tokfeat *tf, int b, int e, int i, uint64_t *o
             }
         }
     }
+    for (int off = -4; off <= 4; off++) /* a bag of nearby stems, sides kept apart */
+        if (off && (off < -1 || off > 1) && i + off >= b && i + off < e) PUT(f2(F_S + 700, off < 0, tf[i + off].s));
+    if (tf[i].cl[2]) PUT(f2(F_CL2 + 700, tf[i].cl[2], WORD_AT(tf, b, e, i - 1, w)));
+    if (tf[i].cl[2]) PUT(f2(F_CL2 + 701, tf[i].cl[2], WORD_AT(tf, b, e, i + 1, w)));
     PUT(f1(F_PRE, tf[i].pre3));
     PUT(f1(F_SUF, tf[i].suf3));
     PUT(f1(F_FLAGS, tf[i].flags));

@@ -198,6 +198,7 @@ struct casie_model {
     casie__linear coref;  /* (rows, 2) is a pair of events coreferent */
     int32_t n_slots[CASIE_N_SUBTYPES];
     int32_t slot_role[CASIE_N_SUBTYPES][CASIE_MAX_SLOTS]; /* role of each slot */
+    float trig_bias, arg_bias;            /* added to non-O labels when decoding (tuned on dev) */
     casie__clusters clusters;
     casie__cluster_entry *clusters_owned; /* when trained, not mapped */
     char *meta;                           /* JSON object text */

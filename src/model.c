@@ -6,6 +6,7 @@
  *   META  JSON object text: versions, training parameters, corpus hashes
  *   LABL  the role slots: i32 n_slots[5], i32 slot_role[5][12]
  *   TRIG ARGS ENTY REAL CORF  one linear model each (layout below)
+ *   TUNE  f32 trig_bias, f32 arg_bias (decoding biases tuned on dev), zero padding to 32 bytes
  *   CLUS  word clusters: u32 n_slots, 28 bytes zero, then n_slots entries
  *         {u64 key, u16 c[3], u16 pad}
  * A linear model section: a 32-byte header {u32 n_rows, n_labels, stride,
@@ -86,7 +87,7 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     const casie__linear *lin[5] = {&m->trig, &m->arg, &m->ent, &m->realis, &m->coref};
     static const char *const tags[5] = {"TRIG", "ARGS", "ENTY", "REAL", "CORF"};
     unsigned char *bufs[7] = {0};
-    casie__section secs[8];
+    casie__section secs[9];
     int n = 0, rc = CASIE_ERR_NOMEM;
     const char *meta = m->meta ? m->meta : "{}";
     secs[n++] = (casie__section){"META", meta, strlen(meta)};
@@ -108,6 +109,10 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     put_u32(bufs[5], m->clusters.n_slots);
     if (m->clusters.n_slots) memcpy(bufs[5] + 32, m->clusters.slots, csize - 32);
     secs[n++] = (casie__section){"CLUS", bufs[5], csize};
+    unsigned char tune[32] = {0};
+    memcpy(tune, &m->trig_bias, 4);
+    memcpy(tune + 4, &m->arg_bias, 4);
+    secs[n++] = (casie__section){"TUNE", tune, sizeof tune};
     rc = casie__model_file_write(path, secs, n, err);
 done:
     for (int i = 0; i < 7; i++) free(bufs[i]);
@@ -210,6 +215,16 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     }
     m->clusters.n_slots = ncl;
     m->clusters.slots = ncl ? (const casie__cluster_entry *)(const void *)((const unsigned char *)s->data + 32) : NULL;
+    if (!(s = casie__model_file_find(&m->file, "TUNE")) || s->size != 32) {
+        corrupt(err, path, "missing or bad TUNE section");
+        goto fail;
+    }
+    memcpy(&m->trig_bias, s->data, 4);
+    memcpy(&m->arg_bias, (const unsigned char *)s->data + 4, 4);
+    if (!(m->trig_bias > -1e6f && m->trig_bias < 1e6f && m->arg_bias > -1e6f && m->arg_bias < 1e6f)) {
+        corrupt(err, path, "decoding biases out of range");
+        goto fail;
+    }
     if (!(s = casie__model_file_find(&m->file, "META"))) {
         corrupt(err, path, "missing META section");
         goto fail;

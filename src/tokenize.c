@@ -202,19 +202,32 @@ static const char *const NUM_SUFFIX[] = {"k", "m", "mn", "b", "bn", "million", "
 
 enum { AB_NONE = 0, AB_TITLE = 1, AB_OTHER = 2, AB_INITIAL = 3 };
 
+/* Letters alternating with periods: U.S, e.g, a.m (one letter is not). */
+static int is_dotted(const tk *t, int32_t i, int32_t e) {
+    if (e - i < 3 || (e - i) % 2 == 0) return 0;
+    for (int32_t j = i; j < e; j++)
+        if (((j - i) % 2 == 0) ? !IS_ALPHA(t->k[j]) : t->c[j] != '.') return 0;
+    return 1;
+}
+
+/* Is the next word after white space at j (past opening quotes) a common
+ * sentence opener?  long_only: ignore the one-letter openers A and I. */
+static int opener_follows(const tk *t, int32_t j, int long_only) {
+    if (j >= t->n || t->k[j] != K_SPACE) return 0;
+    while (j < t->n && t->k[j] == K_SPACE) j++;
+    while (j < t->n && is_open(t->c[j])) j++;
+    int32_t e = j;
+    while (e < t->n && IS_ALPHA(t->k[e])) e++;
+    if (long_only && e - j < 2) return 0;
+    return in_list(t, j, e, OPENERS);
+}
+
 /* Kind of abbreviation c[i, e) is when a period follows it (c[e] == '.'). */
 static int abbrev_kind(const tk *t, int32_t i, int32_t e) {
     int32_t len = e - i;
     if (len <= 0) return AB_NONE;
     if (len == 1) return t->k[i] == K_UPPER ? AB_INITIAL : AB_NONE;
-    /* letters alternating with periods: U.S, e.g, a.m */
-    int dotted = 1;
-    for (int32_t j = i; j < e; j++)
-        if (((j - i) % 2 == 0) ? !IS_ALPHA(t->k[j]) : t->c[j] != '.') {
-            dotted = 0;
-            break;
-        }
-    if (dotted && len % 2 == 1) return (eq(t, i, e, "e.g") || eq(t, i, e, "i.e")) ? AB_TITLE : AB_OTHER;
+    if (is_dotted(t, i, e)) return (eq(t, i, e, "e.g") || eq(t, i, e, "i.e")) ? AB_TITLE : AB_OTHER;
     if (in_list(t, i, e, ABBREV_TITLE)) {
         /* "No." and "Nos." only before a number */
         if (eq(t, i, e, "No") || eq(t, i, e, "Nos")) {
@@ -316,6 +329,34 @@ static int joins(const tk *t, int32_t j) {
     }
 }
 
+/* "536,727accounts": a number with digit groups, c[i, j), runs into a word
+ * that is not a number suffix (2,000m). */
+static int grouped_number_ends(const tk *t, int32_t i, int32_t j) {
+    int comma = 0;
+    for (int32_t q = i; q < j; q++) {
+        if (t->c[q] == ',') comma = 1;
+        else if (t->k[q] != K_DIGIT && t->c[q] != '.') return 0;
+    }
+    if (!comma) return 0;
+    int32_t e = j;
+    while (IS_ALPHA(t->k[e])) e++;
+    return !in_list_ci(t, j, e, NUM_SUFFIX);
+}
+
+/* "compromised.The", "29.Wilson": a sentence end with its space missing.  The
+ * word so far, c[i, j), is lowercase (2+ letters) or a short number; c[j] is
+ * '.', then a capitalized word not followed by another '.' (Trojan.Win.A). */
+static int missing_space(const tk *t, int32_t i, int32_t j, int32_t b) {
+    const uint8_t *k = t->k;
+    if (j + 2 >= b || k[j + 1] != K_UPPER || k[j + 2] != K_LOWER) return 0;
+    int lower = 1, digit = 1;
+    for (int32_t q = i; q < j; q++) lower &= k[q] == K_LOWER, digit &= k[q] == K_DIGIT;
+    if (!((lower && j - i >= 2) || (digit && j - i <= 4))) return 0;
+    int32_t e = j + 1;
+    while (IS_ALPHA(k[e])) e++;
+    return !(t->c[e] == '.' && IS_ALNUM(k[e + 1]));
+}
+
 /* End of a URL starting at i (scheme:// or www.): the rest of the core. */
 static int url_start(const tk *t, int32_t i, int32_t b) {
     return match_ci(t, i, b, "http://") || match_ci(t, i, b, "https://") || match_ci(t, i, b, "hxxp://") ||
@@ -344,9 +385,11 @@ static void core(tk *t, int32_t a, int32_t b) {
             int32_t j = i + 1;
             while (j < b) {
                 if (IS_ALNUM(k[j])) {
+                    if (IS_ALPHA(k[j]) && k[j - 1] == K_DIGIT && grouped_number_ends(t, i, j)) break;
                     j++;
                     continue;
                 }
+                if (c[j] == '.' && missing_space(t, i, j, b)) break;
                 if (j + 1 < b && joins(t, j)) {
                     j += 2;
                     continue;
@@ -446,8 +489,15 @@ static void chunk(tk *t, int32_t a, int32_t b) {
             if (len >= 2 && c[b - 2] == '.') {
                 s = b - 2;
                 while (s > a && c[s - 1] == '.') s--;
-            } else if (abbrev_kind(t, a, b - 1) != AB_NONE) break;
-            else s = b - 1;
+            } else {
+                int ab = abbrev_kind(t, a, b - 1);
+                /* "Apple Inc. The ..." and "Plan B. This ...": the period ends
+                 * the sentence; "U.S." keeps it either way */
+                if (ab == AB_NONE || ((ab == AB_INITIAL || (ab == AB_OTHER && !is_dotted(t, a, b - 1))) &&
+                                      opener_follows(t, b, ab == AB_INITIAL)))
+                    s = b - 1;
+                else break;
+            }
         } else break;
         sfx_s[ns] = s, sfx_e[ns] = b, sfx_f[ns] = f, ns++;
         b = s;
@@ -496,6 +546,12 @@ static int split_sentences(tk *t, casie_sentence **sents, int32_t *n_sents) {
                    tok[last + 1].end - tok[last + 1].start == 1)
                 last++;
             if (last + 1 < n && tok[last + 1].start > tok[last].end && opens_sentence(t, &tok[last + 1])) end = 1;
+            /* "compromised.The": split by the tokenizer, no space */
+            if (last == i && last + 1 < n && i > 0 && tok[i].end - tok[i].start == 1 && t->c[tok[i].start] == '.' &&
+                tok[i - 1].end == tok[i].start && tok[i + 1].start == tok[i].end &&
+                (t->k[tok[i].start - 1] == K_LOWER || t->k[tok[i].start - 1] == K_DIGIT) &&
+                t->k[tok[i + 1].start] == K_UPPER && t->k[tok[i + 1].start + 1] == K_LOWER)
+                end = 1;
             /* "... the attack. " followed by lowercase: not an end; an
              * ellipsis needs an uppercase letter after it */
             if (end && t->c[tok[i].start] == 0x2026 && t->k[tok[last + 1].start] != K_UPPER) end = 0;

@@ -496,6 +496,59 @@ static uint64_t corpus_hash(casie_doc *const *docs, int n) {
 
 int casie__model_alloc(casie_model **out, int training);
 
+/* F1 of one metric over dev documents, extracting with the model as it is
+ * (given_triggers: on copies of the gold documents, else on the text). */
+static int dev_f1(const casie_model *m, casie_doc *const *dev, int n_dev, int metric, int given, double *f1,
+                  casie_error *err) {
+    casie_eval *ev = casie_eval_new();
+    casie_extract_params xp = casie_extract_default_params();
+    xp.given_triggers = given;
+    int rc = ev ? CASIE_OK : CASIE_ERR_NOMEM;
+    for (int i = 0; i < n_dev && !rc; i++) {
+        casie_doc *d = NULL;
+        if (given) {
+            size_t len;
+            char *js = casie_doc_to_json(dev[i], CASIE_JSON_COMPACT, &len, err);
+            if (js) d = casie_doc_from_json(js, len, dev[i]->id, err);
+            casie_free(js);
+        } else {
+            d = casie_doc_from_text(dev[i]->text, dev[i]->text_len, dev[i]->id, err);
+        }
+        if (!d) rc = err && err->code ? err->code : CASIE_ERR_NOMEM;
+        if (!rc) rc = casie_extract(m, d, &xp, err);
+        if (!rc) rc = casie_eval_add(ev, dev[i], d, err);
+        casie_doc_free(d);
+    }
+    double p, r;
+    if (!rc) casie_prf(casie_eval_counts(ev, metric, -1, -1), &p, &r, f1);
+    casie_eval_free(ev);
+    return rc;
+}
+
+/* Picks the decoding biases that maximise trig_c (end to end) and arg_c
+ * (given gold triggers) on the dev documents. */
+static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error *err) {
+    static const float GRID[] = {0.0f, 2.0f, 4.0f, 6.0f, 8.0f, 12.0f, 16.0f, 24.0f};
+    casie_model *m = t->m;
+    for (int stage = 0; stage < 2; stage++) {
+        float best_b = 0;
+        double best = -1;
+        for (size_t g = 0; g < sizeof GRID / sizeof GRID[0]; g++) {
+            double f1;
+            if (stage == 0) m->trig_bias = GRID[g];
+            else m->arg_bias = GRID[g];
+            int rc = dev_f1(m, dev, n_dev, stage == 0 ? CASIE_METRIC_TRIG_C : CASIE_METRIC_ARG_C, stage == 1, &f1, err);
+            if (rc) return rc;
+            logf_(t, "tuning %s bias %.2f: dev %s %.2f", stage == 0 ? "trigger" : "argument", (double)GRID[g],
+                  stage == 0 ? "trig_c" : "arg_c (given triggers)", f1);
+            if (f1 > best) best = f1, best_b = GRID[g];
+        }
+        if (stage == 0) m->trig_bias = best_b;
+        else m->arg_bias = best_b;
+    }
+    return CASIE_OK;
+}
+
 casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const *dev, int n_dev,
                          const casie_train_params *params, casie_error *err) {
     casie_train_params p = params ? *params : casie_train_default_params();
@@ -559,15 +612,18 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     casie__linear_round_bf16(&m->ent);
     casie__linear_round_bf16(&m->realis);
     casie__linear_round_bf16(&m->coref);
+    if (dev && n_dev > 0 && (rc = tune_biases(&t, dev, n_dev, err))) goto fail;
     char meta[1024];
     snprintf(meta, sizeof meta,
              "{\"casie_version\":\"%s\",\"seed\":%llu,\"epochs\":%d,\"n_train\":%d,\"n_dev\":%d,"
              "\"train_hash\":\"%016llx\",\"dev_hash\":\"%016llx\",\"corpus\":\"%s\",\"clusters\":%s,"
+             "\"trig_bias\":%.2f,\"arg_bias\":%.2f,"
              "\"rows\":{\"trig\":%u,\"arg\":%u,\"ent\":%u,\"realis\":%u,\"coref\":%u}}",
              CASIE_VERSION_STRING, (unsigned long long)p.seed, p.epochs, n_train, n_dev,
              (unsigned long long)corpus_hash(train, n_train),
              (unsigned long long)(dev && n_dev > 0 ? corpus_hash(dev, n_dev) : 0),
-             p.corpus_tag ? p.corpus_tag : "", p.clusters ? "true" : "false", m->trig.n_rows, m->arg.n_rows,
+             p.corpus_tag ? p.corpus_tag : "", p.clusters ? "true" : "false", (double)m->trig_bias,
+             (double)m->arg_bias, m->trig.n_rows, m->arg.n_rows,
              m->ent.n_rows, m->realis.n_rows, m->coref.n_rows);
     for (char *c = meta; *c; c++) /* a corpus tag is a path: keep the JSON valid */
         if (*c == '\\' || (unsigned char)*c < 0x20) *c = '_';
