@@ -143,7 +143,7 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
         int any = 0;
         for (int i = 0; i < n; i++) any |= lab[i];
         if (!any) continue;
-        casie__marginals(&m->trig, E, n, allowed, start_ok, 1.0f, P);
+        casie__marginals(&m->trig, E, n, allowed, start_ok, m->trig_temp, P);
         int ns = bio_spans(lab, P, L, n, sp);
         for (int k = 0; k < ns; k++) {
             if (sp[k].score < threshold) continue;
@@ -204,7 +204,7 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         rc = CASIE_OK;
         goto done;
     }
-    casie__marginals(&m->arg, E, n, allowed, start_ok, 1.0f, P);
+    casie__marginals(&m->arg, E, n, allowed, start_ok, m->arg_temp, P);
     int ns = bio_spans(lab, P, L, n, sp);
     ev->args = calloc((size_t)ns, sizeof(casie_arg));
     if (!ev->args) goto done;
@@ -290,36 +290,6 @@ int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const cas
  * earlier event when that link scores positive. */
 static int cluster_events(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, evlist *l, int *cl) {
     uint64_t feats[64];
-    const char *mode = getenv("CASIE_COREF_MODE");
-    if (mode && *mode == 's') {
-        for (int j = 0; j < l->n; j++) {
-            cl[j] = j;
-            for (int i = 0; i < j; i++) if (l->ev[i].subtype == l->ev[j].subtype) { cl[j] = cl[i]; break; }
-        }
-        return CASIE_OK;
-    }
-    if (mode && *mode == 'r') {
-        for (int j = 0; j < l->n; j++) {
-            cl[j] = j;
-            if (l->ev[j].realis == CASIE_REALIS_GENERIC) continue;
-            for (int i = 0; i < j; i++) if (l->ev[i].subtype == l->ev[j].subtype && l->ev[i].realis != CASIE_REALIS_GENERIC) { cl[j] = cl[i]; break; }
-        }
-        return CASIE_OK;
-    }
-    if (mode && *mode == 'a') {
-        for (int j = 0; j < l->n; j++) cl[j] = j;
-        for (int j = 0; j < l->n; j++)
-            for (int i = 0; i < j; i++) {
-                float sc[2] = {0, 0};
-                int nf = casie__coref_feats(doc, tf, &l->ev[i], &l->ev[j], feats);
-                casie__linear_score(&m->coref, feats, nf, sc);
-                if (sc[1] > sc[0] && cl[i] != cl[j]) {
-                    int old = cl[j], nw = cl[i];
-                    for (int k = 0; k < l->n; k++) if (cl[k] == old) cl[k] = nw;
-                }
-            }
-        return CASIE_OK;
-    }
     for (int j = 0; j < l->n; j++) {
         cl[j] = j;
         float best = 0;

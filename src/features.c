@@ -242,6 +242,7 @@ int casie__arg_feats(const casie__arg_ctx *c, int i, uint64_t *out) {
         if (c->is_trig && c->is_trig[k]) other_trig = 1;
     }
     PUT(f3(A_COMMAS, st, pos, (uint64_t)(commas > 3 ? 3 : commas)));
+
     if (c->is_trig && c->is_trig[i] && pos != 3) PUT(f2(A_BETWEEN_TRIG + 500, st, pos));
     PUT(f3(A_BETWEEN_TRIG, st, pos, (uint64_t)other_trig));
     return n;

@@ -199,6 +199,7 @@ struct casie_model {
     int32_t n_slots[CASIE_N_SUBTYPES];
     int32_t slot_role[CASIE_N_SUBTYPES][CASIE_MAX_SLOTS]; /* role of each slot */
     float trig_bias, arg_bias;            /* added to non-O labels when decoding (tuned on dev) */
+    float trig_temp, arg_temp;            /* softmax scale of the confidence marginals (tuned on dev) */
     casie__clusters clusters;
     casie__cluster_entry *clusters_owned; /* when trained, not mapped */
     char *meta;                           /* JSON object text */

@@ -6,7 +6,8 @@
  *   META  JSON object text: versions, training parameters, corpus hashes
  *   LABL  the role slots: i32 n_slots[5], i32 slot_role[5][12]
  *   TRIG ARGS ENTY REAL CORF  one linear model each (layout below)
- *   TUNE  f32 trig_bias, f32 arg_bias (decoding biases tuned on dev), zero padding to 32 bytes
+ *   TUNE  f32 trig_bias, arg_bias (decoding biases), f32 trig_temp, arg_temp
+ *         (confidence softmax scales), all tuned on dev; zero padding to 32 bytes
  *   CLUS  word clusters: u32 n_slots, 28 bytes zero, then n_slots entries
  *         {u64 key, u16 c[3], u16 pad}
  * A linear model section: a 32-byte header {u32 n_rows, n_labels, stride,
@@ -112,6 +113,8 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     unsigned char tune[32] = {0};
     memcpy(tune, &m->trig_bias, 4);
     memcpy(tune + 4, &m->arg_bias, 4);
+    memcpy(tune + 8, &m->trig_temp, 4);
+    memcpy(tune + 12, &m->arg_temp, 4);
     secs[n++] = (casie__section){"TUNE", tune, sizeof tune};
     rc = casie__model_file_write(path, secs, n, err);
 done:
@@ -221,6 +224,12 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     }
     memcpy(&m->trig_bias, s->data, 4);
     memcpy(&m->arg_bias, (const unsigned char *)s->data + 4, 4);
+    memcpy(&m->trig_temp, (const unsigned char *)s->data + 8, 4);
+    memcpy(&m->arg_temp, (const unsigned char *)s->data + 12, 4);
+    if (!(m->trig_temp > 0 && m->trig_temp <= 100 && m->arg_temp > 0 && m->arg_temp <= 100)) {
+        corrupt(err, path, "confidence temperatures out of range");
+        goto fail;
+    }
     if (!(m->trig_bias > -1e6f && m->trig_bias < 1e6f && m->arg_bias > -1e6f && m->arg_bias < 1e6f)) {
         corrupt(err, path, "decoding biases out of range");
         goto fail;

@@ -171,10 +171,15 @@ static const char *const ABBREV_OTHER[] = { /* may end a sentence */
 static const char *const OPENERS[] = {
     "The", "This", "That", "These", "Those", "It", "Its", "He", "She", "They", "We", "I", "In", "On", "At", "A",
     "An", "But", "And", "However", "According", "After", "As", "For", "If", "When", "While", "Some", "There",
-    "Our", "His", "Her", "Their", "You", "Your", "Also", "Since", "Although", "Other", "Meanwhile", "So", "What",
-    "Last", "Now", "One", "Many", "Most", "Even", "Still", "Then", "To", "With", "By", "From", "Earlier", "Later",
-    "Today", "Yesterday", "Such", "Both", "Each", "Several", "Another", "Why", "How", "Who", "Where", "Once",
-    "Researchers", "Officials", "Police", NULL};
+    "Our", "His", "Her", "Their", "You", "Your", "Also", "Since", "Although", "Though", "Other", "Meanwhile",
+    "So", "What", "Last", "Now", "One", "Two", "Three", "Many", "Most", "More", "Even", "Still", "Then", "To",
+    "With", "Without", "By", "From", "Of", "Over", "Earlier", "Later", "Today", "Yesterday", "Such", "Both",
+    "Each", "Every", "Any", "Anyone", "Several", "Another", "Why", "How", "Who", "Where", "Once", "Because",
+    "Unfortunately", "Fortunately", "Furthermore", "Moreover", "Additionally", "Instead", "Nevertheless",
+    "Finally", "First", "Second", "Thus", "Therefore", "Despite", "During", "Among", "Following", "Given",
+    "Based", "Like", "Unlike", "Just", "Only", "Not", "Using", "Here", "Whether", "Similar", "Besides", "Yet",
+    "Upon", "Specifically", "Please", "Due", "All", "No", "Researchers", "Officials", "Police", "Hackers",
+    "Users", "Attackers", "Experts", NULL};
 
 /* File name extensions (lowercase). */
 static const char *const FILE_EXT[] = {
@@ -329,29 +334,43 @@ static int joins(const tk *t, int32_t j) {
     }
 }
 
+/* What the word scanner knows about the characters it has passed, kept up
+ * to date incrementally so that no check rescans the word. */
+typedef struct scan {
+    int32_t upto;                   /* state covers c[i, upto) */
+    int all_lower, all_digit;       /* every character so far is Ll / a digit */
+    int numeric, comma;             /* only digits , . so far; a comma seen */
+} scan;
+
+static void scan_to(const tk *t, scan *st, int32_t j) {
+    for (; st->upto < j; st->upto++) {
+        uint32_t ch = t->c[st->upto];
+        uint8_t k = t->k[st->upto];
+        st->all_lower &= k == K_LOWER;
+        st->all_digit &= k == K_DIGIT;
+        st->numeric &= k == K_DIGIT || ch == ',' || ch == '.';
+        st->comma |= ch == ',';
+    }
+}
+
 /* "536,727accounts": a number with digit groups, c[i, j), runs into a word
  * that is not a number suffix (2,000m). */
-static int grouped_number_ends(const tk *t, int32_t i, int32_t j) {
-    int comma = 0;
-    for (int32_t q = i; q < j; q++) {
-        if (t->c[q] == ',') comma = 1;
-        else if (t->k[q] != K_DIGIT && t->c[q] != '.') return 0;
-    }
-    if (!comma) return 0;
+static int grouped_number_ends(const tk *t, scan *st, int32_t j) {
+    scan_to(t, st, j);
+    if (!st->numeric || !st->comma) return 0;
     int32_t e = j;
-    while (IS_ALPHA(t->k[e])) e++;
+    while (e - j <= 12 && IS_ALPHA(t->k[e])) e++;
     return !in_list_ci(t, j, e, NUM_SUFFIX);
 }
 
 /* "compromised.The", "29.Wilson": a sentence end with its space missing.  The
  * word so far, c[i, j), is lowercase (2+ letters) or a short number; c[j] is
  * '.', then a capitalized word not followed by another '.' (Trojan.Win.A). */
-static int missing_space(const tk *t, int32_t i, int32_t j, int32_t b) {
+static int missing_space(const tk *t, scan *st, int32_t i, int32_t j, int32_t b) {
     const uint8_t *k = t->k;
     if (j + 2 >= b || k[j + 1] != K_UPPER || k[j + 2] != K_LOWER) return 0;
-    int lower = 1, digit = 1;
-    for (int32_t q = i; q < j; q++) lower &= k[q] == K_LOWER, digit &= k[q] == K_DIGIT;
-    if (!((lower && j - i >= 2) || (digit && j - i <= 4))) return 0;
+    scan_to(t, st, j);
+    if (!((st->all_lower && j - i >= 2) || (st->all_digit && j - i <= 4))) return 0;
     int32_t e = j + 1;
     while (IS_ALPHA(k[e])) e++;
     return !(t->c[e] == '.' && IS_ALNUM(k[e + 1]));
@@ -375,7 +394,7 @@ static void core(tk *t, int32_t a, int32_t b) {
             continue;
         }
         int word = IS_ALNUM(ki);
-        /* @handle, #hashtag, .NET / .exe at the start of a chunk */
+        /* @handle, and .NET / .exe at the start of a chunk */
         if (!word && i + 1 < b && IS_ALNUM(k[i + 1]) && (c[i] == '@' || (c[i] == '.' && i == a))) word = 1;
         if (word) {
             if (url_start(t, i, b)) {
@@ -383,13 +402,14 @@ static void core(tk *t, int32_t a, int32_t b) {
                 return;
             }
             int32_t j = i + 1;
+            scan st = {i, 1, 1, 1, 0};
             while (j < b) {
                 if (IS_ALNUM(k[j])) {
-                    if (IS_ALPHA(k[j]) && k[j - 1] == K_DIGIT && grouped_number_ends(t, i, j)) break;
+                    if (IS_ALPHA(k[j]) && k[j - 1] == K_DIGIT && grouped_number_ends(t, &st, j)) break;
                     j++;
                     continue;
                 }
-                if (c[j] == '.' && missing_space(t, i, j, b)) break;
+                if (c[j] == '.' && missing_space(t, &st, i, j, b)) break;
                 if (j + 1 < b && joins(t, j)) {
                     j += 2;
                     continue;
@@ -554,10 +574,11 @@ static int split_sentences(tk *t, casie_sentence **sents, int32_t *n_sents) {
                 end = 1;
             /* "... the attack. " followed by lowercase: not an end; an
              * ellipsis needs an uppercase letter after it */
-            if (end && t->c[tok[i].start] == 0x2026 && t->k[tok[last + 1].start] != K_UPPER) end = 0;
-            if (end && t->c[tok[i].start] == '.' && tok[i].end - tok[i].start > 1 &&
-                t->k[tok[last + 1].start] != K_UPPER)
-                end = 0;
+            if (end && (t->c[tok[i].start] == 0x2026 || tok[i].end - tok[i].start > 1)) {
+                int32_t q = last + 1;
+                while (q + 1 < n && is_open(t->c[tok[q].start]) && tok[q].end - tok[q].start == 1) q++;
+                if (t->k[tok[q].start] != K_UPPER) end = 0;
+            }
         } else if ((tok[i].flags & CASIE_TOK_ABBREV) && i + 1 < n && tok[i + 1].start > tok[i].end) {
             int32_t s = tok[i].start, e = tok[i].end - 1;
             if (abbrev_kind(t, s, e) == AB_OTHER && in_list(t, tok[i + 1].start, tok[i + 1].end, OPENERS)) end = 1;

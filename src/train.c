@@ -15,8 +15,8 @@
 #include <time.h>
 
 /* Table sizes (rows are powers of two; see docs/FORMAT.md for the layout). */
-#define TRIG_ROWS (1u << 18)
-#define ARG_ROWS (1u << 18)
+#define TRIG_ROWS (1u << 17)
+#define ARG_ROWS (1u << 17)
 #define ENT_ROWS (1u << 16)
 #define REALIS_ROWS (1u << 15)
 #define COREF_ROWS (1u << 14)
@@ -525,6 +525,45 @@ static int dev_f1(const casie_model *m, casie_doc *const *dev, int n_dev, int me
     return rc;
 }
 
+/* Brier score of the trigger (stage 0) or argument (stage 1) confidences on
+ * dev: mean (score - correct)^2, correct meaning an exact gold match. */
+static int dev_brier(const casie_model *m, casie_doc *const *dev, int n_dev, int stage, double *brier,
+                     casie_error *err) {
+    double sum = 0;
+    long n = 0;
+    int rc = CASIE_OK;
+    casie_extract_params xp = casie_extract_default_params();
+    for (int i = 0; i < n_dev && !rc; i++) {
+        const casie_doc *g = dev[i];
+        casie_doc *d = casie_doc_from_text(g->text, g->text_len, g->id, err);
+        if (!d) return err && err->code ? err->code : CASIE_ERR_NOMEM;
+        rc = casie_extract(m, d, &xp, err);
+        for (int h = 0; !rc && h < d->n_hoppers; h++)
+            for (int k = 0; k < d->hoppers[h].n_events; k++) {
+                const casie_event *e = &d->hoppers[h].events[k];
+                for (int a = stage == 0 ? -1 : 0; a < (stage == 0 ? 0 : e->n_args); a++) {
+                    int ok = 0;
+                    for (int gh = 0; gh < g->n_hoppers && !ok; gh++)
+                        for (int gk = 0; gk < g->hoppers[gh].n_events && !ok; gk++) {
+                            const casie_event *ge = &g->hoppers[gh].events[gk];
+                            if (ge->subtype != e->subtype) continue;
+                            if (a < 0) ok = ge->start == e->start && ge->end == e->end;
+                            else
+                                for (int ga = 0; ga < ge->n_args && !ok; ga++)
+                                    ok = ge->args[ga].start == e->args[a].start && ge->args[ga].end == e->args[a].end &&
+                                         ge->args[ga].role == e->args[a].role;
+                        }
+                    double s = a < 0 ? e->score : e->args[a].score;
+                    sum += (s - ok) * (s - ok);
+                    n++;
+                }
+            }
+        casie_doc_free(d);
+    }
+    *brier = n ? sum / (double)n : 0;
+    return rc;
+}
+
 /* Picks the decoding biases that maximise trig_c (end to end) and arg_c
  * (given gold triggers) on the dev documents. */
 static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error *err) {
@@ -545,6 +584,24 @@ static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error
         }
         if (stage == 0) m->trig_bias = best_b;
         else m->arg_bias = best_b;
+    }
+    /* confidence calibration: the softmax scale with the best Brier score */
+    static const float TEMPS[] = {0.25f, 0.12f, 0.06f, 0.03f, 0.015f, 0.008f, 0.004f};
+    for (int stage = 0; stage < 2; stage++) {
+        float best_t = 1.0f;
+        double best = 1e9;
+        for (size_t g = 0; g < sizeof TEMPS / sizeof TEMPS[0]; g++) {
+            double b;
+            if (stage == 0) m->trig_temp = TEMPS[g];
+            else m->arg_temp = TEMPS[g];
+            int rc = dev_brier(m, dev, n_dev, stage, &b, err);
+            if (rc) return rc;
+            logf_(t, "calibrating %s confidence, scale %.3f: Brier score %.4f", stage == 0 ? "trigger" : "argument",
+                  (double)TEMPS[g], b);
+            if (b < best) best = b, best_t = TEMPS[g];
+        }
+        if (stage == 0) m->trig_temp = best_t;
+        else m->arg_temp = best_t;
     }
     return CASIE_OK;
 }
@@ -653,6 +710,7 @@ int casie__model_alloc(casie_model **out, int training) {
         casie_model_free(m);
         return CASIE_ERR_NOMEM;
     }
+    m->trig_temp = m->arg_temp = 1.0f;
     *out = m;
     return CASIE_OK;
 }
