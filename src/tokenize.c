@@ -18,8 +18,11 @@
  *
  * Sentences end after . ! ? or an ellipsis (and any closing quotes or brackets
  * right after it) when white space and a token starting with an uppercase
- * letter, a digit or an opening quote or bracket follow; after an abbreviation
- * (U.S., Inc.) only when a common sentence-opening word follows.
+ * letter, a digit or an opening quote or bracket follow (after an ellipsis:
+ * an uppercase letter); after an abbreviation (U.S., a.m.) only when a common
+ * sentence-opening word follows ("Inc. The": the period is then split off as
+ * its own token); and at a missing space ("compromised.The").  Headlines that
+ * run into the first sentence are not split.
  *
  * Not here: Unicode decoding (utf8.c), features (features.c).  No regex
  * engine, no per-token allocation: one scratch array per call, output arrays
@@ -47,14 +50,25 @@ enum {
 #define IS_ALNUM(k) ((k) >= K_LOWER && (k) <= K_DIGIT)
 #define IS_ALPHA(k) ((k) >= K_LOWER && (k) <= K_LETTER)
 
+#define P_ K_PUNCT
+#define S_ K_SPACE
+#define D_ K_DIGIT
+#define U_ K_UPPER
+#define L_ K_LOWER
+static const uint8_t ASCII_CLASS[128] = {
+    S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_, S_,
+    S_, S_, S_, S_, S_, S_, S_, P_, P_, P_, P_, P_, P_, P_, P_, P_, P_, P_, P_, P_, P_, P_, D_, D_, D_, D_,
+    D_, D_, D_, D_, D_, D_, P_, P_, P_, P_, P_, P_, P_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_,
+    U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, U_, P_, P_, P_, P_, P_, P_, L_, L_, L_, L_, L_, L_, L_,
+    L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, L_, P_, P_, P_, P_, S_};
+#undef P_
+#undef S_
+#undef D_
+#undef U_
+#undef L_
+
 static uint8_t char_class(uint32_t cp) {
-    if (cp < 128) {
-        if (cp >= 'a' && cp <= 'z') return K_LOWER;
-        if (cp >= 'A' && cp <= 'Z') return K_UPPER;
-        if (cp >= '0' && cp <= '9') return K_DIGIT;
-        if (cp <= 32 || cp == 127) return K_SPACE;
-        return K_PUNCT;
-    }
+    if (cp < 128) return ASCII_CLASS[cp];
     switch (utf8proc_category((utf8proc_int32_t)cp)) {
     case UTF8PROC_CATEGORY_LL: return K_LOWER;
     case UTF8PROC_CATEGORY_LU:
@@ -164,8 +178,8 @@ static const char *const ABBREV_TITLE[] = { /* never end a sentence */
 static const char *const ABBREV_OTHER[] = { /* may end a sentence */
     "Inc", "Corp", "Ltd", "Co", "Jr", "Sr", "Bros", "etc", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep",
     "Sept", "Oct", "Nov", "Dec", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat", "Sun",
-    "Dept", "Ave", "Blvd", "Calif", "Mass", "Wash", "Fla", "Ariz", "Conn", "Penn", "Tenn", "Ill", "Minn",
-    "est", "ca", "Govt", "Univ", "Assn", "Pty", "Plc", "PLC", "LLC", "Ltda", "Md", "Va", "Pa", NULL};
+    "Dept", "Ave", "Blvd", "Calif", "Mass", "Fla", "Ariz", "Conn", "Penn", "Tenn", "Minn",
+    "Govt", "Univ", "Assn", "Pty", "Ltda", "Md", "Va", "Pa", NULL};
 
 /* Capitalized words that open a sentence after an abbreviation ("... Inc. The"). */
 static const char *const OPENERS[] = {
@@ -260,6 +274,7 @@ static uint32_t classify(const tk *t, int32_t i, int32_t e) {
         if (IS_ALPHA(k[j])) n_alpha++;
         else if (k[j] == K_DIGIT) n_digit++;
         else if (c[j] == '.') n_dot++, last_dot = j;
+        else if (c[j] == '[' && j + 3 < e && c[j + 1] == '.' && c[j + 2] == ']') n_dot++, last_dot = j + 2, j += 2;
         else if (c[j] == '@' && at < 0) at = (int)(j - i);
         else n_other++;
     }
@@ -279,12 +294,12 @@ static uint32_t classify(const tk *t, int32_t i, int32_t e) {
     if (n_alpha == 0 && n_digit > 0) {
         /* IPv4: four groups of 1-3 digits */
         if (n_dot == 3 && n_other == 0) {
-            int groups = 0, len = 0, ok = 1;
+            int groups = 0, len = 0, val = 0, ok = 1;
             for (int32_t j = i; j <= e && ok; j++) {
                 if (j == e || c[j] == '.') {
-                    if (len < 1 || len > 3) ok = 0;
-                    groups++, len = 0;
-                } else len++;
+                    if (len < 1 || len > 3 || val > 255) ok = 0;
+                    groups++, len = 0, val = 0;
+                } else len++, val = val * 10 + (int)(c[j] - '0');
             }
             if (ok && groups == 4) return CASIE_TOK_IP;
         }
@@ -624,6 +639,9 @@ int casie__tokenize(casie_doc *doc, casie_error *err) {
         uint32_t cp = *p;
         if (cp < 128) {
             p++;
+            cps[i] = cp;
+            cls[i] = ASCII_CLASS[cp];
+            continue;
         } else {
             int adv;
             cp = casie__utf8_get((const char *)p, &adv);
