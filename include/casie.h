@@ -301,7 +301,8 @@ typedef struct casie_train_params {
     uint64_t seed;       /* shuffling seed; same seed + data = same model bytes */
     int threads;         /* worker threads (>= 1) */
     int epochs;          /* passes for each learner; 0 = learner default */
-    const char *clusters; /* word clusters TSV (word, c64, c256, c1024), or NULL */
+    int runs;            /* training runs with seeds seed, seed+1, ... whose weights are averaged (>= 1) */
+    const char *clusters; /* word clusters TSV (word, then three cluster ids, coarse to fine), or NULL */
     const char *corpus_tag; /* recorded in the metadata (e.g. corpus path, split), or NULL */
     casie_log_fn log;    /* progress, may be NULL */
     void *log_user;

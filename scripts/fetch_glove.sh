@@ -4,7 +4,7 @@
 # Idempotent. Produces (under data/glove/, git-ignored):
 #   glove100.bin   all 341,479 GloVe words + float32 vectors, frequency order
 #                  (binary format documented in scripts/glove_convert.c)
-#   clusters.tsv   `word<TAB>c64<TAB>c256<TAB>c1024` for the GLOVE_N most
+#   clusters.tsv   `word<TAB>c256<TAB>c1024<TAB>c4096` for the GLOVE_N most
 #                  frequent words (spherical k-means, see scripts/glove_cluster.c)
 #   glove_convert, glove_cluster   helper binaries built from scripts/*.c
 #
@@ -16,7 +16,7 @@
 #   scripts/fetch_glove.sh --force         rebuild clusters.tsv even if present
 #   scripts/fetch_glove.sh --show WORD...  print words sharing WORD's c1024 and
 #                                          c256 cluster (first 15 of each)
-# Environment: GLOVE_N (100000), GLOVE_K (64,256,1024), GLOVE_ITERS (15),
+# Environment: GLOVE_N (100000), GLOVE_K (256,1024,4096), GLOVE_ITERS (12),
 #              GLOVE_THREADS (2), GLOVE_SEED (20240601), CC (cc).
 set -euo pipefail
 
@@ -100,8 +100,8 @@ fi
 if [ ! -s "$tsv" ]; then
     build glove_cluster
     t=$(date +%s%N)
-    "$out/glove_cluster" -n "${GLOVE_N:-100000}" -k "${GLOVE_K:-64,256,1024}" \
-        -i "${GLOVE_ITERS:-15}" -t "${GLOVE_THREADS:-2}" -s "${GLOVE_SEED:-20240601}" \
+    "$out/glove_cluster" -n "${GLOVE_N:-100000}" -k "${GLOVE_K:-256,1024,4096}" \
+        -i "${GLOVE_ITERS:-12}" -t "${GLOVE_THREADS:-2}" -s "${GLOVE_SEED:-20240601}" \
         "$bin" "$tsv.tmp"
     mv -f "$tsv.tmp" "$tsv"
     echo "fetch_glove: clustered in $(since "$t")s -> $tsv ($(du -h "$tsv" | cut -f1))" >&2

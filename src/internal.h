@@ -121,6 +121,9 @@ int casie__linear_init(casie__linear *m, uint32_t n_rows, uint32_t n_labels, int
 void casie__linear_free(casie__linear *m);
 /* Replaces w by the averaged weights and drops training state. */
 void casie__linear_finish(casie__linear *m);
+/* dst += src and m *= k over all weights (averaging several training runs). */
+void casie__linear_add(casie__linear *dst, const casie__linear *src);
+void casie__linear_scale(casie__linear *m, float k);
 /* Rounds trained weights to what a saved model holds (bfloat16). */
 void casie__linear_round_bf16(casie__linear *m);
 uint16_t casie__f32_to_bf16(float f);
@@ -142,7 +145,7 @@ void casie__marginals(const casie__linear *m, const float *E, int n, const uint8
  * hash of the lowercased word; key 0 marks an empty slot. */
 typedef struct casie__cluster_entry {
     uint64_t key;
-    uint16_t c[3]; /* cluster ids at three granularities (64, 256, 1024) */
+    uint16_t c[3]; /* cluster ids at three granularities (256, 1024, 4096 by default) */
     uint16_t pad;
 } casie__cluster_entry;
 

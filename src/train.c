@@ -26,6 +26,7 @@ casie_train_params casie_train_default_params(void) {
     memset(&p, 0, sizeof p);
     p.seed = 1;
     p.threads = 2;
+    p.runs = 1;
     return p;
 }
 
@@ -461,7 +462,7 @@ static int load_clusters(casie_model *m, const char *path, casie_error *err) {
         } else if (nl > p) {
             free(buf);
             free(slots);
-            return casie__error(err, CASIE_ERR_PARSE, lineno, "%s:%ld: expected word<TAB>c64<TAB>c256<TAB>c1024", path,
+            return casie__error(err, CASIE_ERR_PARSE, lineno, "%s:%ld: expected word and three cluster ids, tab-separated", path,
                                 lineno);
         }
         p = nl + 1;
@@ -495,6 +496,30 @@ static uint64_t corpus_hash(casie_doc *const *docs, int n) {
 }
 
 int casie__model_alloc(casie_model **out, int training);
+
+/* Trains every stage of t->m once (triggers on a second thread when allowed). */
+static int train_run(trainer *t) {
+    int rc;
+    if (t->p->threads >= 2) {
+        trainer t2 = *t;
+        pthread_t th;
+        if (pthread_create(&th, NULL, trig_thread, &t2)) {
+            rc = train_triggers(t);
+            if (!rc) rc = train_arguments(t);
+            if (!rc) rc = train_classifiers(t);
+        } else {
+            rc = train_arguments(t);
+            if (!rc) rc = train_classifiers(t);
+            pthread_join(th, NULL);
+            if (!rc) rc = t2.rc;
+        }
+    } else {
+        rc = train_triggers(t);
+        if (!rc) rc = train_arguments(t);
+        if (!rc) rc = train_classifiers(t);
+    }
+    return rc;
+}
 
 /* F1 of one metric over dev documents, extracting with the model as it is
  * (given_triggers: on copies of the gold documents, else on the text). */
@@ -619,6 +644,10 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
         casie__error(err, CASIE_ERR_INVALID_ARG, -1, "threads must be 1..64, not %d", p.threads);
         return NULL;
     }
+    if (p.runs < 1 || p.runs > 64) {
+        casie__error(err, CASIE_ERR_INVALID_ARG, -1, "runs must be 1..64, not %d", p.runs);
+        return NULL;
+    }
     if (p.epochs < 0 || p.epochs > 1000) {
         casie__error(err, CASIE_ERR_INVALID_ARG, -1, "epochs must be 0..1000, not %d", p.epochs);
         return NULL;
@@ -645,24 +674,40 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     logf_(&t, "training on %d documents, %ld tokens, %ld events; %u clustered words", n_train, ntok, nev,
           m->clusters.n_slots ? m->clusters.n_slots / 2 : 0);
     choose_slots(&t);
-    int rc;
-    if (p.threads >= 2) { /* triggers on a second thread, the rest here */
-        trainer t2 = t;
-        pthread_t th;
-        if (pthread_create(&th, NULL, trig_thread, &t2)) {
-            rc = train_triggers(&t);
-        } else {
-            rc = train_arguments(&t);
-            if (!rc) rc = train_classifiers(&t);
-            pthread_join(th, NULL);
-            if (!rc) rc = t2.rc;
+    int rc = CASIE_OK;
+    for (int r = 0; r < p.runs && !rc; r++) {
+        casie_train_params pr = p;
+        pr.seed = p.seed + (uint64_t)r;
+        trainer tr = t;
+        tr.p = &pr;
+        if (r > 0) { /* a further run: a fresh model sharing the slots and clusters */
+            if (casie__model_alloc(&tr.m, 1)) goto nomem;
+            memcpy(tr.m->n_slots, m->n_slots, sizeof m->n_slots);
+            memcpy(tr.m->slot_role, m->slot_role, sizeof m->slot_role);
+            tr.m->clusters = m->clusters;
+            logf_(&t, "run %d of %d (seed %llu)", r + 1, p.runs, (unsigned long long)pr.seed);
         }
-    } else {
-        rc = train_triggers(&t);
-        if (!rc) rc = train_arguments(&t);
-        if (!rc) rc = train_classifiers(&t);
+        rc = train_run(&tr);
+        if (r > 0) {
+            if (!rc) {
+                casie__linear_add(&m->trig, &tr.m->trig);
+                casie__linear_add(&m->arg, &tr.m->arg);
+                casie__linear_add(&m->ent, &tr.m->ent);
+                casie__linear_add(&m->realis, &tr.m->realis);
+                casie__linear_add(&m->coref, &tr.m->coref);
+            }
+            casie_model_free(tr.m);
+        }
     }
     if (rc) goto nomem;
+    if (p.runs > 1) {
+        float k = 1.0f / (float)p.runs;
+        casie__linear_scale(&m->trig, k);
+        casie__linear_scale(&m->arg, k);
+        casie__linear_scale(&m->ent, k);
+        casie__linear_scale(&m->realis, k);
+        casie__linear_scale(&m->coref, k);
+    }
     /* predictions of this model and of its saved file are the same */
     casie__linear_round_bf16(&m->trig);
     casie__linear_round_bf16(&m->arg);
@@ -672,11 +717,11 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     if (dev && n_dev > 0 && (rc = tune_biases(&t, dev, n_dev, err))) goto fail;
     char meta[1024];
     snprintf(meta, sizeof meta,
-             "{\"casie_version\":\"%s\",\"seed\":%llu,\"epochs\":%d,\"n_train\":%d,\"n_dev\":%d,"
+             "{\"casie_version\":\"%s\",\"seed\":%llu,\"runs\":%d,\"epochs\":%d,\"n_train\":%d,\"n_dev\":%d,"
              "\"train_hash\":\"%016llx\",\"dev_hash\":\"%016llx\",\"corpus\":\"%s\",\"clusters\":%s,"
              "\"trig_bias\":%.2f,\"arg_bias\":%.2f,"
              "\"rows\":{\"trig\":%u,\"arg\":%u,\"ent\":%u,\"realis\":%u,\"coref\":%u}}",
-             CASIE_VERSION_STRING, (unsigned long long)p.seed, p.epochs, n_train, n_dev,
+             CASIE_VERSION_STRING, (unsigned long long)p.seed, p.runs, p.epochs, n_train, n_dev,
              (unsigned long long)corpus_hash(train, n_train),
              (unsigned long long)(dev && n_dev > 0 ? corpus_hash(dev, n_dev) : 0),
              p.corpus_tag ? p.corpus_tag : "", p.clusters ? "true" : "false", (double)m->trig_bias,

@@ -18,13 +18,15 @@ static void log_stderr(void *user, const char *msg) {
 
 static int usage(FILE *f) {
     fprintf(f, "usage: casie train [--corpus DIR] [--train SPLIT] [--dev SPLIT] -o MODEL\n"
-               "                   [--seed N] [--threads N] [--epochs N] [--clusters FILE] [--limit N]\n"
+               "                   [--seed N] [--threads N] [--epochs N] [--runs N]\n"
+               "                   [--clusters FILE] [--limit N]\n"
                "  --corpus DIR    annotated corpus (default $CASIE_CORPUS or ../shared/casie)\n"
                "  --train SPLIT   split name (DIR/splits/SPLIT.txt) or id file (default train)\n"
                "  --dev SPLIT     split to score after training (default dev; 'none' to skip)\n"
                "  --seed N        shuffling seed (default 1): same seed and data, same model bytes\n"
                "  --threads N     training threads (default 2)\n"
                "  --epochs N      passes for every learner (default: each learner's own)\n"
+               "  --runs N        average the weights of N runs with seeds seed..seed+N-1 (default 1)\n"
                "  --clusters FILE word clusters (default data/glove/clusters.tsv when present)\n"
                "  --limit N       train on the first N documents of the split only\n");
     return f == stdout ? 0 : 2;
@@ -94,6 +96,7 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) p.seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--threads")) p.threads = atoi(v);
         else if (!strcmp(a, "--epochs")) p.epochs = atoi(v);
+        else if (!strcmp(a, "--runs")) p.runs = atoi(v);
         else if (!strcmp(a, "--clusters")) clusters = v;
         else if (!strcmp(a, "--limit")) limit = atoi(v);
         else {
