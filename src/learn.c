@@ -154,8 +154,78 @@ static float logsumexp(const float *x, int n) {
     return mx + (float)log(s);
 }
 
+static void marginals_log(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
+                          const uint8_t *start_ok, float temp, float *P);
+
+/* Forward-backward in probability space with per-position scaling: one exp
+ * per label and position instead of one per label pair.  Falls back to the
+ * log-space version when a scaled row underflows. */
 void casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
                       const uint8_t *start_ok, float temp, float *P) {
+    const int L = (int)m->n_labels;
+    if (n <= 0) return;
+    double *psi = malloc(sizeof(double) * (size_t)n * L), *A = malloc(sizeof(double) * (size_t)n * L);
+    double *B = malloc(sizeof(double) * (size_t)n * L), *T = malloc(sizeof(double) * (size_t)L * L);
+    int ok = psi && A && B && T;
+    for (int p = 0; ok && p < L; p++)
+        for (int l = 0; l < L; l++)
+            T[p * L + l] = (allowed && !allowed[p * L + l]) ? 0.0 : exp((double)temp * (m->trans ? m->trans[p * L + l] : 0));
+    for (int i = 0; ok && i < n; i++) {
+        float mx = E[i * L];
+        for (int l = 1; l < L; l++)
+            if (E[i * L + l] > mx) mx = E[i * L + l];
+        for (int l = 0; l < L; l++) psi[i * L + l] = exp((double)temp * (double)(E[i * L + l] - mx));
+    }
+    for (int i = 0; ok && i < n; i++) { /* forward, each row normalized */
+        double c = 0;
+        for (int l = 0; l < L; l++) {
+            double a;
+            if (i == 0) {
+                a = (start_ok && !start_ok[l]) ? 0.0 : exp((double)temp * (m->start ? m->start[l] : 0));
+            } else {
+                a = 0;
+                for (int p = 0; p < L; p++) a += A[(i - 1) * L + p] * T[p * L + l];
+            }
+            A[i * L + l] = a * psi[i * L + l];
+            c += A[i * L + l];
+        }
+        if (!(c > 1e-280) || !isfinite(c)) ok = 0;
+        else
+            for (int l = 0; l < L; l++) A[i * L + l] /= c;
+    }
+    for (int i = n - 1; ok && i >= 0; i--) { /* backward, each row normalized */
+        double c = 0;
+        for (int p = 0; p < L; p++) {
+            double b = 1.0;
+            if (i < n - 1) {
+                b = 0;
+                for (int l = 0; l < L; l++) b += T[p * L + l] * psi[(i + 1) * L + l] * B[(i + 1) * L + l];
+            }
+            B[i * L + p] = b;
+            c += b;
+        }
+        if (!(c > 1e-280) || !isfinite(c)) ok = 0;
+        else
+            for (int p = 0; p < L; p++) B[i * L + p] /= c;
+    }
+    for (int i = 0; ok && i < n; i++) {
+        double z = 0;
+        for (int l = 0; l < L; l++) z += A[i * L + l] * B[i * L + l];
+        if (!(z > 0)) {
+            ok = 0;
+            break;
+        }
+        for (int l = 0; l < L; l++) P[i * L + l] = (float)(A[i * L + l] * B[i * L + l] / z);
+    }
+    free(psi);
+    free(A);
+    free(B);
+    free(T);
+    if (!ok) marginals_log(m, E, n, allowed, start_ok, temp, P);
+}
+
+static void marginals_log(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
+                          const uint8_t *start_ok, float temp, float *P) {
     const int L = (int)m->n_labels;
     if (n <= 0) return;
     float *A = malloc(sizeof(float) * (size_t)n * L), *B = malloc(sizeof(float) * (size_t)n * L);
