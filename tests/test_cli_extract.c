@@ -1,0 +1,158 @@
+/*
+ * test_cli_extract.c - `casie extract` as a user runs it: formats, JSONL in
+ * input order with several threads, error records for bad records, exit
+ * codes, output errors, and --given-triggers.
+ */
+#include "cli_common.h"
+
+#define ART1 "Hackers stole the personal data of 2 million customers from Acme Bank, the company said on Monday."
+#define ART2 "Microsoft released a patch for a critical vulnerability in Windows that attackers exploited."
+
+static void sample_article_text_and_json(void **state) {
+    (void)state;
+    char *out, *err;
+    assert_int_equal(cli_run("extract --format text examples/sample-article.txt", &out, &err), 0);
+    assert_non_null(strstr(out, "== sample-article \"Hospital network hit by ransomware, patients diverted\""));
+    assert_non_null(strstr(out, "Attack.Ransom"));
+    free(out), free(err);
+    assert_int_equal(cli_run("extract examples/sample-article.txt", &out, &err), 0);
+    assert_non_null(strstr(out, "\"cyberevent\": {")); /* one document: indented */
+    assert_non_null(strstr(out, "\"sourcefile\": \"sample-article.txt\""));
+    assert_non_null(strstr(out, "\"score\""));
+    assert_non_null(strstr(out, "\"link\": \"https://example.org/news/hospital-ransomware\""));
+    free(out), free(err);
+    assert_int_equal(cli_run("extract --no-scores examples/sample-article.txt", &out, &err), 0);
+    assert_null(strstr(out, "\"score\""));
+    free(out), free(err);
+}
+
+static void jsonl_order_threads_and_errors(void **state) {
+    (void)state;
+    /* 150 records (more than one batch), two of them bad */
+    size_t cap = 1 << 16, n = 0;
+    char *in = malloc(cap);
+    assert_non_null(in);
+    for (int i = 0; i < 150; i++) {
+        char line[512];
+        if (i == 70) snprintf(line, sizeof line, "{\"id\": \"r%d\", \"text\": 5}\n", i);
+        else if (i == 71) snprintf(line, sizeof line, "this is not json\n");
+        else snprintf(line, sizeof line, "{\"id\": \"r%d\", \"text\": \"%s\"}\n", i, i % 2 ? ART1 : ART2);
+        size_t k = strlen(line);
+        while (n + k + 1 > cap) assert_non_null(in = realloc(in, cap *= 2));
+        memcpy(in + n, line, k + 1);
+        n += k;
+    }
+    const char *path = cli_write("in.jsonl", in);
+    char args[512], *o1, *e1, *o2, *e2;
+    snprintf(args, sizeof args, "extract --threads 1 %s", path);
+    assert_int_equal(cli_run(args, &o1, &e1), 1); /* failures make the exit status 1 */
+    snprintf(args, sizeof args, "extract --threads 2 < %s", path);
+    assert_int_equal(cli_run(args, &o2, &e2), 1);
+    /* same records, same order, whatever the thread count */
+    const char *p1 = strchr(o1, '\n');
+    assert_non_null(p1);
+    assert_int_equal(cli_count(o1, "\n"), 150);
+    assert_int_equal(cli_count(o2, "\n"), 150);
+    assert_int_equal(cli_count(o1, "\"error\":"), 2);
+    assert_non_null(strstr(o1, "{\"id\":\"")); /* the error records */
+    assert_non_null(strstr(e1, "in.jsonl:71: \"text\" is not a string"));
+    assert_non_null(strstr(e1, "in.jsonl:72: JSON syntax error"));
+    assert_non_null(strstr(e1, "150 records, 2 failed"));
+    /* record k of the output is input record k */
+    const char *line = o1;
+    for (int i = 0; i < 150; i++) {
+        char want[64];
+        if (i == 70 || i == 71) snprintf(want, sizeof want, "in.jsonl:%d\"", i + 1);
+        else snprintf(want, sizeof want, "\"sourcefile\":\"r%d.txt\"", i);
+        const char *end = strchr(line, '\n');
+        assert_non_null(end);
+        char *hit = strstr(line, want);
+        assert_true(hit && hit < end);
+        line = end + 1;
+    }
+    /* stdin with 2 threads gives the same records (names differ: <stdin>) */
+    assert_int_equal(cli_count(o2, "\"sourcefile\":\"r"), 148);
+    free(o1), free(e1), free(o2), free(e2), free(in);
+}
+
+static void bad_input_and_output(void **state) {
+    (void)state;
+    char *out, *err;
+    assert_int_equal(cli_run("extract /nonexistent/file.txt", &out, &err), 1);
+    assert_non_null(strstr(err, "/nonexistent/file.txt: No such file or directory"));
+    assert_non_null(strstr(out, "\"error\":"));
+    free(out), free(err);
+    assert_int_equal(cli_run("extract -m /nonexistent/model examples/sample-article.txt", &out, &err), 1);
+    assert_non_null(strstr(err, "/nonexistent/model"));
+    free(out), free(err);
+    const char *bad = cli_write("bad.model", "CASIEMDL but not really a model file at all, just text");
+    char args[1024];
+    snprintf(args, sizeof args, "extract -m %s examples/sample-article.txt", bad);
+    assert_int_equal(cli_run(args, &out, &err), 1);
+    assert_non_null(strstr(err, "bad.model"));
+    free(out), free(err);
+    /* a full disk: a message and a non-zero exit */
+    snprintf(args, sizeof args, "%s extract examples/sample-article.txt >/dev/full 2>%s/full.err", cli_bin, cli_tmpdir);
+    int rc = system(args);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
+    snprintf(args, sizeof args, "%s/full.err", cli_tmpdir);
+    err = cli_slurp(args);
+    assert_non_null(strstr(err, "No space left on device"));
+    free(err);
+    assert_int_equal(cli_run("extract --threads 0 x", &out, &err), 2);
+    free(out), free(err);
+    assert_int_equal(cli_run("extract --trigger-threshold 2 x", &out, &err), 2);
+    free(out), free(err);
+    /* an empty document is a document with no events */
+    const char *empty = cli_write("empty.txt", "   \n\n  ");
+    snprintf(args, sizeof args, "extract %s", empty);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    assert_non_null(strstr(out, "\"hopper\": []"));
+    free(out), free(err);
+}
+
+static void thresholds_trade_recall(void **state) {
+    (void)state;
+    char *lo, *hi, *e1, *e2;
+    assert_int_equal(cli_run("extract examples/sample-article.txt", &lo, &e1), 0);
+    assert_int_equal(cli_run("extract --trigger-threshold 0.9 --arg-threshold 0.9 examples/sample-article.txt", &hi, &e2),
+                     0);
+    assert_true(cli_count(hi, "\"role\"") < cli_count(lo, "\"role\""));
+    assert_true(cli_count(hi, "\"nugget\"") <= cli_count(lo, "\"nugget\""));
+    free(lo), free(hi), free(e1), free(e2);
+}
+
+static void given_triggers_keep_gold(void **state) {
+    (void)state;
+    const char *corpus = test_corpus();
+    if (!corpus) skip();
+    char args[1024], *out, *err;
+    snprintf(args, sizeof args, "extract --given-triggers %s %s/annotation/1101.json", corpus, corpus);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    char gold[512];
+    snprintf(gold, sizeof gold, "%s/annotation/1101.json", corpus);
+    casie_error e = {0};
+    casie_doc *g = casie_doc_load(gold, &e);
+    assert_non_null(g);
+    casie_doc *p = casie_doc_from_json(out, strlen(out), "out", &e);
+    assert_non_null(p);
+    casie_eval *ev = casie_eval_new();
+    assert_int_equal(casie_eval_add(ev, g, p, &e), CASIE_OK);
+    casie_counts c = casie_eval_counts(ev, CASIE_METRIC_TRIG_C, -1, -1);
+    assert_int_equal(c.fp, 0);
+    assert_int_equal(c.fn, 0);
+    assert_true(c.tp > 0);
+    casie_eval_free(ev);
+    casie_doc_free(g);
+    casie_doc_free(p);
+    free(out), free(err);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sample_article_text_and_json), cmocka_unit_test(jsonl_order_threads_and_errors),
+        cmocka_unit_test(bad_input_and_output),         cmocka_unit_test(thresholds_trade_recall),
+        cmocka_unit_test(given_triggers_keep_gold),
+    };
+    return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
+}
