@@ -67,7 +67,7 @@ char *casie__doc_substr(const casie_doc *doc, int32_t start, int32_t end) {
     return casie__strndup(doc->text + b0, (size_t)(b1 - b0));
 }
 
-static void free_event(casie_event *e) {
+void casie__event_clear_args(casie_event *e) {
     for (int j = 0; j < e->n_args; j++) {
         casie_arg *a = &e->args[j];
         free(a->text);
@@ -76,15 +76,22 @@ static void free_event(casie_event *e) {
         free(a->role_extra);
     }
     free(e->args);
+    e->args = NULL;
+    e->n_args = 0;
+}
+
+void casie__event_free(casie_event *e) {
+    casie__event_clear_args(e);
     free(e->text);
     free(e->index);
     free(e->nugget_index);
+    memset(e, 0, sizeof *e);
 }
 
 void casie_doc_clear_events(casie_doc *doc) {
     if (!doc) return;
     for (int h = 0; h < doc->n_hoppers; h++) {
-        for (int i = 0; i < doc->hoppers[h].n_events; i++) free_event(&doc->hoppers[h].events[i]);
+        for (int i = 0; i < doc->hoppers[h].n_events; i++) casie__event_free(&doc->hoppers[h].events[i]);
         free(doc->hoppers[h].events);
     }
     free(doc->hoppers);

@@ -74,19 +74,6 @@ static int evlist_push(evlist *l, casie_event *e) {
     return CASIE_OK;
 }
 
-static void free_event_fields(casie_event *e) {
-    for (int j = 0; j < e->n_args; j++) {
-        free(e->args[j].text);
-        free(e->args[j].index);
-        free(e->args[j].extra);
-        free(e->args[j].role_extra);
-    }
-    free(e->args);
-    free(e->text);
-    free(e->index);
-    free(e->nugget_index);
-}
-
 /* Spans of a BIO label sequence: calls back with [b, e) token range and type. */
 typedef struct span {
     int b, e, type;
@@ -372,15 +359,7 @@ static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tok
     }
     for (int k = 0; k < l->n; k++) {
         casie_event *ev = &l->ev[k];
-        for (int j = 0; j < ev->n_args; j++) {
-            free(ev->args[j].text);
-            free(ev->args[j].index);
-            free(ev->args[j].extra);
-            free(ev->args[j].role_extra);
-        }
-        free(ev->args);
-        ev->args = NULL;
-        ev->n_args = 0;
+        casie__event_clear_args(ev);
         if ((rc = find_arguments(m, doc, tf, is_trig, ev, p->argument_threshold))) goto done;
         find_realis(m, doc, tf, ev);
     }
@@ -397,7 +376,7 @@ int casie__extract_after_triggers(const casie_model *m, casie_doc *doc, const ca
     evlist l = {0};
     int rc = take_events(doc, &l);
     if (!rc) rc = after_triggers(m, doc, tf, p, &l);
-    for (int i = 0; i < l.n; i++) free_event_fields(&l.ev[i]);
+    for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
     free(l.ev);
     if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
     return rc;
@@ -417,7 +396,7 @@ int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_para
         casie_doc_clear_events(doc);
         rc = find_triggers(m, doc, tf, p.trigger_threshold, &l);
         if (!rc) rc = after_triggers(m, doc, tf, &p, &l);
-        for (int i = 0; i < l.n; i++) free_event_fields(&l.ev[i]);
+        for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
         free(l.ev);
         if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
     }

@@ -54,6 +54,11 @@ char *casie__doc_substr(const casie_doc *doc, int32_t start, int32_t end);
 casie_doc *casie__doc_new(void);
 int casie__doc_set_text(casie_doc *doc, const char *bytes, size_t len, casie_error *err);
 
+/* Frees an event's arguments (leaves it with none). */
+void casie__event_clear_args(casie_event *e);
+/* Frees everything an event owns and zeroes it (not the struct itself). */
+void casie__event_free(casie_event *e);
+
 /* ---- tokenizer and sentence splitter (tokenize.c) ---- */
 /* Fills doc->sents and doc->tokens from doc->text; replaces earlier ones. */
 int casie__tokenize(casie_doc *doc, casie_error *err);
