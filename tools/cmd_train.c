@@ -5,6 +5,7 @@
 #include "cli_io.h"
 #include "cmd.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,7 @@ int cmd_train(int argc, char **argv) {
     const char *corpus = cli_default_corpus(), *train = "train", *dev = "dev", *out = NULL, *clusters = NULL;
     casie_train_params p = casie_train_default_params();
     int limit = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
         if (!v) {
@@ -93,17 +94,25 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--train")) train = v;
         else if (!strcmp(a, "--dev")) dev = v;
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
-        else if (!strcmp(a, "--seed")) p.seed = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--threads")) p.threads = atoi(v);
-        else if (!strcmp(a, "--epochs")) p.epochs = atoi(v);
-        else if (!strcmp(a, "--runs")) p.runs = atoi(v);
         else if (!strcmp(a, "--clusters")) clusters = v;
-        else if (!strcmp(a, "--limit")) limit = atoi(v);
-        else {
+        else if (!strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--epochs") || !strcmp(a, "--runs") ||
+                 !strcmp(a, "--limit")) {
+            char *end;
+            errno = 0;
+            unsigned long long x = strtoull(v, &end, 10);
+            if (errno || *end || !*v || v[0] == '-' || (strcmp(a, "--seed") && x > 1000000)) {
+                fprintf(stderr, "casie train: %s takes a non-negative integer, not '%s'\n", a, v);
+                return 2;
+            }
+            if (!strcmp(a, "--seed")) p.seed = x;
+            else if (!strcmp(a, "--threads")) p.threads = (int)x;
+            else if (!strcmp(a, "--epochs")) p.epochs = (int)x;
+            else if (!strcmp(a, "--runs")) p.runs = (int)x;
+            else limit = (int)x;
+        } else {
             fprintf(stderr, "casie train: unknown option %s\n", a);
             return usage(stderr);
         }
-        i++;
     }
     if (!out) {
         fprintf(stderr, "casie train: -o MODEL is required\n");
