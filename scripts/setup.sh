@@ -3,8 +3,7 @@
 # quick when everything is present.  Runs as root (or through sudo).
 set -euo pipefail
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
-      libjansson-dev libutf8proc-dev libstemmer-dev libcmocka-dev
-      libmicrohttpd-dev wordnet-dev wordnet-base valgrind)
+      libjansson-dev libutf8proc-dev libstemmer-dev libcmocka-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
