@@ -233,6 +233,7 @@ int main(int argc, char **argv) {
             snprintf(paths[i], sizeof paths[i], "%s/annotation/%s.json", argv[2], in.gold[i]->id);
             args[k++] = paths[i];
         }
+        fflush(stdout); /* or the child flushes our buffer a second time */
         pid_t pid = fork();
         if (pid == 0) {
             if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(127);
