@@ -163,8 +163,11 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
     int tb, te;
     if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) return CASIE_OK;
     int s = doc->tokens[tb].sent;
-    int b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end, n = e - b;
+    int b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end;
     if (te > e) te = e;
+    if (b < tb - CASIE_ARG_WINDOW) b = tb - CASIE_ARG_WINDOW;
+    if (e > te + CASIE_ARG_WINDOW) e = te + CASIE_ARG_WINDOW;
+    int n = e - b;
     uint64_t feats[CASIE_MAX_FEATS];
     uint8_t allowed[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start_ok[CASIE_ARG_LABELS];
     casie__arg_masks(m, ev->subtype, allowed, start_ok);
@@ -280,7 +283,7 @@ static int cluster_events(const casie_model *m, const casie_doc *doc, const casi
     for (int j = 0; j < l->n; j++) {
         cl[j] = j;
         float best = 0;
-        for (int i = 0; i < j; i++) {
+        for (int i = j > CASIE_COREF_WINDOW ? j - CASIE_COREF_WINDOW : 0; i < j; i++) {
             float sc[2] = {0, 0};
             int nf = casie__coref_feats(doc, tf, &l->ev[i], &l->ev[j], feats);
             casie__linear_score(&m->coref, feats, nf, sc);

@@ -195,6 +195,13 @@ int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, 
 
 /* ---- the model (model.c, train.c, extract.c) ---- */
 #define CASIE_MAX_SLOTS 12 /* argument roles per subtype */
+/* Arguments are looked for within this many tokens of their trigger (in its
+ * sentence): 99% of gold arguments lie within 34 tokens, and the bound keeps
+ * the cost linear on a document with no sentence ends. */
+#define CASIE_ARG_WINDOW 48
+/* Coreference compares an event with at most this many earlier events (no
+ * annotated document has more than 31 events). */
+#define CASIE_COREF_WINDOW 64
 #define CASIE_TRIG_LABELS (1 + 2 * CASIE_N_SUBTYPES)  /* O, B-st, I-st */
 #define CASIE_ARG_LABELS (1 + 2 * CASIE_MAX_SLOTS)    /* O, B-slot, I-slot */
 

@@ -295,8 +295,11 @@ static int train_arguments(trainer *t) {
             const casie_event *ev = ev_at(t, r);
             int tb, te;
             if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) continue;
-            int s = doc->tokens[tb].sent, b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end, n = e - b;
+            int s = doc->tokens[tb].sent, b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end;
             if (te > e) te = e;
+            if (b < tb - CASIE_ARG_WINDOW) b = tb - CASIE_ARG_WINDOW;
+            if (e > te + CASIE_ARG_WINDOW) e = te + CASIE_ARG_WINDOW;
+            int n = e - b;
             uint8_t allowed[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start_ok[CASIE_ARG_LABELS];
             casie__arg_masks(m, ev->subtype, allowed, start_ok);
             for (int i = 0; i < n; i++) gold[i] = 0;
