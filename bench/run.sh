@@ -14,3 +14,23 @@ fi
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -Isrc bench/bench.c -o "$BUILD/bench" "$BUILD/libcasie.a" \
   $(pkg-config --libs jansson libutf8proc) -lstemmer -lpthread -lm
 "$BUILD/bench" "$MODEL" "$CORPUS" "${BENCH_MB:-50}" "$CASIE"
+
+# Training time per stage (BENCH_TRAIN=1): the default model's recipe, timed
+# from the timestamps casie train prints.
+if [ "${BENCH_TRAIN:-0}" = 1 ]; then
+  log=$(mktemp)
+  clusters=()
+  [ -f data/glove/clusters.tsv ] || clusters=(--clusters none)
+  "$CASIE" train --corpus "$CORPUS" --train train --dev dev -o "$(mktemp -u).model" "${clusters[@]}" 2>"$log"
+  stamp() { grep -E "$1" "$log" | tail -1 | sed -E 's/^train: \[ *([0-9.]+)s\].*/\1/'; }
+  echo
+  echo "| training stage (2 threads) | finished at |"
+  echo "|---|---|"
+  echo "| corpus read, features | $(stamp 'training on') s |"
+  echo "| triggers (own thread) | $(stamp 'triggers: epoch') s |"
+  echo "| arguments | $(stamp 'arguments: epoch') s |"
+  echo "| entity types, realis | $(stamp 'realis: epoch') s |"
+  echo "| coreference | $(stamp 'coreference: epoch') s |"
+  echo "| tuning on dev, done | $(stamp 'training done') s |"
+  rm -f "$log"
+fi
