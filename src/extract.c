@@ -99,66 +99,88 @@ static int bio_spans(const int *lab, const float *P, int L, int n, span *out) {
     return ns;
 }
 
+/* Buffers for tagging one token range: emissions, marginals, labels, spans;
+ * sized once per document for its longest sentence and the widest label set. */
+typedef struct scratch {
+    float *E;   /* (n, L) emission scores */
+    float *P;   /* (n, L) marginals */
+    int *lab;   /* (n,) */
+    span *sp;   /* (n,) */
+} scratch;
+
+static int scratch_alloc(scratch *s, const casie_doc *doc) {
+    size_t n = 1;
+    for (int k = 0; k < doc->n_sents; k++) {
+        size_t len = (size_t)(doc->sents[k].tok_end - doc->sents[k].tok_begin);
+        if (len > n) n = len;
+    }
+    const size_t L = CASIE_ARG_LABELS > CASIE_TRIG_LABELS ? CASIE_ARG_LABELS : CASIE_TRIG_LABELS;
+    s->E = malloc(sizeof(float) * n * L);
+    s->P = malloc(sizeof(float) * n * L);
+    s->lab = malloc(sizeof(int) * n);
+    s->sp = malloc(sizeof(span) * n);
+    return s->E && s->P && s->lab && s->sp ? CASIE_OK : CASIE_ERR_NOMEM;
+}
+
+static void scratch_free(scratch *s) {
+    free(s->E);
+    free(s->P);
+    free(s->lab);
+    free(s->sp);
+}
+
+/* Decodes s->E (n tokens) into labelled spans with confidence scores in
+ * s->sp; returns how many. */
+static int tag_spans(const casie__linear *m, scratch *s, int n, const uint8_t *allowed, const uint8_t *start_ok,
+                     float temp) {
+    casie__viterbi(m, s->E, n, allowed, start_ok, s->lab);
+    int any = 0;
+    for (int i = 0; i < n; i++) any |= s->lab[i];
+    if (!any) return 0;
+    casie__marginals(m, s->E, n, allowed, start_ok, temp, s->P);
+    return bio_spans(s->lab, s->P, (int)m->n_labels, n, s->sp);
+}
+
 /* Triggers of one document (a flat list, one hopper per event for now). */
 static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf, float threshold,
-                         evlist *out) {
+                         scratch *sc, evlist *out) {
     const int L = CASIE_TRIG_LABELS;
     uint64_t feats[CASIE_MAX_FEATS];
-    int rc = CASIE_ERR_NOMEM, maxn = 0;
-    for (int s = 0; s < doc->n_sents; s++) {
-        int n = doc->sents[s].tok_end - doc->sents[s].tok_begin;
-        if (n > maxn) maxn = n;
-    }
-    float *E = malloc(sizeof(float) * ((size_t)maxn * L + 1));
-    float *P = malloc(sizeof(float) * ((size_t)maxn * L + 1));
-    int *lab = malloc(sizeof(int) * ((size_t)maxn + 1));
-    span *sp = malloc(sizeof(span) * ((size_t)maxn + 1));
     uint8_t allowed[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start_ok[CASIE_TRIG_LABELS];
     casie__trig_masks(allowed, start_ok);
-    if (!E || !P || !lab || !sp) goto done;
     for (int s = 0; s < doc->n_sents; s++) {
         int b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end, n = e - b;
         if (n <= 0) continue;
-        memset(E, 0, sizeof(float) * (size_t)n * L);
+        memset(sc->E, 0, sizeof(float) * (size_t)n * L);
         for (int i = b; i < e; i++) {
             int nf = casie__trig_feats(tf, b, e, i, feats);
-            float *row = E + (size_t)(i - b) * L;
+            float *row = sc->E + (size_t)(i - b) * L;
             casie__linear_score(&m->trig, feats, nf, row);
             for (int l = 1; l < L; l++) row[l] += m->trig_bias;
         }
-        casie__viterbi(&m->trig, E, n, allowed, start_ok, lab);
-        int any = 0;
-        for (int i = 0; i < n; i++) any |= lab[i];
-        if (!any) continue;
-        casie__marginals(&m->trig, E, n, allowed, start_ok, m->trig_temp, P);
-        int ns = bio_spans(lab, P, L, n, sp);
+        int ns = tag_spans(&m->trig, sc, n, allowed, start_ok, m->trig_temp);
         for (int k = 0; k < ns; k++) {
-            if (sp[k].score < threshold) continue;
+            const span *sp = &sc->sp[k];
+            if (sp->score < threshold) continue;
             casie_event ev = {0};
-            ev.subtype = sp[k].type;
+            ev.subtype = sp->type;
             ev.realis = CASIE_REALIS_ACTUAL;
-            ev.start = doc->tokens[b + sp[k].b].start;
-            ev.end = doc->tokens[b + sp[k].e - 1].end;
-            ev.score = sp[k].score;
+            ev.start = doc->tokens[b + sp->b].start;
+            ev.end = doc->tokens[b + sp->e - 1].end;
+            ev.score = sp->score;
             if (!(ev.text = casie__doc_substr(doc, ev.start, ev.end)) || evlist_push(out, &ev)) {
                 free(ev.text);
-                goto done;
+                return CASIE_ERR_NOMEM;
             }
         }
     }
-    rc = CASIE_OK;
-done:
-    free(E);
-    free(P);
-    free(lab);
-    free(sp);
-    return rc;
+    return CASIE_OK;
 }
 
 /* ---- arguments, entity types, realis ---- */
 
 static int find_arguments(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, const uint8_t *is_trig,
-                          casie_event *ev, float threshold) {
+                          scratch *sc, casie_event *ev, float threshold) {
     const int L = CASIE_ARG_LABELS;
     int tb, te;
     if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) return CASIE_OK;
@@ -171,14 +193,10 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
     uint64_t feats[CASIE_MAX_FEATS];
     uint8_t allowed[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start_ok[CASIE_ARG_LABELS];
     casie__arg_masks(m, ev->subtype, allowed, start_ok);
-    float *E = calloc((size_t)n * L, sizeof(float)), *P = malloc(sizeof(float) * (size_t)n * L);
-    int *lab = malloc(sizeof(int) * (size_t)n);
-    span *sp = malloc(sizeof(span) * (size_t)n);
-    int rc = CASIE_ERR_NOMEM;
-    if (!E || !P || !lab || !sp) goto done;
+    memset(sc->E, 0, sizeof(float) * (size_t)n * L);
     casie__arg_ctx c = {tf, b, e, tb, te, ev->subtype, is_trig};
     for (int i = b; i < e; i++) {
-        float *row = E + (size_t)(i - b) * L;
+        float *row = sc->E + (size_t)(i - b) * L;
         if (i >= tb && i < te) { /* an argument never overlaps its trigger */
             for (int l = 1; l < L; l++) row[l] = NEG;
             continue;
@@ -187,25 +205,18 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         casie__linear_score(&m->arg, feats, nf, row);
         for (int l = 1; l < L; l++) row[l] += m->arg_bias;
     }
-    casie__viterbi(&m->arg, E, n, allowed, start_ok, lab);
-    int any = 0;
-    for (int i = 0; i < n; i++) any |= lab[i];
-    if (!any) {
-        rc = CASIE_OK;
-        goto done;
-    }
-    casie__marginals(&m->arg, E, n, allowed, start_ok, m->arg_temp, P);
-    int ns = bio_spans(lab, P, L, n, sp);
-    ev->args = calloc((size_t)ns, sizeof(casie_arg));
-    if (!ev->args) goto done;
+    int ns = tag_spans(&m->arg, sc, n, allowed, start_ok, m->arg_temp);
+    if (!ns) return CASIE_OK;
+    if (!(ev->args = calloc((size_t)ns, sizeof(casie_arg)))) return CASIE_ERR_NOMEM;
     for (int k = 0; k < ns; k++) {
-        if (sp[k].score < threshold) continue;
+        const span *sp = &sc->sp[k];
+        if (sp->score < threshold) continue;
         casie_arg *a = &ev->args[ev->n_args];
-        int ab = b + sp[k].b, ae = b + sp[k].e;
-        a->role = m->slot_role[ev->subtype][sp[k].type];
+        int ab = b + sp->b, ae = b + sp->e;
+        a->role = m->slot_role[ev->subtype][sp->type];
         a->start = doc->tokens[ab].start;
         a->end = doc->tokens[ae - 1].end;
-        a->score = sp[k].score;
+        a->score = sp->score;
         float es[CASIE_N_ENTITY_TYPES] = {0};
         int nf = casie__ent_feats(tf, doc->n_tokens, ab, ae, a->role, ev->subtype, feats);
         casie__linear_score(&m->ent, feats, nf, es);
@@ -213,16 +224,10 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         for (int t = 1; t < CASIE_N_ENTITY_TYPES; t++)
             if (es[t] > es[best]) best = t;
         a->entity = best;
-        if (!(a->text = casie__doc_substr(doc, a->start, a->end))) goto done;
+        if (!(a->text = casie__doc_substr(doc, a->start, a->end))) return CASIE_ERR_NOMEM;
         ev->n_args++;
     }
-    rc = CASIE_OK;
-done:
-    free(E);
-    free(P);
-    free(lab);
-    free(sp);
-    return rc;
+    return CASIE_OK;
 }
 
 static void find_realis(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, casie_event *ev) {
@@ -350,7 +355,7 @@ static int take_events(casie_doc *doc, evlist *l) {
 }
 
 static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf,
-                          const casie_extract_params *p, evlist *l) {
+                          const casie_extract_params *p, scratch *sc, evlist *l) {
     int rc = CASIE_ERR_NOMEM;
     uint8_t *is_trig = calloc((size_t)doc->n_tokens + 1, 1);
     int *cl = malloc(sizeof(int) * ((size_t)l->n + 1));
@@ -363,7 +368,7 @@ static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tok
     for (int k = 0; k < l->n; k++) {
         casie_event *ev = &l->ev[k];
         casie__event_clear_args(ev);
-        if ((rc = find_arguments(m, doc, tf, is_trig, ev, p->argument_threshold))) goto done;
+        if ((rc = find_arguments(m, doc, tf, is_trig, sc, ev, p->argument_threshold))) goto done;
         find_realis(m, doc, tf, ev);
     }
     cluster_events(m, doc, tf, l, cl);
@@ -374,35 +379,28 @@ done:
     return rc;
 }
 
-int casie__extract_after_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf,
-                                  const casie_extract_params *p, casie_error *err) {
-    evlist l = {0};
-    int rc = take_events(doc, &l);
-    if (!rc) rc = after_triggers(m, doc, tf, p, &l);
-    for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
-    free(l.ev);
-    if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
-    return rc;
-}
-
 int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_params *params, casie_error *err) {
     casie_extract_params p = params ? *params : casie_extract_default_params();
     if (!m || !doc) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_extract: no model or document");
     int rc = casie_doc_analyze(doc, err);
     if (rc) return rc;
+    evlist l = {0};
+    scratch sc = {0};
     casie__tokfeat *tf = casie__doc_tokfeats(doc, &m->clusters);
-    if (!tf) return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", doc->id ? doc->id : "document");
-    if (p.given_triggers) {
-        rc = casie__extract_after_triggers(m, doc, tf, &p, err);
-    } else {
-        evlist l = {0};
-        casie_doc_clear_events(doc);
-        rc = find_triggers(m, doc, tf, p.trigger_threshold, &l);
-        if (!rc) rc = after_triggers(m, doc, tf, &p, &l);
-        for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
-        free(l.ev);
-        if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
+    rc = tf ? scratch_alloc(&sc, doc) : CASIE_ERR_NOMEM;
+    if (!rc) {
+        if (p.given_triggers) { /* the document's events are the triggers */
+            rc = take_events(doc, &l);
+        } else {
+            casie_doc_clear_events(doc);
+            rc = find_triggers(m, doc, tf, p.trigger_threshold, &sc, &l);
+        }
     }
+    if (!rc) rc = after_triggers(m, doc, tf, &p, &sc, &l);
+    for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
+    free(l.ev);
+    scratch_free(&sc);
     free(tf);
+    if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
     return rc;
 }

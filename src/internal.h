@@ -225,10 +225,6 @@ struct casie_model {
 /* BIO masks: allowed (L*L, from->to) and start_ok (L). */
 void casie__trig_masks(uint8_t *allowed, uint8_t *start_ok);
 void casie__arg_masks(const casie_model *m, int subtype, uint8_t *allowed, uint8_t *start_ok);
-/* Runs the argument, entity, realis and coreference stages on doc's
- * events (triggers given), replacing their arguments and hoppers. */
-int casie__extract_after_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf,
-                                  const casie_extract_params *p, casie_error *err);
 int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b,
                        uint64_t *out);
 /* Token index range of a code-point span: tokens overlapping [s, e). */
