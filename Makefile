@@ -79,15 +79,16 @@ bench: all
 	@bash bench/run.sh $(BUILD)/casie
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/casie
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/share/casie $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(BUILD)/libcasie.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libcasie.so $(DESTDIR)$(PREFIX)/lib/libcasie.so.0
 	ln -sf libcasie.so.0 $(DESTDIR)$(PREFIX)/lib/libcasie.so
 	install -m 644 include/casie.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/casie.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' casie.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/casie.pc
 	install -m 755 $(BUILD)/casie $(DESTDIR)$(PREFIX)/bin/
-	if [ -f models/casie-default.model ]; then install -m 644 models/casie-default.model $(DESTDIR)$(PREFIX)/share/casie/; fi
+	install -m 644 models/casie-default.model $(DESTDIR)$(PREFIX)/share/casie/
+	install -m 644 docs/casie.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf build build-asan

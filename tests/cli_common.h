@@ -11,7 +11,7 @@
 static char cli_tmpdir[64];
 static char cli_bin[512];
 
-static int cli_setup(void **state) {
+static inline int cli_setup(void **state) {
     (void)state;
     const char *b = getenv("BUILD");
     snprintf(cli_bin, sizeof cli_bin, "%s/casie", b && *b ? b : "build");
@@ -19,7 +19,7 @@ static int cli_setup(void **state) {
     return mkdtemp(cli_tmpdir) ? 0 : -1;
 }
 
-static int cli_teardown(void **state) {
+static inline int cli_teardown(void **state) {
     (void)state;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", cli_tmpdir);
@@ -27,7 +27,7 @@ static int cli_teardown(void **state) {
 }
 
 /* The whole file (malloc'd, NUL-terminated). */
-static char *cli_slurp(const char *path) {
+static inline char *cli_slurp(const char *path) {
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
     size_t cap = 1 << 16, n = 0, got;
@@ -44,7 +44,7 @@ static char *cli_slurp(const char *path) {
 
 /* Runs `casie ARGS` through the shell; returns the exit code (or 128+signal)
  * with stdout and stderr in *out and *err (malloc'd). */
-static int cli_run(const char *args, char **out, char **err) {
+static inline int cli_run(const char *args, char **out, char **err) {
     if (access(cli_bin, X_OK) != 0) fail_msg("no casie binary at %s", cli_bin);
     char cmd[8192], o[128], e[128];
     snprintf(o, sizeof o, "%s/stdout", cli_tmpdir);
@@ -56,14 +56,14 @@ static int cli_run(const char *args, char **out, char **err) {
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
 }
 
-static int cli_count(const char *s, const char *what) {
+static inline int cli_count(const char *s, const char *what) {
     int n = 0;
     for (const char *p = s; (p = strstr(p, what)); p++) n++;
     return n;
 }
 
 /* Writes text to cli_tmpdir/name; returns the path (static buffer). */
-static const char *cli_write(const char *name, const char *text) {
+static inline const char *cli_write(const char *name, const char *text) {
     static char path[256];
     snprintf(path, sizeof path, "%s/%s", cli_tmpdir, name);
     FILE *f = fopen(path, "wb");
