@@ -108,8 +108,8 @@ static void put_json_string(FILE *f, const char *s) {
 static casie_doc *load_given(const char *dir, const char *id, casie_error *err) {
     char path[4096];
     struct stat st;
-    snprintf(path, sizeof path, "%s/annotation/%s.json", dir, id);
-    if (stat(path, &st) != 0) snprintf(path, sizeof path, "%s/%s.json", dir, id);
+    snprintf(path, sizeof path, "%.3000s/annotation/%.500s.json", dir, id);
+    if (stat(path, &st) != 0) snprintf(path, sizeof path, "%.3000s/%.500s.json", dir, id);
     return casie_doc_load(path, err);
 }
 
@@ -152,7 +152,7 @@ static void run_job(const ctx *c, job *j) {
     FILE *f = open_memstream(&j->out, &j->out_len);
     if (!f) {
         j->failed = 1;
-        snprintf(j->msg, sizeof j->msg, "%s: out of memory", j->where);
+        snprintf(j->msg, sizeof j->msg, "%.500s: out of memory", j->where);
         casie_doc_free(doc);
         return;
     }
@@ -169,7 +169,7 @@ static void run_job(const ctx *c, job *j) {
     } else if (c->outdir) {
         char path[4096];
         size_t len;
-        snprintf(path, sizeof path, "%s/%s.json", c->outdir, doc->id ? doc->id : "document");
+        snprintf(path, sizeof path, "%.3000s/%.500s.json", c->outdir, doc->id ? doc->id : "document");
         char *js = casie_doc_to_json(doc, c->scores ? CASIE_JSON_SCORES : 0, &len, &err);
         FILE *o = js ? fopen(path, "wb") : NULL;
         int ok = o && fwrite(js, 1, len, o) == len && fputc('\n', o) != EOF;
@@ -187,7 +187,7 @@ static void run_job(const ctx *c, job *j) {
         char *js = casie_doc_to_json(doc, flags, &len, &err);
         if (!js) {
             j->failed = 1;
-            snprintf(j->msg, sizeof j->msg, "%s: %s", j->where, err.message);
+            snprintf(j->msg, sizeof j->msg, "%.300s: %.250s", j->where, err.message);
         } else {
             fwrite(js, 1, len, f);
             fputc('\n', f);
@@ -196,7 +196,7 @@ static void run_job(const ctx *c, job *j) {
     }
     if (fclose(f) != 0 && !j->failed) {
         j->failed = 1;
-        snprintf(j->msg, sizeof j->msg, "%s: out of memory", j->where);
+        snprintf(j->msg, sizeof j->msg, "%.500s: out of memory", j->where);
     }
     casie_doc_free(doc);
 }
@@ -266,8 +266,8 @@ static int add_job(batch *b, char *buf, size_t len, const char *where, long reco
     j->buf = buf;
     j->len = len;
     j->record = record;
-    if (record) snprintf(j->where, sizeof j->where, "%s:%ld", where, record);
-    else snprintf(j->where, sizeof j->where, "%s", where);
+    if (record) snprintf(j->where, sizeof j->where, "%.480s:%ld", where, record);
+    else snprintf(j->where, sizeof j->where, "%.500s", where);
     return b->n == BATCH ? flush_batch(b) : 0;
 }
 
@@ -443,7 +443,7 @@ int cmd_extract(int argc, char **argv) {
         FILE *f = strcmp(files[i], "-") ? fopen(files[i], "rb") : stdin;
         if (!f) {
             char msg[600];
-            snprintf(msg, sizeof msg, "%s: %s", files[i], strerror(errno));
+            snprintf(msg, sizeof msg, "%.400s: %.150s", files[i], strerror(errno));
             rc = add_failed(&b, files[i], msg);
             continue;
         }
