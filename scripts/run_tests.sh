@@ -9,7 +9,7 @@ for t in "$@"; do
   printf '%s\n' "$out"
   p=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
   s=$(printf '%s\n' "$out" | grep -c '^\[  SKIPPED \]')
-  f=$(printf '%s\n' "$out" | grep -c '^\[  FAILED  \] [a-z_0-9]*$' )
+  f=$(printf '%s\n' "$out" | grep '^\[  FAILED  \] [a-z_0-9]*$' | sort -u | wc -l)
   if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   pass=$((pass + p)); skip=$((skip + s)); fail=$((fail + f))
   [ $rc -ne 0 ] && failed_bins+=("$t")
