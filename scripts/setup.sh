@@ -3,7 +3,8 @@
 # quick when everything is present.  Runs as root (or through sudo).
 set -euo pipefail
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
-      libjansson-dev libutf8proc-dev libstemmer-dev libcmocka-dev)
+      libjansson-dev libutf8proc-dev libstemmer-dev libcmocka-dev
+      chromium)   # chromium: the browser test of `casie render`
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,193 @@
+/*
+ * test_render.c - `casie render`: the page holds one highlighted element set
+ * per distinct span of the JSON, escapes the article, and renders in headless
+ * Chromium (the DOM Chromium builds has the same spans; a screenshot is taken).
+ */
+#include "cli_common.h"
+
+/* Distinct (kind, start, end) of the elements with data-span in html. */
+static int count_page_spans(const char *html) {
+    int n = 0, cap = 256;
+    long(*seen)[3] = malloc(sizeof *seen * (size_t)cap);
+    assert_non_null(seen);
+    for (const char *p = html; (p = strstr(p, "data-span=\"")); p++) {
+        long kind = p[11] == 't', s, e;
+        const char *q = strstr(p, "data-start=\"");
+        assert_non_null(q);
+        s = strtol(q + 12, NULL, 10);
+        q = strstr(q, "data-end=\"");
+        assert_non_null(q);
+        e = strtol(q + 10, NULL, 10);
+        int dup = 0;
+        for (int i = 0; i < n && !dup; i++) dup = seen[i][0] == kind && seen[i][1] == s && seen[i][2] == e;
+        if (dup) continue;
+        if (n == cap) assert_non_null(seen = realloc(seen, sizeof *seen * (size_t)(cap *= 2)));
+        seen[n][0] = kind, seen[n][1] = s, seen[n][2] = e;
+        n++;
+    }
+    free(seen);
+    return n;
+}
+
+/* Distinct trigger spans plus distinct argument spans of every document in a
+ * JSON or JSONL file. */
+static int count_doc_spans(const char *json, size_t len, const char *name) {
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_json(json, len, name, &err);
+    assert_non_null(d);
+    int32_t(*v)[3] = malloc(sizeof *v * 4096);
+    assert_non_null(v);
+    int n = 0;
+    for (int h = 0; h < d->n_hoppers; h++)
+        for (int i = 0; i < d->hoppers[h].n_events; i++) {
+            const casie_event *e = &d->hoppers[h].events[i];
+            for (int a = -1; a < e->n_args; a++) {
+                int32_t k = a < 0, s = a < 0 ? e->start : e->args[a].start, t = a < 0 ? e->end : e->args[a].end;
+                int dup = 0;
+                for (int j = 0; j < n && !dup; j++) dup = v[j][0] == k && v[j][1] == s && v[j][2] == t;
+                if (!dup && n < 4096) v[n][0] = k, v[n][1] = s, v[n][2] = t, n++;
+            }
+        }
+    free(v);
+    casie_doc_free(d);
+    return n;
+}
+
+/* Distinct trigger spans plus distinct argument spans of each document of a
+ * JSON file (one document) or a JSONL file (one per line). */
+static int count_json_spans(const char *path) {
+    char *buf = cli_slurp(path);
+    int total = 0;
+    if (!strstr(buf, "}\n{")) {
+        total = count_doc_spans(buf, strlen(buf), path);
+    } else {
+        for (char *line = buf; *line;) {
+            char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            if (len) total += count_doc_spans(line, len, path);
+            if (!nl) break;
+            line = nl + 1;
+        }
+    }
+    free(buf);
+    return total;
+}
+
+static void render_counts(const char *json, int *want, int *got, char *html_path, size_t n) {
+    char args[1024], *out, *err;
+    snprintf(html_path, n, "%s.html", json);
+    snprintf(args, sizeof args, "render -o %s %s", html_path, json);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    free(out), free(err);
+    char *html = cli_slurp(html_path);
+    *got = count_page_spans(html);
+    *want = count_json_spans(json);
+    assert_non_null(strstr(html, "<!DOCTYPE html>"));
+    assert_null(strstr(html, "http-equiv=\"refresh\""));
+    assert_null(strstr(html, "<script"));       /* no script at all */
+    assert_null(strstr(html, "src=\"http"));    /* no network */
+    assert_null(strstr(html, "href=\"http"));
+    free(html);
+}
+
+static void sample_spans_match_json(void **state) {
+    (void)state;
+    char args[512], *out, *err, json[256], html[300];
+    snprintf(json, sizeof json, "%s/sample.json", cli_tmpdir);
+    snprintf(args, sizeof args, "extract -o %s examples/sample-article.txt && mv %s/sample-article.json %s", cli_tmpdir,
+             cli_tmpdir, json);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    free(out), free(err);
+    int want, got;
+    render_counts(json, &want, &got, html, sizeof html);
+    assert_true(want > 10);
+    assert_int_equal(got, want);
+}
+
+static void article_text_is_escaped(void **state) {
+    (void)state;
+    const char *doc = "{\"content\": \"<script>alert(1)</script> Hackers stole the data & \\\"more\\\".\", "
+                      "\"sourcefile\": \"x.txt\", \"cyberevent\": {\"hopper\": [{\"index\": 0, \"relation\": \"Same\", "
+                      "\"events\": [{\"index\": \"E1\", \"type\": \"Attack\", \"subtype\": \"Databreach\", \"realis\": "
+                      "\"Actual\", \"nugget\": {\"index\": \"T1\", \"startOffset\": 34, \"endOffset\": 39, \"text\": "
+                      "\"stole\"}, \"argument\": [{\"index\": \"T2\", \"startOffset\": 26, \"endOffset\": 33, \"text\": "
+                      "\"Hackers\", \"type\": \"Person\", \"role\": {\"type\": \"Attacker\"}}]}]}]}}";
+    const char *path = cli_write("xss.json", doc);
+    char args[512], *out, *err;
+    snprintf(args, sizeof args, "render %s", path);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    assert_null(strstr(out, "<script>"));
+    assert_non_null(strstr(out, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_non_null(strstr(out, "&amp; &quot;more&quot;"));
+    assert_int_equal(count_page_spans(out), 2);
+    assert_non_null(strstr(out, "title=\"Attacker of Databreach &quot;stole&quot;: Person\""));
+    free(out), free(err);
+    /* a bad input names the file and fails */
+    const char *bad = cli_write("bad.json", "{\"content\": 5}");
+    snprintf(args, sizeof args, "render %s", bad);
+    assert_int_equal(cli_run(args, &out, &err), 1);
+    assert_non_null(strstr(err, "bad.json"));
+    free(out), free(err);
+}
+
+/* Headless Chromium: its DOM has the same spans; a screenshot is written. */
+static void in_chromium(void **state) {
+    (void)state;
+    const char *ci = getenv("CI");
+    if (access("/usr/bin/chromium", X_OK) != 0) {
+        if (ci && !strcmp(ci, "true")) fail_msg("chromium is not installed (scripts/setup.sh installs it)");
+        skip();
+    }
+    char json[256], html[300], args[2048];
+    snprintf(json, sizeof json, "%s/docs.jsonl", cli_tmpdir);
+    const char *corpus = test_corpus();
+    if (corpus) /* three dev articles and the sample, as JSONL */
+        snprintf(args, sizeof args,
+                 "extract %s/annotation/1101.json %s/annotation/1126.json %s/annotation/1138.json "
+                 "examples/sample-article.txt > %s",
+                 corpus, corpus, corpus, json);
+    else
+        snprintf(args, sizeof args, "extract examples/sample-article.txt examples/sample-article.txt > %s", json);
+    char sh[4096];
+    snprintf(sh, sizeof sh, "%s %s 2>/dev/null", cli_bin, args);
+    int rc = system(sh);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
+    int want, got;
+    render_counts(json, &want, &got, html, sizeof html);
+    assert_true(want > 20);
+    assert_int_equal(got, want);
+    char dom[300], png[300], cmd[4096];
+    snprintf(dom, sizeof dom, "%s/dom.html", cli_tmpdir);
+    snprintf(png, sizeof png, "%s/page.png", cli_tmpdir);
+    const char *flags = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+                        "--disable-background-networking --disable-component-update --disable-sync";
+    snprintf(cmd, sizeof cmd, "chromium %s --user-data-dir=%s/chr1 --dump-dom file://%s > %s 2>/dev/null", flags,
+             cli_tmpdir, html, dom);
+    rc = system(cmd);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
+    char *d = cli_slurp(dom);
+    assert_int_equal(count_page_spans(d), want);
+    free(d);
+    snprintf(cmd, sizeof cmd,
+             "chromium %s --user-data-dir=%s/chr2 --window-size=1200,1600 --screenshot=%s file://%s >/dev/null 2>&1",
+             flags, cli_tmpdir, png, html);
+    rc = system(cmd);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
+    FILE *f = fopen(png, "rb");
+    assert_non_null(f);
+    unsigned char sig[8];
+    assert_int_equal(fread(sig, 1, 8, f), 8);
+    assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+    fseek(f, 0, SEEK_END);
+    assert_true(ftell(f) > 20000); /* a page with colour, not a blank one */
+    fclose(f);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sample_spans_match_json),
+        cmocka_unit_test(article_text_is_escaped),
+        cmocka_unit_test(in_chromium),
+    };
+    return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
+}

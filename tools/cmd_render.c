@@ -1,0 +1,329 @@
+/*
+ * cmd_render.c - `casie render`: CASIE JSON in, one self-contained HTML page
+ * out (inline CSS, no script, no network): the article with its triggers and
+ * arguments highlighted, a legend, and the events grouped by hopper.
+ *
+ * Spans may overlap (an argument serves several events; events' spans cross),
+ * so the text is cut at every span boundary and each piece is wrapped in one
+ * element per span that covers it, longest first.  Every element carries
+ * data-span (trigger|argument), data-start and data-end, so the spans can be
+ * counted in the page, and a title that says what the span is.
+ */
+#include "cli_io.h"
+#include "cmd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct hspan {
+    int32_t start, end;
+    int trigger;   /* 1 trigger, 0 argument */
+    int label;     /* subtype (trigger) or role (argument) */
+    char *title;   /* what the span is (all its uses, one per line) */
+} hspan;
+
+static void put_escaped(FILE *f, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(s[i], f);
+        }
+    }
+}
+static void esc(FILE *f, const char *s) { put_escaped(f, s ? s : "", s ? strlen(s) : 0); }
+
+/* Colours: subtypes by a fixed palette, roles spread over the hue circle. */
+static const char *const SUBTYPE_COLOUR[CASIE_N_SUBTYPES] = {"#f4a7a7", "#a7c7f4", "#f4d7a7", "#b9e4b0", "#d8b9f0"};
+static int role_hue(int role) { return (role * 137) % 360; }
+
+/* Adds a use of a span (merging uses of the same kind and offsets). */
+static int add_span(hspan **v, int *n, int *cap, int32_t s, int32_t e, int trigger, int label, const char *what) {
+    for (int i = 0; i < *n; i++) {
+        hspan *h = &(*v)[i];
+        if (h->start == s && h->end == e && h->trigger == trigger) {
+            size_t a = strlen(h->title), b = strlen(what);
+            char *t = realloc(h->title, a + b + 2);
+            if (!t) return -1;
+            t[a] = '\n';
+            memcpy(t + a + 1, what, b + 1);
+            h->title = t;
+            return 0;
+        }
+    }
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 64;
+        hspan *nv = realloc(*v, sizeof(hspan) * (size_t)nc);
+        if (!nv) return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    char *t = malloc(strlen(what) + 1);
+    if (!t) return -1;
+    strcpy(t, what);
+    (*v)[(*n)++] = (hspan){s, e, trigger, label, t};
+    return 0;
+}
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The article with its spans highlighted. */
+static int render_text(FILE *f, const casie_doc *d, hspan *sp, int ns) {
+    int32_t *cut = malloc(sizeof(int32_t) * ((size_t)ns * 2 + 2));
+    int *cover = malloc(sizeof(int) * ((size_t)ns + 1));
+    if (!cut || !cover) {
+        free(cut);
+        free(cover);
+        return -1;
+    }
+    int nc = 0;
+    cut[nc++] = 0;
+    cut[nc++] = d->n_cp;
+    for (int i = 0; i < ns; i++) cut[nc++] = sp[i].start, cut[nc++] = sp[i].end;
+    qsort(cut, (size_t)nc, sizeof(int32_t), cmp_i32);
+    fputs("<div class=\"article\">", f);
+    for (int k = 0; k + 1 < nc; k++) {
+        int32_t a = cut[k], b = cut[k + 1];
+        if (a == b || a < 0 || b > d->n_cp) continue;
+        int nv = 0;
+        for (int i = 0; i < ns; i++)
+            if (sp[i].start <= a && sp[i].end >= b) cover[nv++] = i;
+        /* longest first: outer elements are the wider spans */
+        for (int x = 1; x < nv; x++)
+            for (int y = x; y > 0 && (sp[cover[y]].end - sp[cover[y]].start) > (sp[cover[y - 1]].end - sp[cover[y - 1]].start);
+                 y--) {
+                int t = cover[y];
+                cover[y] = cover[y - 1];
+                cover[y - 1] = t;
+            }
+        for (int v = 0; v < nv; v++) {
+            const hspan *h = &sp[cover[v]];
+            if (h->trigger)
+                fprintf(f, "<mark class=\"trig st%d\" data-span=\"trigger\" data-start=\"%d\" data-end=\"%d\" title=\"",
+                        h->label, h->start, h->end);
+            else
+                fprintf(f,
+                        "<mark class=\"arg\" style=\"--h:%d\" data-span=\"argument\" data-start=\"%d\" data-end=\"%d\" "
+                        "title=\"",
+                        role_hue(h->label), h->start, h->end);
+            esc(f, h->title);
+            fputs("\">", f);
+        }
+        put_escaped(f, d->text + d->cp_byte[a], (size_t)(d->cp_byte[b] - d->cp_byte[a]));
+        for (int v = 0; v < nv; v++) fputs("</mark>", f);
+    }
+    fputs("</div>\n", f);
+    free(cut);
+    free(cover);
+    return 0;
+}
+
+static void render_events(FILE *f, const casie_doc *d) {
+    fputs("<div class=\"events\">", f);
+    for (int h = 0; h < d->n_hoppers; h++) {
+        fprintf(f, "<div class=\"hopper\"><h3>Hopper %d</h3>", h + 1);
+        for (int i = 0; i < d->hoppers[h].n_events; i++) {
+            const casie_event *e = &d->hoppers[h].events[i];
+            fprintf(f, "<div class=\"event\"><span class=\"chip st%d\">%s.%s</span> <b>", e->subtype,
+                    casie_event_type_name(e->subtype), casie_subtype_name(e->subtype));
+            esc(f, e->text);
+            fprintf(f, "</b> <span class=\"realis\">%s</span>", casie_realis_name(e->realis));
+            if (e->score >= 0) fprintf(f, " <span class=\"score\">%.2f</span>", e->score);
+            if (e->n_args) fputs("<table>", f);
+            for (int a = 0; a < e->n_args; a++) {
+                const casie_arg *g = &e->args[a];
+                fprintf(f, "<tr><td><span class=\"role\" style=\"--h:%d\">%s</span></td><td>%s</td><td>", role_hue(g->role),
+                        casie_role_name(g->role), casie_entity_name(g->entity));
+                esc(f, g->text);
+                fputs("</td><td class=\"score\">", f);
+                if (g->score >= 0) fprintf(f, "%.2f", g->score);
+                fputs("</td></tr>", f);
+            }
+            if (e->n_args) fputs("</table>", f);
+            fputs("</div>", f);
+        }
+        fputs("</div>", f);
+    }
+    if (!d->n_hoppers) fputs("<p class=\"none\">No events found.</p>", f);
+    fputs("</div>\n", f);
+}
+
+static int render_doc(FILE *f, const casie_doc *d) {
+    hspan *sp = NULL;
+    int ns = 0, cap = 0, rc = 0;
+    char what[1024];
+    for (int h = 0; h < d->n_hoppers && !rc; h++)
+        for (int i = 0; i < d->hoppers[h].n_events && !rc; i++) {
+            const casie_event *e = &d->hoppers[h].events[i];
+            snprintf(what, sizeof what, "%s trigger (%s), hopper %d%s", casie_subtype_name(e->subtype),
+                     casie_realis_name(e->realis), h + 1, "");
+            if (e->score >= 0) snprintf(what + strlen(what), sizeof what - strlen(what), ", score %.2f", e->score);
+            rc = add_span(&sp, &ns, &cap, e->start, e->end, 1, e->subtype, what);
+            for (int a = 0; a < e->n_args && !rc; a++) {
+                const casie_arg *g = &e->args[a];
+                snprintf(what, sizeof what, "%s of %s \"%.200s\": %s", casie_role_name(g->role),
+                         casie_subtype_name(e->subtype), e->text ? e->text : "", casie_entity_name(g->entity));
+                if (g->score >= 0) snprintf(what + strlen(what), sizeof what - strlen(what), ", score %.2f", g->score);
+                rc = add_span(&sp, &ns, &cap, g->start, g->end, 0, g->role, what);
+            }
+        }
+    if (!rc) {
+        fputs("<section class=\"doc\"><h2>", f);
+        esc(f, d->title ? d->title : d->id ? d->id : "document");
+        fputs("</h2><p class=\"meta\">", f);
+        esc(f, d->id);
+        if (d->date) fputs(" &middot; ", f), esc(f, d->date);
+        if (d->link) fputs(" &middot; ", f), esc(f, d->link); /* shown, not linked: the page makes no requests */
+        fprintf(f, " &middot; %d highlighted spans</p>\n", ns);
+        rc = render_text(f, d, sp, ns);
+        render_events(f, d);
+        fputs("</section>\n", f);
+    }
+    for (int i = 0; i < ns; i++) free(sp[i].title);
+    free(sp);
+    return rc;
+}
+
+static void render_head(FILE *f) {
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+          "<title>casie: extracted events</title><style>\n"
+          "body{font:15px/1.6 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}\n"
+          ".article{white-space:pre-wrap;border:1px solid #ddd;padding:1em;border-radius:6px;background:#fcfcfc}\n"
+          "mark{background:none;color:inherit;padding:0}\n"
+          "mark.trig{font-weight:700;border-radius:3px}\n"
+          "mark.arg{border-bottom:3px solid hsl(var(--h),70%,45%);background:hsla(var(--h),70%,60%,.15)}\n"
+          "mark[title]:hover{outline:2px solid #333;cursor:help}\n", f);
+    for (int s = 0; s < CASIE_N_SUBTYPES; s++) fprintf(f, ".st%d{background:%s !important}\n", s, SUBTYPE_COLOUR[s]);
+    fputs(".chip,.role{display:inline-block;padding:0 .4em;border-radius:3px;font-size:13px}\n"
+          ".role{border-bottom:3px solid hsl(var(--h),70%,45%);background:hsla(var(--h),70%,60%,.15)}\n"
+          ".legend{display:flex;flex-wrap:wrap;gap:.3em;margin:.5em 0}\n"
+          ".hopper{border-left:4px solid #bbb;margin:.8em 0;padding-left:.8em}\n"
+          ".hopper h3{margin:.2em 0;font-size:14px;color:#555}\n"
+          ".event{margin:.4em 0}.event table{border-collapse:collapse;margin:.2em 0 .2em 1.5em;font-size:14px}\n"
+          ".event td{padding:0 .6em 0 0}.realis{color:#555;font-style:italic}.score{color:#777;font-size:13px}\n"
+          ".meta{color:#666;font-size:13px}\n"
+          "</style></head><body>\n<h1>Cybersecurity events</h1>\n<div class=\"legend\"><b>Triggers:</b>",
+          f);
+    for (int s = 0; s < CASIE_N_SUBTYPES; s++)
+        fprintf(f, "<span class=\"chip st%d\">%s.%s</span>", s, casie_event_type_name(s), casie_subtype_name(s));
+    fputs("</div>\n<div class=\"legend\"><b>Argument roles:</b>", f);
+    for (int r = 0; r < CASIE_N_ROLES; r++)
+        fprintf(f, "<span class=\"role\" style=\"--h:%d\">%s</span>", role_hue(r), casie_role_name(r));
+    fputs("</div>\n<p class=\"meta\">Hover a highlighted span to see what it is.</p>\n", f);
+}
+
+static int usage(FILE *f) {
+    fprintf(f, "usage: casie render [-o FILE] [DOC.json|DOCS.jsonl ...]\n"
+               "  Writes one self-contained HTML page (no network) showing the documents'\n"
+               "  events as `casie extract` wrote them: highlighted spans, a legend, hoppers.\n"
+               "  Reads stdin when no file is given; writes stdout unless -o.\n");
+    return f == stdout ? 0 : 2;
+}
+
+/* Renders every document of one input (a JSON document or JSONL). */
+static int render_input(FILE *out, const char *name, const char *buf, size_t len) {
+    casie_error err = {0};
+    int failed = 0;
+    const char *p = buf, *end = buf + len;
+    size_t i = 0;
+    while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\r' || buf[i] == '\t')) i++;
+    const char *nl = memchr(buf + i, '\n', len - i);
+    int jsonl = nl && nl > buf + i && (nl[-1] == '}' || (nl[-1] == '\r' && nl - 1 > buf + i && nl[-2] == '}'));
+    if (!jsonl) {
+        casie_doc *d = casie_doc_from_json(buf, len, name, &err);
+        if (!d) {
+            fprintf(stderr, "casie render: %s\n", err.message);
+            return 1;
+        }
+        failed = render_doc(out, d) != 0;
+        casie_doc_free(d);
+        return failed;
+    }
+    long line = 0;
+    while (p < end) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        if (!e) e = end;
+        line++;
+        if (e > p) {
+            char where[600];
+            snprintf(where, sizeof where, "%.500s:%ld", name, line);
+            casie_doc *d = casie_doc_from_json(p, (size_t)(e - p), where, &err);
+            if (!d) {
+                fprintf(stderr, "casie render: %s\n", err.message);
+                failed++;
+            } else {
+                failed += render_doc(out, d) != 0;
+                casie_doc_free(d);
+            }
+        }
+        p = e + 1;
+    }
+    return failed;
+}
+
+int cmd_render(int argc, char **argv) {
+    const char *outpath = NULL;
+    int nfiles = 0;
+    char **files = calloc((size_t)argc + 1, sizeof(char *));
+    if (!files) return 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            free(files);
+            return usage(stdout);
+        } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+            outpath = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "casie render: unknown option %s\n", argv[i]);
+            free(files);
+            return usage(stderr);
+        } else {
+            files[nfiles++] = argv[i];
+        }
+    }
+    FILE *out = outpath ? fopen(outpath, "wb") : stdout;
+    if (!out) {
+        fprintf(stderr, "casie render: %s: %s\n", outpath, strerror(errno));
+        free(files);
+        return 1;
+    }
+    render_head(out);
+    int failed = 0;
+    for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
+        const char *name = nfiles ? files[i] : "<stdin>";
+        FILE *in = nfiles && strcmp(files[i], "-") ? fopen(files[i], "rb") : stdin;
+        casie_error err = {0};
+        if (!in) {
+            fprintf(stderr, "casie render: %s: %s\n", name, strerror(errno));
+            failed++;
+            continue;
+        }
+        size_t len;
+        char *buf = cli_read_stream(in, name, &len, &err);
+        if (in != stdin) fclose(in);
+        if (!buf) {
+            fprintf(stderr, "casie render: %s\n", err.message);
+            failed++;
+            continue;
+        }
+        failed += render_input(out, name, buf, len);
+        free(buf);
+    }
+    fputs("</body></html>\n", out);
+    int werr = fflush(out) != 0 || ferror(out);
+    if (outpath && fclose(out) != 0) werr = 1;
+    free(files);
+    if (werr) {
+        fprintf(stderr, "casie render: writing %s: %s\n", outpath ? outpath : "output", strerror(errno ? errno : EIO));
+        return 1;
+    }
+    return failed ? 1 : 0;
+}
