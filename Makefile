@@ -22,6 +22,7 @@ PKGS    := jansson libutf8proc
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer -lpthread -lm
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
+TOOL_LIBS  := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 LIB_SRC  := $(sort $(wildcard src/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -50,7 +51,7 @@ $(BUILD)/casie.pc: casie.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' $< > $@
 
 $(BUILD)/casie: $(TOOL_OBJ) $(BUILD)/libcasie.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libcasie.a $(DEP_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libcasie.a $(DEP_LIBS) $(TOOL_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libcasie.a
 	@mkdir -p $(dir $@)

@@ -3,7 +3,7 @@
 # quick when everything is present.  Runs as root (or through sudo).
 set -euo pipefail
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
-      libjansson-dev libutf8proc-dev libstemmer-dev libcmocka-dev
+      libjansson-dev libutf8proc-dev libstemmer-dev libcmocka-dev libmicrohttpd-dev curl
       chromium)   # chromium: the browser test of `casie render`
 missing=()
 for p in "${PKGS[@]}"; do

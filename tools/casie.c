@@ -18,6 +18,7 @@ static const struct {
     {"eval", cmd_eval, "score predictions against gold annotations"},
     {"stats", cmd_stats, "count documents, tokens, events, roles in a corpus"},
     {"tokenize", cmd_tokenize, "print sentences and tokens with their offsets"},
+    {"serve", cmd_serve, "serve extraction over HTTP (POST /v1/extract)"},
     {"render", cmd_render, "write a self-contained HTML view of extracted events"},
 };
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])

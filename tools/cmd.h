@@ -14,6 +14,7 @@ int cmd_train(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Prints "casie: <msg>" on stderr; returns 1. */
 int cli_fail(const casie_error *err);

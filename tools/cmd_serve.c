@@ -1,0 +1,314 @@
+/*
+ * cmd_serve.c - `casie serve`: event extraction over HTTP (libmicrohttpd).
+ *
+ *   POST /v1/extract   text/plain (the article) or application/json
+ *                      ({"id": ..., "text": ...} or a CASIE document) -> CASIE JSON
+ *   GET  /v1/labels    subtypes, realis values, roles, entity types, model metadata
+ *   GET  /healthz      {"status":"ok"}
+ *
+ * The model is loaded once and shared by the worker threads (casie_extract is
+ * thread-safe on one model).  Errors are JSON {"error": ...} with 400 (bad
+ * JSON, invalid UTF-8, bad query), 404, 405, 413 (body over --max-body), 415
+ * (content type).  SIGTERM or SIGINT stops accepting, lets requests in flight
+ * finish (up to 30 s), then exits 0.  One access-log line per request on stderr.
+ */
+#include "cli_io.h"
+#include "cmd.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct server {
+    const casie_model *m;
+    size_t max_body;
+    atomic_int in_flight;
+    char *labels; /* the /v1/labels answer, built once */
+} server;
+
+typedef struct request {
+    char *body;
+    size_t len, cap;
+    int too_big;
+    int status;
+    size_t out_len;
+    struct timespec t0;
+    char line[160]; /* "METHOD /url" for the access log */
+} request;
+
+static double ms_since(const struct timespec *t0) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) * 1e-6;
+}
+
+/* Strict UTF-8: shortest forms, no surrogates, at most U+10FFFF. */
+static int utf8_valid(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        int k = c >= 0xF5 ? -1 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : -1;
+        if (k < 0 || i + (size_t)k >= n) return 0; /* a bad lead byte, or the sequence runs past the end */
+        uint32_t cp = c & (0x3F >> k);
+        for (int j = 1; j <= k; j++) {
+            if ((s[i + (size_t)j] & 0xC0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + (size_t)j] & 0x3F);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += (size_t)k + 1;
+    }
+    return 1;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, request *r, int status, char *body, size_t len) {
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    r->status = status;
+    r->out_len = len;
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+/* {"error": msg} with msg escaped. */
+static enum MHD_Result reply_error(struct MHD_Connection *c, request *r, int status, const char *msg) {
+    size_t n = strlen(msg), k = 0;
+    char *b = malloc(n * 6 + 32);
+    if (!b) return MHD_NO;
+    k += (size_t)sprintf(b, "{\"error\":\"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)msg[i];
+        if (ch == '"' || ch == '\\') b[k++] = '\\', b[k++] = (char)ch;
+        else if (ch < 0x20) k += (size_t)sprintf(b + k, "\\u%04x", ch);
+        else b[k++] = (char)ch;
+    }
+    k += (size_t)sprintf(b + k, "\"}\n");
+    return reply(c, r, status, b, k);
+}
+
+static enum MHD_Result do_extract(server *s, struct MHD_Connection *c, request *r) {
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+    if (fmt && strcmp(fmt, "json") != 0)
+        return reply_error(c, r, 400, "unsupported format: only format=json is available");
+    if (r->too_big) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "request body over the limit of %zu bytes", s->max_body);
+        return reply_error(c, r, 413, msg);
+    }
+    int is_text = ct && !strncasecmp(ct, "text/plain", 10), is_json = ct && !strncasecmp(ct, "application/json", 16);
+    if (!is_text && !is_json)
+        return reply_error(c, r, 415, "Content-Type must be text/plain or application/json");
+    if (!utf8_valid((const unsigned char *)(r->body ? r->body : ""), r->len))
+        return reply_error(c, r, 400, "the body is not valid UTF-8");
+    casie_error err = {0};
+    casie_doc *d = is_text ? casie_doc_from_text(r->body ? r->body : "", r->len, "request", &err)
+                           : casie_doc_from_json(r->body ? r->body : "", r->len, "request body", &err);
+    if (!d) return reply_error(c, r, err.code == CASIE_ERR_NOMEM ? 500 : 400, err.message);
+    if (casie_extract(s->m, d, NULL, &err)) {
+        casie_doc_free(d);
+        return reply_error(c, r, 500, err.message);
+    }
+    size_t len;
+    char *js = casie_doc_to_json(d, CASIE_JSON_SCORES | CASIE_JSON_COMPACT, &len, &err);
+    casie_doc_free(d);
+    if (!js) return reply_error(c, r, 500, err.message);
+    return reply(c, r, 200, js, len);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload, size_t *upload_size, void **con_cls) {
+    server *s = cls;
+    request *r = *con_cls;
+    (void)version;
+    if (!r) { /* first call: headers only */
+        if (!(r = calloc(1, sizeof *r))) return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &r->t0);
+        snprintf(r->line, sizeof r->line, "%.10s %.140s", method, url);
+        atomic_fetch_add(&s->in_flight, 1);
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_size) { /* body data */
+        if (!r->too_big && r->len + *upload_size > s->max_body) {
+            r->too_big = 1;
+            free(r->body);
+            r->body = NULL;
+            r->len = r->cap = 0;
+        }
+        if (!r->too_big) {
+            if (r->len + *upload_size + 1 > r->cap) {
+                size_t nc = r->cap ? r->cap : 4096;
+                while (nc < r->len + *upload_size + 1) nc *= 2;
+                char *nb = realloc(r->body, nc);
+                if (!nb) return MHD_NO;
+                r->body = nb;
+                r->cap = nc;
+            }
+            memcpy(r->body + r->len, upload, *upload_size);
+            r->len += *upload_size;
+            r->body[r->len] = 0;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+    if (!strcmp(url, "/healthz")) {
+        if (!get) return reply_error(c, r, 405, "use GET");
+        char *b = strdup("{\"status\":\"ok\"}\n");
+        return b ? reply(c, r, 200, b, strlen(b)) : MHD_NO;
+    }
+    if (!strcmp(url, "/v1/labels")) {
+        if (!get) return reply_error(c, r, 405, "use GET");
+        char *b = strdup(s->labels);
+        return b ? reply(c, r, 200, b, strlen(b)) : MHD_NO;
+    }
+    if (!strcmp(url, "/v1/extract")) {
+        if (!post) return reply_error(c, r, 405, "use POST");
+        return do_extract(s, c, r);
+    }
+    return reply_error(c, r, 404, "no such endpoint: use POST /v1/extract, GET /v1/labels, GET /healthz");
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
+    server *s = cls;
+    request *r = *con_cls;
+    if (!r) return;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char addr[64] = "-";
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+        const unsigned char *ip = (const unsigned char *)&((const struct sockaddr_in *)ci->client_addr)->sin_addr;
+        snprintf(addr, sizeof addr, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+    }
+    fprintf(stderr, "serve: %s \"%s\" %d %zu bytes in, %zu out, %.1f ms%s\n", addr, r->line, r->status, r->len, r->out_len,
+            ms_since(&r->t0), toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static char *labels_json(const casie_model *m) {
+    char *meta = casie_model_metadata(m);
+    size_t cap = 8192 + (meta ? strlen(meta) : 0);
+    char *b = malloc(cap);
+    if (!b) {
+        casie_free(meta);
+        return NULL;
+    }
+    size_t k = (size_t)snprintf(b, cap, "{\"subtypes\":[");
+    for (int i = 0; i < CASIE_N_SUBTYPES; i++)
+        k += (size_t)snprintf(b + k, cap - k, "%s{\"type\":\"%s\",\"subtype\":\"%s\"}", i ? "," : "",
+                              casie_event_type_name(i), casie_subtype_name(i));
+    k += (size_t)snprintf(b + k, cap - k, "],\"realis\":[");
+    for (int i = 0; i < CASIE_N_REALIS; i++) k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_realis_name(i));
+    k += (size_t)snprintf(b + k, cap - k, "],\"roles\":[");
+    for (int i = 0; i < CASIE_N_ROLES; i++) k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_role_name(i));
+    k += (size_t)snprintf(b + k, cap - k, "],\"entity_types\":[");
+    for (int i = 0; i < CASIE_N_ENTITY_TYPES; i++)
+        k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_entity_name(i));
+    snprintf(b + k, cap - k, "],\"model\":%s,\"version\":\"%s\"}\n", meta ? meta : "{}", casie_version());
+    casie_free(meta);
+    return b;
+}
+
+static int usage(FILE *f) {
+    fprintf(f, "usage: casie serve [--host 127.0.0.1] [--port 8080] [-m MODEL] [--threads N]\n"
+               "                   [--max-body BYTES] [--max-connections N] [--timeout SECONDS]\n"
+               "  POST /v1/extract (text/plain or application/json), GET /v1/labels, GET /healthz.\n"
+               "  Loopback only unless --host says otherwise.  SIGTERM finishes requests in flight.\n");
+    return f == stdout ? 0 : 2;
+}
+
+int cmd_serve(int argc, char **argv) {
+    const char *host = "127.0.0.1", *model = NULL;
+    long port = 8080, threads = 2, max_body = 10L << 20, max_conn = 256, timeout = 30;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
+        if (!v) {
+            fprintf(stderr, "casie serve: %s needs a value\n", a);
+            return usage(stderr);
+        }
+        i++;
+        char *end = NULL;
+        long x = strtol(v, &end, 10);
+        int num = end && !*end && *v;
+        if (!strcmp(a, "--host")) host = v;
+        else if (!strcmp(a, "-m") || !strcmp(a, "--model")) model = v;
+        else if (!strcmp(a, "--port") && num && x > 0 && x < 65536) port = x;
+        else if (!strcmp(a, "--threads") && num && x >= 1 && x <= 64) threads = x;
+        else if (!strcmp(a, "--max-body") && num && x >= 1) max_body = x;
+        else if (!strcmp(a, "--max-connections") && num && x >= 1) max_conn = x;
+        else if (!strcmp(a, "--timeout") && num && x >= 1) timeout = x;
+        else {
+            fprintf(stderr, "casie serve: bad option or value: %s %s\n", a, v);
+            return usage(stderr);
+        }
+    }
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        fprintf(stderr, "casie serve: --host takes an IPv4 address, not '%s'\n", host);
+        return 2;
+    }
+    casie_error err = {0};
+    casie_model *m = casie_model_load(model ? model : cli_default_model(), &err);
+    if (!m) return cli_fail(&err);
+    server s = {m, (size_t)max_body, 0, labels_json(m)};
+    if (!s.labels) {
+        casie_model_free(m);
+        fprintf(stderr, "casie serve: out of memory\n");
+        return 1;
+    }
+    /* SIGTERM and SIGINT are taken by sigwait below, in this thread only */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, handle, &s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "casie serve: cannot listen on %s:%ld\n", host, port);
+        free(s.labels);
+        casie_model_free(m);
+        return 1;
+    }
+    fprintf(stderr, "serve: listening on http://%s:%ld with %ld threads\n", host, port, threads);
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "serve: %s, finishing %d requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+            atomic_load(&s.in_flight));
+    MHD_quiesce_daemon(d); /* no new connections */
+    for (int k = 0; k < 300 && atomic_load(&s.in_flight) > 0; k++) usleep(100000);
+    MHD_stop_daemon(d);
+    free(s.labels);
+    casie_model_free(m);
+    fprintf(stderr, "serve: stopped\n");
+    return 0;
+}
