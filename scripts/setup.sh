@@ -6,6 +6,9 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libjansson-dev libutf8proc-dev libstemmer-dev libcmocka-dev libmicrohttpd-dev curl
       chromium)   # chromium: the browser test of `casie render`
 missing=()
+# node and npm run the STIX schema validator in the tests; any install of them will do
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -21,6 +21,10 @@ static void sample_article_text_and_json(void **state) {
     assert_non_null(strstr(out, "\"score\""));
     assert_non_null(strstr(out, "\"link\": \"https://example.org/news/hospital-ransomware\""));
     free(out), free(err);
+    assert_int_equal(cli_run("extract --format stix examples/sample-article.txt", &out, &err), 0);
+    assert_non_null(strstr(out, "\"type\": \"bundle\""));
+    assert_non_null(strstr(out, "\"name\": \"Hospital network hit by ransomware, patients diverted\""));
+    free(out), free(err);
     assert_int_equal(cli_run("extract --no-scores examples/sample-article.txt", &out, &err), 0);
     assert_null(strstr(out, "\"score\""));
     free(out), free(err);

@@ -111,6 +111,10 @@ static void endpoints(void **state) {
     assert_non_null(strstr(b, "\"sourcefile\":\"r1.txt\""));
     assert_non_null(strstr(b, "PatchVulnerability"));
     free(b);
+    assert_int_equal(http("POST", "/v1/extract?format=stix", "text/plain", text, strlen(text), &b), 200);
+    assert_non_null(strstr(b, "{\"type\":\"bundle\""));
+    assert_non_null(strstr(b, "\"type\":\"report\""));
+    free(b);
 }
 
 static void errors(void **state) {

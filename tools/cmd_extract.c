@@ -28,7 +28,7 @@ typedef struct ctx {
     casie_extract_params p;
     const char *given; /* gold directory for --given-triggers */
     const char *outdir;
-    int format;        /* 0 json, 1 text */
+    int format;        /* 0 json, 1 text, 2 stix */
     int pretty;        /* a single whole-file document: indented JSON */
     int scores;
     int threads;
@@ -54,7 +54,7 @@ static int usage(FILE *f) {
                "  Reads plain text, CASIE source files, CASIE JSON or JSONL records (stdin when no FILE)\n"
                "  and writes CASIE JSON: one document indented, several as JSONL in input order.\n"
                "  -m MODEL               model file (default: the bundled models/casie-default.model)\n"
-               "  --format json|text     text: a readable listing of the events\n"
+               "  --format json|text|stix  text: a readable listing; stix: a STIX 2.1 bundle per document\n"
                "  --jsonl                read every input as JSONL records ({\"id\":..., \"text\":...})\n"
                "  --threads N            worker threads (default: the number of processors, at most 8)\n"
                "  --no-scores            leave out the score fields\n"
@@ -184,7 +184,8 @@ static void run_job(const ctx *c, job *j) {
     } else {
         int flags = (c->scores ? CASIE_JSON_SCORES : 0) | (c->pretty && !j->record ? 0 : CASIE_JSON_COMPACT);
         size_t len;
-        char *js = casie_doc_to_json(doc, flags, &len, &err);
+        char *js = c->format == 2 ? casie_doc_to_stix(doc, flags & CASIE_JSON_COMPACT, &len, &err)
+                                  : casie_doc_to_json(doc, flags, &len, &err);
         if (!js) {
             j->failed = 1;
             snprintf(j->msg, sizeof j->msg, "%.300s: %.250s", j->where, err.message);
@@ -384,12 +385,12 @@ int cmd_extract(int argc, char **argv) {
             return usage(stdout);
         } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) model = v;
         else if (!strcmp(a, "--format")) {
-            if (strcmp(v, "json") && strcmp(v, "text")) {
-                fprintf(stderr, "casie extract: --format is json or text, not '%s'\n", v);
+            if (strcmp(v, "json") && strcmp(v, "text") && strcmp(v, "stix")) {
+                fprintf(stderr, "casie extract: --format is json, text or stix, not '%s'\n", v);
                 free(files);
                 return 2;
             }
-            c.format = !strcmp(v, "text");
+            c.format = !strcmp(v, "text") ? 1 : !strcmp(v, "stix") ? 2 : 0;
         } else if (!strcmp(a, "--trigger-threshold") || !strcmp(a, "--arg-threshold")) {
             char *end;
             float x = strtof(v, &end);

@@ -2,7 +2,8 @@
  * cmd_serve.c - `casie serve`: event extraction over HTTP (libmicrohttpd).
  *
  *   POST /v1/extract   text/plain (the article) or application/json
- *                      ({"id": ..., "text": ...} or a CASIE document) -> CASIE JSON
+ *                      ({"id": ..., "text": ...} or a CASIE document) -> CASIE JSON,
+ *                      or a STIX 2.1 bundle with ?format=stix
  *   GET  /v1/labels    subtypes, realis values, roles, entity types, model metadata
  *   GET  /healthz      {"status":"ok"}
  *
@@ -107,8 +108,8 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, request *r, int sta
 static enum MHD_Result do_extract(server *s, struct MHD_Connection *c, request *r) {
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
-    if (fmt && strcmp(fmt, "json") != 0)
-        return reply_error(c, r, 400, "unsupported format: only format=json is available");
+    if (fmt && strcmp(fmt, "json") && strcmp(fmt, "stix"))
+        return reply_error(c, r, 400, "unsupported format: use format=json or format=stix");
     if (r->too_big) {
         char msg[128];
         snprintf(msg, sizeof msg, "request body over the limit of %zu bytes", s->max_body);
@@ -128,7 +129,8 @@ static enum MHD_Result do_extract(server *s, struct MHD_Connection *c, request *
         return reply_error(c, r, 500, err.message);
     }
     size_t len;
-    char *js = casie_doc_to_json(d, CASIE_JSON_SCORES | CASIE_JSON_COMPACT, &len, &err);
+    char *js = fmt && !strcmp(fmt, "stix") ? casie_doc_to_stix(d, CASIE_JSON_COMPACT, &len, &err)
+                                           : casie_doc_to_json(d, CASIE_JSON_SCORES | CASIE_JSON_COMPACT, &len, &err);
     casie_doc_free(d);
     if (!js) return reply_error(c, r, 500, err.message);
     return reply(c, r, 200, js, len);
