@@ -79,6 +79,39 @@ static void jsonl_order_threads_and_errors(void **state) {
     free(o1), free(e1), free(o2), free(e2), free(in);
 }
 
+/* The same records through GNU parallel (as Hadoop Streaming or Spark's
+ * RDD.pipe would run it: record chunks on stdin, JSONL on stdout) give the
+ * same output as one process. */
+static void under_gnu_parallel(void **state) {
+    (void)state;
+    if (system("command -v parallel >/dev/null 2>&1") != 0) {
+        const char *ci = getenv("CI");
+        if (ci && !strcmp(ci, "true")) fail_msg("GNU parallel is not installed (scripts/setup.sh installs it)");
+        skip();
+    }
+    char in[256], one[256], par[256], cmd[2048];
+    snprintf(in, sizeof in, "%s/par.jsonl", cli_tmpdir);
+    FILE *f = fopen(in, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 60; i++)
+        fprintf(f, "{\"id\": \"p%d\", \"text\": \"%s\"}\n", i, i % 3 ? ART1 : ART2);
+    fclose(f);
+    snprintf(one, sizeof one, "%s/one.jsonl", cli_tmpdir);
+    snprintf(par, sizeof par, "%s/par.out", cli_tmpdir);
+    snprintf(cmd, sizeof cmd, "%s extract --jsonl --threads 1 < %s > %s 2>/dev/null", cli_bin, in, one);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "parallel --will-cite --pipe -N 7 --keep-order -j 2 %s extract --jsonl --threads 1 < %s > %s 2>/dev/null",
+             cli_bin, in, par);
+    assert_int_equal(system(cmd), 0);
+    char *a = cli_slurp(one), *b = cli_slurp(par);
+    /* the names differ only by the line numbers of each chunk: compare the documents */
+    assert_int_equal(cli_count(a, "\n"), 60);
+    assert_int_equal(cli_count(b, "\n"), 60);
+    assert_string_equal(a, b);
+    free(a), free(b);
+}
+
 static void bad_input_and_output(void **state) {
     (void)state;
     char *out, *err;
@@ -156,7 +189,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sample_article_text_and_json), cmocka_unit_test(jsonl_order_threads_and_errors),
         cmocka_unit_test(bad_input_and_output),         cmocka_unit_test(thresholds_trade_recall),
-        cmocka_unit_test(given_triggers_keep_gold),
+        cmocka_unit_test(given_triggers_keep_gold),    cmocka_unit_test(under_gnu_parallel),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
 }
