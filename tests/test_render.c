@@ -5,12 +5,18 @@
  */
 #include "cli_common.h"
 
-/* Distinct (kind, start, end) of the elements with data-span in html. */
+/* Distinct (kind, start, end) of the elements with data-span in html,
+ * counted per document section and summed. */
 static int count_page_spans(const char *html) {
-    int n = 0, cap = 256;
+    int n = 0, total = 0, cap = 256;
     long(*seen)[3] = malloc(sizeof *seen * (size_t)cap);
     assert_non_null(seen);
+    const char *next_doc = strstr(html, "<section");
     for (const char *p = html; (p = strstr(p, "data-span=\"")); p++) {
+        while (next_doc && next_doc < p) { /* a new document: its spans are its own */
+            total += n, n = 0;
+            next_doc = strstr(next_doc + 1, "<section");
+        }
         long kind = p[11] == 't', s, e;
         const char *q = strstr(p, "data-start=\"");
         assert_non_null(q);
@@ -26,11 +32,9 @@ static int count_page_spans(const char *html) {
         n++;
     }
     free(seen);
-    return n;
+    return total + n;
 }
 
-/* Distinct trigger spans plus distinct argument spans of every document in a
- * JSON or JSONL file. */
 static int count_doc_spans(const char *json, size_t len, const char *name) {
     casie_error err = {0};
     casie_doc *d = casie_doc_from_json(json, len, name, &err);
