@@ -226,8 +226,9 @@ enum { CASIE_JSON_COMPACT = 1, CASIE_JSON_SCORES = 2 };
 CASIE_API char *casie_doc_to_json(const casie_doc *doc, int flags, size_t *len, casie_error *err);
 
 /* The document's events as a STIX 2.1 bundle: a report for the article
- * referring to threat-actor, identity, malware, tool, vulnerability,
- * course-of-action and campaign objects and their relationships.  Ids are
+ * referring to threat-actor, intrusion-set, identity, malware, tool,
+ * vulnerability, course-of-action, attack-pattern and campaign objects and
+ * their relationships.  Ids are
  * UUIDv5 over the content and timestamps come from the article date, so the
  * same document gives the same bytes.  flags: CASIE_JSON_COMPACT.  The caller
  * frees the result with casie_free.  Thread-safe for distinct documents. */

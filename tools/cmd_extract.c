@@ -170,7 +170,8 @@ static void run_job(const ctx *c, job *j) {
         char path[4096];
         size_t len;
         snprintf(path, sizeof path, "%.3000s/%.500s.json", c->outdir, doc->id ? doc->id : "document");
-        char *js = casie_doc_to_json(doc, c->scores ? CASIE_JSON_SCORES : 0, &len, &err);
+        char *js = c->format == 2 ? casie_doc_to_stix(doc, 0, &len, &err)
+                                  : casie_doc_to_json(doc, c->scores ? CASIE_JSON_SCORES : 0, &len, &err);
         FILE *o = js ? fopen(path, "wb") : NULL;
         int ok = o && fwrite(js, 1, len, o) == len && fputc('\n', o) != EOF;
         if (o && fclose(o) != 0) ok = 0;
