@@ -2,62 +2,14 @@
  * test_cli_eval.c - the `casie eval`, `casie stats` and `casie tokenize`
  * commands, run as a user would run them (build/casie, or $BUILD/casie).
  */
-#include "test_common.h"
+#include "cli_common.h"
 
 #include <sys/stat.h>
-
-static char tmpdir[64];
-static char casie_bin[512];
 
 static void data_path(char *out, size_t n, const char *file) {
     const char *src = __FILE__;
     const char *slash = strrchr(src, '/');
     snprintf(out, n, "%.*s/data/%s", slash ? (int)(slash - src) : 1, slash ? src : ".", file);
-}
-
-static int setup(void **state) {
-    (void)state;
-    const char *b = getenv("BUILD");
-    snprintf(casie_bin, sizeof casie_bin, "%s/casie", b && *b ? b : "build");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/casie_test_cli_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char *buf = malloc(1 << 20);
-    assert_non_null(buf);
-    size_t n = fread(buf, 1, (1 << 20) - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
-/* Runs `casie ARGS`; returns the exit code, stdout and stderr in *out, *err. */
-static int run(const char *args, char **out, char **err) {
-    if (access(casie_bin, X_OK) != 0) skip();
-    char cmd[8192], o[128], e[128];
-    snprintf(o, sizeof o, "%s/stdout", tmpdir);
-    snprintf(e, sizeof e, "%s/stderr", tmpdir);
-    snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s", casie_bin, args, o, e);
-    int rc = system(cmd);
-    *out = slurp(o);
-    *err = slurp(e);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static int count(const char *s, const char *what) {
-    int n = 0;
-    for (const char *p = s; (p = strstr(p, what)); p++) n++;
-    return n;
 }
 
 static void eval_gold_against_gold(void **state) {
@@ -66,8 +18,8 @@ static void eval_gold_against_gold(void **state) {
     if (!c) skip();
     char args[4096], *out, *err;
     snprintf(args, sizeof args, "eval '%s' '%s/annotation' --ids '%s/splits/dev.txt' --json", c, c, c);
-    assert_int_equal(run(args, &out, &err), 0);
-    assert_int_equal(count(out, "\"f1\": 100.0000"), CASIE_N_METRICS);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    assert_int_equal(cli_count(out, "\"f1\": 100.0000"), CASIE_N_METRICS);
     assert_non_null(strstr(out, "\"documents\": 100"));
     assert_non_null(strstr(out, "\"missing_predictions\": 0"));
     assert_string_equal(err, "");
@@ -75,12 +27,12 @@ static void eval_gold_against_gold(void **state) {
     free(err);
 
     snprintf(args, sizeof args, "eval '%s' '%s' --ids '%s/splits/dev.txt' --detail", c, c, c);
-    assert_int_equal(run(args, &out, &err), 0);
+    assert_int_equal(cli_run(args, &out, &err), 0);
     assert_non_null(strstr(out, "metric "));
     assert_non_null(strstr(out, "\ntrig_c "));
     assert_non_null(strstr(out, "\n  arg_c/Victim "));
     assert_non_null(strstr(out, "\n  realis/Ransom "));
-    assert_int_equal(count(out, "  100.00  100.00  100.00 "), count(out, "\n") - 2);
+    assert_int_equal(cli_count(out, "  100.00  100.00  100.00 "), cli_count(out, "\n") - 2);
     free(out);
     free(err);
 }
@@ -91,7 +43,7 @@ static void eval_missing_and_jsonl_predictions(void **state) {
     if (!c) skip();
     char args[4096], path[256], *out, *err;
     /* Three ids; a prediction for only the first, as JSONL. */
-    snprintf(path, sizeof path, "%s/ids.txt", tmpdir);
+    snprintf(path, sizeof path, "%s/ids.txt", cli_tmpdir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("10012\n10015\n10016\n", f);
@@ -103,14 +55,14 @@ static void eval_missing_and_jsonl_predictions(void **state) {
     assert_non_null(d);
     char *js = casie_doc_to_json(d, CASIE_JSON_COMPACT, NULL, &e);
     assert_non_null(js);
-    snprintf(path, sizeof path, "%s/pred.jsonl", tmpdir);
+    snprintf(path, sizeof path, "%s/pred.jsonl", cli_tmpdir);
     f = fopen(path, "w");
     fprintf(f, "%s\n\n", js);
     fclose(f);
     casie_free(js);
     casie_doc_free(d);
-    snprintf(args, sizeof args, "eval '%s' '%s/pred.jsonl' --ids '%s/ids.txt' --json", c, tmpdir, tmpdir);
-    assert_int_equal(run(args, &out, &err), 0);
+    snprintf(args, sizeof args, "eval '%s' '%s/pred.jsonl' --ids '%s/ids.txt' --json", c, cli_tmpdir, cli_tmpdir);
+    assert_int_equal(cli_run(args, &out, &err), 0);
     assert_non_null(strstr(out, "\"documents\": 3"));
     assert_non_null(strstr(out, "\"missing_predictions\": 2"));
     assert_non_null(strstr(out, "\"trig_i\": {\"p\": 100.0000"));
@@ -120,18 +72,18 @@ static void eval_missing_and_jsonl_predictions(void **state) {
     free(err);
 
     /* The same JSONL as gold: every gold id has its prediction. */
-    snprintf(args, sizeof args, "eval '%s/pred.jsonl' '%s' --json", tmpdir, c);
-    assert_int_equal(run(args, &out, &err), 0);
+    snprintf(args, sizeof args, "eval '%s/pred.jsonl' '%s' --json", cli_tmpdir, c);
+    assert_int_equal(cli_run(args, &out, &err), 0);
     assert_non_null(strstr(out, "\"documents\": 1, \"missing_predictions\": 0"));
     free(out);
     free(err);
 
     /* An empty prediction directory. */
-    snprintf(path, sizeof path, "%s/empty", tmpdir);
+    snprintf(path, sizeof path, "%s/empty", cli_tmpdir);
     mkdir(path, 0700);
-    snprintf(args, sizeof args, "eval '%s' '%s' --ids '%s/ids.txt'", c, path, tmpdir);
-    assert_int_equal(run(args, &out, &err), 0);
-    assert_int_equal(count(err, "no prediction"), 3);
+    snprintf(args, sizeof args, "eval '%s' '%s' --ids '%s/ids.txt'", c, path, cli_tmpdir);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    assert_int_equal(cli_count(err, "no prediction"), 3);
     assert_non_null(strstr(out, "3 documents, 3 without a prediction"));
     free(out);
     free(err);
@@ -140,14 +92,14 @@ static void eval_missing_and_jsonl_predictions(void **state) {
 static void eval_and_stats_on_fixture(void **state) {
     (void)state;
     char args[4096], dir[256], fixture[512], *out, *err;
-    snprintf(dir, sizeof dir, "%s/fx", tmpdir);
+    snprintf(dir, sizeof dir, "%s/fx", cli_tmpdir);
     mkdir(dir, 0700);
     data_path(fixture, sizeof fixture, "drift.json");
     snprintf(args, sizeof args, "cp '%s' '%s/drift.json'", fixture, dir);
     assert_int_equal(system(args), 0);
     /* Gold drift is reported; gold against itself scores 100. */
     snprintf(args, sizeof args, "eval '%s' '%s'", dir, dir);
-    assert_int_equal(run(args, &out, &err), 0);
+    assert_int_equal(cli_run(args, &out, &err), 0);
     assert_non_null(strstr(err, "\"Acme Corp\""));
     assert_non_null(strstr(err, "\"breached\""));
     assert_non_null(
@@ -156,7 +108,7 @@ static void eval_and_stats_on_fixture(void **state) {
     free(err);
 
     snprintf(args, sizeof args, "stats '%s' --json", dir);
-    assert_int_equal(run(args, &out, &err), 0);
+    assert_int_equal(cli_run(args, &out, &err), 0);
     assert_non_null(strstr(out, "\"documents\": 1,"));
     assert_non_null(strstr(out, "\"hoppers\": 1,"));
     assert_non_null(strstr(out, "\"events\": 2,"));
@@ -170,7 +122,7 @@ static void eval_and_stats_on_fixture(void **state) {
     free(err);
 
     snprintf(args, sizeof args, "tokenize '%s'", fixture);
-    assert_int_equal(run(args, &out, &err), 0);
+    assert_int_equal(cli_run(args, &out, &err), 0);
     assert_non_null(strstr(out, "# drift: "));
     assert_non_null(strstr(out, "\t0\t7\tHackers\t"));
     free(out);
@@ -180,24 +132,24 @@ static void eval_and_stats_on_fixture(void **state) {
 static void usage_errors(void **state) {
     (void)state;
     char *out, *err;
-    assert_int_equal(run("eval", &out, &err), 2);
+    assert_int_equal(cli_run("eval", &out, &err), 2);
     assert_non_null(strstr(err, "usage: casie eval"));
     free(out);
     free(err);
-    assert_int_equal(run("eval a b --bogus", &out, &err), 2);
+    assert_int_equal(cli_run("eval a b --bogus", &out, &err), 2);
     free(out);
     free(err);
-    assert_int_equal(run("eval /nonexistent/gold /nonexistent/pred", &out, &err), 1);
+    assert_int_equal(cli_run("eval /nonexistent/gold /nonexistent/pred", &out, &err), 1);
     assert_non_null(strstr(err, "/nonexistent/gold"));
     free(out);
     free(err);
-    assert_int_equal(run("stats", &out, &err), 2);
+    assert_int_equal(cli_run("stats", &out, &err), 2);
     free(out);
     free(err);
-    assert_int_equal(run("stats /nonexistent/corpus", &out, &err), 1);
+    assert_int_equal(cli_run("stats /nonexistent/corpus", &out, &err), 1);
     free(out);
     free(err);
-    assert_int_equal(run("eval --help", &out, &err), 0);
+    assert_int_equal(cli_run("eval --help", &out, &err), 0);
     assert_non_null(strstr(out, "usage: casie eval"));
     free(out);
     free(err);
@@ -210,5 +162,5 @@ int main(void) {
         cmocka_unit_test(eval_and_stats_on_fixture),
         cmocka_unit_test(usage_errors),
     };
-    return cmocka_run_group_tests_name("cli_eval", tests, setup, teardown);
+    return cmocka_run_group_tests_name("cli_eval", tests, cli_setup, cli_teardown);
 }
