@@ -22,12 +22,13 @@
  * "it") are not entities and are left out.
  *
  * Ids are UUIDv5 (SHA-1, RFC 4122 section 4.3) over a fixed namespace and a
- * canonical content string: the type and the normalized name (NFKC case
- * folded, whitespace collapsed, a leading "the" dropped), a CVE id for a
- * vulnerability that has one, the document and trigger spans for a campaign,
- * source, type and target for a relationship.  So an entity named in several
- * events is one object (objects are deduplicated by id), and a rerun gives the
- * same bytes: created, modified and published are the article date ("YYYY_MM_DD"
+ * canonical content string: the type, the document id and the normalized name
+ * (NFKC case folded, whitespace collapsed, a leading "the" dropped; a CVE id
+ * for a vulnerability that has one), the document and trigger spans for a
+ * campaign, source, type and target for a relationship.  So an entity named in
+ * several events of an article is one object (objects are deduplicated by id),
+ * two articles never share an id whose timestamps would differ, and a rerun
+ * gives the same bytes: created, modified and published are the article date ("YYYY_MM_DD"
  * in the corpus) at midnight UTC, or 1970-01-01 when it has none.
  *
  * Not here: reading STIX; observables (SCOs).
@@ -262,6 +263,7 @@ typedef struct builder {
     json_t *seen;    /* object id -> true */
     char ts[32];     /* created, modified, published */
     int failed;      /* out of memory */
+    const char *scope; /* the document id: entity ids are per article, as their timestamps are */
 } builder;
 
 /* A JSON string of s, with invalid UTF-8 (possible only in a document built by
@@ -328,7 +330,7 @@ static int entity(builder *b, const char *type, const char *name, const char *ke
         json_decref(extra);
         return -1;
     }
-    char *k = strf("%s|%s", type, norm);
+    char *k = strf("%s|%s|%s", type, b->scope, norm);
     free(norm);
     json_t *o = k ? sdo(b, type, k, id) : NULL;
     free(k);
@@ -552,7 +554,7 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
         casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_doc_to_stix: no document");
         return NULL;
     }
-    builder b = {json_array(), json_array(), json_object(), "", 0};
+    builder b = {json_array(), json_array(), json_object(), "", 0, doc->id ? doc->id : ""};
     json_t *bundle = NULL, *report = NULL;
     char *out = NULL, *key = NULL, *desc = NULL;
     if (!parse_date(doc->date, b.ts)) snprintf(b.ts, sizeof b.ts, "1970-01-01T00:00:00.000Z");

@@ -40,12 +40,12 @@ static const char *DOC =
     "\"role\": {\"type\": \"CVE\"}}]}]}]}}";
 
 /* Ids computed independently (Python: uuid.uuid5(UUID("4b1e7c2a-9355-4f0d-a638-e1275c90b46f"), key)). */
-#define ID_ACTOR "threat-actor--60db6fae-dedd-5a81-87df-04b615bedae2"           /* threat-actor|hackers */
-#define ID_VICTIM "identity--a9891b2c-5fe7-5c21-8039-39c954b13a9f"              /* identity|acme corp */
-#define ID_VULN "vulnerability--6f0c9c00-a70f-59b5-aa6b-4f08926eb422"           /* vulnerability|cve-2017-0144 */
-#define ID_RANSOM "attack-pattern--8ec52dfc-f33d-558b-bff5-58460e186339"        /* attack-pattern|ransom */
-#define ID_LOCKY "malware--9109cced-c7bd-5bf2-a410-72213dfdf0a3"                /* malware|locky ransomware */
-#define ID_PATCH "course-of-action--345931ea-f5a2-5b91-b867-aef2e675f561"       /* course-of-action|a patch */
+#define ID_ACTOR "threat-actor--b33026a4-2bec-557c-8c0c-3d166cdf8e05"           /* threat-actor|t1|hackers */
+#define ID_VICTIM "identity--75977a18-9437-563e-b591-10d47301f75e"              /* identity|t1|acme corp */
+#define ID_VULN "vulnerability--6118e7cc-dbb4-5dd3-bc0b-4a51fe3c8749"           /* vulnerability|t1|cve-2017-0144 */
+#define ID_RANSOM "attack-pattern--a21684e1-fd56-5d60-8569-bcc0f580feb0"        /* attack-pattern|t1|ransom */
+#define ID_LOCKY "malware--a79a088d-03ca-5e4d-ad8a-f9410071d76e"                /* malware|t1|locky ransomware */
+#define ID_PATCH "course-of-action--6aa1761f-88f0-52d0-b88b-1b2be22958dc"       /* course-of-action|t1|a patch */
 
 static void hex(const unsigned char *h, int n, char *out) {
     for (int i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", h[i]);
@@ -91,7 +91,7 @@ static void sha1_and_uuid5_vectors(void **state) {
     uuid5(DNS, "python.org", u);
     assert_string_equal(u, "886313e1-3b8a-5372-9b90-0c9aee199e5d");
     char id[ID_MAX];
-    stix_id(id, "threat-actor", "threat-actor|hackers");
+    stix_id(id, "threat-actor", "threat-actor|t1|hackers");
     assert_string_equal(id, ID_ACTOR);
 }
 
@@ -346,8 +346,9 @@ static void entities_across_events(void **state) {
     assert_non_null(bundle);
     assert_int_equal(count_type(bundle, "campaign"), 4);
     assert_int_equal(count_type(bundle, "threat-actor"), 1); /* "The hackers" = "Hackers"; "They" is nobody */
-    assert_non_null(object(bundle, ID_ACTOR));
-    assert_string_equal(str(object(bundle, ID_ACTOR), "name"), "The hackers"); /* the first mention's words */
+    const char *actor = "threat-actor--4077ed04-1e62-57b8-aee9-d860733eecd6"; /* threat-actor|t2|hackers */
+    assert_non_null(object(bundle, actor));
+    assert_string_equal(str(object(bundle, actor), "name"), "The hackers"); /* the first mention's words */
     assert_int_equal(count_type(bundle, "intrusion-set"), 1);
     assert_int_equal(count_type(bundle, "identity"), 2); /* Acme = ACME, Initech; not "it" */
     assert_int_equal(count_type(bundle, "attack-pattern"), 2); /* Data breach, Phishing */

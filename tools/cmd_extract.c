@@ -121,7 +121,9 @@ static casie_doc *parse_whole(const job *j, casie_error *err) {
     size_t nl = strlen(j->where);
     if ((nl > 5 && !strcmp(j->where + nl - 5, ".json")) || (i < j->len && b[i] == '{'))
         return casie_doc_from_json(b, j->len, j->where, err);
-    if (j->len - i >= 6 && (!strncmp(b + i, "<title>", 7) || !strncmp(b + i, "<text>", 6)))
+    /* a CASIE source file: some start with <source> or <date>, some have <title attr=...> */
+    if (j->len - i >= 6 && (!strncmp(b + i, "<title", 6) || !strncmp(b + i, "<text>", 6) ||
+                            !strncmp(b + i, "<source>", 8) || !strncmp(b + i, "<date>", 6)))
         return casie_doc_from_source(b, j->len, j->where, err);
     const char *base = strrchr(j->where, '/');
     char id[256];
