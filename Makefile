@@ -36,6 +36,9 @@ all: lib $(BUILD)/casie
 
 lib: $(BUILD)/libcasie.a $(BUILD)/libcasie.so $(BUILD)/casie.pc
 
+# the neural kernels are loops the vectorizer should see
+$(BUILD)/src/nn.o: ALL_CFLAGS += -O3
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -DCASIE_BUILD -fvisibility=hidden -c $< -o $@

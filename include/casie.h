@@ -310,8 +310,14 @@ typedef struct casie_train_params {
     uint64_t seed;       /* shuffling seed; same seed + data = same model bytes */
     int threads;         /* worker threads (>= 1) */
     int epochs;          /* passes for each learner; 0 = learner default */
-    int runs;            /* training runs with seeds seed, seed+1, ... whose weights are averaged (>= 1) */
     const char *clusters; /* word clusters TSV (word, then three cluster ids, coarse to fine), or NULL */
+    const char *embeddings; /* word vectors (glove100.bin, scripts/glove_convert.c) for the first
+                               emb_words words of the clusters file, or NULL */
+    int emb_words;       /* how many clustered words get a vector (1..65535; 0 = 50000) */
+    int hidden;          /* LSTM states per direction of the neural taggers (0 = 64) */
+    int head;            /* hidden units of their heads (0 = 64) */
+    float lr;            /* Adam step of the neural taggers (0 = 0.001) */
+    float dropout;       /* dropout on inputs and states (0 = 0.25; < 0 for none) */
     const char *corpus_tag; /* recorded in the metadata (e.g. corpus path, split), or NULL */
     casie_log_fn log;    /* progress, may be NULL */
     void *log_user;

@@ -33,6 +33,20 @@ int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int 
     return 1;
 }
 
+void casie__arg_window(const casie_doc *doc, int tb, int *te, int *b, int *e) {
+    int s = doc->tokens[tb].sent;
+    int lo = doc->sents[s].tok_begin, hi = doc->sents[s].tok_end;
+    if (*te > hi) *te = hi;
+    if (lo < tb - CASIE_ARG_WINDOW) lo = tb - CASIE_ARG_WINDOW;
+    if (hi > *te + CASIE_ARG_WINDOW) hi = *te + CASIE_ARG_WINDOW;
+    if (hi - lo > CASIE_NN_CHUNK) { /* a trigger of hundreds of tokens: keep its start in view */
+        if (*te - lo > CASIE_NN_CHUNK) *te = lo + CASIE_NN_CHUNK;
+        hi = lo + CASIE_NN_CHUNK;
+    }
+    *b = lo;
+    *e = hi;
+}
+
 /* ---- label structure ---- */
 
 /* BIO: I-x may follow only B-x or I-x.  Labels: 0 = O, 1+2k = B-k, 2+2k = I-k. */
@@ -106,20 +120,31 @@ typedef struct scratch {
     float *P;   /* (n, L) marginals */
     int *lab;   /* (n,) */
     span *sp;   /* (n,) */
+    float *X;   /* (CASIE_NN_CHUNK, D) token vectors */
+    float *Hs;  /* (CASIE_NN_CHUNK, 2H) encoder states */
+    float *u;   /* (U,) head input */
+    float *work; /* network scratch */
 } scratch;
 
-static int scratch_alloc(scratch *s, const casie_doc *doc) {
+static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc) {
     size_t n = 1;
     for (int k = 0; k < doc->n_sents; k++) {
         size_t len = (size_t)(doc->sents[k].tok_end - doc->sents[k].tok_begin);
         if (len > n) n = len;
     }
     const size_t L = CASIE_ARG_LABELS > CASIE_TRIG_LABELS ? CASIE_ARG_LABELS : CASIE_TRIG_LABELS;
+    const casie__nnet *a = &m->arg_nn, *t = &m->trig_nn;
+    size_t D = (size_t)(a->D > t->D ? a->D : t->D), H = (size_t)(a->H > t->H ? a->H : t->H);
+    size_t U = (size_t)(a->U > t->U ? a->U : t->U), W = casie__nnet_work(a) > casie__nnet_work(t) ? casie__nnet_work(a) : casie__nnet_work(t);
     s->E = malloc(sizeof(float) * n * L);
     s->P = malloc(sizeof(float) * n * L);
     s->lab = malloc(sizeof(int) * n);
     s->sp = malloc(sizeof(span) * n);
-    return s->E && s->P && s->lab && s->sp ? CASIE_OK : CASIE_ERR_NOMEM;
+    s->X = malloc(sizeof(float) * CASIE_NN_CHUNK * (D ? D : 1));
+    s->Hs = malloc(sizeof(float) * CASIE_NN_CHUNK * 2 * (H ? H : 1));
+    s->u = malloc(sizeof(float) * (U ? U : 1));
+    s->work = malloc(sizeof(float) * (W ? W : 1));
+    return s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work ? CASIE_OK : CASIE_ERR_NOMEM;
 }
 
 static void scratch_free(scratch *s) {
@@ -127,6 +152,31 @@ static void scratch_free(scratch *s) {
     free(s->P);
     free(s->lab);
     free(s->sp);
+    free(s->X);
+    free(s->Hs);
+    free(s->u);
+    free(s->work);
+}
+
+/* The transitions a tagger decodes with: mix * the perceptron's plus the
+ * network's, in a view of the linear model (trans and start point into the
+ * caller's arrays of L*L and L floats). */
+static casie__linear mixed_view(const casie__linear *lin, const casie__nnet *nn, float mix, float *trans, float *start) {
+    casie__linear v = *lin;
+    const int L = (int)lin->n_labels;
+    for (int i = 0; i < L * L; i++) trans[i] = mix * (lin->trans ? lin->trans[i] : 0) + (nn->p ? nn->p[nn->o_trans + i] : 0);
+    for (int i = 0; i < L; i++) start[i] = mix * (lin->start ? lin->start[i] : 0) + (nn->p ? nn->p[nn->o_start + i] : 0);
+    v.trans = trans;
+    v.start = start;
+    return v;
+}
+
+/* Sparse emission scores of one position, times mix (skipped at 0). */
+static void mixed_score(const casie__linear *lin, float mix, const uint64_t *feats, int nf, float *row) {
+    if (mix == 0.0f || !lin->n_rows) return;
+    float tmp[CASIE_ARG_LABELS > CASIE_TRIG_LABELS ? CASIE_ARG_LABELS : CASIE_TRIG_LABELS] = {0};
+    casie__linear_score(lin, feats, nf, tmp);
+    for (uint32_t l = 0; l < lin->n_labels; l++) row[l] += mix * tmp[l];
 }
 
 /* Decodes s->E (n tokens) into labelled spans with confidence scores in
@@ -147,18 +197,27 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
     const int L = CASIE_TRIG_LABELS;
     uint64_t feats[CASIE_MAX_FEATS];
     uint8_t allowed[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start_ok[CASIE_TRIG_LABELS];
+    float trans[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start[CASIE_TRIG_LABELS];
     casie__trig_masks(allowed, start_ok);
+    const casie__linear view = mixed_view(&m->trig, &m->trig_nn, m->trig_mix, trans, start);
     for (int s = 0; s < doc->n_sents; s++) {
         int b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end, n = e - b;
         if (n <= 0) continue;
         memset(sc->E, 0, sizeof(float) * (size_t)n * L);
         for (int i = b; i < e; i++) {
-            int nf = casie__trig_feats(tf, b, e, i, feats);
             float *row = sc->E + (size_t)(i - b) * L;
-            casie__linear_score(&m->trig, feats, nf, row);
+            if (m->trig_mix != 0.0f) mixed_score(&m->trig, m->trig_mix, feats, casie__trig_feats(tf, b, e, i, feats), row);
             for (int l = 1; l < L; l++) row[l] += m->trig_bias;
         }
-        int ns = tag_spans(&m->trig, sc, n, allowed, start_ok, m->trig_temp);
+        const casie__nnet *nn = &m->trig_nn;
+        for (int c0 = b; nn->p && c0 < e; c0 += CASIE_NN_CHUNK) { /* the encoder, piece by piece */
+            int c1 = c0 + CASIE_NN_CHUNK < e ? c0 + CASIE_NN_CHUNK : e;
+            for (int i = c0; i < c1; i++) casie__tokvec(&tf[i], &m->emb, sc->X + (size_t)(i - c0) * nn->D);
+            casie__nnet_encode(nn, sc->X, c1 - c0, sc->Hs, sc->work);
+            for (int i = c0; i < c1; i++)
+                casie__nnet_head(nn, 0, sc->Hs + (size_t)(i - c0) * 2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
+        }
+        int ns = tag_spans(&view, sc, n, allowed, start_ok, m->trig_temp);
         for (int k = 0; k < ns; k++) {
             const span *sp = &sc->sp[k];
             if (sp->score < threshold) continue;
@@ -179,16 +238,18 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
 
 /* ---- arguments, entity types, realis ---- */
 
+static void find_realis(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, casie_event *ev,
+                        float *sc);
+
+/* Arguments and realis of one event (the two share the event's encoding). */
 static int find_arguments(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, const uint8_t *is_trig,
                           scratch *sc, casie_event *ev, float threshold) {
+    float rs[CASIE_N_REALIS] = {0};
     const int L = CASIE_ARG_LABELS;
     int tb, te;
     if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) return CASIE_OK;
-    int s = doc->tokens[tb].sent;
-    int b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end;
-    if (te > e) te = e;
-    if (b < tb - CASIE_ARG_WINDOW) b = tb - CASIE_ARG_WINDOW;
-    if (e > te + CASIE_ARG_WINDOW) e = te + CASIE_ARG_WINDOW;
+    int b, e;
+    casie__arg_window(doc, tb, &te, &b, &e);
     int n = e - b;
     uint64_t feats[CASIE_MAX_FEATS];
     uint8_t allowed[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start_ok[CASIE_ARG_LABELS];
@@ -201,11 +262,31 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
             for (int l = 1; l < L; l++) row[l] = NEG;
             continue;
         }
-        int nf = casie__arg_feats(&c, i, feats);
-        casie__linear_score(&m->arg, feats, nf, row);
+        if (m->arg_mix != 0.0f) mixed_score(&m->arg, m->arg_mix, feats, casie__arg_feats(&c, i, feats), row);
         for (int l = 1; l < L; l++) row[l] += m->arg_bias;
     }
-    int ns = tag_spans(&m->arg, sc, n, allowed, start_ok, m->arg_temp);
+    const casie__nnet *nn = &m->arg_nn;
+    if (nn->p) {
+        const int D0 = nn->D - CASIE_ARGVEC_REL, H = nn->H, th = te - 1 - b;
+        for (int i = b; i < e; i++) {
+            float *x = sc->X + (size_t)(i - b) * nn->D;
+            casie__tokvec(&tf[i], &m->emb, x);
+            casie__argvec_rel(i, tb, te, ev->subtype, is_trig && is_trig[i] && (i < tb || i >= te), x + D0);
+        }
+        casie__nnet_encode(nn, sc->X, n, sc->Hs, sc->work);
+        memcpy(sc->u, sc->Hs + (size_t)(tb - b) * 2 * H, sizeof(float) * 2 * (size_t)H);
+        memcpy(sc->u + 2 * H, sc->Hs + (size_t)th * 2 * H, sizeof(float) * 2 * (size_t)H);
+        if (nn->L2 == CASIE_N_REALIS) casie__nnet_head(nn, 1, sc->u, rs, sc->work);
+        for (int i = b; i < e; i++) {
+            if (i >= tb && i < te) continue;
+            memcpy(sc->u, sc->Hs + (size_t)(i - b) * 2 * H, sizeof(float) * 2 * (size_t)H);
+            casie__nnet_head(nn, 0, sc->u, sc->E + (size_t)(i - b) * L, sc->work);
+        }
+    }
+    find_realis(m, doc, tf, ev, rs);
+    float trans[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start[CASIE_ARG_LABELS];
+    const casie__linear view = mixed_view(&m->arg, &m->arg_nn, m->arg_mix, trans, start);
+    int ns = tag_spans(&view, sc, n, allowed, start_ok, m->arg_temp);
     if (!ns) return CASIE_OK;
     if (!(ev->args = calloc((size_t)ns, sizeof(casie_arg)))) return CASIE_ERR_NOMEM;
     for (int k = 0; k < ns; k++) {
@@ -230,14 +311,19 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
     return CASIE_OK;
 }
 
-static void find_realis(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, casie_event *ev) {
+/* Realis from the sparse features plus the network's scores sc (in place). */
+static void find_realis(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, casie_event *ev,
+                        float *sc) {
     int tb, te;
     if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) return;
     int s = doc->tokens[tb].sent;
     uint64_t feats[CASIE_MAX_FEATS];
-    int nf = casie__realis_feats(tf, doc->sents[s].tok_begin, doc->sents[s].tok_end, tb, te, ev->subtype, feats);
-    float sc[CASIE_N_REALIS] = {0};
-    casie__linear_score(&m->realis, feats, nf, sc);
+    if (m->realis_mix != 0.0f && m->realis.n_rows) {
+        int nf = casie__realis_feats(tf, doc->sents[s].tok_begin, doc->sents[s].tok_end, tb, te, ev->subtype, feats);
+        float sp[CASIE_N_REALIS] = {0};
+        casie__linear_score(&m->realis, feats, nf, sp);
+        for (int r = 0; r < CASIE_N_REALIS; r++) sc[r] += m->realis_mix * sp[r];
+    }
     int best = 0;
     for (int r = 1; r < CASIE_N_REALIS; r++)
         if (sc[r] > sc[best]) best = r;
@@ -292,8 +378,8 @@ static int cluster_events(const casie_model *m, const casie_doc *doc, const casi
             float sc[2] = {0, 0};
             int nf = casie__coref_feats(doc, tf, &l->ev[i], &l->ev[j], feats);
             casie__linear_score(&m->coref, feats, nf, sc);
-            if (sc[1] - sc[0] > best) {
-                best = sc[1] - sc[0];
+            if (sc[1] - sc[0] + m->coref_bias > best) {
+                best = sc[1] - sc[0] + m->coref_bias;
                 cl[j] = cl[i];
             }
         }
@@ -369,7 +455,6 @@ static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tok
         casie_event *ev = &l->ev[k];
         casie__event_clear_args(ev);
         if ((rc = find_arguments(m, doc, tf, is_trig, sc, ev, p->argument_threshold))) goto done;
-        find_realis(m, doc, tf, ev);
     }
     cluster_events(m, doc, tf, l, cl);
     rc = build_hoppers(doc, l, cl);
@@ -387,7 +472,7 @@ int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_para
     evlist l = {0};
     scratch sc = {0};
     casie__tokfeat *tf = casie__doc_tokfeats(doc, &m->clusters);
-    rc = tf ? scratch_alloc(&sc, doc) : CASIE_ERR_NOMEM;
+    rc = tf ? scratch_alloc(&sc, m, doc) : CASIE_ERR_NOMEM;
     if (!rc) {
         if (p.given_triggers) { /* the document's events are the triggers */
             rc = take_events(doc, &l);
@@ -399,6 +484,32 @@ int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_para
     if (!rc) rc = after_triggers(m, doc, tf, &p, &sc, &l);
     for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
     free(l.ev);
+    scratch_free(&sc);
+    free(tf);
+    if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
+    return rc;
+}
+
+int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *err) {
+    int rc = casie_doc_analyze(doc, err);
+    if (rc) return rc;
+    evlist l = {0};
+    scratch sc = {0};
+    int *cl = NULL;
+    casie__tokfeat *tf = casie__doc_tokfeats(doc, &m->clusters);
+    rc = tf ? scratch_alloc(&sc, m, doc) : CASIE_ERR_NOMEM;
+    if (!rc) {
+        casie_doc_clear_events(doc);
+        rc = find_triggers(m, doc, tf, 0.0f, &sc, &l);
+    }
+    if (!rc && !(cl = malloc(sizeof(int) * ((size_t)l.n + 1)))) rc = CASIE_ERR_NOMEM;
+    if (!rc) {
+        for (int i = 0; i < l.n; i++) cl[i] = i;
+        rc = build_hoppers(doc, &l, cl);
+    }
+    for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
+    free(l.ev);
+    free(cl);
     scratch_free(&sc);
     free(tf);
     if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");

@@ -40,14 +40,14 @@ static size_t lower_token(const casie_doc *doc, int32_t s, int32_t e, char *buf,
 
 uint64_t casie__word_hash(const char *s, size_t n) { return casie__hash_bytes(s, n, 0x77); }
 
-static uint16_t cluster_find(const casie__clusters *cl, uint64_t key, int level) {
-    if (!cl || !cl->n_slots) return 0xffff;
+static const casie__cluster_entry *cluster_find(const casie__clusters *cl, uint64_t key) {
+    if (!cl || !cl->n_slots) return NULL;
     uint32_t mask = cl->n_slots - 1;
     for (uint32_t i = (uint32_t)key & mask, probes = 0; probes < cl->n_slots; i = (i + 1) & mask, probes++) {
-        if (cl->slots[i].key == 0) return 0xffff;
-        if (cl->slots[i].key == key) return cl->slots[i].c[level];
+        if (cl->slots[i].key == 0) return NULL;
+        if (cl->slots[i].key == key) return &cl->slots[i];
     }
-    return 0xffff;
+    return NULL;
 }
 
 casie__tokfeat *casie__doc_tokfeats(const casie_doc *doc, const casie__clusters *cl) {
@@ -101,10 +101,9 @@ casie__tokfeat *casie__doc_tokfeats(const casie_doc *doc, const casie__clusters 
         }
         f->pre3 = casie__hash_bytes(buf, p3, 0x11);
         f->suf3 = casie__hash_bytes(buf + s3, n - s3, 0x12);
-        for (int l = 0; l < 3; l++) {
-            uint16_t c = cluster_find(cl, f->w, l);
-            f->cl[l] = c == 0xffff ? 0 : casie__hc(0xc100 + (uint64_t)l, c);
-        }
+        const casie__cluster_entry *ce = cluster_find(cl, f->w);
+        for (int l = 0; l < 3; l++) f->cl[l] = ce ? casie__hc(0xc100 + (uint64_t)l, ce->c[l]) : 0;
+        f->emb = ce ? ce->pad : 0;
         f->flags = tok->flags;
     }
     /* document topics: which of a few telling stems the article contains */
@@ -121,6 +120,38 @@ casie__tokfeat *casie__doc_tokfeats(const casie_doc *doc, const casie__clusters 
     for (int t = 0; t < doc->n_tokens; t++) tf[t].topics = topics;
     sb_stemmer_delete(stem);
     return tf;
+}
+
+/* ---- dense token vectors for the neural taggers ---- */
+
+int casie__tokvec_dim(const casie__emb *e) { return (e && e->n_words ? (int)e->dim : 0) + CASIE_TOKVEC_EXTRA; }
+
+void casie__tokvec(const casie__tokfeat *f, const casie__emb *e, float *x) {
+    int k = 0;
+    if (e && e->n_words) {
+        if (f->emb && f->emb <= e->n_words) {
+            const int8_t *v = e->v + (size_t)(f->emb - 1) * e->dim;
+            float sc = e->scale[f->emb - 1];
+            for (uint32_t j = 0; j < e->dim; j++) x[k++] = sc * (float)v[j];
+        } else {
+            for (uint32_t j = 0; j < e->dim; j++) x[k++] = 0.0f;
+        }
+    }
+    for (int c = 0; c < 4; c++) x[k++] = f->cap == c;
+    x[k++] = f->emb == 0;
+    for (int b = 0; b < 10; b++) x[k++] = (f->flags >> b) & 1u;
+}
+
+void casie__argvec_rel(int i, int tb, int te, int subtype, int other_trig, float *x) {
+    memset(x, 0, sizeof(float) * CASIE_ARGVEC_REL);
+    int d = i < tb ? tb - i : i >= te ? i - te + 1 : 0;
+    x[i < tb ? 0 : i >= te ? 1 : 2] = 1;
+    static const int B[] = {0, 1, 2, 3, 5, 8, 12, 20};
+    int bk = 0;
+    while (bk < 8 && d > B[bk]) bk++;
+    x[3 + bk] = 1;                                        /* 9 distance buckets */
+    if (subtype >= 0 && subtype < CASIE_N_SUBTYPES) x[12 + subtype] = 1;
+    x[17] = (float)other_trig;
 }
 
 /* Feature template ids (mixed into every hash). */

@@ -126,9 +126,6 @@ int casie__linear_init(casie__linear *m, uint32_t n_rows, uint32_t n_labels, int
 void casie__linear_free(casie__linear *m);
 /* Replaces w by the averaged weights and drops training state. */
 void casie__linear_finish(casie__linear *m);
-/* dst += src and m *= k over all weights (averaging several training runs). */
-void casie__linear_add(casie__linear *dst, const casie__linear *src);
-void casie__linear_scale(casie__linear *m, float k);
 /* Rounds trained weights to what a saved model holds (bfloat16). */
 void casie__linear_round_bf16(casie__linear *m);
 uint16_t casie__f32_to_bf16(float f);
@@ -144,6 +141,80 @@ void casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t
 /* Marginals p(y_i = l) (n, L) under the same model, softmax scale `temp`. */
 void casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
                       const uint8_t *start_ok, float temp, float *P);
+
+
+/* ---- neural taggers (nn.c) ---- */
+/* A bidirectional LSTM over token vectors (D each, H states per direction)
+ * and a head: a tanh hidden layer (K) over a U-vector built by the caller
+ * from the states, then L label scores.  Parameters are one float block
+ * (layout in nn.c), owned (training) or borrowed from a mapped model. */
+typedef struct casie__nnet {
+    int32_t D, H, U, K, L;
+    int32_t L2; /* labels of a second head over the same kind of input (0: none) */
+    size_t n_params;
+    size_t o_wf, o_bf, o_wb, o_bb, o_w1[2], o_b1[2], o_w2[2], o_b2[2]; /* offsets into p; [1]: second head */
+    size_t o_trans, o_start; /* CRF transitions (L, L) and start scores (L) over head 0's labels */
+    const float *p; /* (n_params,) */
+    float *own;     /* p when owned, else NULL */
+} casie__nnet;
+
+/* Sets dims and layout without parameters (loading); CASIE_ERR_INVALID_ARG
+ * when a dimension is out of range. */
+int casie__nnet_dims(casie__nnet *n, int D, int H, int U, int K, int L, int L2);
+/* Dims plus freshly initialised owned parameters (Glorot, deterministic). */
+int casie__nnet_init(casie__nnet *n, int D, int H, int U, int K, int L, int L2, uint64_t seed);
+void casie__nnet_free(casie__nnet *n);
+/* Floats of scratch that encode and head need. */
+size_t casie__nnet_work(const casie__nnet *n);
+/* States Hs (len, 2H): [forward; backward] for the token vectors X (len, D). */
+void casie__nnet_encode(const casie__nnet *n, const float *X, int len, float *Hs, float *work);
+/* out (L or L2,) += head h (0 or 1) of u (U,). */
+void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work);
+
+/* Training state of one network: gradients, Adam moments and the caches of
+ * the span being trained.  Use: reserve; fill X; train_encode; for each
+ * head input k fill U[k] from Hs and train_head_fwd; after the loss,
+ * train_head_bwd (adding du into dHs) for each k; train_encode_bwd; step. */
+typedef struct casie__nn_train {
+    casie__nnet *n;
+    float lr, dropout;
+    uint64_t rng;
+    long step;
+    float *g, *m, *v;  /* (n_params,) */
+    float *avg;        /* (n_params,) running average of the parameters, once averaging begins */
+    long n_avg;        /* steps averaged so far (0: not averaging yet) */
+    int averaging;     /* set by the caller: average every later step */
+    float *X;          /* (len, D) inputs (dropout applied in place) */
+    float *act;        /* (len, 2, 4H) gate activations */
+    float *cell;       /* (len, 2H) */
+    float *Hs, *dHs;   /* (len, 2H) states and their gradients */
+    float *U, *A;      /* (n_heads, U) head inputs, (n_heads, K) hidden */
+    size_t cap_x, cap_act, cap_cell, cap_hs, cap_dhs, cap_u, cap_a;
+} casie__nn_train;
+
+int casie__nn_train_init(casie__nn_train *t, casie__nnet *n, float lr, float dropout, uint64_t seed);
+void casie__nn_train_free(casie__nn_train *t);
+int casie__nn_train_reserve(casie__nn_train *t, int len, int n_heads);
+void casie__nn_train_encode(casie__nn_train *t, int len);
+void casie__nn_train_head_fwd(casie__nn_train *t, int k, int h, float *out);
+void casie__nn_train_head_bwd(casie__nn_train *t, int k, int h, const float *dout, float *du);
+void casie__nn_train_encode_bwd(casie__nn_train *t, int len);
+void casie__nn_train_step(casie__nn_train *t);
+/* Replaces the network's parameters by their running average (if any). */
+void casie__nn_train_finish(casie__nn_train *t);
+
+/* Negative log-likelihood of gold (n,) under a CRF with emissions E (n, L);
+ * writes dE = marginals - gold and adds expected - gold counts into dtrans
+ * (L*L) and dstart (L).  work: (2n + 1) * L floats. */
+float casie__crf_loss(const float *E, int n, int L, const float *trans, const float *start, const uint8_t *allowed,
+                      const uint8_t *start_ok, const int *gold, float *dE, float *dtrans, float *dstart, float *work);
+/* Word vectors: int8 rows with a scale each; row r of the table belongs to
+ * the clustered word whose cluster entry has pad == r + 1. */
+typedef struct casie__emb {
+    uint32_t n_words, dim;
+    const float *scale; /* (n_words,) */
+    const int8_t *v;    /* (n_words, dim) */
+} casie__emb;
 
 /* ---- features (features.c) ---- */
 /* Word clusters (from GloVe k-means), an open-addressing table keyed by the
@@ -169,7 +240,18 @@ typedef struct casie__tokfeat {
     uint32_t flags; /* CASIE_TOK_* */
     uint8_t cap;    /* 0 lower, 1 capitalized, 2 all caps, 3 other */
     uint32_t topics; /* document-level: bit k set when topic word k occurs in the document */
+    uint16_t emb;    /* word vector row + 1, 0 when the word has none */
 } casie__tokfeat;
+
+/* Dense token vector: word vector (dim, zeros when unknown), capitalisation
+ * (4), unknown (1), the low 10 token flags: casie__tokvec_dim floats. */
+#define CASIE_TOKVEC_EXTRA 15
+int casie__tokvec_dim(const casie__emb *e);
+void casie__tokvec(const casie__tokfeat *f, const casie__emb *e, float *x);
+/* Where token i lies relative to trigger [tb, te): side (3), distance
+ * bucket (9), trigger subtype (5), token of another trigger (1). */
+#define CASIE_ARGVEC_REL 18
+void casie__argvec_rel(int i, int tb, int te, int subtype, int other_trig, float *x);
 
 /* Token features for every token of an analyzed doc (malloc'd, n_tokens). */
 casie__tokfeat *casie__doc_tokfeats(const casie_doc *doc, const casie__clusters *cl);
@@ -202,6 +284,9 @@ int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, 
 /* Coreference compares an event with at most this many earlier events (no
  * annotated document has more than 31 events). */
 #define CASIE_COREF_WINDOW 64
+/* The neural encoders read at most this many tokens at once: a longer
+ * sentence is encoded in independent pieces, so memory stays bounded. */
+#define CASIE_NN_CHUNK 256
 #define CASIE_TRIG_LABELS (1 + 2 * CASIE_N_SUBTYPES)  /* O, B-st, I-st */
 #define CASIE_ARG_LABELS (1 + 2 * CASIE_MAX_SLOTS)    /* O, B-slot, I-slot */
 
@@ -215,6 +300,15 @@ struct casie_model {
     int32_t slot_role[CASIE_N_SUBTYPES][CASIE_MAX_SLOTS]; /* role of each slot */
     float trig_bias, arg_bias;            /* added to non-O labels when decoding (tuned on dev) */
     float trig_temp, arg_temp;            /* softmax scale of the confidence marginals (tuned on dev) */
+    float coref_bias;                     /* added to every link score when clustering (tuned on dev) */
+    /* The taggers and realis add the network's scores to mix * the sparse
+     * model's (emissions and transitions alike); the mixes are tuned on dev. */
+    float trig_mix, arg_mix, realis_mix;
+    casie__nnet trig_nn;  /* token vectors -> trigger label scores (U = 2H) */
+    casie__nnet arg_nn;   /* token vectors + relation to the trigger -> slot label scores (U = 4H) */
+    casie__emb emb;       /* word vectors of the clustered words (n_words 0: none) */
+    float *emb_scale_owned;
+    int8_t *emb_v_owned;
     casie__clusters clusters;
     casie__cluster_entry *clusters_owned; /* when trained, not mapped */
     char *meta;                           /* JSON object text */
@@ -227,6 +321,12 @@ void casie__trig_masks(uint8_t *allowed, uint8_t *start_ok);
 void casie__arg_masks(const casie_model *m, int subtype, uint8_t *allowed, uint8_t *start_ok);
 int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b,
                        uint64_t *out);
+/* The tokens [*b, *e) searched for arguments of trigger tokens [tb, te)
+ * (clamped to its sentence, CASIE_ARG_WINDOW and CASIE_NN_CHUNK). */
+void casie__arg_window(const casie_doc *doc, int tb, int *te, int *b, int *e);
+/* Only the trigger stage of casie_extract (each event its own hopper); reads
+ * nothing of the model but trig, trig_nn, emb, clusters and trig_bias. */
+int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *err);
 /* Token index range of a code-point span: tokens overlapping [s, e). */
 int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int *te);
 

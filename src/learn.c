@@ -280,21 +280,3 @@ void casie__linear_round_bf16(casie__linear *m) {
     size_t n = (size_t)m->n_rows * m->stride;
     for (size_t i = 0; i < n; i++) m->w[i] = bf16_to_f32(f32_to_bf16(m->w[i]));
 }
-
-void casie__linear_add(casie__linear *dst, const casie__linear *src) {
-    size_t n = (size_t)dst->n_rows * dst->stride;
-    for (size_t i = 0; i < n; i++) dst->w[i] += src->w[i];
-    if (dst->trans)
-        for (size_t i = 0; i < (size_t)dst->n_labels * dst->n_labels; i++) dst->trans[i] += src->trans[i];
-    if (dst->start)
-        for (size_t i = 0; i < dst->n_labels; i++) dst->start[i] += src->start[i];
-}
-
-void casie__linear_scale(casie__linear *m, float k) {
-    size_t n = (size_t)m->n_rows * m->stride;
-    for (size_t i = 0; i < n; i++) m->w[i] *= k;
-    if (m->trans)
-        for (size_t i = 0; i < (size_t)m->n_labels * m->n_labels; i++) m->trans[i] *= k;
-    if (m->start)
-        for (size_t i = 0; i < m->n_labels; i++) m->start[i] *= k;
-}

@@ -6,10 +6,18 @@
  *   META  JSON object text: versions, training parameters, corpus hashes
  *   LABL  the role slots: i32 n_slots[5], i32 slot_role[5][12]
  *   TRIG ARGS ENTY REAL CORF  one linear model each (layout below)
- *   TUNE  f32 trig_bias, arg_bias (decoding biases), f32 trig_temp, arg_temp
+ *   TUNE  f32 trig_bias, arg_bias (decoding biases), f32 trig_temp, arg_temp,
+ *         f32 coref_bias (added to every coreference link score), f32
+ *         trig_mix, arg_mix, realis_mix (weights of the sparse models' scores
+ *         beside the networks')
  *         (confidence softmax scales), all tuned on dev; zero padding to 32 bytes
  *   CLUS  word clusters: u32 n_slots, 28 bytes zero, then n_slots entries
- *         {u64 key, u16 c[3], u16 pad}
+ *         {u64 key, u16 c[3], u16 emb}; emb is the word's EMBD row + 1 (0: none)
+ *   EMBD  word vectors: u32 n_words, dim, 24 bytes zero, f32 scale[n_words]
+ *         (zero padding to 32 bytes), then i8 v[n_words][dim]
+ *   NTRG NARG  the neural trigger and argument taggers: u32 D, H, U, K, L, L2
+ *         (NARG's second head scores realis), 8 bytes zero, then the f32
+ *         parameters (layout in nn.c)
  * A linear model section: a 32-byte header {u32 n_rows, n_labels, stride,
  * is_sequence, dtype (1 = bfloat16), feature_version, 8 bytes zero}, then
  * f32 trans (L*L) and start (L) when is_sequence, zero padding to a multiple
@@ -19,9 +27,10 @@
  */
 #include "internal.h"
 
+#include <math.h>
 #include <string.h>
 
-#define FEATURE_VERSION 1
+#define FEATURE_VERSION 2
 
 int casie__model_alloc(casie_model **out, int training);
 
@@ -32,6 +41,10 @@ void casie_model_free(casie_model *m) {
     casie__linear_free(&m->ent);
     casie__linear_free(&m->realis);
     casie__linear_free(&m->coref);
+    casie__nnet_free(&m->trig_nn);
+    casie__nnet_free(&m->arg_nn);
+    free(m->emb_scale_owned);
+    free(m->emb_v_owned);
     free(m->clusters_owned);
     free(m->meta);
     casie__model_file_close(&m->file);
@@ -87,8 +100,8 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     if (!host_is_little_endian()) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "big-endian hosts unsupported");
     const casie__linear *lin[5] = {&m->trig, &m->arg, &m->ent, &m->realis, &m->coref};
     static const char *const tags[5] = {"TRIG", "ARGS", "ENTY", "REAL", "CORF"};
-    unsigned char *bufs[7] = {0};
-    casie__section secs[9];
+    unsigned char *bufs[10] = {0};
+    casie__section secs[12];
     int n = 0, rc = CASIE_ERR_NOMEM;
     const char *meta = m->meta ? m->meta : "{}";
     secs[n++] = (casie__section){"META", meta, strlen(meta)};
@@ -110,15 +123,45 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     put_u32(bufs[5], m->clusters.n_slots);
     if (m->clusters.n_slots) memcpy(bufs[5] + 32, m->clusters.slots, csize - 32);
     secs[n++] = (casie__section){"CLUS", bufs[5], csize};
+    const casie__nnet *nets[2] = {&m->trig_nn, &m->arg_nn};
+    for (int i = 0; i < 2; i++) {
+        const casie__nnet *nn = nets[i];
+        size_t size = 32 + sizeof(float) * nn->n_params;
+        if (!(bufs[6 + i] = calloc(1, size))) goto done;
+        put_u32(bufs[6 + i], (uint32_t)nn->D);
+        put_u32(bufs[6 + i] + 4, (uint32_t)nn->H);
+        put_u32(bufs[6 + i] + 8, (uint32_t)nn->U);
+        put_u32(bufs[6 + i] + 12, (uint32_t)nn->K);
+        put_u32(bufs[6 + i] + 16, (uint32_t)nn->L);
+        put_u32(bufs[6 + i] + 20, (uint32_t)nn->L2);
+        if (nn->n_params) memcpy(bufs[6 + i] + 32, nn->p, sizeof(float) * nn->n_params);
+        secs[n] = (casie__section){"", bufs[6 + i], size};
+        memcpy(secs[n].tag, i ? "NARG" : "NTRG", 5);
+        n++;
+    }
+    size_t sc_at = (32 + sizeof(float) * (size_t)m->emb.n_words + 31) & ~(size_t)31;
+    size_t esize = sc_at + (size_t)m->emb.n_words * m->emb.dim;
+    if (!(bufs[8] = calloc(1, esize))) goto done;
+    put_u32(bufs[8], m->emb.n_words);
+    put_u32(bufs[8] + 4, m->emb.dim);
+    if (m->emb.n_words) {
+        memcpy(bufs[8] + 32, m->emb.scale, sizeof(float) * m->emb.n_words);
+        memcpy(bufs[8] + sc_at, m->emb.v, (size_t)m->emb.n_words * m->emb.dim);
+    }
+    secs[n++] = (casie__section){"EMBD", bufs[8], esize};
     unsigned char tune[32] = {0};
     memcpy(tune, &m->trig_bias, 4);
     memcpy(tune + 4, &m->arg_bias, 4);
     memcpy(tune + 8, &m->trig_temp, 4);
     memcpy(tune + 12, &m->arg_temp, 4);
+    memcpy(tune + 16, &m->coref_bias, 4);
+    memcpy(tune + 20, &m->trig_mix, 4);
+    memcpy(tune + 24, &m->arg_mix, 4);
+    memcpy(tune + 28, &m->realis_mix, 4);
     secs[n++] = (casie__section){"TUNE", tune, sizeof tune};
     rc = casie__model_file_write(path, secs, n, err);
 done:
-    for (int i = 0; i < 7; i++) free(bufs[i]);
+    for (int i = 0; i < 10; i++) free(bufs[i]);
     if (rc == CASIE_ERR_NOMEM) casie__error(err, rc, -1, "%s: out of memory saving the model", path);
     return rc;
 }
@@ -218,6 +261,56 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     }
     m->clusters.n_slots = ncl;
     m->clusters.slots = ncl ? (const casie__cluster_entry *)(const void *)((const unsigned char *)s->data + 32) : NULL;
+    if (!(s = casie__model_file_find(&m->file, "EMBD")) || s->size < 32) {
+        corrupt(err, path, "missing EMBD section");
+        goto fail;
+    }
+    {
+        uint32_t nw = get_u32(s->data), dim = get_u32((const unsigned char *)s->data + 4);
+        size_t sc_at = (32 + sizeof(float) * (size_t)nw + 31) & ~(size_t)31;
+        if (nw > 65535 || dim > 1024 || (nw && !dim) || s->size != sc_at + (size_t)nw * dim) {
+            corrupt(err, path, "bad EMBD section");
+            goto fail;
+        }
+        m->emb.n_words = nw, m->emb.dim = dim;
+        m->emb.scale = (const float *)(const void *)((const unsigned char *)s->data + 32);
+        m->emb.v = (const int8_t *)(const void *)((const unsigned char *)s->data + sc_at);
+        for (uint32_t i = 0; i < nw; i++)
+            if (!(m->emb.scale[i] >= 0 && m->emb.scale[i] < 1e6f)) {
+                corrupt(err, path, "bad word vector scale");
+                goto fail;
+            }
+        for (uint32_t i = 0; i < ncl; i++)
+            if (m->clusters.slots[i].pad > nw) {
+                corrupt(err, path, "a clustered word points past the word vectors");
+                goto fail;
+            }
+    }
+    static const char *const ntags[2] = {"NTRG", "NARG"};
+    casie__nnet *nets[2] = {&m->trig_nn, &m->arg_nn};
+    const int want_d[2] = {casie__tokvec_dim(&m->emb), casie__tokvec_dim(&m->emb) + CASIE_ARGVEC_REL};
+    const int want_l[2] = {CASIE_TRIG_LABELS, CASIE_ARG_LABELS};
+    for (int i = 0; i < 2; i++) {
+        if (!(s = casie__model_file_find(&m->file, ntags[i])) || s->size < 32) {
+            casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: corrupt model: no %s section", path, ntags[i]);
+            goto fail;
+        }
+        const unsigned char *np = s->data;
+        int D = (int)get_u32(np), H = (int)get_u32(np + 4), U = (int)get_u32(np + 8), K = (int)get_u32(np + 12),
+            L = (int)get_u32(np + 16), L2 = (int)get_u32(np + 20);
+        if (D != want_d[i] || L != want_l[i] || U != (i ? 4 : 2) * H || L2 != (i ? CASIE_N_REALIS : 0) ||
+            casie__nnet_dims(nets[i], D, H, U, K, L, L2) ||
+            s->size != 32 + sizeof(float) * nets[i]->n_params) {
+            corrupt(err, path, "bad neural tagger section");
+            goto fail;
+        }
+        nets[i]->p = (const float *)(const void *)(np + 32);
+        for (size_t k = 0; k < nets[i]->n_params; k++)
+            if (!isfinite(nets[i]->p[k])) {
+                corrupt(err, path, "non-finite neural tagger weight");
+                goto fail;
+            }
+    }
     if (!(s = casie__model_file_find(&m->file, "TUNE")) || s->size != 32) {
         corrupt(err, path, "missing or bad TUNE section");
         goto fail;
@@ -226,11 +319,21 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     memcpy(&m->arg_bias, (const unsigned char *)s->data + 4, 4);
     memcpy(&m->trig_temp, (const unsigned char *)s->data + 8, 4);
     memcpy(&m->arg_temp, (const unsigned char *)s->data + 12, 4);
+    memcpy(&m->coref_bias, (const unsigned char *)s->data + 16, 4);
+    memcpy(&m->trig_mix, (const unsigned char *)s->data + 20, 4);
+    memcpy(&m->arg_mix, (const unsigned char *)s->data + 24, 4);
+    memcpy(&m->realis_mix, (const unsigned char *)s->data + 28, 4);
+    if (!(m->trig_mix >= 0 && m->trig_mix <= 100 && m->arg_mix >= 0 && m->arg_mix <= 100 && m->realis_mix >= 0 &&
+          m->realis_mix <= 100)) {
+        corrupt(err, path, "score mixes out of range");
+        goto fail;
+    }
     if (!(m->trig_temp > 0 && m->trig_temp <= 100 && m->arg_temp > 0 && m->arg_temp <= 100)) {
         corrupt(err, path, "confidence temperatures out of range");
         goto fail;
     }
-    if (!(m->trig_bias > -1e6f && m->trig_bias < 1e6f && m->arg_bias > -1e6f && m->arg_bias < 1e6f)) {
+    if (!(m->trig_bias > -1e6f && m->trig_bias < 1e6f && m->arg_bias > -1e6f && m->arg_bias < 1e6f &&
+          m->coref_bias > -1e6f && m->coref_bias < 1e6f)) {
         corrupt(err, path, "decoding biases out of range");
         goto fail;
     }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <math.h>
 
 /* Table sizes (rows are powers of two; see docs/FORMAT.md for the layout). */
 #define TRIG_ROWS (1u << 17)
@@ -26,7 +27,6 @@ casie_train_params casie_train_default_params(void) {
     memset(&p, 0, sizeof p);
     p.seed = 1;
     p.threads = 2;
-    p.runs = 1;
     return p;
 }
 
@@ -34,6 +34,8 @@ typedef struct trainer {
     casie_model *m;
     casie_doc *const *docs;
     int n_docs;
+    casie_doc *const *dev; /* scored after every epoch to keep the best one (may be NULL) */
+    int n_dev;
     casie__tokfeat **tf; /* (n_docs,) */
     const casie_train_params *p;
     struct timespec t0;
@@ -106,6 +108,7 @@ static int seq_step(casie__linear *m, const uint64_t *F, const int *off, int n, 
     return wrong;
 }
 
+
 /* A growing feature buffer: F holds every position's features, off[i] where
  * position i starts. */
 typedef struct fbuf {
@@ -115,9 +118,169 @@ typedef struct fbuf {
 
 static int fbuf_reserve(fbuf *b, size_t more) { return casie__grow((void **)&b->F, &b->cap, b->n + more, sizeof(uint64_t)); }
 
+/* F1 of every metric (f1[CASIE_N_METRICS]) over the dev documents, with
+ * the model as it is: mode 0 extracts from the text, 1 on copies of the
+ * gold documents (given triggers), 2 only finds triggers. */
+static int dev_scores(const casie_model *m, casie_doc *const *dev, int n_dev, int mode, double *f1, casie_error *err) {
+    casie_eval *ev = casie_eval_new();
+    casie_extract_params xp = casie_extract_default_params();
+    xp.given_triggers = mode == 1;
+    int rc = ev ? CASIE_OK : CASIE_ERR_NOMEM;
+    for (int i = 0; i < n_dev && !rc; i++) {
+        casie_doc *d = NULL;
+        if (mode == 1) {
+            size_t len;
+            char *js = casie_doc_to_json(dev[i], CASIE_JSON_COMPACT, &len, err);
+            if (js) d = casie_doc_from_json(js, len, dev[i]->id, err);
+            casie_free(js);
+        } else {
+            d = casie_doc_from_text(dev[i]->text, dev[i]->text_len, dev[i]->id, err);
+        }
+        if (!d) rc = err && err->code ? err->code : CASIE_ERR_NOMEM;
+        if (!rc) rc = mode == 2 ? casie__extract_triggers(m, d, err) : casie_extract(m, d, &xp, err);
+        if (!rc) rc = casie_eval_add(ev, dev[i], d, err);
+        casie_doc_free(d);
+    }
+    double p, r;
+    for (int k = 0; !rc && k < CASIE_N_METRICS; k++) casie_prf(casie_eval_counts(ev, k, -1, -1), &p, &r, &f1[k]);
+    casie_eval_free(ev);
+    return rc;
+}
+
+static int dev_f1(const casie_model *m, casie_doc *const *dev, int n_dev, int metric, int given, double *f1,
+                  casie_error *err) {
+    double all[CASIE_N_METRICS];
+    int rc = dev_scores(m, dev, n_dev, given, all, err);
+    if (!rc) *f1 = all[metric];
+    return rc;
+}
+
+/* The best epoch so far of a network (its averaged parameters). */
+typedef struct best_epoch {
+    double score;
+    int epoch;
+    float *nn; /* (n_params,) */
+} best_epoch;
+
+static void best_free(best_epoch *b) {
+    free(b->nn);
+    b->nn = NULL;
+}
+
+static const int trig_metric[1] = {CASIE_METRIC_TRIG_C};
+static const int arg_metrics[2] = {CASIE_METRIC_ARG_C, CASIE_METRIC_REALIS};
+
+/* Scores the network as it would be if training stopped now, alone (the
+ * sparse half mixed in at 0), on dev (mode as for dev_scores), and keeps it
+ * when the sum of metrics beats the best so far. */
+static int epoch_check(trainer *t, int ep, const char *stage, casie__nn_train *nt, int mode, const int *metrics,
+                       int n_metrics, best_epoch *best) {
+    /* a view of the model holding only what this stage's thread owns or what
+     * nobody changes any more */
+    const casie_model *m = t->m;
+    casie_model mm;
+    memset(&mm, 0, sizeof mm);
+    mm.emb = m->emb;
+    mm.clusters = m->clusters;
+    memcpy(mm.n_slots, m->n_slots, sizeof mm.n_slots);
+    memcpy(mm.slot_role, m->slot_role, sizeof mm.slot_role);
+    mm.trig_temp = mm.arg_temp = 1.0f;
+    best_epoch cur = {0, ep, malloc(sizeof(float) * nt->n->n_params)};
+    if (!cur.nn) return CASIE_ERR_NOMEM;
+    memcpy(cur.nn, nt->n_avg ? nt->avg : nt->n->own, sizeof(float) * nt->n->n_params);
+    if (nt->n == &m->trig_nn) {
+        mm.trig = m->trig; /* the perceptron, trained before on this thread */
+        mm.trig_nn = m->trig_nn;
+        mm.trig_nn.p = cur.nn;
+    } else { /* the sparse models trained before on this same thread */
+        mm.arg = m->arg;
+        mm.ent = m->ent;
+        mm.realis = m->realis;
+        mm.coref = m->coref;
+        mm.arg_nn = m->arg_nn;
+        mm.arg_nn.p = cur.nn;
+    }
+    double f1[CASIE_N_METRICS];
+    casie_error err = {0};
+    int rc = dev_scores(&mm, t->dev, t->n_dev, mode, f1, &err);
+    if (rc) {
+        best_free(&cur);
+        return rc;
+    }
+    for (int k = 0; k < n_metrics; k++) cur.score += f1[metrics[k]];
+    char line[256];
+    int k = snprintf(line, sizeof line, "%s: epoch %d, dev%s", stage, ep + 1, mode == 1 ? " (given triggers)" : "");
+    for (int i = 0; i < n_metrics && k > 0 && (size_t)k < sizeof line; i++)
+        k += snprintf(line + k, sizeof line - (size_t)k, " %s %.2f", casie_metric_name(metrics[i]), f1[metrics[i]]);
+    logf_(t, "%s%s", line, cur.score > best->score ? " (best so far)" : "");
+    if (cur.score > best->score) {
+        best_free(best);
+        *best = cur;
+    } else {
+        best_free(&cur);
+    }
+    return CASIE_OK;
+}
+
+/* Puts the best epoch's parameters into the network (or, without dev, the
+ * average up to the last epoch). */
+static void install_best(best_epoch *best, casie__nn_train *nt) {
+    if (!best->nn) {
+        casie__nn_train_finish(nt);
+        return;
+    }
+    memcpy(nt->n->own, best->nn, sizeof(float) * nt->n->n_params);
+    best_free(best);
+}
+
+/* ---- the neural taggers ---- */
+
+/* The network's weights are averaged over the steps from this epoch on
+ * (0-based); with dev documents, the best epoch's average is kept. */
+#define AVERAGE_FROM 1
+#define NN_EPOCHS 15
+
+/* What one network needs while it trains: its state and span buffers. */
+typedef struct net_fit {
+    casie__nn_train nt;
+    float *E, *dE, *work, *du; /* (maxn, L), (maxn, L), (2 maxn + 1) L, (U,) */
+} net_fit;
+
+static void fit_free(net_fit *f) {
+    casie__nn_train_free(&f->nt);
+    free(f->E);
+    free(f->dE);
+    free(f->work);
+    free(f->du);
+}
+
+static int fit_init(net_fit *f, casie__nnet *nn, const casie_train_params *p, int maxn, uint64_t seed) {
+    memset(f, 0, sizeof *f);
+    const size_t L = (size_t)nn->L, n = (size_t)(maxn > 0 ? maxn : 1);
+    if (casie__nn_train_init(&f->nt, nn, p->lr, p->dropout, seed) || casie__nn_train_reserve(&f->nt, (int)n, (int)n + 1))
+        goto fail;
+    f->E = malloc(sizeof(float) * n * L);
+    f->dE = malloc(sizeof(float) * n * L);
+    f->work = malloc(sizeof(float) * (2 * n + 1) * L);
+    f->du = malloc(sizeof(float) * (size_t)nn->U);
+    if (f->E && f->dE && f->work && f->du) return CASIE_OK;
+fail:
+    fit_free(f);
+    return CASIE_ERR_NOMEM;
+}
+
+/* The CRF loss of the network's scores in f->E: f->dE for the heads, the
+ * transition and start gradients straight into the network's. */
+static float fit_crf(net_fit *f, int n, const int *gold, const uint8_t *allowed, const uint8_t *start_ok) {
+    const casie__nnet *nn = f->nt.n;
+    return casie__crf_loss(f->E, n, nn->L, nn->p + nn->o_trans, nn->p + nn->o_start, allowed, start_ok, gold, f->dE,
+                           f->nt.g + nn->o_trans, f->nt.g + nn->o_start, f->work);
+}
+
 /* ---- triggers ---- */
 
-static int train_triggers(trainer *t) {
+/* The sparse half of the trigger tagger: a structured averaged perceptron. */
+static int train_triggers_perc(trainer *t) {
     casie_model *m = t->m;
     const int L = CASIE_TRIG_LABELS;
     uint8_t allowed[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start_ok[CASIE_TRIG_LABELS];
@@ -196,6 +359,102 @@ done:
     return rc;
 }
 
+/* The neural half of the trigger tagger: a BiLSTM-CRF over pieces of at most
+ * CASIE_NN_CHUNK tokens of each sentence. */
+static int train_triggers_nn(trainer *t) {
+    casie_model *m = t->m;
+    casie__nnet *nn = &m->trig_nn;
+    const int L = CASIE_TRIG_LABELS, D = nn->D, H = nn->H;
+    uint8_t allowed[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start_ok[CASIE_TRIG_LABELS];
+    casie__trig_masks(allowed, start_ok);
+    int n_items = 0;
+    for (int d = 0; d < t->n_docs; d++)
+        for (int s = 0; s < t->docs[d]->n_sents; s++) {
+            int n = t->docs[d]->sents[s].tok_end - t->docs[d]->sents[s].tok_begin;
+            n_items += (n + CASIE_NN_CHUNK - 1) / CASIE_NN_CHUNK;
+        }
+    int *item_doc = malloc(sizeof(int) * ((size_t)n_items + 1)), *item_b = malloc(sizeof(int) * ((size_t)n_items + 1));
+    int *item_e = malloc(sizeof(int) * ((size_t)n_items + 1)), *order = malloc(sizeof(int) * ((size_t)n_items + 1));
+    int **gold = calloc((size_t)t->n_docs + 1, sizeof(int *));
+    int rc = CASIE_ERR_NOMEM, k = 0;
+    net_fit f;
+    best_epoch best;
+    memset(&f, 0, sizeof f);
+    memset(&best, 0, sizeof best);
+    best.score = -1;
+    if (!item_doc || !item_b || !item_e || !order || !gold) goto done;
+    if (fit_init(&f, nn, t->p, CASIE_NN_CHUNK, t->p->seed * 2 + 1)) goto done;
+    for (int d = 0; d < t->n_docs; d++) {
+        const casie_doc *doc = t->docs[d];
+        if (!(gold[d] = calloc((size_t)doc->n_tokens + 1, sizeof(int)))) goto done;
+        for (int h = 0; h < doc->n_hoppers; h++)
+            for (int i = 0; i < doc->hoppers[h].n_events; i++) {
+                const casie_event *ev = &doc->hoppers[h].events[i];
+                int tb, te, clash = 0;
+                if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) continue;
+                for (int x = tb; x < te; x++) clash |= gold[d][x] != 0;
+                if (clash || doc->tokens[tb].sent != doc->tokens[te - 1].sent) continue;
+                gold[d][tb] = 1 + 2 * ev->subtype;
+                for (int x = tb + 1; x < te; x++) gold[d][x] = 2 + 2 * ev->subtype;
+            }
+        for (int s = 0; s < doc->n_sents; s++)
+            for (int b = doc->sents[s].tok_begin; b < doc->sents[s].tok_end; b += CASIE_NN_CHUNK) {
+                item_doc[k] = d, item_b[k] = b, order[k] = k;
+                item_e[k] = b + CASIE_NN_CHUNK < doc->sents[s].tok_end ? b + CASIE_NN_CHUNK : doc->sents[s].tok_end;
+                k++;
+            }
+    }
+    uint64_t rng = t->p->seed * 2 + 7;
+    int epochs = epochs_or(t, NN_EPOCHS);
+    for (int ep = 0; ep < epochs; ep++) {
+        if (ep == AVERAGE_FROM || (ep == 0 && epochs <= AVERAGE_FROM)) f.nt.averaging = 1;
+        shuffle(order, n_items, &rng);
+        double loss = 0;
+        long total = 0;
+        for (int it = 0; it < n_items; it++) {
+            int d = item_doc[order[it]], b = item_b[order[it]], e = item_e[order[it]], n = e - b;
+            if (n <= 0) continue;
+            for (int i = b; i < e; i++) casie__tokvec(&t->tf[d][i], &m->emb, f.nt.X + (size_t)(i - b) * D);
+            memset(f.E, 0, sizeof(float) * (size_t)n * L);
+            casie__nn_train_encode(&f.nt, n);
+            for (int i = 0; i < n; i++) {
+                memcpy(f.nt.U + (size_t)i * nn->U, f.nt.Hs + (size_t)i * 2 * H, sizeof(float) * 2 * (size_t)H);
+                casie__nn_train_head_fwd(&f.nt, i, 0, f.E + (size_t)i * L);
+            }
+            loss += fit_crf(&f, n, gold[d] + b, allowed, start_ok);
+            for (int i = 0; i < n; i++) {
+                casie__nn_train_head_bwd(&f.nt, i, 0, f.dE + (size_t)i * L, f.du);
+                float *dh = f.nt.dHs + (size_t)i * 2 * H;
+                for (int j = 0; j < 2 * H; j++) dh[j] += f.du[j];
+            }
+            casie__nn_train_encode_bwd(&f.nt, n);
+            casie__nn_train_step(&f.nt);
+            total += n;
+        }
+        logf_(t, "triggers (network): epoch %d/%d, loss %.4f per token", ep + 1, epochs, loss / (double)(total ? total : 1));
+        if (t->dev && t->n_dev > 0 && (rc = epoch_check(t, ep, "triggers (network)", &f.nt, 2, trig_metric, 1, &best)))
+            goto done;
+    }
+    install_best(&best, &f.nt);
+    rc = CASIE_OK;
+done:
+    if (gold)
+        for (int d = 0; d < t->n_docs; d++) free(gold[d]);
+    free(gold);
+    free(item_doc);
+    free(item_b);
+    free(item_e);
+    free(order);
+    fit_free(&f);
+    best_free(&best);
+    return rc;
+}
+
+static int train_triggers(trainer *t) {
+    int rc = train_triggers_perc(t);
+    return rc ? rc : train_triggers_nn(t);
+}
+
 /* ---- role slots ---- */
 
 static void choose_slots(trainer *t) {
@@ -251,7 +510,9 @@ static int collect_events(const trainer *t, evref **out) {
 
 static const casie_event *ev_at(const trainer *t, evref r) { return &t->docs[r.doc]->hoppers[r.hop].events[r.ev]; }
 
-static int train_arguments(trainer *t) {
+/* The sparse half of the argument tagger: a structured averaged perceptron
+ * over the role slots of the gold trigger's subtype. */
+static int train_args_perc(trainer *t) {
     casie_model *m = t->m;
     const int L = CASIE_ARG_LABELS;
     evref *evs = NULL;
@@ -295,10 +556,8 @@ static int train_arguments(trainer *t) {
             const casie_event *ev = ev_at(t, r);
             int tb, te;
             if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) continue;
-            int s = doc->tokens[tb].sent, b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end;
-            if (te > e) te = e;
-            if (b < tb - CASIE_ARG_WINDOW) b = tb - CASIE_ARG_WINDOW;
-            if (e > te + CASIE_ARG_WINDOW) e = te + CASIE_ARG_WINDOW;
+            int b, e;
+            casie__arg_window(doc, tb, &te, &b, &e);
             int n = e - b;
             uint8_t allowed[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start_ok[CASIE_ARG_LABELS];
             casie__arg_masks(m, ev->subtype, allowed, start_ok);
@@ -339,6 +598,127 @@ done:
     free(off);
     free(E);
     free(fb.F);
+    return rc;
+}
+
+/* The neural half of the argument tagger, and realis: a BiLSTM over the
+ * trigger's window (token vectors plus where each token lies relative to the
+ * trigger); head 0 scores role slots per token from its states and the
+ * trigger's last token's (a CRF), head 1 scores realis from the trigger's
+ * first and last token's states. */
+static int train_args_nn(trainer *t) {
+    casie_model *m = t->m;
+    casie__nnet *nn = &m->arg_nn;
+    const int L = CASIE_ARG_LABELS, D = nn->D, D0 = D - CASIE_ARGVEC_REL, H = nn->H;
+    evref *evs = NULL;
+    int n_ev = collect_events(t, &evs), rc = CASIE_ERR_NOMEM;
+    int *order = NULL, gold[CASIE_NN_CHUNK];
+    uint8_t **is_trig = NULL;
+    net_fit f;
+    best_epoch best;
+    memset(&f, 0, sizeof f);
+    memset(&best, 0, sizeof best);
+    best.score = -1;
+    if (n_ev < 0) return CASIE_ERR_NOMEM;
+    order = malloc(sizeof(int) * ((size_t)n_ev + 1));
+    is_trig = calloc((size_t)t->n_docs + 1, sizeof(uint8_t *));
+    if (!order || !is_trig) goto done;
+    if (fit_init(&f, nn, t->p, CASIE_NN_CHUNK, t->p->seed * 2 + 3)) goto done;
+    for (int d = 0; d < t->n_docs; d++) {
+        const casie_doc *doc = t->docs[d];
+        if (!(is_trig[d] = calloc((size_t)doc->n_tokens + 1, 1))) goto done;
+        for (int h = 0; h < doc->n_hoppers; h++)
+            for (int i = 0; i < doc->hoppers[h].n_events; i++) {
+                int tb, te;
+                if (casie__span_tokens(doc, doc->hoppers[h].events[i].start, doc->hoppers[h].events[i].end, &tb, &te))
+                    for (int x = tb; x < te; x++) is_trig[d][x] = 1;
+            }
+    }
+    for (int i = 0; i < n_ev; i++) order[i] = i;
+    uint64_t rng = t->p->seed * 2 + 9;
+    int epochs = epochs_or(t, NN_EPOCHS);
+    for (int ep = 0; ep < epochs; ep++) {
+        if (ep == AVERAGE_FROM || (ep == 0 && epochs <= AVERAGE_FROM)) f.nt.averaging = 1;
+        shuffle(order, n_ev, &rng);
+        double loss = 0, rloss = 0;
+        long total = 0;
+        for (int it = 0; it < n_ev; it++) {
+            evref r = evs[order[it]];
+            const casie_doc *doc = t->docs[r.doc];
+            const casie_event *ev = ev_at(t, r);
+            int tb, te, b, e;
+            if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) continue;
+            casie__arg_window(doc, tb, &te, &b, &e);
+            int n = e - b;
+            uint8_t allowed[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start_ok[CASIE_ARG_LABELS];
+            casie__arg_masks(m, ev->subtype, allowed, start_ok);
+            for (int i = 0; i < n; i++) gold[i] = 0;
+            for (int a = 0; a < ev->n_args; a++) {
+                int ab, ae, slot = slot_of(m, ev->subtype, ev->args[a].role), clash = 0;
+                if (slot < 0 || !casie__span_tokens(doc, ev->args[a].start, ev->args[a].end, &ab, &ae)) continue;
+                if (ab < b || ae > e) continue; /* outside the window: not learnable here */
+                for (int x = ab; x < ae; x++) clash |= gold[x - b] != 0 || (x >= tb && x < te);
+                if (clash) continue;
+                gold[ab - b] = 1 + 2 * slot;
+                for (int x = ab + 1; x < ae; x++) gold[x - b] = 2 + 2 * slot;
+            }
+            for (int i = b; i < e; i++) {
+                float *x = f.nt.X + (size_t)(i - b) * D;
+                casie__tokvec(&t->tf[r.doc][i], &m->emb, x);
+                casie__argvec_rel(i, tb, te, ev->subtype, is_trig[r.doc][i] && (i < tb || i >= te), x + D0);
+            }
+            memset(f.E, 0, sizeof(float) * (size_t)n * L);
+            casie__nn_train_encode(&f.nt, n);
+            const int th = te - 1 - b, tf0 = tb - b; /* the trigger's last and first token */
+            for (int i = 0; i < n; i++) {
+                float *u = f.nt.U + (size_t)i * nn->U;
+                memcpy(u, f.nt.Hs + (size_t)i * 2 * H, sizeof(float) * 2 * (size_t)H);
+                memcpy(u + 2 * H, f.nt.Hs + (size_t)th * 2 * H, sizeof(float) * 2 * (size_t)H);
+                casie__nn_train_head_fwd(&f.nt, i, 0, f.E + (size_t)i * L);
+                if (i + b >= tb && i + b < te) /* an argument never overlaps its trigger */
+                    for (int l = 1; l < L; l++) f.E[(size_t)i * L + l] = -1e30f;
+            }
+            loss += fit_crf(&f, n, gold, allowed, start_ok);
+            { /* realis: softmax over head 1 */
+                float rs[CASIE_N_REALIS] = {0}, dr[CASIE_N_REALIS];
+                float *u = f.nt.U + (size_t)n * nn->U;
+                memcpy(u, f.nt.Hs + (size_t)tf0 * 2 * H, sizeof(float) * 2 * (size_t)H);
+                memcpy(u + 2 * H, f.nt.Hs + (size_t)th * 2 * H, sizeof(float) * 2 * (size_t)H);
+                casie__nn_train_head_fwd(&f.nt, n, 1, rs);
+                float mx = rs[0], z = 0;
+                for (int l = 1; l < CASIE_N_REALIS; l++) mx = rs[l] > mx ? rs[l] : mx;
+                for (int l = 0; l < CASIE_N_REALIS; l++) z += (dr[l] = expf(rs[l] - mx));
+                for (int l = 0; l < CASIE_N_REALIS; l++) dr[l] = dr[l] / z - (l == ev->realis);
+                rloss -= logf(dr[ev->realis] + 1.0f + 1e-12f);
+                casie__nn_train_head_bwd(&f.nt, n, 1, dr, f.du);
+                float *d0 = f.nt.dHs + (size_t)tf0 * 2 * H, *d1 = f.nt.dHs + (size_t)th * 2 * H;
+                for (int j = 0; j < 2 * H; j++) d0[j] += f.du[j], d1[j] += f.du[2 * H + j];
+            }
+            for (int i = 0; i < n; i++) {
+                if (i + b >= tb && i + b < te) continue;
+                casie__nn_train_head_bwd(&f.nt, i, 0, f.dE + (size_t)i * L, f.du);
+                float *dh = f.nt.dHs + (size_t)i * 2 * H, *dt = f.nt.dHs + (size_t)th * 2 * H;
+                for (int j = 0; j < 2 * H; j++) dh[j] += f.du[j], dt[j] += f.du[2 * H + j];
+            }
+            casie__nn_train_encode_bwd(&f.nt, n);
+            casie__nn_train_step(&f.nt);
+            total += n;
+        }
+        logf_(t, "arguments (network): epoch %d/%d, loss %.4f per token; realis: loss %.4f per event", ep + 1, epochs,
+              loss / (double)(total ? total : 1), rloss / (double)(n_ev ? n_ev : 1));
+        if (t->dev && t->n_dev > 0 && (rc = epoch_check(t, ep, "arguments (network)", &f.nt, 1, arg_metrics, 2, &best)))
+            goto done;
+    }
+    install_best(&best, &f.nt);
+    rc = CASIE_OK;
+done:
+    if (is_trig)
+        for (int d = 0; d < t->n_docs; d++) free(is_trig[d]);
+    free(is_trig);
+    free(evs);
+    free(order);
+    fit_free(&f);
+    best_free(&best);
     return rc;
 }
 
@@ -390,8 +770,8 @@ static int train_classifiers(trainer *t) {
                 et++;
             }
         }
-        logf_(t, "realis: epoch %d/%d, errors %ld of %ld; entity types: errors %ld of %ld", ep + 1, epochs, rw, rt,
-              ew, et);
+        logf_(t, "realis (sparse): epoch %d/%d, errors %ld of %ld; entity types: errors %ld of %ld", ep + 1, epochs, rw,
+              rt, ew, et);
     }
     casie__linear_finish(&m->realis);
     casie__linear_finish(&m->ent);
@@ -426,6 +806,15 @@ done:
     return rc;
 }
 
+/* Arguments: the perceptron, the classifiers (entity types, realis and
+ * coreference, which the network's dev checks use), then the network. */
+static int train_arguments(trainer *t) {
+    int rc = train_args_perc(t);
+    if (!rc) rc = train_classifiers(t);
+    if (!rc) rc = train_args_nn(t);
+    return rc;
+}
+
 static void *trig_thread(void *arg) {
     trainer *t = arg;
     t->rc = train_triggers(t);
@@ -434,8 +823,40 @@ static void *trig_thread(void *arg) {
 
 /* ---- clusters ---- */
 
-static int load_clusters(casie_model *m, const char *path, casie_error *err) {
+/* Word vectors for the first n_emb lines of the clusters file: glove100.bin
+ * lists its words in the same (frequency) order, which is checked word by
+ * word.  Each row is stored as int8 with a scale. */
+typedef struct glove_file {
+    char *buf;
     size_t len;
+    uint32_t n_words, dim;
+    const char *words; /* NUL-separated */
+    const float *vec;  /* (n_words, dim) */
+} glove_file;
+
+static int glove_open(glove_file *g, const char *path, casie_error *err) {
+    memset(g, 0, sizeof *g);
+    if (!(g->buf = casie__read_file(path, &g->len, err))) return err ? err->code : CASIE_ERR_IO;
+    uint32_t wl = 0;
+    if (g->len >= 24) {
+        memcpy(&g->n_words, g->buf + 8, 4);
+        memcpy(&g->dim, g->buf + 12, 4);
+        memcpy(&wl, g->buf + 16, 4);
+    }
+    if (g->len < 24 || memcmp(g->buf, "CSGLOVE1", 8) || g->dim == 0 || g->dim > 1024 || wl % 4 ||
+        (uint64_t)24 + wl + (uint64_t)g->n_words * g->dim * 4 != g->len) {
+        free(g->buf);
+        g->buf = NULL;
+        return casie__error(err, CASIE_ERR_PARSE, -1, "%s: not a glove100.bin word-vector file", path);
+    }
+    g->words = g->buf + 24;
+    g->vec = (const float *)(const void *)(g->buf + 24 + wl);
+    return CASIE_OK;
+}
+
+static int load_clusters(casie_model *m, const char *path, const char *emb_path, int n_emb, casie_error *err) {
+    size_t len;
+    glove_file g = {0};
     char *buf = casie__read_file(path, &len, err);
     if (!buf) return err ? err->code : CASIE_ERR_IO;
     long lines = 0;
@@ -443,10 +864,23 @@ static int load_clusters(casie_model *m, const char *path, casie_error *err) {
     uint32_t n = 1024;
     while ((uint64_t)n * 3 < (uint64_t)lines * 4) n *= 2; /* load at most 0.75 */
     casie__cluster_entry *slots = calloc(n, sizeof *slots);
+    int rc = CASIE_OK;
     if (!slots) {
         free(buf);
         return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", path);
     }
+    if (emb_path) {
+        if ((rc = glove_open(&g, emb_path, err))) goto fail;
+        if ((uint32_t)n_emb > g.n_words) n_emb = (int)g.n_words;
+        if ((long)n_emb > lines) n_emb = (int)lines;
+        m->emb_scale_owned = calloc((size_t)n_emb + 1, sizeof(float));
+        m->emb_v_owned = calloc((size_t)n_emb * g.dim + 1, 1);
+        if (!m->emb_scale_owned || !m->emb_v_owned) {
+            rc = casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", emb_path);
+            goto fail;
+        }
+    }
+    const char *gw = g.words;
     char *p = buf, *end = buf + len;
     long lineno = 0;
     while (p < end) {
@@ -462,19 +896,52 @@ static int load_clusters(casie_model *m, const char *path, casie_error *err) {
             while (slots[i].key && slots[i].key != key) i = (i + 1) & (n - 1);
             slots[i].key = key;
             slots[i].c[0] = (uint16_t)c0, slots[i].c[1] = (uint16_t)c1, slots[i].c[2] = (uint16_t)c2;
+            long r = lineno - 1;
+            if (emb_path && r < n_emb) {
+                size_t wlen = strlen(gw);
+                if (wlen != (size_t)(tab - p) || memcmp(gw, p, wlen)) {
+                    rc = casie__error(err, CASIE_ERR_PARSE, lineno,
+                                      "%s:%ld: word differs from word %ld of %s (both must be in GloVe frequency order)",
+                                      path, lineno, r + 1, emb_path);
+                    goto fail;
+                }
+                gw += wlen + 1;
+                const float *v = g.vec + (size_t)r * g.dim;
+                float mx = 0;
+                for (uint32_t d = 0; d < g.dim; d++) mx = fabsf(v[d]) > mx ? fabsf(v[d]) : mx;
+                float sc = mx > 0 ? mx / 127.0f : 1.0f;
+                m->emb_scale_owned[r] = sc;
+                for (uint32_t d = 0; d < g.dim; d++) m->emb_v_owned[(size_t)r * g.dim + d] = (int8_t)lrintf(v[d] / sc);
+                slots[i].pad = (uint16_t)(r + 1);
+            }
         } else if (nl > p) {
-            free(buf);
-            free(slots);
-            return casie__error(err, CASIE_ERR_PARSE, lineno, "%s:%ld: expected word and three cluster ids, tab-separated", path,
-                                lineno);
+            rc = casie__error(err, CASIE_ERR_PARSE, lineno, "%s:%ld: expected word and three cluster ids, tab-separated",
+                              path, lineno);
+            goto fail;
         }
         p = nl + 1;
     }
     free(buf);
+    free(g.buf);
     m->clusters_owned = slots;
     m->clusters.slots = slots;
     m->clusters.n_slots = n;
+    if (emb_path) {
+        m->emb.n_words = (uint32_t)n_emb;
+        m->emb.dim = g.dim;
+        m->emb.scale = m->emb_scale_owned;
+        m->emb.v = m->emb_v_owned;
+    }
     return CASIE_OK;
+fail:
+    free(buf);
+    free(g.buf);
+    free(slots);
+    free(m->emb_scale_owned);
+    free(m->emb_v_owned);
+    m->emb_scale_owned = NULL;
+    m->emb_v_owned = NULL;
+    return rc;
 }
 
 /* ---- the whole pipeline ---- */
@@ -509,47 +976,15 @@ static int train_run(trainer *t) {
         if (pthread_create(&th, NULL, trig_thread, &t2)) {
             rc = train_triggers(t);
             if (!rc) rc = train_arguments(t);
-            if (!rc) rc = train_classifiers(t);
         } else {
             rc = train_arguments(t);
-            if (!rc) rc = train_classifiers(t);
             pthread_join(th, NULL);
             if (!rc) rc = t2.rc;
         }
     } else {
         rc = train_triggers(t);
         if (!rc) rc = train_arguments(t);
-        if (!rc) rc = train_classifiers(t);
     }
-    return rc;
-}
-
-/* F1 of one metric over dev documents, extracting with the model as it is
- * (given_triggers: on copies of the gold documents, else on the text). */
-static int dev_f1(const casie_model *m, casie_doc *const *dev, int n_dev, int metric, int given, double *f1,
-                  casie_error *err) {
-    casie_eval *ev = casie_eval_new();
-    casie_extract_params xp = casie_extract_default_params();
-    xp.given_triggers = given;
-    int rc = ev ? CASIE_OK : CASIE_ERR_NOMEM;
-    for (int i = 0; i < n_dev && !rc; i++) {
-        casie_doc *d = NULL;
-        if (given) {
-            size_t len;
-            char *js = casie_doc_to_json(dev[i], CASIE_JSON_COMPACT, &len, err);
-            if (js) d = casie_doc_from_json(js, len, dev[i]->id, err);
-            casie_free(js);
-        } else {
-            d = casie_doc_from_text(dev[i]->text, dev[i]->text_len, dev[i]->id, err);
-        }
-        if (!d) rc = err && err->code ? err->code : CASIE_ERR_NOMEM;
-        if (!rc) rc = casie_extract(m, d, &xp, err);
-        if (!rc) rc = casie_eval_add(ev, dev[i], d, err);
-        casie_doc_free(d);
-    }
-    double p, r;
-    if (!rc) casie_prf(casie_eval_counts(ev, metric, -1, -1), &p, &r, f1);
-    casie_eval_free(ev);
     return rc;
 }
 
@@ -592,29 +1027,62 @@ static int dev_brier(const casie_model *m, casie_doc *const *dev, int n_dev, int
     return rc;
 }
 
-/* Picks the decoding biases that maximise trig_c (end to end) and arg_c
- * (given gold triggers) on the dev documents. */
+/* Picks, on the dev documents, how much of the sparse models to mix into
+ * the networks' scores and the decoding biases: for triggers by trig_c (the
+ * trigger stage alone), for arguments by arg_c and for realis by realis
+ * (given gold triggers). */
 static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error *err) {
-    static const float GRID[] = {0.0f, 2.0f, 4.0f, 6.0f, 8.0f, 12.0f, 16.0f, 24.0f};
+    static const float MIX[] = {0.0f, 0.02f, 0.05f, 0.1f, 0.2f, 0.4f, 1.0f};
+    static const float BIAS[] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f};
+    const size_t n_mix = sizeof MIX / sizeof MIX[0], n_bias = sizeof BIAS / sizeof BIAS[0];
     casie_model *m = t->m;
     for (int stage = 0; stage < 2; stage++) {
-        float best_b = 0;
+        float best_m = 0, best_b = 0, *mix = stage ? &m->arg_mix : &m->trig_mix, *bias = stage ? &m->arg_bias : &m->trig_bias;
         double best = -1;
-        for (size_t g = 0; g < sizeof GRID / sizeof GRID[0]; g++) {
+        for (size_t i = 0; i < n_mix; i++)
+            for (size_t j = 0; j < n_bias; j++) {
+                double f1;
+                *mix = MIX[i], *bias = BIAS[j];
+                int rc = dev_f1(m, dev, n_dev, stage ? CASIE_METRIC_ARG_C : CASIE_METRIC_TRIG_C, stage ? 1 : 2, &f1, err);
+                if (rc) return rc;
+                logf_(t, "tuning %s: sparse mix %.2f, bias %.2f: dev %s %.2f", stage ? "arguments" : "triggers",
+                      (double)MIX[i], (double)BIAS[j], stage ? "arg_c (given triggers)" : "trig_c", f1);
+                if (f1 > best) best = f1, best_m = MIX[i], best_b = BIAS[j];
+            }
+        *mix = best_m, *bias = best_b;
+        logf_(t, "tuned %s: sparse mix %.2f, bias %.2f (dev %.2f)", stage ? "arguments" : "triggers", (double)best_m,
+              (double)best_b, best);
+    }
+    {
+        float best_m = 0;
+        double best = -1;
+        for (size_t i = 0; i < n_mix; i++) {
             double f1;
-            if (stage == 0) m->trig_bias = GRID[g];
-            else m->arg_bias = GRID[g];
-            int rc = dev_f1(m, dev, n_dev, stage == 0 ? CASIE_METRIC_TRIG_C : CASIE_METRIC_ARG_C, stage == 1, &f1, err);
+            m->realis_mix = MIX[i];
+            int rc = dev_f1(m, dev, n_dev, CASIE_METRIC_REALIS, 1, &f1, err);
             if (rc) return rc;
-            logf_(t, "tuning %s bias %.2f: dev %s %.2f", stage == 0 ? "trigger" : "argument", (double)GRID[g],
-                  stage == 0 ? "trig_c" : "arg_c (given triggers)", f1);
-            if (f1 > best) best = f1, best_b = GRID[g];
+            logf_(t, "tuning realis: sparse mix %.2f: dev realis (given triggers) %.2f", (double)MIX[i], f1);
+            if (f1 > best) best = f1, best_m = MIX[i];
         }
-        if (stage == 0) m->trig_bias = best_b;
-        else m->arg_bias = best_b;
+        m->realis_mix = best_m;
+    }
+    /* coreference: the link threshold with the best coref F1 given gold triggers */
+    {
+        static const float CGRID[] = {-16.0f, -8.0f, -4.0f, -2.0f, 0.0f, 2.0f, 4.0f, 8.0f};
+        float best_c = 0;
+        double best = -1;
+        for (size_t g = 0; g < sizeof CGRID / sizeof CGRID[0]; g++) {
+            double f1;
+            m->coref_bias = CGRID[g];
+            int rc = dev_f1(m, dev, n_dev, CASIE_METRIC_COREF, 1, &f1, err);
+            if (rc) return rc;
+            logf_(t, "tuning coreference bias %.2f: dev coref (given triggers) %.2f", (double)CGRID[g], f1);
+            if (f1 > best) best = f1, best_c = CGRID[g];
+        }
+        m->coref_bias = best_c;
     }
     /* confidence calibration: the softmax scale with the best Brier score */
-    static const float TEMPS[] = {0.25f, 0.12f, 0.06f, 0.03f, 0.015f, 0.008f, 0.004f};
+    static const float TEMPS[] = {2.0f, 1.5f, 1.0f, 0.75f, 0.5f, 0.35f, 0.25f};
     for (int stage = 0; stage < 2; stage++) {
         float best_t = 1.0f;
         double best = 1e9;
@@ -647,12 +1115,20 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
         casie__error(err, CASIE_ERR_INVALID_ARG, -1, "threads must be 1..64, not %d", p.threads);
         return NULL;
     }
-    if (p.runs < 1 || p.runs > 64) {
-        casie__error(err, CASIE_ERR_INVALID_ARG, -1, "runs must be 1..64, not %d", p.runs);
-        return NULL;
-    }
     if (p.epochs < 0 || p.epochs > 1000) {
         casie__error(err, CASIE_ERR_INVALID_ARG, -1, "epochs must be 0..1000, not %d", p.epochs);
+        return NULL;
+    }
+    if (p.emb_words == 0) p.emb_words = 50000;
+    if (p.hidden == 0) p.hidden = 64;
+    if (p.head == 0) p.head = 64;
+    if (p.lr == 0) p.lr = 0.001f;
+    if (p.dropout == 0) p.dropout = 0.25f;
+    if (p.dropout < 0) p.dropout = 0;
+    if (p.emb_words < 1 || p.emb_words > 65535 || p.hidden < 1 || p.hidden > 512 || p.head < 1 || p.head > 512 ||
+        !(p.lr > 0 && p.lr < 1) || !(p.dropout < 0.9f)) {
+        casie__error(err, CASIE_ERR_INVALID_ARG, -1,
+                     "bad neural parameters (emb_words 1..65535, hidden and head 1..512, lr in (0,1), dropout < 0.9)");
         return NULL;
     }
     if (casie__model_alloc(&m, 1)) {
@@ -662,9 +1138,18 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     t.m = m;
     t.docs = train;
     t.n_docs = n_train;
+    t.dev = dev;
+    t.n_dev = dev ? n_dev : 0;
     t.p = &p;
     clock_gettime(CLOCK_MONOTONIC, &t.t0);
-    if (p.clusters && load_clusters(m, p.clusters, err)) goto fail;
+    if (p.clusters && load_clusters(m, p.clusters, p.embeddings, p.emb_words, err)) goto fail;
+    {
+        int D0 = casie__tokvec_dim(&m->emb), H = p.hidden;
+        if (casie__nnet_init(&m->trig_nn, D0, H, 2 * H, p.head, CASIE_TRIG_LABELS, 0, p.seed) ||
+            casie__nnet_init(&m->arg_nn, D0 + CASIE_ARGVEC_REL, H, 4 * H, p.head, CASIE_ARG_LABELS, CASIE_N_REALIS,
+                             p.seed + 1))
+            goto nomem;
+    }
     t.tf = calloc((size_t)n_train, sizeof *t.tf);
     if (!t.tf) goto nomem;
     long ntok = 0, nev = 0;
@@ -677,40 +1162,8 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     logf_(&t, "training on %d documents, %ld tokens, %ld events; %u clustered words", n_train, ntok, nev,
           m->clusters.n_slots ? m->clusters.n_slots / 2 : 0);
     choose_slots(&t);
-    int rc = CASIE_OK;
-    for (int r = 0; r < p.runs && !rc; r++) {
-        casie_train_params pr = p;
-        pr.seed = p.seed + (uint64_t)r;
-        trainer tr = t;
-        tr.p = &pr;
-        if (r > 0) { /* a further run: a fresh model sharing the slots and clusters */
-            if (casie__model_alloc(&tr.m, 1)) goto nomem;
-            memcpy(tr.m->n_slots, m->n_slots, sizeof m->n_slots);
-            memcpy(tr.m->slot_role, m->slot_role, sizeof m->slot_role);
-            tr.m->clusters = m->clusters;
-            logf_(&t, "run %d of %d (seed %llu)", r + 1, p.runs, (unsigned long long)pr.seed);
-        }
-        rc = train_run(&tr);
-        if (r > 0) {
-            if (!rc) {
-                casie__linear_add(&m->trig, &tr.m->trig);
-                casie__linear_add(&m->arg, &tr.m->arg);
-                casie__linear_add(&m->ent, &tr.m->ent);
-                casie__linear_add(&m->realis, &tr.m->realis);
-                casie__linear_add(&m->coref, &tr.m->coref);
-            }
-            casie_model_free(tr.m);
-        }
-    }
+    int rc = train_run(&t);
     if (rc) goto nomem;
-    if (p.runs > 1) {
-        float k = 1.0f / (float)p.runs;
-        casie__linear_scale(&m->trig, k);
-        casie__linear_scale(&m->arg, k);
-        casie__linear_scale(&m->ent, k);
-        casie__linear_scale(&m->realis, k);
-        casie__linear_scale(&m->coref, k);
-    }
     /* predictions of this model and of its saved file are the same */
     casie__linear_round_bf16(&m->trig);
     casie__linear_round_bf16(&m->arg);
@@ -718,17 +1171,23 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     casie__linear_round_bf16(&m->realis);
     casie__linear_round_bf16(&m->coref);
     if (dev && n_dev > 0 && (rc = tune_biases(&t, dev, n_dev, err))) goto fail;
-    char meta[1024];
+    char meta[2048];
     snprintf(meta, sizeof meta,
-             "{\"casie_version\":\"%s\",\"seed\":%llu,\"runs\":%d,\"epochs\":%d,\"n_train\":%d,\"n_dev\":%d,"
+             "{\"casie_version\":\"%s\",\"seed\":%llu,\"epochs\":%d,\"n_train\":%d,\"n_dev\":%d,"
              "\"train_hash\":\"%016llx\",\"dev_hash\":\"%016llx\",\"corpus\":\"%s\",\"clusters\":%s,"
-             "\"trig_bias\":%.2f,\"arg_bias\":%.2f,"
+             "\"embeddings\":%s,\"emb_words\":%u,\"hidden\":%d,\"head\":%d,\"lr\":%g,"
+             "\"dropout\":%g,\"threads\":%d,"
+             "\"trig_bias\":%.2f,\"arg_bias\":%.2f,\"coref_bias\":%.2f,\"trig_mix\":%.2f,\"arg_mix\":%.2f,"
+             "\"realis_mix\":%.2f,"
              "\"rows\":{\"trig\":%u,\"arg\":%u,\"ent\":%u,\"realis\":%u,\"coref\":%u}}",
-             CASIE_VERSION_STRING, (unsigned long long)p.seed, p.runs, p.epochs, n_train, n_dev,
+             CASIE_VERSION_STRING, (unsigned long long)p.seed, p.epochs, n_train, n_dev,
              (unsigned long long)corpus_hash(train, n_train),
              (unsigned long long)(dev && n_dev > 0 ? corpus_hash(dev, n_dev) : 0),
-             p.corpus_tag ? p.corpus_tag : "", p.clusters ? "true" : "false", (double)m->trig_bias,
-             (double)m->arg_bias, m->trig.n_rows, m->arg.n_rows,
+             p.corpus_tag ? p.corpus_tag : "", p.clusters ? "true" : "false", p.embeddings ? "true" : "false",
+             m->emb.n_words, p.hidden, p.head, (double)p.lr, (double)p.dropout, p.threads,
+             (double)m->trig_bias,
+             (double)m->arg_bias, (double)m->coref_bias, (double)m->trig_mix, (double)m->arg_mix, (double)m->realis_mix,
+             m->trig.n_rows, m->arg.n_rows,
              m->ent.n_rows, m->realis.n_rows, m->coref.n_rows);
     for (char *c = meta; *c; c++) /* a corpus tag is a path: keep the JSON valid */
         if (*c == '\\' || (unsigned char)*c < 0x20) *c = '_';
@@ -759,6 +1218,7 @@ int casie__model_alloc(casie_model **out, int training) {
         return CASIE_ERR_NOMEM;
     }
     m->trig_temp = m->arg_temp = 1.0f;
+    m->trig_mix = m->arg_mix = m->realis_mix = 0.1f; /* until tuned on dev */
     *out = m;
     return CASIE_OK;
 }

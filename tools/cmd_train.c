@@ -19,7 +19,7 @@ static void log_stderr(void *user, const char *msg) {
 
 static int usage(FILE *f) {
     fprintf(f, "usage: casie train [--corpus DIR] [--train SPLIT] [--dev SPLIT] -o MODEL\n"
-               "                   [--seed N] [--threads N] [--epochs N] [--runs N]\n"
+               "                   [--seed N] [--threads N] [--epochs N]\n"
                "                   [--clusters FILE] [--limit N]\n"
                "  --corpus DIR    annotated corpus (default $CASIE_CORPUS or ../shared/casie)\n"
                "  --train SPLIT   split name (DIR/splits/SPLIT.txt) or id file (default train)\n"
@@ -27,8 +27,14 @@ static int usage(FILE *f) {
                "  --seed N        shuffling seed (default 1): same seed and data, same model bytes\n"
                "  --threads N     training threads (default 2)\n"
                "  --epochs N      passes for every learner (default: each learner's own)\n"
-               "  --runs N        average the weights of N runs with seeds seed..seed+N-1 (default 1)\n"
                "  --clusters FILE word clusters (default data/glove/clusters.tsv when present)\n"
+               "  --embeddings FILE  word vectors for the clustered words (default data/glove/glove100.bin\n"
+               "                  when present; 'none' for none)\n"
+               "  --emb-words N   how many of the most frequent clustered words get a vector (50000)\n"
+               "  --hidden N      LSTM states per direction in the neural taggers (64)\n"
+               "  --head N        hidden units of the taggers' heads (64)\n"
+               "  --lr X          Adam step of the neural taggers (0.001)\n"
+               "  --dropout X     dropout on the taggers' inputs and states (0.25; 0 for none)\n"
                "  --limit N       train on the first N documents of the split only\n");
     return f == stdout ? 0 : 2;
 }
@@ -80,7 +86,8 @@ static int score_dev(const casie_model *m, const casie_corpus *dev) {
 }
 
 int cmd_train(int argc, char **argv) {
-    const char *corpus = cli_default_corpus(), *train = "train", *dev = "dev", *out = NULL, *clusters = NULL;
+    const char *corpus = cli_default_corpus(), *train = "train", *dev = "dev", *out = NULL, *clusters = NULL,
+               *embeddings = NULL;
     casie_train_params p = casie_train_default_params();
     int limit = 0;
     for (int i = 1; i < argc; i += 2) {
@@ -95,8 +102,20 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--dev")) dev = v;
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
         else if (!strcmp(a, "--clusters")) clusters = v;
-        else if (!strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--epochs") || !strcmp(a, "--runs") ||
-                 !strcmp(a, "--limit")) {
+        else if (!strcmp(a, "--embeddings")) embeddings = v;
+        else if (!strcmp(a, "--lr") || !strcmp(a, "--dropout")) {
+            char *end;
+            errno = 0;
+            double x = strtod(v, &end);
+            if (errno || *end || !*v || !(x >= 0 && x < 10)) {
+                fprintf(stderr, "casie train: %s takes a number in [0, 10), not '%s'\n", a, v);
+                return 2;
+            }
+            if (!strcmp(a, "--lr")) p.lr = (float)x;
+            else p.dropout = x == 0 ? -1.0f : (float)x;
+        }
+        else if (!strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--epochs") ||
+                 !strcmp(a, "--limit") || !strcmp(a, "--emb-words") || !strcmp(a, "--hidden") || !strcmp(a, "--head")) {
             char *end;
             errno = 0;
             unsigned long long x = strtoull(v, &end, 10);
@@ -107,7 +126,9 @@ int cmd_train(int argc, char **argv) {
             if (!strcmp(a, "--seed")) p.seed = x;
             else if (!strcmp(a, "--threads")) p.threads = (int)x;
             else if (!strcmp(a, "--epochs")) p.epochs = (int)x;
-            else if (!strcmp(a, "--runs")) p.runs = (int)x;
+            else if (!strcmp(a, "--emb-words")) p.emb_words = (int)x;
+            else if (!strcmp(a, "--hidden")) p.hidden = (int)x;
+            else if (!strcmp(a, "--head")) p.head = (int)x;
             else limit = (int)x;
         } else {
             fprintf(stderr, "casie train: unknown option %s\n", a);
@@ -121,6 +142,13 @@ int cmd_train(int argc, char **argv) {
     if (!clusters && access("data/glove/clusters.tsv", R_OK) == 0) clusters = "data/glove/clusters.tsv";
     if (clusters && strcmp(clusters, "none") == 0) clusters = NULL;
     p.clusters = clusters;
+    if (!embeddings && clusters && access("data/glove/glove100.bin", R_OK) == 0) embeddings = "data/glove/glove100.bin";
+    if (embeddings && strcmp(embeddings, "none") == 0) embeddings = NULL;
+    if (embeddings && !clusters) {
+        fprintf(stderr, "casie train: --embeddings needs --clusters (vectors belong to clustered words)\n");
+        return 2;
+    }
+    p.embeddings = embeddings;
     p.log = log_stderr;
     char tag[512];
     snprintf(tag, sizeof tag, "train=%s dev=%s", train, dev);

@@ -1,0 +1,416 @@
+/*
+ * nn.c - the neural half of the taggers: a bidirectional LSTM over the token
+ * vectors of a span of text, a one-hidden-layer head that turns its states
+ * into label scores, the linear-chain CRF loss that trains them together with
+ * the sparse weights, and Adam.
+ *
+ * Not here: what a token's vector holds (features.c), Viterbi decoding and
+ * marginals (learn.c), what the labels mean (train.c, extract.c).
+ * Inference (encode, head) only reads the network, so one network serves many
+ * threads; training state lives in a casie__nn_train owned by one thread.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define NEG_INF (-1e30f)
+
+/* The hot loops are built twice, for AVX2 and for the baseline, and the
+ * loader picks one (GCC's target_clones).  Neither uses fused multiply-add
+ * (ISO C mode leaves contraction off), so both give the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT
+#endif
+
+/* ---- parameter layout ---- */
+/* One contiguous block, in this order:
+ *   Wf (4H, D+H)  bf (4H)     forward LSTM: gates i, f, g, o over [x; h_prev]
+ *   Wb (4H, D+H)  bb (4H)     backward LSTM
+ *   W1 (K, U)     b1 (K)      head hidden layer (tanh)
+ *   W2 (L, K)     b2 (L)      head output: label scores
+ *   W3 (K, U) b3 (K) W4 (L2, K) b4 (L2)   a second head, when L2 > 0
+ *   T (L, L)      S (L)       CRF transitions (from -> to) and start scores */
+static void layout(casie__nnet *n) {
+    size_t G = 4 * (size_t)n->H, I = (size_t)n->D + (size_t)n->H, o = 0;
+    n->o_wf = o, o += G * I;
+    n->o_bf = o, o += G;
+    n->o_wb = o, o += G * I;
+    n->o_bb = o, o += G;
+    for (int h = 0; h < 2; h++) {
+        size_t L = (size_t)(h ? n->L2 : n->L);
+        n->o_w1[h] = o, o += L ? (size_t)n->K * (size_t)n->U : 0;
+        n->o_b1[h] = o, o += L ? (size_t)n->K : 0;
+        n->o_w2[h] = o, o += L * (size_t)n->K;
+        n->o_b2[h] = o, o += L;
+    }
+    n->o_trans = o, o += (size_t)n->L * (size_t)n->L;
+    n->o_start = o, o += (size_t)n->L;
+    n->n_params = o;
+}
+
+int casie__nnet_dims(casie__nnet *n, int D, int H, int U, int K, int L, int L2) {
+    memset(n, 0, sizeof *n);
+    if (D < 1 || D > 4096 || H < 1 || H > 1024 || U < 1 || U > 8192 || K < 1 || K > 1024 || L < 1 || L > 64 ||
+        L2 < 0 || L2 > 64)
+        return CASIE_ERR_INVALID_ARG;
+    n->D = D, n->H = H, n->U = U, n->K = K, n->L = L, n->L2 = L2;
+    layout(n);
+    return CASIE_OK;
+}
+
+static uint64_t rng_next(uint64_t *s) {
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+static float rng_unit(uint64_t *s) { return (float)(rng_next(s) >> 40) * (1.0f / 16777216.0f); } /* [0, 1) */
+
+static void glorot(float *w, size_t rows, size_t cols, uint64_t *rng) {
+    float a = sqrtf(6.0f / (float)(rows + cols));
+    for (size_t i = 0; i < rows * cols; i++) w[i] = (2.0f * rng_unit(rng) - 1.0f) * a;
+}
+
+int casie__nnet_init(casie__nnet *n, int D, int H, int U, int K, int L, int L2, uint64_t seed) {
+    int rc = casie__nnet_dims(n, D, H, U, K, L, L2);
+    if (rc) return rc;
+    float *p = calloc(n->n_params, sizeof(float));
+    if (!p) return CASIE_ERR_NOMEM;
+    uint64_t rng = seed * 0x9e3779b97f4a7c15ull + 77;
+    size_t G = 4 * (size_t)H, I = (size_t)D + (size_t)H;
+    glorot(p + n->o_wf, G, I, &rng);
+    glorot(p + n->o_wb, G, I, &rng);
+    for (int k = 0; k < H; k++) p[n->o_bf + H + k] = p[n->o_bb + H + k] = 1.0f; /* forget gates open */
+    for (int h = 0; h < (L2 ? 2 : 1); h++) {
+        glorot(p + n->o_w1[h], (size_t)K, (size_t)U, &rng);
+        glorot(p + n->o_w2[h], (size_t)(h ? L2 : L), (size_t)K, &rng);
+    }
+    n->own = p;
+    n->p = p;
+    return CASIE_OK;
+}
+
+void casie__nnet_free(casie__nnet *n) {
+    free(n->own);
+    memset(n, 0, sizeof *n);
+}
+
+/* ---- small kernels ---- */
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
+/* tanh through expf: glibc's tanhf goes through expm1f, three times slower;
+ * the absolute error stays below 1e-7. */
+INLINE float tanh_(float x) { return 2.0f / (1.0f + expf(-2.0f * x)) - 1.0f; }
+
+/* w . x in eight interleaved partial sums: the compiler vectorizes this
+ * without reassociating, so results stay the same on every run. */
+INLINE float dot(const float *restrict w, const float *restrict x, int c) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int j = 0;
+    for (; j + 8 <= c; j += 8)
+        for (int k = 0; k < 8; k++) acc[k] += w[j + k] * x[j + k];
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; j < c; j++) s += w[j] * x[j];
+    return s;
+}
+
+/* y (r,) = W (r, c) x (c,) + b */
+INLINE void matvec(const float *restrict W, const float *restrict b, const float *restrict x, int r, int c,
+                   float *restrict y) {
+    for (int i = 0; i < r; i++) y[i] = dot(W + (size_t)i * c, x, c) + (b ? b[i] : 0.0f);
+}
+
+/* x (c,) += W^T (c, r) d (r,) */
+INLINE void matvec_t_add(const float *restrict W, const float *restrict d, int r, int c, float *restrict x) {
+    for (int i = 0; i < r; i++) {
+        const float *w = W + (size_t)i * c;
+        float di = d[i];
+        if (di == 0.0f) continue;
+        for (int j = 0; j < c; j++) x[j] += w[j] * di;
+    }
+}
+
+/* G (r, c) += d (r,) x^T (c,) */
+INLINE void outer_add(float *restrict G, const float *restrict d, const float *restrict x, int r, int c) {
+    for (int i = 0; i < r; i++) {
+        float di = d[i];
+        if (di == 0.0f) continue;
+        float *g = G + (size_t)i * c;
+        for (int j = 0; j < c; j++) g[j] += di * x[j];
+    }
+}
+
+/* One LSTM step: z (4H) from [x; hp] then the gates in place (i f g o
+ * activated), c and h out. */
+INLINE void lstm_step(const float *W, const float *bias, int D, int H, const float *x, const float *hp,
+                      const float *cp, float *xh, float *z, float *c, float *h) {
+    memcpy(xh, x, sizeof(float) * (size_t)D);
+    if (hp) memcpy(xh + D, hp, sizeof(float) * (size_t)H);
+    else memset(xh + D, 0, sizeof(float) * (size_t)H);
+    matvec(W, bias, xh, 4 * H, D + H, z);
+    for (int k = 0; k < H; k++) {
+        float ig = sigm(z[k]), fg = sigm(z[H + k]), gg = tanh_(z[2 * H + k]), og = sigm(z[3 * H + k]);
+        z[k] = ig, z[H + k] = fg, z[2 * H + k] = gg, z[3 * H + k] = og;
+        c[k] = fg * (cp ? cp[k] : 0.0f) + ig * gg;
+        h[k] = og * tanh_(c[k]);
+    }
+}
+
+size_t casie__nnet_work(const casie__nnet *n) { return (size_t)(n->D + n->H) + 6u * (size_t)n->H + (size_t)n->K; }
+
+HOT void casie__nnet_encode(const casie__nnet *n, const float *X, int len, float *Hs, float *work) {
+    const int D = n->D, H = n->H;
+    float *xh = work, *z = xh + D + H, *c = z + 4 * H, *cp = c + H;
+    for (int dir = 0; dir < 2; dir++) {
+        const float *W = n->p + (dir ? n->o_wb : n->o_wf), *bias = n->p + (dir ? n->o_bb : n->o_bf);
+        for (int s = 0; s < len; s++) {
+            int t = dir ? len - 1 - s : s, prev = dir ? t + 1 : t - 1;
+            const float *hp = s ? Hs + (size_t)prev * 2 * H + (size_t)dir * H : NULL;
+            lstm_step(W, bias, D, H, X + (size_t)t * D, hp, s ? cp : NULL, xh, z, c, Hs + (size_t)t * 2 * H + (size_t)dir * H);
+            memcpy(cp, c, sizeof(float) * (size_t)H);
+        }
+    }
+}
+
+HOT void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work) {
+    const int K = n->K, L = h ? n->L2 : n->L, U = n->U;
+    float *a = work + (n->D + n->H) + 6 * n->H;
+    matvec(n->p + n->o_w1[h], n->p + n->o_b1[h], u, K, U, a);
+    for (int k = 0; k < K; k++) a[k] = tanh_(a[k]);
+    const float *W2 = n->p + n->o_w2[h], *b2 = n->p + n->o_b2[h];
+    for (int l = 0; l < L; l++) out[l] += b2[l] + dot(W2 + (size_t)l * K, a, K);
+}
+
+/* ---- training ---- */
+
+int casie__nn_train_init(casie__nn_train *t, casie__nnet *n, float lr, float dropout, uint64_t seed) {
+    memset(t, 0, sizeof *t);
+    t->n = n;
+    t->lr = lr;
+    t->dropout = dropout;
+    t->rng = seed * 0xd1342543de82ef95ull + 1;
+    t->g = calloc(n->n_params, sizeof(float));
+    t->m = calloc(n->n_params, sizeof(float));
+    t->v = calloc(n->n_params, sizeof(float));
+    t->avg = calloc(n->n_params, sizeof(float));
+    if (!t->g || !t->m || !t->v || !t->avg) {
+        casie__nn_train_free(t);
+        return CASIE_ERR_NOMEM;
+    }
+    return CASIE_OK;
+}
+
+void casie__nn_train_free(casie__nn_train *t) {
+    free(t->g);
+    free(t->m);
+    free(t->v);
+    free(t->avg);
+    free(t->X);
+    free(t->act);
+    free(t->cell);
+    free(t->Hs);
+    free(t->dHs);
+    free(t->U);
+    free(t->A);
+    memset(t, 0, sizeof *t);
+}
+
+static int ensure(float **p, size_t *cap, size_t need) { return casie__grow((void **)p, cap, need, sizeof(float)); }
+
+int casie__nn_train_reserve(casie__nn_train *t, int len, int n_heads) {
+    const casie__nnet *n = t->n;
+    size_t L = (size_t)(len > 0 ? len : 1), NH = (size_t)(n_heads > 0 ? n_heads : 1);
+    if (ensure(&t->X, &t->cap_x, L * (size_t)n->D) || ensure(&t->act, &t->cap_act, L * 8 * (size_t)n->H) ||
+        ensure(&t->cell, &t->cap_cell, L * 2 * (size_t)n->H) || ensure(&t->Hs, &t->cap_hs, L * 2 * (size_t)n->H) ||
+        ensure(&t->dHs, &t->cap_dhs, L * 2 * (size_t)n->H) || ensure(&t->U, &t->cap_u, NH * (size_t)n->U) ||
+        ensure(&t->A, &t->cap_a, NH * (size_t)n->K))
+        return CASIE_ERR_NOMEM;
+    return CASIE_OK;
+}
+
+/* Inverted dropout in place: each value zeroed with probability p, the
+ * rest scaled by 1/(1-p). */
+INLINE void dropout(float *x, size_t n, float p, uint64_t *rng) {
+    if (p <= 0) return;
+    float keep = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++) x[i] = rng_unit(rng) < p ? 0.0f : x[i] * keep;
+}
+
+HOT void casie__nn_train_encode(casie__nn_train *t, int len) {
+    const casie__nnet *n = t->n;
+    const int D = n->D, H = n->H;
+    dropout(t->X, (size_t)len * D, t->dropout, &t->rng);
+    float xh[4096 + 1024];
+    for (int dir = 0; dir < 2; dir++) {
+        const float *W = n->p + (dir ? n->o_wb : n->o_wf), *bias = n->p + (dir ? n->o_bb : n->o_bf);
+        for (int s = 0; s < len; s++) {
+            int t_ = dir ? len - 1 - s : s, prev = dir ? t_ + 1 : t_ - 1;
+            const float *hp = s ? t->Hs + (size_t)prev * 2 * H + (size_t)dir * H : NULL;
+            const float *cp = s ? t->cell + (size_t)prev * 2 * H + (size_t)dir * H : NULL;
+            lstm_step(W, bias, D, H, t->X + (size_t)t_ * D, hp, cp, xh, t->act + ((size_t)t_ * 2 + (size_t)dir) * 4 * H,
+                      t->cell + (size_t)t_ * 2 * H + (size_t)dir * H, t->Hs + (size_t)t_ * 2 * H + (size_t)dir * H);
+        }
+    }
+    memset(t->dHs, 0, sizeof(float) * (size_t)len * 2 * H);
+}
+
+HOT void casie__nn_train_head_fwd(casie__nn_train *t, int k, int h, float *out) {
+    const casie__nnet *n = t->n;
+    const int L = h ? n->L2 : n->L;
+    float *u = t->U + (size_t)k * n->U, *a = t->A + (size_t)k * n->K;
+    dropout(u, (size_t)n->U, t->dropout, &t->rng);
+    matvec(n->p + n->o_w1[h], n->p + n->o_b1[h], u, n->K, n->U, a);
+    for (int j = 0; j < n->K; j++) a[j] = tanh_(a[j]);
+    const float *W2 = n->p + n->o_w2[h], *b2 = n->p + n->o_b2[h];
+    for (int l = 0; l < L; l++) out[l] += b2[l] + dot(W2 + (size_t)l * n->K, a, n->K);
+}
+
+HOT void casie__nn_train_head_bwd(casie__nn_train *t, int k, int h, const float *dout, float *du) {
+    const casie__nnet *n = t->n;
+    const int K = n->K, L = h ? n->L2 : n->L, U = n->U;
+    const float *u = t->U + (size_t)k * U, *a = t->A + (size_t)k * K;
+    float da[1024] = {0};
+    outer_add(t->g + n->o_w2[h], dout, a, L, K);
+    for (int l = 0; l < L; l++) t->g[n->o_b2[h] + l] += dout[l];
+    matvec_t_add(n->p + n->o_w2[h], dout, L, K, da);
+    for (int j = 0; j < K; j++) da[j] *= 1.0f - a[j] * a[j];
+    outer_add(t->g + n->o_w1[h], da, u, K, U);
+    for (int j = 0; j < K; j++) t->g[n->o_b1[h] + j] += da[j];
+    memset(du, 0, sizeof(float) * (size_t)U);
+    matvec_t_add(n->p + n->o_w1[h], da, K, U, du);
+    for (int j = 0; j < U; j++) /* through the dropout mask: dropped inputs were zeroed */
+        if (u[j] == 0.0f) du[j] = 0.0f;
+}
+
+HOT void casie__nn_train_encode_bwd(casie__nn_train *t, int len) {
+    const casie__nnet *n = t->n;
+    const int D = n->D, H = n->H, I = D + H;
+    float xh[4096 + 1024], dz[4 * 1024], dh[1024], dc[1024], dhn[1024];
+    for (int dir = 0; dir < 2; dir++) {
+        const float *W = n->p + (dir ? n->o_wb : n->o_wf);
+        float *gW = t->g + (dir ? n->o_wb : n->o_wf), *gb = t->g + (dir ? n->o_bb : n->o_bf);
+        memset(dhn, 0, sizeof(float) * (size_t)H);
+        memset(dc, 0, sizeof(float) * (size_t)H);
+        for (int s = len - 1; s >= 0; s--) { /* reverse of the forward order */
+            int t_ = dir ? len - 1 - s : s, prev = dir ? t_ + 1 : t_ - 1;
+            const float *act = t->act + ((size_t)t_ * 2 + (size_t)dir) * 4 * H;
+            const float *c = t->cell + (size_t)t_ * 2 * H + (size_t)dir * H;
+            const float *cp = s ? t->cell + (size_t)prev * 2 * H + (size_t)dir * H : NULL;
+            const float *hp = s ? t->Hs + (size_t)prev * 2 * H + (size_t)dir * H : NULL;
+            const float *dH = t->dHs + (size_t)t_ * 2 * H + (size_t)dir * H;
+            for (int k = 0; k < H; k++) {
+                float ig = act[k], fg = act[H + k], gg = act[2 * H + k], og = act[3 * H + k];
+                float tc = tanh_(c[k]);
+                dh[k] = dH[k] + dhn[k];
+                float dck = dc[k] + dh[k] * og * (1.0f - tc * tc);
+                dz[k] = dck * gg * ig * (1.0f - ig);
+                dz[H + k] = cp ? dck * cp[k] * fg * (1.0f - fg) : 0.0f;
+                dz[2 * H + k] = dck * ig * (1.0f - gg * gg);
+                dz[3 * H + k] = dh[k] * tc * og * (1.0f - og);
+                dc[k] = dck * fg;
+            }
+            memcpy(xh, t->X + (size_t)t_ * D, sizeof(float) * (size_t)D);
+            if (hp) memcpy(xh + D, hp, sizeof(float) * (size_t)H);
+            else memset(xh + D, 0, sizeof(float) * (size_t)H);
+            outer_add(gW, dz, xh, 4 * H, I);
+            for (int k = 0; k < 4 * H; k++) gb[k] += dz[k];
+            /* dh_prev = W[:, D:]^T dz */
+            memset(dhn, 0, sizeof(float) * (size_t)H);
+            for (int r = 0; r < 4 * H; r++) {
+                float d = dz[r];
+                if (d == 0.0f) continue;
+                const float *w = W + (size_t)r * I + D;
+                for (int k = 0; k < H; k++) dhn[k] += w[k] * d;
+            }
+        }
+    }
+}
+
+HOT void casie__nn_train_step(casie__nn_train *t) {
+    casie__nnet *n = t->n;
+    float *p = n->own;
+    const size_t N = n->n_params;
+    double norm = 0;
+    for (size_t i = 0; i < N; i++) norm += (double)t->g[i] * t->g[i];
+    norm = sqrt(norm);
+    float scale = norm > 5.0 ? (float)(5.0 / norm) : 1.0f; /* clip the gradient norm at 5 */
+    t->step++;
+    const float b1 = 0.9f, b2 = 0.999f;
+    float c1 = 1.0f - powf(b1, (float)t->step), c2 = 1.0f - powf(b2, (float)t->step);
+    float a = t->lr * sqrtf(c2) / c1;
+    for (size_t i = 0; i < N; i++) {
+        float g = t->g[i] * scale;
+        t->m[i] = b1 * t->m[i] + (1 - b1) * g;
+        t->v[i] = b2 * t->v[i] + (1 - b2) * g * g;
+        p[i] -= a * t->m[i] / (sqrtf(t->v[i]) + 1e-8f);
+        t->g[i] = 0;
+    }
+    if (t->averaging) {
+        float k = 1.0f / (float)++t->n_avg;
+        for (size_t i = 0; i < N; i++) t->avg[i] += (p[i] - t->avg[i]) * k;
+    }
+}
+
+void casie__nn_train_finish(casie__nn_train *t) {
+    if (t->n_avg) memcpy(t->n->own, t->avg, sizeof(float) * t->n->n_params);
+}
+
+/* ---- CRF loss ---- */
+
+static float lse(const float *x, int n) {
+    float mx = NEG_INF;
+    for (int i = 0; i < n; i++)
+        if (x[i] > mx) mx = x[i];
+    if (mx <= NEG_INF) return NEG_INF;
+    double s = 0;
+    for (int i = 0; i < n; i++) s += exp((double)(x[i] - mx));
+    return mx + (float)log(s);
+}
+
+HOT float casie__crf_loss(const float *E, int n, int L, const float *trans, const float *start, const uint8_t *allowed,
+                      const uint8_t *start_ok, const int *gold, float *dE, float *dtrans, float *dstart, float *work) {
+    float *A = work, *B = A + (size_t)n * L, *tmp = B + (size_t)n * L;
+    for (int l = 0; l < L; l++) A[l] = (start_ok && !start_ok[l]) ? NEG_INF : E[l] + start[l];
+    for (int i = 1; i < n; i++)
+        for (int l = 0; l < L; l++) {
+            for (int p = 0; p < L; p++)
+                tmp[p] = (allowed && !allowed[p * L + l]) ? NEG_INF : A[(i - 1) * L + p] + trans[p * L + l];
+            A[i * L + l] = lse(tmp, L) + E[i * L + l];
+        }
+    for (int l = 0; l < L; l++) B[(size_t)(n - 1) * L + l] = 0;
+    for (int i = n - 2; i >= 0; i--)
+        for (int p = 0; p < L; p++) {
+            for (int l = 0; l < L; l++)
+                tmp[l] = (allowed && !allowed[p * L + l]) ? NEG_INF : trans[p * L + l] + E[(i + 1) * L + l] + B[(i + 1) * L + l];
+            B[i * L + p] = lse(tmp, L);
+        }
+    float Z = lse(A + (size_t)(n - 1) * L, L);
+    float gs = start[gold[0]] + E[gold[0]];
+    for (int i = 1; i < n; i++) gs += trans[gold[i - 1] * L + gold[i]] + E[i * L + gold[i]];
+    for (int i = 0; i < n; i++)
+        for (int l = 0; l < L; l++) {
+            float v = A[i * L + l] + B[i * L + l] - Z;
+            dE[i * L + l] = (v < -60 ? 0.0f : expf(v)) - (gold[i] == l);
+        }
+    for (int l = 0; l < L; l++) dstart[l] += dE[l];
+    for (int i = 1; i < n; i++) {
+        for (int p = 0; p < L; p++) {
+            float ap = A[(i - 1) * L + p];
+            if (ap <= NEG_INF / 2) continue;
+            for (int l = 0; l < L; l++) {
+                if (allowed && !allowed[p * L + l]) continue;
+                float v = ap + trans[p * L + l] + E[i * L + l] + B[i * L + l] - Z;
+                if (v > -60) dtrans[p * L + l] += expf(v);
+            }
+        }
+        dtrans[gold[i - 1] * L + gold[i]] -= 1.0f;
+    }
+    return Z - gs;
+}

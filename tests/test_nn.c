@@ -1,0 +1,160 @@
+/*
+ * test_nn.c - the neural tagger's arithmetic: analytic gradients of the
+ * BiLSTM + head (both heads) and of the CRF loss agree with finite
+ * differences; training-mode and inference-mode forward passes agree.
+ */
+#include "test_common.h"
+
+#include "../src/internal.h"
+
+#include <math.h>
+
+enum { D = 5, H = 4, K = 3, L = 4, L2 = 3, N = 6 };
+
+static float frand(uint64_t *s) {
+    *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+    return (float)((*s >> 11) & 0xffffff) / 16777216.0f * 2.0f - 1.0f;
+}
+
+/* Loss = sum over tokens of c1 . head0(u_i) + c2 . head1(u_0), with u_i =
+ * [Hs_i; Hs_last] (U = 4H), through the training-mode passes.  With grad,
+ * leaves the analytic gradient in t->g. */
+static double loss_of(casie__nn_train *t, const float *X, const float *c1, const float *c2, int grad) {
+    const casie__nnet *n = t->n;
+    memcpy(t->X, X, sizeof(float) * N * D);
+    casie__nn_train_encode(t, N);
+    double loss = 0;
+    float out[N][L], out2[L2] = {0};
+    for (int i = 0; i < N; i++) {
+        float *u = t->U + (size_t)i * n->U;
+        memcpy(u, t->Hs + (size_t)i * 2 * H, sizeof(float) * 2 * H);
+        memcpy(u + 2 * H, t->Hs + (size_t)(N - 1) * 2 * H, sizeof(float) * 2 * H);
+        memset(out[i], 0, sizeof out[i]);
+        casie__nn_train_head_fwd(t, i, 0, out[i]);
+        for (int l = 0; l < L; l++) loss += c1[i * L + l] * out[i][l];
+    }
+    float *u = t->U + (size_t)N * n->U;
+    memcpy(u, t->Hs, sizeof(float) * 2 * H);
+    memcpy(u + 2 * H, t->Hs + (size_t)(N - 1) * 2 * H, sizeof(float) * 2 * H);
+    casie__nn_train_head_fwd(t, N, 1, out2);
+    for (int l = 0; l < L2; l++) loss += c2[l] * out2[l];
+    if (grad) {
+        float du[4 * H];
+        for (int i = 0; i < N; i++) {
+            casie__nn_train_head_bwd(t, i, 0, c1 + i * L, du);
+            for (int j = 0; j < 2 * H; j++) t->dHs[i * 2 * H + j] += du[j], t->dHs[(N - 1) * 2 * H + j] += du[2 * H + j];
+        }
+        casie__nn_train_head_bwd(t, N, 1, c2, du);
+        for (int j = 0; j < 2 * H; j++) t->dHs[j] += du[j], t->dHs[(N - 1) * 2 * H + j] += du[2 * H + j];
+        casie__nn_train_encode_bwd(t, N);
+    }
+    return loss;
+}
+
+static void network_gradients_match_finite_differences(void **state) {
+    (void)state;
+    casie__nnet n;
+    casie__nn_train t;
+    assert_int_equal(casie__nnet_init(&n, D, H, 4 * H, K, L, L2, 7), CASIE_OK);
+    assert_int_equal(casie__nn_train_init(&t, &n, 0.01f, 0.0f, 3), CASIE_OK);
+    assert_int_equal(casie__nn_train_reserve(&t, N, N + 1), CASIE_OK);
+    uint64_t s = 99;
+    float X[N * D], c1[N * L], c2[L2];
+    for (int i = 0; i < N * D; i++) X[i] = frand(&s);
+    for (int i = 0; i < N * L; i++) c1[i] = frand(&s);
+    for (int i = 0; i < L2; i++) c2[i] = frand(&s);
+    for (size_t i = 0; i < n.n_params; i++) n.own[i] += 0.3f * frand(&s); /* away from the symmetric start */
+    loss_of(&t, X, c1, c2, 1);
+    float *g = malloc(sizeof(float) * n.n_params);
+    assert_non_null(g);
+    memcpy(g, t.g, sizeof(float) * n.n_params);
+    int checked = 0;
+    double worst = 0;
+    for (size_t i = 0; i < n.n_params; i++) {
+        const float e = 1e-2f, p0 = n.own[i];
+        n.own[i] = p0 + e;
+        double lp = loss_of(&t, X, c1, c2, 0);
+        n.own[i] = p0 - e;
+        double lm = loss_of(&t, X, c1, c2, 0);
+        n.own[i] = p0;
+        double num = (lp - lm) / (2 * e), err = fabs(num - g[i]) / fmax(1e-2, fabs(num) + fabs(g[i]));
+        if (err > worst) worst = err;
+        checked++;
+    }
+    printf("# %d parameters checked, worst relative error %.2e\n", checked, worst);
+    assert_true(worst < 2e-2);
+    free(g);
+    casie__nn_train_free(&t);
+    casie__nnet_free(&n);
+}
+
+static void inference_matches_training_forward(void **state) {
+    (void)state;
+    casie__nnet n;
+    casie__nn_train t;
+    assert_int_equal(casie__nnet_init(&n, D, H, 2 * H, K, L, 0, 11), CASIE_OK);
+    assert_int_equal(casie__nn_train_init(&t, &n, 0.01f, 0.0f, 3), CASIE_OK);
+    assert_int_equal(casie__nn_train_reserve(&t, N, N), CASIE_OK);
+    uint64_t s = 5;
+    float X[N * D], Hs[N * 2 * H];
+    for (int i = 0; i < N * D; i++) X[i] = frand(&s);
+    float *work = malloc(sizeof(float) * casie__nnet_work(&n));
+    assert_non_null(work);
+    casie__nnet_encode(&n, X, N, Hs, work);
+    memcpy(t.X, X, sizeof X);
+    casie__nn_train_encode(&t, N);
+    for (int i = 0; i < N * 2 * H; i++) assert_true(fabsf(Hs[i] - t.Hs[i]) < 1e-6f);
+    for (int i = 0; i < N; i++) {
+        float a[L] = {0}, b[L] = {0};
+        casie__nnet_head(&n, 0, Hs + i * 2 * H, a, work);
+        memcpy(t.U + (size_t)i * n.U, t.Hs + i * 2 * H, sizeof(float) * 2 * H);
+        casie__nn_train_head_fwd(&t, i, 0, b);
+        for (int l = 0; l < L; l++) assert_true(fabsf(a[l] - b[l]) < 1e-6f);
+    }
+    free(work);
+    casie__nn_train_free(&t);
+    casie__nnet_free(&n);
+}
+
+/* The CRF loss's dE, dtrans, dstart against finite differences, with BIO
+ * masks in force. */
+static void crf_gradients_match_finite_differences(void **state) {
+    (void)state;
+    enum { CL = CASIE_TRIG_LABELS, CN = 5 };
+    uint8_t allowed[CL * CL], start_ok[CL];
+    casie__trig_masks(allowed, start_ok);
+    uint64_t s = 17;
+    float E[CN * CL], trans[CL * CL], start[CL], dE[CN * CL], dtrans[CL * CL] = {0}, dstart[CL] = {0};
+    float work[(2 * CN + 1) * CL], tmp[CN * CL], tt[CL * CL] = {0}, ts[CL] = {0};
+    for (int i = 0; i < CN * CL; i++) E[i] = 2 * frand(&s);
+    for (int i = 0; i < CL * CL; i++) trans[i] = frand(&s);
+    for (int i = 0; i < CL; i++) start[i] = frand(&s);
+    const int gold[CN] = {0, 1, 2, 0, 3}; /* O B-0 I-0 O B-1 */
+    float loss = casie__crf_loss(E, CN, CL, trans, start, allowed, start_ok, gold, dE, dtrans, dstart, work);
+    assert_true(loss > 0);
+    double worst = 0;
+    for (int i = 0; i < CN * CL + CL * CL + CL; i++) {
+        float *p = i < CN * CL ? &E[i] : i < CN * CL + CL * CL ? &trans[i - CN * CL] : &start[i - CN * CL - CL * CL];
+        float g = i < CN * CL ? dE[i] : i < CN * CL + CL * CL ? dtrans[i - CN * CL] : dstart[i - CN * CL - CL * CL];
+        if (i >= CN * CL && i < CN * CL + CL * CL && !allowed[i - CN * CL]) continue;
+        const float e = 1e-2f, p0 = *p;
+        *p = p0 + e;
+        double lp = casie__crf_loss(E, CN, CL, trans, start, allowed, start_ok, gold, tmp, tt, ts, work);
+        *p = p0 - e;
+        double lm = casie__crf_loss(E, CN, CL, trans, start, allowed, start_ok, gold, tmp, tt, ts, work);
+        *p = p0;
+        double num = (lp - lm) / (2 * e);
+        if (fabs(num - g) > worst) worst = fabs(num - g);
+    }
+    printf("# CRF: worst absolute gradient error %.2e\n", worst);
+    assert_true(worst < 5e-3);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(network_gradients_match_finite_differences),
+        cmocka_unit_test(inference_matches_training_forward),
+        cmocka_unit_test(crf_gradients_match_finite_differences),
+    };
+    return cmocka_run_group_tests_name("nn", tests, NULL, NULL);
+}
