@@ -3,6 +3,8 @@
 #   make run        setup, build, extract events from the bundled sample
 #   make asan       the whole suite under ASan + UBSan
 #   make bench      benchmarks             make install  PREFIX=/usr/local DESTDIR=
+#   make fuzz       libFuzzer targets and seed corpora in build-fuzz/fuzz/
+#   make valgrind   the whole suite under valgrind memcheck
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -31,7 +33,7 @@ TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib test run asan bench install clean setup check-tests
+.PHONY: all lib test run asan bench install clean setup check-tests fuzz fuzz-bins valgrind
 all: lib $(BUILD)/casie
 
 lib: $(BUILD)/libcasie.a $(BUILD)/libcasie.so $(BUILD)/casie.pc
@@ -76,6 +78,33 @@ asan: setup
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS_EXTRA= all check-tests
 
+# Fuzz targets: fuzz/fuzz_<name>.c, each an LLVMFuzzerTestOneInput, over the
+# library built with the same sanitizers (scripts/fuzz.sh runs them).
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN   := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_DEFS  := -DCASIE_DEFAULT_MODEL='"$(abspath models/casie-default.model)"' \
+              -DCASIE_TINY_MODEL='"$(abspath $(BUILD)/fuzz/tiny.model)"'
+FUZZ_OBJ_jsonl := $(BUILD)/tools/cli_io.o
+FUZZ_OBJ_http  := $(BUILD)/tools/serve_http.o
+
+fuzz: setup
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="$(FUZZ_OPT) -fsanitize=fuzzer-no-link" fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN) $(BUILD)/fuzz/tiny.model
+	@bash scripts/fuzz_seeds.sh $(BUILD)/fuzz
+
+$(BUILD)/fuzz/make_tiny_model: fuzz/make_tiny_model.c tests/tiny_model.h $(BUILD)/libcasie.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -fsanitize=address,undefined -o $@ $< $(BUILD)/libcasie.a $(DEP_LIBS)
+
+$(BUILD)/fuzz/tiny.model: $(BUILD)/fuzz/make_tiny_model models/casie-default.model
+	$< models/casie-default.model $@ 64
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(BUILD)/libcasie.a $(BUILD)/tools/cli_io.o $(BUILD)/tools/serve_http.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -fsanitize=fuzzer $(FUZZ_DEFS) -o $@ $< $(FUZZ_OBJ_$*) $(BUILD)/libcasie.a $(DEP_LIBS)
+
 bench: all
 	@bash bench/run.sh $(BUILD)/casie
 
@@ -92,6 +121,6 @@ install: all
 	install -m 644 docs/casie.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
--include $(wildcard $(BUILD)/src/*.d $(BUILD)/tools/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/tools/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz/*.d)
