@@ -130,14 +130,14 @@ static void scratch_free(scratch *s) {
 }
 
 /* Decodes s->E (n tokens) into labelled spans with confidence scores in
- * s->sp; returns how many. */
+ * s->sp; returns how many, or CASIE_ERR_NOMEM. */
 static int tag_spans(const casie__linear *m, scratch *s, int n, const uint8_t *allowed, const uint8_t *start_ok,
                      float temp) {
-    casie__viterbi(m, s->E, n, allowed, start_ok, s->lab);
+    if (casie__viterbi(m, s->E, n, allowed, start_ok, s->lab)) return CASIE_ERR_NOMEM;
     int any = 0;
     for (int i = 0; i < n; i++) any |= s->lab[i];
     if (!any) return 0;
-    casie__marginals(m, s->E, n, allowed, start_ok, temp, s->P);
+    if (casie__marginals(m, s->E, n, allowed, start_ok, temp, s->P)) return CASIE_ERR_NOMEM;
     return bio_spans(s->lab, s->P, (int)m->n_labels, n, s->sp);
 }
 
@@ -159,6 +159,7 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
             for (int l = 1; l < L; l++) row[l] += m->trig_bias;
         }
         int ns = tag_spans(&m->trig, sc, n, allowed, start_ok, m->trig_temp);
+        if (ns < 0) return ns;
         for (int k = 0; k < ns; k++) {
             const span *sp = &sc->sp[k];
             if (sp->score < threshold) continue;
@@ -206,7 +207,7 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         for (int l = 1; l < L; l++) row[l] += m->arg_bias;
     }
     int ns = tag_spans(&m->arg, sc, n, allowed, start_ok, m->arg_temp);
-    if (!ns) return CASIE_OK;
+    if (ns <= 0) return ns;
     if (!(ev->args = calloc((size_t)ns, sizeof(casie_arg)))) return CASIE_ERR_NOMEM;
     for (int k = 0; k < ns; k++) {
         const span *sp = &sc->sp[k];
