@@ -57,7 +57,11 @@ $(BUILD)/casie: $(TOOL_OBJ) $(BUILD)/libcasie.a
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libcasie.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -o $@ $< $(BUILD)/libcasie.a $(DEP_LIBS) $(TEST_LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -o $@ $< $(TEST_LDFLAGS) $(BUILD)/libcasie.a $(DEP_LIBS) $(TEST_LIBS)
+
+# test_faults counts and fails allocations: the library's calls go to its __wrap_*
+$(BUILD)/tests/test_faults: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+$(BUILD)/tests/test_faults: tests/tiny_model.h
 
 setup:
 	@bash scripts/setup.sh
