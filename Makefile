@@ -109,6 +109,11 @@ $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(BUILD)/libcasie.a $(BUI
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -fsanitize=fuzzer $(FUZZ_DEFS) -o $@ $< $(FUZZ_OBJ_$*) $(BUILD)/libcasie.a $(DEP_LIBS)
 
+# The suite under valgrind memcheck (scripts/valgrind.sh): zero errors, zero leaks.
+valgrind: setup
+	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@BUILD=$(BUILD) bash scripts/valgrind.sh $(TEST_BIN)
+
 bench: all
 	@bash bench/run.sh $(BUILD)/casie
 
