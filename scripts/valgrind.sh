@@ -10,6 +10,7 @@ skip+=',*/make,*/pkg-config,*/install,*/ar,*/cmp,*/rm,*/mkdir,*/cat,*/sed,*/grep
 skip+=',*/wc,*/tr,*/cp,*/mv,*/ln,*/find,*/xargs,*/timeout,*/env,*/sleep,*/kill'
 export VALGRIND_OPTS="--leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect
   --error-exitcode=99 --trace-children=yes --trace-children-skip=$skip --num-callers=30 -q"
+export CASIE_VALGRIND=1 # tests that shrink their extremes under valgrind
 wrapped=()
 for t in "$@"; do
   w=$t.vg
