@@ -12,12 +12,20 @@
  * JSON, invalid UTF-8, bad query), 404, 405, 413 (body over --max-body), 415
  * (content type).  SIGTERM or SIGINT stops accepting, lets requests in flight
  * finish (up to 30 s), then exits 0.  One access-log line per request on stderr.
+ *
+ * Slow clients: --timeout closes a connection idle that long (libmicrohttpd's
+ * timeout), and, since a client sending a byte a second is never idle, also
+ * one that has taken that long to send its request, headers and body (a
+ * watchdog thread shuts its socket down; libmicrohttpd then closes it as any
+ * dropped connection).  --max-connections bounds the sockets held; the
+ * polling threads never wait for a client, so a slow one delays nobody else.
  */
 #include "cli_io.h"
 #include "cmd.h"
 #include "serve_http.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -29,10 +37,80 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A connection as the watchdog sees it. */
+typedef struct conn_slot {
+    struct MHD_Connection *c; /* NULL: a free slot */
+    int fd;
+    int busy;     /* its request is complete and being answered: no deadline */
+    double since; /* when it began to wait for (or read) its next request */
+} conn_slot;
+
 typedef struct server {
     serve_ctx h; /* what serve_respond needs */
     atomic_int in_flight;
+    double timeout;       /* seconds a request may take to arrive */
+    pthread_mutex_t lock; /* guards conns */
+    conn_slot *conns;     /* (max_conn,) */
+    int n_conns;
+    atomic_int stop;      /* the watchdog ends */
+    long cut;             /* connections cut by the deadline */
 } server;
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static conn_slot *slot_of(server *s, struct MHD_Connection *c) {
+    for (int i = 0; i < s->n_conns; i++)
+        if (s->conns[i].c == c) return &s->conns[i];
+    return NULL;
+}
+
+/* Marks c's request as complete (busy 1) or c as waiting for its next one. */
+static void conn_mark(server *s, struct MHD_Connection *c, int busy) {
+    pthread_mutex_lock(&s->lock);
+    conn_slot *k = slot_of(s, c);
+    if (k) k->busy = busy, k->since = now_s();
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code) {
+    server *s = cls;
+    (void)socket_context;
+    pthread_mutex_lock(&s->lock);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_slot *k = slot_of(s, NULL);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (k && ci) *k = (conn_slot){c, ci->connect_fd, 0, now_s()};
+    } else { /* closed: before libmicrohttpd closes the fd, so the fd is never a reused one */
+        conn_slot *k = slot_of(s, c);
+        if (k) memset(k, 0, sizeof *k);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Cuts the connections whose request has not arrived within the timeout. */
+static void *watchdog(void *arg) {
+    server *s = arg;
+    while (!atomic_load(&s->stop)) {
+        usleep(200000);
+        double t = now_s();
+        pthread_mutex_lock(&s->lock);
+        for (int i = 0; i < s->n_conns; i++) {
+            conn_slot *k = &s->conns[i];
+            if (k->c && !k->busy && t - k->since > s->timeout) {
+                shutdown(k->fd, SHUT_RDWR);
+                k->since = 1e300; /* once */
+                s->cut++;
+            }
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    return NULL;
+}
 
 typedef struct request {
     serve_body body;
@@ -66,6 +144,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
+    conn_mark(s, c, 1); /* the request is in: no deadline while it is answered */
     char *out;
     size_t len;
     int status = serve_respond(&s->h, method, url, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
@@ -99,6 +178,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     serve_body_free(&r->body);
     free(r);
     *con_cls = NULL;
+    conn_mark(s, c, 0); /* waiting for the next request on this connection */
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
@@ -147,8 +227,11 @@ int cmd_serve(int argc, char **argv) {
     casie_error err = {0};
     casie_model *m = casie_model_load(model ? model : cli_default_model(), &err);
     if (!m) return cli_fail(&err);
-    server s = {{m, (size_t)max_body, serve_labels_json(m)}, 0};
-    if (!s.h.labels) {
+    server s = {{m, (size_t)max_body, serve_labels_json(m)}, 0, (double)timeout, PTHREAD_MUTEX_INITIALIZER,
+                calloc((size_t)max_conn, sizeof(conn_slot)), (int)max_conn, 0, 0};
+    if (!s.h.labels || !s.conns) {
+        free(s.h.labels);
+        free(s.conns);
         casie_model_free(m);
         fprintf(stderr, "casie serve: out of memory\n");
         return 1;
@@ -164,10 +247,14 @@ int cmd_serve(int argc, char **argv) {
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, handle, &s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_END);
-    if (!d) {
-        fprintf(stderr, "casie serve: cannot listen on %s:%ld\n", host, port);
+        MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_NOTIFY_CONNECTION, conn_notify, &s, MHD_OPTION_END);
+    pthread_t wd;
+    int wd_ok = d && pthread_create(&wd, NULL, watchdog, &s) == 0;
+    if (!d || !wd_ok) {
+        fprintf(stderr, "casie serve: cannot %s on %s:%ld\n", d ? "start the watchdog" : "listen", host, port);
+        if (d) MHD_stop_daemon(d);
         free(s.h.labels);
+        free(s.conns);
         casie_model_free(m);
         return 1;
     }
@@ -178,9 +265,12 @@ int cmd_serve(int argc, char **argv) {
             atomic_load(&s.in_flight));
     MHD_quiesce_daemon(d); /* no new connections */
     for (int k = 0; k < 300 && atomic_load(&s.in_flight) > 0; k++) usleep(100000);
+    atomic_store(&s.stop, 1);
+    pthread_join(wd, NULL);
     MHD_stop_daemon(d);
     free(s.h.labels);
+    free(s.conns);
     casie_model_free(m);
-    fprintf(stderr, "serve: stopped\n");
+    fprintf(stderr, "serve: stopped (%ld slow connections cut)\n", s.cut);
     return 0;
 }
