@@ -220,7 +220,10 @@ static void slow_client_is_cut(void **state) {
 }
 
 static void *slow_request(void *arg) {
-    size_t n = 1000000; /* about half a second of extraction */
+    /* about half a second of extraction (under valgrind, 50 times slower, a
+     * tenth of it: the drain waits 30 s at most) */
+    const char *vg = getenv("CASIE_VALGRIND");
+    size_t n = vg && !strcmp(vg, "1") ? 100000 : 1000000;
     char *t = malloc(n + 1);
     for (size_t i = 0; i < n; i++) t[i] = "Hackers stole data from the bank. "[i % 34];
     t[n] = 0;
