@@ -161,6 +161,24 @@ static void deep_json(void **state) {
     free(s);
 }
 
+/* Runs the shell command sh (which must succeed); returns its peak RSS in MB
+ * and its time in *secs. */
+static double run_measured(const char *sh, double *secs) {
+    double t0 = now();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", sh, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    struct rusage ru;
+    assert_int_equal(wait4(pid, &st, 0, &ru), pid);
+    *secs = now() - t0;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fail_msg("%s: status %d", sh, st);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
 /* Runs `casie extract --jsonl` on a file of one record of `mb` MB of text;
  * returns the peak RSS in MB of the process and its time. */
 static double big_record(double mb, double *secs, long *out_bytes) {
@@ -178,24 +196,13 @@ static double big_record(double mb, double *secs, long *out_bytes) {
     fputs("\"}\n", f);
     fclose(f);
     free(sample);
-    double t0 = now();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        snprintf(args, sizeof args, "exec %s extract --jsonl --threads 1 < %s > %s", cli_bin, path, outp);
-        execl("/bin/sh", "sh", "-c", args, (char *)NULL);
-        _exit(127);
-    }
-    int st;
-    struct rusage ru;
-    assert_int_equal(wait4(pid, &st, 0, &ru), pid);
-    *secs = now() - t0;
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    snprintf(args, sizeof args, "exec %s extract --jsonl --threads 1 < %s > %s", cli_bin, path, outp);
+    double rss = run_measured(args, secs);
     struct stat sb;
     assert_int_equal(stat(outp, &sb), 0);
     *out_bytes = (long)sb.st_size;
     assert_true(sb.st_size > 1000);
-    return (double)ru.ru_maxrss / 1024.0;
+    return rss;
 }
 
 static void large_jsonl_record(void **state) {
@@ -228,20 +235,10 @@ static void slow_tier(void **state) {
     for (size_t n = 0; n < (size_t)100 << 20; n += sl) fputs(sample, f);
     fclose(f);
     free(sample);
-    double t0 = now();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        snprintf(args, sizeof args, "exec %s extract --threads 1 %s > /dev/null", cli_bin, path);
-        execl("/bin/sh", "sh", "-c", args, (char *)NULL);
-        _exit(127);
-    }
-    int st;
-    struct rusage ru;
-    assert_int_equal(wait4(pid, &st, 0, &ru), pid);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    print_message("100 MB document: %.1f s, peak RSS %.0f MB\n", now() - t0, (double)ru.ru_maxrss / 1024.0);
-    assert_true(ru.ru_maxrss / 1024 < 100 + 80 * 100);
+    snprintf(args, sizeof args, "exec %s extract --threads 1 %s > /dev/null", cli_bin, path);
+    rss = run_measured(args, &secs);
+    print_message("100 MB document: %.1f s, peak RSS %.0f MB\n", secs, rss);
+    assert_true(rss < 100 + 80 * 100);
 }
 
 int main(void) {
