@@ -32,6 +32,9 @@ TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN   := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 .PHONY: all lib test run asan bench install clean setup check-tests fuzz fuzz-bins valgrind
 all: lib $(BUILD)/casie
@@ -66,7 +69,7 @@ $(BUILD)/tests/test_faults: tests/tiny_model.h
 setup:
 	@bash scripts/setup.sh
 
-check-tests: $(TEST_BIN) $(BUILD)/casie
+check-tests: $(TEST_BIN) $(BUILD)/casie $(REPLAY_BIN)
 	@BUILD=$(BUILD) bash scripts/run_tests.sh $(TEST_BIN)
 
 test: setup
@@ -84,8 +87,6 @@ asan: setup
 
 # Fuzz targets: fuzz/fuzz_<name>.c, each an LLVMFuzzerTestOneInput, over the
 # library built with the same sanitizers (scripts/fuzz.sh runs them).
-FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_BIN   := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_DEFS  := -DCASIE_DEFAULT_MODEL='"$(abspath models/casie-default.model)"' \
               -DCASIE_TINY_MODEL='"$(abspath $(BUILD)/fuzz/tiny.model)"'
@@ -100,7 +101,7 @@ fuzz-bins: $(FUZZ_BIN) $(BUILD)/fuzz/tiny.model
 
 $(BUILD)/fuzz/make_tiny_model: fuzz/make_tiny_model.c tests/tiny_model.h $(BUILD)/libcasie.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -fsanitize=address,undefined -o $@ $< $(BUILD)/libcasie.a $(DEP_LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -o $@ $< $(BUILD)/libcasie.a $(DEP_LIBS)
 
 $(BUILD)/fuzz/tiny.model: $(BUILD)/fuzz/make_tiny_model models/casie-default.model
 	$< models/casie-default.model $@ 64
@@ -111,8 +112,15 @@ $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(BUILD)/libcasie.a $(BUI
 
 # The suite under valgrind memcheck (scripts/valgrind.sh): zero errors, zero leaks.
 valgrind: setup
-	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(REPLAY_BIN)
 	@BUILD=$(BUILD) bash scripts/valgrind.sh $(TEST_BIN)
+
+# The same targets without libFuzzer (fuzz/replay.c): tests/test_fuzz_replay.c
+# runs them on the reproducers in tests/data/fuzz/<target>/.
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(BUILD)/fuzz/replay.o $(BUILD)/libcasie.a \
+                        $(BUILD)/tools/cli_io.o $(BUILD)/tools/serve_http.o $(BUILD)/fuzz/tiny.model
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) $(FUZZ_DEFS) -o $@ $< $(BUILD)/fuzz/replay.o $(FUZZ_OBJ_$*) \
+	  $(BUILD)/libcasie.a $(DEP_LIBS)
 
 bench: all
 	@bash bench/run.sh $(BUILD)/casie

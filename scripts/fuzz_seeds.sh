@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Seed corpora for the fuzz targets, in DIR/corpus/<target>/ (DIR is
-# build-fuzz/fuzz): the fixtures of tests/data, the sample article, the tiny
+# build-fuzz/fuzz): the fixtures and reproducers of tests/data, the sample article, the tiny
 # model, and a few corpus documents when ../shared/casie is there (copied at
 # build time, never committed).  Files the fuzzer adds later are kept.
 set -euo pipefail
@@ -9,6 +9,7 @@ c=$dir/corpus
 mkdir -p "$c"/{tokenize,json,jsonl,model,http,extract}
 corpus=${CASIE_CORPUS:-../shared/casie}
 for f in tests/data/*; do
+  [ -f "$f" ] || continue
   case $f in
     *.json) cp "$f" "$c/json/"; cp "$f" "$c/extract/" ;;
     *.jsonl) cp "$f" "$c/jsonl/" ;;
@@ -16,6 +17,10 @@ for f in tests/data/*; do
     *.model) ;;
     *) cp "$f" "$c/tokenize/"; cp "$f" "$c/extract/" ;;
   esac
+done
+# the reproducers of fixed findings (tests/data/fuzz/<target>/, replayed by make test)
+for t in tokenize json jsonl model http extract; do
+  for f in tests/data/fuzz/$t/*; do [ -f "$f" ] && cp "$f" "$c/$t/"; done
 done
 cp examples/sample-article.txt "$c/tokenize/"
 cp examples/sample-article.txt "$c/extract/"
