@@ -186,7 +186,9 @@ static int usage(FILE *f) {
     fprintf(f, "usage: casie serve [--host 127.0.0.1] [--port 8080] [-m MODEL] [--threads N]\n"
                "                   [--max-body BYTES] [--max-connections N] [--timeout SECONDS]\n"
                "  POST /v1/extract (text/plain or application/json), GET /v1/labels, GET /healthz.\n"
-               "  Loopback only unless --host says otherwise.  SIGTERM finishes requests in flight.\n");
+               "  Loopback only unless --host says otherwise.  SIGTERM finishes requests in flight.\n"
+               "  --timeout (default 30) closes a connection idle that long, or one that takes longer\n"
+               "  to send its request; --max-connections defaults to 256, --max-body to 10 MB.\n");
     return f == stdout ? 0 : 2;
 }
 
