@@ -35,6 +35,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN   := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+.SECONDARY: $(BUILD)/fuzz/replay.o
 
 .PHONY: all lib test run asan bench install clean setup check-tests fuzz fuzz-bins valgrind
 all: lib $(BUILD)/casie
