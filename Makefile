@@ -3,6 +3,8 @@
 #   make run        setup, build, extract events from the bundled sample
 #   make asan       the whole suite under ASan + UBSan
 #   make bench      benchmarks             make install  PREFIX=/usr/local DESTDIR=
+#   make fuzz       libFuzzer targets and seed corpora in build-fuzz/fuzz/
+#   make valgrind   the whole suite under valgrind memcheck
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -30,8 +32,12 @@ TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN   := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+.SECONDARY: $(BUILD)/fuzz/replay.o
 
-.PHONY: all lib test run asan bench install clean setup check-tests
+.PHONY: all lib test run asan bench install clean setup check-tests fuzz fuzz-bins valgrind
 all: lib $(BUILD)/casie
 
 lib: $(BUILD)/libcasie.a $(BUILD)/libcasie.so $(BUILD)/casie.pc
@@ -58,12 +64,16 @@ $(BUILD)/casie: $(TOOL_OBJ) $(BUILD)/libcasie.a
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libcasie.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -o $@ $< $(BUILD)/libcasie.a $(DEP_LIBS) $(TEST_LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -o $@ $< $(TEST_LDFLAGS) $(BUILD)/libcasie.a $(DEP_LIBS) $(TEST_LIBS)
+
+# test_faults counts and fails allocations: the library's calls go to its __wrap_*
+$(BUILD)/tests/test_faults: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+$(BUILD)/tests/test_faults: tests/tiny_model.h
 
 setup:
 	@bash scripts/setup.sh
 
-check-tests: $(TEST_BIN) $(BUILD)/casie
+check-tests: $(TEST_BIN) $(BUILD)/casie $(REPLAY_BIN)
 	@BUILD=$(BUILD) bash scripts/run_tests.sh $(TEST_BIN)
 
 test: setup
@@ -78,6 +88,43 @@ asan: setup
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS_EXTRA= all check-tests
+
+# Fuzz targets: fuzz/fuzz_<name>.c, each an LLVMFuzzerTestOneInput, over the
+# library built with the same sanitizers (scripts/fuzz.sh runs them).
+FUZZ_OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_DEFS  := -DCASIE_DEFAULT_MODEL='"$(abspath models/casie-default.model)"' \
+              -DCASIE_TINY_MODEL='"$(abspath $(BUILD)/fuzz/tiny.model)"'
+FUZZ_OBJ_jsonl := $(BUILD)/tools/cli_io.o
+FUZZ_OBJ_http  := $(BUILD)/tools/serve_http.o
+
+fuzz: setup
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="$(FUZZ_OPT) -fsanitize=fuzzer-no-link" fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN) $(BUILD)/fuzz/tiny.model
+	@bash scripts/fuzz_seeds.sh $(BUILD)/fuzz
+
+$(BUILD)/fuzz/make_tiny_model: fuzz/make_tiny_model.c tests/tiny_model.h $(BUILD)/libcasie.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -o $@ $< $(BUILD)/libcasie.a $(DEP_LIBS)
+
+$(BUILD)/fuzz/tiny.model: $(BUILD)/fuzz/make_tiny_model models/casie-default.model
+	$< models/casie-default.model $@ 64
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(BUILD)/libcasie.a $(BUILD)/tools/cli_io.o $(BUILD)/tools/serve_http.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -fsanitize=fuzzer $(FUZZ_DEFS) -o $@ $< $(FUZZ_OBJ_$*) $(BUILD)/libcasie.a $(DEP_LIBS)
+
+# The suite under valgrind memcheck (scripts/valgrind.sh): zero errors, zero leaks.
+valgrind: setup
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(REPLAY_BIN)
+	@BUILD=$(BUILD) bash scripts/valgrind.sh $(TEST_BIN)
+
+# The same targets without libFuzzer (fuzz/replay.c): tests/test_fuzz_replay.c
+# runs them on the reproducers in tests/data/fuzz/<target>/.
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(BUILD)/fuzz/replay.o $(BUILD)/libcasie.a \
+                        $(BUILD)/tools/cli_io.o $(BUILD)/tools/serve_http.o $(BUILD)/fuzz/tiny.model
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) $(FUZZ_DEFS) -o $@ $< $(BUILD)/fuzz/replay.o $(FUZZ_OBJ_$*) \
+	  $(BUILD)/libcasie.a $(DEP_LIBS)
 
 bench: all
 	@bash bench/run.sh $(BUILD)/casie
@@ -95,6 +142,6 @@ install: all
 	install -m 644 docs/casie.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
--include $(wildcard $(BUILD)/src/*.d $(BUILD)/tools/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/tools/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz/*.d)

@@ -5,6 +5,8 @@ set -euo pipefail
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libjansson-dev libutf8proc-dev libstemmer-dev libcmocka-dev libmicrohttpd-dev curl
       parallel    # the JSONL batch test under GNU parallel
+      valgrind    # make valgrind
+      wrk         # bench/load.sh: the service under load
       chromium)   # chromium: the browser test of `casie render`
 missing=()
 # node and npm run the STIX schema validator in the tests; any install of them will do

@@ -650,12 +650,15 @@ static int write_extra(jbuf *b, const char *extra, const char *const *known, cas
     return CASIE_OK;
 }
 
-/* The number in an index like "E12" / "T3" with the given letter, or 0. */
+/* The number in an index like "E12" / "T3" with the given letter, or 0.
+ * Numbers of ten digits or more are not counted (generated indices start
+ * after the largest counted one, and must not overflow). */
+#define MAX_INDEX_NUMBER 999999999L
 static long index_number(const char *idx, char letter) {
     if (!idx || idx[0] != letter || !idx[1]) return 0;
     char *end;
     long v = strtol(idx + 1, &end, 10);
-    return *end == 0 && v > 0 ? v : 0;
+    return *end == 0 && v > 0 && v <= MAX_INDEX_NUMBER ? v : 0;
 }
 
 static void write_index(jbuf *b, const char *idx, char letter, long *next) {

@@ -180,14 +180,14 @@ static void mixed_score(const casie__linear *lin, float mix, const uint64_t *fea
 }
 
 /* Decodes s->E (n tokens) into labelled spans with confidence scores in
- * s->sp; returns how many. */
+ * s->sp; returns how many, or CASIE_ERR_NOMEM. */
 static int tag_spans(const casie__linear *m, scratch *s, int n, const uint8_t *allowed, const uint8_t *start_ok,
                      float temp) {
-    casie__viterbi(m, s->E, n, allowed, start_ok, s->lab);
+    if (casie__viterbi(m, s->E, n, allowed, start_ok, s->lab)) return CASIE_ERR_NOMEM;
     int any = 0;
     for (int i = 0; i < n; i++) any |= s->lab[i];
     if (!any) return 0;
-    casie__marginals(m, s->E, n, allowed, start_ok, temp, s->P);
+    if (casie__marginals(m, s->E, n, allowed, start_ok, temp, s->P)) return CASIE_ERR_NOMEM;
     return bio_spans(s->lab, s->P, (int)m->n_labels, n, s->sp);
 }
 
@@ -218,6 +218,7 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
                 casie__nnet_head(nn, 0, sc->Hs + (size_t)(i - c0) * 2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
         }
         int ns = tag_spans(&view, sc, n, allowed, start_ok, m->trig_temp);
+        if (ns < 0) return ns;
         for (int k = 0; k < ns; k++) {
             const span *sp = &sc->sp[k];
             if (sp->score < threshold) continue;
@@ -287,7 +288,7 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
     float trans[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start[CASIE_ARG_LABELS];
     const casie__linear view = mixed_view(&m->arg, &m->arg_nn, m->arg_mix, trans, start);
     int ns = tag_spans(&view, sc, n, allowed, start_ok, m->arg_temp);
-    if (!ns) return CASIE_OK;
+    if (ns <= 0) return ns;
     if (!(ev->args = calloc((size_t)ns, sizeof(casie_arg)))) return CASIE_ERR_NOMEM;
     for (int k = 0; k < ns; k++) {
         const span *sp = &sc->sp[k];

@@ -135,11 +135,13 @@ void casie__linear_score(const casie__linear *m, const uint64_t *feats, int n_fe
 void casie__linear_update(casie__linear *m, const uint64_t *feats, int n_feats, int label, float delta);
 /* Best label sequence under emission scores E (n, L) and m's transitions,
  * restricted by allowed (L*L from->to, may be NULL) and start_ok (L, may be
- * NULL).  Writes labels into out (n,). */
-void casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
+ * NULL).  Writes labels into out (n,).  CASIE_ERR_NOMEM when its scratch
+ * cannot be allocated (out untouched). */
+int casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
                     int *out);
-/* Marginals p(y_i = l) (n, L) under the same model, softmax scale `temp`. */
-void casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
+/* Marginals p(y_i = l) (n, L) under the same model, softmax scale `temp`;
+ * CASIE_ERR_NOMEM when its scratch cannot be allocated. */
+int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
                       const uint8_t *start_ok, float temp, float *P);
 
 

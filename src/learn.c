@@ -101,22 +101,16 @@ void casie__linear_update(casie__linear *m, const uint64_t *feats, int n_feats, 
 
 /* ---- sequence decoding ---- */
 
-void casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
-                    int *out) {
+int casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
+                   int *out) {
     const int L = (int)m->n_labels;
-    if (n <= 0) return;
+    if (n <= 0) return CASIE_OK;
     float *delta = malloc(sizeof(float) * (size_t)n * L * 2); /* scores and back pointers */
     int *bp = malloc(sizeof(int) * (size_t)n * L);
-    if (!delta || !bp) { /* degrade to per-position argmax rather than fail */
-        for (int i = 0; i < n; i++) {
-            int b = 0;
-            for (int l = 1; l < L; l++)
-                if (E[i * L + l] > E[i * L + b]) b = l;
-            out[i] = b;
-        }
+    if (!delta || !bp) { /* an error, not a worse answer */
         free(delta);
         free(bp);
-        return;
+        return CASIE_ERR_NOMEM;
     }
     for (int l = 0; l < L; l++)
         delta[l] = (start_ok && !start_ok[l]) ? NEG_INF : E[l] + (m->start ? m->start[l] : 0);
@@ -142,6 +136,7 @@ void casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t
     }
     free(delta);
     free(bp);
+    return CASIE_OK;
 }
 
 static float logsumexp(const float *x, int n) {
@@ -154,19 +149,23 @@ static float logsumexp(const float *x, int n) {
     return mx + (float)log(s);
 }
 
-static void marginals_log(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
-                          const uint8_t *start_ok, float temp, float *P);
+static int marginals_log(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
+                         const uint8_t *start_ok, float temp, float *P);
 
 /* Forward-backward in probability space with per-position scaling: one exp
  * per label and position instead of one per label pair.  Falls back to the
  * log-space version when a scaled row underflows. */
-void casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
-                      const uint8_t *start_ok, float temp, float *P) {
+int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
+                     const uint8_t *start_ok, float temp, float *P) {
     const int L = (int)m->n_labels;
-    if (n <= 0) return;
+    if (n <= 0) return CASIE_OK;
     double *psi = malloc(sizeof(double) * (size_t)n * L), *A = malloc(sizeof(double) * (size_t)n * L);
     double *B = malloc(sizeof(double) * (size_t)n * L), *T = malloc(sizeof(double) * (size_t)L * L);
     int ok = psi && A && B && T;
+    if (!ok) {
+        free(psi), free(A), free(B), free(T);
+        return CASIE_ERR_NOMEM;
+    }
     for (int p = 0; ok && p < L; p++)
         for (int l = 0; l < L; l++)
             T[p * L + l] = (allowed && !allowed[p * L + l]) ? 0.0 : exp((double)temp * (m->trans ? m->trans[p * L + l] : 0));
@@ -221,19 +220,17 @@ void casie__marginals(const casie__linear *m, const float *E, int n, const uint8
     free(A);
     free(B);
     free(T);
-    if (!ok) marginals_log(m, E, n, allowed, start_ok, temp, P);
+    return ok ? CASIE_OK : marginals_log(m, E, n, allowed, start_ok, temp, P);
 }
 
-static void marginals_log(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
-                          const uint8_t *start_ok, float temp, float *P) {
+static int marginals_log(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
+                         const uint8_t *start_ok, float temp, float *P) {
     const int L = (int)m->n_labels;
-    if (n <= 0) return;
+    int rc = CASIE_ERR_NOMEM;
+    if (n <= 0) return CASIE_OK;
     float *A = malloc(sizeof(float) * (size_t)n * L), *B = malloc(sizeof(float) * (size_t)n * L);
     float *tmp = malloc(sizeof(float) * (size_t)L);
-    if (!A || !B || !tmp) {
-        for (int i = 0; i < n * L; i++) P[i] = 0;
-        goto done;
-    }
+    if (!A || !B || !tmp) goto done;
     for (int l = 0; l < L; l++)
         A[l] = (start_ok && !start_ok[l]) ? NEG_INF : temp * (E[l] + (m->start ? m->start[l] : 0));
     for (int i = 1; i < n; i++)
@@ -258,10 +255,12 @@ static void marginals_log(const casie__linear *m, const float *E, int n, const u
             float v = A[i * L + l] + B[i * L + l] - Z;
             P[i * L + l] = v < -80 ? 0.0f : (float)exp((double)v);
         }
+    rc = CASIE_OK;
 done:
     free(A);
     free(B);
     free(tmp);
+    return rc;
 }
 
 static inline uint16_t f32_to_bf16(float f) {

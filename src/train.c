@@ -77,13 +77,14 @@ static void shuffle(int *a, int n, uint64_t *s) {
 
 static int epochs_or(const trainer *t, int dflt) { return t->p->epochs > 0 ? t->p->epochs : dflt; }
 
-/* One structured perceptron step on a sequence: decode, compare, update. */
+/* One structured perceptron step on a sequence: decode, compare, update.
+ * Returns the token errors, or -1 when out of memory. */
 static int seq_step(casie__linear *m, const uint64_t *F, const int *off, int n, const int *gold, float *E, int *pred,
                     const uint8_t *allowed, const uint8_t *start_ok) {
     const int L = (int)m->n_labels;
     memset(E, 0, sizeof(float) * (size_t)n * L);
     for (int i = 0; i < n; i++) casie__linear_score(m, F + off[i], off[i + 1] - off[i], E + (size_t)i * L);
-    casie__viterbi(m, E, n, allowed, start_ok, pred);
+    if (casie__viterbi(m, E, n, allowed, start_ok, pred)) return -1;
     int wrong = 0;
     for (int i = 0; i < n; i++) wrong += pred[i] != gold[i];
     if (wrong) {
@@ -337,7 +338,9 @@ static int train_triggers_perc(trainer *t) {
                 fb.n += (size_t)casie__trig_feats(t->tf[item_doc[order[it]]], b, e, i, fb.F + fb.n);
             }
             off[n] = (int)fb.n;
-            wrong += seq_step(&m->trig, fb.F, off, n, gold[item_doc[order[it]]] + b, E, pred, allowed, start_ok);
+            int w = seq_step(&m->trig, fb.F, off, n, gold[item_doc[order[it]]] + b, E, pred, allowed, start_ok);
+            if (w < 0) goto done; /* out of memory */
+            wrong += w;
             total += n;
         }
         logf_(t, "triggers: epoch %d/%d, token errors %ld of %ld (%.2f%%)", ep + 1, epochs, wrong, total,
@@ -579,7 +582,9 @@ static int train_args_perc(trainer *t) {
                 fb.n += (size_t)casie__arg_feats(&c, i, fb.F + fb.n);
             }
             off[n] = (int)fb.n;
-            wrong += seq_step(&m->arg, fb.F, off, n, gold, E, pred, allowed, start_ok);
+            int w = seq_step(&m->arg, fb.F, off, n, gold, E, pred, allowed, start_ok);
+            if (w < 0) goto done; /* out of memory */
+            wrong += w;
             total += n;
         }
         logf_(t, "arguments: epoch %d/%d, token errors %ld of %ld (%.2f%%)", ep + 1, epochs, wrong, total,

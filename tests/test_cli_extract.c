@@ -185,11 +185,62 @@ static void given_triggers_keep_gold(void **state) {
     free(out), free(err);
 }
 
+/* Output errors in every command: a full disk is a message and exit 1; a
+ * reader that stops early (head) ends the writer quietly, whether SIGPIPE
+ * kills it or is ignored and writes fail with EPIPE. */
+static void output_errors(void **state) {
+    (void)state;
+    static const char *const cmds[] = {
+        "tokenize examples/sample-article.txt", "extract --format text examples/sample-article.txt",
+        "extract --format stix examples/sample-article.txt", "extract --help", "--version", "stats tests/data",
+    };
+    char sh[2048], path[256];
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        snprintf(path, sizeof path, "%s/full.err", cli_tmpdir);
+        snprintf(sh, sizeof sh, "%s %s >/dev/full 2>%s", cli_bin, cmds[i], path);
+        int rc = system(sh);
+        char *err = cli_slurp(path);
+        if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 1 || !strstr(err, "No space left on device"))
+            fail_msg("%s >/dev/full: status %d, stderr '%s'", cmds[i], rc, err);
+        free(err);
+    }
+    snprintf(sh, sizeof sh, "%s extract examples/sample-article.txt | %s render >/dev/full 2>%s/full.err", cli_bin,
+             cli_bin, cli_tmpdir);
+    assert_int_not_equal(system(sh), 0);
+    snprintf(path, sizeof path, "%s/full.err", cli_tmpdir);
+    char *err = cli_slurp(path);
+    assert_non_null(strstr(err, "No space left on device"));
+    free(err);
+    /* 3000 records and a long article: far more output than a pipe holds */
+    snprintf(path, sizeof path, "%s/many.jsonl", cli_tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 3000; i++) fprintf(f, "{\"id\": \"r%d\", \"text\": \"Hackers stole data from Acme.\"}\n", i);
+    fclose(f);
+    static const char *const traps[2] = {"", "trap '' PIPE; "};
+    for (int t = 0; t < 2; t++) {
+        const char *const readers[3] = {"extract --jsonl --threads 2 < ", "tokenize ", "extract --format text --jsonl < "};
+        for (int r = 0; r < 3; r++) {
+            snprintf(sh, sizeof sh, "(%s%s %s%s 2>%s/pipe.err; echo $? >%s/pipe.rc) | head -c 100 >/dev/null", traps[t],
+                     cli_bin, readers[r], path, cli_tmpdir, cli_tmpdir);
+            assert_int_equal(system(sh), 0);
+            snprintf(sh, sizeof sh, "%s/pipe.err", cli_tmpdir);
+            err = cli_slurp(sh);
+            snprintf(sh, sizeof sh, "%s/pipe.rc", cli_tmpdir);
+            char *rc = cli_slurp(sh);
+            if (err[0] || atoi(rc) == 0) fail_msg("%s%s| head: status %s, stderr '%s'", traps[t], readers[r], rc, err);
+            free(err);
+            free(rc);
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sample_article_text_and_json), cmocka_unit_test(jsonl_order_threads_and_errors),
         cmocka_unit_test(bad_input_and_output),         cmocka_unit_test(thresholds_trade_recall),
         cmocka_unit_test(given_triggers_keep_gold),    cmocka_unit_test(under_gnu_parallel),
+        cmocka_unit_test(output_errors),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
 }

@@ -463,7 +463,8 @@ int cmd_extract(int argc, char **argv) {
     free(files);
     if (c.progress && c.docs > 0) fprintf(stderr, "\n");
     if (rc < 0 || fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "casie extract: writing output: %s\n", strerror(errno ? errno : EIO));
+        if (errno != EPIPE) /* a reader that went away: quietly */
+            fprintf(stderr, "casie extract: writing output: %s\n", strerror(errno ? errno : EIO));
         return 1;
     }
     if (c.failed || c.docs > 1)

@@ -322,7 +322,8 @@ int cmd_render(int argc, char **argv) {
     if (outpath && fclose(out) != 0) werr = 1;
     free(files);
     if (werr) {
-        fprintf(stderr, "casie render: writing %s: %s\n", outpath ? outpath : "output", strerror(errno ? errno : EIO));
+        if (errno != EPIPE) /* a reader that went away: quietly */
+            fprintf(stderr, "casie render: writing %s: %s\n", outpath ? outpath : "output", strerror(errno ? errno : EIO));
         return 1;
     }
     return failed ? 1 : 0;

@@ -12,11 +12,20 @@
  * JSON, invalid UTF-8, bad query), 404, 405, 413 (body over --max-body), 415
  * (content type).  SIGTERM or SIGINT stops accepting, lets requests in flight
  * finish (up to 30 s), then exits 0.  One access-log line per request on stderr.
+ *
+ * Slow clients: --timeout closes a connection idle that long (libmicrohttpd's
+ * timeout), and, since a client sending a byte a second is never idle, also
+ * one that has taken that long to send its request, headers and body (a
+ * watchdog thread shuts its socket down; libmicrohttpd then closes it as any
+ * dropped connection).  --max-connections bounds the sockets held; the
+ * polling threads never wait for a client, so a slow one delays nobody else.
  */
 #include "cli_io.h"
 #include "cmd.h"
+#include "serve_http.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -25,21 +34,86 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+/* A connection as the watchdog sees it. */
+typedef struct conn_slot {
+    struct MHD_Connection *c; /* NULL: a free slot */
+    int fd;
+    int busy;     /* its request is complete and being answered: no deadline */
+    double since; /* when it began to wait for (or read) its next request */
+} conn_slot;
+
 typedef struct server {
-    const casie_model *m;
-    size_t max_body;
+    serve_ctx h; /* what serve_respond needs */
     atomic_int in_flight;
-    char *labels; /* the /v1/labels answer, built once */
+    double timeout;       /* seconds a request may take to arrive */
+    pthread_mutex_t lock; /* guards conns */
+    conn_slot *conns;     /* (max_conn,) */
+    int n_conns;
+    atomic_int stop;      /* the watchdog ends */
+    long cut;             /* connections cut by the deadline */
 } server;
 
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static conn_slot *slot_of(server *s, struct MHD_Connection *c) {
+    for (int i = 0; i < s->n_conns; i++)
+        if (s->conns[i].c == c) return &s->conns[i];
+    return NULL;
+}
+
+/* Marks c's request as complete (busy 1) or c as waiting for its next one. */
+static void conn_mark(server *s, struct MHD_Connection *c, int busy) {
+    pthread_mutex_lock(&s->lock);
+    conn_slot *k = slot_of(s, c);
+    if (k) k->busy = busy, k->since = now_s();
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code) {
+    server *s = cls;
+    (void)socket_context;
+    pthread_mutex_lock(&s->lock);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_slot *k = slot_of(s, NULL);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (k && ci) *k = (conn_slot){c, ci->connect_fd, 0, now_s()};
+    } else { /* closed: before libmicrohttpd closes the fd, so the fd is never a reused one */
+        conn_slot *k = slot_of(s, c);
+        if (k) memset(k, 0, sizeof *k);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Cuts the connections whose request has not arrived within the timeout. */
+static void *watchdog(void *arg) {
+    server *s = arg;
+    while (!atomic_load(&s->stop)) {
+        usleep(200000);
+        double t = now_s();
+        pthread_mutex_lock(&s->lock);
+        for (int i = 0; i < s->n_conns; i++) {
+            conn_slot *k = &s->conns[i];
+            if (k->c && !k->busy && t - k->since > s->timeout) {
+                shutdown(k->fd, SHUT_RDWR);
+                k->since = 1e300; /* once */
+                s->cut++;
+            }
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    return NULL;
+}
+
 typedef struct request {
-    char *body;
-    size_t len, cap;
-    int too_big;
+    serve_body body;
     int status;
     size_t out_len;
     struct timespec t0;
@@ -50,90 +124,6 @@ static double ms_since(const struct timespec *t0) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) * 1e-6;
-}
-
-/* Strict UTF-8: shortest forms, no surrogates, at most U+10FFFF. */
-static int utf8_valid(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        int k = c >= 0xF5 ? -1 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : -1;
-        if (k < 0 || i + (size_t)k >= n) return 0; /* a bad lead byte, or the sequence runs past the end */
-        uint32_t cp = c & (0x3F >> k);
-        for (int j = 1; j <= k; j++) {
-            if ((s[i + (size_t)j] & 0xC0) != 0x80) return 0;
-            cp = cp << 6 | (s[i + (size_t)j] & 0x3F);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += (size_t)k + 1;
-    }
-    return 1;
-}
-
-static enum MHD_Result reply(struct MHD_Connection *c, request *r, int status, char *body, size_t len) {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    r->status = status;
-    r->out_len = len;
-    enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return ok;
-}
-
-/* {"error": msg} with msg escaped. */
-static enum MHD_Result reply_error(struct MHD_Connection *c, request *r, int status, const char *msg) {
-    size_t n = strlen(msg), k = 0;
-    char *b = malloc(n * 6 + 32);
-    if (!b) return MHD_NO;
-    k += (size_t)sprintf(b, "{\"error\":\"");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)msg[i];
-        if (ch == '"' || ch == '\\') b[k++] = '\\', b[k++] = (char)ch;
-        else if (ch < 0x20) k += (size_t)sprintf(b + k, "\\u%04x", ch);
-        else b[k++] = (char)ch;
-    }
-    k += (size_t)sprintf(b + k, "\"}\n");
-    return reply(c, r, status, b, k);
-}
-
-static enum MHD_Result do_extract(server *s, struct MHD_Connection *c, request *r) {
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
-    if (fmt && strcmp(fmt, "json") && strcmp(fmt, "stix"))
-        return reply_error(c, r, 400, "unsupported format: use format=json or format=stix");
-    if (r->too_big) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "request body over the limit of %zu bytes", s->max_body);
-        return reply_error(c, r, 413, msg);
-    }
-    int is_text = ct && !strncasecmp(ct, "text/plain", 10), is_json = ct && !strncasecmp(ct, "application/json", 16);
-    if (!is_text && !is_json)
-        return reply_error(c, r, 415, "Content-Type must be text/plain or application/json");
-    if (!utf8_valid((const unsigned char *)(r->body ? r->body : ""), r->len))
-        return reply_error(c, r, 400, "the body is not valid UTF-8");
-    casie_error err = {0};
-    casie_doc *d = is_text ? casie_doc_from_text(r->body ? r->body : "", r->len, "request", &err)
-                           : casie_doc_from_json(r->body ? r->body : "", r->len, "request body", &err);
-    if (!d) return reply_error(c, r, err.code == CASIE_ERR_NOMEM ? 500 : 400, err.message);
-    if (casie_extract(s->m, d, NULL, &err)) {
-        casie_doc_free(d);
-        return reply_error(c, r, 500, err.message);
-    }
-    size_t len;
-    char *js = fmt && !strcmp(fmt, "stix") ? casie_doc_to_stix(d, CASIE_JSON_COMPACT, &len, &err)
-                                           : casie_doc_to_json(d, CASIE_JSON_SCORES | CASIE_JSON_COMPACT, &len, &err);
-    casie_doc_free(d);
-    if (!js) return reply_error(c, r, 500, err.message);
-    return reply(c, r, 200, js, len);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -150,44 +140,27 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (*upload_size) { /* body data */
-        if (!r->too_big && r->len + *upload_size > s->max_body) {
-            r->too_big = 1;
-            free(r->body);
-            r->body = NULL;
-            r->len = r->cap = 0;
-        }
-        if (!r->too_big) {
-            if (r->len + *upload_size + 1 > r->cap) {
-                size_t nc = r->cap ? r->cap : 4096;
-                while (nc < r->len + *upload_size + 1) nc *= 2;
-                char *nb = realloc(r->body, nc);
-                if (!nb) return MHD_NO;
-                r->body = nb;
-                r->cap = nc;
-            }
-            memcpy(r->body + r->len, upload, *upload_size);
-            r->len += *upload_size;
-            r->body[r->len] = 0;
-        }
+        if (serve_body_append(&r->body, upload, *upload_size, s->h.max_body)) return MHD_NO;
         *upload_size = 0;
         return MHD_YES;
     }
-    int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
-    if (!strcmp(url, "/healthz")) {
-        if (!get) return reply_error(c, r, 405, "use GET");
-        char *b = strdup("{\"status\":\"ok\"}\n");
-        return b ? reply(c, r, 200, b, strlen(b)) : MHD_NO;
+    conn_mark(s, c, 1); /* the request is in: no deadline while it is answered */
+    char *out;
+    size_t len;
+    int status = serve_respond(&s->h, method, url, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
+                               MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format"), &r->body, &out, &len);
+    if (status < 0) return MHD_NO;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, out, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(out);
+        return MHD_NO;
     }
-    if (!strcmp(url, "/v1/labels")) {
-        if (!get) return reply_error(c, r, 405, "use GET");
-        char *b = strdup(s->labels);
-        return b ? reply(c, r, 200, b, strlen(b)) : MHD_NO;
-    }
-    if (!strcmp(url, "/v1/extract")) {
-        if (!post) return reply_error(c, r, 405, "use POST");
-        return do_extract(s, c, r);
-    }
-    return reply_error(c, r, 404, "no such endpoint: use POST /v1/extract, GET /v1/labels, GET /healthz");
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    r->status = status;
+    r->out_len = len;
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ok;
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
@@ -200,43 +173,22 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
         const unsigned char *ip = (const unsigned char *)&((const struct sockaddr_in *)ci->client_addr)->sin_addr;
         snprintf(addr, sizeof addr, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
     }
-    fprintf(stderr, "serve: %s \"%s\" %d %zu bytes in, %zu out, %.1f ms%s\n", addr, r->line, r->status, r->len, r->out_len,
+    fprintf(stderr, "serve: %s \"%s\" %d %zu bytes in, %zu out, %.1f ms%s\n", addr, r->line, r->status, r->body.len, r->out_len,
             ms_since(&r->t0), toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-    free(r->body);
+    serve_body_free(&r->body);
     free(r);
     *con_cls = NULL;
+    conn_mark(s, c, 0); /* waiting for the next request on this connection */
     atomic_fetch_sub(&s->in_flight, 1);
-}
-
-static char *labels_json(const casie_model *m) {
-    char *meta = casie_model_metadata(m);
-    size_t cap = 8192 + (meta ? strlen(meta) : 0);
-    char *b = malloc(cap);
-    if (!b) {
-        casie_free(meta);
-        return NULL;
-    }
-    size_t k = (size_t)snprintf(b, cap, "{\"subtypes\":[");
-    for (int i = 0; i < CASIE_N_SUBTYPES; i++)
-        k += (size_t)snprintf(b + k, cap - k, "%s{\"type\":\"%s\",\"subtype\":\"%s\"}", i ? "," : "",
-                              casie_event_type_name(i), casie_subtype_name(i));
-    k += (size_t)snprintf(b + k, cap - k, "],\"realis\":[");
-    for (int i = 0; i < CASIE_N_REALIS; i++) k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_realis_name(i));
-    k += (size_t)snprintf(b + k, cap - k, "],\"roles\":[");
-    for (int i = 0; i < CASIE_N_ROLES; i++) k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_role_name(i));
-    k += (size_t)snprintf(b + k, cap - k, "],\"entity_types\":[");
-    for (int i = 0; i < CASIE_N_ENTITY_TYPES; i++)
-        k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_entity_name(i));
-    snprintf(b + k, cap - k, "],\"model\":%s,\"version\":\"%s\"}\n", meta ? meta : "{}", casie_version());
-    casie_free(meta);
-    return b;
 }
 
 static int usage(FILE *f) {
     fprintf(f, "usage: casie serve [--host 127.0.0.1] [--port 8080] [-m MODEL] [--threads N]\n"
                "                   [--max-body BYTES] [--max-connections N] [--timeout SECONDS]\n"
                "  POST /v1/extract (text/plain or application/json), GET /v1/labels, GET /healthz.\n"
-               "  Loopback only unless --host says otherwise.  SIGTERM finishes requests in flight.\n");
+               "  Loopback only unless --host says otherwise.  SIGTERM finishes requests in flight.\n"
+               "  --timeout (default 30) closes a connection idle that long, or one that takes longer\n"
+               "  to send its request; --max-connections defaults to 256, --max-body to 10 MB.\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -277,8 +229,11 @@ int cmd_serve(int argc, char **argv) {
     casie_error err = {0};
     casie_model *m = casie_model_load(model ? model : cli_default_model(), &err);
     if (!m) return cli_fail(&err);
-    server s = {m, (size_t)max_body, 0, labels_json(m)};
-    if (!s.labels) {
+    server s = {{m, (size_t)max_body, serve_labels_json(m)}, 0, (double)timeout, PTHREAD_MUTEX_INITIALIZER,
+                calloc((size_t)max_conn, sizeof(conn_slot)), (int)max_conn, 0, 0};
+    if (!s.h.labels || !s.conns) {
+        free(s.h.labels);
+        free(s.conns);
         casie_model_free(m);
         fprintf(stderr, "casie serve: out of memory\n");
         return 1;
@@ -294,10 +249,14 @@ int cmd_serve(int argc, char **argv) {
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, handle, &s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_END);
-    if (!d) {
-        fprintf(stderr, "casie serve: cannot listen on %s:%ld\n", host, port);
-        free(s.labels);
+        MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_NOTIFY_CONNECTION, conn_notify, &s, MHD_OPTION_END);
+    pthread_t wd;
+    int wd_ok = d && pthread_create(&wd, NULL, watchdog, &s) == 0;
+    if (!d || !wd_ok) {
+        fprintf(stderr, "casie serve: cannot %s on %s:%ld\n", d ? "start the watchdog" : "listen", host, port);
+        if (d) MHD_stop_daemon(d);
+        free(s.h.labels);
+        free(s.conns);
         casie_model_free(m);
         return 1;
     }
@@ -308,9 +267,12 @@ int cmd_serve(int argc, char **argv) {
             atomic_load(&s.in_flight));
     MHD_quiesce_daemon(d); /* no new connections */
     for (int k = 0; k < 300 && atomic_load(&s.in_flight) > 0; k++) usleep(100000);
+    atomic_store(&s.stop, 1);
+    pthread_join(wd, NULL);
     MHD_stop_daemon(d);
-    free(s.labels);
+    free(s.h.labels);
+    free(s.conns);
     casie_model_free(m);
-    fprintf(stderr, "serve: stopped\n");
+    fprintf(stderr, "serve: stopped (%ld slow connections cut)\n", s.cut);
     return 0;
 }

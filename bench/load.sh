@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The service under load: starts `casie serve` on 127.0.0.1, then
+#  1. wrk, CONNS connections for SECONDS, POSTing real articles (200 dev
+#     annotations of the corpus when it is there, else tests/data and the
+#     sample article) with one malformed request in 20 (bench/load.lua);
+#     the server's RSS sampled every second;
+#  2. slow clients: SLOW connections that send a request a byte a second,
+#     while good requests go on; each must be cut by --timeout, and the
+#     good requests must keep their latency;
+# then checks: no socket error, no 5xx, every malformed request a 4xx, every
+# other a 200, RSS flat (end within 10% + 8 MB of the level after warm-up),
+# slow clients cut, good requests under 2 s while they hang on.
+#   bench/load.sh [SECONDS=60] [CONNS=64] [SLOW=16]      (CASIE=build/casie)
+set -uo pipefail
+secs=${1:-60}; conns=${2:-64}; slow=${3:-16}
+casie=${CASIE:-build/casie}
+corpus=${CASIE_CORPUS:-../shared/casie}
+port=${PORT:-$((20000 + RANDOM % 20000))}
+timeout=${TIMEOUT:-5}
+max_body=1048576
+tmp=$(mktemp -d)
+trap 'kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; rm -rf "$tmp"' EXIT
+fail=0
+check() { if eval "$2"; then echo "load: ok   $1"; else echo "load: FAIL $1"; fail=1; fi; }
+
+if [ -f "$corpus/splits/dev.txt" ]; then
+  sed "s|^|$corpus/annotation/|;s|\$|.json|" "$corpus/splits/dev.txt" | head -200 > "$tmp/list"
+else
+  printf '%s\n' examples/sample-article.txt tests/data/drift.json > "$tmp/list"
+fi
+"$casie" serve --port "$port" --threads 2 --max-body "$max_body" --max-connections 256 --timeout "$timeout" \
+  2>"$tmp/serve.log" &
+srv=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+echo "load: casie serve pid $srv on 127.0.0.1:$port, $(wc -l < "$tmp/list") articles, $conns connections, $secs s"
+
+rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$srv/status"; }
+# warm-up: every article once, so that RSS starts from its working level
+while read -r f; do
+  case $f in *.json) ct=application/json ;; *) ct=text/plain ;; esac
+  curl -s -o /dev/null -H "Content-Type: $ct" --data-binary "@$f" "http://127.0.0.1:$port/v1/extract"
+done < "$tmp/list"
+rss0=$(rss)
+( while kill -0 "$srv" 2>/dev/null; do rss >> "$tmp/rss"; sleep 1; done ) &
+sampler=$!
+wrk -t 2 -c "$conns" -d "${secs}s" --timeout 10s -s bench/load.lua "http://127.0.0.1:$port" -- "$tmp/list" 20 "$max_body" \
+  > "$tmp/wrk.out" 2>&1
+kill "$sampler" 2>/dev/null
+rss1=$(rss)
+grep '^load:' "$tmp/wrk.out"
+rss_max=$(sort -n "$tmp/rss" | tail -1)
+echo "load: RSS after warm-up $rss0 MB, at the end $rss1 MB, max $rss_max MB (samples: $(tr '\n' ' ' < "$tmp/rss" | cut -c1-200))"
+statuses=$(grep '^load: statuses' "$tmp/wrk.out")
+sent_bad=$(grep -o 'malformed sent [0-9]*' "$tmp/wrk.out" | grep -o '[0-9]*$')
+n4xx=0; n200=0; nother=0
+for kv in ${statuses#load: statuses }; do
+  k=${kv%=*}; v=${kv#*=}
+  case $k in 200) n200=$((n200 + v)) ;; 4??) n4xx=$((n4xx + v)) ;; *) nother=$((nother + v)) ;; esac
+done
+errs=$(grep -o 'errors connect [0-9]* read [0-9]* write [0-9]* timeout [0-9]*' "$tmp/wrk.out")
+check "no socket errors ($errs)" '[ "$(echo "$errs" | grep -o "[0-9]*" | awk "{s += \$1} END {print s + 0}")" = 0 ]'
+check "no status other than 200 and 4xx ($nother)" '[ "$nother" -eq 0 ]'
+# the last requests of each connection may be sent but not answered when wrk stops
+check "every malformed request a 4xx ($n4xx of $sent_bad sent)" '[ "$n4xx" -le "$sent_bad" ] && [ "$n4xx" -ge $((sent_bad - conns)) ]'
+check "good requests answered 200 ($n200)" '[ "$n200" -gt 0 ]'
+check "RSS flat ($rss0 -> $rss1 MB)" '[ "$rss1" -le $((rss0 + rss0 / 10 + 8)) ]'
+
+# ---- slow clients: a byte a second ----
+req=$'POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\r\nHackers stole data.\n'
+for i in $(seq "$slow"); do
+  ( trap '' PIPE # a write to the cut connection fails (EPIPE) instead of killing the client
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+    t0=$(date +%s)
+    for ((k = 0; k < ${#req}; k++)); do
+      printf '%s' "${req:k:1}" >&3 2>/dev/null || break
+      sleep 1
+    done
+    echo $(( $(date +%s) - t0 )) > "$tmp/slow.$i" ) 2>/dev/null &
+done
+sleep 1
+worst=0; good=0; bad_good=0
+t_end=$(( $(date +%s) + timeout + 3 ))
+while [ "$(date +%s)" -lt "$t_end" ]; do
+  out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -H 'Content-Type: text/plain' \
+    --data-binary @examples/sample-article.txt "http://127.0.0.1:$port/v1/extract")
+  code=${out% *}; t=${out#* }
+  if [ "$code" = 200 ]; then good=$((good + 1)); else bad_good=$((bad_good + 1)); fi
+  worst=$(echo "$t $worst" | awk '{print ($1 > $2) ? $1 : $2}')
+done
+wait_deadline=$(( $(date +%s) + 10 ))
+while [ "$(ls "$tmp"/slow.* 2>/dev/null | wc -l)" -lt "$slow" ] && [ "$(date +%s)" -lt "$wait_deadline" ]; do sleep 0.5; done
+cut=$(cat "$tmp"/slow.* 2>/dev/null | awk -v lim=$((timeout + 3)) '$1 <= lim' | wc -l)
+echo "load: slow clients $slow (a byte a second, --timeout $timeout s): $cut cut within $((timeout + 3)) s;" \
+  "meanwhile $good good requests, $bad_good failed, slowest $worst s"
+check "slow clients cut by the timeout ($cut of $slow)" '[ "$cut" -eq "$slow" ]'
+check "good requests unaffected by slow clients ($good ok, $bad_good failed, slowest $worst s)" \
+  '[ "$bad_good" -eq 0 ] && [ "$good" -gt 0 ] && awk "BEGIN{exit !($worst < 2)}"'
+check "server alive" 'kill -0 "$srv"'
+exit $fail

@@ -1,0 +1,154 @@
+/*
+ * serve_http.c - the request-to-response logic of `casie serve` (see
+ * serve_http.h): routing, content types, body limits, UTF-8 checking,
+ * extraction and the JSON error answers.  No sockets and no libmicrohttpd
+ * here, so that the fuzzer reaches all of it as a function.
+ */
+#include "serve_http.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int serve_body_append(serve_body *b, const char *chunk, size_t n, size_t max_body) {
+    if (!b->too_big && (n > max_body || b->len > max_body - n)) {
+        b->too_big = 1;
+        free(b->data);
+        b->data = NULL;
+        b->len = b->cap = 0;
+    }
+    if (b->too_big || !n) return 0;
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 4096;
+        while (nc < b->len + n + 1) nc *= 2;
+        char *nb = realloc(b->data, nc);
+        if (!nb) return -1;
+        b->data = nb;
+        b->cap = nc;
+    }
+    memcpy(b->data + b->len, chunk, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return 0;
+}
+
+void serve_body_free(serve_body *b) {
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+/* Strict UTF-8: shortest forms, no surrogates, at most U+10FFFF. */
+static int utf8_valid(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        int k = c >= 0xF5 ? -1 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : -1;
+        if (k < 0 || i + (size_t)k >= n) return 0; /* a bad lead byte, or the sequence runs past the end */
+        uint32_t cp = c & (0x3F >> k);
+        for (int j = 1; j <= k; j++) {
+            if ((s[i + (size_t)j] & 0xC0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + (size_t)j] & 0x3F);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += (size_t)k + 1;
+    }
+    return 1;
+}
+
+static int answer(int status, char *body, size_t len, char **out, size_t *out_len) {
+    *out = body;
+    *out_len = body ? len : 0;
+    return body ? status : -1;
+}
+
+/* {"error": msg} with msg escaped. */
+static int answer_error(int status, const char *msg, char **out, size_t *out_len) {
+    size_t n = strlen(msg), k = 0;
+    char *b = malloc(n * 6 + 32);
+    if (!b) return answer(status, NULL, 0, out, out_len);
+    k += (size_t)sprintf(b, "{\"error\":\"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)msg[i];
+        if (ch == '"' || ch == '\\') b[k++] = '\\', b[k++] = (char)ch;
+        else if (ch < 0x20) k += (size_t)sprintf(b + k, "\\u%04x", ch);
+        else b[k++] = (char)ch;
+    }
+    k += (size_t)sprintf(b + k, "\"}\n");
+    return answer(status, b, k, out, out_len);
+}
+
+static int answer_copy(const char *s, char **out, size_t *out_len) {
+    char *b = strdup(s);
+    return answer(200, b, b ? strlen(b) : 0, out, out_len);
+}
+
+static int extract(const serve_ctx *s, const char *ct, const char *fmt, const serve_body *body, char **out,
+                   size_t *out_len) {
+    if (fmt && strcmp(fmt, "json") && strcmp(fmt, "stix"))
+        return answer_error(400, "unsupported format: use format=json or format=stix", out, out_len);
+    if (body->too_big) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "request body over the limit of %zu bytes", s->max_body);
+        return answer_error(413, msg, out, out_len);
+    }
+    int is_text = ct && !strncasecmp(ct, "text/plain", 10), is_json = ct && !strncasecmp(ct, "application/json", 16);
+    if (!is_text && !is_json) return answer_error(415, "Content-Type must be text/plain or application/json", out, out_len);
+    const char *data = body->data ? body->data : "";
+    if (!utf8_valid((const unsigned char *)data, body->len)) return answer_error(400, "the body is not valid UTF-8", out, out_len);
+    casie_error err = {0};
+    casie_doc *d = is_text ? casie_doc_from_text(data, body->len, "request", &err)
+                           : casie_doc_from_json(data, body->len, "request body", &err);
+    if (!d) return answer_error(err.code == CASIE_ERR_NOMEM ? 500 : 400, err.message, out, out_len);
+    if (casie_extract(s->m, d, NULL, &err)) {
+        casie_doc_free(d);
+        return answer_error(500, err.message, out, out_len);
+    }
+    size_t len = 0;
+    char *js = fmt && !strcmp(fmt, "stix") ? casie_doc_to_stix(d, CASIE_JSON_COMPACT, &len, &err)
+                                           : casie_doc_to_json(d, CASIE_JSON_SCORES | CASIE_JSON_COMPACT, &len, &err);
+    casie_doc_free(d);
+    if (!js) return answer_error(500, err.message, out, out_len);
+    /* casie_free and free are the same allocator (the header's casie_free is free) */
+    return answer(200, js, len, out, out_len);
+}
+
+int serve_respond(const serve_ctx *s, const char *method, const char *url, const char *content_type,
+                  const char *format, const serve_body *body, char **out, size_t *out_len) {
+    int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+    if (!strcmp(url, "/healthz")) return get ? answer_copy("{\"status\":\"ok\"}\n", out, out_len) : answer_error(405, "use GET", out, out_len);
+    if (!strcmp(url, "/v1/labels")) return get ? answer_copy(s->labels, out, out_len) : answer_error(405, "use GET", out, out_len);
+    if (!strcmp(url, "/v1/extract"))
+        return post ? extract(s, content_type, format, body, out, out_len) : answer_error(405, "use POST", out, out_len);
+    return answer_error(404, "no such endpoint: use POST /v1/extract, GET /v1/labels, GET /healthz", out, out_len);
+}
+
+char *serve_labels_json(const casie_model *m) {
+    char *meta = casie_model_metadata(m);
+    size_t cap = 8192 + (meta ? strlen(meta) : 0);
+    char *b = malloc(cap);
+    if (!b) {
+        casie_free(meta);
+        return NULL;
+    }
+    size_t k = (size_t)snprintf(b, cap, "{\"subtypes\":[");
+    for (int i = 0; i < CASIE_N_SUBTYPES; i++)
+        k += (size_t)snprintf(b + k, cap - k, "%s{\"type\":\"%s\",\"subtype\":\"%s\"}", i ? "," : "",
+                              casie_event_type_name(i), casie_subtype_name(i));
+    k += (size_t)snprintf(b + k, cap - k, "],\"realis\":[");
+    for (int i = 0; i < CASIE_N_REALIS; i++) k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_realis_name(i));
+    k += (size_t)snprintf(b + k, cap - k, "],\"roles\":[");
+    for (int i = 0; i < CASIE_N_ROLES; i++) k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_role_name(i));
+    k += (size_t)snprintf(b + k, cap - k, "],\"entity_types\":[");
+    for (int i = 0; i < CASIE_N_ENTITY_TYPES; i++)
+        k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_entity_name(i));
+    snprintf(b + k, cap - k, "],\"model\":%s,\"version\":\"%s\"}\n", meta ? meta : "{}", casie_version());
+    casie_free(meta);
+    return b;
+}
