@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 #define NEG (-1e30f)
 
@@ -124,7 +125,15 @@ typedef struct scratch {
     float *Hs;  /* (CASIE_NN_CHUNK, 2H) encoder states */
     float *u;   /* (U,) head input */
     float *work; /* network scratch */
+    float *Zx;  /* (CASIE_NN_CHUNK, 2, 4H) input projections of the span being encoded */
+    /* the argument network's projections of the token vectors alone, for
+     * tokens [zc_b, zc_e): shared by the windows of nearby triggers */
+    float *Xc;  /* (ZC_CAP, D) */
+    float *Zc;  /* (ZC_CAP, 2, 4H) */
+    int zc_b, zc_e;
 } scratch;
+
+#define ZC_CAP (2 * CASIE_NN_CHUNK)
 
 static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc) {
     size_t n = 1;
@@ -144,7 +153,13 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
     s->Hs = malloc(sizeof(float) * CASIE_NN_CHUNK * 2 * (H ? H : 1));
     s->u = malloc(sizeof(float) * (U ? U : 1));
     s->work = malloc(sizeof(float) * (W ? W : 1));
-    return s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work ? CASIE_OK : CASIE_ERR_NOMEM;
+    s->Zx = malloc(sizeof(float) * CASIE_NN_CHUNK * 8 * (H ? H : 1));
+    s->Xc = malloc(sizeof(float) * ZC_CAP * (D ? D : 1));
+    s->Zc = malloc(sizeof(float) * ZC_CAP * 8 * (H ? H : 1));
+    s->zc_b = s->zc_e = 0;
+    return s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work && s->Zx && s->Xc && s->Zc
+               ? CASIE_OK
+               : CASIE_ERR_NOMEM;
 }
 
 static void scratch_free(scratch *s) {
@@ -156,6 +171,9 @@ static void scratch_free(scratch *s) {
     free(s->Hs);
     free(s->u);
     free(s->work);
+    free(s->Zx);
+    free(s->Xc);
+    free(s->Zc);
 }
 
 /* The transitions a tagger decodes with: mix * the perceptron's plus the
@@ -213,7 +231,8 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
         for (int c0 = b; nn->p && c0 < e; c0 += CASIE_NN_CHUNK) { /* the encoder, piece by piece */
             int c1 = c0 + CASIE_NN_CHUNK < e ? c0 + CASIE_NN_CHUNK : e;
             for (int i = c0; i < c1; i++) casie__tokvec(&tf[i], &m->emb, sc->X + (size_t)(i - c0) * nn->D);
-            casie__nnet_encode(nn, sc->X, c1 - c0, sc->Hs, sc->work);
+            casie__nnet_project(nn, sc->X, nn->D, c1 - c0, 0, nn->D, 1, sc->Zx);
+            casie__nnet_encode_proj(nn, sc->Zx, c1 - c0, sc->Hs, sc->work);
             for (int i = c0; i < c1; i++)
                 casie__nnet_head(nn, 0, sc->Hs + (size_t)(i - c0) * 2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
         }
@@ -268,13 +287,21 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
     }
     const casie__nnet *nn = &m->arg_nn;
     if (nn->p) {
-        const int D0 = nn->D - CASIE_ARGVEC_REL, H = nn->H, th = te - 1 - b;
-        for (int i = b; i < e; i++) {
-            float *x = sc->X + (size_t)(i - b) * nn->D;
-            casie__tokvec(&tf[i], &m->emb, x);
-            casie__argvec_rel(i, tb, te, ev->subtype, is_trig && is_trig[i] && (i < tb || i >= te), x + D0);
+        const int D0 = nn->D - CASIE_ARGVEC_REL, H = nn->H, th = te - 1 - b, G2 = 8 * H;
+        if (b < sc->zc_b || e > sc->zc_e) { /* project the token vectors of the tokens from b on */
+            int ce = b + ZC_CAP < doc->n_tokens ? b + ZC_CAP : doc->n_tokens;
+            for (int i = b; i < ce; i++) casie__tokvec(&tf[i], &m->emb, sc->Xc + (size_t)(i - b) * D0);
+            casie__nnet_project(nn, sc->Xc, D0, ce - b, 0, D0, 1, sc->Zc);
+            sc->zc_b = b, sc->zc_e = ce;
         }
-        casie__nnet_encode(nn, sc->X, n, sc->Hs, sc->work);
+        for (int i = b; i < e; i++) { /* plus this trigger's relation inputs, mostly zero */
+            float rel[CASIE_ARGVEC_REL], *z = sc->Zx + (size_t)(i - b) * G2;
+            memcpy(z, sc->Zc + (size_t)(i - sc->zc_b) * G2, sizeof(float) * (size_t)G2);
+            casie__argvec_rel(i, tb, te, ev->subtype, is_trig && is_trig[i] && (i < tb || i >= te), rel);
+            for (int k = 0; k < CASIE_ARGVEC_REL; k++)
+                if (rel[k] != 0.0f) casie__nnet_add_column(nn, D0 + k, rel[k], z);
+        }
+        casie__nnet_encode_proj(nn, sc->Zx, n, sc->Hs, sc->work);
         memcpy(sc->u, sc->Hs + (size_t)(tb - b) * 2 * H, sizeof(float) * 2 * (size_t)H);
         memcpy(sc->u + 2 * H, sc->Hs + (size_t)th * 2 * H, sizeof(float) * 2 * (size_t)H);
         if (nn->L2 == CASIE_N_REALIS) casie__nnet_head(nn, 1, sc->u, rs, sc->work);
@@ -363,6 +390,24 @@ int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const cas
                 strcmp(a->args[i].text, b->args[j].text) == 0)
                 shared++;
     out[n++] = casie__hc(9, same * 8 + (uint64_t)(shared > 3 ? 3 : shared));
+    /* roles both events fill, and how many of those with different texts
+     * (two victims named differently suggest two events) */
+    int both = 0, clash = 0;
+    for (int r = 0; r < CASIE_N_ROLES; r++) {
+        const char *ta = NULL, *tb_ = NULL;
+        for (int i = 0; i < a->n_args && !ta; i++)
+            if (a->args[i].role == r) ta = a->args[i].text ? a->args[i].text : "";
+        for (int j = 0; j < b->n_args && !tb_; j++)
+            if (b->args[j].role == r) tb_ = b->args[j].text ? b->args[j].text : "";
+        if (!ta || !tb_) continue;
+        both++;
+        if (strcasecmp(ta, tb_) != 0) {
+            clash++;
+            out[n++] = casie__hc(casie__hc(13, same), (uint64_t)r); /* this role differs */
+        }
+    }
+    out[n++] = casie__hc(11, same * 16 + (uint64_t)(both > 3 ? 3 : both) * 4 + (uint64_t)(clash > 3 ? 3 : clash));
+    out[n++] = casie__hc(12, same * 64 + (uint64_t)(a->realis * 4 + b->realis) * 4 + (uint64_t)(clash > 1 ? 2 : clash));
     out[n++] = casie__hc(10, same * 64 + (uint64_t)(doc->tokens[ab].sent == 0) * 2 + (doc->tokens[bb].sent == 0));
     CASIE_UNUSED(tf);
     return n;

@@ -103,6 +103,16 @@ static inline uint64_t casie__mix64(uint64_t x) {
 static inline uint64_t casie__hc(uint64_t h, uint64_t v) { return casie__mix64(h ^ (v * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull)); }
 uint64_t casie__hash_bytes(const void *p, size_t n, uint64_t seed);
 
+/* A small deterministic generator (xorshift64*): shuffling, initialisation, dropout. */
+static inline uint64_t casie__rng_next(uint64_t *s) {
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
 /* ---- linear learners over hashed features (learn.c) ---- */
 /* Weights of a linear model over hashed features: a feature hash h selects
  * the row (h & (n_rows-1)); each row holds one weight per label, padded to
@@ -139,6 +149,8 @@ void casie__linear_update(casie__linear *m, const uint64_t *feats, int n_feats, 
  * cannot be allocated (out untouched). */
 int casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
                     int *out);
+/* log sum exp of x (n,), -1e30 when every x is. */
+float casie__logsumexp(const float *x, int n);
 /* Marginals p(y_i = l) (n, L) under the same model, softmax scale `temp`;
  * CASIE_ERR_NOMEM when its scratch cannot be allocated. */
 int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
@@ -170,6 +182,13 @@ void casie__nnet_free(casie__nnet *n);
 size_t casie__nnet_work(const casie__nnet *n);
 /* States Hs (len, 2H): [forward; backward] for the token vectors X (len, D). */
 void casie__nnet_encode(const casie__nnet *n, const float *X, int len, float *Hs, float *work);
+/* The same in two steps, so that input projections can be shared: Zx
+ * (len, 2, 4H) gets (init: bias +, else +=) W[:, c0:c0+nc] x_t for rows x_t of
+ * X (stride ldx); add_column adds v * column col to one token's z (2, 4H);
+ * encode_proj runs the recurrences from Zx. */
+void casie__nnet_project(const casie__nnet *n, const float *X, int ldx, int len, int c0, int nc, int init, float *Zx);
+void casie__nnet_add_column(const casie__nnet *n, int col, float v, float *z);
+void casie__nnet_encode_proj(const casie__nnet *n, const float *Zx, int len, float *Hs, float *work);
 /* out (L or L2,) += head h (0 or 1) of u (U,). */
 void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work);
 

@@ -139,7 +139,7 @@ int casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t 
     return CASIE_OK;
 }
 
-static float logsumexp(const float *x, int n) {
+float casie__logsumexp(const float *x, int n) {
     float mx = NEG_INF;
     for (int i = 0; i < n; i++)
         if (x[i] > mx) mx = x[i];
@@ -238,7 +238,7 @@ static int marginals_log(const casie__linear *m, const float *E, int n, const ui
             for (int p = 0; p < L; p++)
                 tmp[p] = (allowed && !allowed[p * L + l]) ? NEG_INF
                                                           : A[(i - 1) * L + p] + temp * (m->trans ? m->trans[p * L + l] : 0);
-            A[i * L + l] = logsumexp(tmp, L) + temp * E[i * L + l];
+            A[i * L + l] = casie__logsumexp(tmp, L) + temp * E[i * L + l];
         }
     for (int l = 0; l < L; l++) B[(n - 1) * L + l] = 0;
     for (int i = n - 2; i >= 0; i--)
@@ -247,9 +247,9 @@ static int marginals_log(const casie__linear *m, const float *E, int n, const ui
                 tmp[l] = (allowed && !allowed[p * L + l])
                              ? NEG_INF
                              : temp * ((m->trans ? m->trans[p * L + l] : 0) + E[(i + 1) * L + l]) + B[(i + 1) * L + l];
-            B[i * L + p] = logsumexp(tmp, L);
+            B[i * L + p] = casie__logsumexp(tmp, L);
         }
-    float Z = logsumexp(A + (size_t)(n - 1) * L, L);
+    float Z = casie__logsumexp(A + (size_t)(n - 1) * L, L);
     for (int i = 0; i < n; i++)
         for (int l = 0; l < L; l++) {
             float v = A[i * L + l] + B[i * L + l] - Z;

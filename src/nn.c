@@ -61,15 +61,7 @@ int casie__nnet_dims(casie__nnet *n, int D, int H, int U, int K, int L, int L2) 
     return CASIE_OK;
 }
 
-static uint64_t rng_next(uint64_t *s) {
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
-static float rng_unit(uint64_t *s) { return (float)(rng_next(s) >> 40) * (1.0f / 16777216.0f); } /* [0, 1) */
+static float rng_unit(uint64_t *s) { return (float)(casie__rng_next(s) >> 40) * (1.0f / 16777216.0f); } /* [0, 1) */
 
 static void glorot(float *w, size_t rows, size_t cols, uint64_t *rng) {
     float a = sqrtf(6.0f / (float)(rows + cols));
@@ -109,14 +101,26 @@ INLINE float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
  * the absolute error stays below 1e-7. */
 INLINE float tanh_(float x) { return 2.0f / (1.0f + expf(-2.0f * x)) - 1.0f; }
 
-/* w . x in eight interleaved partial sums: the compiler vectorizes this
- * without reassociating, so results stay the same on every run. */
+/* Eight-float vectors (GCC/Clang vector extensions): AVX registers in the
+ * AVX2 clones, SSE pairs in the baseline, the same arithmetic in both. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wpsabi" /* v8f never crosses a call: every user is inlined */
+#endif
+typedef float v8f __attribute__((vector_size(32)));
+INLINE v8f ld8(const float *p) {
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+INLINE float hsum8(v8f a) { return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])); }
+
+/* w . x in eight interleaved partial sums: no reassociation, so results
+ * stay the same on every run and in both clones. */
 INLINE float dot(const float *restrict w, const float *restrict x, int c) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    v8f acc = {0, 0, 0, 0, 0, 0, 0, 0};
     int j = 0;
-    for (; j + 8 <= c; j += 8)
-        for (int k = 0; k < 8; k++) acc[k] += w[j + k] * x[j + k];
-    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; j + 8 <= c; j += 8) acc += ld8(w + j) * ld8(x + j);
+    float s = hsum8(acc);
     for (; j < c; j++) s += w[j] * x[j];
     return s;
 }
@@ -174,6 +178,81 @@ HOT void casie__nnet_encode(const casie__nnet *n, const float *X, int len, float
             int t = dir ? len - 1 - s : s, prev = dir ? t + 1 : t - 1;
             const float *hp = s ? Hs + (size_t)prev * 2 * H + (size_t)dir * H : NULL;
             lstm_step(W, bias, D, H, X + (size_t)t * D, hp, s ? cp : NULL, xh, z, c, Hs + (size_t)t * 2 * H + (size_t)dir * H);
+            memcpy(cp, c, sizeof(float) * (size_t)H);
+        }
+    }
+}
+
+/* Four dot products of one weight row with four vectors (each as dot()):
+ * the row is read once for all four. */
+INLINE void dot4(const float *restrict w, const float *restrict x0, const float *restrict x1, const float *restrict x2,
+                 const float *restrict x3, int c, float *out) {
+    v8f a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+    int j = 0;
+    for (; j + 8 <= c; j += 8) {
+        v8f wv = ld8(w + j);
+        a0 += wv * ld8(x0 + j), a1 += wv * ld8(x1 + j), a2 += wv * ld8(x2 + j), a3 += wv * ld8(x3 + j);
+    }
+    out[0] = hsum8(a0), out[1] = hsum8(a1), out[2] = hsum8(a2), out[3] = hsum8(a3);
+    for (; j < c; j++) {
+        out[0] += w[j] * x0[j], out[1] += w[j] * x1[j], out[2] += w[j] * x2[j], out[3] += w[j] * x3[j];
+    }
+}
+
+HOT void casie__nnet_project(const casie__nnet *n, const float *X, int ldx, int len, int c0, int nc, int init,
+                             float *Zx) {
+    const int H = n->H, I = n->D + n->H, G = 4 * H;
+    for (int dir = 0; dir < 2; dir++) {
+        const float *W = n->p + (dir ? n->o_wb : n->o_wf) + c0, *bias = n->p + (dir ? n->o_bb : n->o_bf);
+        int t = 0;
+        for (; t + 4 <= len; t += 4) {
+            const float *x0 = X + (size_t)t * ldx;
+            float *z0 = Zx + ((size_t)t * 2 + (size_t)dir) * G;
+            for (int r = 0; r < G; r++) {
+                float o[4];
+                dot4(W + (size_t)r * I, x0, x0 + ldx, x0 + 2 * (size_t)ldx, x0 + 3 * (size_t)ldx, nc, o);
+                for (int q = 0; q < 4; q++) {
+                    float *z = z0 + (size_t)q * 2 * G;
+                    z[r] = (init ? bias[r] : z[r]) + o[q];
+                }
+            }
+        }
+        for (; t < len; t++) {
+            float *z = Zx + ((size_t)t * 2 + (size_t)dir) * G;
+            for (int r = 0; r < G; r++) z[r] = (init ? bias[r] : z[r]) + dot(W + (size_t)r * I, X + (size_t)t * ldx, nc);
+        }
+    }
+}
+
+void casie__nnet_add_column(const casie__nnet *n, int col, float v, float *z) {
+    const int G = 4 * n->H, I = n->D + n->H;
+    for (int dir = 0; dir < 2; dir++) {
+        const float *W = n->p + (dir ? n->o_wb : n->o_wf) + col;
+        float *zd = z + (size_t)dir * G;
+        for (int r = 0; r < G; r++) zd[r] += v * W[(size_t)r * I];
+    }
+}
+
+HOT void casie__nnet_encode_proj(const casie__nnet *n, const float *Zx, int len, float *Hs, float *work) {
+    const int D = n->D, H = n->H, I = D + H, G = 4 * H;
+    float *z = work, *c = z + G, *cp = c + H;
+    for (int dir = 0; dir < 2; dir++) {
+        const float *W = n->p + (dir ? n->o_wb : n->o_wf) + D;
+        for (int s = 0; s < len; s++) {
+            int t = dir ? len - 1 - s : s, prev = dir ? t + 1 : t - 1;
+            const float *zx = Zx + ((size_t)t * 2 + (size_t)dir) * G;
+            float *h = Hs + (size_t)t * 2 * H + (size_t)dir * H;
+            if (s) {
+                const float *hp = Hs + (size_t)prev * 2 * H + (size_t)dir * H;
+                for (int r = 0; r < G; r++) z[r] = zx[r] + dot(W + (size_t)r * I, hp, H);
+            } else {
+                memcpy(z, zx, sizeof(float) * (size_t)G);
+            }
+            for (int k = 0; k < H; k++) {
+                float ig = sigm(z[k]), fg = sigm(z[H + k]), gg = tanh_(z[2 * H + k]), og = sigm(z[3 * H + k]);
+                c[k] = fg * (s ? cp[k] : 0.0f) + ig * gg;
+                h[k] = og * tanh_(c[k]);
+            }
             memcpy(cp, c, sizeof(float) * (size_t)H);
         }
     }
@@ -364,15 +443,6 @@ void casie__nn_train_finish(casie__nn_train *t) {
 
 /* ---- CRF loss ---- */
 
-static float lse(const float *x, int n) {
-    float mx = NEG_INF;
-    for (int i = 0; i < n; i++)
-        if (x[i] > mx) mx = x[i];
-    if (mx <= NEG_INF) return NEG_INF;
-    double s = 0;
-    for (int i = 0; i < n; i++) s += exp((double)(x[i] - mx));
-    return mx + (float)log(s);
-}
 
 HOT float casie__crf_loss(const float *E, int n, int L, const float *trans, const float *start, const uint8_t *allowed,
                       const uint8_t *start_ok, const int *gold, float *dE, float *dtrans, float *dstart, float *work) {
@@ -382,16 +452,16 @@ HOT float casie__crf_loss(const float *E, int n, int L, const float *trans, cons
         for (int l = 0; l < L; l++) {
             for (int p = 0; p < L; p++)
                 tmp[p] = (allowed && !allowed[p * L + l]) ? NEG_INF : A[(i - 1) * L + p] + trans[p * L + l];
-            A[i * L + l] = lse(tmp, L) + E[i * L + l];
+            A[i * L + l] = casie__logsumexp(tmp, L) + E[i * L + l];
         }
     for (int l = 0; l < L; l++) B[(size_t)(n - 1) * L + l] = 0;
     for (int i = n - 2; i >= 0; i--)
         for (int p = 0; p < L; p++) {
             for (int l = 0; l < L; l++)
                 tmp[l] = (allowed && !allowed[p * L + l]) ? NEG_INF : trans[p * L + l] + E[(i + 1) * L + l] + B[(i + 1) * L + l];
-            B[i * L + p] = lse(tmp, L);
+            B[i * L + p] = casie__logsumexp(tmp, L);
         }
-    float Z = lse(A + (size_t)(n - 1) * L, L);
+    float Z = casie__logsumexp(A + (size_t)(n - 1) * L, L);
     float gs = start[gold[0]] + E[gold[0]];
     for (int i = 1; i < n; i++) gs += trans[gold[i - 1] * L + gold[i]] + E[i * L + gold[i]];
     for (int i = 0; i < n; i++)

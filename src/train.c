@@ -17,8 +17,8 @@
 
 /* Table sizes (rows are powers of two; see docs/FORMAT.md for the layout). */
 #define TRIG_ROWS (1u << 17)
-#define ARG_ROWS (1u << 17)
-#define ENT_ROWS (1u << 16)
+#define ARG_ROWS (1u << 16)
+#define ENT_ROWS (1u << 15)
 #define REALIS_ROWS (1u << 15)
 #define COREF_ROWS (1u << 14)
 
@@ -57,18 +57,9 @@ static void logf_(const trainer *t, const char *fmt, ...) {
     t->p->log(t->p->log_user, buf);
 }
 
-/* A small deterministic generator (xorshift64*) for shuffling. */
-static uint64_t rng_next(uint64_t *s) {
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545f4914f6cdd1dull;
-}
 static void shuffle(int *a, int n, uint64_t *s) {
     for (int i = n - 1; i > 0; i--) {
-        int j = (int)(rng_next(s) % (uint64_t)(i + 1));
+        int j = (int)(casie__rng_next(s) % (uint64_t)(i + 1));
         int t = a[i];
         a[i] = a[j];
         a[j] = t;
@@ -239,7 +230,11 @@ static void install_best(best_epoch *best, casie__nn_train *nt) {
 /* The network's weights are averaged over the steps from this epoch on
  * (0-based); with dev documents, the best epoch's average is kept. */
 #define AVERAGE_FROM 1
-#define NN_EPOCHS 15
+#define TRIG_NN_EPOCHS 20
+#define ARG_NN_EPOCHS 24
+/* Words read from the clusters file, most frequent first: 3/4 of a table of
+ * 2^17 slots (the rest of a longer file is left out). */
+#define CLUSTER_WORDS 98304
 
 /* What one network needs while it trains: its state and span buffers. */
 typedef struct net_fit {
@@ -280,6 +275,23 @@ static float fit_crf(net_fit *f, int n, const int *gold, const uint8_t *allowed,
 
 /* ---- triggers ---- */
 
+/* BIO subtype labels of a document's tokens from its gold triggers
+ * (overlapping triggers and triggers across sentences are left out). */
+static int *trigger_gold(const casie_doc *doc) {
+    int *gold = calloc((size_t)doc->n_tokens + 1, sizeof(int));
+    for (int h = 0; gold && h < doc->n_hoppers; h++)
+        for (int i = 0; i < doc->hoppers[h].n_events; i++) {
+            const casie_event *ev = &doc->hoppers[h].events[i];
+            int tb, te, clash = 0;
+            if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) continue;
+            for (int x = tb; x < te; x++) clash |= gold[x] != 0;
+            if (clash || doc->tokens[tb].sent != doc->tokens[te - 1].sent) continue;
+            gold[tb] = 1 + 2 * ev->subtype;
+            for (int x = tb + 1; x < te; x++) gold[x] = 2 + 2 * ev->subtype;
+        }
+    return gold;
+}
+
 /* The sparse half of the trigger tagger: a structured averaged perceptron. */
 static int train_triggers_perc(trainer *t) {
     casie_model *m = t->m;
@@ -299,17 +311,7 @@ static int train_triggers_perc(trainer *t) {
     if (!item_doc || !item_sent || !order || !gold) goto done;
     for (int d = 0; d < t->n_docs; d++) {
         const casie_doc *doc = t->docs[d];
-        if (!(gold[d] = calloc((size_t)doc->n_tokens + 1, sizeof(int)))) goto done;
-        for (int h = 0; h < doc->n_hoppers; h++)
-            for (int i = 0; i < doc->hoppers[h].n_events; i++) {
-                const casie_event *ev = &doc->hoppers[h].events[i];
-                int tb, te, clash = 0;
-                if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) continue;
-                for (int x = tb; x < te; x++) clash |= gold[d][x] != 0;
-                if (clash || doc->tokens[tb].sent != doc->tokens[te - 1].sent) continue;
-                gold[d][tb] = 1 + 2 * ev->subtype;
-                for (int x = tb + 1; x < te; x++) gold[d][x] = 2 + 2 * ev->subtype;
-            }
+        if (!(gold[d] = trigger_gold(doc))) goto done;
         for (int s = 0; s < doc->n_sents; s++) {
             item_doc[k] = d, item_sent[k] = s, order[k] = k;
             int n = doc->sents[s].tok_end - doc->sents[s].tok_begin;
@@ -389,17 +391,7 @@ static int train_triggers_nn(trainer *t) {
     if (fit_init(&f, nn, t->p, CASIE_NN_CHUNK, t->p->seed * 2 + 1)) goto done;
     for (int d = 0; d < t->n_docs; d++) {
         const casie_doc *doc = t->docs[d];
-        if (!(gold[d] = calloc((size_t)doc->n_tokens + 1, sizeof(int)))) goto done;
-        for (int h = 0; h < doc->n_hoppers; h++)
-            for (int i = 0; i < doc->hoppers[h].n_events; i++) {
-                const casie_event *ev = &doc->hoppers[h].events[i];
-                int tb, te, clash = 0;
-                if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) continue;
-                for (int x = tb; x < te; x++) clash |= gold[d][x] != 0;
-                if (clash || doc->tokens[tb].sent != doc->tokens[te - 1].sent) continue;
-                gold[d][tb] = 1 + 2 * ev->subtype;
-                for (int x = tb + 1; x < te; x++) gold[d][x] = 2 + 2 * ev->subtype;
-            }
+        if (!(gold[d] = trigger_gold(doc))) goto done;
         for (int s = 0; s < doc->n_sents; s++)
             for (int b = doc->sents[s].tok_begin; b < doc->sents[s].tok_end; b += CASIE_NN_CHUNK) {
                 item_doc[k] = d, item_b[k] = b, order[k] = k;
@@ -408,7 +400,7 @@ static int train_triggers_nn(trainer *t) {
             }
     }
     uint64_t rng = t->p->seed * 2 + 7;
-    int epochs = epochs_or(t, NN_EPOCHS);
+    int epochs = epochs_or(t, TRIG_NN_EPOCHS);
     for (int ep = 0; ep < epochs; ep++) {
         if (ep == AVERAGE_FROM || (ep == 0 && epochs <= AVERAGE_FROM)) f.nt.averaging = 1;
         shuffle(order, n_items, &rng);
@@ -513,6 +505,43 @@ static int collect_events(const trainer *t, evref **out) {
 
 static const casie_event *ev_at(const trainer *t, evref r) { return &t->docs[r.doc]->hoppers[r.hop].events[r.ev]; }
 
+/* BIO slot labels gold[0 .. e-b) of an event's arguments over its window
+ * [b, e) (trigger tokens [tb, te)); arguments outside the window, or
+ * overlapping the trigger or each other, are left out. */
+static void arg_gold(const casie_model *m, const casie_doc *doc, const casie_event *ev, int tb, int te, int b, int e,
+                     int *gold) {
+    for (int i = 0; i < e - b; i++) gold[i] = 0;
+    for (int a = 0; a < ev->n_args; a++) {
+        int ab, ae, slot = slot_of(m, ev->subtype, ev->args[a].role), clash = 0;
+        if (slot < 0 || !casie__span_tokens(doc, ev->args[a].start, ev->args[a].end, &ab, &ae)) continue;
+        if (ab < b || ae > e) continue;
+        for (int x = ab; x < ae; x++) clash |= gold[x - b] != 0 || (x >= tb && x < te);
+        if (clash) continue;
+        gold[ab - b] = 1 + 2 * slot;
+        for (int x = ab + 1; x < ae; x++) gold[x - b] = 2 + 2 * slot;
+    }
+}
+
+/* Per document, 1 on the tokens of every gold trigger (n_docs arrays). */
+static uint8_t **trigger_tokens(const trainer *t) {
+    uint8_t **is_trig = calloc((size_t)t->n_docs + 1, sizeof(uint8_t *));
+    for (int d = 0; is_trig && d < t->n_docs; d++) {
+        const casie_doc *doc = t->docs[d];
+        if (!(is_trig[d] = calloc((size_t)doc->n_tokens + 1, 1))) {
+            for (int k = 0; k < d; k++) free(is_trig[k]);
+            free(is_trig);
+            return NULL;
+        }
+        for (int h = 0; h < doc->n_hoppers; h++)
+            for (int i = 0; i < doc->hoppers[h].n_events; i++) {
+                int tb, te;
+                if (casie__span_tokens(doc, doc->hoppers[h].events[i].start, doc->hoppers[h].events[i].end, &tb, &te))
+                    for (int x = tb; x < te; x++) is_trig[d][x] = 1;
+            }
+    }
+    return is_trig;
+}
+
 /* The sparse half of the argument tagger: a structured averaged perceptron
  * over the role slots of the gold trigger's subtype. */
 static int train_args_perc(trainer *t) {
@@ -535,18 +564,8 @@ static int train_args_perc(trainer *t) {
     pred = malloc(sizeof(int) * (size_t)maxn);
     off = malloc(sizeof(int) * ((size_t)maxn + 1));
     E = malloc(sizeof(float) * (size_t)maxn * L);
-    is_trig = calloc((size_t)t->n_docs + 1, sizeof(uint8_t *));
+    is_trig = trigger_tokens(t);
     if (!order || !gold || !pred || !off || !E || !is_trig) goto done;
-    for (int d = 0; d < t->n_docs; d++) {
-        const casie_doc *doc = t->docs[d];
-        if (!(is_trig[d] = calloc((size_t)doc->n_tokens + 1, 1))) goto done;
-        for (int h = 0; h < doc->n_hoppers; h++)
-            for (int i = 0; i < doc->hoppers[h].n_events; i++) {
-                int tb, te;
-                if (casie__span_tokens(doc, doc->hoppers[h].events[i].start, doc->hoppers[h].events[i].end, &tb, &te))
-                    for (int x = tb; x < te; x++) is_trig[d][x] = 1;
-            }
-    }
     for (int i = 0; i < n_ev; i++) order[i] = i;
     uint64_t rng = t->p->seed * 2 + 3;
     int epochs = epochs_or(t, 10);
@@ -564,16 +583,7 @@ static int train_args_perc(trainer *t) {
             int n = e - b;
             uint8_t allowed[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start_ok[CASIE_ARG_LABELS];
             casie__arg_masks(m, ev->subtype, allowed, start_ok);
-            for (int i = 0; i < n; i++) gold[i] = 0;
-            for (int a = 0; a < ev->n_args; a++) {
-                int ab, ae, slot = slot_of(m, ev->subtype, ev->args[a].role), clash = 0;
-                if (slot < 0 || !casie__span_tokens(doc, ev->args[a].start, ev->args[a].end, &ab, &ae)) continue;
-                if (ab < b || ae > e) continue; /* outside the sentence: not learnable here */
-                for (int x = ab; x < ae; x++) clash |= gold[x - b] != 0 || (x >= tb && x < te);
-                if (clash) continue;
-                gold[ab - b] = 1 + 2 * slot;
-                for (int x = ab + 1; x < ae; x++) gold[x - b] = 2 + 2 * slot;
-            }
+            arg_gold(m, doc, ev, tb, te, b, e, gold);
             casie__arg_ctx c = {t->tf[r.doc], b, e, tb, te, ev->subtype, is_trig[r.doc]};
             fb.n = 0;
             for (int i = b; i < e; i++) {
@@ -626,22 +636,12 @@ static int train_args_nn(trainer *t) {
     best.score = -1;
     if (n_ev < 0) return CASIE_ERR_NOMEM;
     order = malloc(sizeof(int) * ((size_t)n_ev + 1));
-    is_trig = calloc((size_t)t->n_docs + 1, sizeof(uint8_t *));
+    is_trig = trigger_tokens(t);
     if (!order || !is_trig) goto done;
     if (fit_init(&f, nn, t->p, CASIE_NN_CHUNK, t->p->seed * 2 + 3)) goto done;
-    for (int d = 0; d < t->n_docs; d++) {
-        const casie_doc *doc = t->docs[d];
-        if (!(is_trig[d] = calloc((size_t)doc->n_tokens + 1, 1))) goto done;
-        for (int h = 0; h < doc->n_hoppers; h++)
-            for (int i = 0; i < doc->hoppers[h].n_events; i++) {
-                int tb, te;
-                if (casie__span_tokens(doc, doc->hoppers[h].events[i].start, doc->hoppers[h].events[i].end, &tb, &te))
-                    for (int x = tb; x < te; x++) is_trig[d][x] = 1;
-            }
-    }
     for (int i = 0; i < n_ev; i++) order[i] = i;
     uint64_t rng = t->p->seed * 2 + 9;
-    int epochs = epochs_or(t, NN_EPOCHS);
+    int epochs = epochs_or(t, ARG_NN_EPOCHS);
     for (int ep = 0; ep < epochs; ep++) {
         if (ep == AVERAGE_FROM || (ep == 0 && epochs <= AVERAGE_FROM)) f.nt.averaging = 1;
         shuffle(order, n_ev, &rng);
@@ -657,16 +657,7 @@ static int train_args_nn(trainer *t) {
             int n = e - b;
             uint8_t allowed[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start_ok[CASIE_ARG_LABELS];
             casie__arg_masks(m, ev->subtype, allowed, start_ok);
-            for (int i = 0; i < n; i++) gold[i] = 0;
-            for (int a = 0; a < ev->n_args; a++) {
-                int ab, ae, slot = slot_of(m, ev->subtype, ev->args[a].role), clash = 0;
-                if (slot < 0 || !casie__span_tokens(doc, ev->args[a].start, ev->args[a].end, &ab, &ae)) continue;
-                if (ab < b || ae > e) continue; /* outside the window: not learnable here */
-                for (int x = ab; x < ae; x++) clash |= gold[x - b] != 0 || (x >= tb && x < te);
-                if (clash) continue;
-                gold[ab - b] = 1 + 2 * slot;
-                for (int x = ab + 1; x < ae; x++) gold[x - b] = 2 + 2 * slot;
-            }
+            arg_gold(m, doc, ev, tb, te, b, e, gold);
             for (int i = b; i < e; i++) {
                 float *x = f.nt.X + (size_t)(i - b) * D;
                 casie__tokvec(&t->tf[r.doc][i], &m->emb, x);
@@ -866,6 +857,7 @@ static int load_clusters(casie_model *m, const char *path, const char *emb_path,
     if (!buf) return err ? err->code : CASIE_ERR_IO;
     long lines = 0;
     for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
+    if (lines > CLUSTER_WORDS) lines = CLUSTER_WORDS;
     uint32_t n = 1024;
     while ((uint64_t)n * 3 < (uint64_t)lines * 4) n *= 2; /* load at most 0.75 */
     casie__cluster_entry *slots = calloc(n, sizeof *slots);
@@ -888,7 +880,7 @@ static int load_clusters(casie_model *m, const char *path, const char *emb_path,
     const char *gw = g.words;
     char *p = buf, *end = buf + len;
     long lineno = 0;
-    while (p < end) {
+    while (p < end && lineno < lines) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl) nl = end;
         lineno++;
@@ -1037,8 +1029,8 @@ static int dev_brier(const casie_model *m, casie_doc *const *dev, int n_dev, int
  * trigger stage alone), for arguments by arg_c and for realis by realis
  * (given gold triggers). */
 static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error *err) {
-    static const float MIX[] = {0.0f, 0.02f, 0.05f, 0.1f, 0.2f, 0.4f, 1.0f};
-    static const float BIAS[] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f};
+    static const float MIX[] = {0.0f, 0.01f, 0.02f, 0.03f, 0.05f, 0.075f, 0.1f, 0.15f, 0.2f, 0.4f, 1.0f};
+    static const float BIAS[] = {0.0f, 0.25f, 0.5f, 0.75f, 1.0f, 1.25f, 1.5f, 2.0f, 3.0f};
     const size_t n_mix = sizeof MIX / sizeof MIX[0], n_bias = sizeof BIAS / sizeof BIAS[0];
     casie_model *m = t->m;
     for (int stage = 0; stage < 2; stage++) {

@@ -3,16 +3,17 @@
  * bounded time and memory:
  * - an empty and an all-whitespace document (no events);
  * - NUL bytes in text (kept as U+0000, written as \u0000, read back the same);
- * - a line of a million characters: one word, and 170,000 words without a
- *   sentence end (linear time: the argument window is bounded);
+ * - a line of a million characters (one word), and one of 125,000
+ *   characters, 21,000 words and 4,300 triggers without a sentence end
+ *   (linear time: the argument window is bounded);
  * - JSON nested 100,000 deep (a LIMIT error at once, as a document and as a
  *   JSONL record of `casie extract`);
- * - one 8 MB JSONL record through `casie extract --jsonl`, peak RSS of the
+ * - one 2 MB JSONL record through `casie extract --jsonl`, peak RSS of the
  *   process checked against a linear bound;
  * - with CASIE_SLOW=1 (not in `make test`; the README has the figures): a
  *   50 MB JSONL record and a 100 MB document through `casie extract`.
  * Under valgrind (CASIE_VALGRIND=1, set by scripts/valgrind.sh) and ASan the
- * line is 100,000 characters and the record 0.5 MB: the same paths, slower.
+ * lines are a tenth as long and the record 0.25 MB: the same paths, slower.
  */
 #include "cli_common.h"
 
@@ -121,24 +122,28 @@ static void million_character_line(void **state) {
     assert_true(d->n_tokens >= 1);
     casie_doc_free(d);
     double t1 = now();
-    /* 170,000 words and no sentence end, with words that look like events */
+    /* words and no sentence end, with words that look like events: one
+     * trigger in five words, each searched for arguments by the network
+     * (about 3 ms a trigger), so a shorter line than the one word */
+    const size_t nw = n / 8;
     static const char *const words[] = {"hackers ", "stole ", "data ", "from ", "acme "};
-    for (size_t i = 0, k = 0; i < n; k++) {
+    for (size_t i = 0, k = 0; i < nw; k++) {
         const char *w = words[k % 5];
         size_t wl = strlen(w);
-        memcpy(s + i, w, i + wl <= n ? wl : n - i);
+        memcpy(s + i, w, i + wl <= nw ? wl : nw - i);
         i += wl;
     }
-    d = extract(s, n);
-    assert_true(d->n_tokens >= (int32_t)(n / 6));
+    d = extract(s, nw);
+    assert_true(d->n_tokens >= (int32_t)(nw / 6));
     casie_error err = {0};
     char *js = casie_doc_to_json(d, CASIE_JSON_COMPACT, NULL, &err);
     assert_non_null(js);
     casie_free(js);
     casie_doc_free(d);
     double t2 = now();
-    print_message("%zu-character line: one word %.2f s, %d words %.2f s\n", n, t1 - t0, (int)(n / 5.8), t2 - t1);
-    assert_true(t2 - t1 < 60); /* linear: about 1 s on this machine */
+    print_message("%zu-character line: one word %.2f s; %zu-character line of %d words %.2f s\n", n, t1 - t0, nw,
+                  (int)(nw / 5.8), t2 - t1);
+    assert_true(t2 - t1 < 60); /* linear: about 10 s on this machine */
     free(s);
 }
 
@@ -222,7 +227,7 @@ static void large_jsonl_record(void **state) {
     (void)state;
     double secs;
     long out;
-    double mb = under_valgrind() ? 0.5 : 8;
+    double mb = under_valgrind() ? 0.25 : 2;
     double rss = big_record(mb, &secs, &out);
     print_message("%.1f MB JSONL record: %.1f s, peak RSS %.0f MB, %ld bytes out\n", mb, secs, rss, out);
     /* linear memory: the text, its offsets, tokens, features and the JSON out */

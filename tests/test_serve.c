@@ -223,7 +223,7 @@ static void *slow_request(void *arg) {
     /* about half a second of extraction (under valgrind, 50 times slower, a
      * tenth of it: the drain waits 30 s at most) */
     const char *vg = getenv("CASIE_VALGRIND");
-    size_t n = vg && !strcmp(vg, "1") ? 100000 : 1000000;
+    size_t n = vg && !strcmp(vg, "1") ? 20000 : 200000; /* about 2 s of extraction */
     char *t = malloc(n + 1);
     for (size_t i = 0; i < n; i++) t[i] = "Hackers stole data from the bank. "[i % 34];
     t[n] = 0;

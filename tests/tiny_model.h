@@ -5,8 +5,8 @@
  * every byte of, or to load a few thousand times under a failing allocator.
  * tiny_model_write keeps the first `rows` rows of every stage (features then
  * hash onto those rows, so it still finds events, worse), the transitions,
- * role slots, tuning and metadata, and no word clusters; with rows = 64 the
- * file is about 11 KB.  Used by the fault tests and by `make fuzz` (the seed
+ * role slots, tuning and metadata, no word clusters or vectors, and two
+ * tiny fresh networks; with rows = 64 the file is about 15 KB.  Used by the fault tests and by `make fuzz` (the seed
  * of the model-loader target and the model of the JSONL target).
  *
  * Includes internal.h: link against libcasie.a, not the shared library.
@@ -44,6 +44,14 @@ static inline int tiny_model_write(const char *from, const char *to, uint32_t ro
         tiny_linear(&m->ent, &big->ent, rows) || tiny_linear(&m->realis, &big->realis, rows) ||
         tiny_linear(&m->coref, &big->coref, rows))
         goto done;
+    /* small networks over the token vectors without word vectors (the tiny
+     * model has no clusters), freshly initialised: what they score is noise,
+     * but every code path runs */
+    if (casie__nnet_init(&m->trig_nn, CASIE_TOKVEC_EXTRA, 4, 8, 4, CASIE_TRIG_LABELS, 0, 1) ||
+        casie__nnet_init(&m->arg_nn, CASIE_TOKVEC_EXTRA + CASIE_ARGVEC_REL, 4, 16, 4, CASIE_ARG_LABELS, CASIE_N_REALIS, 2))
+        goto done;
+    m->trig_mix = big->trig_mix, m->arg_mix = big->arg_mix, m->realis_mix = big->realis_mix;
+    m->coref_bias = big->coref_bias;
     memcpy(m->n_slots, big->n_slots, sizeof m->n_slots);
     memcpy(m->slot_role, big->slot_role, sizeof m->slot_role);
     m->trig_bias = big->trig_bias, m->arg_bias = big->arg_bias;
