@@ -8,7 +8,7 @@ for t in "$@"; do
   out=$("$t" 2>&1); rc=$?
   printf '%s\n' "$out"
   p=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
-  s=$(printf '%s\n' "$out" | grep -c '^\[  SKIPPED \]')
+  s=$(printf '%s\n' "$out" | grep '^\[  SKIPPED \] [a-z_0-9]*$' | sort -u | wc -l)
   f=$(printf '%s\n' "$out" | grep '^\[  FAILED  \] [a-z_0-9]*$' | sort -u | wc -l)
   if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   pass=$((pass + p)); skip=$((skip + s)); fail=$((fail + f))
