@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The service under load: starts `casie serve` on 127.0.0.1, then
-#  1. wrk (30 s timeout per request), CONNS connections for SECONDS, POSTing real articles (200 dev
-#     annotations of the corpus when it is there, else tests/data and the
-#     sample article) with one malformed request in 20 (bench/load.lua);
-#     the server's RSS sampled every second;
+#  1. wrk, CONNS connections for SECONDS (30 s timeout per request), POSTing
+#     real articles (the dev annotations of the corpus when it is there, else
+#     tests/data and the sample article) with one malformed request in 20
+#     (bench/load.lua), after 10 s of warm-up under the same load; the
+#     server's RSS sampled every second;
 #  2. slow clients: SLOW connections that send a request a byte a second,
 #     while good requests go on; each must be cut by --timeout, and the
 #     good requests must keep their latency;
@@ -24,7 +25,7 @@ fail=0
 check() { if eval "$2"; then echo "load: ok   $1"; else echo "load: FAIL $1"; fail=1; fi; }
 
 if [ -f "$corpus/splits/dev.txt" ]; then
-  sed "s|^|$corpus/annotation/|;s|\$|.json|" "$corpus/splits/dev.txt" | head -200 > "$tmp/list"
+  sed "s|^|$corpus/annotation/|;s|\$|.json|" "$corpus/splits/dev.txt" > "$tmp/list"
 else
   printf '%s\n' examples/sample-article.txt tests/data/drift.json > "$tmp/list"
 fi
