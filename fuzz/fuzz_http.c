@@ -1,10 +1,13 @@
 /* fuzz_http.c - `casie serve`'s request handling (serve_respond in
- * tools/serve_http.c) without sockets, with the default model.  The input is
+ * tools/serve_http.c) without sockets.  The input is
  *   METHOD SP URL [?query] LF content-type LF chunk-size byte, then the body
  * (the URL and content type may be anything; a missing line is an absent
  * header).  The body arrives in chunks of the given size, as libmicrohttpd
  * hands it over, under a small --max-body so that 413 is reached too.  Checks
- * that every answer is JSON-shaped with a known status. */
+ * that every answer is JSON-shaped with a known status.  The model is the
+ * tiny one (as fuzz_jsonl): the handling does not depend on the weights, and
+ * the default model's extraction would take most of each execution
+ * (fuzz_extract covers it). */
 #include "../tools/serve_http.h"
 #include "fuzz_common.h"
 
@@ -12,7 +15,8 @@ static serve_ctx g_ctx;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
-    g_ctx.m = fuzz_load_model(fuzz_default_model());
+    const char *tiny = getenv("CASIE_TINY_MODEL");
+    g_ctx.m = fuzz_load_model(tiny && *tiny ? tiny : CASIE_TINY_MODEL);
     g_ctx.max_body = 4096;
     if (!(g_ctx.labels = serve_labels_json(g_ctx.m))) abort();
     return 0;

@@ -45,6 +45,8 @@ typedef struct job {
     long record;    /* JSONL line, 0 for a whole file */
     char *out;      /* what goes to stdout (owned), may be NULL */
     size_t out_len;
+    char *js;       /* then this document's JSON and a newline (owned, not copied), may be NULL */
+    size_t js_len;
     char msg[600];  /* what goes to stderr when failed */
     int failed;
 } job;
@@ -186,17 +188,15 @@ static void run_job(const ctx *c, job *j) {
         print_text(f, doc);
     } else {
         int flags = (c->scores ? CASIE_JSON_SCORES : 0) | (c->pretty && !j->record ? 0 : CASIE_JSON_COMPACT);
-        size_t len;
+        size_t len = 0;
         char *js = c->format == 2 ? casie_doc_to_stix(doc, flags & CASIE_JSON_COMPACT, &len, &err)
                                   : casie_doc_to_json(doc, flags, &len, &err);
         if (!js) {
             j->failed = 1;
             snprintf(j->msg, sizeof j->msg, "%.300s: %.250s", j->where, err.message);
-        } else {
-            fwrite(js, 1, len, f);
-            fputc('\n', f);
         }
-        casie_free(js);
+        j->js = js; /* kept as it is: a copy would double the memory of a large document */
+        j->js_len = len;
     }
     if (fclose(f) != 0 && !j->failed) {
         j->failed = 1;
@@ -251,7 +251,9 @@ static int flush_batch(batch *b) {
             fprintf(stderr, "casie extract: %s\n", j->msg);
         }
         if (j->out_len && fwrite(j->out, 1, j->out_len, stdout) != j->out_len) rc = -1;
+        if (j->js && (fwrite(j->js, 1, j->js_len, stdout) != j->js_len || putchar('\n') == EOF)) rc = -1;
         free(j->out);
+        casie_free(j->js);
         free(j->buf);
         memset(j, 0, sizeof *j);
     }
@@ -458,6 +460,7 @@ int cmd_extract(int argc, char **argv) {
     for (int i = 0; i < b.n; i++) { /* left over after a write error */
         free(b.jobs[i].buf);
         free(b.jobs[i].out);
+        casie_free(b.jobs[i].js);
     }
     casie_model_free(m);
     free(files);

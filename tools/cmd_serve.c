@@ -15,7 +15,8 @@
  *
  * Slow clients: --timeout closes a connection idle that long (libmicrohttpd's
  * timeout), and, since a client sending a byte a second is never idle, also
- * one that has taken that long to send its request, headers and body (a
+ * one that has taken longer than that, plus a second per 64 KB of body
+ * received (a busy server reads a large body slowly), to send its request (a
  * watchdog thread shuts its socket down; libmicrohttpd then closes it as any
  * dropped connection).  --max-connections bounds the sockets held; the
  * polling threads never wait for a client, so a slow one delays nobody else.
@@ -43,7 +44,10 @@ typedef struct conn_slot {
     int fd;
     int busy;     /* its request is complete and being answered: no deadline */
     double since; /* when it began to wait for (or read) its next request */
+    size_t got;   /* body bytes of that request so far */
 } conn_slot;
+
+#define MIN_BODY_RATE 65536.0 /* bytes a second a request body earns in time */
 
 typedef struct server {
     serve_ctx h; /* what serve_respond needs */
@@ -72,7 +76,14 @@ static conn_slot *slot_of(server *s, struct MHD_Connection *c) {
 static void conn_mark(server *s, struct MHD_Connection *c, int busy) {
     pthread_mutex_lock(&s->lock);
     conn_slot *k = slot_of(s, c);
-    if (k) k->busy = busy, k->since = now_s();
+    if (k) k->busy = busy, k->since = now_s(), k->got = 0;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void conn_got(server *s, struct MHD_Connection *c, size_t n) {
+    pthread_mutex_lock(&s->lock);
+    conn_slot *k = slot_of(s, c);
+    if (k) k->got += n;
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -84,7 +95,7 @@ static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_conte
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         conn_slot *k = slot_of(s, NULL);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (k && ci) *k = (conn_slot){c, ci->connect_fd, 0, now_s()};
+        if (k && ci) *k = (conn_slot){c, ci->connect_fd, 0, now_s(), 0};
     } else { /* closed: before libmicrohttpd closes the fd, so the fd is never a reused one */
         conn_slot *k = slot_of(s, c);
         if (k) memset(k, 0, sizeof *k);
@@ -101,7 +112,7 @@ static void *watchdog(void *arg) {
         pthread_mutex_lock(&s->lock);
         for (int i = 0; i < s->n_conns; i++) {
             conn_slot *k = &s->conns[i];
-            if (k->c && !k->busy && t - k->since > s->timeout) {
+            if (k->c && !k->busy && t - k->since > s->timeout + (double)k->got / MIN_BODY_RATE) {
                 shutdown(k->fd, SHUT_RDWR);
                 k->since = 1e300; /* once */
                 s->cut++;
@@ -140,6 +151,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (*upload_size) { /* body data */
+        conn_got(s, c, *upload_size);
         if (serve_body_append(&r->body, upload, *upload_size, s->h.max_body)) return MHD_NO;
         *upload_size = 0;
         return MHD_YES;
@@ -188,7 +200,8 @@ static int usage(FILE *f) {
                "  POST /v1/extract (text/plain or application/json), GET /v1/labels, GET /healthz.\n"
                "  Loopback only unless --host says otherwise.  SIGTERM finishes requests in flight.\n"
                "  --timeout (default 30) closes a connection idle that long, or one that takes longer\n"
-               "  to send its request; --max-connections defaults to 256, --max-body to 10 MB.\n");
+               "  (plus 1 s per 64 KB of body) to send its request; --max-connections defaults to 256,\n"
+               "  --max-body to 10 MB.\n");
     return f == stdout ? 0 : 2;
 }
 
