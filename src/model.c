@@ -196,6 +196,12 @@ static int linear_map(casie__linear *m, const casie__section *s, uint32_t want_l
     if (s->size != need) return corrupt(err, path, "linear section size does not match its header");
     m->wh = (const uint16_t *)(const void *)(p + wat);
     m->owned = 0;
+    /* a NaN or infinity (exponent all ones) would silently end every decode:
+     * refused like any other corruption */
+    uint16_t bad = 0;
+    for (size_t i = 0, n = (size_t)rows * stride; i < n; i++) bad |= (uint16_t)((m->wh[i] & 0x7f80u) == 0x7f80u);
+    for (size_t i = 0; seq && i < (size_t)L * L + L; i++) bad |= (uint16_t)!isfinite(m->trans[i]);
+    if (bad) return corrupt(err, path, "non-finite weight in a linear section");
     return CASIE_OK;
 }
 

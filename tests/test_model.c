@@ -6,6 +6,10 @@
  */
 #include "test_common.h"
 
+#include "../src/internal.h"
+
+#include <math.h>
+
 /* README's dev figures for the default model (update with the model). */
 #define README_TRIG_C 66.90
 #define README_ARG_C 50.57
@@ -70,6 +74,17 @@ static void small_model_round_trip(void **state) {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "cmp -s %s %s", path, path2);
     assert_int_equal(system(cmd), 0);
+    /* a non-finite weight under valid checksums is refused, sparse or neural */
+    casie_model_free(l);
+    m->trig.w[5] = NAN;
+    assert_int_equal(casie_model_save(m, path, &err), CASIE_OK);
+    assert_null(l = casie_model_load(path, &err));
+    assert_non_null(strstr(err.message, "non-finite weight in a linear section"));
+    m->trig.w[5] = 0;
+    m->arg_nn.own[3] = INFINITY;
+    assert_int_equal(casie_model_save(m, path, &err), CASIE_OK);
+    assert_null(l = casie_model_load(path, &err));
+    assert_non_null(strstr(err.message, "non-finite neural tagger weight"));
     free(a);
     free(b);
     casie_model_free(m);
