@@ -180,9 +180,8 @@ int casie__nnet_init(casie__nnet *n, int D, int H, int U, int K, int L, int L2, 
 void casie__nnet_free(casie__nnet *n);
 /* Floats of scratch that encode and head need. */
 size_t casie__nnet_work(const casie__nnet *n);
-/* States Hs (len, 2H): [forward; backward] for the token vectors X (len, D). */
-void casie__nnet_encode(const casie__nnet *n, const float *X, int len, float *Hs, float *work);
-/* The same in two steps, so that input projections can be shared: Zx
+/* States Hs (len, 2H), [forward; backward], for token vectors X (len, D), in
+ * two steps so that input projections can be shared: Zx
  * (len, 2, 4H) gets (init: bias +, else +=) W[:, c0:c0+nc] x_t for rows x_t of
  * X (stride ldx); add_column adds v * column col to one token's z (2, 4H);
  * encode_proj runs the recurrences from Zx. */

@@ -169,20 +169,6 @@ INLINE void lstm_step(const float *W, const float *bias, int D, int H, const flo
 
 size_t casie__nnet_work(const casie__nnet *n) { return (size_t)(n->D + n->H) + 6u * (size_t)n->H + (size_t)n->K; }
 
-HOT void casie__nnet_encode(const casie__nnet *n, const float *X, int len, float *Hs, float *work) {
-    const int D = n->D, H = n->H;
-    float *xh = work, *z = xh + D + H, *c = z + 4 * H, *cp = c + H;
-    for (int dir = 0; dir < 2; dir++) {
-        const float *W = n->p + (dir ? n->o_wb : n->o_wf), *bias = n->p + (dir ? n->o_bb : n->o_bf);
-        for (int s = 0; s < len; s++) {
-            int t = dir ? len - 1 - s : s, prev = dir ? t + 1 : t - 1;
-            const float *hp = s ? Hs + (size_t)prev * 2 * H + (size_t)dir * H : NULL;
-            lstm_step(W, bias, D, H, X + (size_t)t * D, hp, s ? cp : NULL, xh, z, c, Hs + (size_t)t * 2 * H + (size_t)dir * H);
-            memcpy(cp, c, sizeof(float) * (size_t)H);
-        }
-    }
-}
-
 /* Four dot products of one weight row with four vectors (each as dot()):
  * the row is read once for all four. */
 INLINE void dot4(const float *restrict w, const float *restrict x0, const float *restrict x1, const float *restrict x2,

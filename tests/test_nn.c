@@ -96,11 +96,12 @@ static void inference_matches_training_forward(void **state) {
     assert_int_equal(casie__nn_train_init(&t, &n, 0.01f, 0.0f, 3), CASIE_OK);
     assert_int_equal(casie__nn_train_reserve(&t, N, N), CASIE_OK);
     uint64_t s = 5;
-    float X[N * D], Hs[N * 2 * H];
+    float X[N * D], Hs[N * 2 * H], Zx[N * 8 * H];
     for (int i = 0; i < N * D; i++) X[i] = frand(&s);
     float *work = malloc(sizeof(float) * casie__nnet_work(&n));
     assert_non_null(work);
-    casie__nnet_encode(&n, X, N, Hs, work);
+    casie__nnet_project(&n, X, D, N, 0, D, 1, Zx);
+    casie__nnet_encode_proj(&n, Zx, N, Hs, work);
     memcpy(t.X, X, sizeof X);
     casie__nn_train_encode(&t, N);
     for (int i = 0; i < N * 2 * H; i++) assert_true(fabsf(Hs[i] - t.Hs[i]) < 1e-6f);
