@@ -274,6 +274,7 @@ typedef enum casie_metric {
     CASIE_METRIC_REALIS,       /* trigger span + subtype + realis */
     CASIE_METRIC_ENT_TYPE,     /* argument span + entity type */
     CASIE_METRIC_COREF,        /* pairs of trigger spans in one hopper */
+    CASIE_METRIC_COREF_MUC,    /* MUC links over trigger spans (tp: common links) */
     CASIE_N_METRICS
 } casie_metric;
 

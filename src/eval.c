@@ -15,6 +15,13 @@
  *   ent_type      (argument span, entity type)
  *   coref         {trigger span, trigger span}: unordered pairs of distinct
  *                 trigger spans of events in one hopper
+ *   coref_muc     MUC (Vilain et al. 1995) over trigger spans, each span a
+ *                 mention of its first hopper: tp counts the links both
+ *                 sides share (mentions in common minus the blocks the two
+ *                 clusterings cut them into), fn and fp the rest of each
+ *                 side's links (mentions minus clusters).  Merging every
+ *                 event of a subtype into one hopper scores high here and
+ *                 low on coref; a good clustering must score on both.
  *
  * Breakdowns filter before matching: the counts for subtype S (role R) score
  * only the tuples that come from events of subtype S (arguments of role R),
@@ -50,7 +57,8 @@ struct casie_eval {
 };
 
 static const char *const METRIC_NAMES[CASIE_N_METRICS] = {"trig_i",       "trig_c", "arg_i",    "arg_c",
-                                                          "arg_c_linked", "realis", "ent_type", "coref"};
+                                                          "arg_c_linked", "realis", "ent_type", "coref",
+                                                          "coref_muc"};
 
 const char *casie_metric_name(int metric) {
     return metric >= 0 && metric < CASIE_N_METRICS ? METRIC_NAMES[metric] : NULL;
@@ -151,6 +159,109 @@ static casie_counts match(const tuple *const *g, size_t ng, const tuple *const *
     return c;
 }
 
+/* ---- MUC ---- */
+
+typedef struct mention {
+    int32_t start, end;
+    int32_t cluster; /* hopper index */
+    int32_t seq;     /* document order, to keep a span's first hopper */
+    int8_t subtype;
+} mention;
+
+static int mention_cmp(const void *a, const void *b) {
+    const mention *x = a, *y = b;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int int_cmp(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The distinct trigger spans of doc, sorted, each with its first hopper
+ * (*out NULL and *n 0 for an empty document). */
+static int doc_mentions(const casie_doc *doc, mention **out, size_t *n) {
+    size_t total = 0, k = 0;
+    *out = NULL, *n = 0;
+    if (!doc) return CASIE_OK;
+    for (int h = 0; h < doc->n_hoppers; h++) total += (size_t)doc->hoppers[h].n_events;
+    if (!total) return CASIE_OK;
+    mention *m = malloc(total * sizeof *m);
+    if (!m) return CASIE_ERR_NOMEM;
+    for (int h = 0; h < doc->n_hoppers; h++)
+        for (int i = 0; i < doc->hoppers[h].n_events; i++) {
+            const casie_event *e = &doc->hoppers[h].events[i];
+            m[k] = (mention){e->start, e->end, h, (int32_t)k,
+                             (int8_t)(e->subtype >= 0 && e->subtype < CASIE_N_SUBTYPES ? e->subtype : -1)};
+            k++;
+        }
+    qsort(m, total, sizeof *m, mention_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < total; i++)
+        if (!u || m[u - 1].start != m[i].start || m[u - 1].end != m[i].end) m[u++] = m[i];
+    *out = m, *n = u;
+    return CASIE_OK;
+}
+
+static long distinct(int64_t *v, size_t n) {
+    if (n > 1) qsort(v, n, sizeof *v, int_cmp);
+    long d = 0;
+    for (size_t i = 0; i < n; i++) d += !i || v[i] != v[i - 1];
+    return d;
+}
+
+/* MUC counts of one document for one subtype filter (-1: all); scratch
+ * holds ng + np values. */
+static casie_counts muc_counts(const mention *g, size_t ng, const mention *p, size_t np, int subtype,
+                               int64_t *scratch) {
+    casie_counts c = {0, 0, 0};
+    size_t kg = 0, kp = 0, kc = 0;
+    long mg = 0, mp = 0;
+    /* gold side: mentions and clusters */
+    for (size_t i = 0; i < ng; i++)
+        if (subtype < 0 || g[i].subtype == subtype) scratch[kg++] = g[i].cluster, mg++;
+    long cg = distinct(scratch, kg);
+    for (size_t i = 0; i < np; i++)
+        if (subtype < 0 || p[i].subtype == subtype) scratch[kp++] = p[i].cluster, mp++;
+    long cp = distinct(scratch, kp);
+    /* mentions in common, and the blocks (gold cluster, predicted cluster) */
+    size_t i = 0, j = 0;
+    while (i < ng && j < np) {
+        if (subtype >= 0 && g[i].subtype != subtype) { i++; continue; }
+        if (subtype >= 0 && p[j].subtype != subtype) { j++; continue; }
+        if (g[i].start != p[j].start) g[i].start < p[j].start ? i++ : j++;
+        else if (g[i].end != p[j].end) g[i].end < p[j].end ? i++ : j++;
+        else scratch[kc++] = (int64_t)g[i++].cluster << 32 | (uint32_t)p[j++].cluster;
+    }
+    long tp = (long)kc - distinct(scratch, kc);
+    c.tp = tp;
+    c.fn = (mg - cg) - tp;
+    c.fp = (mp - cp) - tp;
+    return c;
+}
+
+static int add_muc(casie_eval *ev, const casie_doc *gold, const casie_doc *pred) {
+    mention *g = NULL, *p = NULL;
+    size_t ng, np;
+    int64_t *scratch = NULL;
+    int rc = doc_mentions(gold, &g, &ng);
+    if (!rc) rc = doc_mentions(pred, &p, &np);
+    if (!rc && !(scratch = malloc((ng + np + 1) * sizeof *scratch))) rc = CASIE_ERR_NOMEM;
+    for (int s = 0; s < N_ST && !rc; s++) {
+        casie_counts c = muc_counts(g, ng, p, np, s - 1, scratch);
+        casie_counts *acc = &ev->c[CASIE_METRIC_COREF_MUC][s][0];
+        acc->tp += c.tp;
+        acc->fp += c.fp;
+        acc->fn += c.fn;
+    }
+    free(g);
+    free(p);
+    free(scratch);
+    return rc;
+}
+
 int casie_eval_add(casie_eval *ev, const casie_doc *gold, const casie_doc *pred, casie_error *err) {
     if (!ev || !gold)
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_eval_add: no evaluator or gold document");
@@ -170,7 +281,7 @@ int casie_eval_add(casie_eval *ev, const casie_doc *gold, const casie_doc *pred,
         casie__error(err, rc, -1, "%s: out of memory scoring", gold->id ? gold->id : "document");
         goto done;
     }
-    for (int m = 0; m < CASIE_N_METRICS; m++) {
+    for (int m = 0; m < CASIE_METRIC_COREF_MUC; m++) {
         int n_roles = has_roles(m) ? N_RO : 1;
         for (int s = 0; s < N_ST; s++)
             for (int r = 0; r < n_roles; r++) {
@@ -182,6 +293,10 @@ int casie_eval_add(casie_eval *ev, const casie_doc *gold, const casie_doc *pred,
                 acc->fp += c.fp;
                 acc->fn += c.fn;
             }
+    }
+    if ((rc = add_muc(ev, gold, pred))) {
+        casie__error(err, rc, -1, "%s: out of memory scoring", gold->id ? gold->id : "document");
+        goto done;
     }
     ev->n_docs++;
 done:

@@ -121,19 +121,94 @@ typedef struct scratch {
     float *P;   /* (n, L) marginals */
     int *lab;   /* (n,) */
     span *sp;   /* (n,) */
-    float *X;   /* (CASIE_NN_CHUNK, D) token vectors */
+    float *X;   /* (D,) a word vector */
     float *Hs;  /* (CASIE_NN_CHUNK, 2H) encoder states */
     float *u;   /* (U,) head input */
     float *work; /* network scratch */
     float *Zx;  /* (CASIE_NN_CHUNK, 2, 4H) input projections of the span being encoded */
     /* the argument network's projections of the token vectors alone, for
      * tokens [zc_b, zc_e): shared by the windows of nearby triggers */
-    float *Xc;  /* (ZC_CAP, D) */
     float *Zc;  /* (ZC_CAP, 2, 4H) */
     int zc_b, zc_e;
+    /* each network's recurrent weights, transposed for encode_proj */
+    float *Rt, *Ra;
+    /* and their input columns after the word vector's, transposed */
+    float *Ct, *Ca;
+    float *base; /* (K,) the argument head's share of the trigger's states */
+    float *ptmp; /* (2, 4H) a word vector's projection when not cached */
 } scratch;
 
 #define ZC_CAP (2 * CASIE_NN_CHUNK)
+
+/* ---- the networks' input projections ---- */
+
+/* floats of the word vector at the start of a token vector */
+static int emb_dim(const casie__emb *e) { return e->n_words ? (int)e->dim : 0; }
+
+static size_t cols_floats(const casie__nnet *n, const casie__emb *e) {
+    return (size_t)(n->D - emb_dim(e)) * 8 * (size_t)n->H;
+}
+
+void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e) {
+    memset(pc, 0, sizeof *pc);
+    int rows = e->n_words < CASIE_PROJCACHE_ROWS ? (int)e->n_words : CASIE_PROJCACHE_ROWS;
+    if (!n->p || rows <= 0) return;
+    /* large: calloc maps fresh zero pages, so only the rows filled count */
+    pc->z = calloc((size_t)rows * 8 * (size_t)n->H, sizeof(float));
+    pc->state = calloc((size_t)rows, sizeof *pc->state);
+    if (!pc->z || !pc->state) {
+        casie__projcache_free(pc);
+        return;
+    }
+    pc->rows = rows;
+}
+
+void casie__projcache_free(casie__projcache *pc) {
+    free(pc->z);
+    free((void *)pc->state);
+    memset(pc, 0, sizeof *pc);
+}
+
+/* z (2, 4H) = bias + W x for token f's vector x (casie__tokvec), as the word
+ * vector's share (cached, or computed into tmp (2, 4H) and x (dim,)) plus
+ * the columns of the indicator inputs that are 1. */
+static void token_proj(const casie_model *m, const casie__nnet *nn, const casie__projcache *pc, const float *C,
+                       const casie__tokfeat *f, float *z, float *tmp, float *x) {
+    const casie__emb *e = &m->emb;
+    const int G = 4 * nn->H, dim = emb_dim(e);
+    const float *ze = NULL;
+    if (dim && f->emb && f->emb <= e->n_words) {
+        int row = f->emb - 1;
+        float *slot = NULL;
+        if (pc->z && row < pc->rows) {
+            unsigned char st = atomic_load_explicit(&pc->state[row], memory_order_acquire), empty = 0;
+            if (st == 2) ze = pc->z + (size_t)row * 2 * G;
+            else if (st == 0 && atomic_compare_exchange_strong_explicit(&pc->state[row], &empty, 1,
+                                                                        memory_order_acq_rel, memory_order_acquire))
+                slot = pc->z + (size_t)row * 2 * G;
+        }
+        if (!ze) {
+            const int8_t *v = e->v + (size_t)row * e->dim;
+            float sc = e->scale[row];
+            for (int j = 0; j < dim; j++) x[j] = sc * (float)v[j];
+            float *out = slot ? slot : tmp;
+            casie__nnet_project_one(nn, x, dim, out);
+            if (slot) atomic_store_explicit(&pc->state[row], 2, memory_order_release);
+            ze = out;
+        }
+    }
+    for (int dir = 0; dir < 2; dir++) {
+        const float *bias = nn->p + (dir ? nn->o_bb : nn->o_bf);
+        float *zd = z + (size_t)dir * G;
+        const float *zed = ze ? ze + (size_t)dir * G : NULL;
+        for (int r = 0; r < G; r++) zd[r] = (zed ? zed[r] : 0.0f) + bias[r];
+    }
+    /* the indicators, in casie__tokvec's order */
+    if (f->cap < 4) casie__nnet_add_tcol(C + (size_t)f->cap * 2 * G, 1.0f, 2 * G, z);
+    if (f->emb == 0) casie__nnet_add_tcol(C + (size_t)4 * 2 * G, 1.0f, 2 * G, z);
+    for (int b = 0; b < 10; b++)
+        if ((f->flags >> b) & 1u) casie__nnet_add_tcol(C + (size_t)(5 + b) * 2 * G, 1.0f, 2 * G, z);
+}
 
 static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc) {
     size_t n = 1;
@@ -149,17 +224,27 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
     s->P = malloc(sizeof(float) * n * L);
     s->lab = malloc(sizeof(int) * n);
     s->sp = malloc(sizeof(span) * n);
-    s->X = malloc(sizeof(float) * CASIE_NN_CHUNK * (D ? D : 1));
+    s->X = malloc(sizeof(float) * (D ? D : 1));
     s->Hs = malloc(sizeof(float) * CASIE_NN_CHUNK * 2 * (H ? H : 1));
     s->u = malloc(sizeof(float) * (U ? U : 1));
     s->work = malloc(sizeof(float) * (W ? W : 1));
     s->Zx = malloc(sizeof(float) * CASIE_NN_CHUNK * 8 * (H ? H : 1));
-    s->Xc = malloc(sizeof(float) * ZC_CAP * (D ? D : 1));
     s->Zc = malloc(sizeof(float) * ZC_CAP * 8 * (H ? H : 1));
     s->zc_b = s->zc_e = 0;
-    return s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work && s->Zx && s->Xc && s->Zc
-               ? CASIE_OK
-               : CASIE_ERR_NOMEM;
+    s->Rt = malloc(sizeof(float) * (t->p ? casie__nnet_rec_floats(t) : 1));
+    s->Ra = malloc(sizeof(float) * (a->p ? casie__nnet_rec_floats(a) : 1));
+    s->Ct = malloc(sizeof(float) * (t->p ? cols_floats(t, &m->emb) : 1));
+    s->Ca = malloc(sizeof(float) * (a->p ? cols_floats(a, &m->emb) : 1));
+    s->base = malloc(sizeof(float) * (size_t)(a->K > 0 ? a->K : 1));
+    s->ptmp = malloc(sizeof(float) * 8 * (H ? H : 1));
+    if (!(s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work && s->Zx && s->Zc && s->Rt &&
+          s->Ra && s->base && s->ptmp && s->Ct && s->Ca))
+        return CASIE_ERR_NOMEM;
+    if (t->p) casie__nnet_rec_transpose(t, s->Rt);
+    if (a->p) casie__nnet_rec_transpose(a, s->Ra);
+    if (t->p) casie__nnet_cols_transpose(t, emb_dim(&m->emb), s->Ct);
+    if (a->p) casie__nnet_cols_transpose(a, emb_dim(&m->emb), s->Ca);
+    return CASIE_OK;
 }
 
 static void scratch_free(scratch *s) {
@@ -172,8 +257,13 @@ static void scratch_free(scratch *s) {
     free(s->u);
     free(s->work);
     free(s->Zx);
-    free(s->Xc);
     free(s->Zc);
+    free(s->Rt);
+    free(s->Ra);
+    free(s->base);
+    free(s->ptmp);
+    free(s->Ct);
+    free(s->Ca);
 }
 
 /* The transitions a tagger decodes with: mix * the perceptron's plus the
@@ -230,9 +320,9 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
         const casie__nnet *nn = &m->trig_nn;
         for (int c0 = b; nn->p && c0 < e; c0 += CASIE_NN_CHUNK) { /* the encoder, piece by piece */
             int c1 = c0 + CASIE_NN_CHUNK < e ? c0 + CASIE_NN_CHUNK : e;
-            for (int i = c0; i < c1; i++) casie__tokvec(&tf[i], &m->emb, sc->X + (size_t)(i - c0) * nn->D);
-            casie__nnet_project(nn, sc->X, nn->D, c1 - c0, 0, nn->D, 1, sc->Zx);
-            casie__nnet_encode_proj(nn, sc->Zx, c1 - c0, sc->Hs, sc->work);
+            for (int i = c0; i < c1; i++)
+                token_proj(m, nn, &m->pc_trig, sc->Ct, &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H, sc->ptmp, sc->X);
+            casie__nnet_encode_proj(nn, sc->Rt, sc->Zx, c1 - c0, sc->Hs, sc->work);
             for (int i = c0; i < c1; i++)
                 casie__nnet_head(nn, 0, sc->Hs + (size_t)(i - c0) * 2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
         }
@@ -287,11 +377,10 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
     }
     const casie__nnet *nn = &m->arg_nn;
     if (nn->p) {
-        const int D0 = nn->D - CASIE_ARGVEC_REL, H = nn->H, th = te - 1 - b, G2 = 8 * H;
+        const int D0 = nn->D - CASIE_ARGVEC_REL, H = nn->H, th = te - 1 - b, G2 = 8 * H, dim0 = emb_dim(&m->emb);
         if (b < sc->zc_b || e > sc->zc_e) { /* project the token vectors of the tokens from b on */
             int ce = b + ZC_CAP < doc->n_tokens ? b + ZC_CAP : doc->n_tokens;
-            for (int i = b; i < ce; i++) casie__tokvec(&tf[i], &m->emb, sc->Xc + (size_t)(i - b) * D0);
-            casie__nnet_project(nn, sc->Xc, D0, ce - b, 0, D0, 1, sc->Zc);
+            for (int i = b; i < ce; i++) token_proj(m, nn, &m->pc_arg, sc->Ca, &tf[i], sc->Zc + (size_t)(i - b) * G2, sc->ptmp, sc->X);
             sc->zc_b = b, sc->zc_e = ce;
         }
         for (int i = b; i < e; i++) { /* plus this trigger's relation inputs, mostly zero */
@@ -299,16 +388,19 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
             memcpy(z, sc->Zc + (size_t)(i - sc->zc_b) * G2, sizeof(float) * (size_t)G2);
             casie__argvec_rel(i, tb, te, ev->subtype, is_trig && is_trig[i] && (i < tb || i >= te), rel);
             for (int k = 0; k < CASIE_ARGVEC_REL; k++)
-                if (rel[k] != 0.0f) casie__nnet_add_column(nn, D0 + k, rel[k], z);
+                if (rel[k] != 0.0f) casie__nnet_add_tcol(sc->Ca + (size_t)(D0 - dim0 + k) * G2, rel[k], G2, z);
         }
-        casie__nnet_encode_proj(nn, sc->Zx, n, sc->Hs, sc->work);
+        casie__nnet_encode_proj(nn, sc->Ra, sc->Zx, n, sc->Hs, sc->work);
         memcpy(sc->u, sc->Hs + (size_t)(tb - b) * 2 * H, sizeof(float) * 2 * (size_t)H);
         memcpy(sc->u + 2 * H, sc->Hs + (size_t)th * 2 * H, sizeof(float) * 2 * (size_t)H);
         if (nn->L2 == CASIE_N_REALIS) casie__nnet_head(nn, 1, sc->u, rs, sc->work);
+        /* each token's head input is [its states; the trigger's last
+         * states]: the second half's share is computed once */
+        casie__nnet_head_base(nn, 0, sc->Hs + (size_t)th * 2 * H, 2 * H, sc->base);
         for (int i = b; i < e; i++) {
             if (i >= tb && i < te) continue;
-            memcpy(sc->u, sc->Hs + (size_t)(i - b) * 2 * H, sizeof(float) * 2 * (size_t)H);
-            casie__nnet_head(nn, 0, sc->u, sc->E + (size_t)(i - b) * L, sc->work);
+            casie__nnet_head_from(nn, 0, sc->base, sc->Hs + (size_t)(i - b) * 2 * H, 2 * H,
+                                  sc->E + (size_t)(i - b) * L, sc->work);
         }
     }
     find_realis(m, doc, tf, ev, rs);

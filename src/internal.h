@@ -9,6 +9,7 @@
 #include "casie.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -180,16 +181,31 @@ int casie__nnet_init(casie__nnet *n, int D, int H, int U, int K, int L, int L2, 
 void casie__nnet_free(casie__nnet *n);
 /* Floats of scratch that encode and head need. */
 size_t casie__nnet_work(const casie__nnet *n);
-/* States Hs (len, 2H), [forward; backward], for token vectors X (len, D), in
- * two steps so that input projections can be shared: Zx
- * (len, 2, 4H) gets (init: bias +, else +=) W[:, c0:c0+nc] x_t for rows x_t of
- * X (stride ldx); add_column adds v * column col to one token's z (2, 4H);
- * encode_proj runs the recurrences from Zx. */
-void casie__nnet_project(const casie__nnet *n, const float *X, int ldx, int len, int c0, int nc, int init, float *Zx);
-void casie__nnet_add_column(const casie__nnet *n, int col, float v, float *z);
-void casie__nnet_encode_proj(const casie__nnet *n, const float *Zx, int len, float *Hs, float *work);
+/* Inference.  States Hs (len, 2H), [forward; backward], in two steps so
+ * that input projections can be shared: the caller fills Zx (len, 2, 4H)
+ * with bias + W x_t for each token (project_one, cols_transpose, add_tcol
+ * below), then encode_proj runs the recurrences from Zx with R, the
+ * recurrent weights transposed by rec_transpose (rec_floats floats; the
+ * caller keeps its own per document, so that it never outlives a change of
+ * the parameters). */
+/* C ((D - c0), 2, 4H) = the input columns c0.. of both directions'
+ * weights, transposed; add_tcol adds v * one of them (n = 8H floats) to a
+ * token's z (2, 4H). */
+void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C);
+void casie__nnet_add_tcol(const float *col, float v, int n, float *z);
+/* z (2, 4H) = W[:, 0:nc] x for one token, both directions, no bias. */
+void casie__nnet_project_one(const casie__nnet *n, const float *x, int nc, float *z);
+size_t casie__nnet_rec_floats(const casie__nnet *n);
+void casie__nnet_rec_transpose(const casie__nnet *n, float *R);
+void casie__nnet_encode_proj(const casie__nnet *n, const float *R, const float *Zx, int len, float *Hs, float *work);
 /* out (L or L2,) += head h (0 or 1) of u (U,). */
 void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work);
+/* The same head in two parts, for inputs u = [varying (c0,); fixed (U - c0,)]:
+ * base (K,) = b1 + W1[:, c0:] fixed, once; then for each varying part,
+ * out += head from base + W1[:, :c0] u. */
+void casie__nnet_head_base(const casie__nnet *n, int h, const float *tail, int c0, float *base);
+void casie__nnet_head_from(const casie__nnet *n, int h, const float *base, const float *u, int c0, float *out,
+                           float *work);
 
 /* Training state of one network: gradients, Adam moments and the caches of
  * the span being trained.  Use: reserve; fill X; train_encode; for each
@@ -310,6 +326,19 @@ int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, 
 #define CASIE_TRIG_LABELS (1 + 2 * CASIE_N_SUBTYPES)  /* O, B-st, I-st */
 #define CASIE_ARG_LABELS (1 + 2 * CASIE_MAX_SLOTS)    /* O, B-slot, I-slot */
 
+/* A loaded model's cache of each network's input projection of a word
+ * vector (both directions, no bias): a word's share of the projection
+ * depends on its vector alone, so it is computed once per word for all
+ * documents and threads.  Rows [0, rows) of the vectors, the most frequent
+ * words; state: 0 empty, 1 being filled (others compute their own), 2
+ * ready.  Disabled (z NULL) for models in training, whose weights change. */
+typedef struct casie__projcache {
+    int rows;
+    float *z;                      /* (rows, 2 * 4H) */
+    _Atomic unsigned char *state;  /* (rows,) */
+} casie__projcache;
+#define CASIE_PROJCACHE_ROWS 8192
+
 struct casie_model {
     casie__linear trig;   /* (rows, 11) BIO over subtypes, sequence */
     casie__linear arg;    /* (rows, 25) BIO over role slots of the trigger's subtype, sequence */
@@ -333,7 +362,10 @@ struct casie_model {
     casie__cluster_entry *clusters_owned; /* when trained, not mapped */
     char *meta;                           /* JSON object text */
     casie__model_file file;               /* the mapping when loaded */
+    casie__projcache pc_trig, pc_arg;     /* when loaded */
 };
+void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e);
+void casie__projcache_free(casie__projcache *pc);
 
 /* Label helpers shared by training and extraction. */
 /* BIO masks: allowed (L*L, from->to) and start_ok (L). */
@@ -341,6 +373,10 @@ void casie__trig_masks(uint8_t *allowed, uint8_t *start_ok);
 void casie__arg_masks(const casie_model *m, int subtype, uint8_t *allowed, uint8_t *start_ok);
 int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b,
                        uint64_t *out);
+/* Trains m (a fresh 2-label linear) on every pair of gold events of docs,
+ * then averages it; tr: the trainer for progress lines, or NULL. */
+void casie__train_coref(casie__linear *m, casie_doc *const *docs, casie__tokfeat *const *tf, int n_docs, int epochs,
+                        const void *tr);
 /* The tokens [*b, *e) searched for arguments of trigger tokens [tb, te)
  * (clamped to its sentence, CASIE_ARG_WINDOW and CASIE_NN_CHUNK). */
 void casie__arg_window(const casie_doc *doc, int tb, int *te, int *b, int *e);

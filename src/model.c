@@ -43,6 +43,8 @@ void casie_model_free(casie_model *m) {
     casie__linear_free(&m->coref);
     casie__nnet_free(&m->trig_nn);
     casie__nnet_free(&m->arg_nn);
+    casie__projcache_free(&m->pc_trig);
+    casie__projcache_free(&m->pc_arg);
     free(m->emb_scale_owned);
     free(m->emb_v_owned);
     free(m->clusters_owned);
@@ -351,6 +353,9 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
         casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", path);
         goto fail;
     }
+    /* without memory for them, extraction computes every projection */
+    casie__projcache_init(&m->pc_trig, &m->trig_nn, &m->emb);
+    casie__projcache_init(&m->pc_arg, &m->arg_nn, &m->emb);
     return m;
 fail:
     casie_model_free(m);

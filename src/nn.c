@@ -169,72 +169,117 @@ INLINE void lstm_step(const float *W, const float *bias, int D, int H, const flo
 
 size_t casie__nnet_work(const casie__nnet *n) { return (size_t)(n->D + n->H) + 6u * (size_t)n->H + (size_t)n->K; }
 
-/* Four dot products of one weight row with four vectors (each as dot()):
- * the row is read once for all four. */
-INLINE void dot4(const float *restrict w, const float *restrict x0, const float *restrict x1, const float *restrict x2,
-                 const float *restrict x3, int c, float *out) {
-    v8f a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
-    int j = 0;
-    for (; j + 8 <= c; j += 8) {
-        v8f wv = ld8(w + j);
-        a0 += wv * ld8(x0 + j), a1 += wv * ld8(x1 + j), a2 += wv * ld8(x2 + j), a3 += wv * ld8(x3 + j);
-    }
-    out[0] = hsum8(a0), out[1] = hsum8(a1), out[2] = hsum8(a2), out[3] = hsum8(a3);
-    for (; j < c; j++) {
-        out[0] += w[j] * x0[j], out[1] += w[j] * x1[j], out[2] += w[j] * x2[j], out[3] += w[j] * x3[j];
-    }
-}
-
-HOT void casie__nnet_project(const casie__nnet *n, const float *X, int ldx, int len, int c0, int nc, int init,
-                             float *Zx) {
-    const int H = n->H, I = n->D + n->H, G = 4 * H;
+HOT void casie__nnet_project_one(const casie__nnet *n, const float *x, int nc, float *z) {
+    const int I = n->D + n->H, G = 4 * n->H;
     for (int dir = 0; dir < 2; dir++) {
-        const float *W = n->p + (dir ? n->o_wb : n->o_wf) + c0, *bias = n->p + (dir ? n->o_bb : n->o_bf);
-        int t = 0;
-        for (; t + 4 <= len; t += 4) {
-            const float *x0 = X + (size_t)t * ldx;
-            float *z0 = Zx + ((size_t)t * 2 + (size_t)dir) * G;
-            for (int r = 0; r < G; r++) {
-                float o[4];
-                dot4(W + (size_t)r * I, x0, x0 + ldx, x0 + 2 * (size_t)ldx, x0 + 3 * (size_t)ldx, nc, o);
-                for (int q = 0; q < 4; q++) {
-                    float *z = z0 + (size_t)q * 2 * G;
-                    z[r] = (init ? bias[r] : z[r]) + o[q];
-                }
-            }
-        }
-        for (; t < len; t++) {
-            float *z = Zx + ((size_t)t * 2 + (size_t)dir) * G;
-            for (int r = 0; r < G; r++) z[r] = (init ? bias[r] : z[r]) + dot(W + (size_t)r * I, X + (size_t)t * ldx, nc);
-        }
+        const float *W = n->p + (dir ? n->o_wb : n->o_wf);
+        for (int r = 0; r < G; r++) z[(size_t)dir * G + r] = dot(W + (size_t)r * I, x, nc);
     }
 }
 
-void casie__nnet_add_column(const casie__nnet *n, int col, float v, float *z) {
+void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C) {
     const int G = 4 * n->H, I = n->D + n->H;
-    for (int dir = 0; dir < 2; dir++) {
-        const float *W = n->p + (dir ? n->o_wb : n->o_wf) + col;
-        float *zd = z + (size_t)dir * G;
-        for (int r = 0; r < G; r++) zd[r] += v * W[(size_t)r * I];
-    }
+    for (int col = c0; col < n->D; col++)
+        for (int dir = 0; dir < 2; dir++) {
+            const float *W = n->p + (dir ? n->o_wb : n->o_wf) + col;
+            float *out = C + (size_t)(col - c0) * 2 * G + (size_t)dir * G;
+            for (int r = 0; r < G; r++) out[r] = W[(size_t)r * I];
+        }
 }
 
-HOT void casie__nnet_encode_proj(const casie__nnet *n, const float *Zx, int len, float *Hs, float *work) {
+HOT void casie__nnet_add_tcol(const float *col, float v, int n, float *z) {
+    for (int r = 0; r < n; r++) z[r] += v * col[r];
+}
+
+size_t casie__nnet_rec_floats(const casie__nnet *n) { return (size_t)8 * (size_t)n->H * (size_t)n->H; }
+
+void casie__nnet_rec_transpose(const casie__nnet *n, float *R) {
     const int D = n->D, H = n->H, I = D + H, G = 4 * H;
-    float *z = work, *c = z + G, *cp = c + H;
     for (int dir = 0; dir < 2; dir++) {
         const float *W = n->p + (dir ? n->o_wb : n->o_wf) + D;
+        float *Rd = R + (size_t)dir * H * G;
+        for (int r = 0; r < G; r++)
+            for (int k = 0; k < H; k++) Rd[(size_t)k * G + r] = W[(size_t)r * I + k];
+    }
+}
+
+/* e^x for eight lanes: 2^n e^r with n = round(x / ln 2) and a degree-6
+ * Taylor polynomial for e^r, |r| <= ln2 / 2 (relative error under 2e-7,
+ * as expf's); x is clamped so that 2^n stays a normal float. */
+typedef int32_t v8i __attribute__((vector_size(32)));
+INLINE v8f exp8(v8f x) {
+    const v8f hi = {88.0f, 88.0f, 88.0f, 88.0f, 88.0f, 88.0f, 88.0f, 88.0f};
+    const v8f lo = -hi;
+    v8i m = x > hi;
+    x = (v8f)(((v8i)x & ~m) | ((v8i)hi & m));
+    m = x < lo;
+    x = (v8f)(((v8i)x & ~m) | ((v8i)lo & m));
+    v8f t = x * 1.44269504088896341f;
+    v8i half = ((v8i)t & INT32_MIN) | 0x3f000000; /* +-0.5 */
+    v8i ni = __builtin_convertvector(t + (v8f)half, v8i);   /* rounds half away from zero */
+    v8f nf = __builtin_convertvector(ni, v8f);
+    v8f r = x - nf * 0.693145751953125f - nf * 1.428606765330187e-06f;
+    v8f p = r * 0.0f + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    return p * (v8f)((ni + 127) << 23);
+}
+INLINE v8f sigm8(v8f x) { return 1.0f / (1.0f + exp8(-x)); }
+INLINE v8f tanh8(v8f x) { return 2.0f / (1.0f + exp8(-2.0f * x)) - 1.0f; }
+INLINE void st8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+
+/* The recurrence, with R the transposed recurrent weights (R[dir] is (H, 4H),
+ * from casie__nnet_rec_transpose): z += h_prev[k] * R[k] row by row, eight
+ * rows of z per vector and no horizontal sums; gates eight lanes at a time. */
+HOT void casie__nnet_encode_proj(const casie__nnet *n, const float *R, const float *Zx, int len, float *Hs,
+                                 float *work) {
+    const int H = n->H, G = 4 * H;
+    float *z = work, *c = z + G, *cp = c + H;
+    const int vec = H % 8 == 0;
+    for (int dir = 0; dir < 2; dir++) {
+        const float *Rd = R + (size_t)dir * H * G;
         for (int s = 0; s < len; s++) {
             int t = dir ? len - 1 - s : s, prev = dir ? t + 1 : t - 1;
             const float *zx = Zx + ((size_t)t * 2 + (size_t)dir) * G;
             float *h = Hs + (size_t)t * 2 * H + (size_t)dir * H;
+            memcpy(z, zx, sizeof(float) * (size_t)G);
             if (s) {
                 const float *hp = Hs + (size_t)prev * 2 * H + (size_t)dir * H;
-                for (int r = 0; r < G; r++) z[r] = zx[r] + dot(W + (size_t)r * I, hp, H);
-            } else {
-                memcpy(z, zx, sizeof(float) * (size_t)G);
+                int r0 = 0;
+                if (vec)
+                    for (; r0 + 64 <= G; r0 += 64) {
+                        v8f a0 = ld8(z + r0), a1 = ld8(z + r0 + 8), a2 = ld8(z + r0 + 16), a3 = ld8(z + r0 + 24);
+                        v8f a4 = ld8(z + r0 + 32), a5 = ld8(z + r0 + 40), a6 = ld8(z + r0 + 48), a7 = ld8(z + r0 + 56);
+                        for (int k = 0; k < H; k++) {
+                            const float *w = Rd + (size_t)k * G + r0;
+                            v8f hk = {hp[k], hp[k], hp[k], hp[k], hp[k], hp[k], hp[k], hp[k]};
+                            a0 += hk * ld8(w), a1 += hk * ld8(w + 8), a2 += hk * ld8(w + 16), a3 += hk * ld8(w + 24);
+                            a4 += hk * ld8(w + 32), a5 += hk * ld8(w + 40), a6 += hk * ld8(w + 48),
+                                a7 += hk * ld8(w + 56);
+                        }
+                        st8(z + r0, a0), st8(z + r0 + 8, a1), st8(z + r0 + 16, a2), st8(z + r0 + 24, a3);
+                        st8(z + r0 + 32, a4), st8(z + r0 + 40, a5), st8(z + r0 + 48, a6), st8(z + r0 + 56, a7);
+                    }
+                for (int k = 0; k < H; k++) {
+                    const float *w = Rd + (size_t)k * G;
+                    for (int r = r0; r < G; r++) z[r] += hp[k] * w[r];
+                }
             }
-            for (int k = 0; k < H; k++) {
+            int k = 0;
+            if (vec)
+                for (; k < H; k += 8) {
+                    v8f ig = sigm8(ld8(z + k)), fg = sigm8(ld8(z + H + k)), gg = tanh8(ld8(z + 2 * H + k));
+                    v8f og = sigm8(ld8(z + 3 * H + k));
+                    v8f cv = ig * gg;
+                    if (s) cv += fg * ld8(cp + k);
+                    st8(c + k, cv);
+                    st8(h + k, og * tanh8(cv));
+                }
+            for (; k < H; k++) {
                 float ig = sigm(z[k]), fg = sigm(z[H + k]), gg = tanh_(z[2 * H + k]), og = sigm(z[3 * H + k]);
                 c[k] = fg * (s ? cp[k] : 0.0f) + ig * gg;
                 h[k] = og * tanh_(c[k]);
@@ -244,13 +289,32 @@ HOT void casie__nnet_encode_proj(const casie__nnet *n, const float *Zx, int len,
     }
 }
 
-HOT void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work) {
-    const int K = n->K, L = h ? n->L2 : n->L, U = n->U;
-    float *a = work + (n->D + n->H) + 6 * n->H;
-    matvec(n->p + n->o_w1[h], n->p + n->o_b1[h], u, K, U, a);
-    for (int k = 0; k < K; k++) a[k] = tanh_(a[k]);
+INLINE void head_out(const casie__nnet *n, int h, float *a, float *out) {
+    const int K = n->K, L = h ? n->L2 : n->L;
+    int k = 0;
+    for (; k + 8 <= K; k += 8) st8(a + k, tanh8(ld8(a + k)));
+    for (; k < K; k++) a[k] = tanh_(a[k]);
     const float *W2 = n->p + n->o_w2[h], *b2 = n->p + n->o_b2[h];
     for (int l = 0; l < L; l++) out[l] += b2[l] + dot(W2 + (size_t)l * K, a, K);
+}
+
+HOT void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work) {
+    float *a = work + (n->D + n->H) + 6 * n->H;
+    matvec(n->p + n->o_w1[h], n->p + n->o_b1[h], u, n->K, n->U, a);
+    head_out(n, h, a, out);
+}
+
+HOT void casie__nnet_head_base(const casie__nnet *n, int h, const float *tail, int c0, float *base) {
+    const float *W1 = n->p + n->o_w1[h] + c0, *b1 = n->p + n->o_b1[h];
+    for (int k = 0; k < n->K; k++) base[k] = b1[k] + dot(W1 + (size_t)k * n->U, tail, n->U - c0);
+}
+
+HOT void casie__nnet_head_from(const casie__nnet *n, int h, const float *base, const float *u, int c0, float *out,
+                               float *work) {
+    float *a = work + (n->D + n->H) + 6 * n->H;
+    const float *W1 = n->p + n->o_w1[h];
+    for (int k = 0; k < n->K; k++) a[k] = base[k] + dot(W1 + (size_t)k * n->U, u, c0);
+    head_out(n, h, a, out);
 }
 
 /* ---- training ---- */

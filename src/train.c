@@ -733,6 +733,35 @@ static int class_step(casie__linear *m, const uint64_t *f, int nf, int gold) {
     return best != gold;
 }
 
+/* Coreference: a perceptron over every pair of gold events in a document,
+ * on the gold arguments. */
+void casie__train_coref(casie__linear *m, casie_doc *const *docs, casie__tokfeat *const *tf, int n_docs, int epochs,
+                        const void *tr) {
+    uint64_t f[64];
+    for (int ep = 0; ep < epochs; ep++) {
+        long w = 0, tot = 0;
+        for (int d = 0; d < n_docs; d++) {
+            const casie_doc *doc = docs[d];
+            for (int h1 = 0; h1 < doc->n_hoppers; h1++)
+                for (int i1 = 0; i1 < doc->hoppers[h1].n_events; i1++)
+                    for (int h2 = h1; h2 < doc->n_hoppers; h2++)
+                        for (int i2 = (h2 == h1 ? i1 + 1 : 0); i2 < doc->hoppers[h2].n_events; i2++) {
+                            const casie_event *a = &doc->hoppers[h1].events[i1], *b = &doc->hoppers[h2].events[i2];
+                            if (a->start > b->start) {
+                                const casie_event *x = a;
+                                a = b, b = x;
+                            }
+                            int nf = casie__coref_feats(doc, tf[d], a, b, f);
+                            if (!nf) continue;
+                            w += class_step(m, f, nf, h1 == h2);
+                            tot++;
+                        }
+        }
+        if (tr) logf_(tr, "coreference: epoch %d/%d, pair errors %ld of %ld", ep + 1, epochs, w, tot);
+    }
+    casie__linear_finish(m);
+}
+
 static int train_classifiers(trainer *t) {
     casie_model *m = t->m;
     evref *evs = NULL;
@@ -771,30 +800,7 @@ static int train_classifiers(trainer *t) {
     }
     casie__linear_finish(&m->realis);
     casie__linear_finish(&m->ent);
-    /* coreference: every pair of events in a document */
-    epochs = epochs_or(t, 6);
-    for (int ep = 0; ep < epochs; ep++) {
-        long w = 0, tot = 0;
-        for (int d = 0; d < t->n_docs; d++) {
-            const casie_doc *doc = t->docs[d];
-            for (int h1 = 0; h1 < doc->n_hoppers; h1++)
-                for (int i1 = 0; i1 < doc->hoppers[h1].n_events; i1++)
-                    for (int h2 = h1; h2 < doc->n_hoppers; h2++)
-                        for (int i2 = (h2 == h1 ? i1 + 1 : 0); i2 < doc->hoppers[h2].n_events; i2++) {
-                            const casie_event *a = &doc->hoppers[h1].events[i1], *b = &doc->hoppers[h2].events[i2];
-                            if (a->start > b->start) {
-                                const casie_event *x = a;
-                                a = b, b = x;
-                            }
-                            int nf = casie__coref_feats(doc, t->tf[d], a, b, f);
-                            if (!nf) continue;
-                            w += class_step(&m->coref, f, nf, h1 == h2);
-                            tot++;
-                        }
-        }
-        logf_(t, "coreference: epoch %d/%d, pair errors %ld of %ld", ep + 1, epochs, w, tot);
-    }
-    casie__linear_finish(&m->coref);
+    casie__train_coref(&m->coref, t->docs, t->tf, t->n_docs, epochs_or(t, 6), t->p->log ? t : NULL);
     rc = CASIE_OK;
 done:
     free(evs);
@@ -1063,18 +1069,22 @@ static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error
         }
         m->realis_mix = best_m;
     }
-    /* coreference: the link threshold with the best coref F1 given gold triggers */
+    /* coreference: the link threshold with the best mean of the pairwise
+     * and MUC F1 given gold triggers (pairs punish merging too much, MUC
+     * splitting too much) */
     {
-        static const float CGRID[] = {-16.0f, -8.0f, -4.0f, -2.0f, 0.0f, 2.0f, 4.0f, 8.0f};
+        static const float CGRID[] = {-8.0f, -4.0f, -2.0f, 0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 6.0f, 8.0f, 12.0f};
         float best_c = 0;
         double best = -1;
         for (size_t g = 0; g < sizeof CGRID / sizeof CGRID[0]; g++) {
-            double f1;
+            double f1[CASIE_N_METRICS];
             m->coref_bias = CGRID[g];
-            int rc = dev_f1(m, dev, n_dev, CASIE_METRIC_COREF, 1, &f1, err);
+            int rc = dev_scores(m, dev, n_dev, 1, f1, err);
             if (rc) return rc;
-            logf_(t, "tuning coreference bias %.2f: dev coref (given triggers) %.2f", (double)CGRID[g], f1);
-            if (f1 > best) best = f1, best_c = CGRID[g];
+            double mean = (f1[CASIE_METRIC_COREF] + f1[CASIE_METRIC_COREF_MUC]) / 2;
+            logf_(t, "tuning coreference bias %.2f: dev (given triggers) coref %.2f, coref_muc %.2f", (double)CGRID[g],
+                  f1[CASIE_METRIC_COREF], f1[CASIE_METRIC_COREF_MUC]);
+            if (mean > best) best = mean, best_c = CGRID[g];
         }
         m->coref_bias = best_c;
     }

@@ -110,6 +110,11 @@ static void hand_made_pair(void **state) {
     assert_counts(ev, CASIE_METRIC_REALIS, -1, -1, 1, 3, 2);
     assert_counts(ev, CASIE_METRIC_ENT_TYPE, -1, -1, 1, 3, 1);
     assert_counts(ev, CASIE_METRIC_COREF, -1, -1, 0, 3, 1);
+    /* MUC: gold has 1 link ({A,B}), pred 2 ({B,C,D}); the mentions in common
+     * (A, B, C) fall in 3 blocks, so no link is shared. */
+    assert_counts(ev, CASIE_METRIC_COREF_MUC, -1, -1, 0, 2, 1);
+    assert_counts(ev, CASIE_METRIC_COREF_MUC, DB, -1, 0, 0, 1);
+    assert_counts(ev, CASIE_METRIC_COREF_MUC, RA, -1, 0, 1, 0);
 
     /* Breakdowns: only tuples of that subtype / role, on both sides. */
     assert_counts(ev, CASIE_METRIC_TRIG_C, DB, -1, 1, 0, 1);
@@ -137,6 +142,7 @@ static void hand_made_pair(void **state) {
     assert_counts(ev, CASIE_METRIC_TRIG_I, -1, -1, 3, 1, 3);
     assert_counts(ev, CASIE_METRIC_ARG_C_LINKED, -1, -1, 1, 3, 5);
     assert_counts(ev, CASIE_METRIC_COREF, -1, -1, 0, 3, 2);
+    assert_counts(ev, CASIE_METRIC_COREF_MUC, -1, -1, 0, 2, 2);
     assert_int_equal(casie_eval_add(ev, NULL, p, &err), CASIE_ERR_INVALID_ARG);
     casie_eval_free(ev);
     casie_doc_free(g);
@@ -161,6 +167,7 @@ static void duplicates_count_once(void **state) {
     assert_int_equal(casie_eval_add(ev, g, p, &err), CASIE_OK);
     for (int m = 0; m < CASIE_METRIC_COREF; m++) assert_counts(ev, m, -1, -1, 1, 0, 0);
     assert_counts(ev, CASIE_METRIC_COREF, -1, -1, 0, 0, 0);
+    assert_counts(ev, CASIE_METRIC_COREF_MUC, -1, -1, 0, 0, 0);
     double P, R, F;
     casie_prf(casie_eval_counts(ev, CASIE_METRIC_ARG_C, -1, -1), &P, &R, &F);
     assert_true(P == 100.0 && R == 100.0 && F == 100.0);
@@ -193,6 +200,12 @@ static void coref_pairs(void **state) {
      * events, (10,15)-(20,25). */
     assert_counts(ev, CASIE_METRIC_COREF, DB, -1, 1, 0, 2);
     assert_counts(ev, CASIE_METRIC_COREF, PH, -1, 0, 0, 0);
+    /* MUC over the distinct spans (the Phishing (0,5) is the Databreach one's
+     * span, kept in its first hopper): 2 gold links, 1 predicted, and the
+     * three mentions fall in 2 blocks, so 1 link is shared. */
+    assert_counts(ev, CASIE_METRIC_COREF_MUC, -1, -1, 1, 0, 1);
+    assert_counts(ev, CASIE_METRIC_COREF_MUC, DB, -1, 1, 0, 1);
+    assert_counts(ev, CASIE_METRIC_COREF_MUC, PH, -1, 0, 0, 0);
     /* Same span repeated in one hopper: no pair with itself. */
     casie_doc *q = new_doc("q");
     h = add_hopper(q);
@@ -201,6 +214,7 @@ static void coref_pairs(void **state) {
     casie_eval *ev2 = casie_eval_new();
     assert_int_equal(casie_eval_add(ev2, q, q, &err), CASIE_OK);
     assert_counts(ev2, CASIE_METRIC_COREF, -1, -1, 0, 0, 0);
+    assert_counts(ev2, CASIE_METRIC_COREF_MUC, -1, -1, 0, 0, 0);
     assert_counts(ev2, CASIE_METRIC_TRIG_I, -1, -1, 1, 0, 0);
     assert_counts(ev2, CASIE_METRIC_REALIS, -1, -1, 2, 0, 0);
     casie_eval_free(ev);
@@ -208,6 +222,34 @@ static void coref_pairs(void **state) {
     casie_doc_free(g);
     casie_doc_free(p);
     casie_doc_free(q);
+}
+
+/* The textbook case: gold {A,B} {C,D}, pred {A,B,C,D}.  MUC: recall 2/2,
+ * precision 2/3; pairs: 2 of 6 right. */
+static void coref_muc_merge(void **state) {
+    (void)state;
+    casie_doc *g = new_doc("g"), *p = new_doc("p");
+    int h = add_hopper(g);
+    add_event(g, h, DB, ACT, 0, 5);
+    add_event(g, h, DB, ACT, 10, 15);
+    h = add_hopper(g);
+    add_event(g, h, DB, ACT, 20, 25);
+    add_event(g, h, DB, ACT, 30, 35);
+    h = add_hopper(p);
+    for (int k = 0; k < 4; k++) add_event(p, h, DB, ACT, 10 * k, 10 * k + 5);
+    casie_eval *ev = casie_eval_new();
+    casie_error err = {0};
+    assert_int_equal(casie_eval_add(ev, g, p, &err), CASIE_OK);
+    assert_counts(ev, CASIE_METRIC_COREF_MUC, -1, -1, 2, 1, 0);
+    assert_counts(ev, CASIE_METRIC_COREF, -1, -1, 2, 4, 0);
+    /* and the other way round: splitting loses recall, not precision */
+    casie_eval *ev2 = casie_eval_new();
+    assert_int_equal(casie_eval_add(ev2, p, g, &err), CASIE_OK);
+    assert_counts(ev2, CASIE_METRIC_COREF_MUC, -1, -1, 2, 0, 1);
+    casie_eval_free(ev);
+    casie_eval_free(ev2);
+    casie_doc_free(g);
+    casie_doc_free(p);
 }
 
 static void prf_and_names(void **state) {
@@ -226,7 +268,7 @@ static void prf_and_names(void **state) {
     assert_true(p == 0 && r == 0 && f == 0);
     casie_prf(c, NULL, NULL, &f); /* any output may be NULL */
     static const char *const names[] = {"trig_i", "trig_c", "arg_i", "arg_c", "arg_c_linked", "realis", "ent_type",
-                                        "coref"};
+                                        "coref",  "coref_muc"};
     for (int m = 0; m < CASIE_N_METRICS; m++) assert_string_equal(casie_metric_name(m), names[m]);
     assert_null(casie_metric_name(CASIE_N_METRICS));
     assert_null(casie_metric_name(-1));
@@ -287,6 +329,7 @@ static void gold_against_itself(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hand_made_pair), cmocka_unit_test(duplicates_count_once), cmocka_unit_test(coref_pairs),
+        cmocka_unit_test(coref_muc_merge),
         cmocka_unit_test(prf_and_names),  cmocka_unit_test(gold_against_itself),
     };
     return cmocka_run_group_tests_name("eval", tests, NULL, NULL);

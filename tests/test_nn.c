@@ -88,33 +88,64 @@ static void network_gradients_match_finite_differences(void **state) {
     casie__nnet_free(&n);
 }
 
-static void inference_matches_training_forward(void **state) {
-    (void)state;
+/* The inference path (project, encode_proj over transposed recurrent
+ * weights, vector gates) against the training forward pass, for sizes that
+ * take the scalar path (H 4), the vector gates (H 8) and the blocked
+ * recurrence (H 16, 32). */
+static void check_inference(int d, int h, int k, int l, int len) {
     casie__nnet n;
     casie__nn_train t;
-    assert_int_equal(casie__nnet_init(&n, D, H, 2 * H, K, L, 0, 11), CASIE_OK);
+    assert_int_equal(casie__nnet_init(&n, d, h, 2 * h, k, l, 0, 11), CASIE_OK);
     assert_int_equal(casie__nn_train_init(&t, &n, 0.01f, 0.0f, 3), CASIE_OK);
-    assert_int_equal(casie__nn_train_reserve(&t, N, N), CASIE_OK);
+    assert_int_equal(casie__nn_train_reserve(&t, len, len), CASIE_OK);
     uint64_t s = 5;
-    float X[N * D], Hs[N * 2 * H], Zx[N * 8 * H];
-    for (int i = 0; i < N * D; i++) X[i] = frand(&s);
-    float *work = malloc(sizeof(float) * casie__nnet_work(&n));
-    assert_non_null(work);
-    casie__nnet_project(&n, X, D, N, 0, D, 1, Zx);
-    casie__nnet_encode_proj(&n, Zx, N, Hs, work);
-    memcpy(t.X, X, sizeof X);
-    casie__nn_train_encode(&t, N);
-    for (int i = 0; i < N * 2 * H; i++) assert_true(fabsf(Hs[i] - t.Hs[i]) < 1e-6f);
-    for (int i = 0; i < N; i++) {
-        float a[L] = {0}, b[L] = {0};
-        casie__nnet_head(&n, 0, Hs + i * 2 * H, a, work);
-        memcpy(t.U + (size_t)i * n.U, t.Hs + i * 2 * H, sizeof(float) * 2 * H);
-        casie__nn_train_head_fwd(&t, i, 0, b);
-        for (int l = 0; l < L; l++) assert_true(fabsf(a[l] - b[l]) < 1e-6f);
+    float *X = malloc(sizeof(float) * (size_t)(len * d)), *Hs = malloc(sizeof(float) * (size_t)(len * 2 * h));
+    float *Zx = malloc(sizeof(float) * (size_t)(len * 8 * h)), *R = malloc(sizeof(float) * casie__nnet_rec_floats(&n));
+    float *work = malloc(sizeof(float) * casie__nnet_work(&n)), *a = malloc(sizeof(float) * (size_t)l),
+          *b = malloc(sizeof(float) * (size_t)l);
+    assert_true(X && Hs && Zx && R && work && a && b);
+    for (int i = 0; i < len * d; i++) X[i] = 2 * frand(&s);
+    /* as extraction projects a token: the first columns (the word vector)
+     * at once, plus the bias, plus the rest column by column */
+    const int c0 = d / 2, G2 = 8 * h;
+    float *C = malloc(sizeof(float) * (size_t)((d - c0) * G2));
+    assert_non_null(C);
+    casie__nnet_cols_transpose(&n, c0, C);
+    for (int i = 0; i < len; i++) {
+        float *z = Zx + (size_t)i * G2;
+        casie__nnet_project_one(&n, X + (size_t)i * d, c0, z);
+        for (int dir = 0; dir < 2; dir++)
+            for (int r = 0; r < 4 * h; r++) z[dir * 4 * h + r] += n.p[(dir ? n.o_bb : n.o_bf) + (size_t)r];
+        for (int j = c0; j < d; j++) casie__nnet_add_tcol(C + (size_t)(j - c0) * G2, X[(size_t)i * d + j], G2, z);
     }
-    free(work);
+    free(C);
+    casie__nnet_rec_transpose(&n, R);
+    casie__nnet_encode_proj(&n, R, Zx, len, Hs, work);
+    memcpy(t.X, X, sizeof(float) * (size_t)(len * d));
+    casie__nn_train_encode(&t, len);
+    float worst = 0;
+    for (int i = 0; i < len * 2 * h; i++) worst = fmaxf(worst, fabsf(Hs[i] - t.Hs[i]));
+    for (int i = 0; i < len; i++) {
+        memset(a, 0, sizeof(float) * (size_t)l);
+        memset(b, 0, sizeof(float) * (size_t)l);
+        casie__nnet_head(&n, 0, Hs + i * 2 * h, a, work);
+        memcpy(t.U + (size_t)i * n.U, t.Hs + i * 2 * h, sizeof(float) * 2 * (size_t)h);
+        casie__nn_train_head_fwd(&t, i, 0, b);
+        for (int j = 0; j < l; j++) worst = fmaxf(worst, fabsf(a[j] - b[j]));
+    }
+    printf("# H %d: inference within %.1e of the training forward pass\n", h, (double)worst);
+    assert_true(worst < 1e-5f);
+    free(X), free(Hs), free(Zx), free(R), free(work), free(a), free(b);
     casie__nn_train_free(&t);
     casie__nnet_free(&n);
+}
+
+static void inference_matches_training_forward(void **state) {
+    (void)state;
+    check_inference(D, H, K, L, N);
+    check_inference(7, 8, 5, 6, 9);
+    check_inference(12, 16, 8, 11, 13);
+    check_inference(10, 32, 16, 25, 40);
 }
 
 /* The CRF loss's dE, dtrans, dstart against finite differences, with BIO
