@@ -319,6 +319,7 @@ typedef struct casie_train_params {
     int head;            /* hidden units of their heads (0 = 64) */
     float lr;            /* Adam step of the neural taggers (0 = 0.001) */
     float dropout;       /* dropout on inputs and states (0 = 0.25; < 0 for none) */
+    int arg_nets;        /* argument networks, trained from different seeds, scores added (1 or 2; 0 = 2) */
     const char *corpus_tag; /* recorded in the metadata (e.g. corpus path, split), or NULL */
     casie_log_fn log;    /* progress, may be NULL */
     void *log_user;

@@ -128,12 +128,12 @@ typedef struct scratch {
     float *Zx;  /* (CASIE_NN_CHUNK, 2, 4H) input projections of the span being encoded */
     /* the argument network's projections of the token vectors alone, for
      * tokens [zc_b, zc_e): shared by the windows of nearby triggers */
-    float *Zc;  /* (ZC_CAP, 2, 4H) */
-    int zc_b, zc_e;
+    float *Zc[2]; /* (ZC_CAP, 2, 4H), one per argument network */
+    int zc_b[2], zc_e[2];
     /* each network's recurrent weights, transposed for encode_proj */
-    float *Rt, *Ra;
+    float *Rt, *Ra[2];
     /* and their input columns after the word vector's, transposed */
-    float *Ct, *Ca;
+    float *Ct, *Ca[2];
     float *base; /* (K,) the argument head's share of the trigger's states */
     float *ptmp; /* (2, 4H) a word vector's projection when not cached */
 } scratch;
@@ -217,9 +217,11 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
         if (len > n) n = len;
     }
     const size_t L = CASIE_ARG_LABELS > CASIE_TRIG_LABELS ? CASIE_ARG_LABELS : CASIE_TRIG_LABELS;
-    const casie__nnet *a = &m->arg_nn, *t = &m->trig_nn;
+    /* arg_nn2 has arg_nn's shape (the loader checks it) */
+    const casie__nnet *a = &m->arg_nn, *t = &m->trig_nn, *an[2] = {&m->arg_nn, &m->arg_nn2};
     size_t D = (size_t)(a->D > t->D ? a->D : t->D), H = (size_t)(a->H > t->H ? a->H : t->H);
     size_t U = (size_t)(a->U > t->U ? a->U : t->U), W = casie__nnet_work(a) > casie__nnet_work(t) ? casie__nnet_work(a) : casie__nnet_work(t);
+    memset(s, 0, sizeof *s);
     s->E = malloc(sizeof(float) * n * L);
     s->P = malloc(sizeof(float) * n * L);
     s->lab = malloc(sizeof(int) * n);
@@ -229,21 +231,27 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
     s->u = malloc(sizeof(float) * (U ? U : 1));
     s->work = malloc(sizeof(float) * (W ? W : 1));
     s->Zx = malloc(sizeof(float) * CASIE_NN_CHUNK * 8 * (H ? H : 1));
-    s->Zc = malloc(sizeof(float) * ZC_CAP * 8 * (H ? H : 1));
-    s->zc_b = s->zc_e = 0;
     s->Rt = malloc(sizeof(float) * (t->p ? casie__nnet_rec_floats(t) : 1));
-    s->Ra = malloc(sizeof(float) * (a->p ? casie__nnet_rec_floats(a) : 1));
     s->Ct = malloc(sizeof(float) * (t->p ? cols_floats(t, &m->emb) : 1));
-    s->Ca = malloc(sizeof(float) * (a->p ? cols_floats(a, &m->emb) : 1));
     s->base = malloc(sizeof(float) * (size_t)(a->K > 0 ? a->K : 1));
     s->ptmp = malloc(sizeof(float) * 8 * (H ? H : 1));
-    if (!(s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work && s->Zx && s->Zc && s->Rt &&
-          s->Ra && s->base && s->ptmp && s->Ct && s->Ca))
-        return CASIE_ERR_NOMEM;
+    int ok = s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work && s->Zx && s->Rt && s->base &&
+             s->ptmp && s->Ct;
+    for (int q = 0; q < 2; q++) {
+        if (!an[q]->p) continue;
+        s->Zc[q] = malloc(sizeof(float) * ZC_CAP * 8 * H);
+        s->Ra[q] = malloc(sizeof(float) * casie__nnet_rec_floats(an[q]));
+        s->Ca[q] = malloc(sizeof(float) * cols_floats(an[q], &m->emb));
+        if (!s->Zc[q] || !s->Ra[q] || !s->Ca[q]) ok = 0;
+    }
+    if (!ok) return CASIE_ERR_NOMEM;
     if (t->p) casie__nnet_rec_transpose(t, s->Rt);
-    if (a->p) casie__nnet_rec_transpose(a, s->Ra);
     if (t->p) casie__nnet_cols_transpose(t, emb_dim(&m->emb), s->Ct);
-    if (a->p) casie__nnet_cols_transpose(a, emb_dim(&m->emb), s->Ca);
+    for (int q = 0; q < 2; q++)
+        if (an[q]->p) {
+            casie__nnet_rec_transpose(an[q], s->Ra[q]);
+            casie__nnet_cols_transpose(an[q], emb_dim(&m->emb), s->Ca[q]);
+        }
     return CASIE_OK;
 }
 
@@ -257,23 +265,30 @@ static void scratch_free(scratch *s) {
     free(s->u);
     free(s->work);
     free(s->Zx);
-    free(s->Zc);
     free(s->Rt);
-    free(s->Ra);
     free(s->base);
     free(s->ptmp);
     free(s->Ct);
-    free(s->Ca);
+    for (int q = 0; q < 2; q++) {
+        free(s->Zc[q]);
+        free(s->Ra[q]);
+        free(s->Ca[q]);
+    }
 }
 
 /* The transitions a tagger decodes with: mix * the perceptron's plus the
  * network's, in a view of the linear model (trans and start point into the
  * caller's arrays of L*L and L floats). */
-static casie__linear mixed_view(const casie__linear *lin, const casie__nnet *nn, float mix, float *trans, float *start) {
+static casie__linear mixed_view(const casie__linear *lin, const casie__nnet *nn, const casie__nnet *nn2, float mix,
+                                float *trans, float *start) {
     casie__linear v = *lin;
     const int L = (int)lin->n_labels;
-    for (int i = 0; i < L * L; i++) trans[i] = mix * (lin->trans ? lin->trans[i] : 0) + (nn->p ? nn->p[nn->o_trans + i] : 0);
-    for (int i = 0; i < L; i++) start[i] = mix * (lin->start ? lin->start[i] : 0) + (nn->p ? nn->p[nn->o_start + i] : 0);
+    for (int i = 0; i < L * L; i++)
+        trans[i] = mix * (lin->trans ? lin->trans[i] : 0) + (nn->p ? nn->p[nn->o_trans + i] : 0) +
+                   (nn2 && nn2->p ? nn2->p[nn2->o_trans + i] : 0);
+    for (int i = 0; i < L; i++)
+        start[i] = mix * (lin->start ? lin->start[i] : 0) + (nn->p ? nn->p[nn->o_start + i] : 0) +
+                   (nn2 && nn2->p ? nn2->p[nn2->o_start + i] : 0);
     v.trans = trans;
     v.start = start;
     return v;
@@ -307,7 +322,7 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
     uint8_t allowed[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start_ok[CASIE_TRIG_LABELS];
     float trans[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start[CASIE_TRIG_LABELS];
     casie__trig_masks(allowed, start_ok);
-    const casie__linear view = mixed_view(&m->trig, &m->trig_nn, m->trig_mix, trans, start);
+    const casie__linear view = mixed_view(&m->trig, &m->trig_nn, NULL, m->trig_mix, trans, start);
     for (int s = 0; s < doc->n_sents; s++) {
         int b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end, n = e - b;
         if (n <= 0) continue;
@@ -375,22 +390,27 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         if (m->arg_mix != 0.0f) mixed_score(&m->arg, m->arg_mix, feats, casie__arg_feats(&c, i, feats), row);
         for (int l = 1; l < L; l++) row[l] += m->arg_bias;
     }
-    const casie__nnet *nn = &m->arg_nn;
-    if (nn->p) {
+    const casie__nnet *nets[2] = {&m->arg_nn, &m->arg_nn2};
+    const casie__projcache *pcs[2] = {&m->pc_arg, &m->pc_arg2};
+    for (int q = 0; q < 2; q++) { /* each network's scores are added */
+        const casie__nnet *nn = nets[q];
+        if (!nn->p) continue;
         const int D0 = nn->D - CASIE_ARGVEC_REL, H = nn->H, th = te - 1 - b, G2 = 8 * H, dim0 = emb_dim(&m->emb);
-        if (b < sc->zc_b || e > sc->zc_e) { /* project the token vectors of the tokens from b on */
+        float *Zc = sc->Zc[q], *Ca = sc->Ca[q];
+        if (b < sc->zc_b[q] || e > sc->zc_e[q]) { /* project the token vectors of the tokens from b on */
             int ce = b + ZC_CAP < doc->n_tokens ? b + ZC_CAP : doc->n_tokens;
-            for (int i = b; i < ce; i++) token_proj(m, nn, &m->pc_arg, sc->Ca, &tf[i], sc->Zc + (size_t)(i - b) * G2, sc->ptmp, sc->X);
-            sc->zc_b = b, sc->zc_e = ce;
+            for (int i = b; i < ce; i++)
+                token_proj(m, nn, pcs[q], Ca, &tf[i], Zc + (size_t)(i - b) * G2, sc->ptmp, sc->X);
+            sc->zc_b[q] = b, sc->zc_e[q] = ce;
         }
         for (int i = b; i < e; i++) { /* plus this trigger's relation inputs, mostly zero */
             float rel[CASIE_ARGVEC_REL], *z = sc->Zx + (size_t)(i - b) * G2;
-            memcpy(z, sc->Zc + (size_t)(i - sc->zc_b) * G2, sizeof(float) * (size_t)G2);
+            memcpy(z, Zc + (size_t)(i - sc->zc_b[q]) * G2, sizeof(float) * (size_t)G2);
             casie__argvec_rel(i, tb, te, ev->subtype, is_trig && is_trig[i] && (i < tb || i >= te), rel);
             for (int k = 0; k < CASIE_ARGVEC_REL; k++)
-                if (rel[k] != 0.0f) casie__nnet_add_tcol(sc->Ca + (size_t)(D0 - dim0 + k) * G2, rel[k], G2, z);
+                if (rel[k] != 0.0f) casie__nnet_add_tcol(Ca + (size_t)(D0 - dim0 + k) * G2, rel[k], G2, z);
         }
-        casie__nnet_encode_proj(nn, sc->Ra, sc->Zx, n, sc->Hs, sc->work);
+        casie__nnet_encode_proj(nn, sc->Ra[q], sc->Zx, n, sc->Hs, sc->work);
         memcpy(sc->u, sc->Hs + (size_t)(tb - b) * 2 * H, sizeof(float) * 2 * (size_t)H);
         memcpy(sc->u + 2 * H, sc->Hs + (size_t)th * 2 * H, sizeof(float) * 2 * (size_t)H);
         if (nn->L2 == CASIE_N_REALIS) casie__nnet_head(nn, 1, sc->u, rs, sc->work);
@@ -405,7 +425,7 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
     }
     find_realis(m, doc, tf, ev, rs);
     float trans[CASIE_ARG_LABELS * CASIE_ARG_LABELS], start[CASIE_ARG_LABELS];
-    const casie__linear view = mixed_view(&m->arg, &m->arg_nn, m->arg_mix, trans, start);
+    const casie__linear view = mixed_view(&m->arg, &m->arg_nn, &m->arg_nn2, m->arg_mix, trans, start);
     int ns = tag_spans(&view, sc, n, allowed, start_ok, m->arg_temp);
     if (ns <= 0) return ns;
     if (!(ev->args = calloc((size_t)ns, sizeof(casie_arg)))) return CASIE_ERR_NOMEM;

@@ -18,6 +18,8 @@
  *   NTRG NARG  the neural trigger and argument taggers: u32 D, H, U, K, L, L2
  *         (NARG's second head scores realis), 8 bytes zero, then the f32
  *         parameters (layout in nn.c)
+ *   NAR2  optional: a second argument tagger of NARG's shape (another seed),
+ *         whose scores are added to NARG's
  * A linear model section: a 32-byte header {u32 n_rows, n_labels, stride,
  * is_sequence, dtype (1 = bfloat16), feature_version, 8 bytes zero}, then
  * f32 trans (L*L) and start (L) when is_sequence, zero padding to a multiple
@@ -43,8 +45,10 @@ void casie_model_free(casie_model *m) {
     casie__linear_free(&m->coref);
     casie__nnet_free(&m->trig_nn);
     casie__nnet_free(&m->arg_nn);
+    casie__nnet_free(&m->arg_nn2);
     casie__projcache_free(&m->pc_trig);
     casie__projcache_free(&m->pc_arg);
+    casie__projcache_free(&m->pc_arg2);
     free(m->emb_scale_owned);
     free(m->emb_v_owned);
     free(m->clusters_owned);
@@ -102,8 +106,8 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     if (!host_is_little_endian()) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "big-endian hosts unsupported");
     const casie__linear *lin[5] = {&m->trig, &m->arg, &m->ent, &m->realis, &m->coref};
     static const char *const tags[5] = {"TRIG", "ARGS", "ENTY", "REAL", "CORF"};
-    unsigned char *bufs[10] = {0};
-    casie__section secs[12];
+    unsigned char *bufs[11] = {0};
+    casie__section secs[13];
     int n = 0, rc = CASIE_ERR_NOMEM;
     const char *meta = m->meta ? m->meta : "{}";
     secs[n++] = (casie__section){"META", meta, strlen(meta)};
@@ -125,20 +129,23 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     put_u32(bufs[5], m->clusters.n_slots);
     if (m->clusters.n_slots) memcpy(bufs[5] + 32, m->clusters.slots, csize - 32);
     secs[n++] = (casie__section){"CLUS", bufs[5], csize};
-    const casie__nnet *nets[2] = {&m->trig_nn, &m->arg_nn};
-    for (int i = 0; i < 2; i++) {
+    const casie__nnet *nets[3] = {&m->trig_nn, &m->arg_nn, &m->arg_nn2};
+    static const char *const ntags[3] = {"NTRG", "NARG", "NAR2"};
+    for (int i = 0; i < 3; i++) {
         const casie__nnet *nn = nets[i];
+        unsigned char *buf;
+        if (i == 2 && !nn->p) break; /* optional */
         size_t size = 32 + sizeof(float) * nn->n_params;
-        if (!(bufs[6 + i] = calloc(1, size))) goto done;
-        put_u32(bufs[6 + i], (uint32_t)nn->D);
-        put_u32(bufs[6 + i] + 4, (uint32_t)nn->H);
-        put_u32(bufs[6 + i] + 8, (uint32_t)nn->U);
-        put_u32(bufs[6 + i] + 12, (uint32_t)nn->K);
-        put_u32(bufs[6 + i] + 16, (uint32_t)nn->L);
-        put_u32(bufs[6 + i] + 20, (uint32_t)nn->L2);
-        if (nn->n_params) memcpy(bufs[6 + i] + 32, nn->p, sizeof(float) * nn->n_params);
-        secs[n] = (casie__section){"", bufs[6 + i], size};
-        memcpy(secs[n].tag, i ? "NARG" : "NTRG", 5);
+        if (!(buf = bufs[i < 2 ? 6 + i : 10] = calloc(1, size))) goto done;
+        put_u32(buf, (uint32_t)nn->D);
+        put_u32(buf + 4, (uint32_t)nn->H);
+        put_u32(buf + 8, (uint32_t)nn->U);
+        put_u32(buf + 12, (uint32_t)nn->K);
+        put_u32(buf + 16, (uint32_t)nn->L);
+        put_u32(buf + 20, (uint32_t)nn->L2);
+        if (nn->n_params) memcpy(buf + 32, nn->p, sizeof(float) * nn->n_params);
+        secs[n] = (casie__section){"", buf, size};
+        memcpy(secs[n].tag, ntags[i], 5);
         n++;
     }
     size_t sc_at = (32 + sizeof(float) * (size_t)m->emb.n_words + 31) & ~(size_t)31;
@@ -163,7 +170,7 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     secs[n++] = (casie__section){"TUNE", tune, sizeof tune};
     rc = casie__model_file_write(path, secs, n, err);
 done:
-    for (int i = 0; i < 10; i++) free(bufs[i]);
+    for (int i = 0; i < 11; i++) free(bufs[i]);
     if (rc == CASIE_ERR_NOMEM) casie__error(err, rc, -1, "%s: out of memory saving the model", path);
     return rc;
 }
@@ -294,12 +301,14 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
                 goto fail;
             }
     }
-    static const char *const ntags[2] = {"NTRG", "NARG"};
-    casie__nnet *nets[2] = {&m->trig_nn, &m->arg_nn};
-    const int want_d[2] = {casie__tokvec_dim(&m->emb), casie__tokvec_dim(&m->emb) + CASIE_ARGVEC_REL};
-    const int want_l[2] = {CASIE_TRIG_LABELS, CASIE_ARG_LABELS};
-    for (int i = 0; i < 2; i++) {
+    static const char *const ntags[3] = {"NTRG", "NARG", "NAR2"};
+    casie__nnet *nets[3] = {&m->trig_nn, &m->arg_nn, &m->arg_nn2};
+    const int want_d[3] = {casie__tokvec_dim(&m->emb), casie__tokvec_dim(&m->emb) + CASIE_ARGVEC_REL,
+                           casie__tokvec_dim(&m->emb) + CASIE_ARGVEC_REL};
+    const int want_l[3] = {CASIE_TRIG_LABELS, CASIE_ARG_LABELS, CASIE_ARG_LABELS};
+    for (int i = 0; i < 3; i++) {
         if (!(s = casie__model_file_find(&m->file, ntags[i])) || s->size < 32) {
+            if (i == 2 && !s) break; /* the second argument network is optional */
             casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: corrupt model: no %s section", path, ntags[i]);
             goto fail;
         }
@@ -307,7 +316,7 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
         int D = (int)get_u32(np), H = (int)get_u32(np + 4), U = (int)get_u32(np + 8), K = (int)get_u32(np + 12),
             L = (int)get_u32(np + 16), L2 = (int)get_u32(np + 20);
         if (D != want_d[i] || L != want_l[i] || U != (i ? 4 : 2) * H || L2 != (i ? CASIE_N_REALIS : 0) ||
-            casie__nnet_dims(nets[i], D, H, U, K, L, L2) ||
+            (i == 2 && (H != m->arg_nn.H || K != m->arg_nn.K)) || casie__nnet_dims(nets[i], D, H, U, K, L, L2) ||
             s->size != 32 + sizeof(float) * nets[i]->n_params) {
             corrupt(err, path, "bad neural tagger section");
             goto fail;
@@ -356,6 +365,7 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     /* without memory for them, extraction computes every projection */
     casie__projcache_init(&m->pc_trig, &m->trig_nn, &m->emb);
     casie__projcache_init(&m->pc_arg, &m->arg_nn, &m->emb);
+    casie__projcache_init(&m->pc_arg2, &m->arg_nn2, &m->emb);
     return m;
 fail:
     casie_model_free(m);

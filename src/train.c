@@ -189,7 +189,8 @@ static int epoch_check(trainer *t, int ep, const char *stage, casie__nn_train *n
         mm.ent = m->ent;
         mm.realis = m->realis;
         mm.coref = m->coref;
-        mm.arg_nn = m->arg_nn;
+        mm.arg_nn = *nt->n; /* this network alone, whichever of the two */
+        mm.arg_nn.own = NULL;
         mm.arg_nn.p = cur.nn;
     }
     double f1[CASIE_N_METRICS];
@@ -230,7 +231,7 @@ static void install_best(best_epoch *best, casie__nn_train *nt) {
 /* The network's weights are averaged over the steps from this epoch on
  * (0-based); with dev documents, the best epoch's average is kept. */
 #define AVERAGE_FROM 1
-#define TRIG_NN_EPOCHS 20
+#define TRIG_NN_EPOCHS 17
 #define ARG_NN_EPOCHS 24
 /* Words read from the clusters file, most frequent first: 3/4 of a table of
  * 2^17 slots (the rest of a longer file is left out). */
@@ -621,9 +622,11 @@ done:
  * trigger); head 0 scores role slots per token from its states and the
  * trigger's last token's (a CRF), head 1 scores realis from the trigger's
  * first and last token's states. */
-static int train_args_nn(trainer *t) {
+static int train_args_nn(trainer *t, int which) {
     casie_model *m = t->m;
-    casie__nnet *nn = &m->arg_nn;
+    casie__nnet *nn = which ? &m->arg_nn2 : &m->arg_nn;
+    const uint64_t seed = t->p->seed + (uint64_t)which * 1000003u;
+    const char *stage = which ? "arguments (network 2)" : "arguments (network)";
     const int L = CASIE_ARG_LABELS, D = nn->D, D0 = D - CASIE_ARGVEC_REL, H = nn->H;
     evref *evs = NULL;
     int n_ev = collect_events(t, &evs), rc = CASIE_ERR_NOMEM;
@@ -638,9 +641,9 @@ static int train_args_nn(trainer *t) {
     order = malloc(sizeof(int) * ((size_t)n_ev + 1));
     is_trig = trigger_tokens(t);
     if (!order || !is_trig) goto done;
-    if (fit_init(&f, nn, t->p, CASIE_NN_CHUNK, t->p->seed * 2 + 3)) goto done;
+    if (fit_init(&f, nn, t->p, CASIE_NN_CHUNK, seed * 2 + 3)) goto done;
     for (int i = 0; i < n_ev; i++) order[i] = i;
-    uint64_t rng = t->p->seed * 2 + 9;
+    uint64_t rng = seed * 2 + 9;
     int epochs = epochs_or(t, ARG_NN_EPOCHS);
     for (int ep = 0; ep < epochs; ep++) {
         if (ep == AVERAGE_FROM || (ep == 0 && epochs <= AVERAGE_FROM)) f.nt.averaging = 1;
@@ -700,9 +703,9 @@ static int train_args_nn(trainer *t) {
             casie__nn_train_step(&f.nt);
             total += n;
         }
-        logf_(t, "arguments (network): epoch %d/%d, loss %.4f per token; realis: loss %.4f per event", ep + 1, epochs,
+        logf_(t, "%s: epoch %d/%d, loss %.4f per token; realis: loss %.4f per event", stage, ep + 1, epochs,
               loss / (double)(total ? total : 1), rloss / (double)(n_ev ? n_ev : 1));
-        if (t->dev && t->n_dev > 0 && (rc = epoch_check(t, ep, "arguments (network)", &f.nt, 1, arg_metrics, 2, &best)))
+        if (t->dev && t->n_dev > 0 && (rc = epoch_check(t, ep, stage, &f.nt, 1, arg_metrics, 2, &best)))
             goto done;
     }
     install_best(&best, &f.nt);
@@ -810,11 +813,32 @@ done:
 
 /* Arguments: the perceptron, the classifiers (entity types, realis and
  * coreference, which the network's dev checks use), then the network. */
+static void *arg2_thread(void *arg) {
+    trainer *t = arg;
+    t->rc = train_args_nn(t, 1);
+    return NULL;
+}
+
+/* The sparse argument models, then the networks: the second (when there is
+ * one) on its own thread when threads allow. */
 static int train_arguments(trainer *t) {
     int rc = train_args_perc(t);
     if (!rc) rc = train_classifiers(t);
-    if (!rc) rc = train_args_nn(t);
-    return rc;
+    if (rc) return rc;
+    if (!t->m->arg_nn2.p) return train_args_nn(t, 0);
+    trainer t2 = *t;
+    pthread_t th;
+    if (t->p->threads < 2) { /* one thread: one after the other */
+        rc = train_args_nn(t, 0);
+        return rc ? rc : train_args_nn(t, 1);
+    }
+    if (pthread_create(&th, NULL, arg2_thread, &t2)) {
+        rc = train_args_nn(t, 0);
+        return rc ? rc : train_args_nn(t, 1);
+    }
+    rc = train_args_nn(t, 0);
+    pthread_join(th, NULL);
+    return rc ? rc : t2.rc;
 }
 
 static void *trig_thread(void *arg) {
@@ -1132,6 +1156,11 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     if (p.lr == 0) p.lr = 0.001f;
     if (p.dropout == 0) p.dropout = 0.25f;
     if (p.dropout < 0) p.dropout = 0;
+    if (p.arg_nets == 0) p.arg_nets = 2;
+    if (p.arg_nets < 1 || p.arg_nets > 2) {
+        casie__error(err, CASIE_ERR_INVALID_ARG, -1, "arg_nets must be 1 or 2, not %d", p.arg_nets);
+        return NULL;
+    }
     if (p.emb_words < 1 || p.emb_words > 65535 || p.hidden < 1 || p.hidden > 512 || p.head < 1 || p.head > 512 ||
         !(p.lr > 0 && p.lr < 1) || !(p.dropout < 0.9f)) {
         casie__error(err, CASIE_ERR_INVALID_ARG, -1,
@@ -1154,7 +1183,9 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
         int D0 = casie__tokvec_dim(&m->emb), H = p.hidden;
         if (casie__nnet_init(&m->trig_nn, D0, H, 2 * H, p.head, CASIE_TRIG_LABELS, 0, p.seed) ||
             casie__nnet_init(&m->arg_nn, D0 + CASIE_ARGVEC_REL, H, 4 * H, p.head, CASIE_ARG_LABELS, CASIE_N_REALIS,
-                             p.seed + 1))
+                             p.seed + 1) ||
+            (p.arg_nets > 1 && casie__nnet_init(&m->arg_nn2, D0 + CASIE_ARGVEC_REL, H, 4 * H, p.head, CASIE_ARG_LABELS,
+                                                CASIE_N_REALIS, p.seed + 1000003)))
             goto nomem;
     }
     t.tf = calloc((size_t)n_train, sizeof *t.tf);
@@ -1183,7 +1214,7 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
              "{\"casie_version\":\"%s\",\"seed\":%llu,\"epochs\":%d,\"n_train\":%d,\"n_dev\":%d,"
              "\"train_hash\":\"%016llx\",\"dev_hash\":\"%016llx\",\"corpus\":\"%s\",\"clusters\":%s,"
              "\"embeddings\":%s,\"emb_words\":%u,\"hidden\":%d,\"head\":%d,\"lr\":%g,"
-             "\"dropout\":%g,\"threads\":%d,"
+             "\"dropout\":%g,\"arg_nets\":%d,\"threads\":%d,"
              "\"trig_bias\":%.2f,\"arg_bias\":%.2f,\"coref_bias\":%.2f,\"trig_mix\":%.2f,\"arg_mix\":%.2f,"
              "\"realis_mix\":%.2f,"
              "\"rows\":{\"trig\":%u,\"arg\":%u,\"ent\":%u,\"realis\":%u,\"coref\":%u}}",
@@ -1191,7 +1222,7 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
              (unsigned long long)corpus_hash(train, n_train),
              (unsigned long long)(dev && n_dev > 0 ? corpus_hash(dev, n_dev) : 0),
              p.corpus_tag ? p.corpus_tag : "", p.clusters ? "true" : "false", p.embeddings ? "true" : "false",
-             m->emb.n_words, p.hidden, p.head, (double)p.lr, (double)p.dropout, p.threads,
+             m->emb.n_words, p.hidden, p.head, (double)p.lr, (double)p.dropout, p.arg_nets, p.threads,
              (double)m->trig_bias,
              (double)m->arg_bias, (double)m->coref_bias, (double)m->trig_mix, (double)m->arg_mix, (double)m->realis_mix,
              m->trig.n_rows, m->arg.n_rows,
