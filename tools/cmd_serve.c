@@ -26,6 +26,7 @@
 #include "serve_http.h"
 
 #include <arpa/inet.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -113,6 +114,10 @@ static void *watchdog(void *arg) {
         for (int i = 0; i < s->n_conns; i++) {
             conn_slot *k = &s->conns[i];
             if (k->c && !k->busy && t - k->since > s->timeout + (double)k->got / MIN_BODY_RATE) {
+                /* bytes waiting unread: the client sent them and the server,
+                 * busy with other requests, is the slow one; wait */
+                int pending = 0;
+                if (ioctl(k->fd, FIONREAD, &pending) == 0 && pending > 0) continue;
                 shutdown(k->fd, SHUT_RDWR);
                 k->since = 1e300; /* once */
                 s->cut++;
@@ -259,7 +264,7 @@ int cmd_serve(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, handle, &s,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, handle, &s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
         MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_NOTIFY_CONNECTION, conn_notify, &s, MHD_OPTION_END);
