@@ -59,6 +59,13 @@ typedef struct server {
     int n_conns;
     atomic_int stop;      /* the watchdog ends */
     long cut;             /* connections cut by the deadline */
+    /* complete requests, first come first served by the workers: the
+     * connection threads never extract, so none waits behind another's
+     * queue of connections */
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    struct request *qhead, *qtail;
+    int qstop; /* workers end once the queue is empty */
 } server;
 
 static double now_s(void) {
@@ -134,6 +141,13 @@ typedef struct request {
     size_t out_len;
     struct timespec t0;
     char line[160]; /* "METHOD /url" for the access log */
+    /* once the body is in, the request waits in the server's queue (its
+     * connection suspended) until a worker has answered it */
+    int state; /* 0 reading, 1 queued, 2 answered */
+    struct MHD_Connection *c;
+    char *method, *url, *ctype, *format; /* copies for the worker */
+    char *out;
+    struct request *next;
 } request;
 
 static double ms_since(const struct timespec *t0) {
@@ -161,23 +175,51 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
-    conn_mark(s, c, 1); /* the request is in: no deadline while it is answered */
-    char *out;
-    size_t len;
-    int status = serve_respond(&s->h, method, url, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
-                               MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format"), &r->body, &out, &len);
-    if (status < 0) return MHD_NO;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, out, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(out);
-        return MHD_NO;
+    if (r->state == 0) { /* the request is in: to the queue, no deadline while it waits and is answered */
+        conn_mark(s, c, 1);
+        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+        const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+        r->c = c;
+        r->method = strdup(method);
+        r->url = strdup(url);
+        r->ctype = ct ? strdup(ct) : NULL;
+        r->format = fmt ? strdup(fmt) : NULL;
+        if (!r->method || !r->url || (ct && !r->ctype) || (fmt && !r->format)) return MHD_NO;
+        r->state = 1;
+        MHD_suspend_connection(c);
+        pthread_mutex_lock(&s->qlock);
+        if (s->qtail) s->qtail->next = r;
+        else s->qhead = r;
+        s->qtail = r;
+        pthread_cond_signal(&s->qcond);
+        pthread_mutex_unlock(&s->qlock);
+        return MHD_YES;
     }
+    if (r->state != 2 || r->status < 0) return MHD_NO;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(r->out_len, r->out, MHD_RESPMEM_MUST_FREE);
+    if (!resp) return MHD_NO;
+    r->out = NULL; /* the response owns it */
     MHD_add_response_header(resp, "Content-Type", "application/json");
-    r->status = status;
-    r->out_len = len;
-    enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, resp);
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ok;
+}
+
+/* A worker: answers queued requests in arrival order, then resumes their
+ * connections (after which the request belongs to the connection thread). */
+static void *worker(void *arg) {
+    server *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->qlock);
+        while (!s->qhead && !s->qstop) pthread_cond_wait(&s->qcond, &s->qlock);
+        request *r = s->qhead;
+        if (r && !(s->qhead = r->next)) s->qtail = NULL;
+        pthread_mutex_unlock(&s->qlock);
+        if (!r) return NULL; /* stopping, queue empty */
+        r->status = serve_respond(&s->h, r->method, r->url, r->ctype, r->format, &r->body, &r->out, &r->out_len);
+        r->state = 2;
+        MHD_resume_connection(r->c);
+    }
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
@@ -193,6 +235,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     fprintf(stderr, "serve: %s \"%s\" %d %zu bytes in, %zu out, %.1f ms%s\n", addr, r->line, r->status, r->body.len, r->out_len,
             ms_since(&r->t0), toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
     serve_body_free(&r->body);
+    free(r->method), free(r->url), free(r->ctype), free(r->format), free(r->out);
     free(r);
     *con_cls = NULL;
     conn_mark(s, c, 0); /* waiting for the next request on this connection */
@@ -208,6 +251,14 @@ static int usage(FILE *f) {
                "  (plus 1 s per 64 KB of body) to send its request; --max-connections defaults to 256,\n"
                "  --max-body to 10 MB.\n");
     return f == stdout ? 0 : 2;
+}
+
+static void stop_workers(server *s, pthread_t *w, int n) {
+    pthread_mutex_lock(&s->qlock);
+    s->qstop = 1;
+    pthread_cond_broadcast(&s->qcond);
+    pthread_mutex_unlock(&s->qlock);
+    for (int i = 0; i < n; i++) pthread_join(w[i], NULL);
 }
 
 int cmd_serve(int argc, char **argv) {
@@ -248,10 +299,14 @@ int cmd_serve(int argc, char **argv) {
     casie_model *m = casie_model_load(model ? model : cli_default_model(), &err);
     if (!m) return cli_fail(&err);
     server s = {{m, (size_t)max_body, serve_labels_json(m)}, 0, (double)timeout, PTHREAD_MUTEX_INITIALIZER,
-                calloc((size_t)max_conn, sizeof(conn_slot)), (int)max_conn, 0, 0};
-    if (!s.h.labels || !s.conns) {
+                calloc((size_t)max_conn, sizeof(conn_slot)), (int)max_conn, 0, 0,
+                PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0};
+    pthread_t *workers = calloc((size_t)threads, sizeof(pthread_t));
+    int n_workers = 0;
+    if (!s.h.labels || !s.conns || !workers) {
         free(s.h.labels);
         free(s.conns);
+        free(workers);
         casie_model_free(m);
         fprintf(stderr, "casie serve: out of memory\n");
         return 1;
@@ -264,17 +319,25 @@ int cmd_serve(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, handle, &s,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        (uint16_t)port, NULL, NULL, handle, &s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
         MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_NOTIFY_CONNECTION, conn_notify, &s, MHD_OPTION_END);
     pthread_t wd;
     int wd_ok = d && pthread_create(&wd, NULL, watchdog, &s) == 0;
-    if (!d || !wd_ok) {
-        fprintf(stderr, "casie serve: cannot %s on %s:%ld\n", d ? "start the watchdog" : "listen", host, port);
+    while (wd_ok && n_workers < threads && pthread_create(&workers[n_workers], NULL, worker, &s) == 0) n_workers++;
+    if (!d || !wd_ok || n_workers < threads) {
+        fprintf(stderr, "casie serve: cannot %s on %s:%ld\n", d ? "start its threads" : "listen", host, port);
+        stop_workers(&s, workers, n_workers);
+        if (wd_ok) {
+            atomic_store(&s.stop, 1);
+            pthread_join(wd, NULL);
+        }
         if (d) MHD_stop_daemon(d);
         free(s.h.labels);
         free(s.conns);
+        free(workers);
         casie_model_free(m);
         return 1;
     }
@@ -285,11 +348,13 @@ int cmd_serve(int argc, char **argv) {
             atomic_load(&s.in_flight));
     MHD_quiesce_daemon(d); /* no new connections */
     for (int k = 0; k < 300 && atomic_load(&s.in_flight) > 0; k++) usleep(100000);
+    stop_workers(&s, workers, n_workers); /* they answer what is queued first: no connection stays suspended */
     atomic_store(&s.stop, 1);
     pthread_join(wd, NULL);
     MHD_stop_daemon(d);
     free(s.h.labels);
     free(s.conns);
+    free(workers);
     casie_model_free(m);
     fprintf(stderr, "serve: stopped (%ld slow connections cut)\n", s.cut);
     return 0;
