@@ -143,8 +143,10 @@ static void million_character_line(void **state) {
     double t2 = now();
     print_message("%zu-character line: one word %.2f s; %zu-character line of %d words %.2f s\n", n, t1 - t0, nw,
                   (int)(nw / 5.8), t2 - t1);
-    assert_true(t2 - t1 < 60); /* linear: about 10 s on this machine */
     free(s);
+    /* linear: about 10 s natively here; memcheck runs the networks about 80
+     * times slower */
+    assert_true(t2 - t1 < (under_valgrind() ? 600 : 60));
 }
 
 static void deep_json(void **state) {
