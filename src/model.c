@@ -315,7 +315,7 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
         const unsigned char *np = s->data;
         int D = (int)get_u32(np), H = (int)get_u32(np + 4), U = (int)get_u32(np + 8), K = (int)get_u32(np + 12),
             L = (int)get_u32(np + 16), L2 = (int)get_u32(np + 20);
-        if (D != want_d[i] || L != want_l[i] || U != (i ? 4 : 2) * H || L2 != (i ? CASIE_N_REALIS : 0) ||
+        if (D != want_d[i] || L != want_l[i] || (int64_t)U != (int64_t)(i ? 4 : 2) * H || L2 != (i ? CASIE_N_REALIS : 0) ||
             (i == 2 && (H != m->arg_nn.H || K != m->arg_nn.K)) || casie__nnet_dims(nets[i], D, H, U, K, L, L2) ||
             s->size != 32 + sizeof(float) * nets[i]->n_params) {
             corrupt(err, path, "bad neural tagger section");
