@@ -217,14 +217,13 @@ static long distinct(int64_t *v, size_t n) {
 static casie_counts muc_counts(const mention *g, size_t ng, const mention *p, size_t np, int subtype,
                                int64_t *scratch) {
     casie_counts c = {0, 0, 0};
-    size_t kg = 0, kp = 0, kc = 0;
-    long mg = 0, mp = 0;
-    /* gold side: mentions and clusters */
+    size_t kg = 0, kp = 0, kc = 0; /* mentions on each side, and in common */
+    /* each side's clusters */
     for (size_t i = 0; i < ng; i++)
-        if (subtype < 0 || g[i].subtype == subtype) scratch[kg++] = g[i].cluster, mg++;
+        if (subtype < 0 || g[i].subtype == subtype) scratch[kg++] = g[i].cluster;
     long cg = distinct(scratch, kg);
     for (size_t i = 0; i < np; i++)
-        if (subtype < 0 || p[i].subtype == subtype) scratch[kp++] = p[i].cluster, mp++;
+        if (subtype < 0 || p[i].subtype == subtype) scratch[kp++] = p[i].cluster;
     long cp = distinct(scratch, kp);
     /* mentions in common, and the blocks (gold cluster, predicted cluster) */
     size_t i = 0, j = 0;
@@ -237,8 +236,8 @@ static casie_counts muc_counts(const mention *g, size_t ng, const mention *p, si
     }
     long tp = (long)kc - distinct(scratch, kc);
     c.tp = tp;
-    c.fn = (mg - cg) - tp;
-    c.fp = (mp - cp) - tp;
+    c.fn = ((long)kg - cg) - tp;
+    c.fp = ((long)kp - cp) - tp;
     return c;
 }
 

@@ -374,10 +374,6 @@ void casie__trig_masks(uint8_t *allowed, uint8_t *start_ok);
 void casie__arg_masks(const casie_model *m, int subtype, uint8_t *allowed, uint8_t *start_ok);
 int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b,
                        uint64_t *out);
-/* Trains m (a fresh 2-label linear) on every pair of gold events of docs,
- * then averages it; tr: the trainer for progress lines, or NULL. */
-void casie__train_coref(casie__linear *m, casie_doc *const *docs, casie__tokfeat *const *tf, int n_docs, int epochs,
-                        const void *tr);
 /* The tokens [*b, *e) searched for arguments of trigger tokens [tb, te)
  * (clamped to its sentence, CASIE_ARG_WINDOW and CASIE_NN_CHUNK). */
 void casie__arg_window(const casie_doc *doc, int tb, int *te, int *b, int *e);

@@ -738,13 +738,13 @@ static int class_step(casie__linear *m, const uint64_t *f, int nf, int gold) {
 
 /* Coreference: a perceptron over every pair of gold events in a document,
  * on the gold arguments. */
-void casie__train_coref(casie__linear *m, casie_doc *const *docs, casie__tokfeat *const *tf, int n_docs, int epochs,
-                        const void *tr) {
+static void train_coref(trainer *t, casie__linear *m) {
     uint64_t f[64];
+    const int epochs = epochs_or(t, 6);
     for (int ep = 0; ep < epochs; ep++) {
         long w = 0, tot = 0;
-        for (int d = 0; d < n_docs; d++) {
-            const casie_doc *doc = docs[d];
+        for (int d = 0; d < t->n_docs; d++) {
+            const casie_doc *doc = t->docs[d];
             for (int h1 = 0; h1 < doc->n_hoppers; h1++)
                 for (int i1 = 0; i1 < doc->hoppers[h1].n_events; i1++)
                     for (int h2 = h1; h2 < doc->n_hoppers; h2++)
@@ -754,13 +754,13 @@ void casie__train_coref(casie__linear *m, casie_doc *const *docs, casie__tokfeat
                                 const casie_event *x = a;
                                 a = b, b = x;
                             }
-                            int nf = casie__coref_feats(doc, tf[d], a, b, f);
+                            int nf = casie__coref_feats(doc, t->tf[d], a, b, f);
                             if (!nf) continue;
                             w += class_step(m, f, nf, h1 == h2);
                             tot++;
                         }
         }
-        if (tr) logf_(tr, "coreference: epoch %d/%d, pair errors %ld of %ld", ep + 1, epochs, w, tot);
+        logf_(t, "coreference: epoch %d/%d, pair errors %ld of %ld", ep + 1, epochs, w, tot);
     }
     casie__linear_finish(m);
 }
@@ -803,7 +803,7 @@ static int train_classifiers(trainer *t) {
     }
     casie__linear_finish(&m->realis);
     casie__linear_finish(&m->ent);
-    casie__train_coref(&m->coref, t->docs, t->tf, t->n_docs, epochs_or(t, 6), t->p->log ? t : NULL);
+    train_coref(t, &m->coref);
     rc = CASIE_OK;
 done:
     free(evs);
@@ -828,11 +828,7 @@ static int train_arguments(trainer *t) {
     if (!t->m->arg_nn2.p) return train_args_nn(t, 0);
     trainer t2 = *t;
     pthread_t th;
-    if (t->p->threads < 2) { /* one thread: one after the other */
-        rc = train_args_nn(t, 0);
-        return rc ? rc : train_args_nn(t, 1);
-    }
-    if (pthread_create(&th, NULL, arg2_thread, &t2)) {
+    if (t->p->threads < 2 || pthread_create(&th, NULL, arg2_thread, &t2)) { /* one after the other */
         rc = train_args_nn(t, 0);
         return rc ? rc : train_args_nn(t, 1);
     }
