@@ -320,6 +320,7 @@ typedef struct casie_train_params {
     float lr;            /* Adam step of the neural taggers (0 = 0.001) */
     float dropout;       /* dropout on inputs and states (0 = 0.25; < 0 for none) */
     int arg_nets;        /* argument networks, trained from different seeds, scores added (1 or 2; 0 = 2) */
+    int trig_nets;       /* trigger networks, likewise (1 or 2; 0 = 1) */
     const char *corpus_tag; /* recorded in the metadata (e.g. corpus path, split), or NULL */
     casie_log_fn log;    /* progress, may be NULL */
     void *log_user;

@@ -131,9 +131,9 @@ typedef struct scratch {
     float *Zc[2]; /* (ZC_CAP, 2, 4H), one per argument network */
     int zc_b[2], zc_e[2];
     /* each network's recurrent weights, transposed for encode_proj */
-    float *Rt, *Ra[2];
+    float *Rt[2], *Ra[2];
     /* and their input columns after the word vector's, transposed */
-    float *Ct, *Ca[2];
+    float *Ct[2], *Ca[2];
     float *base; /* (K,) the argument head's share of the trigger's states */
     float *ptmp; /* (2, 4H) a word vector's projection when not cached */
 } scratch;
@@ -217,8 +217,9 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
         if (len > n) n = len;
     }
     const size_t L = CASIE_ARG_LABELS > CASIE_TRIG_LABELS ? CASIE_ARG_LABELS : CASIE_TRIG_LABELS;
-    /* arg_nn2 has arg_nn's shape (the loader checks it) */
-    const casie__nnet *a = &m->arg_nn, *t = &m->trig_nn, *an[2] = {&m->arg_nn, &m->arg_nn2};
+    /* arg_nn2 has arg_nn's shape and trig_nn2 trig_nn's (the loader checks it) */
+    const casie__nnet *a = &m->arg_nn, *t = &m->trig_nn, *an[2] = {&m->arg_nn, &m->arg_nn2},
+                      *tn[2] = {&m->trig_nn, &m->trig_nn2};
     size_t D = (size_t)(a->D > t->D ? a->D : t->D), H = (size_t)(a->H > t->H ? a->H : t->H);
     size_t U = (size_t)(a->U > t->U ? a->U : t->U), W = casie__nnet_work(a) > casie__nnet_work(t) ? casie__nnet_work(a) : casie__nnet_work(t);
     memset(s, 0, sizeof *s);
@@ -231,13 +232,15 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
     s->u = malloc(sizeof(float) * (U ? U : 1));
     s->work = malloc(sizeof(float) * (W ? W : 1));
     s->Zx = malloc(sizeof(float) * CASIE_NN_CHUNK * 8 * (H ? H : 1));
-    s->Rt = malloc(sizeof(float) * (t->p ? casie__nnet_rec_floats(t) : 1));
-    s->Ct = malloc(sizeof(float) * (t->p ? cols_floats(t, &m->emb) : 1));
     s->base = malloc(sizeof(float) * (size_t)(a->K > 0 ? a->K : 1));
     s->ptmp = malloc(sizeof(float) * 8 * (H ? H : 1));
-    int ok = s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work && s->Zx && s->Rt && s->base &&
-             s->ptmp && s->Ct;
+    int ok = s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work && s->Zx && s->base && s->ptmp;
     for (int q = 0; q < 2; q++) {
+        if (tn[q]->p) {
+            s->Rt[q] = malloc(sizeof(float) * casie__nnet_rec_floats(tn[q]));
+            s->Ct[q] = malloc(sizeof(float) * cols_floats(tn[q], &m->emb));
+            if (!s->Rt[q] || !s->Ct[q]) ok = 0;
+        }
         if (!an[q]->p) continue;
         s->Zc[q] = malloc(sizeof(float) * ZC_CAP * 8 * H);
         s->Ra[q] = malloc(sizeof(float) * casie__nnet_rec_floats(an[q]));
@@ -245,13 +248,16 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
         if (!s->Zc[q] || !s->Ra[q] || !s->Ca[q]) ok = 0;
     }
     if (!ok) return CASIE_ERR_NOMEM;
-    if (t->p) casie__nnet_rec_transpose(t, s->Rt);
-    if (t->p) casie__nnet_cols_transpose(t, emb_dim(&m->emb), s->Ct);
-    for (int q = 0; q < 2; q++)
+    for (int q = 0; q < 2; q++) {
+        if (tn[q]->p) {
+            casie__nnet_rec_transpose(tn[q], s->Rt[q]);
+            casie__nnet_cols_transpose(tn[q], emb_dim(&m->emb), s->Ct[q]);
+        }
         if (an[q]->p) {
             casie__nnet_rec_transpose(an[q], s->Ra[q]);
             casie__nnet_cols_transpose(an[q], emb_dim(&m->emb), s->Ca[q]);
         }
+    }
     return CASIE_OK;
 }
 
@@ -265,11 +271,11 @@ static void scratch_free(scratch *s) {
     free(s->u);
     free(s->work);
     free(s->Zx);
-    free(s->Rt);
     free(s->base);
     free(s->ptmp);
-    free(s->Ct);
     for (int q = 0; q < 2; q++) {
+        free(s->Rt[q]);
+        free(s->Ct[q]);
         free(s->Zc[q]);
         free(s->Ra[q]);
         free(s->Ca[q]);
@@ -322,7 +328,9 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
     uint8_t allowed[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start_ok[CASIE_TRIG_LABELS];
     float trans[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start[CASIE_TRIG_LABELS];
     casie__trig_masks(allowed, start_ok);
-    const casie__linear view = mixed_view(&m->trig, &m->trig_nn, NULL, m->trig_mix, trans, start);
+    const casie__linear view = mixed_view(&m->trig, &m->trig_nn, &m->trig_nn2, m->trig_mix, trans, start);
+    const casie__nnet *nets[2] = {&m->trig_nn, &m->trig_nn2};
+    const casie__projcache *pcs[2] = {&m->pc_trig, &m->pc_trig2};
     for (int s = 0; s < doc->n_sents; s++) {
         int b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end, n = e - b;
         if (n <= 0) continue;
@@ -332,14 +340,16 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
             if (m->trig_mix != 0.0f) mixed_score(&m->trig, m->trig_mix, feats, casie__trig_feats(tf, b, e, i, feats), row);
             for (int l = 1; l < L; l++) row[l] += m->trig_bias;
         }
-        const casie__nnet *nn = &m->trig_nn;
-        for (int c0 = b; nn->p && c0 < e; c0 += CASIE_NN_CHUNK) { /* the encoder, piece by piece */
-            int c1 = c0 + CASIE_NN_CHUNK < e ? c0 + CASIE_NN_CHUNK : e;
-            for (int i = c0; i < c1; i++)
-                token_proj(m, nn, &m->pc_trig, sc->Ct, &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H, sc->ptmp, sc->X);
-            casie__nnet_encode_proj(nn, sc->Rt, sc->Zx, c1 - c0, sc->Hs, sc->work);
-            for (int i = c0; i < c1; i++)
-                casie__nnet_head(nn, 0, sc->Hs + (size_t)(i - c0) * 2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
+        for (int q = 0; q < 2; q++) { /* each network's scores are added */
+            const casie__nnet *nn = nets[q];
+            for (int c0 = b; nn->p && c0 < e; c0 += CASIE_NN_CHUNK) { /* the encoder, piece by piece */
+                int c1 = c0 + CASIE_NN_CHUNK < e ? c0 + CASIE_NN_CHUNK : e;
+                for (int i = c0; i < c1; i++)
+                    token_proj(m, nn, pcs[q], sc->Ct[q], &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H, sc->ptmp, sc->X);
+                casie__nnet_encode_proj(nn, sc->Rt[q], sc->Zx, c1 - c0, sc->Hs, sc->work);
+                for (int i = c0; i < c1; i++)
+                    casie__nnet_head(nn, 0, sc->Hs + (size_t)(i - c0) * 2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
+            }
         }
         int ns = tag_spans(&view, sc, n, allowed, start_ok, m->trig_temp);
         if (ns < 0) return ns;

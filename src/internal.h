@@ -354,6 +354,7 @@ struct casie_model {
      * model's (emissions and transitions alike); the mixes are tuned on dev. */
     float trig_mix, arg_mix, realis_mix;
     casie__nnet trig_nn;  /* token vectors -> trigger label scores (U = 2H) */
+    casie__nnet trig_nn2; /* optional (p NULL: none): a second of trig_nn's shape from another seed, scores added */
     casie__nnet arg_nn;   /* token vectors + relation to the trigger -> slot label scores (U = 4H) */
     casie__nnet arg_nn2;  /* optional (p NULL: none): a second of arg_nn's shape from another seed, scores added */
     casie__emb emb;       /* word vectors of the clustered words (n_words 0: none) */
@@ -363,7 +364,7 @@ struct casie_model {
     casie__cluster_entry *clusters_owned; /* when trained, not mapped */
     char *meta;                           /* JSON object text */
     casie__model_file file;               /* the mapping when loaded */
-    casie__projcache pc_trig, pc_arg, pc_arg2; /* when loaded */
+    casie__projcache pc_trig, pc_trig2, pc_arg, pc_arg2; /* when loaded */
 };
 void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e);
 void casie__projcache_free(casie__projcache *pc);

@@ -20,6 +20,7 @@
  *         parameters (layout in nn.c)
  *   NAR2  optional: a second argument tagger of NARG's shape (another seed),
  *         whose scores are added to NARG's
+ *   NTR2  optional: likewise a second trigger tagger of NTRG's shape
  * A linear model section: a 32-byte header {u32 n_rows, n_labels, stride,
  * is_sequence, dtype (1 = bfloat16), feature_version, 8 bytes zero}, then
  * f32 trans (L*L) and start (L) when is_sequence, zero padding to a multiple
@@ -46,7 +47,9 @@ void casie_model_free(casie_model *m) {
     casie__nnet_free(&m->trig_nn);
     casie__nnet_free(&m->arg_nn);
     casie__nnet_free(&m->arg_nn2);
+    casie__nnet_free(&m->trig_nn2);
     casie__projcache_free(&m->pc_trig);
+    casie__projcache_free(&m->pc_trig2);
     casie__projcache_free(&m->pc_arg);
     casie__projcache_free(&m->pc_arg2);
     free(m->emb_scale_owned);
@@ -106,8 +109,8 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     if (!host_is_little_endian()) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "big-endian hosts unsupported");
     const casie__linear *lin[5] = {&m->trig, &m->arg, &m->ent, &m->realis, &m->coref};
     static const char *const tags[5] = {"TRIG", "ARGS", "ENTY", "REAL", "CORF"};
-    unsigned char *bufs[11] = {0};
-    casie__section secs[13];
+    unsigned char *bufs[12] = {0};
+    casie__section secs[14];
     int n = 0, rc = CASIE_ERR_NOMEM;
     const char *meta = m->meta ? m->meta : "{}";
     secs[n++] = (casie__section){"META", meta, strlen(meta)};
@@ -129,14 +132,14 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     put_u32(bufs[5], m->clusters.n_slots);
     if (m->clusters.n_slots) memcpy(bufs[5] + 32, m->clusters.slots, csize - 32);
     secs[n++] = (casie__section){"CLUS", bufs[5], csize};
-    const casie__nnet *nets[3] = {&m->trig_nn, &m->arg_nn, &m->arg_nn2};
-    static const char *const ntags[3] = {"NTRG", "NARG", "NAR2"};
-    for (int i = 0; i < 3; i++) {
+    const casie__nnet *nets[4] = {&m->trig_nn, &m->arg_nn, &m->arg_nn2, &m->trig_nn2};
+    static const char *const ntags[4] = {"NTRG", "NARG", "NAR2", "NTR2"};
+    for (int i = 0; i < 4; i++) {
         const casie__nnet *nn = nets[i];
         unsigned char *buf;
-        if (i == 2 && !nn->p) break; /* optional */
+        if (i >= 2 && !nn->p) continue; /* optional */
         size_t size = 32 + sizeof(float) * nn->n_params;
-        if (!(buf = bufs[i < 2 ? 6 + i : 10] = calloc(1, size))) goto done;
+        if (!(buf = bufs[i < 2 ? 6 + i : 8 + i] = calloc(1, size))) goto done;
         put_u32(buf, (uint32_t)nn->D);
         put_u32(buf + 4, (uint32_t)nn->H);
         put_u32(buf + 8, (uint32_t)nn->U);
@@ -170,7 +173,7 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     secs[n++] = (casie__section){"TUNE", tune, sizeof tune};
     rc = casie__model_file_write(path, secs, n, err);
 done:
-    for (int i = 0; i < 11; i++) free(bufs[i]);
+    for (int i = 0; i < 12; i++) free(bufs[i]);
     if (rc == CASIE_ERR_NOMEM) casie__error(err, rc, -1, "%s: out of memory saving the model", path);
     return rc;
 }
@@ -301,22 +304,25 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
                 goto fail;
             }
     }
-    static const char *const ntags[3] = {"NTRG", "NARG", "NAR2"};
-    casie__nnet *nets[3] = {&m->trig_nn, &m->arg_nn, &m->arg_nn2};
-    const int want_d[3] = {casie__tokvec_dim(&m->emb), casie__tokvec_dim(&m->emb) + CASIE_ARGVEC_REL,
-                           casie__tokvec_dim(&m->emb) + CASIE_ARGVEC_REL};
-    const int want_l[3] = {CASIE_TRIG_LABELS, CASIE_ARG_LABELS, CASIE_ARG_LABELS};
-    for (int i = 0; i < 3; i++) {
+    /* the second networks are optional, and of their first's shape */
+    static const char *const ntags[4] = {"NTRG", "NARG", "NAR2", "NTR2"};
+    casie__nnet *nets[4] = {&m->trig_nn, &m->arg_nn, &m->arg_nn2, &m->trig_nn2};
+    const int tv = casie__tokvec_dim(&m->emb), av = tv + CASIE_ARGVEC_REL;
+    const int want_d[4] = {tv, av, av, tv}, is_arg[4] = {0, 1, 1, 0};
+    const int want_l[4] = {CASIE_TRIG_LABELS, CASIE_ARG_LABELS, CASIE_ARG_LABELS, CASIE_TRIG_LABELS};
+    for (int i = 0; i < 4; i++) {
         if (!(s = casie__model_file_find(&m->file, ntags[i])) || s->size < 32) {
-            if (i == 2 && !s) break; /* the second argument network is optional */
+            if (i >= 2 && !s) continue;
             casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: corrupt model: no %s section", path, ntags[i]);
             goto fail;
         }
         const unsigned char *np = s->data;
         int D = (int)get_u32(np), H = (int)get_u32(np + 4), U = (int)get_u32(np + 8), K = (int)get_u32(np + 12),
             L = (int)get_u32(np + 16), L2 = (int)get_u32(np + 20);
-        if (D != want_d[i] || L != want_l[i] || (int64_t)U != (int64_t)(i ? 4 : 2) * H || L2 != (i ? CASIE_N_REALIS : 0) ||
-            (i == 2 && (H != m->arg_nn.H || K != m->arg_nn.K)) || casie__nnet_dims(nets[i], D, H, U, K, L, L2) ||
+        const casie__nnet *first = is_arg[i] ? &m->arg_nn : &m->trig_nn;
+        if (D != want_d[i] || L != want_l[i] || (int64_t)U != (int64_t)(is_arg[i] ? 4 : 2) * H ||
+            L2 != (is_arg[i] ? CASIE_N_REALIS : 0) || (i >= 2 && (H != first->H || K != first->K)) ||
+            casie__nnet_dims(nets[i], D, H, U, K, L, L2) ||
             s->size != 32 + sizeof(float) * nets[i]->n_params) {
             corrupt(err, path, "bad neural tagger section");
             goto fail;
@@ -364,6 +370,7 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     }
     /* without memory for them, extraction computes every projection */
     casie__projcache_init(&m->pc_trig, &m->trig_nn, &m->emb);
+    casie__projcache_init(&m->pc_trig2, &m->trig_nn2, &m->emb);
     casie__projcache_init(&m->pc_arg, &m->arg_nn, &m->emb);
     casie__projcache_init(&m->pc_arg2, &m->arg_nn2, &m->emb);
     return m;

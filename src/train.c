@@ -110,40 +110,72 @@ typedef struct fbuf {
 
 static int fbuf_reserve(fbuf *b, size_t more) { return casie__grow((void **)&b->F, &b->cap, b->n + more, sizeof(uint64_t)); }
 
-/* F1 of every metric (f1[CASIE_N_METRICS]) over the dev documents, with
- * the model as it is: mode 0 extracts from the text, 1 on copies of the
- * gold documents (given triggers), 2 only finds triggers. */
-static int dev_scores(const casie_model *m, casie_doc *const *dev, int n_dev, int mode, double *f1, casie_error *err) {
-    casie_eval *ev = casie_eval_new();
+/* Predictions for dev documents first, first + step, ... (mode as for
+ * dev_scores), on one thread. */
+typedef struct dev_job {
+    const casie_model *m;
+    casie_doc *const *dev;
+    casie_doc **out;
+    int n_dev, first, step, mode, rc;
+    casie_error err;
+} dev_job;
+
+static void *dev_predict(void *arg) {
+    dev_job *j = arg;
     casie_extract_params xp = casie_extract_default_params();
-    xp.given_triggers = mode == 1;
-    int rc = ev ? CASIE_OK : CASIE_ERR_NOMEM;
-    for (int i = 0; i < n_dev && !rc; i++) {
+    xp.given_triggers = j->mode == 1;
+    for (int i = j->first; i < j->n_dev && !j->rc; i += j->step) {
         casie_doc *d = NULL;
-        if (mode == 1) {
+        if (j->mode == 1) {
             size_t len;
-            char *js = casie_doc_to_json(dev[i], CASIE_JSON_COMPACT, &len, err);
-            if (js) d = casie_doc_from_json(js, len, dev[i]->id, err);
+            char *js = casie_doc_to_json(j->dev[i], CASIE_JSON_COMPACT, &len, &j->err);
+            if (js) d = casie_doc_from_json(js, len, j->dev[i]->id, &j->err);
             casie_free(js);
         } else {
-            d = casie_doc_from_text(dev[i]->text, dev[i]->text_len, dev[i]->id, err);
+            d = casie_doc_from_text(j->dev[i]->text, j->dev[i]->text_len, j->dev[i]->id, &j->err);
         }
-        if (!d) rc = err && err->code ? err->code : CASIE_ERR_NOMEM;
-        if (!rc) rc = mode == 2 ? casie__extract_triggers(m, d, err) : casie_extract(m, d, &xp, err);
-        if (!rc) rc = casie_eval_add(ev, dev[i], d, err);
-        casie_doc_free(d);
+        if (!d) j->rc = j->err.code ? j->err.code : CASIE_ERR_NOMEM;
+        if (!j->rc) j->rc = j->mode == 2 ? casie__extract_triggers(j->m, d, &j->err) : casie_extract(j->m, d, &xp, &j->err);
+        j->out[i] = d;
     }
-    double p, r;
-    for (int k = 0; !rc && k < CASIE_N_METRICS; k++) casie_prf(casie_eval_counts(ev, k, -1, -1), &p, &r, &f1[k]);
-    casie_eval_free(ev);
+    return NULL;
+}
+
+#define DEV_THREADS 8
+
+/* Predictions for every dev document (mode as for dev_scores) into out
+ * (n_dev, zeroed), shared among up to `threads` threads; on failure some
+ * may be NULL, and the caller frees what is there. */
+static int dev_predictions(const casie_model *m, casie_doc *const *dev, int n_dev, int mode, int threads,
+                           casie_doc **out, casie_error *err) {
+    dev_job jobs[DEV_THREADS];
+    pthread_t th[DEV_THREADS];
+    int nt = threads < 1 ? 1 : threads > DEV_THREADS ? DEV_THREADS : threads, started = 1, rc = CASIE_OK;
+    for (int k = 0; k < nt; k++) jobs[k] = (dev_job){m, dev, out, n_dev, k, nt, mode, CASIE_OK, {0}};
+    while (started < nt && !pthread_create(&th[started], NULL, dev_predict, &jobs[started])) started++;
+    dev_predict(&jobs[0]);
+    for (int k = started; k < nt; k++) dev_predict(&jobs[k]); /* threads that did not start */
+    for (int k = 1; k < started; k++) pthread_join(th[k], NULL);
+    for (int k = 0; k < nt && !rc; k++)
+        if ((rc = jobs[k].rc) && err) *err = jobs[k].err;
     return rc;
 }
 
-static int dev_f1(const casie_model *m, casie_doc *const *dev, int n_dev, int metric, int given, double *f1,
-                  casie_error *err) {
-    double all[CASIE_N_METRICS];
-    int rc = dev_scores(m, dev, n_dev, given, all, err);
-    if (!rc) *f1 = all[metric];
+/* F1 of every metric (f1[CASIE_N_METRICS]) over the dev documents, with
+ * the model as it is: mode 0 extracts from the text, 1 on copies of the
+ * gold documents (given triggers), 2 only finds triggers. */
+static int dev_scores(const casie_model *m, casie_doc *const *dev, int n_dev, int mode, int threads, double *f1,
+                      casie_error *err) {
+    casie_doc **out = calloc((size_t)n_dev + 1, sizeof *out);
+    casie_eval *ev = casie_eval_new();
+    int rc = out && ev ? dev_predictions(m, dev, n_dev, mode, threads, out, err)
+                       : casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory scoring the dev documents");
+    for (int i = 0; i < n_dev && !rc; i++) rc = casie_eval_add(ev, dev[i], out[i], err);
+    for (int i = 0; out && i < n_dev; i++) casie_doc_free(out[i]);
+    free(out);
+    double p, r;
+    for (int k = 0; !rc && k < CASIE_N_METRICS; k++) casie_prf(casie_eval_counts(ev, k, -1, -1), &p, &r, &f1[k]);
+    casie_eval_free(ev);
     return rc;
 }
 
@@ -180,9 +212,10 @@ static int epoch_check(trainer *t, int ep, const char *stage, casie__nn_train *n
     best_epoch cur = {0, ep, malloc(sizeof(float) * nt->n->n_params)};
     if (!cur.nn) return CASIE_ERR_NOMEM;
     memcpy(cur.nn, nt->n_avg ? nt->avg : nt->n->own, sizeof(float) * nt->n->n_params);
-    if (nt->n == &m->trig_nn) {
+    if (nt->n == &m->trig_nn || nt->n == &m->trig_nn2) {
         mm.trig = m->trig; /* the perceptron, trained before on this thread */
-        mm.trig_nn = m->trig_nn;
+        mm.trig_nn = *nt->n; /* this network alone, whichever of the two */
+        mm.trig_nn.own = NULL;
         mm.trig_nn.p = cur.nn;
     } else { /* the sparse models trained before on this same thread */
         mm.arg = m->arg;
@@ -195,7 +228,7 @@ static int epoch_check(trainer *t, int ep, const char *stage, casie__nn_train *n
     }
     double f1[CASIE_N_METRICS];
     casie_error err = {0};
-    int rc = dev_scores(&mm, t->dev, t->n_dev, mode, f1, &err);
+    int rc = dev_scores(&mm, t->dev, t->n_dev, mode, 1, f1, &err);
     if (rc) {
         best_free(&cur);
         return rc;
@@ -367,9 +400,11 @@ done:
 
 /* The neural half of the trigger tagger: a BiLSTM-CRF over pieces of at most
  * CASIE_NN_CHUNK tokens of each sentence. */
-static int train_triggers_nn(trainer *t) {
+static int train_triggers_nn(trainer *t, int which) {
     casie_model *m = t->m;
-    casie__nnet *nn = &m->trig_nn;
+    casie__nnet *nn = which ? &m->trig_nn2 : &m->trig_nn;
+    const uint64_t seed = t->p->seed + (uint64_t)which * 1000003u;
+    const char *stage = which ? "triggers (network 2)" : "triggers (network)";
     const int L = CASIE_TRIG_LABELS, D = nn->D, H = nn->H;
     uint8_t allowed[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start_ok[CASIE_TRIG_LABELS];
     casie__trig_masks(allowed, start_ok);
@@ -389,7 +424,7 @@ static int train_triggers_nn(trainer *t) {
     memset(&best, 0, sizeof best);
     best.score = -1;
     if (!item_doc || !item_b || !item_e || !order || !gold) goto done;
-    if (fit_init(&f, nn, t->p, CASIE_NN_CHUNK, t->p->seed * 2 + 1)) goto done;
+    if (fit_init(&f, nn, t->p, CASIE_NN_CHUNK, seed * 2 + 1)) goto done;
     for (int d = 0; d < t->n_docs; d++) {
         const casie_doc *doc = t->docs[d];
         if (!(gold[d] = trigger_gold(doc))) goto done;
@@ -400,7 +435,7 @@ static int train_triggers_nn(trainer *t) {
                 k++;
             }
     }
-    uint64_t rng = t->p->seed * 2 + 7;
+    uint64_t rng = seed * 2 + 7;
     int epochs = epochs_or(t, TRIG_NN_EPOCHS);
     for (int ep = 0; ep < epochs; ep++) {
         if (ep == AVERAGE_FROM || (ep == 0 && epochs <= AVERAGE_FROM)) f.nt.averaging = 1;
@@ -427,8 +462,8 @@ static int train_triggers_nn(trainer *t) {
             casie__nn_train_step(&f.nt);
             total += n;
         }
-        logf_(t, "triggers (network): epoch %d/%d, loss %.4f per token", ep + 1, epochs, loss / (double)(total ? total : 1));
-        if (t->dev && t->n_dev > 0 && (rc = epoch_check(t, ep, "triggers (network)", &f.nt, 2, trig_metric, 1, &best)))
+        logf_(t, "%s: epoch %d/%d, loss %.4f per token", stage, ep + 1, epochs, loss / (double)(total ? total : 1));
+        if (t->dev && t->n_dev > 0 && (rc = epoch_check(t, ep, stage, &f.nt, 2, trig_metric, 1, &best)))
             goto done;
     }
     install_best(&best, &f.nt);
@@ -446,9 +481,36 @@ done:
     return rc;
 }
 
+/* A stage's network 0 and, when the model has a second (two), network 1:
+ * side by side when threads allow. */
+typedef struct net_job {
+    trainer t;
+    int (*fit)(trainer *, int);
+} net_job;
+
+static void *second_net_thread(void *arg) {
+    net_job *j = arg;
+    j->t.rc = j->fit(&j->t, 1);
+    return NULL;
+}
+
+static int train_nets(trainer *t, int (*fit)(trainer *, int), int two) {
+    if (!two) return fit(t, 0);
+    net_job j = {*t, fit};
+    pthread_t th;
+    int rc;
+    if (t->p->threads < 2 || pthread_create(&th, NULL, second_net_thread, &j)) { /* one after the other */
+        rc = fit(t, 0);
+        return rc ? rc : fit(t, 1);
+    }
+    rc = fit(t, 0);
+    pthread_join(th, NULL);
+    return rc ? rc : j.t.rc;
+}
+
 static int train_triggers(trainer *t) {
     int rc = train_triggers_perc(t);
-    return rc ? rc : train_triggers_nn(t);
+    return rc ? rc : train_nets(t, train_triggers_nn, t->m->trig_nn2.p != NULL);
 }
 
 /* ---- role slots ---- */
@@ -812,29 +874,11 @@ done:
 }
 
 /* Arguments: the perceptron, the classifiers (entity types, realis and
- * coreference, which the network's dev checks use), then the network. */
-static void *arg2_thread(void *arg) {
-    trainer *t = arg;
-    t->rc = train_args_nn(t, 1);
-    return NULL;
-}
-
-/* The sparse argument models, then the networks: the second (when there is
- * one) on its own thread when threads allow. */
+ * coreference, which the networks' dev checks use), then the networks. */
 static int train_arguments(trainer *t) {
     int rc = train_args_perc(t);
     if (!rc) rc = train_classifiers(t);
-    if (rc) return rc;
-    if (!t->m->arg_nn2.p) return train_args_nn(t, 0);
-    trainer t2 = *t;
-    pthread_t th;
-    if (t->p->threads < 2 || pthread_create(&th, NULL, arg2_thread, &t2)) { /* one after the other */
-        rc = train_args_nn(t, 0);
-        return rc ? rc : train_args_nn(t, 1);
-    }
-    rc = train_args_nn(t, 0);
-    pthread_join(th, NULL);
-    return rc ? rc : t2.rc;
+    return rc ? rc : train_nets(t, train_args_nn, t->m->arg_nn2.p != NULL);
 }
 
 static void *trig_thread(void *arg) {
@@ -1013,18 +1057,16 @@ static int train_run(trainer *t) {
 
 /* Brier score of the trigger (stage 0) or argument (stage 1) confidences on
  * dev: mean (score - correct)^2, correct meaning an exact gold match. */
-static int dev_brier(const casie_model *m, casie_doc *const *dev, int n_dev, int stage, double *brier,
+static int dev_brier(const casie_model *m, casie_doc *const *dev, int n_dev, int stage, int threads, double *brier,
                      casie_error *err) {
     double sum = 0;
     long n = 0;
-    int rc = CASIE_OK;
-    casie_extract_params xp = casie_extract_default_params();
+    casie_doc **out = calloc((size_t)n_dev + 1, sizeof *out);
+    int rc = out ? dev_predictions(m, dev, n_dev, 0, threads, out, err)
+                 : casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory scoring the dev documents");
     for (int i = 0; i < n_dev && !rc; i++) {
-        const casie_doc *g = dev[i];
-        casie_doc *d = casie_doc_from_text(g->text, g->text_len, g->id, err);
-        if (!d) return err && err->code ? err->code : CASIE_ERR_NOMEM;
-        rc = casie_extract(m, d, &xp, err);
-        for (int h = 0; !rc && h < d->n_hoppers; h++)
+        const casie_doc *g = dev[i], *d = out[i];
+        for (int h = 0; h < d->n_hoppers; h++)
             for (int k = 0; k < d->hoppers[h].n_events; k++) {
                 const casie_event *e = &d->hoppers[h].events[k];
                 for (int a = stage == 0 ? -1 : 0; a < (stage == 0 ? 0 : e->n_args); a++) {
@@ -1044,50 +1086,62 @@ static int dev_brier(const casie_model *m, casie_doc *const *dev, int n_dev, int
                     n++;
                 }
             }
-        casie_doc_free(d);
     }
+    for (int i = 0; out && i < n_dev; i++) casie_doc_free(out[i]);
+    free(out);
     *brier = n ? sum / (double)n : 0;
     return rc;
 }
 
 /* Picks, on the dev documents, how much of the sparse models to mix into
- * the networks' scores and the decoding biases: for triggers by trig_c (the
- * trigger stage alone), for arguments by arg_c and for realis by realis
- * (given gold triggers). */
+ * the networks' scores and the decoding biases.  Arguments by arg_c and
+ * realis by realis, given gold triggers (the trigger stage's parameters do
+ * not change those); then triggers by trig_c + arg_c end to end, since the
+ * triggers found decide the arguments found; then the coreference
+ * threshold and the confidence scales. */
 static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error *err) {
     static const float MIX[] = {0.0f, 0.01f, 0.02f, 0.03f, 0.05f, 0.075f, 0.1f, 0.15f, 0.2f, 0.4f, 1.0f};
     static const float BIAS[] = {0.0f, 0.25f, 0.5f, 0.75f, 1.0f, 1.25f, 1.5f, 2.0f, 3.0f};
     const size_t n_mix = sizeof MIX / sizeof MIX[0], n_bias = sizeof BIAS / sizeof BIAS[0];
+    const int T = t->p->threads;
     casie_model *m = t->m;
-    for (int stage = 0; stage < 2; stage++) {
+    for (int stage = 1; stage >= 0; stage--) { /* arguments, then triggers */
         float best_m = 0, best_b = 0, *mix = stage ? &m->arg_mix : &m->trig_mix, *bias = stage ? &m->arg_bias : &m->trig_bias;
         double best = -1;
         for (size_t i = 0; i < n_mix; i++)
             for (size_t j = 0; j < n_bias; j++) {
-                double f1;
+                double f1[CASIE_N_METRICS], score;
                 *mix = MIX[i], *bias = BIAS[j];
-                int rc = dev_f1(m, dev, n_dev, stage ? CASIE_METRIC_ARG_C : CASIE_METRIC_TRIG_C, stage ? 1 : 2, &f1, err);
+                int rc = dev_scores(m, dev, n_dev, stage ? 1 : 0, T, f1, err);
                 if (rc) return rc;
-                logf_(t, "tuning %s: sparse mix %.2f, bias %.2f: dev %s %.2f", stage ? "arguments" : "triggers",
-                      (double)MIX[i], (double)BIAS[j], stage ? "arg_c (given triggers)" : "trig_c", f1);
-                if (f1 > best) best = f1, best_m = MIX[i], best_b = BIAS[j];
+                if (stage) {
+                    score = f1[CASIE_METRIC_ARG_C];
+                    logf_(t, "tuning arguments: sparse mix %.2f, bias %.2f: dev arg_c (given triggers) %.2f",
+                          (double)MIX[i], (double)BIAS[j], score);
+                } else {
+                    score = f1[CASIE_METRIC_TRIG_C] + f1[CASIE_METRIC_ARG_C];
+                    logf_(t, "tuning triggers: sparse mix %.2f, bias %.2f: dev trig_c %.2f, arg_c %.2f", (double)MIX[i],
+                          (double)BIAS[j], f1[CASIE_METRIC_TRIG_C], f1[CASIE_METRIC_ARG_C]);
+                }
+                if (score > best) best = score, best_m = MIX[i], best_b = BIAS[j];
             }
         *mix = best_m, *bias = best_b;
-        logf_(t, "tuned %s: sparse mix %.2f, bias %.2f (dev %.2f)", stage ? "arguments" : "triggers", (double)best_m,
-              (double)best_b, best);
-    }
-    {
-        float best_m = 0;
-        double best = -1;
+        logf_(t, "tuned %s: sparse mix %.2f, bias %.2f (dev %s %.2f)", stage ? "arguments" : "triggers", (double)best_m,
+              (double)best_b, stage ? "arg_c given triggers" : "trig_c + arg_c", best);
+        if (!stage) break;
+        /* realis, before the triggers: its mix changes nothing they are tuned on */
+        float best_r = 0;
+        best = -1;
         for (size_t i = 0; i < n_mix; i++) {
-            double f1;
+            double f1[CASIE_N_METRICS];
             m->realis_mix = MIX[i];
-            int rc = dev_f1(m, dev, n_dev, CASIE_METRIC_REALIS, 1, &f1, err);
+            int rc = dev_scores(m, dev, n_dev, 1, T, f1, err);
             if (rc) return rc;
-            logf_(t, "tuning realis: sparse mix %.2f: dev realis (given triggers) %.2f", (double)MIX[i], f1);
-            if (f1 > best) best = f1, best_m = MIX[i];
+            logf_(t, "tuning realis: sparse mix %.2f: dev realis (given triggers) %.2f", (double)MIX[i],
+                  f1[CASIE_METRIC_REALIS]);
+            if (f1[CASIE_METRIC_REALIS] > best) best = f1[CASIE_METRIC_REALIS], best_r = MIX[i];
         }
-        m->realis_mix = best_m;
+        m->realis_mix = best_r;
     }
     /* coreference: the link threshold with the best mean of the pairwise
      * and MUC F1 given gold triggers (pairs punish merging too much, MUC
@@ -1099,7 +1153,7 @@ static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error
         for (size_t g = 0; g < sizeof CGRID / sizeof CGRID[0]; g++) {
             double f1[CASIE_N_METRICS];
             m->coref_bias = CGRID[g];
-            int rc = dev_scores(m, dev, n_dev, 1, f1, err);
+            int rc = dev_scores(m, dev, n_dev, 1, T, f1, err);
             if (rc) return rc;
             double mean = (f1[CASIE_METRIC_COREF] + f1[CASIE_METRIC_COREF_MUC]) / 2;
             logf_(t, "tuning coreference bias %.2f: dev (given triggers) coref %.2f, coref_muc %.2f", (double)CGRID[g],
@@ -1117,7 +1171,7 @@ static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error
             double b;
             if (stage == 0) m->trig_temp = TEMPS[g];
             else m->arg_temp = TEMPS[g];
-            int rc = dev_brier(m, dev, n_dev, stage, &b, err);
+            int rc = dev_brier(m, dev, n_dev, stage, T, &b, err);
             if (rc) return rc;
             logf_(t, "calibrating %s confidence, scale %.3f: Brier score %.4f", stage == 0 ? "trigger" : "argument",
                   (double)TEMPS[g], b);
@@ -1153,8 +1207,10 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     if (p.dropout == 0) p.dropout = 0.25f;
     if (p.dropout < 0) p.dropout = 0;
     if (p.arg_nets == 0) p.arg_nets = 2;
-    if (p.arg_nets < 1 || p.arg_nets > 2) {
-        casie__error(err, CASIE_ERR_INVALID_ARG, -1, "arg_nets must be 1 or 2, not %d", p.arg_nets);
+    if (p.trig_nets == 0) p.trig_nets = 1;
+    if (p.arg_nets < 1 || p.arg_nets > 2 || p.trig_nets < 1 || p.trig_nets > 2) {
+        casie__error(err, CASIE_ERR_INVALID_ARG, -1, "arg_nets and trig_nets must be 1 or 2, not %d and %d",
+                     p.arg_nets, p.trig_nets);
         return NULL;
     }
     if (p.emb_words < 1 || p.emb_words > 65535 || p.hidden < 1 || p.hidden > 512 || p.head < 1 || p.head > 512 ||
@@ -1181,7 +1237,9 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
             casie__nnet_init(&m->arg_nn, D0 + CASIE_ARGVEC_REL, H, 4 * H, p.head, CASIE_ARG_LABELS, CASIE_N_REALIS,
                              p.seed + 1) ||
             (p.arg_nets > 1 && casie__nnet_init(&m->arg_nn2, D0 + CASIE_ARGVEC_REL, H, 4 * H, p.head, CASIE_ARG_LABELS,
-                                                CASIE_N_REALIS, p.seed + 1000003)))
+                                                CASIE_N_REALIS, p.seed + 1000003)) ||
+            (p.trig_nets > 1 &&
+             casie__nnet_init(&m->trig_nn2, D0, H, 2 * H, p.head, CASIE_TRIG_LABELS, 0, p.seed + 2000003)))
             goto nomem;
     }
     t.tf = calloc((size_t)n_train, sizeof *t.tf);
@@ -1210,7 +1268,7 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
              "{\"casie_version\":\"%s\",\"seed\":%llu,\"epochs\":%d,\"n_train\":%d,\"n_dev\":%d,"
              "\"train_hash\":\"%016llx\",\"dev_hash\":\"%016llx\",\"corpus\":\"%s\",\"clusters\":%s,"
              "\"embeddings\":%s,\"emb_words\":%u,\"hidden\":%d,\"head\":%d,\"lr\":%g,"
-             "\"dropout\":%g,\"arg_nets\":%d,\"threads\":%d,"
+             "\"dropout\":%g,\"arg_nets\":%d,\"trig_nets\":%d,\"threads\":%d,"
              "\"trig_bias\":%.2f,\"arg_bias\":%.2f,\"coref_bias\":%.2f,\"trig_mix\":%.2f,\"arg_mix\":%.2f,"
              "\"realis_mix\":%.2f,"
              "\"rows\":{\"trig\":%u,\"arg\":%u,\"ent\":%u,\"realis\":%u,\"coref\":%u}}",
@@ -1218,7 +1276,7 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
              (unsigned long long)corpus_hash(train, n_train),
              (unsigned long long)(dev && n_dev > 0 ? corpus_hash(dev, n_dev) : 0),
              p.corpus_tag ? p.corpus_tag : "", p.clusters ? "true" : "false", p.embeddings ? "true" : "false",
-             m->emb.n_words, p.hidden, p.head, (double)p.lr, (double)p.dropout, p.arg_nets, p.threads,
+             m->emb.n_words, p.hidden, p.head, (double)p.lr, (double)p.dropout, p.arg_nets, p.trig_nets, p.threads,
              (double)m->trig_bias,
              (double)m->arg_bias, (double)m->coref_bias, (double)m->trig_mix, (double)m->arg_mix, (double)m->realis_mix,
              m->trig.n_rows, m->arg.n_rows,

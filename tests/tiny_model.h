@@ -51,7 +51,10 @@ static inline int tiny_model_write(const char *from, const char *to, uint32_t ro
         casie__nnet_init(&m->arg_nn, CASIE_TOKVEC_EXTRA + CASIE_ARGVEC_REL, 4, 16, 4, CASIE_ARG_LABELS, CASIE_N_REALIS, 2) ||
         (big->arg_nn2.p && /* the second argument network when the default model has one */
          casie__nnet_init(&m->arg_nn2, CASIE_TOKVEC_EXTRA + CASIE_ARGVEC_REL, 4, 16, 4, CASIE_ARG_LABELS,
-                          CASIE_N_REALIS, 3)))
+                          CASIE_N_REALIS, 3)) ||
+        /* and a second trigger network, which the default model does not
+         * have, so that the faults and fuzz tests reach NTR2 */
+        casie__nnet_init(&m->trig_nn2, CASIE_TOKVEC_EXTRA, 4, 8, 4, CASIE_TRIG_LABELS, 0, 4))
         goto done;
     m->trig_mix = big->trig_mix, m->arg_mix = big->arg_mix, m->realis_mix = big->realis_mix;
     m->coref_bias = big->coref_bias;

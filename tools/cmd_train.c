@@ -36,6 +36,7 @@ static int usage(FILE *f) {
                "  --lr X          Adam step of the neural taggers (0.001)\n"
                "  --dropout X     dropout on the taggers' inputs and states (0.25; 0 for none)\n"
                "  --arg-nets N    argument networks from different seeds, their scores added (1 or 2; 2)\n"
+               "  --trig-nets N   trigger networks, likewise (1 or 2; 1)\n"
                "  --limit N       train on the first N documents of the split only\n");
     return f == stdout ? 0 : 2;
 }
@@ -117,7 +118,7 @@ int cmd_train(int argc, char **argv) {
         }
         else if (!strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--epochs") ||
                  !strcmp(a, "--limit") || !strcmp(a, "--emb-words") || !strcmp(a, "--hidden") || !strcmp(a, "--head") ||
-                 !strcmp(a, "--arg-nets")) {
+                 !strcmp(a, "--arg-nets") || !strcmp(a, "--trig-nets")) {
             char *end;
             errno = 0;
             unsigned long long x = strtoull(v, &end, 10);
@@ -132,6 +133,7 @@ int cmd_train(int argc, char **argv) {
             else if (!strcmp(a, "--hidden")) p.hidden = (int)x;
             else if (!strcmp(a, "--head")) p.head = (int)x;
             else if (!strcmp(a, "--arg-nets")) p.arg_nets = (int)x;
+            else if (!strcmp(a, "--trig-nets")) p.trig_nets = (int)x;
             else limit = (int)x;
         } else {
             fprintf(stderr, "casie train: unknown option %s\n", a);
