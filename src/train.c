@@ -1093,6 +1093,40 @@ static int dev_brier(const casie_model *m, casie_doc *const *dev, int n_dev, int
     return rc;
 }
 
+/* the sparse mixes tried */
+static const float MIX[] = {0.0f, 0.01f, 0.02f, 0.03f, 0.05f, 0.075f, 0.1f, 0.15f, 0.2f, 0.4f, 1.0f};
+
+/* The sparse mix and decoding bias of one tagger: the arguments' (stage 1)
+ * by arg_c given gold triggers, the triggers' (stage 0) by trig_c + arg_c
+ * end to end. */
+static int tune_tagger(trainer *t, casie_doc *const *dev, int n_dev, int stage, casie_error *err) {
+    static const float BIAS[] = {0.0f, 0.25f, 0.5f, 0.75f, 1.0f, 1.25f, 1.5f, 2.0f, 3.0f};
+    casie_model *m = t->m;
+    float best_m = 0, best_b = 0, *mix = stage ? &m->arg_mix : &m->trig_mix, *bias = stage ? &m->arg_bias : &m->trig_bias;
+    double best = -1;
+    for (size_t i = 0; i < sizeof MIX / sizeof MIX[0]; i++)
+        for (size_t j = 0; j < sizeof BIAS / sizeof BIAS[0]; j++) {
+            double f1[CASIE_N_METRICS], score;
+            *mix = MIX[i], *bias = BIAS[j];
+            int rc = dev_scores(m, dev, n_dev, stage ? 1 : 0, t->p->threads, f1, err);
+            if (rc) return rc;
+            if (stage) {
+                score = f1[CASIE_METRIC_ARG_C];
+                logf_(t, "tuning arguments: sparse mix %.2f, bias %.2f: dev arg_c (given triggers) %.2f",
+                      (double)MIX[i], (double)BIAS[j], score);
+            } else {
+                score = f1[CASIE_METRIC_TRIG_C] + f1[CASIE_METRIC_ARG_C];
+                logf_(t, "tuning triggers: sparse mix %.2f, bias %.2f: dev trig_c %.2f, arg_c %.2f", (double)MIX[i],
+                      (double)BIAS[j], f1[CASIE_METRIC_TRIG_C], f1[CASIE_METRIC_ARG_C]);
+            }
+            if (score > best) best = score, best_m = MIX[i], best_b = BIAS[j];
+        }
+    *mix = best_m, *bias = best_b;
+    logf_(t, "tuned %s: sparse mix %.2f, bias %.2f (dev %s %.2f)", stage ? "arguments" : "triggers", (double)best_m,
+          (double)best_b, stage ? "arg_c given triggers" : "trig_c + arg_c", best);
+    return CASIE_OK;
+}
+
 /* Picks, on the dev documents, how much of the sparse models to mix into
  * the networks' scores and the decoding biases.  Arguments by arg_c and
  * realis by realis, given gold triggers (the trigger stage's parameters do
@@ -1100,49 +1134,24 @@ static int dev_brier(const casie_model *m, casie_doc *const *dev, int n_dev, int
  * triggers found decide the arguments found; then the coreference
  * threshold and the confidence scales. */
 static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error *err) {
-    static const float MIX[] = {0.0f, 0.01f, 0.02f, 0.03f, 0.05f, 0.075f, 0.1f, 0.15f, 0.2f, 0.4f, 1.0f};
-    static const float BIAS[] = {0.0f, 0.25f, 0.5f, 0.75f, 1.0f, 1.25f, 1.5f, 2.0f, 3.0f};
-    const size_t n_mix = sizeof MIX / sizeof MIX[0], n_bias = sizeof BIAS / sizeof BIAS[0];
     const int T = t->p->threads;
     casie_model *m = t->m;
-    for (int stage = 1; stage >= 0; stage--) { /* arguments, then triggers */
-        float best_m = 0, best_b = 0, *mix = stage ? &m->arg_mix : &m->trig_mix, *bias = stage ? &m->arg_bias : &m->trig_bias;
-        double best = -1;
-        for (size_t i = 0; i < n_mix; i++)
-            for (size_t j = 0; j < n_bias; j++) {
-                double f1[CASIE_N_METRICS], score;
-                *mix = MIX[i], *bias = BIAS[j];
-                int rc = dev_scores(m, dev, n_dev, stage ? 1 : 0, T, f1, err);
-                if (rc) return rc;
-                if (stage) {
-                    score = f1[CASIE_METRIC_ARG_C];
-                    logf_(t, "tuning arguments: sparse mix %.2f, bias %.2f: dev arg_c (given triggers) %.2f",
-                          (double)MIX[i], (double)BIAS[j], score);
-                } else {
-                    score = f1[CASIE_METRIC_TRIG_C] + f1[CASIE_METRIC_ARG_C];
-                    logf_(t, "tuning triggers: sparse mix %.2f, bias %.2f: dev trig_c %.2f, arg_c %.2f", (double)MIX[i],
-                          (double)BIAS[j], f1[CASIE_METRIC_TRIG_C], f1[CASIE_METRIC_ARG_C]);
-                }
-                if (score > best) best = score, best_m = MIX[i], best_b = BIAS[j];
-            }
-        *mix = best_m, *bias = best_b;
-        logf_(t, "tuned %s: sparse mix %.2f, bias %.2f (dev %s %.2f)", stage ? "arguments" : "triggers", (double)best_m,
-              (double)best_b, stage ? "arg_c given triggers" : "trig_c + arg_c", best);
-        if (!stage) break;
-        /* realis, before the triggers: its mix changes nothing they are tuned on */
+    int rc = tune_tagger(t, dev, n_dev, 1, err);
+    if (rc) return rc;
+    { /* realis, before the triggers: its mix changes nothing they are tuned on */
         float best_r = 0;
-        best = -1;
-        for (size_t i = 0; i < n_mix; i++) {
+        double best = -1;
+        for (size_t i = 0; i < sizeof MIX / sizeof MIX[0]; i++) {
             double f1[CASIE_N_METRICS];
             m->realis_mix = MIX[i];
-            int rc = dev_scores(m, dev, n_dev, 1, T, f1, err);
-            if (rc) return rc;
+            if ((rc = dev_scores(m, dev, n_dev, 1, T, f1, err))) return rc;
             logf_(t, "tuning realis: sparse mix %.2f: dev realis (given triggers) %.2f", (double)MIX[i],
                   f1[CASIE_METRIC_REALIS]);
             if (f1[CASIE_METRIC_REALIS] > best) best = f1[CASIE_METRIC_REALIS], best_r = MIX[i];
         }
         m->realis_mix = best_r;
     }
+    if ((rc = tune_tagger(t, dev, n_dev, 0, err))) return rc;
     /* coreference: the link threshold with the best mean of the pairwise
      * and MUC F1 given gold triggers (pairs punish merging too much, MUC
      * splitting too much) */
@@ -1153,8 +1162,7 @@ static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error
         for (size_t g = 0; g < sizeof CGRID / sizeof CGRID[0]; g++) {
             double f1[CASIE_N_METRICS];
             m->coref_bias = CGRID[g];
-            int rc = dev_scores(m, dev, n_dev, 1, T, f1, err);
-            if (rc) return rc;
+            if ((rc = dev_scores(m, dev, n_dev, 1, T, f1, err))) return rc;
             double mean = (f1[CASIE_METRIC_COREF] + f1[CASIE_METRIC_COREF_MUC]) / 2;
             logf_(t, "tuning coreference bias %.2f: dev (given triggers) coref %.2f, coref_muc %.2f", (double)CGRID[g],
                   f1[CASIE_METRIC_COREF], f1[CASIE_METRIC_COREF_MUC]);
@@ -1171,8 +1179,7 @@ static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error
             double b;
             if (stage == 0) m->trig_temp = TEMPS[g];
             else m->arg_temp = TEMPS[g];
-            int rc = dev_brier(m, dev, n_dev, stage, T, &b, err);
-            if (rc) return rc;
+            if ((rc = dev_brier(m, dev, n_dev, stage, T, &b, err))) return rc;
             logf_(t, "calibrating %s confidence, scale %.3f: Brier score %.4f", stage == 0 ? "trigger" : "argument",
                   (double)TEMPS[g], b);
             if (b < best) best = b, best_t = TEMPS[g];
