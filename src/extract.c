@@ -130,10 +130,11 @@ typedef struct scratch {
      * tokens [zc_b, zc_e): shared by the windows of nearby triggers */
     float *Zc[2]; /* (ZC_CAP, 2, 4H), one per argument network */
     int zc_b[2], zc_e[2];
-    /* each network's recurrent weights, transposed for encode_proj */
-    float *Rt[2], *Ra[2];
-    /* and their input columns after the word vector's, transposed */
-    float *Ct[2], *Ca[2];
+    /* each network's recurrent weights, transposed for encode_proj, and
+     * its input columns after the word vector's, transposed: the loaded
+     * model's (casie__projcache), or the scratch's own copies in own[] */
+    const float *Rt[2], *Ra[2], *Ct[2], *Ca[2];
+    float *own[8];
     float *base; /* (K,) the argument head's share of the trigger's states */
     float *ptmp; /* (2, 4H) a word vector's projection when not cached */
 } scratch;
@@ -151,13 +152,25 @@ static size_t cols_floats(const casie__nnet *n, const casie__emb *e) {
 
 void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e) {
     memset(pc, 0, sizeof *pc);
+    if (!n->p) return;
+    if ((pc->R = malloc(sizeof(float) * casie__nnet_rec_floats(n))) &&
+        (pc->C = malloc(sizeof(float) * (cols_floats(n, e) ? cols_floats(n, e) : 1)))) {
+        casie__nnet_rec_transpose(n, pc->R);
+        casie__nnet_cols_transpose(n, emb_dim(e), pc->C);
+    } else {
+        free(pc->R);
+        pc->R = NULL;
+    }
     int rows = e->n_words < CASIE_PROJCACHE_ROWS ? (int)e->n_words : CASIE_PROJCACHE_ROWS;
-    if (!n->p || rows <= 0) return;
+    if (rows <= 0) return;
     /* large: calloc maps fresh zero pages, so only the rows filled count */
     pc->z = calloc((size_t)rows * 8 * (size_t)n->H, sizeof(float));
     pc->state = calloc((size_t)rows, sizeof *pc->state);
     if (!pc->z || !pc->state) {
-        casie__projcache_free(pc);
+        free(pc->z);
+        free((void *)pc->state);
+        pc->z = NULL;
+        pc->state = NULL;
         return;
     }
     pc->rows = rows;
@@ -166,6 +179,8 @@ void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const cas
 void casie__projcache_free(casie__projcache *pc) {
     free(pc->z);
     free((void *)pc->state);
+    free(pc->R);
+    free(pc->C);
     memset(pc, 0, sizeof *pc);
 }
 
@@ -235,30 +250,28 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
     s->base = malloc(sizeof(float) * (size_t)(a->K > 0 ? a->K : 1));
     s->ptmp = malloc(sizeof(float) * 8 * (H ? H : 1));
     int ok = s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work && s->Zx && s->base && s->ptmp;
-    for (int q = 0; q < 2; q++) {
-        if (tn[q]->p) {
-            s->Rt[q] = malloc(sizeof(float) * casie__nnet_rec_floats(tn[q]));
-            s->Ct[q] = malloc(sizeof(float) * cols_floats(tn[q], &m->emb));
-            if (!s->Rt[q] || !s->Ct[q]) ok = 0;
+    const casie__nnet *nets[4] = {tn[0], tn[1], an[0], an[1]};
+    const casie__projcache *pcs[4] = {&m->pc_trig, &m->pc_trig2, &m->pc_arg, &m->pc_arg2};
+    for (int k = 0; k < 4; k++) {
+        const casie__nnet *nn = nets[k];
+        const float **R = k < 2 ? &s->Rt[k] : &s->Ra[k - 2], **C = k < 2 ? &s->Ct[k] : &s->Ca[k - 2];
+        if (!nn->p) continue;
+        if (k >= 2 && !(s->Zc[k - 2] = malloc(sizeof(float) * ZC_CAP * 8 * H))) ok = 0;
+        if (pcs[k]->R) { /* transposed once when the model was loaded */
+            *R = pcs[k]->R, *C = pcs[k]->C;
+            continue;
         }
-        if (!an[q]->p) continue;
-        s->Zc[q] = malloc(sizeof(float) * ZC_CAP * 8 * H);
-        s->Ra[q] = malloc(sizeof(float) * casie__nnet_rec_floats(an[q]));
-        s->Ca[q] = malloc(sizeof(float) * cols_floats(an[q], &m->emb));
-        if (!s->Zc[q] || !s->Ra[q] || !s->Ca[q]) ok = 0;
+        float *r = s->own[2 * k] = malloc(sizeof(float) * casie__nnet_rec_floats(nn));
+        float *c = s->own[2 * k + 1] = malloc(sizeof(float) * (cols_floats(nn, &m->emb) ? cols_floats(nn, &m->emb) : 1));
+        if (!r || !c) {
+            ok = 0;
+            continue;
+        }
+        casie__nnet_rec_transpose(nn, r);
+        casie__nnet_cols_transpose(nn, emb_dim(&m->emb), c);
+        *R = r, *C = c;
     }
-    if (!ok) return CASIE_ERR_NOMEM;
-    for (int q = 0; q < 2; q++) {
-        if (tn[q]->p) {
-            casie__nnet_rec_transpose(tn[q], s->Rt[q]);
-            casie__nnet_cols_transpose(tn[q], emb_dim(&m->emb), s->Ct[q]);
-        }
-        if (an[q]->p) {
-            casie__nnet_rec_transpose(an[q], s->Ra[q]);
-            casie__nnet_cols_transpose(an[q], emb_dim(&m->emb), s->Ca[q]);
-        }
-    }
-    return CASIE_OK;
+    return ok ? CASIE_OK : CASIE_ERR_NOMEM;
 }
 
 static void scratch_free(scratch *s) {
@@ -273,13 +286,8 @@ static void scratch_free(scratch *s) {
     free(s->Zx);
     free(s->base);
     free(s->ptmp);
-    for (int q = 0; q < 2; q++) {
-        free(s->Rt[q]);
-        free(s->Ct[q]);
-        free(s->Zc[q]);
-        free(s->Ra[q]);
-        free(s->Ca[q]);
-    }
+    for (int q = 0; q < 2; q++) free(s->Zc[q]);
+    for (int k = 0; k < 8; k++) free(s->own[k]);
 }
 
 /* The transitions a tagger decodes with: mix * the perceptron's plus the
@@ -406,7 +414,8 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         const casie__nnet *nn = nets[q];
         if (!nn->p) continue;
         const int D0 = nn->D - CASIE_ARGVEC_REL, H = nn->H, th = te - 1 - b, G2 = 8 * H, dim0 = emb_dim(&m->emb);
-        float *Zc = sc->Zc[q], *Ca = sc->Ca[q];
+        float *Zc = sc->Zc[q];
+        const float *Ca = sc->Ca[q];
         if (b < sc->zc_b[q] || e > sc->zc_e[q]) { /* project the token vectors of the tokens from b on */
             int ce = b + ZC_CAP < doc->n_tokens ? b + ZC_CAP : doc->n_tokens;
             for (int i = b; i < ce; i++)

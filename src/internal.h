@@ -336,8 +336,12 @@ typedef struct casie__projcache {
     int rows;
     float *z;                      /* (rows, 2 * 4H) */
     _Atomic unsigned char *state;  /* (rows,) */
+    /* the network's recurrent weights and its input columns after the word
+     * vector's, transposed once for extraction (NULL: each document's
+     * scratch transposes its own) */
+    float *R, *C;
 } casie__projcache;
-#define CASIE_PROJCACHE_ROWS 8192
+#define CASIE_PROJCACHE_ROWS 16384
 
 struct casie_model {
     casie__linear trig;   /* (rows, 11) BIO over subtypes, sequence */

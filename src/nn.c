@@ -125,10 +125,37 @@ INLINE float dot(const float *restrict w, const float *restrict x, int c) {
     return s;
 }
 
+/* The dots of four rows of W (row stride ld) with x into y[0..3], each
+ * summed exactly as dot sums it: the rows share x's loads and their four
+ * chains of additions overlap. */
+INLINE void dot4(const float *restrict W, size_t ld, const float *restrict x, int c, float *restrict y) {
+    const float *w0 = W, *w1 = W + ld, *w2 = W + 2 * ld, *w3 = W + 3 * ld;
+    v8f a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+    int j = 0;
+    for (; j + 8 <= c; j += 8) {
+        v8f xj = ld8(x + j);
+        a0 += ld8(w0 + j) * xj, a1 += ld8(w1 + j) * xj, a2 += ld8(w2 + j) * xj, a3 += ld8(w3 + j) * xj;
+    }
+    float s0 = hsum8(a0), s1 = hsum8(a1), s2 = hsum8(a2), s3 = hsum8(a3);
+    for (; j < c; j++) s0 += w0[j] * x[j], s1 += w1[j] * x[j], s2 += w2[j] * x[j], s3 += w3[j] * x[j];
+    y[0] = s0, y[1] = s1, y[2] = s2, y[3] = s3;
+}
+
+/* y (r,) = W (r, c) x (c,) (row stride ld) plus b[i] when b */
+INLINE void matvec_ld(const float *restrict W, size_t ld, const float *restrict b, const float *restrict x, int r,
+                      int c, float *restrict y) {
+    int i = 0;
+    for (; i + 4 <= r; i += 4) {
+        dot4(W + (size_t)i * ld, ld, x, c, y + i);
+        if (b) y[i] += b[i], y[i + 1] += b[i + 1], y[i + 2] += b[i + 2], y[i + 3] += b[i + 3];
+    }
+    for (; i < r; i++) y[i] = dot(W + (size_t)i * ld, x, c) + (b ? b[i] : 0.0f);
+}
+
 /* y (r,) = W (r, c) x (c,) + b */
 INLINE void matvec(const float *restrict W, const float *restrict b, const float *restrict x, int r, int c,
                    float *restrict y) {
-    for (int i = 0; i < r; i++) y[i] = dot(W + (size_t)i * c, x, c) + (b ? b[i] : 0.0f);
+    matvec_ld(W, (size_t)c, b, x, r, c, y);
 }
 
 /* x (c,) += W^T (c, r) d (r,) */
@@ -173,7 +200,7 @@ HOT void casie__nnet_project_one(const casie__nnet *n, const float *x, int nc, f
     const int I = n->D + n->H, G = 4 * n->H;
     for (int dir = 0; dir < 2; dir++) {
         const float *W = n->p + (dir ? n->o_wb : n->o_wf);
-        for (int r = 0; r < G; r++) z[(size_t)dir * G + r] = dot(W + (size_t)r * I, x, nc);
+        matvec_ld(W, (size_t)I, NULL, x, G, nc, z + (size_t)dir * G);
     }
 }
 
@@ -295,7 +322,9 @@ INLINE void head_out(const casie__nnet *n, int h, float *a, float *out) {
     for (; k + 8 <= K; k += 8) st8(a + k, tanh8(ld8(a + k)));
     for (; k < K; k++) a[k] = tanh_(a[k]);
     const float *W2 = n->p + n->o_w2[h], *b2 = n->p + n->o_b2[h];
-    for (int l = 0; l < L; l++) out[l] += b2[l] + dot(W2 + (size_t)l * K, a, K);
+    float y[64]; /* L <= 64 (casie__nnet_dims) */
+    matvec_ld(W2, (size_t)K, b2, a, L, K, y);
+    for (int l = 0; l < L; l++) out[l] += y[l];
 }
 
 HOT void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work) {
@@ -306,14 +335,14 @@ HOT void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *ou
 
 HOT void casie__nnet_head_base(const casie__nnet *n, int h, const float *tail, int c0, float *base) {
     const float *W1 = n->p + n->o_w1[h] + c0, *b1 = n->p + n->o_b1[h];
-    for (int k = 0; k < n->K; k++) base[k] = b1[k] + dot(W1 + (size_t)k * n->U, tail, n->U - c0);
+    matvec_ld(W1, (size_t)n->U, b1, tail, n->K, n->U - c0, base);
 }
 
 HOT void casie__nnet_head_from(const casie__nnet *n, int h, const float *base, const float *u, int c0, float *out,
                                float *work) {
     float *a = work + (n->D + n->H) + 6 * n->H;
     const float *W1 = n->p + n->o_w1[h];
-    for (int k = 0; k < n->K; k++) a[k] = base[k] + dot(W1 + (size_t)k * n->U, u, c0);
+    matvec_ld(W1, (size_t)n->U, base, u, n->K, c0, a);
     head_out(n, h, a, out);
 }
 
