@@ -130,13 +130,13 @@ typedef struct scratch {
      * tokens [zc_b, zc_e): shared by the windows of nearby triggers */
     float *Zc[2]; /* (ZC_CAP, 2, 4H), one per argument network */
     int zc_b[2], zc_e[2];
-    /* each network's recurrent weights, transposed for encode_proj, and
-     * its input columns after the word vector's, transposed: the loaded
-     * model's (casie__projcache), or the scratch's own copies in own[] */
-    const float *Rt[2], *Ra[2], *Ct[2], *Ca[2];
-    float *own[8];
+    /* each network's recurrent weights, quantized for encode_proj, and its
+     * input columns after the word vector's, transposed: the loaded model's
+     * (casie__projcache), or the scratch's own copies in own[] */
+    const void *Rt[2], *Ra[2];
+    const float *Ct[2], *Ca[2];
+    void *own[8];
     float *base; /* (K,) the argument head's share of the trigger's states */
-    float *ptmp; /* (2, 4H) a word vector's projection when not cached */
 } scratch;
 
 #define ZC_CAP (2 * CASIE_NN_CHUNK)
@@ -153,9 +153,9 @@ static size_t cols_floats(const casie__nnet *n, const casie__emb *e) {
 void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e) {
     memset(pc, 0, sizeof *pc);
     if (!n->p) return;
-    if ((pc->R = malloc(sizeof(float) * casie__nnet_rec_floats(n))) &&
+    if ((pc->R = malloc(casie__nnet_rec_bytes(n))) &&
         (pc->C = malloc(sizeof(float) * (cols_floats(n, e) ? cols_floats(n, e) : 1)))) {
-        casie__nnet_rec_transpose(n, pc->R);
+        casie__nnet_rec_quantize(n, pc->R);
         casie__nnet_cols_transpose(n, emb_dim(e), pc->C);
     } else {
         free(pc->R);
@@ -185,16 +185,17 @@ void casie__projcache_free(casie__projcache *pc) {
 }
 
 /* z (2, 4H) = bias + W x for token f's vector x (casie__tokvec), as the word
- * vector's share (cached, or computed into tmp (2, 4H) and x (dim,)) plus
- * the columns of the indicator inputs that are 1. */
+ * vector's share plus the bias (cached, or computed into z with x (dim,) as
+ * scratch) plus the columns of the indicator inputs that are 1. */
 static void token_proj(const casie_model *m, const casie__nnet *nn, const casie__projcache *pc, const float *C,
-                       const casie__tokfeat *f, float *z, float *tmp, float *x) {
+                       const casie__tokfeat *f, float *z, float *x) {
     const casie__emb *e = &m->emb;
     const int G = 4 * nn->H, dim = emb_dim(e);
-    const float *ze = NULL;
+    const float *bias[2] = {nn->p + nn->o_bf, nn->p + nn->o_bb};
     if (dim && f->emb && f->emb <= e->n_words) {
         int row = f->emb - 1;
         float *slot = NULL;
+        const float *ze = NULL;
         if (pc->z && row < pc->rows) {
             unsigned char st = atomic_load_explicit(&pc->state[row], memory_order_acquire), empty = 0;
             if (st == 2) ze = pc->z + (size_t)row * 2 * G;
@@ -202,21 +203,22 @@ static void token_proj(const casie_model *m, const casie__nnet *nn, const casie_
                                                                         memory_order_acq_rel, memory_order_acquire))
                 slot = pc->z + (size_t)row * 2 * G;
         }
-        if (!ze) {
+        if (ze) {
+            memcpy(z, ze, sizeof(float) * 2 * (size_t)G);
+        } else {
             const int8_t *v = e->v + (size_t)row * e->dim;
             float sc = e->scale[row];
             for (int j = 0; j < dim; j++) x[j] = sc * (float)v[j];
-            float *out = slot ? slot : tmp;
+            float *out = slot ? slot : z;
             casie__nnet_project_one(nn, x, dim, out);
-            if (slot) atomic_store_explicit(&pc->state[row], 2, memory_order_release);
-            ze = out;
+            for (int dir = 0; dir < 2; dir++) casie__nnet_add_tcol(bias[dir], 1.0f, G, out + (size_t)dir * G);
+            if (slot) {
+                atomic_store_explicit(&pc->state[row], 2, memory_order_release);
+                memcpy(z, slot, sizeof(float) * 2 * (size_t)G);
+            }
         }
-    }
-    for (int dir = 0; dir < 2; dir++) {
-        const float *bias = nn->p + (dir ? nn->o_bb : nn->o_bf);
-        float *zd = z + (size_t)dir * G;
-        const float *zed = ze ? ze + (size_t)dir * G : NULL;
-        for (int r = 0; r < G; r++) zd[r] = (zed ? zed[r] : 0.0f) + bias[r];
+    } else {
+        for (int dir = 0; dir < 2; dir++) memcpy(z + (size_t)dir * G, bias[dir], sizeof(float) * (size_t)G);
     }
     /* the indicators, in casie__tokvec's order */
     if (f->cap < 4) casie__nnet_add_tcol(C + (size_t)f->cap * 2 * G, 1.0f, 2 * G, z);
@@ -248,26 +250,26 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
     s->work = malloc(sizeof(float) * (W ? W : 1));
     s->Zx = malloc(sizeof(float) * CASIE_NN_CHUNK * 8 * (H ? H : 1));
     s->base = malloc(sizeof(float) * (size_t)(a->K > 0 ? a->K : 1));
-    s->ptmp = malloc(sizeof(float) * 8 * (H ? H : 1));
-    int ok = s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work && s->Zx && s->base && s->ptmp;
+    int ok = s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work && s->Zx && s->base;
     const casie__nnet *nets[4] = {tn[0], tn[1], an[0], an[1]};
     const casie__projcache *pcs[4] = {&m->pc_trig, &m->pc_trig2, &m->pc_arg, &m->pc_arg2};
     for (int k = 0; k < 4; k++) {
         const casie__nnet *nn = nets[k];
-        const float **R = k < 2 ? &s->Rt[k] : &s->Ra[k - 2], **C = k < 2 ? &s->Ct[k] : &s->Ca[k - 2];
+        const void **R = k < 2 ? &s->Rt[k] : &s->Ra[k - 2];
+        const float **C = k < 2 ? &s->Ct[k] : &s->Ca[k - 2];
         if (!nn->p) continue;
         if (k >= 2 && !(s->Zc[k - 2] = malloc(sizeof(float) * ZC_CAP * 8 * H))) ok = 0;
         if (pcs[k]->R) { /* transposed once when the model was loaded */
             *R = pcs[k]->R, *C = pcs[k]->C;
             continue;
         }
-        float *r = s->own[2 * k] = malloc(sizeof(float) * casie__nnet_rec_floats(nn));
+        void *r = s->own[2 * k] = malloc(casie__nnet_rec_bytes(nn));
         float *c = s->own[2 * k + 1] = malloc(sizeof(float) * (cols_floats(nn, &m->emb) ? cols_floats(nn, &m->emb) : 1));
         if (!r || !c) {
             ok = 0;
             continue;
         }
-        casie__nnet_rec_transpose(nn, r);
+        casie__nnet_rec_quantize(nn, r);
         casie__nnet_cols_transpose(nn, emb_dim(&m->emb), c);
         *R = r, *C = c;
     }
@@ -285,7 +287,6 @@ static void scratch_free(scratch *s) {
     free(s->work);
     free(s->Zx);
     free(s->base);
-    free(s->ptmp);
     for (int q = 0; q < 2; q++) free(s->Zc[q]);
     for (int k = 0; k < 8; k++) free(s->own[k]);
 }
@@ -353,7 +354,7 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
             for (int c0 = b; nn->p && c0 < e; c0 += CASIE_NN_CHUNK) { /* the encoder, piece by piece */
                 int c1 = c0 + CASIE_NN_CHUNK < e ? c0 + CASIE_NN_CHUNK : e;
                 for (int i = c0; i < c1; i++)
-                    token_proj(m, nn, pcs[q], sc->Ct[q], &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H, sc->ptmp, sc->X);
+                    token_proj(m, nn, pcs[q], sc->Ct[q], &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H, sc->X);
                 casie__nnet_encode_proj(nn, sc->Rt[q], sc->Zx, c1 - c0, sc->Hs, sc->work);
                 for (int i = c0; i < c1; i++)
                     casie__nnet_head(nn, 0, sc->Hs + (size_t)(i - c0) * 2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
@@ -419,7 +420,7 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         if (b < sc->zc_b[q] || e > sc->zc_e[q]) { /* project the token vectors of the tokens from b on */
             int ce = b + ZC_CAP < doc->n_tokens ? b + ZC_CAP : doc->n_tokens;
             for (int i = b; i < ce; i++)
-                token_proj(m, nn, pcs[q], Ca, &tf[i], Zc + (size_t)(i - b) * G2, sc->ptmp, sc->X);
+                token_proj(m, nn, pcs[q], Ca, &tf[i], Zc + (size_t)(i - b) * G2, sc->X);
             sc->zc_b[q] = b, sc->zc_e[q] = ce;
         }
         for (int i = b; i < e; i++) { /* plus this trigger's relation inputs, mostly zero */

@@ -185,9 +185,9 @@ size_t casie__nnet_work(const casie__nnet *n);
  * that input projections can be shared: the caller fills Zx (len, 2, 4H)
  * with bias + W x_t for each token (project_one, cols_transpose, add_tcol
  * below), then encode_proj runs the recurrences from Zx with R, the
- * recurrent weights transposed by rec_transpose (rec_floats floats; the
- * caller keeps its own per document, so that it never outlives a change of
- * the parameters). */
+ * recurrent weights quantized by rec_quantize (rec_bytes bytes, int16 with a
+ * scale per row, nn.c; made when a model is loaded, or per document for a
+ * model in training, so that it never outlives a change of the parameters). */
 /* C ((D - c0), 2, 4H) = the input columns c0.. of both directions'
  * weights, transposed; add_tcol adds v * one of them (n = 8H floats) to a
  * token's z (2, 4H). */
@@ -195,9 +195,9 @@ void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C);
 void casie__nnet_add_tcol(const float *col, float v, int n, float *z);
 /* z (2, 4H) = W[:, 0:nc] x for one token, both directions, no bias. */
 void casie__nnet_project_one(const casie__nnet *n, const float *x, int nc, float *z);
-size_t casie__nnet_rec_floats(const casie__nnet *n);
-void casie__nnet_rec_transpose(const casie__nnet *n, float *R);
-void casie__nnet_encode_proj(const casie__nnet *n, const float *R, const float *Zx, int len, float *Hs, float *work);
+size_t casie__nnet_rec_bytes(const casie__nnet *n);
+void casie__nnet_rec_quantize(const casie__nnet *n, void *R);
+void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs, float *work);
 /* out (L or L2,) += head h (0 or 1) of u (U,). */
 void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work);
 /* The same head in two parts, for inputs u = [varying (c0,); fixed (U - c0,)]:
@@ -336,10 +336,11 @@ typedef struct casie__projcache {
     int rows;
     float *z;                      /* (rows, 2 * 4H) */
     _Atomic unsigned char *state;  /* (rows,) */
-    /* the network's recurrent weights and its input columns after the word
-     * vector's, transposed once for extraction (NULL: each document's
-     * scratch transposes its own) */
-    float *R, *C;
+    /* the network's recurrent weights, quantized (casie__nnet_rec_quantize),
+     * and its input columns after the word vector's, transposed: made once
+     * for extraction (NULL: each document's scratch makes its own) */
+    void *R;
+    float *C;
 } casie__projcache;
 #define CASIE_PROJCACHE_ROWS 16384
 

@@ -194,7 +194,13 @@ INLINE void lstm_step(const float *W, const float *bias, int D, int H, const flo
     }
 }
 
-size_t casie__nnet_work(const casie__nnet *n) { return (size_t)(n->D + n->H) + 6u * (size_t)n->H + (size_t)n->K; }
+size_t casie__nnet_work(const casie__nnet *n) {
+    /* the encoder's z, c, c_prev, int32 sums (4H) and int16 states; the
+     * head's hidden layer after the first D + 7H floats */
+    size_t enc = 6u * (size_t)n->H + 4u * (size_t)n->H + ((size_t)n->H + 2) / 2;
+    size_t head = (size_t)(n->D + n->H) + 6u * (size_t)n->H;
+    return (enc > head ? enc : head) + (size_t)n->K;
+}
 
 HOT void casie__nnet_project_one(const casie__nnet *n, const float *x, int nc, float *z) {
     const int I = n->D + n->H, G = 4 * n->H;
@@ -218,17 +224,122 @@ HOT void casie__nnet_add_tcol(const float *col, float v, int n, float *z) {
     for (int r = 0; r < n; r++) z[r] += v * col[r];
 }
 
-size_t casie__nnet_rec_floats(const casie__nnet *n) { return (size_t)8 * (size_t)n->H * (size_t)n->H; }
+/* ---- the recurrence at inference, in 16-bit integers ----
+ * Extraction is bound by the recurrent weights' traffic: a direction's 4H x H
+ * floats (64 KB at H 64) do not fit the L1 cache, and every step reads them
+ * all.  So extraction keeps them as int16 (half the bytes), with one scale
+ * per output row, and the previous states as int16 too: the products sum
+ * exactly in int32 (vpmaddwd on AVX2, plain C elsewhere: the same bits), and
+ * the sum times the row's scale is added to the input projection in float.
+ * The bounds keep every int32 sum from overflowing: |state| <= QH and
+ * |weight| <= qmax(H) with QH * qmax * Hp < 2^31.  Layout per direction:
+ * Hp/2 pairs of rows k, each pair (4H, 2) interleaved (pairs of the same
+ * output side by side, as vpmaddwd multiplies them), then 4H scales. */
+#define QH 8191 /* a state in [-1, 1] is round(h * QH) */
 
-void casie__nnet_rec_transpose(const casie__nnet *n, float *R) {
-    const int D = n->D, H = n->H, I = D + H, G = 4 * H;
+static int rec_hp(const casie__nnet *n) { return (n->H + 1) & ~1; }
+static int rec_qmax(const casie__nnet *n) {
+    long q = 2147483647L / ((long)QH * rec_hp(n));
+    return q > 32767 ? 32767 : (int)q;
+}
+/* bytes of one direction's block: weights, then scales (4-aligned) */
+static size_t rec_dir_bytes(const casie__nnet *n) {
+    return (size_t)rec_hp(n) * 4 * (size_t)n->H * sizeof(int16_t) + 4 * (size_t)n->H * sizeof(float);
+}
+size_t casie__nnet_rec_bytes(const casie__nnet *n) { return 2 * rec_dir_bytes(n); }
+
+void casie__nnet_rec_quantize(const casie__nnet *n, void *R) {
+    const int D = n->D, H = n->H, I = D + H, G = 4 * H, Hp = rec_hp(n), qmax = rec_qmax(n);
     for (int dir = 0; dir < 2; dir++) {
         const float *W = n->p + (dir ? n->o_wb : n->o_wf) + D;
-        float *Rd = R + (size_t)dir * H * G;
-        for (int r = 0; r < G; r++)
-            for (int k = 0; k < H; k++) Rd[(size_t)k * G + r] = W[(size_t)r * I + k];
+        unsigned char *blk = (unsigned char *)R + (size_t)dir * rec_dir_bytes(n);
+        int16_t *q = (int16_t *)blk;
+        float *scale = (float *)(blk + (size_t)Hp * G * sizeof(int16_t));
+        for (int r = 0; r < G; r++) {
+            float mx = 0.0f;
+            for (int k = 0; k < H; k++) mx = fmaxf(mx, fabsf(W[(size_t)r * I + k]));
+            float step = mx > 0.0f ? mx / (float)qmax : 0.0f;
+            scale[r] = step / (float)QH;
+            for (int k = 0; k < Hp; k++) {
+                float v = k < H && step > 0.0f ? W[(size_t)r * I + k] / step : 0.0f;
+                long iv = lrintf(v);
+                q[((size_t)(k / 2) * G + (size_t)r) * 2 + (size_t)(k & 1)] =
+                    (int16_t)(iv > qmax ? qmax : iv < -qmax ? -qmax : iv);
+            }
+        }
     }
 }
+
+/* acc (G,) = sum over k of hq[k] * q[k][r], exactly */
+static void rec_sums_c(const int16_t *q, const int16_t *hq, int Hp, int G, int32_t *acc) {
+    for (int r = 0; r < G; r++) acc[r] = 0;
+    for (int k2 = 0; k2 < Hp / 2; k2++) {
+        const int16_t *w = q + (size_t)k2 * G * 2;
+        const int32_t h0 = hq[2 * k2], h1 = hq[2 * k2 + 1];
+        for (int r = 0; r < G; r++) acc[r] += h0 * w[2 * r] + h1 * w[2 * r + 1];
+    }
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define REC_AVX2 1
+__attribute__((target("avx2"))) static void rec_sums_avx2(const int16_t *q, const int16_t *hq, int Hp, int G,
+                                                           int32_t *acc) {
+    int r0 = 0;
+    for (; r0 + 64 <= G; r0 += 64) { /* eight vectors of sums in registers */
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int k2 = 0; k2 < Hp / 2; k2++) {
+            const __m256i *w = (const __m256i *)(q + ((size_t)k2 * G + (size_t)r0) * 2);
+            int32_t pair;
+            memcpy(&pair, hq + 2 * k2, sizeof pair);
+            const __m256i x = _mm256_set1_epi32(pair);
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(x, _mm256_loadu_si256(w)));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(x, _mm256_loadu_si256(w + 1)));
+            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(x, _mm256_loadu_si256(w + 2)));
+            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(x, _mm256_loadu_si256(w + 3)));
+            a4 = _mm256_add_epi32(a4, _mm256_madd_epi16(x, _mm256_loadu_si256(w + 4)));
+            a5 = _mm256_add_epi32(a5, _mm256_madd_epi16(x, _mm256_loadu_si256(w + 5)));
+            a6 = _mm256_add_epi32(a6, _mm256_madd_epi16(x, _mm256_loadu_si256(w + 6)));
+            a7 = _mm256_add_epi32(a7, _mm256_madd_epi16(x, _mm256_loadu_si256(w + 7)));
+        }
+        __m256i *o = (__m256i *)(acc + r0);
+        _mm256_storeu_si256(o, a0), _mm256_storeu_si256(o + 1, a1), _mm256_storeu_si256(o + 2, a2);
+        _mm256_storeu_si256(o + 3, a3), _mm256_storeu_si256(o + 4, a4), _mm256_storeu_si256(o + 5, a5);
+        _mm256_storeu_si256(o + 6, a6), _mm256_storeu_si256(o + 7, a7);
+    }
+    for (; r0 + 8 <= G; r0 += 8) {
+        __m256i a = _mm256_setzero_si256();
+        for (int k2 = 0; k2 < Hp / 2; k2++) {
+            int32_t pair;
+            memcpy(&pair, hq + 2 * k2, sizeof pair);
+            a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_set1_epi32(pair),
+                                                      _mm256_loadu_si256((const __m256i *)(q + ((size_t)k2 * G + (size_t)r0) * 2))));
+        }
+        _mm256_storeu_si256((__m256i *)(acc + r0), a);
+    }
+    for (int r = r0; r < G; r++) {
+        int32_t a = 0;
+        for (int k2 = 0; k2 < Hp / 2; k2++) {
+            const int16_t *w = q + ((size_t)k2 * G + (size_t)r) * 2;
+            a += (int32_t)hq[2 * k2] * w[0] + (int32_t)hq[2 * k2 + 1] * w[1];
+        }
+        acc[r] = a;
+    }
+}
+#endif
+
+static void rec_sums(const int16_t *q, const int16_t *hq, int Hp, int G, int32_t *acc) {
+#ifdef REC_AVX2
+    static int avx2 = -1; /* a benign race: every thread writes the same value */
+    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    if (avx2) {
+        rec_sums_avx2(q, hq, Hp, G, acc);
+        return;
+    }
+#endif
+    rec_sums_c(q, hq, Hp, G, acc);
+}
+
 
 /* e^x for eight lanes: 2^n e^r with n = round(x / ln 2) and a degree-6
  * Taylor polynomial for e^r, |r| <= ln2 / 2 (relative error under 2e-7,
@@ -259,42 +370,43 @@ INLINE v8f sigm8(v8f x) { return 1.0f / (1.0f + exp8(-x)); }
 INLINE v8f tanh8(v8f x) { return 2.0f / (1.0f + exp8(-2.0f * x)) - 1.0f; }
 INLINE void st8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
 
-/* The recurrence, with R the transposed recurrent weights (R[dir] is (H, 4H),
- * from casie__nnet_rec_transpose): z += h_prev[k] * R[k] row by row, eight
- * rows of z per vector and no horizontal sums; gates eight lanes at a time. */
-HOT void casie__nnet_encode_proj(const casie__nnet *n, const float *R, const float *Zx, int len, float *Hs,
+/* round(h * QH), halves away from zero (|h| <= 1: the gates bound it), for
+ * one state and for eight, with the same arithmetic */
+INLINE int16_t quant_state(float h) {
+    float v = h * (float)QH;
+    return (int16_t)(int)(v + (v >= 0.0f ? 0.5f : -0.5f));
+}
+typedef short v8s __attribute__((vector_size(16)));
+INLINE void quant_state8(v8f h, int16_t *out) {
+    v8f v = h * (float)QH;
+    v8f half = (v8f)(((v8i)v & INT32_MIN) | 0x3f000000); /* 0.5 with v's sign (-0.0: -0.5, 0 either way) */
+    v8s q = __builtin_convertvector(__builtin_convertvector(v + half, v8i), v8s);
+    memcpy(out, &q, sizeof q);
+}
+
+/* The recurrence from the input projections Zx with R from
+ * casie__nnet_rec_quantize: z = zx + scale * (the integer sums over the
+ * previous states); gates eight lanes at a time. */
+HOT void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs,
                                  float *work) {
-    const int H = n->H, G = 4 * H;
+    const int H = n->H, G = 4 * H, Hp = rec_hp(n);
     float *z = work, *c = z + G, *cp = c + H;
+    int32_t *acc = (int32_t *)(cp + H);   /* (G,), casie__nnet_work counts it */
+    int16_t *hq = (int16_t *)(acc + G);    /* (Hp,) */
     const int vec = H % 8 == 0;
     for (int dir = 0; dir < 2; dir++) {
-        const float *Rd = R + (size_t)dir * H * G;
+        const unsigned char *blk = (const unsigned char *)R + (size_t)dir * rec_dir_bytes(n);
+        const int16_t *q = (const int16_t *)blk;
+        const float *scale = (const float *)(blk + (size_t)Hp * G * sizeof(int16_t));
         for (int s = 0; s < len; s++) {
-            int t = dir ? len - 1 - s : s, prev = dir ? t + 1 : t - 1;
+            int t = dir ? len - 1 - s : s;
             const float *zx = Zx + ((size_t)t * 2 + (size_t)dir) * G;
             float *h = Hs + (size_t)t * 2 * H + (size_t)dir * H;
-            memcpy(z, zx, sizeof(float) * (size_t)G);
             if (s) {
-                const float *hp = Hs + (size_t)prev * 2 * H + (size_t)dir * H;
-                int r0 = 0;
-                if (vec)
-                    for (; r0 + 64 <= G; r0 += 64) {
-                        v8f a0 = ld8(z + r0), a1 = ld8(z + r0 + 8), a2 = ld8(z + r0 + 16), a3 = ld8(z + r0 + 24);
-                        v8f a4 = ld8(z + r0 + 32), a5 = ld8(z + r0 + 40), a6 = ld8(z + r0 + 48), a7 = ld8(z + r0 + 56);
-                        for (int k = 0; k < H; k++) {
-                            const float *w = Rd + (size_t)k * G + r0;
-                            v8f hk = {hp[k], hp[k], hp[k], hp[k], hp[k], hp[k], hp[k], hp[k]};
-                            a0 += hk * ld8(w), a1 += hk * ld8(w + 8), a2 += hk * ld8(w + 16), a3 += hk * ld8(w + 24);
-                            a4 += hk * ld8(w + 32), a5 += hk * ld8(w + 40), a6 += hk * ld8(w + 48),
-                                a7 += hk * ld8(w + 56);
-                        }
-                        st8(z + r0, a0), st8(z + r0 + 8, a1), st8(z + r0 + 16, a2), st8(z + r0 + 24, a3);
-                        st8(z + r0 + 32, a4), st8(z + r0 + 40, a5), st8(z + r0 + 48, a6), st8(z + r0 + 56, a7);
-                    }
-                for (int k = 0; k < H; k++) {
-                    const float *w = Rd + (size_t)k * G;
-                    for (int r = r0; r < G; r++) z[r] += hp[k] * w[r];
-                }
+                rec_sums(q, hq, Hp, G, acc); /* hq: the previous step's states */
+                for (int r = 0; r < G; r++) z[r] = zx[r] + (float)acc[r] * scale[r];
+            } else {
+                memcpy(z, zx, sizeof(float) * (size_t)G);
             }
             int k = 0;
             if (vec)
@@ -304,13 +416,17 @@ HOT void casie__nnet_encode_proj(const casie__nnet *n, const float *R, const flo
                     v8f cv = ig * gg;
                     if (s) cv += fg * ld8(cp + k);
                     st8(c + k, cv);
-                    st8(h + k, og * tanh8(cv));
+                    v8f hv = og * tanh8(cv);
+                    st8(h + k, hv);
+                    quant_state8(hv, hq + k);
                 }
             for (; k < H; k++) {
                 float ig = sigm(z[k]), fg = sigm(z[H + k]), gg = tanh_(z[2 * H + k]), og = sigm(z[3 * H + k]);
                 c[k] = fg * (s ? cp[k] : 0.0f) + ig * gg;
                 h[k] = og * tanh_(c[k]);
+                hq[k] = quant_state(h[k]);
             }
+            if (Hp > H) hq[H] = 0;
             memcpy(cp, c, sizeof(float) * (size_t)H);
         }
     }

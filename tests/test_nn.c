@@ -88,10 +88,11 @@ static void network_gradients_match_finite_differences(void **state) {
     casie__nnet_free(&n);
 }
 
-/* The inference path (project, encode_proj over transposed recurrent
- * weights, vector gates) against the training forward pass, for sizes that
- * take the scalar path (H 4), the vector gates (H 8) and the blocked
- * recurrence (H 16, 32). */
+/* The inference path (project, encode_proj over the int16 recurrent
+ * weights and states, vector gates) against the training forward pass in
+ * float, for sizes that take the scalar path (H 4), the vector gates (H 8)
+ * and the blocked recurrence (H 16, 32): within what the quantization costs
+ * (a misplaced weight or scale costs far more). */
 static void check_inference(int d, int h, int k, int l, int len) {
     casie__nnet n;
     casie__nn_train t;
@@ -100,7 +101,7 @@ static void check_inference(int d, int h, int k, int l, int len) {
     assert_int_equal(casie__nn_train_reserve(&t, len, len), CASIE_OK);
     uint64_t s = 5;
     float *X = malloc(sizeof(float) * (size_t)(len * d)), *Hs = malloc(sizeof(float) * (size_t)(len * 2 * h));
-    float *Zx = malloc(sizeof(float) * (size_t)(len * 8 * h)), *R = malloc(sizeof(float) * casie__nnet_rec_floats(&n));
+    float *Zx = malloc(sizeof(float) * (size_t)(len * 8 * h)), *R = malloc(casie__nnet_rec_bytes(&n));
     float *work = malloc(sizeof(float) * casie__nnet_work(&n)), *a = malloc(sizeof(float) * (size_t)l),
           *b = malloc(sizeof(float) * (size_t)l);
     assert_true(X && Hs && Zx && R && work && a && b);
@@ -119,7 +120,7 @@ static void check_inference(int d, int h, int k, int l, int len) {
         for (int j = c0; j < d; j++) casie__nnet_add_tcol(C + (size_t)(j - c0) * G2, X[(size_t)i * d + j], G2, z);
     }
     free(C);
-    casie__nnet_rec_transpose(&n, R);
+    casie__nnet_rec_quantize(&n, R);
     casie__nnet_encode_proj(&n, R, Zx, len, Hs, work);
     memcpy(t.X, X, sizeof(float) * (size_t)(len * d));
     casie__nn_train_encode(&t, len);
@@ -134,7 +135,7 @@ static void check_inference(int d, int h, int k, int l, int len) {
         for (int j = 0; j < l; j++) worst = fmaxf(worst, fabsf(a[j] - b[j]));
     }
     printf("# H %d: inference within %.1e of the training forward pass\n", h, (double)worst);
-    assert_true(worst < 1e-5f);
+    assert_true(worst < 2e-4f);
     free(X), free(Hs), free(Zx), free(R), free(work), free(a), free(b);
     casie__nn_train_free(&t);
     casie__nnet_free(&n);
@@ -144,6 +145,7 @@ static void inference_matches_training_forward(void **state) {
     (void)state;
     check_inference(D, H, K, L, N);
     check_inference(7, 8, 5, 6, 9);
+    check_inference(6, 5, 4, 3, 8); /* odd H: a padded pair of rows */
     check_inference(12, 16, 8, 11, 13);
     check_inference(10, 32, 16, 25, 40);
 }
