@@ -121,7 +121,6 @@ typedef struct scratch {
     float *P;   /* (n, L) marginals */
     int *lab;   /* (n,) */
     span *sp;   /* (n,) */
-    float *X;   /* (D,) a word vector */
     float *Hs;  /* (CASIE_NN_CHUNK, 2H) encoder states */
     float *u;   /* (U,) head input */
     float *work; /* network scratch */
@@ -135,7 +134,8 @@ typedef struct scratch {
      * (casie__projcache), or the scratch's own copies in own[] */
     const void *Rt[2], *Ra[2];
     const float *Ct[2], *Ca[2];
-    void *own[8];
+    const void *Pt[2], *Pa[2]; /* and the word-vector columns, quantized */
+    void *own[12];
     float *base; /* (K,) the argument head's share of the trigger's states */
 } scratch;
 
@@ -154,12 +154,16 @@ void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const cas
     memset(pc, 0, sizeof *pc);
     if (!n->p) return;
     if ((pc->R = malloc(casie__nnet_rec_bytes(n))) &&
-        (pc->C = malloc(sizeof(float) * (cols_floats(n, e) ? cols_floats(n, e) : 1)))) {
+        (pc->C = malloc(sizeof(float) * (cols_floats(n, e) ? cols_floats(n, e) : 1))) &&
+        (pc->P = malloc(casie__nnet_proj_bytes(n, emb_dim(e))))) {
         casie__nnet_rec_quantize(n, pc->R);
         casie__nnet_cols_transpose(n, emb_dim(e), pc->C);
+        casie__nnet_proj_quantize(n, emb_dim(e), pc->P);
     } else {
         free(pc->R);
+        free(pc->C);
         pc->R = NULL;
+        pc->C = NULL;
     }
     int rows = e->n_words < CASIE_PROJCACHE_ROWS ? (int)e->n_words : CASIE_PROJCACHE_ROWS;
     if (rows <= 0) return;
@@ -181,14 +185,15 @@ void casie__projcache_free(casie__projcache *pc) {
     free((void *)pc->state);
     free(pc->R);
     free(pc->C);
+    free(pc->P);
     memset(pc, 0, sizeof *pc);
 }
 
 /* z (2, 4H) = bias + W x for token f's vector x (casie__tokvec), as the word
- * vector's share plus the bias (cached, or computed into z with x (dim,) as
- * scratch) plus the columns of the indicator inputs that are 1. */
+ * vector's share plus the bias (cached, or computed into z from the
+ * quantized columns P) plus the columns C of the indicator inputs that are 1. */
 static void token_proj(const casie_model *m, const casie__nnet *nn, const casie__projcache *pc, const float *C,
-                       const casie__tokfeat *f, float *z, float *x) {
+                       const void *P, const casie__tokfeat *f, float *z) {
     const casie__emb *e = &m->emb;
     const int G = 4 * nn->H, dim = emb_dim(e);
     const float *bias[2] = {nn->p + nn->o_bf, nn->p + nn->o_bb};
@@ -206,11 +211,8 @@ static void token_proj(const casie_model *m, const casie__nnet *nn, const casie_
         if (ze) {
             memcpy(z, ze, sizeof(float) * 2 * (size_t)G);
         } else {
-            const int8_t *v = e->v + (size_t)row * e->dim;
-            float sc = e->scale[row];
-            for (int j = 0; j < dim; j++) x[j] = sc * (float)v[j];
             float *out = slot ? slot : z;
-            casie__nnet_project_one(nn, x, dim, out);
+            casie__nnet_project_q(nn, P, dim, e->v + (size_t)row * e->dim, e->scale[row], out);
             for (int dir = 0; dir < 2; dir++) casie__nnet_add_tcol(bias[dir], 1.0f, G, out + (size_t)dir * G);
             if (slot) {
                 atomic_store_explicit(&pc->state[row], 2, memory_order_release);
@@ -237,41 +239,43 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
     /* arg_nn2 has arg_nn's shape and trig_nn2 trig_nn's (the loader checks it) */
     const casie__nnet *a = &m->arg_nn, *t = &m->trig_nn, *an[2] = {&m->arg_nn, &m->arg_nn2},
                       *tn[2] = {&m->trig_nn, &m->trig_nn2};
-    size_t D = (size_t)(a->D > t->D ? a->D : t->D), H = (size_t)(a->H > t->H ? a->H : t->H);
+    size_t H = (size_t)(a->H > t->H ? a->H : t->H);
     size_t U = (size_t)(a->U > t->U ? a->U : t->U), W = casie__nnet_work(a) > casie__nnet_work(t) ? casie__nnet_work(a) : casie__nnet_work(t);
     memset(s, 0, sizeof *s);
     s->E = malloc(sizeof(float) * n * L);
     s->P = malloc(sizeof(float) * n * L);
     s->lab = malloc(sizeof(int) * n);
     s->sp = malloc(sizeof(span) * n);
-    s->X = malloc(sizeof(float) * (D ? D : 1));
     s->Hs = malloc(sizeof(float) * CASIE_NN_CHUNK * 2 * (H ? H : 1));
     s->u = malloc(sizeof(float) * (U ? U : 1));
     s->work = malloc(sizeof(float) * (W ? W : 1));
     s->Zx = malloc(sizeof(float) * CASIE_NN_CHUNK * 8 * (H ? H : 1));
     s->base = malloc(sizeof(float) * (size_t)(a->K > 0 ? a->K : 1));
-    int ok = s->E && s->P && s->lab && s->sp && s->X && s->Hs && s->u && s->work && s->Zx && s->base;
+    int ok = s->E && s->P && s->lab && s->sp && s->Hs && s->u && s->work && s->Zx && s->base;
     const casie__nnet *nets[4] = {tn[0], tn[1], an[0], an[1]};
     const casie__projcache *pcs[4] = {&m->pc_trig, &m->pc_trig2, &m->pc_arg, &m->pc_arg2};
     for (int k = 0; k < 4; k++) {
         const casie__nnet *nn = nets[k];
-        const void **R = k < 2 ? &s->Rt[k] : &s->Ra[k - 2];
+        const void **R = k < 2 ? &s->Rt[k] : &s->Ra[k - 2], **P = k < 2 ? &s->Pt[k] : &s->Pa[k - 2];
         const float **C = k < 2 ? &s->Ct[k] : &s->Ca[k - 2];
         if (!nn->p) continue;
         if (k >= 2 && !(s->Zc[k - 2] = malloc(sizeof(float) * ZC_CAP * 8 * H))) ok = 0;
-        if (pcs[k]->R) { /* transposed once when the model was loaded */
-            *R = pcs[k]->R, *C = pcs[k]->C;
+        if (pcs[k]->R) { /* made once when the model was loaded */
+            *R = pcs[k]->R, *C = pcs[k]->C, *P = pcs[k]->P;
             continue;
         }
-        void *r = s->own[2 * k] = malloc(casie__nnet_rec_bytes(nn));
-        float *c = s->own[2 * k + 1] = malloc(sizeof(float) * (cols_floats(nn, &m->emb) ? cols_floats(nn, &m->emb) : 1));
-        if (!r || !c) {
+        const int dim = emb_dim(&m->emb);
+        void *r = s->own[3 * k] = malloc(casie__nnet_rec_bytes(nn)), *pq = s->own[3 * k + 2] =
+                                                                        malloc(casie__nnet_proj_bytes(nn, dim));
+        float *c = s->own[3 * k + 1] = malloc(sizeof(float) * (cols_floats(nn, &m->emb) ? cols_floats(nn, &m->emb) : 1));
+        if (!r || !c || !pq) {
             ok = 0;
             continue;
         }
         casie__nnet_rec_quantize(nn, r);
-        casie__nnet_cols_transpose(nn, emb_dim(&m->emb), c);
-        *R = r, *C = c;
+        casie__nnet_cols_transpose(nn, dim, c);
+        casie__nnet_proj_quantize(nn, dim, pq);
+        *R = r, *C = c, *P = pq;
     }
     return ok ? CASIE_OK : CASIE_ERR_NOMEM;
 }
@@ -281,14 +285,13 @@ static void scratch_free(scratch *s) {
     free(s->P);
     free(s->lab);
     free(s->sp);
-    free(s->X);
     free(s->Hs);
     free(s->u);
     free(s->work);
     free(s->Zx);
     free(s->base);
     for (int q = 0; q < 2; q++) free(s->Zc[q]);
-    for (int k = 0; k < 8; k++) free(s->own[k]);
+    for (int k = 0; k < 12; k++) free(s->own[k]);
 }
 
 /* The transitions a tagger decodes with: mix * the perceptron's plus the
@@ -354,7 +357,7 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
             for (int c0 = b; nn->p && c0 < e; c0 += CASIE_NN_CHUNK) { /* the encoder, piece by piece */
                 int c1 = c0 + CASIE_NN_CHUNK < e ? c0 + CASIE_NN_CHUNK : e;
                 for (int i = c0; i < c1; i++)
-                    token_proj(m, nn, pcs[q], sc->Ct[q], &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H, sc->X);
+                    token_proj(m, nn, pcs[q], sc->Ct[q], sc->Pt[q], &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H);
                 casie__nnet_encode_proj(nn, sc->Rt[q], sc->Zx, c1 - c0, sc->Hs, sc->work);
                 for (int i = c0; i < c1; i++)
                     casie__nnet_head(nn, 0, sc->Hs + (size_t)(i - c0) * 2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
@@ -420,7 +423,7 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         if (b < sc->zc_b[q] || e > sc->zc_e[q]) { /* project the token vectors of the tokens from b on */
             int ce = b + ZC_CAP < doc->n_tokens ? b + ZC_CAP : doc->n_tokens;
             for (int i = b; i < ce; i++)
-                token_proj(m, nn, pcs[q], Ca, &tf[i], Zc + (size_t)(i - b) * G2, sc->X);
+                token_proj(m, nn, pcs[q], Ca, sc->Pa[q], &tf[i], Zc + (size_t)(i - b) * G2);
             sc->zc_b[q] = b, sc->zc_e[q] = ce;
         }
         for (int i = b; i < e; i++) { /* plus this trigger's relation inputs, mostly zero */

@@ -183,7 +183,7 @@ void casie__nnet_free(casie__nnet *n);
 size_t casie__nnet_work(const casie__nnet *n);
 /* Inference.  States Hs (len, 2H), [forward; backward], in two steps so
  * that input projections can be shared: the caller fills Zx (len, 2, 4H)
- * with bias + W x_t for each token (project_one, cols_transpose, add_tcol
+ * with bias + W x_t for each token (project_q, cols_transpose, add_tcol
  * below), then encode_proj runs the recurrences from Zx with R, the
  * recurrent weights quantized by rec_quantize (rec_bytes bytes, int16 with a
  * scale per row, nn.c; made when a model is loaded, or per document for a
@@ -193,8 +193,13 @@ size_t casie__nnet_work(const casie__nnet *n);
  * token's z (2, 4H). */
 void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C);
 void casie__nnet_add_tcol(const float *col, float v, int n, float *z);
-/* z (2, 4H) = W[:, 0:nc] x for one token, both directions, no bias. */
-void casie__nnet_project_one(const casie__nnet *n, const float *x, int nc, float *z);
+/* z (2, 4H) = W[:, 0:nc] x for one token, both directions, no bias, for
+ * x = vscale * v (an int8 word vector, casie__emb), with the columns
+ * quantized by proj_quantize (proj_bytes bytes, int16 with a scale per row,
+ * nn.c). */
+size_t casie__nnet_proj_bytes(const casie__nnet *n, int nc);
+void casie__nnet_proj_quantize(const casie__nnet *n, int nc, void *P);
+void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z);
 size_t casie__nnet_rec_bytes(const casie__nnet *n);
 void casie__nnet_rec_quantize(const casie__nnet *n, void *R);
 void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs, float *work);
@@ -341,6 +346,7 @@ typedef struct casie__projcache {
      * for extraction (NULL: each document's scratch makes its own) */
     void *R;
     float *C;
+    void *P; /* and its word-vector columns, quantized (casie__nnet_proj_quantize) */
 } casie__projcache;
 #define CASIE_PROJCACHE_ROWS 16384
 

@@ -202,14 +202,6 @@ size_t casie__nnet_work(const casie__nnet *n) {
     return (enc > head ? enc : head) + (size_t)n->K;
 }
 
-HOT void casie__nnet_project_one(const casie__nnet *n, const float *x, int nc, float *z) {
-    const int I = n->D + n->H, G = 4 * n->H;
-    for (int dir = 0; dir < 2; dir++) {
-        const float *W = n->p + (dir ? n->o_wb : n->o_wf);
-        matvec_ld(W, (size_t)I, NULL, x, G, nc, z + (size_t)dir * G);
-    }
-}
-
 void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C) {
     const int G = 4 * n->H, I = n->D + n->H;
     for (int col = c0; col < n->D; col++)
@@ -248,25 +240,33 @@ static size_t rec_dir_bytes(const casie__nnet *n) {
 }
 size_t casie__nnet_rec_bytes(const casie__nnet *n) { return 2 * rec_dir_bytes(n); }
 
-void casie__nnet_rec_quantize(const casie__nnet *n, void *R) {
-    const int D = n->D, H = n->H, I = D + H, G = 4 * H, Hp = rec_hp(n), qmax = rec_qmax(n);
-    for (int dir = 0; dir < 2; dir++) {
-        const float *W = n->p + (dir ? n->o_wb : n->o_wf) + D;
-        unsigned char *blk = (unsigned char *)R + (size_t)dir * rec_dir_bytes(n);
-        int16_t *q = (int16_t *)blk;
-        float *scale = (float *)(blk + (size_t)Hp * G * sizeof(int16_t));
-        for (int r = 0; r < G; r++) {
-            float mx = 0.0f;
-            for (int k = 0; k < H; k++) mx = fmaxf(mx, fabsf(W[(size_t)r * I + k]));
-            float step = mx > 0.0f ? mx / (float)qmax : 0.0f;
-            scale[r] = step / (float)QH;
-            for (int k = 0; k < Hp; k++) {
-                float v = k < H && step > 0.0f ? W[(size_t)r * I + k] / step : 0.0f;
-                long iv = lrintf(v);
-                q[((size_t)(k / 2) * G + (size_t)r) * 2 + (size_t)(k & 1)] =
-                    (int16_t)(iv > qmax ? qmax : iv < -qmax ? -qmax : iv);
-            }
+/* Quantizes the columns [k0, k0 + nk) of the rows of W0 and then of W1
+ * (NULL: none), rows rows each, row stride ld, into q (nkp/2 pairs of
+ * columns, each (G, 2) with G the rows in all) with a step per row such that
+ * |q| <= qmax; scale[r] = step / div. */
+static void quantize_rows(const float *W0, const float *W1, size_t ld, int rows, int k0, int nk, int nkp, int qmax,
+                          float div, int16_t *q, float *scale) {
+    const int G = W1 ? 2 * rows : rows;
+    for (int r = 0; r < G; r++) {
+        const float *w = (r < rows ? W0 + (size_t)r * ld : W1 + (size_t)(r - rows) * ld) + k0;
+        float mx = 0.0f;
+        for (int k = 0; k < nk; k++) mx = fmaxf(mx, fabsf(w[k]));
+        float step = mx > 0.0f ? mx / (float)qmax : 0.0f;
+        scale[r] = step / div;
+        for (int k = 0; k < nkp; k++) {
+            long iv = k < nk && step > 0.0f ? lrintf(w[k] / step) : 0;
+            q[((size_t)(k / 2) * G + (size_t)r) * 2 + (size_t)(k & 1)] =
+                (int16_t)(iv > qmax ? qmax : iv < -qmax ? -qmax : iv);
         }
+    }
+}
+
+void casie__nnet_rec_quantize(const casie__nnet *n, void *R) {
+    const int D = n->D, H = n->H, G = 4 * H, Hp = rec_hp(n);
+    for (int dir = 0; dir < 2; dir++) {
+        unsigned char *blk = (unsigned char *)R + (size_t)dir * rec_dir_bytes(n);
+        quantize_rows(n->p + (dir ? n->o_wb : n->o_wf), NULL, (size_t)(D + H), G, D, H, Hp, rec_qmax(n), (float)QH,
+                      (int16_t *)blk, (float *)(blk + (size_t)Hp * G * sizeof(int16_t)));
     }
 }
 
@@ -338,6 +338,37 @@ static void rec_sums(const int16_t *q, const int16_t *hq, int Hp, int G, int32_t
     }
 #endif
     rec_sums_c(q, hq, Hp, G, acc);
+}
+
+/* The word vector's share of the input projection in integers too: the
+ * vectors are int8 with a scale per word (casie__emb), the first nc columns
+ * of both directions' weights int16 with a scale per row, so a projection
+ * is rec_sums over nc/2 pairs and 8H rows, times the two scales.  Layout:
+ * the pairs, then the 8H scales. */
+static int proj_ncp(int nc) { return (nc + 1) & ~1; }
+static int proj_qmax(int nc) {
+    long q = nc > 0 ? 2147483647L / (127L * proj_ncp(nc)) : 32767;
+    return q > 32767 ? 32767 : (int)q;
+}
+size_t casie__nnet_proj_bytes(const casie__nnet *n, int nc) {
+    return (size_t)proj_ncp(nc) * 8 * (size_t)n->H * sizeof(int16_t) + 8 * (size_t)n->H * sizeof(float);
+}
+
+void casie__nnet_proj_quantize(const casie__nnet *n, int nc, void *P) {
+    const int G2 = 8 * n->H, ncp = proj_ncp(nc);
+    quantize_rows(n->p + n->o_wf, n->p + n->o_wb, (size_t)(n->D + n->H), 4 * n->H, 0, nc, ncp, proj_qmax(nc), 1.0f,
+                  (int16_t *)P, (float *)((unsigned char *)P + (size_t)ncp * G2 * sizeof(int16_t)));
+}
+
+void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z) {
+    const int G2 = 8 * n->H, ncp = proj_ncp(nc);
+    int16_t x[4096 + 2]; /* D <= 4096 (casie__nnet_dims) */
+    int32_t acc[8 * 1024]; /* H <= 1024 */
+    for (int j = 0; j < nc; j++) x[j] = v[j];
+    if (ncp > nc) x[nc] = 0;
+    const float *scale = (const float *)((const unsigned char *)P + (size_t)ncp * G2 * sizeof(int16_t));
+    rec_sums((const int16_t *)P, x, ncp, G2, acc);
+    for (int r = 0; r < G2; r++) z[r] = (float)acc[r] * scale[r] * vscale;
 }
 
 

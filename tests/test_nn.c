@@ -88,8 +88,8 @@ static void network_gradients_match_finite_differences(void **state) {
     casie__nnet_free(&n);
 }
 
-/* The inference path (project, encode_proj over the int16 recurrent
- * weights and states, vector gates) against the training forward pass in
+/* The inference path (the int16 word-vector projection, encode_proj over
+ * the int16 recurrent weights and states, vector gates) against the training forward pass in
  * float, for sizes that take the scalar path (H 4), the vector gates (H 8)
  * and the blocked recurrence (H 16, 32): within what the quantization costs
  * (a misplaced weight or scale costs far more). */
@@ -105,21 +105,34 @@ static void check_inference(int d, int h, int k, int l, int len) {
     float *work = malloc(sizeof(float) * casie__nnet_work(&n)), *a = malloc(sizeof(float) * (size_t)l),
           *b = malloc(sizeof(float) * (size_t)l);
     assert_true(X && Hs && Zx && R && work && a && b);
-    for (int i = 0; i < len * d; i++) X[i] = 2 * frand(&s);
-    /* as extraction projects a token: the first columns (the word vector)
-     * at once, plus the bias, plus the rest column by column */
+    /* as extraction projects a token: the first columns (the word vector,
+     * int8 with a scale) at once, plus the bias, plus the rest column by
+     * column; the training pass sees the same vector in floats */
     const int c0 = d / 2, G2 = 8 * h;
+    const float vscale = 0.0123f;
+    int8_t *V = malloc((size_t)(len * c0) + 1);
     float *C = malloc(sizeof(float) * (size_t)((d - c0) * G2));
-    assert_non_null(C);
+    void *P = malloc(casie__nnet_proj_bytes(&n, c0));
+    assert_true(V && C && P);
+    for (int i = 0; i < len; i++)
+        for (int j = 0; j < d; j++) {
+            if (j < c0) {
+                V[i * c0 + j] = (int8_t)lrintf(127 * frand(&s));
+                X[i * d + j] = vscale * (float)V[i * c0 + j];
+            } else {
+                X[i * d + j] = 2 * frand(&s);
+            }
+        }
     casie__nnet_cols_transpose(&n, c0, C);
+    casie__nnet_proj_quantize(&n, c0, P);
     for (int i = 0; i < len; i++) {
         float *z = Zx + (size_t)i * G2;
-        casie__nnet_project_one(&n, X + (size_t)i * d, c0, z);
+        casie__nnet_project_q(&n, P, c0, V + (size_t)i * c0, vscale, z);
         for (int dir = 0; dir < 2; dir++)
             for (int r = 0; r < 4 * h; r++) z[dir * 4 * h + r] += n.p[(dir ? n.o_bb : n.o_bf) + (size_t)r];
         for (int j = c0; j < d; j++) casie__nnet_add_tcol(C + (size_t)(j - c0) * G2, X[(size_t)i * d + j], G2, z);
     }
-    free(C);
+    free(C), free(P), free(V);
     casie__nnet_rec_quantize(&n, R);
     casie__nnet_encode_proj(&n, R, Zx, len, Hs, work);
     memcpy(t.X, X, sizeof(float) * (size_t)(len * d));
