@@ -135,7 +135,8 @@ typedef struct scratch {
     const void *Rt[2], *Ra[2];
     const float *Ct[2], *Ca[2];
     const void *Pt[2], *Pa[2]; /* and the word-vector columns, quantized */
-    void *own[12];
+    const float *Ta[2];        /* and an argument network's relation sums */
+    void *own[14];
     float *base; /* (K,) the argument head's share of the trigger's states */
 } scratch;
 
@@ -150,7 +151,25 @@ static size_t cols_floats(const casie__nnet *n, const casie__emb *e) {
     return (size_t)(n->D - emb_dim(e)) * 8 * (size_t)n->H;
 }
 
-void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e) {
+#define REL_ROWS (CASIE_ARGVEC_SIDES * CASIE_ARGVEC_BUCKETS * CASIE_N_SUBTYPES)
+
+/* T (REL_ROWS, 8H): an argument network's relation-column sums, from its
+ * transposed columns C (casie__nnet_cols_transpose from the word vector on). */
+static void rel_table(const casie__nnet *n, const float *C, int dim0, float *T) {
+    const int G2 = 8 * n->H;
+    const float *rc = C + (size_t)(n->D - CASIE_ARGVEC_REL - dim0) * G2; /* the first relation column */
+    for (int side = 0; side < CASIE_ARGVEC_SIDES; side++)
+        for (int bk = 0; bk < CASIE_ARGVEC_BUCKETS; bk++)
+            for (int st = 0; st < CASIE_N_SUBTYPES; st++) {
+                float *row = T + (size_t)((side * CASIE_ARGVEC_BUCKETS + bk) * CASIE_N_SUBTYPES + st) * G2;
+                memset(row, 0, sizeof(float) * (size_t)G2);
+                casie__nnet_add_tcol(rc + (size_t)side * G2, 1.0f, G2, row);
+                casie__nnet_add_tcol(rc + (size_t)(3 + bk) * G2, 1.0f, G2, row);
+                casie__nnet_add_tcol(rc + (size_t)(12 + st) * G2, 1.0f, G2, row);
+            }
+}
+
+void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e, int arg) {
     memset(pc, 0, sizeof *pc);
     if (!n->p) return;
     if ((pc->R = malloc(casie__nnet_rec_bytes(n))) &&
@@ -159,6 +178,8 @@ void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const cas
         casie__nnet_rec_quantize(n, pc->R);
         casie__nnet_cols_transpose(n, emb_dim(e), pc->C);
         casie__nnet_proj_quantize(n, emb_dim(e), pc->P);
+        if (arg && (pc->T = malloc(sizeof(float) * REL_ROWS * 8 * (size_t)n->H)))
+            rel_table(n, pc->C, emb_dim(e), pc->T);
     } else {
         free(pc->R);
         free(pc->C);
@@ -186,6 +207,7 @@ void casie__projcache_free(casie__projcache *pc) {
     free(pc->R);
     free(pc->C);
     free(pc->P);
+    free(pc->T);
     memset(pc, 0, sizeof *pc);
 }
 
@@ -260,8 +282,9 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
         const float **C = k < 2 ? &s->Ct[k] : &s->Ca[k - 2];
         if (!nn->p) continue;
         if (k >= 2 && !(s->Zc[k - 2] = malloc(sizeof(float) * ZC_CAP * 8 * H))) ok = 0;
-        if (pcs[k]->R) { /* made once when the model was loaded */
+        if (pcs[k]->R && (k < 2 || pcs[k]->T)) { /* made once when the model was loaded */
             *R = pcs[k]->R, *C = pcs[k]->C, *P = pcs[k]->P;
+            if (k >= 2) s->Ta[k - 2] = pcs[k]->T;
             continue;
         }
         const int dim = emb_dim(&m->emb);
@@ -276,6 +299,15 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
         casie__nnet_cols_transpose(nn, dim, c);
         casie__nnet_proj_quantize(nn, dim, pq);
         *R = r, *C = c, *P = pq;
+        if (k >= 2) {
+            float *tab = s->own[12 + k - 2] = malloc(sizeof(float) * REL_ROWS * 8 * H);
+            if (!tab) {
+                ok = 0;
+                continue;
+            }
+            rel_table(nn, c, dim, tab);
+            s->Ta[k - 2] = tab;
+        }
     }
     return ok ? CASIE_OK : CASIE_ERR_NOMEM;
 }
@@ -291,7 +323,7 @@ static void scratch_free(scratch *s) {
     free(s->Zx);
     free(s->base);
     for (int q = 0; q < 2; q++) free(s->Zc[q]);
-    for (int k = 0; k < 12; k++) free(s->own[k]);
+    for (int k = 0; k < 14; k++) free(s->own[k]);
 }
 
 /* The transitions a tagger decodes with: mix * the perceptron's plus the
@@ -426,12 +458,18 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
                 token_proj(m, nn, pcs[q], Ca, sc->Pa[q], &tf[i], Zc + (size_t)(i - b) * G2);
             sc->zc_b[q] = b, sc->zc_e[q] = ce;
         }
-        for (int i = b; i < e; i++) { /* plus this trigger's relation inputs, mostly zero */
-            float rel[CASIE_ARGVEC_REL], *z = sc->Zx + (size_t)(i - b) * G2;
-            memcpy(z, Zc + (size_t)(i - sc->zc_b[q]) * G2, sizeof(float) * (size_t)G2);
-            casie__argvec_rel(i, tb, te, ev->subtype, is_trig && is_trig[i] && (i < tb || i >= te), rel);
-            for (int k = 0; k < CASIE_ARGVEC_REL; k++)
-                if (rel[k] != 0.0f) casie__nnet_add_tcol(Ca + (size_t)(D0 - dim0 + k) * G2, rel[k], G2, z);
+        /* plus this trigger's relation inputs (casie__argvec_rel): the sum
+         * of the side, distance and subtype columns from the table, and the
+         * column of another trigger's tokens */
+        const float *other = Ca + (size_t)(D0 - dim0 + 17) * G2;
+        for (int i = b; i < e; i++) {
+            float *z = sc->Zx + (size_t)(i - b) * G2;
+            int side, bk;
+            casie__argvec_side(i, tb, te, &side, &bk);
+            casie__nnet_sum2(Zc + (size_t)(i - sc->zc_b[q]) * G2,
+                             sc->Ta[q] + (size_t)((side * CASIE_ARGVEC_BUCKETS + bk) * CASIE_N_SUBTYPES + ev->subtype) * G2,
+                             G2, z);
+            if (is_trig && is_trig[i] && (i < tb || i >= te)) casie__nnet_add_tcol(other, 1.0f, G2, z);
         }
         casie__nnet_encode_proj(nn, sc->Ra[q], sc->Zx, n, sc->Hs, sc->work);
         memcpy(sc->u, sc->Hs + (size_t)(tb - b) * 2 * H, sizeof(float) * 2 * (size_t)H);

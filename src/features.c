@@ -142,14 +142,21 @@ void casie__tokvec(const casie__tokfeat *f, const casie__emb *e, float *x) {
     for (int b = 0; b < 10; b++) x[k++] = (f->flags >> b) & 1u;
 }
 
-void casie__argvec_rel(int i, int tb, int te, int subtype, int other_trig, float *x) {
-    memset(x, 0, sizeof(float) * CASIE_ARGVEC_REL);
+void casie__argvec_side(int i, int tb, int te, int *side, int *bucket) {
     int d = i < tb ? tb - i : i >= te ? i - te + 1 : 0;
-    x[i < tb ? 0 : i >= te ? 1 : 2] = 1;
+    *side = i < tb ? 0 : i >= te ? 1 : 2;
     static const int B[] = {0, 1, 2, 3, 5, 8, 12, 20};
     int bk = 0;
     while (bk < 8 && d > B[bk]) bk++;
-    x[3 + bk] = 1;                                        /* 9 distance buckets */
+    *bucket = bk; /* 9 distance buckets */
+}
+
+void casie__argvec_rel(int i, int tb, int te, int subtype, int other_trig, float *x) {
+    memset(x, 0, sizeof(float) * CASIE_ARGVEC_REL);
+    int side, bk;
+    casie__argvec_side(i, tb, te, &side, &bk);
+    x[side] = 1;
+    x[3 + bk] = 1;
     if (subtype >= 0 && subtype < CASIE_N_SUBTYPES) x[12 + subtype] = 1;
     x[17] = (float)other_trig;
 }

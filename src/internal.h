@@ -193,6 +193,8 @@ size_t casie__nnet_work(const casie__nnet *n);
  * token's z (2, 4H). */
 void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C);
 void casie__nnet_add_tcol(const float *col, float v, int n, float *z);
+/* z (n,) = a + b */
+void casie__nnet_sum2(const float *a, const float *b, int n, float *z);
 /* z (2, 4H) = W[:, 0:nc] x for one token, both directions, no bias, for
  * x = vscale * v (an int8 word vector, casie__emb), with the columns
  * quantized by proj_quantize (proj_bytes bytes, int16 with a scale per row,
@@ -293,6 +295,12 @@ void casie__tokvec(const casie__tokfeat *f, const casie__emb *e, float *x);
  * bucket (9), trigger subtype (5), token of another trigger (1). */
 #define CASIE_ARGVEC_REL 18
 void casie__argvec_rel(int i, int tb, int te, int subtype, int other_trig, float *x);
+/* Which of the first two groups of those inputs is 1 for token i: its side
+ * of the trigger (x[side]) and its distance bucket (x[3 + bucket]); the
+ * subtype's is x[12 + subtype] and x[17] marks another trigger's token. */
+#define CASIE_ARGVEC_SIDES 3
+#define CASIE_ARGVEC_BUCKETS 9
+void casie__argvec_side(int i, int tb, int te, int *side, int *bucket);
 
 /* Token features for every token of an analyzed doc (malloc'd, n_tokens). */
 casie__tokfeat *casie__doc_tokfeats(const casie_doc *doc, const casie__clusters *cl);
@@ -347,6 +355,10 @@ typedef struct casie__projcache {
     void *R;
     float *C;
     void *P; /* and its word-vector columns, quantized (casie__nnet_proj_quantize) */
+    /* an argument network's: the sums of the three relation columns that
+     * are 1 for a token (side, distance bucket, subtype: rows in that
+     * order, 8H floats each) */
+    float *T;
 } casie__projcache;
 #define CASIE_PROJCACHE_ROWS 16384
 
@@ -377,7 +389,7 @@ struct casie_model {
     casie__model_file file;               /* the mapping when loaded */
     casie__projcache pc_trig, pc_trig2, pc_arg, pc_arg2; /* when loaded */
 };
-void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e);
+void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e, int arg);
 void casie__projcache_free(casie__projcache *pc);
 
 /* Label helpers shared by training and extraction. */

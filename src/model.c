@@ -369,10 +369,10 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
         goto fail;
     }
     /* without memory for them, extraction computes every projection */
-    casie__projcache_init(&m->pc_trig, &m->trig_nn, &m->emb);
-    casie__projcache_init(&m->pc_trig2, &m->trig_nn2, &m->emb);
-    casie__projcache_init(&m->pc_arg, &m->arg_nn, &m->emb);
-    casie__projcache_init(&m->pc_arg2, &m->arg_nn2, &m->emb);
+    casie__projcache_init(&m->pc_trig, &m->trig_nn, &m->emb, 0);
+    casie__projcache_init(&m->pc_trig2, &m->trig_nn2, &m->emb, 0);
+    casie__projcache_init(&m->pc_arg, &m->arg_nn, &m->emb, 1);
+    casie__projcache_init(&m->pc_arg2, &m->arg_nn2, &m->emb, 1);
     return m;
 fail:
     casie_model_free(m);

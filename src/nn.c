@@ -216,6 +216,10 @@ HOT void casie__nnet_add_tcol(const float *col, float v, int n, float *z) {
     for (int r = 0; r < n; r++) z[r] += v * col[r];
 }
 
+HOT void casie__nnet_sum2(const float *a, const float *b, int n, float *z) {
+    for (int r = 0; r < n; r++) z[r] = a[r] + b[r];
+}
+
 /* ---- the recurrence at inference, in 16-bit integers ----
  * Extraction is bound by the recurrent weights' traffic: a direction's 4H x H
  * floats (64 KB at H 64) do not fit the L1 cache, and every step reads them
@@ -388,8 +392,8 @@ INLINE v8f exp8(v8f x) {
     v8i ni = __builtin_convertvector(t + (v8f)half, v8i);   /* rounds half away from zero */
     v8f nf = __builtin_convertvector(ni, v8f);
     v8f r = x - nf * 0.693145751953125f - nf * 1.428606765330187e-06f;
-    v8f p = r * 0.0f + 1.0f / 720;
-    p = p * r + 1.0f / 120;
+    const v8f c6 = {1.0f / 720, 1.0f / 720, 1.0f / 720, 1.0f / 720, 1.0f / 720, 1.0f / 720, 1.0f / 720, 1.0f / 720};
+    v8f p = c6 * r + 1.0f / 120;
     p = p * r + 1.0f / 24;
     p = p * r + 1.0f / 6;
     p = p * r + 0.5f;
