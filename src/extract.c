@@ -136,7 +136,7 @@ typedef struct scratch {
     const float *Ct[2], *Ca[2];
     const void *Pt[2], *Pa[2]; /* and the word-vector columns, quantized */
     const float *Ta[2];        /* and an argument network's relation sums */
-    void *own[14];
+    void *own[16];
     float *base; /* (K,) the argument head's share of the trigger's states */
 } scratch;
 
@@ -169,23 +169,32 @@ static void rel_table(const casie__nnet *n, const float *C, int dim0, float *T) 
             }
 }
 
+/* What extraction derives from network n's weights (casie__projcache's R,
+ * C, P, and T for an argument network): allocated and filled, or all NULL
+ * and CASIE_ERR_NOMEM. */
+static int derive_weights(const casie__nnet *n, const casie__emb *e, int arg, void **R, float **C, void **P,
+                          float **T) {
+    const int dim = emb_dim(e);
+    *R = malloc(casie__nnet_rec_bytes(n));
+    *C = malloc(sizeof(float) * (cols_floats(n, e) ? cols_floats(n, e) : 1));
+    *P = malloc(casie__nnet_proj_bytes(n, dim));
+    *T = arg ? malloc(sizeof(float) * REL_ROWS * 8 * (size_t)n->H) : NULL;
+    if (!*R || !*C || !*P || (arg && !*T)) {
+        free(*R), free(*C), free(*P), free(*T);
+        *R = *P = NULL, *C = *T = NULL;
+        return CASIE_ERR_NOMEM;
+    }
+    casie__nnet_rec_quantize(n, *R);
+    casie__nnet_cols_transpose(n, dim, *C);
+    casie__nnet_proj_quantize(n, dim, *P);
+    if (arg) rel_table(n, *C, dim, *T);
+    return CASIE_OK;
+}
+
 void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e, int arg) {
     memset(pc, 0, sizeof *pc);
     if (!n->p) return;
-    if ((pc->R = malloc(casie__nnet_rec_bytes(n))) &&
-        (pc->C = malloc(sizeof(float) * (cols_floats(n, e) ? cols_floats(n, e) : 1))) &&
-        (pc->P = malloc(casie__nnet_proj_bytes(n, emb_dim(e))))) {
-        casie__nnet_rec_quantize(n, pc->R);
-        casie__nnet_cols_transpose(n, emb_dim(e), pc->C);
-        casie__nnet_proj_quantize(n, emb_dim(e), pc->P);
-        if (arg && (pc->T = malloc(sizeof(float) * REL_ROWS * 8 * (size_t)n->H)))
-            rel_table(n, pc->C, emb_dim(e), pc->T);
-    } else {
-        free(pc->R);
-        free(pc->C);
-        pc->R = NULL;
-        pc->C = NULL;
-    }
+    derive_weights(n, e, arg, &pc->R, &pc->C, &pc->P, &pc->T); /* without memory: each document makes its own */
     int rows = e->n_words < CASIE_PROJCACHE_ROWS ? (int)e->n_words : CASIE_PROJCACHE_ROWS;
     if (rows <= 0) return;
     /* large: calloc maps fresh zero pages, so only the rows filled count */
@@ -282,32 +291,21 @@ static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc)
         const float **C = k < 2 ? &s->Ct[k] : &s->Ca[k - 2];
         if (!nn->p) continue;
         if (k >= 2 && !(s->Zc[k - 2] = malloc(sizeof(float) * ZC_CAP * 8 * H))) ok = 0;
-        if (pcs[k]->R && (k < 2 || pcs[k]->T)) { /* made once when the model was loaded */
+        const float **T = k < 2 ? NULL : &s->Ta[k - 2];
+        if (pcs[k]->R) { /* made once when the model was loaded */
             *R = pcs[k]->R, *C = pcs[k]->C, *P = pcs[k]->P;
-            if (k >= 2) s->Ta[k - 2] = pcs[k]->T;
+            if (T) *T = pcs[k]->T;
             continue;
         }
-        const int dim = emb_dim(&m->emb);
-        void *r = s->own[3 * k] = malloc(casie__nnet_rec_bytes(nn)), *pq = s->own[3 * k + 2] =
-                                                                        malloc(casie__nnet_proj_bytes(nn, dim));
-        float *c = s->own[3 * k + 1] = malloc(sizeof(float) * (cols_floats(nn, &m->emb) ? cols_floats(nn, &m->emb) : 1));
-        if (!r || !c || !pq) {
+        void *r, *pq; /* a model in training: this document's own */
+        float *c, *tab;
+        if (derive_weights(nn, &m->emb, k >= 2, &r, &c, &pq, &tab)) {
             ok = 0;
             continue;
         }
-        casie__nnet_rec_quantize(nn, r);
-        casie__nnet_cols_transpose(nn, dim, c);
-        casie__nnet_proj_quantize(nn, dim, pq);
+        s->own[4 * k] = r, s->own[4 * k + 1] = c, s->own[4 * k + 2] = pq, s->own[4 * k + 3] = tab;
         *R = r, *C = c, *P = pq;
-        if (k >= 2) {
-            float *tab = s->own[12 + k - 2] = malloc(sizeof(float) * REL_ROWS * 8 * H);
-            if (!tab) {
-                ok = 0;
-                continue;
-            }
-            rel_table(nn, c, dim, tab);
-            s->Ta[k - 2] = tab;
-        }
+        if (T) *T = tab;
     }
     return ok ? CASIE_OK : CASIE_ERR_NOMEM;
 }
@@ -323,7 +321,7 @@ static void scratch_free(scratch *s) {
     free(s->Zx);
     free(s->base);
     for (int q = 0; q < 2; q++) free(s->Zc[q]);
-    for (int k = 0; k < 14; k++) free(s->own[k]);
+    for (int k = 0; k < 16; k++) free(s->own[k]);
 }
 
 /* The transitions a tagger decodes with: mix * the perceptron's plus the
