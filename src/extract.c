@@ -222,9 +222,10 @@ void casie__projcache_free(casie__projcache *pc) {
 
 /* z (2, 4H) = bias + W x for token f's vector x (casie__tokvec), as the word
  * vector's share plus the bias (cached, or computed into z from the
- * quantized columns P) plus the columns C of the indicator inputs that are 1. */
+ * quantized columns P, with work as scratch) plus the columns C of the
+ * indicator inputs that are 1. */
 static void token_proj(const casie_model *m, const casie__nnet *nn, const casie__projcache *pc, const float *C,
-                       const void *P, const casie__tokfeat *f, float *z) {
+                       const void *P, const casie__tokfeat *f, float *z, float *work) {
     const casie__emb *e = &m->emb;
     const int G = 4 * nn->H, dim = emb_dim(e);
     const float *bias[2] = {nn->p + nn->o_bf, nn->p + nn->o_bb};
@@ -243,7 +244,7 @@ static void token_proj(const casie_model *m, const casie__nnet *nn, const casie_
             memcpy(z, ze, sizeof(float) * 2 * (size_t)G);
         } else {
             float *out = slot ? slot : z;
-            casie__nnet_project_q(nn, P, dim, e->v + (size_t)row * e->dim, e->scale[row], out);
+            casie__nnet_project_q(nn, P, dim, e->v + (size_t)row * e->dim, e->scale[row], out, work);
             for (int dir = 0; dir < 2; dir++) casie__nnet_add_tcol(bias[dir], 1.0f, G, out + (size_t)dir * G);
             if (slot) {
                 atomic_store_explicit(&pc->state[row], 2, memory_order_release);
@@ -387,7 +388,7 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
             for (int c0 = b; nn->p && c0 < e; c0 += CASIE_NN_CHUNK) { /* the encoder, piece by piece */
                 int c1 = c0 + CASIE_NN_CHUNK < e ? c0 + CASIE_NN_CHUNK : e;
                 for (int i = c0; i < c1; i++)
-                    token_proj(m, nn, pcs[q], sc->Ct[q], sc->Pt[q], &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H);
+                    token_proj(m, nn, pcs[q], sc->Ct[q], sc->Pt[q], &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H, sc->work);
                 casie__nnet_encode_proj(nn, sc->Rt[q], sc->Zx, c1 - c0, sc->Hs, sc->work);
                 for (int i = c0; i < c1; i++)
                     casie__nnet_head(nn, 0, sc->Hs + (size_t)(i - c0) * 2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
@@ -453,7 +454,7 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         if (b < sc->zc_b[q] || e > sc->zc_e[q]) { /* project the token vectors of the tokens from b on */
             int ce = b + ZC_CAP < doc->n_tokens ? b + ZC_CAP : doc->n_tokens;
             for (int i = b; i < ce; i++)
-                token_proj(m, nn, pcs[q], Ca, sc->Pa[q], &tf[i], Zc + (size_t)(i - b) * G2);
+                token_proj(m, nn, pcs[q], Ca, sc->Pa[q], &tf[i], Zc + (size_t)(i - b) * G2, sc->work);
             sc->zc_b[q] = b, sc->zc_e[q] = ce;
         }
         /* plus this trigger's relation inputs (casie__argvec_rel): the sum

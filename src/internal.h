@@ -198,10 +198,11 @@ void casie__nnet_sum2(const float *a, const float *b, int n, float *z);
 /* z (2, 4H) = W[:, 0:nc] x for one token, both directions, no bias, for
  * x = vscale * v (an int8 word vector, casie__emb), with the columns
  * quantized by proj_quantize (proj_bytes bytes, int16 with a scale per row,
- * nn.c). */
+ * nn.c); work: casie__nnet_work floats. */
 size_t casie__nnet_proj_bytes(const casie__nnet *n, int nc);
 void casie__nnet_proj_quantize(const casie__nnet *n, int nc, void *P);
-void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z);
+void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z,
+                           float *work);
 size_t casie__nnet_rec_bytes(const casie__nnet *n);
 void casie__nnet_rec_quantize(const casie__nnet *n, void *R);
 void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs, float *work);

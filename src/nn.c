@@ -196,10 +196,12 @@ INLINE void lstm_step(const float *W, const float *bias, int D, int H, const flo
 
 size_t casie__nnet_work(const casie__nnet *n) {
     /* the encoder's z, c, c_prev, int32 sums (4H) and int16 states; the
-     * head's hidden layer after the first D + 7H floats */
+     * head's hidden layer after the first D + 7H floats; project_q's */
     size_t enc = 6u * (size_t)n->H + 4u * (size_t)n->H + ((size_t)n->H + 2) / 2;
     size_t head = (size_t)(n->D + n->H) + 6u * (size_t)n->H;
-    return (enc > head ? enc : head) + (size_t)n->K;
+    size_t proj = 8u * (size_t)n->H + ((size_t)n->D + 2) / 2; /* project_q's int32 sums and int16 vector */
+    size_t most = enc > head ? enc : head;
+    return (most > proj ? most : proj) + (size_t)n->K;
 }
 
 void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C) {
@@ -364,17 +366,17 @@ void casie__nnet_proj_quantize(const casie__nnet *n, int nc, void *P) {
                   (int16_t *)P, (float *)((unsigned char *)P + (size_t)ncp * G2 * sizeof(int16_t)));
 }
 
-void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z) {
+void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z,
+                           float *work) {
     const int G2 = 8 * n->H, ncp = proj_ncp(nc);
-    int16_t x[4096 + 2]; /* D <= 4096 (casie__nnet_dims) */
-    int32_t acc[8 * 1024]; /* H <= 1024 */
+    int32_t *acc = (int32_t *)work;   /* (8H,) */
+    int16_t *x = (int16_t *)(acc + G2); /* (ncp,) */
     for (int j = 0; j < nc; j++) x[j] = v[j];
     if (ncp > nc) x[nc] = 0;
     const float *scale = (const float *)((const unsigned char *)P + (size_t)ncp * G2 * sizeof(int16_t));
     rec_sums((const int16_t *)P, x, ncp, G2, acc);
     for (int r = 0; r < G2; r++) z[r] = (float)acc[r] * scale[r] * vscale;
 }
-
 
 /* e^x for eight lanes: 2^n e^r with n = round(x / ln 2) and a degree-6
  * Taylor polynomial for e^r, |r| <= ln2 / 2 (relative error under 2e-7,

@@ -127,7 +127,7 @@ static void check_inference(int d, int h, int k, int l, int len) {
     casie__nnet_proj_quantize(&n, c0, P);
     for (int i = 0; i < len; i++) {
         float *z = Zx + (size_t)i * G2;
-        casie__nnet_project_q(&n, P, c0, V + (size_t)i * c0, vscale, z);
+        casie__nnet_project_q(&n, P, c0, V + (size_t)i * c0, vscale, z, work);
         for (int dir = 0; dir < 2; dir++)
             for (int r = 0; r < 4 * h; r++) z[dir * 4 * h + r] += n.p[(dir ? n.o_bb : n.o_bf) + (size_t)r];
         for (int j = c0; j < d; j++) casie__nnet_add_tcol(C + (size_t)(j - c0) * G2, X[(size_t)i * d + j], G2, z);
