@@ -206,6 +206,9 @@ void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const in
 size_t casie__nnet_rec_bytes(const casie__nnet *n);
 void casie__nnet_rec_quantize(const casie__nnet *n, void *R);
 void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs, float *work);
+/* The integer sums use AVX2 when the CPU has it (on 1, the default) or plain
+ * C (on 0); both give the same bits (tests compare them). */
+void casie__nnet_use_avx2(int on);
 /* out (L or L2,) += head h (0 or 1) of u (U,). */
 void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work);
 /* The same head in two parts, for inputs u = [varying (c0,); fixed (U - c0,)]:

@@ -12,6 +12,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define NEG_INF (-1e30f)
@@ -334,11 +335,18 @@ __attribute__((target("avx2"))) static void rec_sums_avx2(const int16_t *q, cons
 }
 #endif
 
+static _Atomic int use_avx2 = -1; /* -1: not asked yet */
+
+void casie__nnet_use_avx2(int on) {
+    atomic_store_explicit(&use_avx2, on ? -1 : 0, memory_order_relaxed);
+}
+
 static void rec_sums(const int16_t *q, const int16_t *hq, int Hp, int G, int32_t *acc) {
 #ifdef REC_AVX2
-    static int avx2 = -1; /* a benign race: every thread writes the same value */
-    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-    if (avx2) {
+    int has = atomic_load_explicit(&use_avx2, memory_order_relaxed);
+    if (has < 0) /* every thread that asks first stores the same answer */
+        atomic_store_explicit(&use_avx2, has = __builtin_cpu_supports("avx2") ? 1 : 0, memory_order_relaxed);
+    if (has) {
         rec_sums_avx2(q, hq, Hp, G, acc);
         return;
     }

@@ -128,6 +128,11 @@ static void check_inference(int d, int h, int k, int l, int len) {
     for (int i = 0; i < len; i++) {
         float *z = Zx + (size_t)i * G2;
         casie__nnet_project_q(&n, P, c0, V + (size_t)i * c0, vscale, z, work);
+        float zc[8 * 32]; /* h <= 32 here: the plain C sums, the same bits */
+        casie__nnet_use_avx2(0);
+        casie__nnet_project_q(&n, P, c0, V + (size_t)i * c0, vscale, zc, work);
+        casie__nnet_use_avx2(1);
+        assert_memory_equal(zc, z, sizeof(float) * (size_t)G2);
         for (int dir = 0; dir < 2; dir++)
             for (int r = 0; r < 4 * h; r++) z[dir * 4 * h + r] += n.p[(dir ? n.o_bb : n.o_bf) + (size_t)r];
         for (int j = c0; j < d; j++) casie__nnet_add_tcol(C + (size_t)(j - c0) * G2, X[(size_t)i * d + j], G2, z);
@@ -135,6 +140,15 @@ static void check_inference(int d, int h, int k, int l, int len) {
     free(C), free(P), free(V);
     casie__nnet_rec_quantize(&n, R);
     casie__nnet_encode_proj(&n, R, Zx, len, Hs, work);
+    { /* the plain C sums give the same bits as the AVX2 ones */
+        float *Hc = malloc(sizeof(float) * (size_t)(len * 2 * h));
+        assert_non_null(Hc);
+        casie__nnet_use_avx2(0);
+        casie__nnet_encode_proj(&n, R, Zx, len, Hc, work);
+        casie__nnet_use_avx2(1);
+        assert_memory_equal(Hc, Hs, sizeof(float) * (size_t)(len * 2 * h));
+        free(Hc);
+    }
     memcpy(t.X, X, sizeof(float) * (size_t)(len * d));
     casie__nn_train_encode(&t, len);
     float worst = 0;
