@@ -8,6 +8,8 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
+
 #include <math.h>
 #include <string.h>
 #include <strings.h>
@@ -138,7 +140,18 @@ typedef struct scratch {
     const float *Ta[2];        /* and an argument network's relation sums */
     void *own[16];
     float *base; /* (K,) the argument head's share of the trigger's states */
+    size_t n_cap; /* E, P, lab and sp hold this many tokens */
 } scratch;
+
+/* A loaded model keeps the scratch of finished extractions for the next
+ * ones: its buffers are megabytes, and allocating them afresh for every
+ * document cost page faults that took a tenth of the time. */
+#define POOL_MAX 16
+struct casie__pool {
+    pthread_mutex_t mu;
+    int n;
+    scratch *s[POOL_MAX];
+};
 
 #define ZC_CAP (2 * CASIE_NN_CHUNK)
 
@@ -261,57 +274,8 @@ static void token_proj(const casie_model *m, const casie__nnet *nn, const casie_
         if ((f->flags >> b) & 1u) casie__nnet_add_tcol(C + (size_t)(5 + b) * 2 * G, 1.0f, 2 * G, z);
 }
 
-static int scratch_alloc(scratch *s, const casie_model *m, const casie_doc *doc) {
-    size_t n = 1;
-    for (int k = 0; k < doc->n_sents; k++) {
-        size_t len = (size_t)(doc->sents[k].tok_end - doc->sents[k].tok_begin);
-        if (len > n) n = len;
-    }
-    const size_t L = CASIE_ARG_LABELS > CASIE_TRIG_LABELS ? CASIE_ARG_LABELS : CASIE_TRIG_LABELS;
-    /* arg_nn2 has arg_nn's shape and trig_nn2 trig_nn's (the loader checks it) */
-    const casie__nnet *a = &m->arg_nn, *t = &m->trig_nn, *an[2] = {&m->arg_nn, &m->arg_nn2},
-                      *tn[2] = {&m->trig_nn, &m->trig_nn2};
-    size_t H = (size_t)(a->H > t->H ? a->H : t->H);
-    size_t U = (size_t)(a->U > t->U ? a->U : t->U), W = casie__nnet_work(a) > casie__nnet_work(t) ? casie__nnet_work(a) : casie__nnet_work(t);
-    memset(s, 0, sizeof *s);
-    s->E = malloc(sizeof(float) * n * L);
-    s->P = malloc(sizeof(float) * n * L);
-    s->lab = malloc(sizeof(int) * n);
-    s->sp = malloc(sizeof(span) * n);
-    s->Hs = malloc(sizeof(float) * CASIE_NN_CHUNK * 2 * (H ? H : 1));
-    s->u = malloc(sizeof(float) * (U ? U : 1));
-    s->work = malloc(sizeof(float) * (W ? W : 1));
-    s->Zx = malloc(sizeof(float) * CASIE_NN_CHUNK * 8 * (H ? H : 1));
-    s->base = malloc(sizeof(float) * (size_t)(a->K > 0 ? a->K : 1));
-    int ok = s->E && s->P && s->lab && s->sp && s->Hs && s->u && s->work && s->Zx && s->base;
-    const casie__nnet *nets[4] = {tn[0], tn[1], an[0], an[1]};
-    const casie__projcache *pcs[4] = {&m->pc_trig, &m->pc_trig2, &m->pc_arg, &m->pc_arg2};
-    for (int k = 0; k < 4; k++) {
-        const casie__nnet *nn = nets[k];
-        const void **R = k < 2 ? &s->Rt[k] : &s->Ra[k - 2], **P = k < 2 ? &s->Pt[k] : &s->Pa[k - 2];
-        const float **C = k < 2 ? &s->Ct[k] : &s->Ca[k - 2];
-        if (!nn->p) continue;
-        if (k >= 2 && !(s->Zc[k - 2] = malloc(sizeof(float) * ZC_CAP * 8 * H))) ok = 0;
-        const float **T = k < 2 ? NULL : &s->Ta[k - 2];
-        if (pcs[k]->R) { /* made once when the model was loaded */
-            *R = pcs[k]->R, *C = pcs[k]->C, *P = pcs[k]->P;
-            if (T) *T = pcs[k]->T;
-            continue;
-        }
-        void *r, *pq; /* a model in training: this document's own */
-        float *c, *tab;
-        if (derive_weights(nn, &m->emb, k >= 2, &r, &c, &pq, &tab)) {
-            ok = 0;
-            continue;
-        }
-        s->own[4 * k] = r, s->own[4 * k + 1] = c, s->own[4 * k + 2] = pq, s->own[4 * k + 3] = tab;
-        *R = r, *C = c, *P = pq;
-        if (T) *T = tab;
-    }
-    return ok ? CASIE_OK : CASIE_ERR_NOMEM;
-}
-
-static void scratch_free(scratch *s) {
+static void scratch_destroy(scratch *s) {
+    if (!s) return;
     free(s->E);
     free(s->P);
     free(s->lab);
@@ -323,6 +287,119 @@ static void scratch_free(scratch *s) {
     free(s->base);
     for (int q = 0; q < 2; q++) free(s->Zc[q]);
     for (int k = 0; k < 16; k++) free(s->own[k]);
+    free(s);
+}
+
+/* The buffers sized by the model's networks. */
+static scratch *scratch_new(const casie_model *m) {
+    scratch *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    /* arg_nn2 has arg_nn's shape and trig_nn2 trig_nn's (the loader checks it) */
+    const casie__nnet *a = &m->arg_nn, *t = &m->trig_nn;
+    size_t H = (size_t)(a->H > t->H ? a->H : t->H);
+    size_t U = (size_t)(a->U > t->U ? a->U : t->U), W = casie__nnet_work(a) > casie__nnet_work(t) ? casie__nnet_work(a) : casie__nnet_work(t);
+    s->Hs = malloc(sizeof(float) * CASIE_NN_CHUNK * 2 * (H ? H : 1));
+    s->u = malloc(sizeof(float) * (U ? U : 1));
+    s->work = malloc(sizeof(float) * (W ? W : 1));
+    s->Zx = malloc(sizeof(float) * CASIE_NN_CHUNK * 8 * (H ? H : 1));
+    s->base = malloc(sizeof(float) * (size_t)(a->K > 0 ? a->K : 1));
+    int ok = s->Hs && s->u && s->work && s->Zx && s->base;
+    const casie__nnet *an[2] = {&m->arg_nn, &m->arg_nn2};
+    for (int q = 0; q < 2; q++)
+        if (an[q]->p && !(s->Zc[q] = malloc(sizeof(float) * ZC_CAP * 8 * H))) ok = 0;
+    if (!ok) {
+        scratch_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* A scratch for one extraction over doc: from the model's pool or new, with
+ * room for doc's longest sentence and the weights' derived forms in place;
+ * NULL when out of memory. */
+static scratch *scratch_get(const casie_model *m, const casie_doc *doc) {
+    scratch *s = NULL;
+    if (m->pool) {
+        pthread_mutex_lock(&m->pool->mu);
+        if (m->pool->n > 0) s = m->pool->s[--m->pool->n];
+        pthread_mutex_unlock(&m->pool->mu);
+    }
+    if (!s && !(s = scratch_new(m))) return NULL;
+    size_t n = 1;
+    for (int k = 0; k < doc->n_sents; k++) {
+        size_t len = (size_t)(doc->sents[k].tok_end - doc->sents[k].tok_begin);
+        if (len > n) n = len;
+    }
+    if (n > s->n_cap) { /* grown, never shrunk */
+        const size_t L = CASIE_ARG_LABELS > CASIE_TRIG_LABELS ? CASIE_ARG_LABELS : CASIE_TRIG_LABELS;
+        free(s->E), free(s->P), free(s->lab), free(s->sp);
+        s->E = malloc(sizeof(float) * n * L);
+        s->P = malloc(sizeof(float) * n * L);
+        s->lab = malloc(sizeof(int) * n);
+        s->sp = malloc(sizeof(span) * n);
+        s->n_cap = s->E && s->P && s->lab && s->sp ? n : 0;
+        if (!s->n_cap) {
+            scratch_destroy(s);
+            return NULL;
+        }
+    }
+    s->zc_b[0] = s->zc_b[1] = s->zc_e[0] = s->zc_e[1] = 0; /* nothing projected yet */
+    const casie__nnet *nets[4] = {&m->trig_nn, &m->trig_nn2, &m->arg_nn, &m->arg_nn2};
+    const casie__projcache *pcs[4] = {&m->pc_trig, &m->pc_trig2, &m->pc_arg, &m->pc_arg2};
+    for (int k = 0; k < 4; k++) {
+        const casie__nnet *nn = nets[k];
+        const void **R = k < 2 ? &s->Rt[k] : &s->Ra[k - 2], **P = k < 2 ? &s->Pt[k] : &s->Pa[k - 2];
+        const float **C = k < 2 ? &s->Ct[k] : &s->Ca[k - 2], **T = k < 2 ? NULL : &s->Ta[k - 2];
+        if (!nn->p) continue;
+        if (pcs[k]->R) { /* made once when the model was loaded */
+            *R = pcs[k]->R, *C = pcs[k]->C, *P = pcs[k]->P;
+            if (T) *T = pcs[k]->T;
+            continue;
+        }
+        void *r, *pq; /* a model in training: this document's own */
+        float *c, *tab;
+        if (derive_weights(nn, &m->emb, k >= 2, &r, &c, &pq, &tab)) {
+            scratch_destroy(s);
+            return NULL;
+        }
+        s->own[4 * k] = r, s->own[4 * k + 1] = c, s->own[4 * k + 2] = pq, s->own[4 * k + 3] = tab;
+        *R = r, *C = c, *P = pq;
+        if (T) *T = tab;
+    }
+    return s;
+}
+
+/* Back to the pool (its per-document weights freed), or freed. */
+static void scratch_put(const casie_model *m, scratch *s) {
+    if (!s) return;
+    for (int k = 0; k < 16; k++) {
+        free(s->own[k]);
+        s->own[k] = NULL;
+    }
+    if (m->pool) {
+        pthread_mutex_lock(&m->pool->mu);
+        int kept = m->pool->n < POOL_MAX;
+        if (kept) m->pool->s[m->pool->n++] = s;
+        pthread_mutex_unlock(&m->pool->mu);
+        if (kept) return;
+    }
+    scratch_destroy(s);
+}
+
+casie__pool *casie__pool_new(void) {
+    casie__pool *p = calloc(1, sizeof *p);
+    if (p && pthread_mutex_init(&p->mu, NULL)) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void casie__pool_free(casie__pool *p) {
+    if (!p) return;
+    for (int i = 0; i < p->n; i++) scratch_destroy(p->s[i]);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
 }
 
 /* The transitions a tagger decodes with: mix * the perceptron's plus the
@@ -688,21 +765,21 @@ int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_para
     int rc = casie_doc_analyze(doc, err);
     if (rc) return rc;
     evlist l = {0};
-    scratch sc = {0};
     casie__tokfeat *tf = casie__doc_tokfeats(doc, &m->clusters);
-    rc = tf ? scratch_alloc(&sc, m, doc) : CASIE_ERR_NOMEM;
+    scratch *sc = tf ? scratch_get(m, doc) : NULL;
+    rc = sc ? CASIE_OK : CASIE_ERR_NOMEM;
     if (!rc) {
         if (p.given_triggers) { /* the document's events are the triggers */
             rc = take_events(doc, &l);
         } else {
             casie_doc_clear_events(doc);
-            rc = find_triggers(m, doc, tf, p.trigger_threshold, &sc, &l);
+            rc = find_triggers(m, doc, tf, p.trigger_threshold, sc, &l);
         }
     }
-    if (!rc) rc = after_triggers(m, doc, tf, &p, &sc, &l);
+    if (!rc) rc = after_triggers(m, doc, tf, &p, sc, &l);
     for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
     free(l.ev);
-    scratch_free(&sc);
+    scratch_put(m, sc);
     free(tf);
     if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
     return rc;
@@ -712,13 +789,13 @@ int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *e
     int rc = casie_doc_analyze(doc, err);
     if (rc) return rc;
     evlist l = {0};
-    scratch sc = {0};
     int *cl = NULL;
     casie__tokfeat *tf = casie__doc_tokfeats(doc, &m->clusters);
-    rc = tf ? scratch_alloc(&sc, m, doc) : CASIE_ERR_NOMEM;
+    scratch *sc = tf ? scratch_get(m, doc) : NULL;
+    rc = sc ? CASIE_OK : CASIE_ERR_NOMEM;
     if (!rc) {
         casie_doc_clear_events(doc);
-        rc = find_triggers(m, doc, tf, 0.0f, &sc, &l);
+        rc = find_triggers(m, doc, tf, 0.0f, sc, &l);
     }
     if (!rc && !(cl = malloc(sizeof(int) * ((size_t)l.n + 1)))) rc = CASIE_ERR_NOMEM;
     if (!rc) {
@@ -728,7 +805,7 @@ int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *e
     for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
     free(l.ev);
     free(cl);
-    scratch_free(&sc);
+    scratch_put(m, sc);
     free(tf);
     if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
     return rc;

@@ -349,6 +349,7 @@ int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, 
  * documents and threads.  Rows [0, rows) of the vectors, the most frequent
  * words; state: 0 empty, 1 being filled (others compute their own), 2
  * ready.  Disabled (z NULL) for models in training, whose weights change. */
+typedef struct casie__pool casie__pool;
 typedef struct casie__projcache {
     int rows;
     float *z;                      /* (rows, 2 * 4H) */
@@ -392,7 +393,10 @@ struct casie_model {
     char *meta;                           /* JSON object text */
     casie__model_file file;               /* the mapping when loaded */
     casie__projcache pc_trig, pc_trig2, pc_arg, pc_arg2; /* when loaded */
+    casie__pool *pool; /* when loaded: extraction scratch kept between documents (extract.c) */
 };
+casie__pool *casie__pool_new(void);
+void casie__pool_free(casie__pool *p);
 void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e, int arg);
 void casie__projcache_free(casie__projcache *pc);
 

@@ -52,6 +52,7 @@ void casie_model_free(casie_model *m) {
     casie__projcache_free(&m->pc_trig2);
     casie__projcache_free(&m->pc_arg);
     casie__projcache_free(&m->pc_arg2);
+    casie__pool_free(m->pool);
     free(m->emb_scale_owned);
     free(m->emb_v_owned);
     free(m->clusters_owned);
@@ -373,6 +374,7 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     casie__projcache_init(&m->pc_trig2, &m->trig_nn2, &m->emb, 0);
     casie__projcache_init(&m->pc_arg, &m->arg_nn, &m->emb, 1);
     casie__projcache_init(&m->pc_arg2, &m->arg_nn2, &m->emb, 1);
+    m->pool = casie__pool_new(); /* without it, each extraction allocates its own scratch */
     return m;
 fail:
     casie_model_free(m);

@@ -2,13 +2,15 @@
  * test_model.c - training, saving, loading and extracting: a small model
  * trained on a few dozen documents gives identical predictions after a save
  * and load; training is deterministic; the committed default model keeps its
- * accuracy on the dev split (README figures minus 3 points).
+ * accuracy on the dev split (README figures minus 3 points); a loaded model's
+ * extraction scratch, kept between documents, leaves no trace in the next.
  */
 #include "test_common.h"
 
 #include "../src/internal.h"
 
 #include <math.h>
+#include <pthread.h>
 
 /* README's dev figures for the default model (update with the model). */
 #define README_TRIG_C 66.33
@@ -240,13 +242,91 @@ static void default_model_on_dev(void **state) {
     casie_model_free(m);
 }
 
+/* A loaded model keeps the scratch of finished extractions for the next
+ * ones (extract.c's pool): documents of very different sizes, extracted in
+ * turn from two threads sharing one model, each give what a freshly loaded
+ * model gives them alone. */
+typedef struct {
+    const casie_model *m;
+    const char *const *text;
+    char **want;
+    int n, rounds, bad;
+} pool_job;
+
+static char *extract_text(const casie_model *m, const char *text) {
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_text(text, strlen(text), "doc", &err);
+    if (!d || casie_extract(m, d, NULL, &err) != CASIE_OK) {
+        casie_doc_free(d);
+        return NULL;
+    }
+    char *js = casie_doc_to_json(d, CASIE_JSON_SCORES | CASIE_JSON_COMPACT, NULL, &err);
+    casie_doc_free(d);
+    return js;
+}
+
+static void *pool_worker(void *arg) {
+    pool_job *j = arg;
+    for (int r = 0; r < j->rounds; r++)
+        for (int i = 0; i < j->n; i++) {
+            int k = (i + r) % j->n; /* each thread its own order of sizes */
+            char *got = extract_text(j->m, j->text[k]);
+            if (!got || strcmp(got, j->want[k]) != 0) j->bad++;
+            casie_free(got);
+        }
+    return NULL;
+}
+
+static void pooled_scratch_between_documents(void **state) {
+    (void)state;
+    const char *path = "models/casie-default.model";
+    if (access(path, R_OK) != 0) skip();
+    /* a long article (the sample five times, one sentence run on), two
+     * short ones with events, the second shorter, and an empty one */
+    FILE *f = fopen("examples/sample-article.txt", "rb");
+    assert_non_null(f);
+    char sample[16384];
+    size_t len = fread(sample, 1, sizeof sample - 1, f);
+    fclose(f);
+    sample[len] = 0;
+    char *lng = malloc(5 * len + 1);
+    assert_non_null(lng);
+    lng[0] = 0;
+    for (int k = 0; k < 5; k++) strcat(lng, sample);
+    for (char *c = lng; *c; c++)
+        if (*c == '.' || *c == '\n') *c = ',';
+    const char *text[4] = {lng, "Hackers stole the records of 2,000 patients from the clinic last week.",
+                           "A ransomware attack hit the city.", ""};
+    char *want[4];
+    for (int i = 0; i < 4; i++) { /* each alone on a model of its own */
+        casie_error err = {0};
+        casie_model *fresh = casie_model_load(path, &err);
+        assert_non_null(fresh);
+        assert_non_null(want[i] = extract_text(fresh, text[i]));
+        casie_model_free(fresh);
+    }
+    for (int i = 0; i < 3; i++) assert_non_null(strstr(want[i], "\"nugget\""));
+    casie_error err = {0};
+    casie_model *m = casie_model_load(path, &err);
+    assert_non_null(m);
+    pool_job jobs[2] = {{m, text, want, 4, 3, 0}, {m, text, want, 4, 3, 0}};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, pool_worker, &jobs[1]), 0);
+    pool_worker(&jobs[0]);
+    pthread_join(th, NULL);
+    assert_int_equal(jobs[0].bad + jobs[1].bad, 0);
+    for (int i = 0; i < 4; i++) casie_free(want[i]);
+    free(lng);
+    casie_model_free(m);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/casie-test-XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bad_params_refused),
         cmocka_unit_test(small_model_round_trip), cmocka_unit_test(one_network_each),
-        cmocka_unit_test(default_model_on_dev),
+        cmocka_unit_test(default_model_on_dev), cmocka_unit_test(pooled_scratch_between_documents),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];
