@@ -131,14 +131,12 @@ typedef struct scratch {
      * tokens [zc_b, zc_e): shared by the windows of nearby triggers */
     float *Zc[2]; /* (ZC_CAP, 2, 4H), one per argument network */
     int zc_b[2], zc_e[2];
-    /* each network's recurrent weights, quantized for encode_proj, and its
-     * input columns after the word vector's, transposed: the loaded model's
-     * (casie__projcache), or the scratch's own copies in own[] */
-    const void *Rt[2], *Ra[2];
-    const float *Ct[2], *Ca[2];
-    const void *Pt[2], *Pa[2]; /* and the word-vector columns, quantized */
-    const float *Ta[2];        /* and an argument network's relation sums */
-    void *own[16];
+    /* what extraction derives from each network's weights (trig_nn,
+     * trig_nn2, arg_nn, arg_nn2): the loaded model's (casie__projcache), or
+     * for a model in training this document's own, in own[] */
+    const casie__derived *wt[4];
+    casie__derived own[4];
+    int16_t *Hq; /* (CASIE_NN_CHUNK, 2H) the encoder states in int16, for the quantized heads */
     float *base; /* (K,) the argument head's share of the trigger's states */
     size_t n_cap; /* E, P, lab and sp hold this many tokens */
 } scratch;
@@ -182,32 +180,37 @@ static void rel_table(const casie__nnet *n, const float *C, int dim0, float *T) 
             }
 }
 
-/* What extraction derives from network n's weights (casie__projcache's R,
- * C, P, and T for an argument network): allocated and filled, or all NULL
- * and CASIE_ERR_NOMEM. */
-static int derive_weights(const casie__nnet *n, const casie__emb *e, int arg, void **R, float **C, void **P,
-                          float **T) {
+static void derived_free(casie__derived *d) {
+    free(d->R), free(d->C), free(d->P), free(d->Q), free(d->T);
+    memset(d, 0, sizeof *d);
+}
+
+/* What extraction derives from network n's weights (T for an argument
+ * network only): all made, or none and CASIE_ERR_NOMEM. */
+static int derive_weights(const casie__nnet *n, const casie__emb *e, int arg, casie__derived *d) {
     const int dim = emb_dim(e);
-    *R = malloc(casie__nnet_rec_bytes(n));
-    *C = malloc(sizeof(float) * (cols_floats(n, e) ? cols_floats(n, e) : 1));
-    *P = malloc(casie__nnet_proj_bytes(n, dim));
-    *T = arg ? malloc(sizeof(float) * REL_ROWS * 8 * (size_t)n->H) : NULL;
-    if (!*R || !*C || !*P || (arg && !*T)) {
-        free(*R), free(*C), free(*P), free(*T);
-        *R = *P = NULL, *C = *T = NULL;
+    memset(d, 0, sizeof *d);
+    d->R = malloc(casie__nnet_rec_bytes(n));
+    d->C = malloc(sizeof(float) * (cols_floats(n, e) ? cols_floats(n, e) : 1));
+    d->P = malloc(casie__nnet_proj_bytes(n, dim));
+    d->Q = malloc(casie__nnet_head_bytes(n, 2 * n->H));
+    d->T = arg ? malloc(sizeof(float) * REL_ROWS * 8 * (size_t)n->H) : NULL;
+    if (!d->R || !d->C || !d->P || !d->Q || (arg && !d->T)) {
+        derived_free(d);
         return CASIE_ERR_NOMEM;
     }
-    casie__nnet_rec_quantize(n, *R);
-    casie__nnet_cols_transpose(n, dim, *C);
-    casie__nnet_proj_quantize(n, dim, *P);
-    if (arg) rel_table(n, *C, dim, *T);
+    casie__nnet_rec_quantize(n, d->R);
+    casie__nnet_cols_transpose(n, dim, d->C);
+    casie__nnet_proj_quantize(n, dim, d->P);
+    casie__nnet_head_quantize(n, 0, 2 * n->H, d->Q); /* a token's own states, both taggers' head 0 */
+    if (arg) rel_table(n, d->C, dim, d->T);
     return CASIE_OK;
 }
 
 void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e, int arg) {
     memset(pc, 0, sizeof *pc);
     if (!n->p) return;
-    derive_weights(n, e, arg, &pc->R, &pc->C, &pc->P, &pc->T); /* without memory: each document makes its own */
+    derive_weights(n, e, arg, &pc->w); /* without memory: each document makes its own */
     int rows = e->n_words < CASIE_PROJCACHE_ROWS ? (int)e->n_words : CASIE_PROJCACHE_ROWS;
     if (rows <= 0) return;
     /* large: calloc maps fresh zero pages, so only the rows filled count */
@@ -226,10 +229,7 @@ void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const cas
 void casie__projcache_free(casie__projcache *pc) {
     free(pc->z);
     free((void *)pc->state);
-    free(pc->R);
-    free(pc->C);
-    free(pc->P);
-    free(pc->T);
+    derived_free(&pc->w);
     memset(pc, 0, sizeof *pc);
 }
 
@@ -285,8 +285,9 @@ static void scratch_destroy(scratch *s) {
     free(s->work);
     free(s->Zx);
     free(s->base);
+    free(s->Hq);
     for (int q = 0; q < 2; q++) free(s->Zc[q]);
-    for (int k = 0; k < 16; k++) free(s->own[k]);
+    for (int k = 0; k < 4; k++) derived_free(&s->own[k]);
     free(s);
 }
 
@@ -303,7 +304,8 @@ static scratch *scratch_new(const casie_model *m) {
     s->work = malloc(sizeof(float) * (W ? W : 1));
     s->Zx = malloc(sizeof(float) * CASIE_NN_CHUNK * 8 * (H ? H : 1));
     s->base = malloc(sizeof(float) * (size_t)(a->K > 0 ? a->K : 1));
-    int ok = s->Hs && s->u && s->work && s->Zx && s->base;
+    s->Hq = malloc(sizeof(int16_t) * CASIE_NN_CHUNK * 2 * (H ? H : 1));
+    int ok = s->Hs && s->u && s->work && s->Zx && s->base && s->Hq;
     const casie__nnet *an[2] = {&m->arg_nn, &m->arg_nn2};
     for (int q = 0; q < 2; q++)
         if (an[q]->p && !(s->Zc[q] = malloc(sizeof(float) * ZC_CAP * 8 * H))) ok = 0;
@@ -347,24 +349,17 @@ static scratch *scratch_get(const casie_model *m, const casie_doc *doc) {
     const casie__nnet *nets[4] = {&m->trig_nn, &m->trig_nn2, &m->arg_nn, &m->arg_nn2};
     const casie__projcache *pcs[4] = {&m->pc_trig, &m->pc_trig2, &m->pc_arg, &m->pc_arg2};
     for (int k = 0; k < 4; k++) {
-        const casie__nnet *nn = nets[k];
-        const void **R = k < 2 ? &s->Rt[k] : &s->Ra[k - 2], **P = k < 2 ? &s->Pt[k] : &s->Pa[k - 2];
-        const float **C = k < 2 ? &s->Ct[k] : &s->Ca[k - 2], **T = k < 2 ? NULL : &s->Ta[k - 2];
-        if (!nn->p) continue;
-        if (pcs[k]->R) { /* made once when the model was loaded */
-            *R = pcs[k]->R, *C = pcs[k]->C, *P = pcs[k]->P;
-            if (T) *T = pcs[k]->T;
+        s->wt[k] = NULL;
+        if (!nets[k]->p) continue;
+        if (pcs[k]->w.R) { /* made once when the model was loaded */
+            s->wt[k] = &pcs[k]->w;
             continue;
         }
-        void *r, *pq; /* a model in training: this document's own */
-        float *c, *tab;
-        if (derive_weights(nn, &m->emb, k >= 2, &r, &c, &pq, &tab)) {
+        if (derive_weights(nets[k], &m->emb, k >= 2, &s->own[k])) { /* a model in training */
             scratch_destroy(s);
             return NULL;
         }
-        s->own[4 * k] = r, s->own[4 * k + 1] = c, s->own[4 * k + 2] = pq, s->own[4 * k + 3] = tab;
-        *R = r, *C = c, *P = pq;
-        if (T) *T = tab;
+        s->wt[k] = &s->own[k];
     }
     return s;
 }
@@ -372,10 +367,7 @@ static scratch *scratch_get(const casie_model *m, const casie_doc *doc) {
 /* Back to the pool (its per-document weights freed), or freed. */
 static void scratch_put(const casie_model *m, scratch *s) {
     if (!s) return;
-    for (int k = 0; k < 16; k++) {
-        free(s->own[k]);
-        s->own[k] = NULL;
-    }
+    for (int k = 0; k < 4; k++) derived_free(&s->own[k]);
     if (m->pool) {
         pthread_mutex_lock(&m->pool->mu);
         int kept = m->pool->n < POOL_MAX;
@@ -465,10 +457,12 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
             for (int c0 = b; nn->p && c0 < e; c0 += CASIE_NN_CHUNK) { /* the encoder, piece by piece */
                 int c1 = c0 + CASIE_NN_CHUNK < e ? c0 + CASIE_NN_CHUNK : e;
                 for (int i = c0; i < c1; i++)
-                    token_proj(m, nn, pcs[q], sc->Ct[q], sc->Pt[q], &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H, sc->work);
-                casie__nnet_encode_proj(nn, sc->Rt[q], sc->Zx, c1 - c0, sc->Hs, sc->work);
+                    token_proj(m, nn, pcs[q], sc->wt[q]->C, sc->wt[q]->P, &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H,
+                               sc->work);
+                casie__nnet_encode_proj(nn, sc->wt[q]->R, sc->Zx, c1 - c0, sc->Hs, sc->Hq, sc->work);
                 for (int i = c0; i < c1; i++)
-                    casie__nnet_head(nn, 0, sc->Hs + (size_t)(i - c0) * 2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
+                    casie__nnet_head_from_q(nn, 0, sc->wt[q]->Q, nn->p + nn->o_b1[0], sc->Hq + (size_t)(i - c0) * 2 * nn->H,
+                                            2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
             }
         }
         int ns = tag_spans(&view, sc, n, allowed, start_ok, m->trig_temp);
@@ -527,11 +521,12 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         if (!nn->p) continue;
         const int D0 = nn->D - CASIE_ARGVEC_REL, H = nn->H, th = te - 1 - b, G2 = 8 * H, dim0 = emb_dim(&m->emb);
         float *Zc = sc->Zc[q];
-        const float *Ca = sc->Ca[q];
+        const casie__derived *w = sc->wt[2 + q];
+        const float *Ca = w->C;
         if (b < sc->zc_b[q] || e > sc->zc_e[q]) { /* project the token vectors of the tokens from b on */
             int ce = b + ZC_CAP < doc->n_tokens ? b + ZC_CAP : doc->n_tokens;
             for (int i = b; i < ce; i++)
-                token_proj(m, nn, pcs[q], Ca, sc->Pa[q], &tf[i], Zc + (size_t)(i - b) * G2, sc->work);
+                token_proj(m, nn, pcs[q], Ca, w->P, &tf[i], Zc + (size_t)(i - b) * G2, sc->work);
             sc->zc_b[q] = b, sc->zc_e[q] = ce;
         }
         /* plus this trigger's relation inputs (casie__argvec_rel): the sum
@@ -543,11 +538,11 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
             int side, bk;
             casie__argvec_side(i, tb, te, &side, &bk);
             casie__nnet_sum2(Zc + (size_t)(i - sc->zc_b[q]) * G2,
-                             sc->Ta[q] + (size_t)((side * CASIE_ARGVEC_BUCKETS + bk) * CASIE_N_SUBTYPES + ev->subtype) * G2,
+                             w->T + (size_t)((side * CASIE_ARGVEC_BUCKETS + bk) * CASIE_N_SUBTYPES + ev->subtype) * G2,
                              G2, z);
             if (is_trig && is_trig[i] && (i < tb || i >= te)) casie__nnet_add_tcol(other, 1.0f, G2, z);
         }
-        casie__nnet_encode_proj(nn, sc->Ra[q], sc->Zx, n, sc->Hs, sc->work);
+        casie__nnet_encode_proj(nn, w->R, sc->Zx, n, sc->Hs, sc->Hq, sc->work);
         memcpy(sc->u, sc->Hs + (size_t)(tb - b) * 2 * H, sizeof(float) * 2 * (size_t)H);
         memcpy(sc->u + 2 * H, sc->Hs + (size_t)th * 2 * H, sizeof(float) * 2 * (size_t)H);
         if (nn->L2 == CASIE_N_REALIS) casie__nnet_head(nn, 1, sc->u, rs, sc->work);
@@ -556,8 +551,8 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         casie__nnet_head_base(nn, 0, sc->Hs + (size_t)th * 2 * H, 2 * H, sc->base);
         for (int i = b; i < e; i++) {
             if (i >= tb && i < te) continue;
-            casie__nnet_head_from(nn, 0, sc->base, sc->Hs + (size_t)(i - b) * 2 * H, 2 * H,
-                                  sc->E + (size_t)(i - b) * L, sc->work);
+            casie__nnet_head_from_q(nn, 0, w->Q, sc->base, sc->Hq + (size_t)(i - b) * 2 * H, 2 * H,
+                                    sc->E + (size_t)(i - b) * L, sc->work);
         }
     }
     find_realis(m, doc, tf, ev, rs);

@@ -205,7 +205,8 @@ void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const in
                            float *work);
 size_t casie__nnet_rec_bytes(const casie__nnet *n);
 void casie__nnet_rec_quantize(const casie__nnet *n, void *R);
-void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs, float *work);
+void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs, int16_t *Hq,
+                             float *work);
 /* The integer sums use AVX2 when the CPU has it (on 1, the default) or plain
  * C (on 0); both give the same bits (tests compare them). */
 void casie__nnet_use_avx2(int on);
@@ -217,6 +218,13 @@ void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, f
 void casie__nnet_head_base(const casie__nnet *n, int h, const float *tail, int c0, float *base);
 void casie__nnet_head_from(const casie__nnet *n, int h, const float *base, const float *u, int c0, float *out,
                            float *work);
+/* head_from with the varying part as int16 states uq (c0,) (encode_proj's
+ * Hq) and head h's first c0 columns quantized by head_quantize (head_bytes
+ * bytes; c0 even): what extraction uses for the taggers' heads. */
+size_t casie__nnet_head_bytes(const casie__nnet *n, int c0);
+void casie__nnet_head_quantize(const casie__nnet *n, int h, int c0, void *Q);
+void casie__nnet_head_from_q(const casie__nnet *n, int h, const void *Q, const float *base, const int16_t *uq, int c0,
+                             float *out, float *work);
 
 /* Training state of one network: gradients, Adam moments and the caches of
  * the span being trained.  Use: reserve; fill X; train_encode; for each
@@ -350,20 +358,24 @@ int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, 
  * words; state: 0 empty, 1 being filled (others compute their own), 2
  * ready.  Disabled (z NULL) for models in training, whose weights change. */
 typedef struct casie__pool casie__pool;
-typedef struct casie__projcache {
-    int rows;
-    float *z;                      /* (rows, 2 * 4H) */
-    _Atomic unsigned char *state;  /* (rows,) */
-    /* the network's recurrent weights, quantized (casie__nnet_rec_quantize),
-     * and its input columns after the word vector's, transposed: made once
-     * for extraction (NULL: each document's scratch makes its own) */
-    void *R;
-    float *C;
-    void *P; /* and its word-vector columns, quantized (casie__nnet_proj_quantize) */
+/* What extraction derives from a network's weights, made once for a loaded
+ * model (casie__projcache) or per document for a model in training. */
+typedef struct casie__derived {
+    void *R;  /* the recurrent weights, quantized (casie__nnet_rec_quantize) */
+    float *C; /* the input columns after the word vector's, transposed */
+    void *P;  /* the word-vector columns, quantized (casie__nnet_proj_quantize) */
+    void *Q;  /* head 0's first layer over a token's own states, quantized (casie__nnet_head_quantize) */
     /* an argument network's: the sums of the three relation columns that
      * are 1 for a token (side, distance bucket, subtype: rows in that
      * order, 8H floats each) */
     float *T;
+} casie__derived;
+
+typedef struct casie__projcache {
+    int rows;
+    float *z;                      /* (rows, 2 * 4H) */
+    _Atomic unsigned char *state;  /* (rows,) */
+    casie__derived w;              /* R NULL: each document's scratch makes its own */
 } casie__projcache;
 #define CASIE_PROJCACHE_ROWS 16384
 

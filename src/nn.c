@@ -202,7 +202,7 @@ size_t casie__nnet_work(const casie__nnet *n) {
     size_t head = (size_t)(n->D + n->H) + 6u * (size_t)n->H;
     size_t proj = 8u * (size_t)n->H + ((size_t)n->D + 2) / 2; /* project_q's int32 sums and int16 vector */
     size_t most = enc > head ? enc : head;
-    return (most > proj ? most : proj) + (size_t)n->K;
+    return (most > proj ? most : proj) + 2u * (size_t)n->K; /* the head's hidden layer and head_from_q's sums */
 }
 
 void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C) {
@@ -433,7 +433,7 @@ INLINE void quant_state8(v8f h, int16_t *out) {
  * casie__nnet_rec_quantize: z = zx + scale * (the integer sums over the
  * previous states); gates eight lanes at a time. */
 HOT void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs,
-                                 float *work) {
+                                 int16_t *Hq, float *work) {
     const int H = n->H, G = 4 * H, Hp = rec_hp(n);
     float *z = work, *c = z + G, *cp = c + H;
     int32_t *acc = (int32_t *)(cp + H);   /* (G,), casie__nnet_work counts it */
@@ -472,6 +472,7 @@ HOT void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const floa
                 hq[k] = quant_state(h[k]);
             }
             if (Hp > H) hq[H] = 0;
+            if (Hq) memcpy(Hq + (size_t)t * 2 * H + (size_t)dir * H, hq, sizeof(int16_t) * (size_t)H);
             memcpy(cp, c, sizeof(float) * (size_t)H);
         }
     }
@@ -504,6 +505,33 @@ HOT void casie__nnet_head_from(const casie__nnet *n, int h, const float *base, c
     float *a = work + (n->D + n->H) + 6 * n->H;
     const float *W1 = n->p + n->o_w1[h];
     matvec_ld(W1, (size_t)n->U, base, u, n->K, c0, a);
+    head_out(n, h, a, out);
+}
+
+/* Head h's first layer over the c0 varying inputs in integers, as the
+ * recurrence: int16 weights with a scale per row (pairs of columns
+ * interleaved, then the K scales), times the int16 states. */
+static int head_qmax(int c0) {
+    long q = c0 > 0 ? 2147483647L / ((long)QH * c0) : 32767;
+    return q > 32767 ? 32767 : (int)q;
+}
+size_t casie__nnet_head_bytes(const casie__nnet *n, int c0) {
+    return (size_t)c0 * (size_t)n->K * sizeof(int16_t) + (size_t)n->K * sizeof(float);
+}
+
+void casie__nnet_head_quantize(const casie__nnet *n, int h, int c0, void *Q) {
+    quantize_rows(n->p + n->o_w1[h], NULL, (size_t)n->U, n->K, 0, c0, c0, head_qmax(c0), (float)QH, (int16_t *)Q,
+                  (float *)((unsigned char *)Q + (size_t)c0 * n->K * sizeof(int16_t)));
+}
+
+HOT void casie__nnet_head_from_q(const casie__nnet *n, int h, const void *Q, const float *base, const int16_t *uq,
+                                 int c0, float *out, float *work) {
+    const int K = n->K;
+    float *a = work + (n->D + n->H) + 6 * n->H;
+    int32_t *acc = (int32_t *)(a + K);
+    const float *scale = (const float *)((const unsigned char *)Q + (size_t)c0 * K * sizeof(int16_t));
+    rec_sums((const int16_t *)Q, uq, c0, K, acc);
+    for (int k = 0; k < K; k++) a[k] = base[k] + (float)acc[k] * scale[k];
     head_out(n, h, a, out);
 }
 
