@@ -117,13 +117,36 @@ void casie__linear_update(casie__linear *m, const uint64_t *feats, int n_feats, 
 
 /* ---- sequence decoding ---- */
 
+/* The allowed transitions as lists: pred[l * L + k], k < npred[l], are the
+ * labels that may precede l, in increasing order (all of them without a
+ * mask); succ and nsucc the same for the labels that may follow p.  Loops
+ * over them visit the same labels in the same order as loops over all
+ * labels that skip the masked ones, so sums and maxima keep their bits. */
+typedef struct {
+    uint16_t *pred, *npred, *succ, *nsucc;
+} trans_lists;
+
+static int make_lists(int L, const uint8_t *allowed, trans_lists *t) {
+    uint16_t *mem = calloc(2 * (size_t)L * L + 2 * (size_t)L, sizeof(uint16_t));
+    if (!mem) return CASIE_ERR_NOMEM;
+    t->pred = mem, t->succ = mem + (size_t)L * L, t->npred = t->succ + (size_t)L * L, t->nsucc = t->npred + L;
+    for (int p = 0; p < L; p++)
+        for (int l = 0; l < L; l++) {
+            if (allowed && !allowed[p * L + l]) continue;
+            t->pred[l * L + t->npred[l]++] = (uint16_t)p;
+            t->succ[p * L + t->nsucc[p]++] = (uint16_t)l;
+        }
+    return CASIE_OK;
+}
+
 int casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
                    int *out) {
     const int L = (int)m->n_labels;
     if (n <= 0) return CASIE_OK;
     float *delta = malloc(sizeof(float) * (size_t)n * L * 2); /* scores and back pointers */
     int *bp = malloc(sizeof(int) * (size_t)n * L);
-    if (!delta || !bp) { /* an error, not a worse answer */
+    trans_lists tl = {0};
+    if (!delta || !bp || make_lists(L, allowed, &tl)) { /* an error, not a worse answer */
         free(delta);
         free(bp);
         return CASIE_ERR_NOMEM;
@@ -134,8 +157,8 @@ int casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t 
         for (int l = 0; l < L; l++) {
             float best = NEG_INF * 2;
             int arg = 0;
-            for (int p = 0; p < L; p++) {
-                if (allowed && !allowed[p * L + l]) continue;
+            for (int k = 0; k < tl.npred[l]; k++) {
+                int p = tl.pred[l * L + k];
                 float s = delta[(i - 1) * L + p] + (m->trans ? m->trans[p * L + l] : 0);
                 if (s > best) best = s, arg = p;
             }
@@ -152,6 +175,7 @@ int casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t 
     }
     free(delta);
     free(bp);
+    free(tl.pred);
     return CASIE_OK;
 }
 
@@ -176,20 +200,30 @@ int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_
     const int L = (int)m->n_labels;
     if (n <= 0) return CASIE_OK;
     double *psi = malloc(sizeof(double) * (size_t)n * L), *A = malloc(sizeof(double) * (size_t)n * L);
-    double *B = malloc(sizeof(double) * (size_t)n * L), *T = malloc(sizeof(double) * (size_t)L * L);
-    int ok = psi && A && B && T;
+    double *B = malloc(sizeof(double) * (size_t)n * L), *T = calloc((size_t)L * L, sizeof(double));
+    trans_lists tl = {0};
+    int ok = psi && A && B && T && !make_lists(L, allowed, &tl);
     if (!ok) {
-        free(psi), free(A), free(B), free(T);
+        free(psi), free(A), free(B), free(T), free(tl.pred);
         return CASIE_ERR_NOMEM;
     }
-    for (int p = 0; ok && p < L; p++)
-        for (int l = 0; l < L; l++)
-            T[p * L + l] = (allowed && !allowed[p * L + l]) ? 0.0 : exp((double)temp * (m->trans ? m->trans[p * L + l] : 0));
-    for (int i = 0; ok && i < n; i++) {
+    /* the masked transitions stay 0, and the sums below skip them: adding
+     * their zero terms changed no bit */
+    for (int l = 0; l < L; l++)
+        for (int k = 0; k < tl.npred[l]; k++) {
+            int p = tl.pred[l * L + k];
+            T[p * L + l] = exp((double)temp * (m->trans ? m->trans[p * L + l] : 0));
+        }
+    for (int i = 0; i < n; i++) {
         float mx = E[i * L];
         for (int l = 1; l < L; l++)
             if (E[i * L + l] > mx) mx = E[i * L + l];
-        for (int l = 0; l < L; l++) psi[i * L + l] = exp((double)temp * (double)(E[i * L + l] - mx));
+        /* a label no transition reaches (and no start) has forward weight 0
+         * whatever its psi, so its psi is not computed */
+        for (int l = 0; l < L; l++)
+            psi[i * L + l] = tl.npred[l] || (i == 0 && (!start_ok || start_ok[l]))
+                                 ? exp((double)temp * (double)(E[i * L + l] - mx))
+                                 : 0.0;
     }
     for (int i = 0; ok && i < n; i++) { /* forward, each row normalized */
         double c = 0;
@@ -199,7 +233,10 @@ int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_
                 a = (start_ok && !start_ok[l]) ? 0.0 : exp((double)temp * (m->start ? m->start[l] : 0));
             } else {
                 a = 0;
-                for (int p = 0; p < L; p++) a += A[(i - 1) * L + p] * T[p * L + l];
+                for (int k = 0; k < tl.npred[l]; k++) {
+                    int p = tl.pred[l * L + k];
+                    a += A[(i - 1) * L + p] * T[p * L + l];
+                }
             }
             A[i * L + l] = a * psi[i * L + l];
             c += A[i * L + l];
@@ -214,7 +251,10 @@ int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_
             double b = 1.0;
             if (i < n - 1) {
                 b = 0;
-                for (int l = 0; l < L; l++) b += T[p * L + l] * psi[(i + 1) * L + l] * B[(i + 1) * L + l];
+                for (int k = 0; k < tl.nsucc[p]; k++) {
+                    int l = tl.succ[p * L + k];
+                    b += T[p * L + l] * psi[(i + 1) * L + l] * B[(i + 1) * L + l];
+                }
             }
             B[i * L + p] = b;
             c += b;
@@ -236,6 +276,7 @@ int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_
     free(A);
     free(B);
     free(T);
+    free(tl.pred);
     return ok ? CASIE_OK : marginals_log(m, E, n, allowed, start_ok, temp, P);
 }
 
