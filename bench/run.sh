@@ -13,6 +13,9 @@ if [ ! -f "$CORPUS/splits/dev.txt" ] || [ ! -f "$MODEL" ]; then
 fi
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -Isrc bench/bench.c -o "$BUILD/bench" "$BUILD/libcasie.a" \
   $(pkg-config --libs jansson libutf8proc) -lstemmer -lpthread -lm
+# passes: CPU seconds per extraction pass, for comparing builds (built here, run by hand)
+cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Iinclude bench/passes.c -o "$BUILD/passes" "$BUILD/libcasie.a" \
+  $(pkg-config --libs jansson libutf8proc) -lstemmer -lpthread -lm
 "$BUILD/bench" "$MODEL" "$CORPUS" "${BENCH_MB:-50}" "$CASIE"
 
 # Training time per stage (BENCH_TRAIN=1): the default model's recipe, timed
