@@ -361,7 +361,7 @@ static void rec_sums(const int16_t *q, const int16_t *hq, int Hp, int G, int32_t
  * the pairs, then the 8H scales. */
 static int proj_ncp(int nc) { return (nc + 1) & ~1; }
 static int proj_qmax(int nc) {
-    long q = nc > 0 ? 2147483647L / (127L * proj_ncp(nc)) : 32767;
+    long q = nc > 0 ? 2147483647L / (128L * proj_ncp(nc)) : 32767; /* |int8| <= 128 */
     return q > 32767 ? 32767 : (int)q;
 }
 size_t casie__nnet_proj_bytes(const casie__nnet *n, int nc) {
