@@ -8,6 +8,16 @@
 
 #include "casie.h"
 
+/* The hot loops (nn.c, the perceptron scorer in learn.c) are built twice,
+ * for AVX2 and for the baseline, and the loader picks one (GCC's
+ * target_clones).  Neither uses fused multiply-add (ISO C mode leaves
+ * contraction off), so both give the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CASIE_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define CASIE_HOT
+#endif
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -216,11 +226,10 @@ void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, f
  * base (K,) = b1 + W1[:, c0:] fixed, once; then for each varying part,
  * out += head from base + W1[:, :c0] u. */
 void casie__nnet_head_base(const casie__nnet *n, int h, const float *tail, int c0, float *base);
-void casie__nnet_head_from(const casie__nnet *n, int h, const float *base, const float *u, int c0, float *out,
-                           float *work);
-/* head_from with the varying part as int16 states uq (c0,) (encode_proj's
- * Hq) and head h's first c0 columns quantized by head_quantize (head_bytes
- * bytes; c0 even): what extraction uses for the taggers' heads. */
+/* head_from_q: out += head from base + W1[:, :c0] u, with the varying part
+ * as int16 states uq (c0,) (encode_proj's Hq) and
+ * head h's first c0 columns quantized by head_quantize (head_bytes bytes;
+ * c0 even); with base = b1 and c0 = U it is the whole head 0 of a tagger. */
 size_t casie__nnet_head_bytes(const casie__nnet *n, int c0);
 void casie__nnet_head_quantize(const casie__nnet *n, int h, int c0, void *Q);
 void casie__nnet_head_from_q(const casie__nnet *n, int h, const void *Q, const float *base, const int16_t *uq, int c0,

@@ -66,36 +66,23 @@ void casie__linear_finish(casie__linear *m) {
     m->uw = m->utrans = m->ustart = NULL;
 }
 
-static inline float bf16_to_f32(uint16_t h) {
-    union {
-        uint32_t u;
-        float f;
-    } v = {(uint32_t)h << 16};
-    return v.f;
+static inline float bf16_to_f32(uint16_t h) { /* bfloat16 is a float's top half */
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
 }
 
-/* Built for AVX2 and the baseline, as nn.c's loops are; the sums run in the
- * same order either way, so both give the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define HOT
-#endif
 
 /* The rows are scattered over a table of megabytes: every row is asked for
  * before the first is summed, so that their cache misses overlap. */
-HOT void casie__linear_score(const casie__linear *m, const uint64_t *feats, int n_feats, float *scores) {
+CASIE_HOT void casie__linear_score(const casie__linear *m, const uint64_t *feats, int n_feats, float *scores) {
     const uint32_t mask = m->n_rows - 1, L = m->n_labels, S = m->stride;
     if (m->wh) {
         for (int k = 0; k < n_feats; k++) __builtin_prefetch(m->wh + (size_t)(feats[k] & mask) * S);
         for (int k = 0; k < n_feats; k++) {
             const uint16_t *row = m->wh + (size_t)(feats[k] & mask) * S;
-            for (uint32_t l = 0; l < L; l++) {
-                uint32_t u = (uint32_t)row[l] << 16; /* bfloat16 is a float's top half */
-                float f;
-                memcpy(&f, &u, sizeof f);
-                scores[l] += f;
-            }
+            for (uint32_t l = 0; l < L; l++) scores[l] += bf16_to_f32(row[l]);
         }
         return;
     }

@@ -17,14 +17,7 @@
 
 #define NEG_INF (-1e30f)
 
-/* The hot loops are built twice, for AVX2 and for the baseline, and the
- * loader picks one (GCC's target_clones).  Neither uses fused multiply-add
- * (ISO C mode leaves contraction off), so both give the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define HOT
-#endif
+#define HOT CASIE_HOT
 
 /* ---- parameter layout ---- */
 /* One contiguous block, in this order:
@@ -498,14 +491,6 @@ HOT void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *ou
 HOT void casie__nnet_head_base(const casie__nnet *n, int h, const float *tail, int c0, float *base) {
     const float *W1 = n->p + n->o_w1[h] + c0, *b1 = n->p + n->o_b1[h];
     matvec_ld(W1, (size_t)n->U, b1, tail, n->K, n->U - c0, base);
-}
-
-HOT void casie__nnet_head_from(const casie__nnet *n, int h, const float *base, const float *u, int c0, float *out,
-                               float *work) {
-    float *a = work + (n->D + n->H) + 6 * n->H;
-    const float *W1 = n->p + n->o_w1[h];
-    matvec_ld(W1, (size_t)n->U, base, u, n->K, c0, a);
-    head_out(n, h, a, out);
 }
 
 /* Head h's first layer over the c0 varying inputs in integers, as the
