@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make bench: builds bench/bench.c against the library and prints the table;
-# with the peak RSS of `casie extract` over the dev articles.
+# make bench: builds bench/bench.c against the library and prints the table,
+# with the peak RSS of `casie extract` over the dev articles, then the
+# ablation table of bench/ablate.c.
 # BENCH_MB (default 50) sets how much text the throughput runs process.
 set -euo pipefail
 CASIE=${1:-build/casie}
@@ -16,7 +17,13 @@ cc -std=c11 -D_GNU_SOURCE -O2 -g -Iinclude -Isrc bench/bench.c -o "$BUILD/bench"
 # passes: CPU seconds per extraction pass, for comparing builds (built here, run by hand)
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Iinclude bench/passes.c -o "$BUILD/passes" "$BUILD/libcasie.a" \
   $(pkg-config --libs jansson libutf8proc) -lstemmer -lpthread -lm
+# ablate: the dev figures and CPU s per pass with the networks switched off a
+# group at a time (what each part costs and buys)
+cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Iinclude -Isrc bench/ablate.c -o "$BUILD/ablate" "$BUILD/libcasie.a" \
+  $(pkg-config --libs jansson libutf8proc) -lstemmer -lpthread -lm
 "$BUILD/bench" "$MODEL" "$CORPUS" "${BENCH_MB:-50}" "$CASIE"
+echo
+"$BUILD/ablate" "$MODEL" "$CORPUS" "${ABLATE_PASSES:-3}"
 
 # Training time per stage (BENCH_TRAIN=1): the default model's recipe, timed
 # from the timestamps casie train prints.
