@@ -92,7 +92,7 @@ int main(int argc, char **argv) {
     static const char *const NAMES[4] = {"sparse models only", "+ trigger network(s)", "+ argument networks only",
                                          "whole model"};
     printf("| %s: %d dev articles, %.0f KB | trig_c | arg_c | realis | ent_type | coref_muc | given: arg_c / realis / "
-           "coref_muc | CPU s per pass (given triggers) | MB/s |\n",
+           "coref_muc | CPU s per pass (given triggers) | extraction MB/s |\n",
            argv[1], dev->n_docs, (double)bytes / 1e3);
     printf("|---|---|---|---|---|---|---|---|---|\n");
     for (int c = 0; c < 4; c++) {
