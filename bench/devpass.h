@@ -58,7 +58,7 @@ static void devset_load(devset *s, const char *corpus) {
     for (int i = 0; i < s->dev->n_docs; i++) {
         if (!(s->js[i] = casie_doc_to_json(s->dev->docs[i], CASIE_JSON_COMPACT, &s->len[i], &err)))
             devpass_die(s->dev->docs[i]->id, &err);
-        s->bytes += strlen(s->dev->docs[i]->text);
+        s->bytes += s->dev->docs[i]->text_len;
     }
 }
 
