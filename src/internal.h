@@ -354,6 +354,8 @@ int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, 
 /* Coreference compares an event with at most this many earlier events (no
  * annotated document has more than 31 events). */
 #define CASIE_COREF_WINDOW 64
+/* At most this many features describe a pair of events for coreference. */
+#define CASIE_COREF_FEATS 64
 /* The neural encoders read at most this many tokens at once: a longer
  * sentence is encoded in independent pieces, so memory stays bounded. */
 #define CASIE_NN_CHUNK 256
@@ -399,6 +401,7 @@ struct casie_model {
     float trig_bias, arg_bias;            /* added to non-O labels when decoding (tuned on dev) */
     float trig_temp, arg_temp;            /* softmax scale of the confidence marginals (tuned on dev) */
     float coref_bias;                     /* added to every link score when clustering (tuned on dev) */
+    float coref_generic;                  /* added as well when either event is Generic (tuned on dev) */
     /* The taggers and realis add the network's scores to mix * the sparse
      * model's (emissions and transitions alike); the mixes are tuned on dev. */
     float trig_mix, arg_mix, realis_mix;

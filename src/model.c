@@ -6,11 +6,12 @@
  *   META  JSON object text: versions, training parameters, corpus hashes
  *   LABL  the role slots: i32 n_slots[5], i32 slot_role[5][12]
  *   TRIG ARGS ENTY REAL CORF  one linear model each (layout below)
- *   TUNE  f32 trig_bias, arg_bias (decoding biases), f32 trig_temp, arg_temp,
- *         f32 coref_bias (added to every coreference link score), f32
- *         trig_mix, arg_mix, realis_mix (weights of the sparse models' scores
- *         beside the networks')
- *         (confidence softmax scales), all tuned on dev; zero padding to 32 bytes
+ *   TUNE  64 bytes, all tuned on dev: f32 trig_bias, arg_bias (decoding
+ *         biases), f32 trig_temp, arg_temp (confidence softmax scales), f32
+ *         coref_bias (added to every coreference link score), f32 trig_mix,
+ *         arg_mix, realis_mix (weights of the sparse models' scores beside the
+ *         networks'), f32 coref_generic (added to the link score of a pair
+ *         with a Generic event), then zeros
  *   CLUS  word clusters: u32 n_slots, 28 bytes zero, then n_slots entries
  *         {u64 key, u16 c[3], u16 emb}; emb is the word's EMBD row + 1 (0: none)
  *   EMBD  word vectors: u32 n_words, dim, 24 bytes zero, f32 scale[n_words]
@@ -33,7 +34,7 @@
 #include <math.h>
 #include <string.h>
 
-#define FEATURE_VERSION 2
+#define FEATURE_VERSION 3
 
 int casie__model_alloc(casie_model **out, int training);
 
@@ -162,7 +163,7 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
         memcpy(bufs[8] + sc_at, m->emb.v, (size_t)m->emb.n_words * m->emb.dim);
     }
     secs[n++] = (casie__section){"EMBD", bufs[8], esize};
-    unsigned char tune[32] = {0};
+    unsigned char tune[64] = {0};
     memcpy(tune, &m->trig_bias, 4);
     memcpy(tune + 4, &m->arg_bias, 4);
     memcpy(tune + 8, &m->trig_temp, 4);
@@ -171,6 +172,7 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     memcpy(tune + 20, &m->trig_mix, 4);
     memcpy(tune + 24, &m->arg_mix, 4);
     memcpy(tune + 28, &m->realis_mix, 4);
+    memcpy(tune + 32, &m->coref_generic, 4);
     secs[n++] = (casie__section){"TUNE", tune, sizeof tune};
     rc = casie__model_file_write(path, secs, n, err);
 done:
@@ -335,7 +337,7 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
                 goto fail;
             }
     }
-    if (!(s = casie__model_file_find(&m->file, "TUNE")) || s->size != 32) {
+    if (!(s = casie__model_file_find(&m->file, "TUNE")) || s->size != 64) {
         corrupt(err, path, "missing or bad TUNE section");
         goto fail;
     }
@@ -347,6 +349,7 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     memcpy(&m->trig_mix, (const unsigned char *)s->data + 20, 4);
     memcpy(&m->arg_mix, (const unsigned char *)s->data + 24, 4);
     memcpy(&m->realis_mix, (const unsigned char *)s->data + 28, 4);
+    memcpy(&m->coref_generic, (const unsigned char *)s->data + 32, 4);
     if (!(m->trig_mix >= 0 && m->trig_mix <= 100 && m->arg_mix >= 0 && m->arg_mix <= 100 && m->realis_mix >= 0 &&
           m->realis_mix <= 100)) {
         corrupt(err, path, "score mixes out of range");
@@ -357,7 +360,7 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
         goto fail;
     }
     if (!(m->trig_bias > -1e6f && m->trig_bias < 1e6f && m->arg_bias > -1e6f && m->arg_bias < 1e6f &&
-          m->coref_bias > -1e6f && m->coref_bias < 1e6f)) {
+          m->coref_bias > -1e6f && m->coref_bias < 1e6f && m->coref_generic > -1e6f && m->coref_generic < 1e6f)) {
         corrupt(err, path, "decoding biases out of range");
         goto fail;
     }

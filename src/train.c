@@ -801,7 +801,7 @@ static int class_step(casie__linear *m, const uint64_t *f, int nf, int gold) {
 /* Coreference: a perceptron over every pair of gold events in a document,
  * on the gold arguments. */
 static void train_coref(trainer *t, casie__linear *m) {
-    uint64_t f[64];
+    uint64_t f[CASIE_COREF_FEATS];
     const int epochs = epochs_or(t, 6);
     for (int ep = 0; ep < epochs; ep++) {
         long w = 0, tot = 0;
@@ -1152,23 +1152,30 @@ static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error
         m->realis_mix = best_r;
     }
     if ((rc = tune_tagger(t, dev, n_dev, 0, err))) return rc;
-    /* coreference: the link threshold with the best mean of the pairwise
-     * and MUC F1 given gold triggers (pairs punish merging too much, MUC
-     * splitting too much) */
+    /* coreference: the link threshold, and the offset of links with a
+     * Generic event, with the best mean of the pairwise and MUC F1 given
+     * gold triggers (pairs punish merging too much, MUC splitting too much) */
     {
-        static const float CGRID[] = {-8.0f, -4.0f, -2.0f, 0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 6.0f, 8.0f, 12.0f};
-        float best_c = 0;
+        static const float CGRID[] = {-8.0f, -4.0f, -2.0f, 0.0f, 1.0f, 2.0f,  3.0f,
+                                      4.0f,  5.0f,  6.0f,  7.0f, 8.0f, 10.0f, 12.0f};
+        static const float GGRID[] = {0.0f, 3.0f, 6.0f, 9.0f};
+        float best_c = 0, best_g = 0;
         double best = -1;
-        for (size_t g = 0; g < sizeof CGRID / sizeof CGRID[0]; g++) {
-            double f1[CASIE_N_METRICS];
-            m->coref_bias = CGRID[g];
-            if ((rc = dev_scores(m, dev, n_dev, 1, T, f1, err))) return rc;
-            double mean = (f1[CASIE_METRIC_COREF] + f1[CASIE_METRIC_COREF_MUC]) / 2;
-            logf_(t, "tuning coreference bias %.2f: dev (given triggers) coref %.2f, coref_muc %.2f", (double)CGRID[g],
-                  f1[CASIE_METRIC_COREF], f1[CASIE_METRIC_COREF_MUC]);
-            if (mean > best) best = mean, best_c = CGRID[g];
-        }
+        for (size_t gg = 0; gg < sizeof GGRID / sizeof GGRID[0]; gg++)
+            for (size_t g = 0; g < sizeof CGRID / sizeof CGRID[0]; g++) {
+                double f1[CASIE_N_METRICS];
+                m->coref_bias = CGRID[g];
+                m->coref_generic = GGRID[gg];
+                if ((rc = dev_scores(m, dev, n_dev, 1, T, f1, err))) return rc;
+                double mean = (f1[CASIE_METRIC_COREF] + f1[CASIE_METRIC_COREF_MUC]) / 2;
+                logf_(t,
+                      "tuning coreference bias %.2f, Generic offset %.2f: dev (given triggers) coref %.2f, "
+                      "coref_muc %.2f",
+                      (double)CGRID[g], (double)GGRID[gg], f1[CASIE_METRIC_COREF], f1[CASIE_METRIC_COREF_MUC]);
+                if (mean > best) best = mean, best_c = CGRID[g], best_g = GGRID[gg];
+            }
         m->coref_bias = best_c;
+        m->coref_generic = best_g;
     }
     /* confidence calibration: the softmax scale with the best Brier score */
     static const float TEMPS[] = {2.0f, 1.5f, 1.0f, 0.75f, 0.5f, 0.35f, 0.25f};
@@ -1276,7 +1283,8 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
              "\"train_hash\":\"%016llx\",\"dev_hash\":\"%016llx\",\"corpus\":\"%s\",\"clusters\":%s,"
              "\"embeddings\":%s,\"emb_words\":%u,\"hidden\":%d,\"head\":%d,\"lr\":%g,"
              "\"dropout\":%g,\"arg_nets\":%d,\"trig_nets\":%d,\"threads\":%d,"
-             "\"trig_bias\":%.2f,\"arg_bias\":%.2f,\"coref_bias\":%.2f,\"trig_mix\":%.2f,\"arg_mix\":%.2f,"
+             "\"trig_bias\":%.2f,\"arg_bias\":%.2f,\"coref_bias\":%.2f,\"coref_generic\":%.2f,"
+             "\"trig_mix\":%.2f,\"arg_mix\":%.2f,"
              "\"realis_mix\":%.2f,"
              "\"rows\":{\"trig\":%u,\"arg\":%u,\"ent\":%u,\"realis\":%u,\"coref\":%u}}",
              CASIE_VERSION_STRING, (unsigned long long)p.seed, p.epochs, n_train, n_dev,
@@ -1285,7 +1293,8 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
              p.corpus_tag ? p.corpus_tag : "", p.clusters ? "true" : "false", p.embeddings ? "true" : "false",
              m->emb.n_words, p.hidden, p.head, (double)p.lr, (double)p.dropout, p.arg_nets, p.trig_nets, p.threads,
              (double)m->trig_bias,
-             (double)m->arg_bias, (double)m->coref_bias, (double)m->trig_mix, (double)m->arg_mix, (double)m->realis_mix,
+             (double)m->arg_bias, (double)m->coref_bias, (double)m->coref_generic, (double)m->trig_mix,
+             (double)m->arg_mix, (double)m->realis_mix,
              m->trig.n_rows, m->arg.n_rows,
              m->ent.n_rows, m->realis.n_rows, m->coref.n_rows);
     for (char *c = meta; *c; c++) /* a corpus tag is a path: keep the JSON valid */

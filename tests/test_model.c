@@ -88,6 +88,13 @@ static void small_model_round_trip(void **state) {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "cmp -s %s %s", path, path2);
     assert_int_equal(system(cmd), 0);
+    /* the coreference offsets travel with the model */
+    m->coref_bias = 3.5f, m->coref_generic = 4.5f;
+    assert_int_equal(casie_model_save(m, path, &err), CASIE_OK);
+    casie_model *l2 = casie_model_load(path, &err);
+    assert_non_null(l2);
+    assert_true(l2->coref_bias == 3.5f && l2->coref_generic == 4.5f);
+    casie_model_free(l2);
     /* a non-finite weight under valid checksums is refused, sparse or neural */
     casie_model_free(l);
     m->trig.w[5] = NAN;
@@ -320,6 +327,84 @@ static void pooled_scratch_between_documents(void **state) {
     casie_model_free(m);
 }
 
+/* ---- coreference features ---- */
+
+/* An event of subtype Ransom on the n-th (0-based) "paid" of text, with one
+ * Victim argument on the first occurrence of `victim` after `from`. */
+static casie_event ransom_event(const char *text, int n, const char *victim, const char *from, casie_arg *arg) {
+    const char *t = text;
+    for (int k = 0; k <= n; k++) t = strstr(k ? t + 1 : t, "paid");
+    const char *v = strstr(strstr(text, from), victim);
+    assert_non_null(t);
+    assert_non_null(v);
+    *arg = (casie_arg){.start = (int32_t)(v - text),
+                       .end = (int32_t)(v - text + (long)strlen(victim)),
+                       .text = (char *)victim,
+                       .role = casie_role_from_name("Victim")};
+    return (casie_event){.subtype = casie_subtype_from_name("Ransom"),
+                         .realis = CASIE_REALIS_ACTUAL,
+                         .start = (int32_t)(t - text),
+                         .end = (int32_t)(t - text + 4),
+                         .args = arg,
+                         .n_args = 1};
+}
+
+static int cmp_u64(const void *x, const void *y) {
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The sorted coreference features of the first two "paid" events of text,
+ * the first with victim va, the second with victim vb (found after `from`). */
+static int pair_feats(const char *text, const char *va, const char *vb, const char *from, uint64_t *f) {
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_text(text, strlen(text), "pair", &err);
+    assert_non_null(d);
+    assert_int_equal(casie_doc_analyze(d, &err), CASIE_OK);
+    casie__clusters none = {0};
+    casie__tokfeat *tf = casie__doc_tokfeats(d, &none);
+    assert_non_null(tf);
+    casie_arg x, y;
+    casie_event a = ransom_event(text, 0, va, text, &x), b = ransom_event(text, 1, vb, from, &y);
+    int n = casie__coref_feats(d, tf, &a, &b, f);
+    assert_true(n > 0 && n <= CASIE_COREF_FEATS);
+    qsort(f, (size_t)n, sizeof *f, cmp_u64);
+    free(tf);
+    casie_doc_free(d);
+    return n;
+}
+
+static int same_feats(const uint64_t *a, int na, const uint64_t *b, int nb) {
+    return na == nb && !memcmp(a, b, sizeof *a * (size_t)na);
+}
+
+/* A pair of events is described by whether their victims' head words agree
+ * (not only whether the whole texts do), and by how the later event's
+ * sentence opens. */
+static void coref_sees_heads_and_openings(void **state) {
+    (void)state;
+    uint64_t f1[CASIE_COREF_FEATS], f2[CASIE_COREF_FEATS], f3[CASIE_COREF_FEATS];
+    const char *text = "Hancock Health paid a ransom. For example, Kansas Heart Hospital paid a ransom to the Kansas "
+                       "Health group and Mercy Hospital Center.";
+    /* three victims whose texts all differ from the first's: one shares its
+     * head word ("Health"), two do not; all are names */
+    int n1 = pair_feats(text, "Hancock Health", "Kansas Health", "For", f1);
+    int n2 = pair_feats(text, "Hancock Health", "Kansas Heart Hospital", "For", f2);
+    int n3 = pair_feats(text, "Hancock Health", "Mercy Hospital Center", "For", f3);
+    assert_false(same_feats(f1, n1, f2, n2));
+    assert_true(same_feats(f2, n2, f3, n3));
+    /* the same two events after another opening of the second sentence */
+    const char *text2 = "Hancock Health paid a ransom. In fact, Kansas Heart Hospital paid a ransom to the Kansas "
+                        "Health group and Mercy Hospital Center.";
+    n3 = pair_feats(text2, "Hancock Health", "Kansas Heart Hospital", "In", f3);
+    assert_false(same_feats(f2, n2, f3, n3));
+    /* and after the same opening, the same features */
+    const char *text3 = "Hancock Health paid a ransom. For example, Kansas Heart Hospital paid a ransom to the Kansas "
+                        "Health group and Mercy Hospital Center, it said.";
+    n3 = pair_feats(text3, "Hancock Health", "Kansas Heart Hospital", "For", f3);
+    assert_true(same_feats(f2, n2, f3, n3));
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/casie-test-XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
@@ -327,6 +412,7 @@ int main(void) {
         cmocka_unit_test(bad_params_refused),
         cmocka_unit_test(small_model_round_trip), cmocka_unit_test(one_network_each),
         cmocka_unit_test(default_model_on_dev), cmocka_unit_test(pooled_scratch_between_documents),
+        cmocka_unit_test(coref_sees_heads_and_openings),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];

@@ -57,7 +57,7 @@ static inline int tiny_model_write(const char *from, const char *to, uint32_t ro
         casie__nnet_init(&m->trig_nn2, CASIE_TOKVEC_EXTRA, 4, 8, 4, CASIE_TRIG_LABELS, 0, 4))
         goto done;
     m->trig_mix = big->trig_mix, m->arg_mix = big->arg_mix, m->realis_mix = big->realis_mix;
-    m->coref_bias = big->coref_bias;
+    m->coref_bias = big->coref_bias, m->coref_generic = big->coref_generic;
     memcpy(m->n_slots, big->n_slots, sizeof m->n_slots);
     memcpy(m->slot_role, big->slot_role, sizeof m->slot_role);
     m->trig_bias = big->trig_bias, m->arg_bias = big->arg_bias;
