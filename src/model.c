@@ -350,6 +350,11 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     memcpy(&m->arg_mix, (const unsigned char *)s->data + 24, 4);
     memcpy(&m->realis_mix, (const unsigned char *)s->data + 28, 4);
     memcpy(&m->coref_generic, (const unsigned char *)s->data + 32, 4);
+    for (int i = 36; i < 64; i++)
+        if (((const unsigned char *)s->data)[i]) {
+            corrupt(err, path, "nonzero reserved bytes in the TUNE section");
+            goto fail;
+        }
     if (!(m->trig_mix >= 0 && m->trig_mix <= 100 && m->arg_mix >= 0 && m->arg_mix <= 100 && m->realis_mix >= 0 &&
           m->realis_mix <= 100)) {
         corrupt(err, path, "score mixes out of range");

@@ -59,6 +59,19 @@ static char *predict_mode(const casie_model *m, const casie_corpus *c, int given
 
 static char *predict_all(const casie_model *m, const casie_corpus *c) { return predict_mode(m, c, 0); }
 
+/* Rewrites the model file at `from` into `to` with its TUNE section replaced
+ * by `size` bytes of `tune` (checksums valid), and loads that. */
+static casie_model *load_with_tune(const char *from, const char *to, const unsigned char *tune, size_t size,
+                                   casie_error *err) {
+    casie__model_file mf;
+    assert_int_equal(casie__model_file_open(from, &mf, err), CASIE_OK);
+    for (int i = 0; i < mf.n_secs; i++)
+        if (!strcmp(mf.secs[i].tag, "TUNE")) mf.secs[i].data = tune, mf.secs[i].size = size;
+    assert_int_equal(casie__model_file_write(to, mf.secs, mf.n_secs, err), CASIE_OK);
+    casie__model_file_close(&mf);
+    return casie_model_load(to, err);
+}
+
 static void small_model_round_trip(void **state) {
     (void)state;
     const char *corpus = test_corpus();
@@ -95,6 +108,26 @@ static void small_model_round_trip(void **state) {
     assert_non_null(l2);
     assert_true(l2->coref_bias == 3.5f && l2->coref_generic == 4.5f);
     casie_model_free(l2);
+    /* TUNE is 64 bytes ending in zeros: the 32 of feature version 2 files, or
+     * a reserved byte set, is refused; the same bytes rewritten load */
+    {
+        unsigned char tune[64];
+        casie__model_file mf;
+        assert_int_equal(casie__model_file_open(path, &mf, &err), CASIE_OK);
+        const casie__section *ts = casie__model_file_find(&mf, "TUNE");
+        assert_true(ts && ts->size == 64);
+        memcpy(tune, ts->data, 64);
+        casie__model_file_close(&mf);
+        assert_null(load_with_tune(path, path2, tune, 32, &err));
+        assert_non_null(strstr(err.message, "bad TUNE section"));
+        tune[40] = 1;
+        assert_null(load_with_tune(path, path2, tune, 64, &err));
+        assert_non_null(strstr(err.message, "nonzero reserved bytes"));
+        tune[40] = 0;
+        assert_non_null(l2 = load_with_tune(path, path2, tune, 64, &err));
+        assert_true(l2->coref_generic == 4.5f);
+        casie_model_free(l2);
+    }
     /* a non-finite weight under valid checksums is refused, sparse or neural */
     casie_model_free(l);
     m->trig.w[5] = NAN;
