@@ -670,7 +670,9 @@ int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const cas
     out[n++] = casie__hc(10, same * 64 + (uint64_t)(doc->tokens[ab].sent == 0) * 2 + (doc->tokens[bb].sent == 0));
     /* each pair of arguments in one role: do their head words agree, and is
      * each a name or a number ("Kansas Heart Hospital" against "Hancock
-     * Health" is another victim, "the hospital" may be the same) */
+     * Health" is another victim, "the hospital" may be the same).  Up to
+     * here at most 12 + CASIE_N_ROLES (26) features; this loop stops two
+     * short of CASIE_COREF_FEATS to leave room for the opening's two. */
     for (int i = 0; i < a->n_args; i++)
         for (int j = 0; j < b->n_args && n < CASIE_COREF_FEATS - 2; j++) {
             int ha, na, hb, nb;
