@@ -4,6 +4,7 @@
 #   make asan       the whole suite under ASan + UBSan
 #   make bench      benchmarks             make install  PREFIX=/usr/local DESTDIR=
 #   make fuzz       libFuzzer targets and seed corpora in build-fuzz/fuzz/
+#   make golden     re-record the golden outputs (tests/test_golden.c)
 #   make valgrind   the whole suite under valgrind memcheck
 
 PREFIX  ?= /usr/local
@@ -37,7 +38,7 @@ FUZZ_BIN   := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 .SECONDARY: $(BUILD)/fuzz/replay.o
 
-.PHONY: all lib test run asan bench install clean setup check-tests fuzz fuzz-bins valgrind
+.PHONY: all lib test run asan bench install clean setup check-tests fuzz fuzz-bins valgrind golden
 all: lib $(BUILD)/casie
 
 lib: $(BUILD)/libcasie.a $(BUILD)/libcasie.so $(BUILD)/casie.pc
@@ -79,6 +80,11 @@ check-tests: $(TEST_BIN) $(BUILD)/casie $(REPLAY_BIN)
 test: setup
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory check-tests
+
+# Re-records the default model's golden outputs (tests/test_golden.c), for a
+# change that is meant to change predictions; the commit says what moved.
+golden: all $(BUILD)/tests/test_golden
+	@CASIE_GOLDEN_UPDATE=1 BUILD=$(BUILD) $(BUILD)/tests/test_golden
 
 run: setup
 	@$(MAKE) --no-print-directory all
