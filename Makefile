@@ -54,8 +54,8 @@ $(BUILD)/libcasie.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libcasie.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libcasie.so.0 -o $@ $^ $(DEP_LIBS)
+$(BUILD)/libcasie.so: $(LIB_OBJ) libcasie.map
+	$(CC) -shared -Wl,-soname,libcasie.so.0 -Wl,--version-script=libcasie.map -o $@ $(LIB_OBJ) $(DEP_LIBS)
 
 $(BUILD)/casie.pc: casie.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' $< > $@

@@ -45,6 +45,12 @@ static void install_and_use(void **state) {
         snprintf(p, sizeof p, "%s%s", dest, files[i]);
         assert_int_equal(access(p, R_OK), 0);
     }
+    /* the shared library exports the API and nothing of its internals (casie__*) */
+    snprintf(cmd, sizeof cmd,
+             "nm -D --defined-only %s/lib/libcasie.so.0 | awk '$2 ~ /^[TWi]$/ {print $3}' > %s/syms && "
+             "grep -q '^casie_extract$' %s/syms && ! grep -v '^casie_[a-z]' %s/syms",
+             prefix, cli_tmpdir, cli_tmpdir, cli_tmpdir);
+    assert_int_equal(sh(cmd), 0);
     /* the installed CLI finds the installed model */
     snprintf(cmd, sizeof cmd, "%s/bin/casie extract --format text examples/sample-article.txt | grep -q 'Attack.Ransom'",
              prefix);
