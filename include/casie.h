@@ -353,6 +353,43 @@ CASIE_API casie_extract_params casie_extract_default_params(void);
 CASIE_API int casie_extract(const casie_model *model, casie_doc *doc, const casie_extract_params *params,
                             casie_error *err);
 
+/* ------------------------------------------------------------------------ */
+/* Transformer encoder                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* A pretrained BERT-family encoder in casie's own file (docs/FORMAT.md, "The
+ * encoder file"; docs/ENCODER.md), imported once from a Hugging Face
+ * checkpoint.  Immutable once loaded: any number of threads may share one. */
+typedef struct casie_encoder casie_encoder;
+
+typedef struct casie_encoder_config {
+    int32_t n_layers;       /* transformer layers */
+    int32_t hidden;         /* H, the width of every hidden state */
+    int32_t n_heads;        /* attention heads (H / n_heads each) */
+    int32_t intermediate;   /* width of the feed-forward layer */
+    int32_t max_positions;  /* the longest sequence, [CLS] and [SEP] included */
+    int32_t type_vocab;     /* token types */
+    int32_t n_vocab;        /* WordPiece vocabulary */
+    int32_t lowercase;      /* 1: an uncased vocabulary (lower-case and strip accents first) */
+    float layer_norm_eps;
+    int32_t cls_id, sep_id, pad_id, unk_id; /* the special pieces, -1 when the vocabulary lacks one */
+    uint64_t hash;          /* of the vocabulary and weights, computed on import: identifies the encoder */
+    const char *name;       /* where it came from (the checkpoint's name), NUL-terminated; owned by the encoder */
+} casie_encoder_config;
+
+/* Converts a BERT-family checkpoint in the Hugging Face layout (dir holds
+ * config.json, vocab.txt, model.safetensors, and tokenizer_config.json when
+ * there is one) into an encoder file at out_path, written atomically.
+ * Refuses anything else (another model type or activation, missing or
+ * misshapen tensors, dtypes other than F32/F16/BF16) naming the file. */
+CASIE_API int casie_encoder_import(const char *dir, const char *out_path, casie_error *err);
+/* Maps an encoder file; refuses one that is not an encoder file, newer,
+ * truncated, corrupt or inconsistent in shapes (never half-loaded). */
+CASIE_API casie_encoder *casie_encoder_load(const char *path, casie_error *err);
+CASIE_API void casie_encoder_free(casie_encoder *enc);
+/* The encoder's configuration, valid until casie_encoder_free. */
+CASIE_API const casie_encoder_config *casie_encoder_get_config(const casie_encoder *enc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -102,6 +102,13 @@ int casie__model_file_parse(const void *buf, size_t size, casie__model_file *mf,
 /* The section with this tag, or NULL. */
 const casie__section *casie__model_file_find(const casie__model_file *mf, const char *tag);
 void casie__model_file_close(casie__model_file *mf);
+/* The container holds two kinds of file, each with its own magic (CASIEMDL,
+ * CASIEENC), so that a model and an encoder file are never confused; the
+ * casie__model_file_* calls above are these with CASIE__FILE_MODEL. */
+enum { CASIE__FILE_MODEL = 0, CASIE__FILE_ENCODER = 1 };
+int casie__container_write(const char *path, int kind, const casie__section *secs, int n_secs, casie_error *err);
+int casie__container_open(const char *path, int kind, casie__model_file *mf, casie_error *err);
+int casie__container_parse(const void *buf, size_t size, int kind, casie__model_file *mf, casie_error *err);
 
 /* ---- hashing (features.c) ---- */
 static inline uint64_t casie__mix64(uint64_t x) {
@@ -438,5 +445,144 @@ void casie__arg_window(const casie_doc *doc, int tb, int *te, int *b, int *e);
 int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *err);
 /* Token index range of a code-point span: tokens overlapping [s, e). */
 int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int *te);
+
+/* ---- encoder (encoder.c, encoder_import.c, encoder_kernels.c) ---- */
+/* A BERT-family transformer encoder loaded from a casie encoder file
+ * (docs/FORMAT.md, "The encoder file"): every array points into the mapped
+ * file, nothing is copied.  Immutable once loaded; any number of threads may
+ * run the forward pass at once, each with its own work buffer. */
+
+/* An int8 matrix with a float scale per row: W[r][c] ~= q[r][c] * scale[r].
+ * Rows are padded with zeros to `stride` bytes (a multiple of 64); every q
+ * lies in [-127, 127]; sum[r] is the sum of row r's q (the VNNI kernel reads
+ * activations as unsigned bytes offset by 128 and subtracts 128 * sum). */
+typedef struct casie__q8mat {
+    int32_t rows, cols, stride;
+    const int8_t *q;     /* (rows, stride) */
+    const float *scale;  /* (rows,) */
+    const int32_t *sum;  /* (rows,) */
+} casie__q8mat;
+
+typedef struct casie__enc_layer {
+    casie__q8mat qkv;             /* (3H, H): query, key and value projections stacked */
+    const float *b_qkv;           /* (3H,) */
+    casie__q8mat out;             /* (H, H): attention output projection */
+    const float *b_out;           /* (H,) */
+    const float *ln1_g, *ln1_b;   /* (H,) layer norm after attention + residual */
+    casie__q8mat ff1;             /* (I, H) */
+    const float *b_ff1;           /* (I,) */
+    casie__q8mat ff2;             /* (H, I) */
+    const float *b_ff2;           /* (H,) */
+    const float *ln2_g, *ln2_b;   /* (H,) layer norm after feed-forward + residual */
+} casie__enc_layer;
+
+struct casie_encoder {
+    casie_encoder_config cfg;     /* cfg.name points into the file */
+    casie__q8mat word;            /* (n_vocab, H) word embeddings (sum unused) */
+    const float *pos;             /* (max_positions, H) */
+    const float *type;            /* (type_vocab, H) */
+    const float *emb_ln_g, *emb_ln_b; /* (H,) */
+    casie__enc_layer *layers;     /* (n_layers,) the only allocation besides the mapping */
+    const uint32_t *vocab_off;    /* (n_vocab + 1,) piece id's bytes: [vocab_off[id], vocab_off[id+1] - 1) */
+    const char *vocab;            /* the pieces, in id order, each NUL-terminated */
+    casie__model_file file;
+};
+
+/* Piece `id` of the vocabulary (NUL-terminated, in the file; *len its byte
+ * length when len is not NULL), or NULL when id is out of range.  The
+ * tokenizer reads enc->cfg for n_vocab, lowercase, max_positions and the
+ * special ids ([CLS], [SEP], [PAD], [UNK]). */
+const char *casie__encoder_piece(const casie_encoder *enc, int32_t id, size_t *len);
+
+/* The int8 kernels (encoder_kernels.c).  Each gives the same int32 sums,
+ * so the same floats, bit for bit (tests compare them). */
+enum { CASIE_Q8_PLAIN = 0, CASIE_Q8_AVX2 = 1, CASIE_Q8_VNNI = 2, CASIE_Q8_BEST = -1 };
+/* Whether this CPU runs kernel k; the best one it runs. */
+int casie__q8_supported(int k);
+int casie__q8_best(void);
+/* Quantizes each row of x (n, cols) to int8 with one scale (absmax / 127):
+ * q (n, stride) with zero padding, scale (n,). */
+void casie__q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, float *scale);
+/* y (n, w->rows), row stride ldy = xq's scale * w's scale * (xq . w) + bias
+ * (bias may be NULL), over xq (n, w->stride) from casie__q8_quantize. */
+void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, const casie__q8mat *w,
+                      const float *bias, float *y, int ldy);
+/* x (n,) = GELU(x), the erf form, within 2e-7 of erff's. */
+void casie__gelu(float *x, size_t n);
+
+/* The forward pass (encoder.c).  `layers` selects hidden states: bit l
+ * (0 <= l <= n_layers) asks for the output of layer l, 0 being the
+ * embeddings after their layer norm; out holds the selected ones in
+ * increasing l, each (n, H).  ids (n,) are piece ids with the caller's
+ * [CLS]/[SEP]; token types are 0; mask (n,) is 1 for a real piece and 0 for
+ * padding (NULL: none is padding); 1 <= n <= max_positions.  work: NULL
+ * (allocated per call) or casie__encoder_work_bytes(enc, n) bytes, 64-byte
+ * aligned, owned by the calling thread.  kernel: CASIE_Q8_BEST or one that
+ * casie__q8_supported.  Reentrant. */
+size_t casie__encoder_work_bytes(const casie_encoder *enc, int n);
+int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const uint8_t *mask, int n, uint64_t layers,
+                           int kernel, float *out, void *work, casie_error *err);
+/* A sequence of any length, in overlapping windows: ids (n,) are the pieces
+ * without [CLS]/[SEP]; each window is [CLS] + up to window - 2 pieces +
+ * [SEP] (window <= max_positions), the next starting `stride` pieces later,
+ * and each piece takes its vectors from the window where it lies farthest
+ * from either end.  out: as casie__encoder_forward's, each (n, H).
+ * Allocates its own scratch; reentrant. */
+int casie__encoder_encode_long(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
+                               uint64_t layers, int kernel, float *out, casie_error *err);
+
+/* ---- WordPiece (wordpiece.c) ---- */
+/* BERT's tokenizer (clean-up, CJK split, lower-case and accent stripping
+ * for uncased vocabularies, whitespace and punctuation splits, greedy
+ * longest-match pieces with "##" continuations), as the Hugging Face
+ * tokenizers library does it; details and known differences in
+ * wordpiece.c. */
+#define CASIE_WP_MAX_WORD 100 /* a word of more characters (normalized) is one [UNK] */
+
+/* The vocabulary, copied, with a hash table over it.  Immutable once made:
+ * any number of threads may tokenize with one. */
+typedef struct casie__wordpiece {
+    int32_t n_vocab;
+    int lower;                        /* 1: lower-case and strip accents first (uncased vocabulary) */
+    int32_t unk, cls, sep, pad, mask; /* ids of [UNK] [CLS] [SEP] [PAD] [MASK]; pad, mask -1 when absent */
+    int32_t max_bytes;                /* the longest entry, in bytes */
+    uint32_t n_slots;                 /* power of two, >= 2 n_vocab */
+    uint32_t *slot;                   /* (n_slots,) id + 1 of the entry there, 0 empty */
+    uint64_t *hash;                   /* (n_vocab,) of each entry's bytes */
+    uint32_t *off;                    /* (n_vocab + 1,) entry id is text + off[id], NUL-terminated */
+    char *text;
+} casie__wordpiece;
+
+/* From the entries in id order (a repeated entry keeps the later id, as
+ * vocab.txt readers do).  [UNK], [CLS] and [SEP] must be there:
+ * CASIE_ERR_INVALID_ARG names a missing one.  wp is left empty on failure. */
+int casie__wordpiece_init(casie__wordpiece *wp, const char *const *vocab, int32_t n_vocab, int lower,
+                          casie_error *err);
+void casie__wordpiece_free(casie__wordpiece *wp);
+/* Id of the entry with these n bytes, or -1. */
+int32_t casie__wordpiece_id(const casie__wordpiece *wp, const char *s, size_t n);
+
+/* A document's pieces, without [CLS] and [SEP] (the encoder adds them to
+ * each window: casie__encoder_encode_long takes `id` as it is).  Arrays
+ * are owned and reused from one call to the next; free with
+ * casie__pieces_free. */
+typedef struct casie__pieces {
+    int32_t n;             /* pieces */
+    int32_t *id;           /* (n,) vocabulary ids */
+    int32_t *start, *end;  /* (n,) code-point span in doc->text: from the first character the piece
+                            * comes from to the last, inclusive ([UNK]: its whole word) */
+    int32_t *tok;          /* (n,) the first of doc->tokens the span overlaps (-1: none) */
+    int32_t n_tokens;      /* doc->n_tokens */
+    int32_t *tok_first, *tok_last; /* (n_tokens,) the first and last piece whose span overlaps token t;
+                            * -1 when none does, which only happens to a token whose every
+                            * character BERT drops (U+FFFD, controls, format and private-use
+                            * characters; nonspacing marks, when it lower-cases) */
+    size_t cap, cap_tok;
+} casie__pieces;
+
+/* Splits doc's text (doc->tokens for the mapping: tokenize first) into
+ * pieces.  Reentrant; CASIE_ERR_NOMEM names the document. */
+int casie__wordpiece_doc(const casie__wordpiece *wp, const casie_doc *doc, casie__pieces *out, casie_error *err);
+void casie__pieces_free(casie__pieces *p);
 
 #endif /* CASIE_INTERNAL_H */

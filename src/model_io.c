@@ -24,7 +24,14 @@
 /* Layout (docs/FORMAT.md)                                                  */
 /* ======================================================================== */
 
-static const unsigned char MAGIC[8] = {'C', 'A', 'S', 'I', 'E', 'M', 'D', 'L'};
+/* The container holds two kinds of file, told apart by their magic so that
+ * a model and an encoder file are never mistaken for each other. */
+static const unsigned char MAGICS[2][8] = {
+    {'C', 'A', 'S', 'I', 'E', 'M', 'D', 'L'}, /* CASIE__FILE_MODEL */
+    {'C', 'A', 'S', 'I', 'E', 'E', 'N', 'C'}, /* CASIE__FILE_ENCODER */
+};
+static const char *const KIND_NOUN[2] = {"model", "encoder"};
+static int kind_ok(int kind) { return kind == CASIE__FILE_MODEL || kind == CASIE__FILE_ENCODER; }
 
 enum {
     FORMAT_VERSION = 1, /* the newest container version this file reads and writes */
@@ -152,7 +159,7 @@ static void sync_parent_dir(const char *path) {
     free(dir);
 }
 
-int casie__model_file_write(const char *path, const casie__section *secs, int n_secs, casie_error *err) {
+int casie__container_write(const char *path, int kind, const casie__section *secs, int n_secs, casie_error *err) {
     static const unsigned char zeros[ALIGN] = {0};
     crc32c_tables *ct = NULL;
     unsigned char *head = NULL;
@@ -160,6 +167,7 @@ int casie__model_file_write(const char *path, const casie__section *secs, int n_
     int fd = -1, rc = CASIE_OK, e;
 
     if (!path || !*path) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "model file: no path");
+    if (!kind_ok(kind)) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: unknown file kind %d", path, kind);
     if (n_secs < 0 || n_secs > MAX_SECTIONS || (n_secs > 0 && !secs))
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: bad section list (%d sections, at most %d)", path,
                             n_secs, MAX_SECTIONS);
@@ -198,7 +206,7 @@ int casie__model_file_write(const char *path, const casie__section *secs, int n_
         put_u32le(ent + E_RESERVED, 0);
         end = off + secs[i].size;
     }
-    memcpy(head + H_MAGIC, MAGIC, sizeof MAGIC);
+    memcpy(head + H_MAGIC, MAGICS[kind], sizeof MAGICS[kind]);
     put_u32le(head + H_VERSION, FORMAT_VERSION);
     put_u32le(head + H_NSECS, (uint32_t)n_secs);
     put_u64le(head + H_FILESIZE, end);
@@ -248,6 +256,10 @@ done:
     return rc;
 }
 
+int casie__model_file_write(const char *path, const casie__section *secs, int n_secs, casie_error *err) {
+    return casie__container_write(path, CASIE__FILE_MODEL, secs, n_secs, err);
+}
+
 /* ======================================================================== */
 /* Reading                                                                  */
 /* ======================================================================== */
@@ -257,37 +269,44 @@ done:
 /* Checks the bytes p[0..size) of a model file named `name` and fills
  * mf->secs / mf->n_secs (pointing into p).  The checks run in the order of
  * docs/FORMAT.md ("Validation"), so each defect gets one predictable code. */
-static int validate(const unsigned char *p, size_t size, const char *name, casie__model_file *mf, casie_error *err) {
+static int validate(const unsigned char *p, size_t size, const char *name, int kind, casie__model_file *mf,
+                    casie_error *err) {
+    const char *noun = KIND_NOUN[kind];
     /* magic */
-    size_t nm = size < sizeof MAGIC ? size : sizeof MAGIC;
-    if (memcmp(p, MAGIC, nm) != 0)
-        return casie__error(err, CASIE_ERR_MODEL_MAGIC, 0, "%s: not a casie model file (no CASIEMDL magic)", name);
+    size_t nm = size < sizeof MAGICS[kind] ? size : sizeof MAGICS[kind];
+    if (memcmp(p, MAGICS[kind], nm) != 0) {
+        if (size >= sizeof MAGICS[0] && memcmp(p, MAGICS[!kind], sizeof MAGICS[0]) == 0)
+            return casie__error(err, CASIE_ERR_MODEL_MAGIC, 0, "%s: a casie %s file, not a %s file", name,
+                                KIND_NOUN[!kind], noun);
+        return casie__error(err, CASIE_ERR_MODEL_MAGIC, 0, "%s: not a casie %s file (no %.8s magic)", name, noun,
+                            (const char *)MAGICS[kind]);
+    }
     if (size < HEADER_SIZE)
-        return CORRUPT(size, "%s: corrupt model file: truncated to %zu bytes (the header alone is %d)", name, size,
+        return CORRUPT(size, "%s: corrupt %s file: truncated to %zu bytes (the header alone is %d)", name, noun, size,
                        HEADER_SIZE);
     /* version: checked before anything else so that a newer file is reported
      * as newer, whatever its layout */
     uint32_t version = get_u32le(p + H_VERSION);
     if (version > FORMAT_VERSION)
         return casie__error(err, CASIE_ERR_MODEL_VERSION, H_VERSION,
-                            "%s: model format version %u is newer than this casie reads (version %d)", name, version,
-                            FORMAT_VERSION);
-    if (version == 0) return CORRUPT(H_VERSION, "%s: corrupt model file: format version 0", name);
+                            "%s: %s format version %u is newer than this casie reads (version %d)", name, noun,
+                            version, FORMAT_VERSION);
+    if (version == 0) return CORRUPT(H_VERSION, "%s: corrupt %s file: format version 0", name, noun);
     /* sizes and table bounds */
     uint32_t n = get_u32le(p + H_NSECS);
     uint64_t file_size = get_u64le(p + H_FILESIZE);
     if (file_size != size) {
         if (size < file_size)
-            return CORRUPT(size, "%s: corrupt model file: truncated to %zu bytes, the header says %llu", name, size,
+            return CORRUPT(size, "%s: corrupt %s file: truncated to %zu bytes, the header says %llu", name, noun, size,
                            (unsigned long long)file_size);
-        return CORRUPT(file_size, "%s: corrupt model file: %zu bytes, the header says %llu", name, size,
+        return CORRUPT(file_size, "%s: corrupt %s file: %zu bytes, the header says %llu", name, noun, size,
                        (unsigned long long)file_size);
     }
     if (n > MAX_SECTIONS)
-        return CORRUPT(H_NSECS, "%s: corrupt model file: %u sections (at most %d)", name, n, MAX_SECTIONS);
+        return CORRUPT(H_NSECS, "%s: corrupt %s file: %u sections (at most %d)", name, noun, n, MAX_SECTIONS);
     size_t table_end = HEADER_SIZE + (size_t)ENTRY_SIZE * n;
     if (table_end > size)
-        return CORRUPT(size, "%s: corrupt model file: the section table (%u entries) runs past the end", name, n);
+        return CORRUPT(size, "%s: corrupt %s file: the section table (%u entries) runs past the end", name, noun, n);
     /* header checksum */
     crc32c_tables *ct = malloc(sizeof *ct);
     if (!ct) return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", name);
@@ -295,12 +314,12 @@ static int validate(const unsigned char *p, size_t size, const char *name, casie
     int rc = CASIE_OK;
     uint32_t stored = get_u32le(p + H_CRC), crc = header_crc(ct, p, table_end);
     if (stored != crc) {
-        rc = CORRUPT(H_CRC, "%s: corrupt model file: header checksum mismatch (stored %08x, computed %08x)", name,
+        rc = CORRUPT(H_CRC, "%s: corrupt %s file: header checksum mismatch (stored %08x, computed %08x)", name, noun,
                      stored, crc);
         goto fail;
     }
     if (get_u32le(p + H_RESERVED) != 0) {
-        rc = CORRUPT(H_RESERVED, "%s: corrupt model file: reserved header field is not zero", name);
+        rc = CORRUPT(H_RESERVED, "%s: corrupt %s file: reserved header field is not zero", name, noun);
         goto fail;
     }
     /* the table: each section right after the previous one, aligned */
@@ -316,43 +335,43 @@ static int validate(const unsigned char *p, size_t size, const char *name, casie
         memcpy(s->tag, ent + E_TAG, 4);
         s->tag[4] = 0;
         if (!tag_ok(ent + E_TAG)) {
-            rc = CORRUPT(epos + E_TAG, "%s: corrupt model file: section %u has a bad tag", name, i);
+            rc = CORRUPT(epos + E_TAG, "%s: corrupt %s file: section %u has a bad tag", name, noun, i);
             goto fail;
         }
         for (uint32_t j = 0; j < i; j++)
             if (memcmp(mf->secs[j].tag, s->tag, 4) == 0) {
-                rc = CORRUPT(epos + E_TAG, "%s: corrupt model file: two sections tagged %s", name, s->tag);
+                rc = CORRUPT(epos + E_TAG, "%s: corrupt %s file: two sections tagged %s", name, noun, s->tag);
                 goto fail;
             }
         if (get_u32le(ent + E_FLAGS) != 0 || get_u32le(ent + E_RESERVED) != 0) {
-            rc = CORRUPT(epos + E_FLAGS, "%s: corrupt model file: section %s has unknown flags", name, s->tag);
+            rc = CORRUPT(epos + E_FLAGS, "%s: corrupt %s file: section %s has unknown flags", name, noun, s->tag);
             goto fail;
         }
         uint64_t off = get_u64le(ent + E_OFFSET), sz = get_u64le(ent + E_SIZE);
         if (off % ALIGN) {
-            rc = CORRUPT(epos + E_OFFSET, "%s: corrupt model file: section %s at offset %llu is not %d-byte aligned",
-                         name, s->tag, (unsigned long long)off, ALIGN);
+            rc = CORRUPT(epos + E_OFFSET, "%s: corrupt %s file: section %s at offset %llu is not %d-byte aligned",
+                         name, noun, s->tag, (unsigned long long)off, ALIGN);
             goto fail;
         }
         if (off > size || sz > size - off) {
             rc = CORRUPT(epos + E_OFFSET,
-                         "%s: corrupt model file: section %s (offset %llu, %llu bytes) runs past the end (%zu bytes)",
-                         name, s->tag, (unsigned long long)off, (unsigned long long)sz, size);
+                         "%s: corrupt %s file: section %s (offset %llu, %llu bytes) runs past the end (%zu bytes)",
+                         name, noun, s->tag, (unsigned long long)off, (unsigned long long)sz, size);
             goto fail;
         }
         if (off < end) {
-            rc = CORRUPT(epos + E_OFFSET, "%s: corrupt model file: section %s at offset %llu overlaps %s", name,
+            rc = CORRUPT(epos + E_OFFSET, "%s: corrupt %s file: section %s at offset %llu overlaps %s", name, noun,
                          s->tag, (unsigned long long)off, i ? "the previous section" : "the section table");
             goto fail;
         }
         if (off != align_up(end)) {
-            rc = CORRUPT(epos + E_OFFSET, "%s: corrupt model file: section %s at offset %llu, expected %llu", name,
+            rc = CORRUPT(epos + E_OFFSET, "%s: corrupt %s file: section %s at offset %llu, expected %llu", name, noun,
                          s->tag, (unsigned long long)off, (unsigned long long)align_up(end));
             goto fail;
         }
         for (uint64_t k = end; k < off; k++)
             if (p[k]) {
-                rc = CORRUPT(k, "%s: corrupt model file: nonzero padding byte at offset %llu", name,
+                rc = CORRUPT(k, "%s: corrupt %s file: nonzero padding byte at offset %llu", name, noun,
                              (unsigned long long)k);
                 goto fail;
             }
@@ -361,7 +380,7 @@ static int validate(const unsigned char *p, size_t size, const char *name, casie
         end = off + sz;
     }
     if (end != size) {
-        rc = CORRUPT(end, "%s: corrupt model file: %llu bytes after the last section", name,
+        rc = CORRUPT(end, "%s: corrupt %s file: %llu bytes after the last section", name, noun,
                      (unsigned long long)(size - end));
         goto fail;
     }
@@ -372,7 +391,7 @@ static int validate(const unsigned char *p, size_t size, const char *name, casie
         uint32_t want = get_u32le(ent + E_CRC), got = crc32c_update(ct, 0, s->data, (size_t)s->size);
         if (want != got) {
             rc = CORRUPT((const unsigned char *)s->data - p,
-                         "%s: corrupt model file: section %s checksum mismatch (stored %08x, computed %08x)", name,
+                         "%s: corrupt %s file: section %s checksum mismatch (stored %08x, computed %08x)", name, noun,
                          s->tag, want, got);
             goto fail;
         }
@@ -387,10 +406,11 @@ fail:
     return rc;
 }
 
-int casie__model_file_open(const char *path, casie__model_file *mf, casie_error *err) {
+int casie__container_open(const char *path, int kind, casie__model_file *mf, casie_error *err) {
     if (!mf) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__model_file_open: no model file");
     memset(mf, 0, sizeof *mf);
     if (!path) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "model file: no path");
+    if (!kind_ok(kind)) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: unknown file kind %d", path, kind);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return casie__error(err, CASIE_ERR_IO, -1, "%s: %s", path, strerror(errno));
     struct stat st;
@@ -423,7 +443,7 @@ int casie__model_file_open(const char *path, casie__model_file *mf, casie_error 
     }
     close(fd); /* the mapping stays valid */
     static const unsigned char empty[1] = {0};
-    int rc = validate(map ? map : empty, size, path, mf, err);
+    int rc = validate(map ? map : empty, size, path, kind, mf, err);
     if (rc) {
         if (map) munmap(map, size);
         memset(mf, 0, sizeof *mf);
@@ -435,17 +455,19 @@ int casie__model_file_open(const char *path, casie__model_file *mf, casie_error 
     return CASIE_OK;
 }
 
-int casie__model_file_parse(const void *buf, size_t size, casie__model_file *mf, casie_error *err) {
+int casie__container_parse(const void *buf, size_t size, int kind, casie__model_file *mf, casie_error *err) {
     if (!mf) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__model_file_parse: no model file");
     memset(mf, 0, sizeof *mf);
     if (!buf && size) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: no buffer", MEMORY_NAME);
+    if (!kind_ok(kind))
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: unknown file kind %d", MEMORY_NAME, kind);
     /* an aligned copy, so sections are as aligned as in a mapping */
     if (size > SIZE_MAX - ALIGN) return casie__error(err, CASIE_ERR_LIMIT, -1, "%s: too large", MEMORY_NAME);
     size_t cap = size ? (size + ALIGN - 1) / ALIGN * ALIGN : ALIGN;
     unsigned char *copy = aligned_alloc(ALIGN, cap);
     if (!copy) return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", MEMORY_NAME);
     if (size) memcpy(copy, buf, size);
-    int rc = validate(copy, size, MEMORY_NAME, mf, err);
+    int rc = validate(copy, size, MEMORY_NAME, kind, mf, err);
     if (rc) {
         free(copy);
         memset(mf, 0, sizeof *mf);
@@ -455,6 +477,14 @@ int casie__model_file_parse(const void *buf, size_t size, casie__model_file *mf,
     mf->size = size;
     mf->owned = 1;
     return CASIE_OK;
+}
+
+int casie__model_file_open(const char *path, casie__model_file *mf, casie_error *err) {
+    return casie__container_open(path, CASIE__FILE_MODEL, mf, err);
+}
+
+int casie__model_file_parse(const void *buf, size_t size, casie__model_file *mf, casie_error *err) {
+    return casie__container_parse(buf, size, CASIE__FILE_MODEL, mf, err);
 }
 
 const casie__section *casie__model_file_find(const casie__model_file *mf, const char *tag) {
