@@ -560,7 +560,7 @@ static int read_root(reader *r, json_t *root) {
     } else if (jid && !json_is_null(jid))
         return casie__error(r->err, CASIE_ERR_SCHEMA, -1, "%s: \"id\" is neither a string nor an integer", r->name);
     else if (sf) d->id = id_from_sourcefile(sf);
-    if ((jid || sf) && !d->id) return nomem(r);
+    if (((jid && !json_is_null(jid)) || sf) && !d->id) return nomem(r); /* a null id is no id */
 
     json_t *text = json_object_get(root, "content");
     const char *key = "content";

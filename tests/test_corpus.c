@@ -435,6 +435,15 @@ static void record_with_text_and_id(void **state) {
     assert_non_null(d);
     assert_string_equal(d->id, "99");
     casie_doc_free(d);
+    /* a null id is no id (it was reported as out of memory) */
+    d = parse("{\"id\": null, \"text\": \"x\"}", &err);
+    if (!d) fail_msg("%s", err.message);
+    assert_null(d->id);
+    casie_doc_free(d);
+    d = parse("{\"id\": null, \"sourcefile\": \"7.txt\", \"text\": \"x\"}", &err);
+    if (!d) fail_msg("%s", err.message);
+    assert_string_equal(d->id, "7");
+    casie_doc_free(d);
 }
 
 static void source_file(void **state) {
