@@ -45,6 +45,9 @@ lib: $(BUILD)/libcasie.a $(BUILD)/libcasie.so $(BUILD)/casie.pc
 
 # the neural kernels are loops the vectorizer should see
 $(BUILD)/src/nn.o: ALL_CFLAGS += -O3
+# the encoder's kernels too; no fused multiply-add anywhere, so every kernel
+# and every compiler gives the same bits
+$(BUILD)/src/encoder.o $(BUILD)/src/encoder_kernels.o: ALL_CFLAGS += -O3 -ffp-contract=off
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -100,8 +103,9 @@ asan: setup
 FUZZ_OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_DEFS  := -DCASIE_DEFAULT_MODEL='"$(abspath models/casie-default.model)"' \
               -DCASIE_TINY_MODEL='"$(abspath $(BUILD)/fuzz/tiny.model)"'
-FUZZ_OBJ_jsonl := $(BUILD)/tools/cli_io.o
+FUZZ_OBJ_jsonl := $(BUILD)/tools/cli_io.o $(BUILD)/tools/out_dir.o
 FUZZ_OBJ_http  := $(BUILD)/tools/serve_http.o
+FUZZ_OBJ_outname := $(BUILD)/tools/out_dir.o
 
 fuzz: setup
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="$(FUZZ_OPT) -fsanitize=fuzzer-no-link" fuzz-bins
@@ -116,7 +120,8 @@ $(BUILD)/fuzz/make_tiny_model: fuzz/make_tiny_model.c tests/tiny_model.h $(BUILD
 $(BUILD)/fuzz/tiny.model: $(BUILD)/fuzz/make_tiny_model models/casie-default.model
 	$< models/casie-default.model $@ 64
 
-$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(BUILD)/libcasie.a $(BUILD)/tools/cli_io.o $(BUILD)/tools/serve_http.o
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(BUILD)/libcasie.a $(BUILD)/tools/cli_io.o $(BUILD)/tools/serve_http.o \
+                      $(BUILD)/tools/out_dir.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -fsanitize=fuzzer $(FUZZ_DEFS) -o $@ $< $(FUZZ_OBJ_$*) $(BUILD)/libcasie.a $(DEP_LIBS)
 
@@ -128,7 +133,7 @@ valgrind: setup
 # The same targets without libFuzzer (fuzz/replay.c): tests/test_fuzz_replay.c
 # runs them on the reproducers in tests/data/fuzz/<target>/.
 $(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(BUILD)/fuzz/replay.o $(BUILD)/libcasie.a \
-                        $(BUILD)/tools/cli_io.o $(BUILD)/tools/serve_http.o $(BUILD)/fuzz/tiny.model
+                        $(BUILD)/tools/cli_io.o $(BUILD)/tools/serve_http.o $(BUILD)/tools/out_dir.o $(BUILD)/fuzz/tiny.model
 	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) $(FUZZ_DEFS) -o $@ $< $(BUILD)/fuzz/replay.o $(FUZZ_OBJ_$*) \
 	  $(BUILD)/libcasie.a $(DEP_LIBS)
 

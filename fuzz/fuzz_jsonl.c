@@ -29,11 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     c.p = casie_extract_default_params();
     c.scores = 1;
     c.threads = 1;
+    c.given_fd = -1;
     memset(&g_batch, 0, sizeof g_batch);
     g_batch.c = &c;
     FILE *f = fmemopen(size ? (void *)data : (void *)"", size, "r");
     if (!f) return 0;
-    int rc = read_input(&g_batch, f, "fuzz.jsonl", size && data[0] == '{' ? 0 : 1);
+    int rc = read_input(&g_batch, f, "fuzz.jsonl", size && data[0] == '{' ? IN_AUTO : IN_JSONL, -1);
     if (rc == 0) rc = flush_batch(&g_batch);
     fclose(f);
     if (g_batch.n) abort(); /* every record written or reported */

@@ -11,7 +11,7 @@ runs=${2:-0}
 shift $(( $# >= 2 ? 2 : 1 ))
 dir=build-fuzz/fuzz
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(tokenize json jsonl model http extract)
+[ ${#targets[@]} -eq 0 ] && targets=(tokenize json jsonl model http extract outname)
 rc=0
 for t in "${targets[@]}"; do
   mkdir -p "$dir/findings/$t"

@@ -6,7 +6,7 @@
 set -euo pipefail
 dir=$1
 c=$dir/corpus
-mkdir -p "$c"/{tokenize,json,jsonl,model,http,extract}
+mkdir -p "$c"/{tokenize,json,jsonl,model,http,extract,outname}
 corpus=${CASIE_CORPUS:-../shared/casie}
 for f in tests/data/*; do
   [ -f "$f" ] || continue
@@ -19,7 +19,7 @@ for f in tests/data/*; do
   esac
 done
 # the reproducers of fixed findings (tests/data/fuzz/<target>/, replayed by make test)
-for t in tokenize json jsonl model http extract; do
+for t in tokenize json jsonl model http extract outname; do
   for f in tests/data/fuzz/$t/*; do [ -f "$f" ] && cp "$f" "$c/$t/"; done
 done
 cp examples/sample-article.txt "$c/tokenize/"

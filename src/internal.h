@@ -493,6 +493,10 @@ struct casie_encoder {
  * tokenizer reads enc->cfg for n_vocab, lowercase, max_positions and the
  * special ids ([CLS], [SEP], [PAD], [UNK]). */
 const char *casie__encoder_piece(const casie_encoder *enc, int32_t id, size_t *len);
+/* Points enc's arrays (word, pos, ..., layers[]) into a WGTS block at base,
+ * laid out for enc->cfg (docs/FORMAT.md); returns the block's size.  With
+ * base NULL, the size only; otherwise enc->layers holds n_layers entries. */
+uint64_t casie__encoder_bind(casie_encoder *enc, const unsigned char *base);
 
 /* The int8 kernels (encoder_kernels.c).  Each gives the same int32 sums,
  * so the same floats, bit for bit (tests compare them). */
@@ -507,7 +511,7 @@ void casie__q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, 
  * (bias may be NULL), over xq (n, w->stride) from casie__q8_quantize. */
 void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, const casie__q8mat *w,
                       const float *bias, float *y, int ldy);
-/* x (n,) = GELU(x), the erf form, within 2e-7 of erff's. */
+/* x (n,) = GELU(x), the erf form (erf within 4e-7). */
 void casie__gelu(float *x, size_t n);
 
 /* The forward pass (encoder.c).  `layers` selects hidden states: bit l

@@ -44,6 +44,10 @@ static void extract(void **state) {
     (void)state;
     replay("extract", "tests/data/fuzz/extract/* tests/data/*.json examples/sample-article.txt");
 }
+static void outname(void **state) {
+    (void)state;
+    replay("outname", "tests/data/fuzz/outname/*");
+}
 static void model(void **state) {
     (void)state;
     /* the tiny model as is (mode byte 0) and with its checksums recomputed (1) */
@@ -60,6 +64,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tokenize), cmocka_unit_test(json),    cmocka_unit_test(jsonl),
         cmocka_unit_test(http),     cmocka_unit_test(extract), cmocka_unit_test(model),
+        cmocka_unit_test(outname),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
 }

@@ -21,6 +21,7 @@ static const struct {
     {"tokenize", cmd_tokenize, "print sentences and tokens with their offsets"},
     {"serve", cmd_serve, "serve extraction over HTTP (POST /v1/extract)"},
     {"render", cmd_render, "write a self-contained HTML view of extracted events"},
+    {"encoder", cmd_encoder, "import a pretrained BERT encoder, describe an encoder file"},
 };
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
 

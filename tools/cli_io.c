@@ -1,14 +1,17 @@
 /*
- * cli_io.c - helpers shared by the subcommands: reading a whole stream and
- * finding the default model.
+ * cli_io.c - helpers shared by the subcommands: reading a whole stream, a
+ * bounded stream or one bounded line, parsing numeric options, and finding
+ * the default model.
  */
 #include "cli_io.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef CASIE_DATADIR
@@ -50,6 +53,154 @@ nomem:
     snprintf(err->message, sizeof err->message, "%s: out of memory", name);
     err->code = CASIE_ERR_NOMEM;
     return NULL;
+}
+
+char *cli_read_bounded(FILE *f, const char *name, size_t max, size_t *len, casie_error *err) {
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(err->message, sizeof err->message, "%s: is a directory", name);
+            err->code = CASIE_ERR_IO;
+            return NULL;
+        }
+        off_t at = S_ISREG(st.st_mode) ? ftello(f) : -1;
+        if (at >= 0 && st.st_size > at && (unsigned long long)(st.st_size - at) > max) {
+            snprintf(err->message, sizeof err->message, "%s: %lld bytes, over the limit of %zu bytes for one document",
+                     name, (long long)st.st_size, max);
+            err->code = CASIE_ERR_LIMIT;
+            return NULL;
+        }
+    }
+    size_t cap = max < ((size_t)1 << 16) ? max + 2 : (size_t)1 << 16, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) goto nomem;
+    for (;;) {
+        if (n + 1 >= cap) {
+            if (n > max) break;
+            size_t want = cap * 2 < max + 2 ? cap * 2 : max + 2; /* room for max + 1 bytes and the NUL */
+            char *nb = realloc(buf, want);
+            if (!nb) goto nomem;
+            buf = nb;
+            cap = want;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) break;
+    }
+    if (n > max) {
+        free(buf);
+        snprintf(err->message, sizeof err->message, "%s: over the limit of %zu bytes for one document", name, max);
+        err->code = CASIE_ERR_LIMIT;
+        return NULL;
+    }
+    if (ferror(f)) {
+        free(buf);
+        snprintf(err->message, sizeof err->message, "%s: read error: %s", name, strerror(errno));
+        err->code = CASIE_ERR_IO;
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+nomem:
+    free(buf);
+    snprintf(err->message, sizeof err->message, "%s: out of memory", name);
+    err->code = CASIE_ERR_NOMEM;
+    return NULL;
+}
+
+ssize_t cli_read_line(FILE *f, char **buf, size_t *cap, size_t max) {
+    size_t n = 0;
+    int ch = EOF, too_long = 0;
+    flockfile(f);
+    while ((ch = getc_unlocked(f)) != EOF) {
+        if (n == max && ch != '\n') { /* one byte more than a line may hold: give it back */
+            ungetc(ch, f);
+            too_long = 1;
+            break;
+        }
+        if (n + 2 > *cap) { /* this byte and the NUL; at most max + 2 (max bytes, '\n', NUL) */
+            size_t want = *cap < 256 ? 256 : *cap * 2;
+            if (want > max + 2) want = max + 2;
+            char *nb = realloc(*buf, want);
+            if (!nb) {
+                funlockfile(f);
+                return -3;
+            }
+            *buf = nb;
+            *cap = want;
+        }
+        (*buf)[n++] = (char)ch;
+        if (ch == '\n') break;
+    }
+    funlockfile(f);
+    if (n == 0 && !too_long) return -1;
+    if (*buf) (*buf)[n] = 0;
+    return too_long ? -2 : (ssize_t)n;
+}
+
+void cli_skip_line(FILE *f) {
+    int ch;
+    flockfile(f);
+    while ((ch = getc_unlocked(f)) != EOF && ch != '\n') continue;
+    funlockfile(f);
+}
+
+int cli_parse_long(const char *s, long lo, long hi, long *out) {
+    const char *p = s + (*s == '-');
+    if (!*p) return -1;
+    for (const char *q = p; *q; q++)
+        if (*q < '0' || *q > '9') return -1;
+    errno = 0;
+    char *end;
+    long x = strtol(s, &end, 10);
+    if (errno || *end || x < lo || x > hi) return -1;
+    *out = x;
+    return 0;
+}
+
+int cli_parse_double(const char *s, double lo, double hi, double *out) {
+    if (!*s) return -1;
+    for (const char *q = s; *q; q++) /* decimal notation only: no space, hex, inf or nan */
+        if (!strchr("0123456789.eE+-", *q)) return -1;
+    errno = 0;
+    char *end;
+    double x = strtod(s, &end);
+    if (errno || *end || !isfinite(x) || !(x >= lo && x <= hi)) return -1;
+    *out = x;
+    return 0;
+}
+
+int cli_opt_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out) {
+    if (cli_parse_long(s, lo, hi, out) == 0) return 0;
+    char shown[128];
+    fprintf(stderr, "casie %s: %s takes an integer from %ld to %ld, not '%s'\n", cmd, opt, lo, hi,
+            cli_printable(s, shown, sizeof shown));
+    return -1;
+}
+
+int cli_opt_double(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out) {
+    if (cli_parse_double(s, lo, hi, out) == 0) return 0;
+    char shown[128];
+    fprintf(stderr, "casie %s: %s takes a number from %g to %g, not '%s'\n", cmd, opt, lo, hi,
+            cli_printable(s, shown, sizeof shown));
+    return -1;
+}
+
+char *cli_printable(const char *s, char *out, size_t cap) {
+    size_t n = 0;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        size_t w = ch < 0x20 || ch == 0x7f ? 4 : 1;
+        if (n + w + 4 > cap) { /* no room for this and "..." */
+            if (n + 4 <= cap) memcpy(out + n, "...", 3), n += 3;
+            break;
+        }
+        if (w == 4) n += (size_t)snprintf(out + n, cap - n, "\\x%02x", ch);
+        else out[n++] = (char)ch;
+    }
+    if (cap) out[n < cap ? n : cap - 1] = 0;
+    return out;
 }
 
 static int readable(const char *p) { return access(p, R_OK) == 0; }

@@ -15,6 +15,7 @@ int cmd_extract(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_encoder(int argc, char **argv);
 
 /* Prints "casie: <msg>" on stderr; returns 1. */
 int cli_fail(const casie_error *err);

@@ -7,11 +7,17 @@
  * results in input order.  Memory is bounded by the batch, not the input.  A
  * record that fails becomes an error record in the output and a message on
  * stderr; nothing is dropped silently.
+ *
+ * With -o DIR each worker writes its document to a temporary file in DIR
+ * (out_dir.c), and the main thread names the files in input order, so that
+ * the names a run gives never depend on the thread count.
  */
 #include "cli_io.h"
 #include "cmd.h"
+#include "out_dir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,11 +29,17 @@
 
 #define BATCH 64
 
+/* --input-format: what each input is (IN_AUTO: judged by its name and first line). */
+enum { IN_AUTO, IN_TEXT, IN_JSON, IN_JSONL, IN_SOURCE };
+static const char *const IN_NAMES[] = {"auto", "text", "json", "jsonl", "source"};
+
 typedef struct ctx {
     const casie_model *m;
     casie_extract_params p;
     const char *given; /* gold directory for --given-triggers */
+    int given_fd;      /* ... opened once */
     const char *outdir;
+    out_dir *od;       /* ... opened once */
     int format;        /* 0 json, 1 text, 2 stix */
     int pretty;        /* a single whole-file document: indented JSON */
     int scores;
@@ -43,12 +55,15 @@ typedef struct job {
     size_t len;
     char where[512];/* file, or file:line */
     long record;    /* JSONL line, 0 for a whole file */
+    int in_fmt;     /* IN_* (IN_AUTO: by its content) */
     char *out;      /* what goes to stdout (owned), may be NULL */
     size_t out_len;
     char *js;       /* then this document's JSON and a newline (owned, not copied), may be NULL */
     size_t js_len;
     char msg[600];  /* what goes to stderr when failed */
     int failed;
+    char tmp[64];   /* -o: the temporary file written, to be named in input order */
+    char *name_id;  /* ... and the id it is named after (owned) */
 } job;
 
 static int usage(FILE *f) {
@@ -57,15 +72,25 @@ static int usage(FILE *f) {
                "  and writes CASIE JSON: one document indented, several as JSONL in input order.\n"
                "  -m MODEL               model file (default: the bundled models/casie-default.model)\n"
                "  --format json|text|stix  text: a readable listing; stix: a STIX 2.1 bundle per document\n"
-               "  --jsonl                read every input as JSONL records ({\"id\":..., \"text\":...})\n"
+               "  --input-format auto|text|json|jsonl|source\n"
+               "                         what each input is (default auto: a .json or .jsonl name, a first line\n"
+               "                         that is a JSON object, a CASIE source header, else plain text)\n"
+               "  --jsonl                the same as --input-format jsonl: JSONL records ({\"id\":..., \"text\":...})\n"
                "  --threads N            worker threads (default: the number of processors, at most 8)\n"
                "  --no-scores            leave out the score fields\n"
                "  --trigger-threshold X  keep triggers scoring at least X (0..1, default 0)\n"
                "  --arg-threshold X      keep arguments scoring at least X (0..1, default 0)\n"
                "  --given-triggers DIR   keep the gold triggers of DIR/<id>.json and predict the rest\n"
-               "  -o DIR                 write DIR/<id>.json per document instead of stdout\n"
+               "  -o DIR                 write DIR/NAME.json (.txt with --format text) per document, not stdout\n"
+               "  --force                with -o: replace files already in DIR (never a symbolic link)\n"
                "A record that cannot be read or extracted is reported on stderr and written as\n"
-               "{\"id\": ..., \"error\": ...}; the exit status is then 1.\n");
+               "{\"id\": ..., \"error\": ...}; the exit status is then 1.  A document over 256 MiB is refused.\n"
+               "With -o, NAME is the document's id with every byte other than A-Z a-z 0-9 _ - . (and a\n"
+               "leading .) written as %%XX; an id over 200 bytes so written is cut and ends in ~ and a hash.\n"
+               "A document without an id is named after its input (FILE, or FILE-LINE for a JSONL record).\n"
+               "A name given twice in one run becomes NAME-2, NAME-3, ... in input order, with a note on\n"
+               "stderr.  A file already in DIR is not replaced without --force: the document fails.  Each\n"
+               "file is written to a temporary file in DIR and renamed into place when complete.\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -106,47 +131,111 @@ static void put_json_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-/* Loads the gold document for --given-triggers. */
-static casie_doc *load_given(const char *dir, const char *id, casie_error *err) {
-    char path[4096];
-    struct stat st;
-    snprintf(path, sizeof path, "%.3000s/annotation/%.500s.json", dir, id);
-    if (stat(path, &st) != 0) snprintf(path, sizeof path, "%.3000s/%.500s.json", dir, id);
-    return casie_doc_load(path, err);
+/* Loads the gold document for --given-triggers: DIR/annotation/ID.json, else
+ * DIR/ID.json, opened under DIR's descriptor.  The id must be a plain file
+ * name (its out_name is itself), so that it cannot lead out of DIR. */
+static casie_doc *load_given(const ctx *c, const char *id, casie_error *err) {
+    char name[OUT_NAME_MAX + 1], rel[OUT_NAME_MAX + 32], shown[160];
+    size_t n = strlen(id);
+    int hashed;
+    if (!n || out_name(id, n, name, sizeof name, &hashed) != (int)n || hashed || memcmp(name, id, n)) {
+        err->code = CASIE_ERR_INVALID_ARG;
+        snprintf(err->message, sizeof err->message,
+                 "the id \"%s\" is not a plain file name (A-Z a-z 0-9 _ - ., not starting with .)",
+                 cli_printable(id, shown, sizeof shown));
+        return NULL;
+    }
+    snprintf(rel, sizeof rel, "annotation/%s.json", name);
+    int fd = openat(c->given_fd, rel, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        snprintf(rel, sizeof rel, "%s.json", name);
+        fd = openat(c->given_fd, rel, O_RDONLY | O_CLOEXEC);
+    }
+    char where[600];
+    snprintf(where, sizeof where, "%.300s/%s", c->given, rel);
+    if (fd < 0) {
+        err->code = CASIE_ERR_IO;
+        snprintf(err->message, sizeof err->message, "%.200s: %s", where, strerror(errno));
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        err->code = CASIE_ERR_NOMEM;
+        snprintf(err->message, sizeof err->message, "%.200s: %s", where, strerror(errno));
+        return NULL;
+    }
+    size_t len;
+    char *buf = cli_read_bounded(f, where, CLI_MAX_DOC_BYTES, &len, err);
+    fclose(f);
+    if (!buf) return NULL;
+    casie_doc *d = casie_doc_from_json(buf, len, where, err);
+    free(buf);
+    return d;
 }
 
-/* Parses a whole-file input by its content (JSON, source file or text). */
-static casie_doc *parse_whole(const job *j, casie_error *err) {
-    size_t i = 0;
-    const char *b = j->buf;
-    while (i < j->len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n')) i++;
-    size_t nl = strlen(j->where);
-    if ((nl > 5 && !strcmp(j->where + nl - 5, ".json")) || (i < j->len && b[i] == '{'))
-        return casie_doc_from_json(b, j->len, j->where, err);
-    /* a CASIE source file: some start with <source> or <date>, some have <title attr=...> */
-    if (j->len - i >= 6 && (!strncmp(b + i, "<title", 6) || !strncmp(b + i, "<text>", 6) ||
-                            !strncmp(b + i, "<source>", 8) || !strncmp(b + i, "<date>", 6)))
-        return casie_doc_from_source(b, j->len, j->where, err);
-    const char *base = strrchr(j->where, '/');
-    char id[256];
-    snprintf(id, sizeof id, "%.200s", !strcmp(j->where, "<stdin>") ? "stdin" : base ? base + 1 : j->where);
+/* A document read as plain text is named after its input: "dir/a.txt" -> "a". */
+static void id_from_input(const char *where, char *id, size_t cap) {
+    const char *base = strrchr(where, '/');
+    snprintf(id, cap, "%.200s", !strcmp(where, "<stdin>") ? "stdin" : base ? base + 1 : where);
     char *dot = strrchr(id, '.');
     if (dot && dot != id) *dot = 0;
+}
+
+/* The length of a UTF-8 byte-order mark at b (0 or 3). */
+static size_t bom(const char *b, size_t len) { return len >= 3 && !memcmp(b, "\xEF\xBB\xBF", 3) ? 3 : 0; }
+
+/* Parses a whole-file input: as its --input-format says, else by its content
+ * (JSON, source file or text). */
+static casie_doc *parse_whole(const job *j, casie_error *err) {
+    const char *b = j->buf;
+    char id[256];
+    int fmt = j->in_fmt;
+    if (fmt == IN_AUTO) {
+        size_t i = bom(b, j->len);
+        while (i < j->len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n')) i++;
+        size_t nl = strlen(j->where);
+        /* a CASIE source file: some start with <source> or <date>, some have <title attr=...> */
+        fmt = (nl > 5 && !strcmp(j->where + nl - 5, ".json")) || (i < j->len && b[i] == '{') ? IN_JSON
+              : j->len - i >= 6 && (!strncmp(b + i, "<title", 6) || !strncmp(b + i, "<text>", 6) ||
+                                    !strncmp(b + i, "<source>", 8) || !strncmp(b + i, "<date>", 6))
+                  ? IN_SOURCE
+                  : IN_TEXT;
+    }
+    if (fmt == IN_JSON) return casie_doc_from_json_opts(b, j->len, j->where, CASIE_READ_TEXT_ONLY, err);
+    if (fmt == IN_SOURCE) return casie_doc_from_source(b, j->len, j->where, err);
+    id_from_input(j->where, id, sizeof id);
     return casie_doc_from_text(b, j->len, id, err);
 }
 
-/* Runs one job: parse, extract, format.  Thread-safe (touches only j). */
+/* -o: the id a document's file is named after; one without an id (or with an
+ * empty one) is named after its input, a JSONL record as FILE-LINE. */
+static char *output_id(const job *j, const casie_doc *doc) {
+    if (doc->id && doc->id[0]) return strdup(doc->id);
+    char id[300], in[sizeof j->where];
+    snprintf(in, sizeof in, "%s", j->where);
+    char *colon = j->record ? strrchr(in, ':') : NULL;
+    if (colon) *colon = 0;
+    id_from_input(in, id, 256);
+    if (!id[0]) snprintf(id, 256, "document");
+    if (j->record) snprintf(id + strlen(id), sizeof id - strlen(id), "-%ld", j->record);
+    return strdup(id);
+}
+
+/* Runs one job: parse, extract, format.  Thread-safe (touches only j, and
+ * with -o creates one temporary file). */
 static void run_job(const ctx *c, job *j) {
     casie_error err = {0};
-    casie_doc *doc = j->record ? casie_doc_from_json(j->buf, j->len, j->where, &err) : parse_whole(j, &err);
+    casie_doc *doc = j->record ? casie_doc_from_json_opts(j->buf, j->len, j->where, CASIE_READ_TEXT_ONLY, &err)
+                               : parse_whole(j, &err);
     if (doc && c->given) {
-        casie_doc *g = load_given(c->given, doc->id ? doc->id : "", &err);
+        casie_doc *g = load_given(c, doc->id ? doc->id : "", &err);
         casie_doc_free(doc);
         doc = g;
         if (!g) {
             char tmp[sizeof err.message];
             memcpy(tmp, err.message, sizeof tmp);
-            snprintf(err.message, sizeof err.message, "--given-triggers: %.200s", tmp);
+            snprintf(err.message, sizeof err.message, "%.90s: --given-triggers: %.140s", j->where, tmp);
         }
     }
     if (doc && casie_extract(c->m, doc, &c->p, &err)) {
@@ -171,19 +260,32 @@ static void run_job(const ctx *c, job *j) {
             fputs("}\n", f);
         }
     } else if (c->outdir) {
-        char path[4096];
-        size_t len;
-        snprintf(path, sizeof path, "%.3000s/%.500s.json", c->outdir, doc->id ? doc->id : "document");
-        char *js = c->format == 2 ? casie_doc_to_stix(doc, 0, &len, &err)
-                                  : casie_doc_to_json(doc, c->scores ? CASIE_JSON_SCORES : 0, &len, &err);
-        FILE *o = js ? fopen(path, "wb") : NULL;
-        int ok = o && fwrite(js, 1, len, o) == len && fputc('\n', o) != EOF;
-        if (o && fclose(o) != 0) ok = 0;
-        if (!ok) {
+        size_t len = 0;
+        char *js = NULL, *text = NULL;
+        if (c->format == 1) { /* the listing, in a file of its own */
+            FILE *t = open_memstream(&text, &len);
+            if (t) print_text(t, doc);
+            if (!t || fclose(t) != 0) {
+                free(text);
+                text = NULL;
+                snprintf(err.message, sizeof err.message, "out of memory");
+            }
+        } else js = c->format == 2 ? casie_doc_to_stix(doc, 0, &len, &err)
+                                   : casie_doc_to_json(doc, c->scores ? CASIE_JSON_SCORES : 0, &len, &err);
+        const char *body = js ? js : text;
+        char wmsg[400];
+        if (!body) {
             j->failed = 1;
-            snprintf(j->msg, sizeof j->msg, "%.300s: %.250s", js ? path : j->where, js ? strerror(errno) : err.message);
+            snprintf(j->msg, sizeof j->msg, "%.300s: %.250s", j->where, err.message);
+        } else if (!(j->name_id = output_id(j, doc))) {
+            j->failed = 1;
+            snprintf(j->msg, sizeof j->msg, "%.500s: out of memory", j->where);
+        } else if (out_dir_write_tmp(c->od, body, len, j->tmp, sizeof j->tmp, wmsg, sizeof wmsg)) {
+            j->failed = 1;
+            snprintf(j->msg, sizeof j->msg, "%.190s: %s", j->where, wmsg);
         }
         casie_free(js);
+        free(text);
     } else if (c->format == 1) {
         print_text(f, doc);
     } else {
@@ -246,6 +348,15 @@ static int flush_batch(batch *b) {
     for (int i = 0; i < b->n; i++) {
         job *j = &b->jobs[i];
         c->docs++;
+        if (j->tmp[0]) { /* -o: named here, in input order */
+            char final[OUT_NAME_MAX + 32], msg[400];
+            long k = out_dir_commit(c->od, j->tmp, j->name_id, strlen(j->name_id), final, sizeof final, msg, sizeof msg);
+            if (k < 0) {
+                j->failed = 1;
+                snprintf(j->msg, sizeof j->msg, "%.190s: %s", j->where, msg);
+            } else if (k > 0)
+                fprintf(stderr, "casie extract: %.300s: its name is taken in this run; wrote %s\n", j->where, final);
+        }
         if (j->failed) {
             c->failed++;
             fprintf(stderr, "casie extract: %s\n", j->msg);
@@ -255,6 +366,7 @@ static int flush_batch(batch *b) {
         free(j->out);
         casie_free(j->js);
         free(j->buf);
+        free(j->name_id);
         memset(j, 0, sizeof *j);
     }
     b->n = 0;
@@ -267,11 +379,12 @@ static int flush_batch(batch *b) {
 }
 
 /* Queues one input; flushes the batch when full. */
-static int add_job(batch *b, char *buf, size_t len, const char *where, long record) {
+static int add_job(batch *b, char *buf, size_t len, const char *where, long record, int in_fmt) {
     job *j = &b->jobs[b->n++];
     j->buf = buf;
     j->len = len;
     j->record = record;
+    j->in_fmt = in_fmt;
     if (record) snprintf(j->where, sizeof j->where, "%.480s:%ld", where, record);
     else snprintf(j->where, sizeof j->where, "%.500s", where);
     return b->n == BATCH ? flush_batch(b) : 0;
@@ -300,68 +413,124 @@ static int is_blank(const char *s, size_t n) {
     return 1;
 }
 
-/* A line that is a whole JSON object: the input is JSONL. */
+/* A line that is a whole JSON object (after a byte-order mark): the input is JSONL. */
 static int is_record_line(const char *s, size_t n) {
-    size_t i = 0;
+    size_t i = bom(s, n);
     while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
     while (n > i && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     return n - i >= 2 && s[i] == '{' && s[n - 1] == '}';
 }
 
-/* Streams one input: JSONL line by line, anything else as one document. */
-static int read_input(batch *b, FILE *f, const char *name, int force_jsonl) {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0;
-    int rc = 0;
-    size_t nlen = strlen(name);
-    int jsonl = force_jsonl || (nlen > 6 && !strcmp(name + nlen - 6, ".jsonl"));
-    /* the first non-blank line decides when the name does not */
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        if (!is_blank(line, (size_t)n)) break;
-    }
-    if (n < 0) { /* empty or all blank: one empty document */
-        free(line);
-        if (ferror(f)) return add_failed(b, name, strerror(errno));
-        char *empty = calloc(1, 1);
-        return empty ? add_job(b, empty, 0, name, 0) : -1;
-    }
-    if (jsonl || is_record_line(line, (size_t)n)) {
-        do {
-            if (is_blank(line, (size_t)n)) continue;
-            char *rec = malloc((size_t)n + 1);
-            if (!rec) {
-                rc = add_failed(b, name, "out of memory");
-                continue;
-            }
-            memcpy(rec, line, (size_t)n + 1);
-            if ((rc = add_job(b, rec, (size_t)n, name, lineno)) < 0) break;
-        } while ((n = getline(&line, &cap, f)) >= 0 && ++lineno);
-        free(line);
-        if (rc == 0 && ferror(f)) rc = add_failed(b, name, strerror(errno));
-        return rc;
-    }
-    /* one whole document: the first line and the rest */
+/* Reads the rest of f as one document (after the first bytes already read,
+ * owned by this call), at most CLI_MAX_DOC_BYTES in all. */
+static int read_whole(batch *b, FILE *f, const char *name, int in_fmt, char *first, size_t first_len) {
     casie_error err = {0};
     size_t rest_len;
-    char *rest = cli_read_stream(f, name, &rest_len, &err);
+    char *rest = cli_read_bounded(f, name, CLI_MAX_DOC_BYTES - first_len, &rest_len, &err);
     if (!rest) {
-        free(line);
+        free(first);
+        if (err.code == CASIE_ERR_LIMIT)
+            snprintf(err.message, sizeof err.message, "%.200s: over the limit of %zu bytes for one document", name,
+                     CLI_MAX_DOC_BYTES);
         return add_failed(b, name, err.message);
     }
-    char *all = malloc((size_t)n + rest_len + 1);
+    if (!first_len) {
+        free(first);
+        return add_job(b, rest, rest_len, name, 0, in_fmt);
+    }
+    char *all = malloc(first_len + rest_len + 1);
     if (!all) {
-        free(line);
+        free(first);
         free(rest);
         return add_failed(b, name, "out of memory");
     }
-    memcpy(all, line, (size_t)n);
-    memcpy(all + n, rest, rest_len + 1);
-    free(line);
+    memcpy(all, first, first_len);
+    memcpy(all + first_len, rest, rest_len + 1);
+    free(first);
     free(rest);
-    return add_job(b, all, (size_t)n + rest_len, name, 0);
+    return add_job(b, all, first_len + rest_len, name, 0, in_fmt);
+}
+
+/* The first byte after a byte-order mark and white space (left in f), with
+ * the line breaks skipped counted in *lines. */
+static int first_byte(FILE *f, long *lines) {
+    int ch = getc(f);
+    if (ch == 0xEF && getc(f) == 0xBB && getc(f) == 0xBF) ch = getc(f);
+    for (; ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; ch = getc(f))
+        if (ch == '\n') ++*lines;
+    if (ch != EOF) ungetc(ch, f);
+    return ch;
+}
+
+/* Streams one input: JSONL line by line, anything else as one document.
+ * size: the input's size when it is a regular file, else -1.  Nothing over
+ * CLI_MAX_DOC_BYTES is read whole: a file that size says is too large for one
+ * document is refused before it is read (unless it is JSONL), a pipe when it
+ * has given one byte more, a JSONL record when its line has. */
+static int read_input(batch *b, FILE *f, const char *name, int fmt, long long size) {
+    const size_t max = CLI_MAX_DOC_BYTES;
+    char msg[600];
+    size_t nlen = strlen(name);
+    long lineno = 0;
+    if (fmt == IN_AUTO && nlen > 6 && !strcmp(name + nlen - 6, ".jsonl")) fmt = IN_JSONL;
+    if (size > (long long)max && fmt != IN_JSONL && (fmt != IN_AUTO || first_byte(f, &lineno) != '{')) {
+        snprintf(msg, sizeof msg, "%.450s: %lld bytes, over the limit of %zu bytes for one document", name, size, max);
+        return add_failed(b, name, msg);
+    }
+    if (fmt != IN_AUTO && fmt != IN_JSONL) return read_whole(b, f, name, fmt, NULL, 0);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+    /* the first non-blank line decides when the name does not */
+    while ((n = cli_read_line(f, &line, &cap, max)) >= 0) {
+        lineno++;
+        if (!is_blank(line, (size_t)n)) break;
+    }
+    if (n == -1) { /* empty or all blank: one empty document */
+        free(line);
+        if (ferror(f)) return add_failed(b, name, strerror(errno));
+        char *empty = calloc(1, 1);
+        return empty ? add_job(b, empty, 0, name, 0, IN_AUTO) : -1;
+    }
+    if (n == -3 || (n == -2 && fmt != IN_JSONL)) { /* a first line too long for a record or a document */
+        free(line);
+        if (n == -3) snprintf(msg, sizeof msg, "%.450s: out of memory", name);
+        else snprintf(msg, sizeof msg, "%.450s: over the limit of %zu bytes for one document", name, max);
+        return add_failed(b, name, msg);
+    }
+    if (fmt == IN_AUTO && !is_record_line(line, (size_t)n)) /* one whole document: the first line and the rest */
+        return read_whole(b, f, name, IN_AUTO, line, (size_t)n);
+    for (;;) {
+        if (n == -2) { /* a record too long: reported, and the next one read */
+            char where[520];
+            cli_skip_line(f);
+            snprintf(where, sizeof where, "%.480s:%ld", name, lineno);
+            snprintf(msg, sizeof msg, "%s: over the limit of %zu bytes for one record", where, max);
+            rc = add_failed(b, where, msg);
+        } else if (n == -3) {
+            rc = add_failed(b, name, "out of memory");
+            break;
+        } else if (!is_blank(line, (size_t)n)) {
+            char *rec = malloc((size_t)n + 1);
+            if (!rec) rc = add_failed(b, name, "out of memory");
+            else {
+                memcpy(rec, line, (size_t)n + 1);
+                rc = add_job(b, rec, (size_t)n, name, lineno, IN_JSON);
+            }
+        }
+        if (rc < 0 || (n = cli_read_line(f, &line, &cap, max)) == -1) break;
+        lineno++;
+    }
+    free(line);
+    if (rc == 0 && ferror(f)) rc = add_failed(b, name, strerror(errno));
+    return rc;
+}
+
+/* The size of a regular file, else -1. */
+static long long input_size(FILE *f) {
+    struct stat st;
+    return fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
 }
 
 int cmd_extract(int argc, char **argv) {
@@ -369,17 +538,19 @@ int cmd_extract(int argc, char **argv) {
     ctx c = {0};
     c.p = casie_extract_default_params();
     c.scores = 1;
+    c.given_fd = -1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     c.threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
     const char *model = NULL;
-    int force_jsonl = 0, nfiles = 0;
+    int in_fmt = -1, force = 0, nfiles = 0, rc = 0;
     char **files = calloc((size_t)argc + 1, sizeof(char *));
     if (!files) return 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = !strcmp(a, "-m") || !strcmp(a, "--model") || !strcmp(a, "--format") ||
                     !strcmp(a, "--trigger-threshold") || !strcmp(a, "--arg-threshold") ||
-                    !strcmp(a, "--given-triggers") || !strcmp(a, "-o") || !strcmp(a, "--threads");
+                    !strcmp(a, "--given-triggers") || !strcmp(a, "-o") || !strcmp(a, "--threads") ||
+                    !strcmp(a, "--input-format");
         if (takes && !v) {
             fprintf(stderr, "casie extract: %s needs a value\n", a);
             free(files);
@@ -396,26 +567,36 @@ int cmd_extract(int argc, char **argv) {
                 return 2;
             }
             c.format = !strcmp(v, "text") ? 1 : !strcmp(v, "stix") ? 2 : 0;
+        } else if (!strcmp(a, "--input-format") || !strcmp(a, "--jsonl")) {
+            int k = 0;
+            if (!strcmp(a, "--jsonl")) k = IN_JSONL;
+            else
+                while (k <= IN_SOURCE && strcmp(v, IN_NAMES[k])) k++;
+            if (k > IN_SOURCE || (in_fmt >= 0 && in_fmt != k)) {
+                if (k > IN_SOURCE) fprintf(stderr, "casie extract: --input-format is auto, text, json, jsonl or source\n");
+                else fprintf(stderr, "casie extract: --input-format %s and %s disagree\n", IN_NAMES[in_fmt], IN_NAMES[k]);
+                free(files);
+                return 2;
+            }
+            in_fmt = k;
         } else if (!strcmp(a, "--trigger-threshold") || !strcmp(a, "--arg-threshold")) {
-            char *end;
-            float x = strtof(v, &end);
-            if (*end || !(x >= 0 && x <= 1)) {
-                fprintf(stderr, "casie extract: %s takes a number from 0 to 1, not '%s'\n", a, v);
+            double x;
+            if (cli_opt_double("extract", a, v, 0, 1, &x)) {
                 free(files);
                 return 2;
             }
-            if (a[2] == 't') c.p.trigger_threshold = x;
-            else c.p.argument_threshold = x;
+            if (a[2] == 't') c.p.trigger_threshold = (float)x;
+            else c.p.argument_threshold = (float)x;
         } else if (!strcmp(a, "--threads")) {
-            c.threads = atoi(v);
-            if (c.threads < 1 || c.threads > 64) {
-                fprintf(stderr, "casie extract: --threads takes 1..64, not '%s'\n", v);
+            long x;
+            if (cli_opt_long("extract", a, v, 1, 64, &x)) {
                 free(files);
                 return 2;
             }
+            c.threads = (int)x;
         } else if (!strcmp(a, "--given-triggers")) c.given = v, c.p.given_triggers = 1;
         else if (!strcmp(a, "-o")) c.outdir = v;
-        else if (!strcmp(a, "--jsonl")) force_jsonl = 1;
+        else if (!strcmp(a, "--force")) force = 1;
         else if (!strcmp(a, "--no-scores")) c.scores = 0;
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "casie extract: unknown option %s\n", a);
@@ -424,46 +605,70 @@ int cmd_extract(int argc, char **argv) {
         } else files[nfiles++] = argv[i];
         if (takes) i++;
     }
+    if (in_fmt < 0) in_fmt = IN_AUTO;
+    if (force && !c.outdir) {
+        fprintf(stderr, "casie extract: --force goes with -o DIR\n");
+        free(files);
+        return 2;
+    }
+    /* the directories before the model: a bad one fails at once */
+    char msg[600];
+    if (c.given && (c.given_fd = open(c.given, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        fprintf(stderr, "casie extract: --given-triggers %.400s: %s\n", c.given, strerror(errno));
+        free(files);
+        return 1;
+    }
+    if (c.outdir && !(c.od = out_dir_open(c.outdir, c.format == 1 ? ".txt" : ".json", force, msg, sizeof msg))) {
+        fprintf(stderr, "casie extract: -o %s\n", msg);
+        if (c.given_fd >= 0) close(c.given_fd);
+        free(files);
+        return 1;
+    }
     casie_error err = {0};
     if (!model) model = cli_default_model();
     casie_model *m = casie_model_load(model, &err);
     if (!m) {
+        out_dir_close(c.od, msg, sizeof msg);
+        if (c.given_fd >= 0) close(c.given_fd);
         free(files);
         return cli_fail(&err);
     }
-    if (c.outdir && mkdir(c.outdir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "casie extract: %s: %s\n", c.outdir, strerror(errno));
-        casie_model_free(m);
-        free(files);
-        return 1;
-    }
     c.m = m;
-    c.pretty = nfiles <= 1 && !force_jsonl;
+    c.pretty = nfiles <= 1 && in_fmt != IN_JSONL;
     c.progress = isatty(2);
     clock_gettime(CLOCK_MONOTONIC, &c.t0);
     c.last = c.t0;
     b.c = &c;
-    int rc = 0;
-    if (nfiles == 0) rc = read_input(&b, stdin, "<stdin>", force_jsonl);
+    if (nfiles == 0) rc = read_input(&b, stdin, "<stdin>", in_fmt, input_size(stdin));
     for (int i = 0; i < nfiles && rc == 0; i++) {
         FILE *f = strcmp(files[i], "-") ? fopen(files[i], "rb") : stdin;
+        struct stat st;
+        if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+            fclose(f);
+            f = NULL;
+            errno = EISDIR;
+        }
         if (!f) {
-            char msg[600];
             snprintf(msg, sizeof msg, "%.400s: %.150s", files[i], strerror(errno));
             rc = add_failed(&b, files[i], msg);
             continue;
         }
-        rc = read_input(&b, f, strcmp(files[i], "-") ? files[i] : "<stdin>", force_jsonl);
+        rc = read_input(&b, f, strcmp(files[i], "-") ? files[i] : "<stdin>", in_fmt, input_size(f));
         if (f != stdin) fclose(f);
     }
     if (rc == 0) rc = flush_batch(&b);
     for (int i = 0; i < b.n; i++) { /* left over after a write error */
         free(b.jobs[i].buf);
         free(b.jobs[i].out);
+        free(b.jobs[i].name_id);
         casie_free(b.jobs[i].js);
+        if (c.od) out_dir_discard(c.od, b.jobs[i].tmp);
     }
     casie_model_free(m);
     free(files);
+    if (c.given_fd >= 0) close(c.given_fd);
+    int dir_failed = c.od && out_dir_close(c.od, msg, sizeof msg) != 0;
+    if (dir_failed) fprintf(stderr, "casie extract: -o %s\n", msg);
     if (c.progress && c.docs > 0) fprintf(stderr, "\n");
     if (rc < 0 || fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE) /* a reader that went away: quietly */
@@ -472,5 +677,5 @@ int cmd_extract(int argc, char **argv) {
     }
     if (c.failed || c.docs > 1)
         fprintf(stderr, "casie extract: %ld record%s, %ld failed\n", c.docs, c.docs == 1 ? "" : "s", c.failed);
-    return c.failed ? 1 : 0;
+    return c.failed || dir_failed ? 1 : 0;
 }

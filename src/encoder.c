@@ -1,0 +1,597 @@
+/*
+ * encoder.c - the transformer encoder: loading an encoder file and the
+ * forward pass of a BERT-family encoder (embeddings, self-attention with the
+ * padding mask, GELU feed-forward, residuals and layer norms), for one
+ * sequence or, in overlapping windows, for a sequence of any length.
+ *
+ * Not here: the int8 kernels and GELU (encoder_kernels.c), converting a
+ * checkpoint (encoder_import.c), WordPiece (wordpiece.c).
+ *
+ * The file (docs/FORMAT.md, Part 3) is mapped and used in place: the
+ * encoder's arrays point into the mapping, and loading checks every byte
+ * before anything is used.  Activations live in one work block sized up front
+ * (casie__encoder_work_bytes), owned by the calling thread, so any number of
+ * threads can share one encoder.
+ */
+#include "internal.h"
+
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+enum {
+    ENC_VERSION = 1, /* the newest ECFG/VOCB/WGTS layout this file reads */
+    ECFG_SIZE = 96,
+    MAX_NAME = 1024,
+    WEIGHT_INT8_ROWS = 1,
+    ACT_GELU_ERF = 1,
+};
+
+static uint32_t rd32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t align32(uint64_t x) { return (x + 31) & ~(uint64_t)31; }
+static int32_t align64i(int32_t x) { return (x + 63) & ~63; }
+
+/* ======================================================================== */
+/* The WGTS layout                                                          */
+/* ======================================================================== */
+
+/* Walks the arrays of WGTS in file order (docs/FORMAT.md), each at the next
+ * multiple of 32 bytes; with base, points enc's arrays at them. */
+typedef struct walker {
+    const unsigned char *base;
+    uint64_t at;
+} walker;
+
+static const void *take(walker *w, uint64_t bytes) {
+    uint64_t off = align32(w->at);
+    w->at = off + bytes;
+    return w->base ? w->base + off : NULL;
+}
+
+static void take_q8(walker *w, casie__q8mat *m, int32_t rows, int32_t cols, int with_sum) {
+    m->rows = rows;
+    m->cols = cols;
+    m->stride = align64i(cols);
+    m->q = take(w, (uint64_t)rows * (uint64_t)m->stride);
+    m->scale = take(w, (uint64_t)rows * 4);
+    m->sum = with_sum ? take(w, (uint64_t)rows * 4) : NULL;
+}
+
+uint64_t casie__encoder_bind(casie_encoder *enc, const unsigned char *base) {
+    const casie_encoder_config *c = &enc->cfg;
+    uint64_t H = (uint64_t)c->hidden, I = (uint64_t)c->intermediate;
+    walker w = {base, 0};
+    casie__enc_layer scratch;
+    take_q8(&w, &enc->word, c->n_vocab, c->hidden, 0);
+    enc->pos = take(&w, (uint64_t)c->max_positions * H * 4);
+    enc->type = take(&w, (uint64_t)c->type_vocab * H * 4);
+    enc->emb_ln_g = take(&w, H * 4);
+    enc->emb_ln_b = take(&w, H * 4);
+    for (int l = 0; l < c->n_layers; l++) {
+        casie__enc_layer *L = base ? &enc->layers[l] : &scratch;
+        take_q8(&w, &L->qkv, 3 * c->hidden, c->hidden, 1);
+        L->b_qkv = take(&w, 3 * H * 4);
+        take_q8(&w, &L->out, c->hidden, c->hidden, 1);
+        L->b_out = take(&w, H * 4);
+        L->ln1_g = take(&w, H * 4);
+        L->ln1_b = take(&w, H * 4);
+        take_q8(&w, &L->ff1, c->intermediate, c->hidden, 1);
+        L->b_ff1 = take(&w, I * 4);
+        take_q8(&w, &L->ff2, c->hidden, c->intermediate, 1);
+        L->b_ff2 = take(&w, H * 4);
+        L->ln2_g = take(&w, H * 4);
+        L->ln2_b = take(&w, H * 4);
+    }
+    return w.at;
+}
+
+/* ======================================================================== */
+/* Loading                                                                  */
+/* ======================================================================== */
+
+#define CORRUPT(...) casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, __VA_ARGS__)
+
+/* The configuration from ECFG, every field in its range. */
+static int read_config(const unsigned char *p, const char *path, casie_encoder_config *c, casie_error *err) {
+    uint32_t version = rd32(p);
+    if (version > ENC_VERSION)
+        return casie__error(err, CASIE_ERR_MODEL_VERSION, -1,
+                            "%s: encoder layout version %u is newer than this casie reads (version %d)", path,
+                            version, ENC_VERSION);
+    if (version == 0) return CORRUPT("%s: corrupt encoder file: ECFG version 0", path);
+    static const struct {
+        const char *name;
+        int off;
+        uint32_t lo, hi;
+    } RANGES[] = {
+        {"n_layers", 4, 1, 64},          {"hidden", 8, 1, 4096},        {"n_heads", 12, 1, 256},
+        {"intermediate", 16, 1, 65536},  {"max_positions", 20, 3, 65536}, {"type_vocab", 24, 1, 256},
+        {"n_vocab", 28, 1, 4194304},
+    };
+    uint32_t v[7];
+    for (int i = 0; i < 7; i++) {
+        v[i] = rd32(p + RANGES[i].off);
+        if (v[i] < RANGES[i].lo || v[i] > RANGES[i].hi)
+            return CORRUPT("%s: corrupt encoder file: ECFG %s = %u, outside %u..%u", path, RANGES[i].name, v[i],
+                           RANGES[i].lo, RANGES[i].hi);
+    }
+    c->n_layers = (int32_t)v[0];
+    c->hidden = (int32_t)v[1];
+    c->n_heads = (int32_t)v[2];
+    c->intermediate = (int32_t)v[3];
+    c->max_positions = (int32_t)v[4];
+    c->type_vocab = (int32_t)v[5];
+    c->n_vocab = (int32_t)v[6];
+    if (c->hidden % c->n_heads)
+        return CORRUPT("%s: corrupt encoder file: ECFG hidden %d is not a multiple of n_heads %d", path, c->hidden,
+                       c->n_heads);
+    uint32_t eps_bits = rd32(p + 32);
+    memcpy(&c->layer_norm_eps, &eps_bits, 4);
+    if (!isfinite(c->layer_norm_eps) || !(c->layer_norm_eps > 0.0f))
+        return CORRUPT("%s: corrupt encoder file: ECFG layer_norm_eps %g", path, (double)c->layer_norm_eps);
+    uint32_t flags = rd32(p + 36);
+    if (flags & ~1u) return CORRUPT("%s: corrupt encoder file: ECFG unknown flags %#x", path, flags);
+    c->lowercase = (int32_t)(flags & 1);
+    int32_t *ids[4] = {&c->cls_id, &c->sep_id, &c->pad_id, &c->unk_id};
+    static const char *const ID_NAMES[4] = {"cls_id", "sep_id", "pad_id", "unk_id"};
+    for (int i = 0; i < 4; i++) {
+        int32_t id = (int32_t)rd32(p + 40 + 4 * i);
+        if (id < -1 || id >= c->n_vocab)
+            return CORRUPT("%s: corrupt encoder file: ECFG %s %d outside -1..%d", path, ID_NAMES[i], id,
+                           c->n_vocab - 1);
+        *ids[i] = id;
+    }
+    c->hash = (uint64_t)rd32(p + 56) | (uint64_t)rd32(p + 60) << 32;
+    if (rd32(p + 64) != WEIGHT_INT8_ROWS)
+        return CORRUPT("%s: corrupt encoder file: ECFG weight_type %u (only 1, int8 rows)", path, rd32(p + 64));
+    if (rd32(p + 68) != ACT_GELU_ERF)
+        return CORRUPT("%s: corrupt encoder file: ECFG activation %u (only 1, GELU)", path, rd32(p + 68));
+    for (int i = 72; i < ECFG_SIZE; i++)
+        if (p[i]) return CORRUPT("%s: corrupt encoder file: ECFG reserved byte %d is not zero", path, i);
+    return CASIE_OK;
+}
+
+static int check_vocab(const casie__section *s, const char *path, int32_t n_vocab, casie_error *err) {
+    uint64_t head = 4 * ((uint64_t)n_vocab + 1);
+    if (s->size < head)
+        return CORRUPT("%s: corrupt encoder file: VOCB (%llu bytes) too short for %d offsets", path,
+                       (unsigned long long)s->size, n_vocab + 1);
+    const unsigned char *p = s->data;
+    uint32_t prev = rd32(p);
+    if (prev != head) return CORRUPT("%s: corrupt encoder file: VOCB offset 0 is %u, expected %llu", path, prev,
+                                     (unsigned long long)head);
+    for (int32_t i = 0; i < n_vocab; i++) {
+        uint32_t next = rd32(p + 4 * ((size_t)i + 1));
+        if (next <= prev + 1 || next > s->size)
+            return CORRUPT("%s: corrupt encoder file: VOCB piece %d at bytes %u..%u", path, i, prev, next);
+        if (p[next - 1] != 0 || memchr(p + prev, 0, next - 1 - prev))
+            return CORRUPT("%s: corrupt encoder file: VOCB piece %d is not one NUL-terminated string", path, i);
+        prev = next;
+    }
+    if (prev != s->size)
+        return CORRUPT("%s: corrupt encoder file: VOCB ends at %u, the section has %llu bytes", path, prev,
+                       (unsigned long long)s->size);
+    return CASIE_OK;
+}
+
+static void part_name(char *buf, size_t cap, const char *what, int layer) {
+    if (layer >= 0)
+        snprintf(buf, cap, "%s of layer %d", what, layer);
+    else
+        snprintf(buf, cap, "%s", what);
+}
+
+static int check_floats(const float *x, uint64_t n, const char *path, const char *what, int layer, casie_error *err) {
+    for (uint64_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) {
+            char name[96];
+            part_name(name, sizeof name, what, layer);
+            return CORRUPT("%s: corrupt encoder file: %s value %llu is not finite", path, name, (unsigned long long)i);
+        }
+    return CASIE_OK;
+}
+
+/* Every q in [-127, 127], zero padding, sums equal to the rows', scales
+ * finite and >= 0. */
+static int check_q8(const casie__q8mat *m, const char *path, const char *what, int layer, casie_error *err) {
+    char name[96];
+    part_name(name, sizeof name, what, layer);
+    for (int32_t r = 0; r < m->rows; r++) {
+        const int8_t *q = m->q + (size_t)r * m->stride;
+        int32_t s = 0;
+        int bad = 0;
+        for (int32_t c = 0; c < m->cols; c++) {
+            s += q[c];
+            bad |= q[c] == -128;
+        }
+        for (int32_t c = m->cols; c < m->stride; c++) bad |= q[c] != 0;
+        if (bad) return CORRUPT("%s: corrupt encoder file: %s row %d has -128 or nonzero padding", path, name, r);
+        if (m->sum && m->sum[r] != s)
+            return CORRUPT("%s: corrupt encoder file: %s row %d sums to %d, the file says %d", path, name, r, s,
+                           m->sum[r]);
+        if (!isfinite(m->scale[r]) || m->scale[r] < 0.0f)
+            return CORRUPT("%s: corrupt encoder file: %s row %d has scale %g", path, name, r, (double)m->scale[r]);
+    }
+    return CASIE_OK;
+}
+
+static int check_weights(const casie_encoder *e, const char *path, casie_error *err) {
+    const casie_encoder_config *c = &e->cfg;
+    uint64_t H = (uint64_t)c->hidden, I = (uint64_t)c->intermediate;
+    int rc;
+    if ((rc = check_q8(&e->word, path, "word embeddings", -1, err)) ||
+        (rc = check_floats(e->pos, (uint64_t)c->max_positions * H, path, "position embeddings", -1, err)) ||
+        (rc = check_floats(e->type, (uint64_t)c->type_vocab * H, path, "token type embeddings", -1, err)) ||
+        (rc = check_floats(e->emb_ln_g, H, path, "embedding layer norm", -1, err)) ||
+        (rc = check_floats(e->emb_ln_b, H, path, "embedding layer norm", -1, err)))
+        return rc;
+    for (int l = 0; l < c->n_layers; l++) {
+        const casie__enc_layer *L = &e->layers[l];
+        if ((rc = check_q8(&L->qkv, path, "query/key/value", l, err)) ||
+            (rc = check_floats(L->b_qkv, 3 * H, path, "query/key/value bias", l, err)) ||
+            (rc = check_q8(&L->out, path, "attention output", l, err)) ||
+            (rc = check_floats(L->b_out, H, path, "attention output bias", l, err)) ||
+            (rc = check_floats(L->ln1_g, H, path, "attention layer norm", l, err)) ||
+            (rc = check_floats(L->ln1_b, H, path, "attention layer norm", l, err)) ||
+            (rc = check_q8(&L->ff1, path, "intermediate", l, err)) ||
+            (rc = check_floats(L->b_ff1, I, path, "intermediate bias", l, err)) ||
+            (rc = check_q8(&L->ff2, path, "output", l, err)) ||
+            (rc = check_floats(L->b_ff2, H, path, "output bias", l, err)) ||
+            (rc = check_floats(L->ln2_g, H, path, "output layer norm", l, err)) ||
+            (rc = check_floats(L->ln2_b, H, path, "output layer norm", l, err)))
+            return rc;
+    }
+    return CASIE_OK;
+}
+
+static const casie__section *need(const casie__model_file *mf, const char *tag, const char *path, casie_error *err) {
+    const casie__section *s = casie__model_file_find(mf, tag);
+    if (!s) CORRUPT("%s: corrupt encoder file: no %s section", path, tag);
+    return s;
+}
+
+casie_encoder *casie_encoder_load(const char *path, casie_error *err) {
+    if (!path) {
+        casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_encoder_load: no path");
+        return NULL;
+    }
+    const uint32_t one = 1;
+    unsigned char little;
+    memcpy(&little, &one, 1);
+    if (!little) {
+        casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: encoder files are used in place on little-endian hosts only",
+                     path);
+        return NULL;
+    }
+    casie_encoder *e = calloc(1, sizeof *e);
+    if (!e) {
+        casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", path);
+        return NULL;
+    }
+    if (casie__container_open(path, CASIE__FILE_ENCODER, &e->file, err)) goto fail;
+    const casie__section *cfg = need(&e->file, "ECFG", path, err), *name = NULL, *voc = NULL, *wts = NULL;
+    if (!cfg || !(name = need(&e->file, "NAME", path, err)) || !(voc = need(&e->file, "VOCB", path, err)) ||
+        !(wts = need(&e->file, "WGTS", path, err)))
+        goto fail;
+    if (cfg->size != ECFG_SIZE) {
+        CORRUPT("%s: corrupt encoder file: ECFG has %llu bytes, expected %d", path, (unsigned long long)cfg->size,
+                ECFG_SIZE);
+        goto fail;
+    }
+    if (read_config(cfg->data, path, &e->cfg, err)) goto fail;
+    const char *nm = name->data;
+    if (name->size < 1 || name->size > MAX_NAME || nm[name->size - 1] != 0 || strlen(nm) != name->size - 1) {
+        CORRUPT("%s: corrupt encoder file: NAME is not one NUL-terminated string of at most %d bytes", path,
+                MAX_NAME);
+        goto fail;
+    }
+    e->cfg.name = nm;
+    if (check_vocab(voc, path, e->cfg.n_vocab, err)) goto fail;
+    e->vocab_off = voc->data;
+    e->vocab = voc->data;
+    uint64_t want = casie__encoder_bind(e, NULL);
+    if (wts->size != want) {
+        CORRUPT("%s: corrupt encoder file: WGTS has %llu bytes, the configuration (%d layers, hidden %d, "
+                "intermediate %d, %d pieces) needs %llu",
+                path, (unsigned long long)wts->size, e->cfg.n_layers, e->cfg.hidden, e->cfg.intermediate,
+                e->cfg.n_vocab, (unsigned long long)want);
+        goto fail;
+    }
+    if (!(e->layers = calloc((size_t)e->cfg.n_layers, sizeof *e->layers))) {
+        casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", path);
+        goto fail;
+    }
+    casie__encoder_bind(e, wts->data);
+    if (check_weights(e, path, err)) goto fail;
+    return e;
+fail:
+    casie_encoder_free(e);
+    return NULL;
+}
+
+void casie_encoder_free(casie_encoder *enc) {
+    if (!enc) return;
+    free(enc->layers);
+    casie__model_file_close(&enc->file);
+    free(enc);
+}
+
+const casie_encoder_config *casie_encoder_get_config(const casie_encoder *enc) { return enc ? &enc->cfg : NULL; }
+
+const char *casie__encoder_piece(const casie_encoder *enc, int32_t id, size_t *len) {
+    if (!enc || id < 0 || id >= enc->cfg.n_vocab) return NULL;
+    if (len) *len = enc->vocab_off[id + 1] - enc->vocab_off[id] - 1;
+    return enc->vocab + enc->vocab_off[id];
+}
+
+/* ======================================================================== */
+/* The forward pass                                                         */
+/* ======================================================================== */
+
+/* e^x for x <= 0 (softmax after subtracting the maximum), within 3.5e-7
+ * relative: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor polynomial of
+ * degree 6, 2^n from the exponent bits.  Clamped below at -87 (2^-125.5). */
+static inline float exp_neg(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    float n = x * 1.44269504088896341f;
+    n = (n + 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 */
+    float r = x - n * 0.693145751953125f; /* ln2 in two parts, so r is exact enough */
+    r = r - n * 1.42860682030941723e-06f;
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float s;
+    memcpy(&s, &bits, 4);
+    return p * s;
+}
+
+/* x (n, H) = layer norm of x + add (add may be NULL), gamma g, beta b */
+CASIE_HOT
+static void add_layernorm(float *x, const float *add, int n, int H, const float *g, const float *b, float eps) {
+    for (int i = 0; i < n; i++) {
+        float *xi = x + (size_t)i * H;
+        if (add) {
+            const float *ai = add + (size_t)i * H;
+            for (int c = 0; c < H; c++) xi[c] += ai[c];
+        }
+        float mean = 0.0f;
+        for (int c = 0; c < H; c++) mean += xi[c];
+        mean /= (float)H;
+        float var = 0.0f;
+        for (int c = 0; c < H; c++) {
+            float d = xi[c] - mean;
+            var += d * d;
+        }
+        var /= (float)H;
+        float inv = 1.0f / sqrtf(var + eps);
+        for (int c = 0; c < H; c++) xi[c] = (xi[c] - mean) * inv * g[c] + b[c];
+    }
+}
+
+/* One head's attention: ctx (n, ldc) columns [0, dh) = softmax(q k^T /
+ * sqrt(dh) over unmasked keys) v, with q, k, v (n, ld) views of the fused
+ * projection.  kt (dh, n) and p (n,) are scratch. */
+CASIE_HOT
+static void attend(const float *q, const float *k, const float *v, int ld, int n, int dh, const uint8_t *mask,
+                   float *ctx, int ldc, float *kt, float *p) {
+    for (int j = 0; j < n; j++)
+        for (int d = 0; d < dh; d++) kt[(size_t)d * n + j] = k[(size_t)j * ld + d];
+    int n_real = 0;
+    for (int j = 0; j < n; j++) n_real += !mask || mask[j];
+    float scale = 1.0f / sqrtf((float)dh);
+    for (int i = 0; i < n; i++) {
+        const float *qi = q + (size_t)i * ld;
+        for (int j = 0; j < n; j++) p[j] = 0.0f;
+        for (int d = 0; d < dh; d++) {
+            float qd = qi[d];
+            const float *kd = kt + (size_t)d * n;
+            for (int j = 0; j < n; j++) p[j] += qd * kd[j];
+        }
+        float mx = -FLT_MAX;
+        for (int j = 0; j < n; j++) {
+            p[j] *= scale;
+            if ((!mask || mask[j] || !n_real) && p[j] > mx) mx = p[j];
+        }
+        float sum = 0.0f;
+        for (int j = 0; j < n; j++) {
+            float e = (!mask || mask[j] || !n_real) ? exp_neg(p[j] - mx) : 0.0f;
+            p[j] = e;
+            sum += e;
+        }
+        float inv = 1.0f / sum;
+        float *ci = ctx + (size_t)i * ldc;
+        for (int d = 0; d < dh; d++) ci[d] = 0.0f;
+        for (int j = 0; j < n; j++) {
+            float pj = p[j] * inv;
+            if (pj == 0.0f) continue;
+            const float *vj = v + (size_t)j * ld;
+            for (int d = 0; d < dh; d++) ci[d] += pj * vj[d];
+        }
+    }
+}
+
+/* The work block: each array at a multiple of 64 bytes. */
+typedef struct work_layout {
+    size_t x, qkv, ctx, tmp, ff, kt, p, xs, xq, total;
+} work_layout;
+
+static size_t up64(size_t x) { return (x + 63) & ~(size_t)63; }
+
+static work_layout layout_work(const casie_encoder_config *c, int n) {
+    work_layout w;
+    size_t N = (size_t)n, H = (size_t)c->hidden, I = (size_t)c->intermediate, dh = H / (size_t)c->n_heads;
+    size_t S = (size_t)align64i(c->hidden > c->intermediate ? c->hidden : c->intermediate);
+    size_t at = 0;
+    w.x = at, at += up64(N * H * 4);
+    w.qkv = at, at += up64(N * 3 * H * 4);
+    w.ctx = at, at += up64(N * H * 4);
+    w.tmp = at, at += up64(N * H * 4);
+    w.ff = at, at += up64(N * I * 4);
+    w.kt = at, at += up64(dh * N * 4);
+    w.p = at, at += up64(N * 4);
+    w.xs = at, at += up64(N * 4);
+    w.xq = at, at += up64(N * S);
+    w.total = at;
+    return w;
+}
+
+size_t casie__encoder_work_bytes(const casie_encoder *enc, int n) {
+    if (!enc || n < 1) return 0;
+    return layout_work(&enc->cfg, n).total;
+}
+
+static int n_selected(const casie_encoder *enc, uint64_t layers) {
+    int k = 0;
+    for (int l = 0; l <= enc->cfg.n_layers && l < 64; l++) k += (int)((layers >> l) & 1);
+    return k;
+}
+
+int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const uint8_t *mask, int n, uint64_t layers,
+                           int kernel, float *out, void *work, casie_error *err) {
+    if (!enc || !ids || !out)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__encoder_forward: no encoder, ids or output");
+    const casie_encoder_config *c = &enc->cfg;
+    if (n < 1 || n > c->max_positions)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: %d pieces, expected 1..%d", n,
+                            c->max_positions);
+    if (c->n_layers < 63 && (layers >> (c->n_layers + 1)))
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: layer selection %#llx beyond layer %d",
+                            (unsigned long long)layers, c->n_layers);
+    for (int i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= c->n_vocab)
+            return casie__error(err, CASIE_ERR_INVALID_ARG, i, "encoder: piece %d has id %d, outside 0..%d", i,
+                                ids[i], c->n_vocab - 1);
+    work_layout wl = layout_work(c, n);
+    void *own = NULL;
+    if (!work) {
+        if (!(own = aligned_alloc(64, wl.total)))
+            return casie__error(err, CASIE_ERR_NOMEM, -1, "encoder: out of memory (%zu bytes of work)", wl.total);
+        work = own;
+    }
+    unsigned char *wb = work;
+    float *x = (float *)(wb + wl.x), *qkv = (float *)(wb + wl.qkv), *ctx = (float *)(wb + wl.ctx);
+    float *tmp = (float *)(wb + wl.tmp), *ff = (float *)(wb + wl.ff), *kt = (float *)(wb + wl.kt);
+    float *p = (float *)(wb + wl.p), *xs = (float *)(wb + wl.xs);
+    int8_t *xq = (int8_t *)(wb + wl.xq);
+    if (kernel == CASIE_Q8_BEST || !casie__q8_supported(kernel)) kernel = casie__q8_best();
+    const int H = c->hidden, nh = c->n_heads, dh = H / nh;
+    size_t plane = (size_t)n * (size_t)H;
+
+    /* embeddings: word + position + token type 0, then layer norm */
+    for (int i = 0; i < n; i++) {
+        const int8_t *wq = enc->word.q + (size_t)ids[i] * enc->word.stride;
+        float ws = enc->word.scale[ids[i]];
+        const float *pe = enc->pos + (size_t)i * H;
+        float *xi = x + (size_t)i * H;
+        for (int d = 0; d < H; d++) xi[d] = (float)wq[d] * ws + pe[d] + enc->type[d];
+    }
+    add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps);
+    float *o = out;
+    if (layers & 1) {
+        memcpy(o, x, plane * sizeof *x);
+        o += plane;
+    }
+
+    for (int l = 0; l < c->n_layers; l++) {
+        const casie__enc_layer *L = &enc->layers[l];
+        /* self-attention */
+        casie__q8_quantize(x, n, H, L->qkv.stride, xq, xs);
+        casie__q8_matmul(kernel, xq, xs, n, &L->qkv, L->b_qkv, qkv, 3 * H);
+        for (int h = 0; h < nh; h++)
+            attend(qkv + h * dh, qkv + H + h * dh, qkv + 2 * H + h * dh, 3 * H, n, dh, mask, ctx + h * dh, H, kt, p);
+        casie__q8_quantize(ctx, n, H, L->out.stride, xq, xs);
+        casie__q8_matmul(kernel, xq, xs, n, &L->out, L->b_out, tmp, H);
+        add_layernorm(x, tmp, n, H, L->ln1_g, L->ln1_b, c->layer_norm_eps);
+        /* feed-forward */
+        casie__q8_quantize(x, n, H, L->ff1.stride, xq, xs);
+        casie__q8_matmul(kernel, xq, xs, n, &L->ff1, L->b_ff1, ff, c->intermediate);
+        casie__gelu(ff, (size_t)n * (size_t)c->intermediate);
+        casie__q8_quantize(ff, n, c->intermediate, L->ff2.stride, xq, xs);
+        casie__q8_matmul(kernel, xq, xs, n, &L->ff2, L->b_ff2, tmp, H);
+        add_layernorm(x, tmp, n, H, L->ln2_g, L->ln2_b, c->layer_norm_eps);
+        if (l + 1 < 64 && ((layers >> (l + 1)) & 1)) {
+            memcpy(o, x, plane * sizeof *x);
+            o += plane;
+        }
+    }
+    free(own);
+    return CASIE_OK;
+}
+
+/* ======================================================================== */
+/* Long sequences                                                           */
+/* ======================================================================== */
+
+int casie__encoder_encode_long(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
+                               uint64_t layers, int kernel, float *out, casie_error *err) {
+    if (!enc || (!ids && n) || !out || n < 0)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__encoder_encode_long: bad arguments");
+    const casie_encoder_config *c = &enc->cfg;
+    if (c->cls_id < 0 || c->sep_id < 0)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder %s: no [CLS] or [SEP] in its vocabulary",
+                            c->name);
+    int content = window - 2;
+    if (window > c->max_positions || content < 1 || stride < 1 || stride > content)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1,
+                            "encoder: window %d and stride %d (need 3 <= window <= %d, 1 <= stride <= window - 2)",
+                            window, stride, c->max_positions);
+    if (n == 0) return CASIE_OK;
+    int n_sel = n_selected(enc, layers);
+    const int H = c->hidden;
+    int n_win = n <= content ? 1 : 1 + (n - content + stride - 1) / stride;
+    int wlen = n < content ? n + 2 : window;
+    size_t work_bytes = casie__encoder_work_bytes(enc, wlen);
+    int32_t *wids = malloc((size_t)wlen * sizeof *wids);
+    int *pick = malloc((size_t)n * sizeof *pick);
+    float *wout = malloc((size_t)(n_sel ? n_sel : 1) * (size_t)wlen * (size_t)H * sizeof(float));
+    void *work = aligned_alloc(64, work_bytes);
+    int rc = CASIE_OK;
+    if (!wids || !pick || !wout || !work) {
+        rc = casie__error(err, CASIE_ERR_NOMEM, -1, "encoder: out of memory for %d pieces", n);
+        goto done;
+    }
+    /* window k covers pieces [k * stride, min(k * stride + content, n)); each
+     * piece takes the window where its nearer cut-off side is farthest (a
+     * side at the sequence's own end cuts nothing off) */
+    for (int i = 0; i < n; i++) {
+        int best = -1, best_d = -1;
+        for (int k = i / stride < n_win ? i / stride : n_win - 1; k >= 0; k--) {
+            int s = k * stride, e = s + content < n ? s + content : n;
+            if (i < s || i >= e) {
+                if (i >= e) break;
+                continue;
+            }
+            int left = s == 0 ? INT_MAX : i - s, right = e == n ? INT_MAX : e - 1 - i;
+            int d = left < right ? left : right;
+            if (d >= best_d) best_d = d, best = k; /* ties: the earlier window */
+        }
+        pick[i] = best;
+    }
+    for (int k = 0; k < n_win; k++) {
+        int s = k * stride, e = s + content < n ? s + content : n, m = e - s + 2;
+        wids[0] = c->cls_id;
+        memcpy(wids + 1, ids + s, (size_t)(e - s) * sizeof *wids);
+        wids[m - 1] = c->sep_id;
+        if ((rc = casie__encoder_forward(enc, wids, NULL, m, layers, kernel, wout, work, err))) goto done;
+        for (int i = s; i < e; i++) {
+            if (pick[i] != k) continue;
+            for (int t = 0; t < n_sel; t++)
+                memcpy(out + ((size_t)t * n + i) * H, wout + ((size_t)t * m + (i - s + 1)) * H, (size_t)H * 4);
+        }
+    }
+done:
+    free(wids);
+    free(pick);
+    free(wout);
+    free(work);
+    return rc;
+}

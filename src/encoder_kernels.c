@@ -1,0 +1,309 @@
+/*
+ * encoder_kernels.c - the transformer encoder's numeric kernels: int8
+ * matrix products with a scale per row (plain C, AVX2, AVX-512 VNNI), the
+ * per-row int8 quantization of activations, and GELU.
+ *
+ * Not here: the layers themselves (encoder.c) or the weights (encoder files).
+ *
+ * Every kernel computes the same exact int32 dot products of int8 rows and
+ * then the same float expression of them (casie__q8_matmul's epilogue, plain
+ * C, shared), so all kernels give the same bits; tests/test_encoder.c checks
+ * it.  The SIMD kernels differ only in how they sum:
+ * - AVX2 multiplies |x| (unsigned) by w with x's sign (vpsignb), pairs of
+ *   products summed to int16 by vpmaddubsw: |x|, |w| <= 127 keep every pair
+ *   within 2 * 127 * 127 = 32258, so the int16 sums never saturate;
+ * - VNNI reads x + 128 as unsigned bytes (vpdpbusd sums four products
+ *   straight into int32, nothing saturates) and subtracts 128 * sum(w),
+ *   the row sums stored with the weights.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CASIE_X86 1
+#else
+#define CASIE_X86 0
+#endif
+
+/* ======================================================================== */
+/* Dispatch                                                                 */
+/* ======================================================================== */
+
+int casie__q8_supported(int k) {
+    switch (k) {
+    case CASIE_Q8_PLAIN: return 1;
+#if CASIE_X86
+    case CASIE_Q8_AVX2: return !!__builtin_cpu_supports("avx2");
+    case CASIE_Q8_VNNI:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx2");
+#endif
+    default: return 0;
+    }
+}
+
+int casie__q8_best(void) {
+    if (casie__q8_supported(CASIE_Q8_VNNI)) return CASIE_Q8_VNNI;
+    if (casie__q8_supported(CASIE_Q8_AVX2)) return CASIE_Q8_AVX2;
+    return CASIE_Q8_PLAIN;
+}
+
+/* ======================================================================== */
+/* Quantization of activations                                              */
+/* ======================================================================== */
+
+CASIE_HOT
+void casie__q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, float *scale) {
+    for (int i = 0; i < n; i++) {
+        const float *xi = x + (size_t)i * cols;
+        int8_t *qi = q + (size_t)i * stride;
+        float m = 0.0f;
+        for (int c = 0; c < cols; c++) {
+            float a = fabsf(xi[c]);
+            m = a > m ? a : m;
+        }
+        if (!(m > 0.0f) || !isfinite(m)) { /* a zero (or broken) row: all zero */
+            memset(qi, 0, (size_t)stride);
+            scale[i] = 0.0f;
+            continue;
+        }
+        float inv = 127.0f / m;
+        for (int c = 0; c < cols; c++) {
+            float v = xi[c] * inv; /* |v| <= 127 (up to rounding: clamped below) */
+            int r = (int)(v + (v >= 0.0f ? 0.5f : -0.5f));
+            r = r > 127 ? 127 : r < -127 ? -127 : r;
+            qi[c] = (int8_t)r;
+        }
+        memset(qi + cols, 0, (size_t)(stride - cols));
+        scale[i] = m / 127.0f;
+    }
+}
+
+/* ======================================================================== */
+/* Dot products: acc (ni, nr) = x rows [i0, i0+ni) . w rows [r0, r0+nr)      */
+/* ======================================================================== */
+
+/* Each kernel fills acc[a * nr + b] = sum_c xq[i0+a][c] * w[r0+b][c] for a
+ * block of at most 4 tokens and up to 64 rows. */
+enum { TOK_BLOCK = 4, ROW_BLOCK = 64 };
+
+static void dots_plain(const int8_t *xq, int i0, int ni, const casie__q8mat *w, int r0, int nr, int32_t *acc) {
+    int S = w->stride;
+    for (int a = 0; a < ni; a++) {
+        const int8_t *x = xq + (size_t)(i0 + a) * S;
+        for (int b = 0; b < nr; b++) {
+            const int8_t *wr = w->q + (size_t)(r0 + b) * S;
+            int32_t s = 0;
+            for (int c = 0; c < S; c++) s += (int32_t)x[c] * (int32_t)wr[c];
+            acc[a * nr + b] = s;
+        }
+    }
+}
+
+#if CASIE_X86
+__attribute__((target("avx2"))) static inline int32_t hsum_256(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* sum of x . w over 32 bytes into acc: |x| times w with x's sign */
+#define AVX2_STEP(acc, ax, x, w) \
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w, x)), ones))
+
+__attribute__((target("avx2"))) static void dots_avx2(const int8_t *xq, int i0, int ni, const casie__q8mat *w,
+                                                        int r0, int nr, int32_t *acc) {
+    const int S = w->stride;
+    const __m256i ones = _mm256_set1_epi16(1);
+    int a = 0;
+    /* two tokens by four rows at a time: 8 accumulators, 4 x registers */
+    for (; a + 2 <= ni; a += 2) {
+        const int8_t *x0 = xq + (size_t)(i0 + a) * S, *x1 = x0 + S;
+        int b = 0;
+        for (; b + 4 <= nr; b += 4) {
+            const int8_t *w0 = w->q + (size_t)(r0 + b) * S, *w1 = w0 + S, *w2 = w1 + S, *w3 = w2 + S;
+            __m256i s00 = _mm256_setzero_si256(), s01 = s00, s02 = s00, s03 = s00;
+            __m256i s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+            for (int c = 0; c < S; c += 32) {
+                __m256i vx0 = _mm256_loadu_si256((const __m256i *)(x0 + c));
+                __m256i vx1 = _mm256_loadu_si256((const __m256i *)(x1 + c));
+                __m256i ax0 = _mm256_sign_epi8(vx0, vx0), ax1 = _mm256_sign_epi8(vx1, vx1);
+                __m256i vw = _mm256_loadu_si256((const __m256i *)(w0 + c));
+                AVX2_STEP(s00, ax0, vx0, vw);
+                AVX2_STEP(s10, ax1, vx1, vw);
+                vw = _mm256_loadu_si256((const __m256i *)(w1 + c));
+                AVX2_STEP(s01, ax0, vx0, vw);
+                AVX2_STEP(s11, ax1, vx1, vw);
+                vw = _mm256_loadu_si256((const __m256i *)(w2 + c));
+                AVX2_STEP(s02, ax0, vx0, vw);
+                AVX2_STEP(s12, ax1, vx1, vw);
+                vw = _mm256_loadu_si256((const __m256i *)(w3 + c));
+                AVX2_STEP(s03, ax0, vx0, vw);
+                AVX2_STEP(s13, ax1, vx1, vw);
+            }
+            int32_t *o0 = acc + a * nr + b, *o1 = o0 + nr;
+            o0[0] = hsum_256(s00), o0[1] = hsum_256(s01), o0[2] = hsum_256(s02), o0[3] = hsum_256(s03);
+            o1[0] = hsum_256(s10), o1[1] = hsum_256(s11), o1[2] = hsum_256(s12), o1[3] = hsum_256(s13);
+        }
+        for (; b < nr; b++)
+            for (int k = 0; k < 2; k++) {
+                const int8_t *x = k ? x1 : x0, *wr = w->q + (size_t)(r0 + b) * S;
+                __m256i s = _mm256_setzero_si256();
+                for (int c = 0; c < S; c += 32) {
+                    __m256i vx = _mm256_loadu_si256((const __m256i *)(x + c));
+                    __m256i ax = _mm256_sign_epi8(vx, vx), vw = _mm256_loadu_si256((const __m256i *)(wr + c));
+                    AVX2_STEP(s, ax, vx, vw);
+                }
+                acc[(a + k) * nr + b] = hsum_256(s);
+            }
+    }
+    for (; a < ni; a++) {
+        const int8_t *x = xq + (size_t)(i0 + a) * S;
+        for (int b = 0; b < nr; b++) {
+            const int8_t *wr = w->q + (size_t)(r0 + b) * S;
+            __m256i s = _mm256_setzero_si256();
+            for (int c = 0; c < S; c += 32) {
+                __m256i vx = _mm256_loadu_si256((const __m256i *)(x + c));
+                __m256i ax = _mm256_sign_epi8(vx, vx), vw = _mm256_loadu_si256((const __m256i *)(wr + c));
+                AVX2_STEP(s, ax, vx, vw);
+            }
+            acc[a * nr + b] = hsum_256(s);
+        }
+    }
+}
+#undef AVX2_STEP
+
+#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
+
+/* x . w over a whole row, x given as x + 128 (unsigned), minus 128 * sum(w)
+ * by the caller */
+VNNI_TARGET static void dots_vnni(const int8_t *xq, int i0, int ni, const casie__q8mat *w, int r0, int nr,
+                                  int32_t *acc) {
+    const int S = w->stride;
+    const __m512i flip = _mm512_set1_epi8((char)0x80); /* x ^ 0x80 = x + 128 as an unsigned byte */
+    int a = 0;
+    for (; a + 4 <= ni; a += 4) {
+        const int8_t *x0 = xq + (size_t)(i0 + a) * S, *x1 = x0 + S, *x2 = x1 + S, *x3 = x2 + S;
+        int b = 0;
+        for (; b + 4 <= nr; b += 4) {
+            const int8_t *w0 = w->q + (size_t)(r0 + b) * S;
+            __m512i s[4][4];
+            for (int u = 0; u < 4; u++)
+                for (int v = 0; v < 4; v++) s[u][v] = _mm512_setzero_si512();
+            for (int c = 0; c < S; c += 64) {
+                __m512i u0 = _mm512_xor_si512(_mm512_loadu_si512(x0 + c), flip);
+                __m512i u1 = _mm512_xor_si512(_mm512_loadu_si512(x1 + c), flip);
+                __m512i u2 = _mm512_xor_si512(_mm512_loadu_si512(x2 + c), flip);
+                __m512i u3 = _mm512_xor_si512(_mm512_loadu_si512(x3 + c), flip);
+                for (int v = 0; v < 4; v++) {
+                    __m512i vw = _mm512_loadu_si512(w0 + (size_t)v * S + c);
+                    s[0][v] = _mm512_dpbusd_epi32(s[0][v], u0, vw);
+                    s[1][v] = _mm512_dpbusd_epi32(s[1][v], u1, vw);
+                    s[2][v] = _mm512_dpbusd_epi32(s[2][v], u2, vw);
+                    s[3][v] = _mm512_dpbusd_epi32(s[3][v], u3, vw);
+                }
+            }
+            for (int u = 0; u < 4; u++)
+                for (int v = 0; v < 4; v++)
+                    acc[(a + u) * nr + b + v] = _mm512_reduce_add_epi32(s[u][v]) - 128 * w->sum[r0 + b + v];
+        }
+        for (; b < nr; b++)
+            for (int u = 0; u < 4; u++) {
+                const int8_t *x = x0 + (size_t)u * S, *wr = w->q + (size_t)(r0 + b) * S;
+                __m512i s = _mm512_setzero_si512();
+                for (int c = 0; c < S; c += 64)
+                    s = _mm512_dpbusd_epi32(s, _mm512_xor_si512(_mm512_loadu_si512(x + c), flip),
+                                            _mm512_loadu_si512(wr + c));
+                acc[(a + u) * nr + b] = _mm512_reduce_add_epi32(s) - 128 * w->sum[r0 + b];
+            }
+    }
+    for (; a < ni; a++) {
+        const int8_t *x = xq + (size_t)(i0 + a) * S;
+        for (int b = 0; b < nr; b++) {
+            const int8_t *wr = w->q + (size_t)(r0 + b) * S;
+            __m512i s = _mm512_setzero_si512();
+            for (int c = 0; c < S; c += 64)
+                s = _mm512_dpbusd_epi32(s, _mm512_xor_si512(_mm512_loadu_si512(x + c), flip),
+                                        _mm512_loadu_si512(wr + c));
+            acc[a * nr + b] = _mm512_reduce_add_epi32(s) - 128 * w->sum[r0 + b];
+        }
+    }
+}
+#endif
+
+/* ======================================================================== */
+/* The product                                                              */
+/* ======================================================================== */
+
+void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, const casie__q8mat *w,
+                      const float *bias, float *y, int ldy) {
+    if (kernel == CASIE_Q8_BEST || !casie__q8_supported(kernel)) kernel = casie__q8_best();
+    int32_t acc[TOK_BLOCK * ROW_BLOCK];
+    /* rows outermost in blocks: a block of weight rows (64 * stride bytes)
+     * stays in cache while every token passes over it */
+    for (int r0 = 0; r0 < w->rows; r0 += ROW_BLOCK) {
+        int nr = w->rows - r0 < ROW_BLOCK ? w->rows - r0 : ROW_BLOCK;
+        for (int i0 = 0; i0 < n; i0 += TOK_BLOCK) {
+            int ni = n - i0 < TOK_BLOCK ? n - i0 : TOK_BLOCK;
+            switch (kernel) {
+#if CASIE_X86
+            case CASIE_Q8_AVX2: dots_avx2(xq, i0, ni, w, r0, nr, acc); break;
+            case CASIE_Q8_VNNI: dots_vnni(xq, i0, ni, w, r0, nr, acc); break;
+#endif
+            default: dots_plain(xq, i0, ni, w, r0, nr, acc); break;
+            }
+            /* the shared epilogue: two statements, so that no compiler fuses
+             * them into one rounding on one path and not on another */
+            for (int a = 0; a < ni; a++) {
+                float *yi = y + (size_t)(i0 + a) * ldy + r0;
+                float sx = xs[i0 + a];
+                for (int b = 0; b < nr; b++) {
+                    float v = (float)acc[a * nr + b] * (sx * w->scale[r0 + b]);
+                    yi[b] = bias ? v + bias[r0 + b] : v;
+                }
+            }
+        }
+    }
+}
+
+/* ======================================================================== */
+/* GELU                                                                     */
+/* ======================================================================== */
+
+/* erf(x) = x P(x^2) / Q(x^2) on |x| <= 3.92 (beyond, erf rounds to +-1 in
+ * float): a rational least-squares fit to erf (Sanathanan-Koerner iteration
+ * in double over Chebyshev and uniform nodes of [0, 3.92]); max error
+ * 6.4e-8 in double, 3.3e-7 evaluated in float (Horner), against libm's erf. */
+static const float ERF_P[7] = {1.128378868e+00f, 2.017082125e-01f, 5.080900341e-02f, 3.786243964e-03f,
+                               1.446123060e-04f, -1.982169124e-06f, 2.011109679e-08f};
+static const float ERF_Q[5] = {1.000000000e+00f, 5.120891929e-01f, 1.157382876e-01f, 1.451091748e-02f,
+                               9.791704360e-04f};
+
+CASIE_HOT
+void casie__gelu(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float z = v * 0.70710678118654752f;
+        z = z > 3.92f ? 3.92f : z < -3.92f ? -3.92f : z;
+        float t = z * z;
+        float p = ERF_P[6];
+        p = p * t + ERF_P[5];
+        p = p * t + ERF_P[4];
+        p = p * t + ERF_P[3];
+        p = p * t + ERF_P[2];
+        p = p * t + ERF_P[1];
+        p = p * t + ERF_P[0];
+        float q = ERF_Q[4];
+        q = q * t + ERF_Q[3];
+        q = q * t + ERF_Q[2];
+        q = q * t + ERF_Q[1];
+        q = q * t + ERF_Q[0];
+        float e = z * p / q;
+        e = e > 1.0f ? 1.0f : e < -1.0f ? -1.0f : e;
+        x[i] = 0.5f * v * (1.0f + e);
+    }
+}

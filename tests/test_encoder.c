@@ -1,0 +1,834 @@
+/*
+ * test_encoder.c - the transformer encoder (src/encoder*.c, docs/FORMAT.md
+ * Part 3): import, load, the forward pass against reference hidden states
+ * computed by an independent numpy implementation (tests/encoder_reference.py),
+ * the int8 kernels against each other, the windowed pass, and every kind of
+ * bad encoder file and bad checkpoint refused.
+ *
+ * The bound against the reference.  The encoder stores each weight row as
+ * int8 with scale absmax/127 and quantizes each activation row the same way
+ * on the fly, so both factors of every matrix product are off by up to half
+ * a step (absmax/254, about 0.4% of the row's largest entry), and the word
+ * embeddings by as much.  The layer norms rescale the states to unit
+ * variance, so the error is measured in those units: a numpy run with the
+ * same int8 rounding (weights and activations) reproduces the C figures, so
+ * they are the quantization's, not the code's.  Measured on the tiny random
+ * BERT (weights of standard deviation 0.15, as harsh as a trained model's):
+ * 0.012 at most after the embeddings, 0.032 at most and 0.008 on average
+ * over all 3 layers x 23 pieces x 32 values.  The test allows 0.06 at most
+ * and 0.015 on average; ignoring the padding mask moves the states by more
+ * than 0.2 (test_mask_matters).  The real encoder's bound is stated at its
+ * test.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "internal.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TINY_DIR "tests/data/encoder/tiny"
+#define REAL_ENC "models/encoders/minilm-l6.enc"
+#define REAL_REF "tests/data/encoder/minilm-l6.ref"
+
+static char g_dir[64];
+static char g_tiny[128]; /* the tiny fixture imported, once */
+
+static const char *tmp_path(const char *name) {
+    static char p[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", g_dir, name);
+    return p[k];
+}
+
+static unsigned char *read_all(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)len + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
+static void write_all(const char *path, const void *b, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void copy_file(const char *from, const char *to) {
+    size_t n;
+    unsigned char *b = read_all(from, &n);
+    write_all(to, b, n);
+    free(b);
+}
+
+static int setup(void **state) {
+    (void)state;
+    strcpy(g_dir, "/tmp/casie_enc_XXXXXX");
+    if (!mkdtemp(g_dir)) return -1;
+    snprintf(g_tiny, sizeof g_tiny, "%s/tiny.enc", g_dir);
+    casie_error err = {0};
+    if (casie_encoder_import(TINY_DIR, g_tiny, &err)) {
+        fprintf(stderr, "import: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- the reference file ------------------------------------------------ */
+
+typedef struct ref_seq {
+    int n;
+    int32_t ids[64];
+    uint8_t mask[64];
+    float *h; /* (layers, n, H) */
+} ref_seq;
+
+typedef struct ref_file {
+    int n_seq, layers, H;
+    ref_seq seq[4];
+} ref_file;
+
+static void read_ref(const char *path, ref_file *r) {
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    assert_non_null(fgets(line, sizeof line, f)); /* comment */
+    assert_int_equal(fscanf(f, " sequences %d layers %d hidden %d", &r->n_seq, &r->layers, &r->H), 3);
+    assert_true(r->n_seq >= 1 && r->n_seq <= 4);
+    for (int s = 0; s < r->n_seq; s++) {
+        ref_seq *q = &r->seq[s];
+        assert_int_equal(fscanf(f, " ids %d", &q->n), 1);
+        assert_true(q->n >= 1 && q->n <= 64);
+        for (int i = 0; i < q->n; i++) assert_int_equal(fscanf(f, " %d", &q->ids[i]), 1);
+        assert_int_equal(fscanf(f, " mask"), 0);
+        for (int i = 0; i < q->n; i++) {
+            int m;
+            assert_int_equal(fscanf(f, " %d", &m), 1);
+            q->mask[i] = (uint8_t)m;
+        }
+        size_t cnt = (size_t)r->layers * q->n * r->H;
+        q->h = malloc(cnt * sizeof *q->h);
+        assert_non_null(q->h);
+        for (size_t k = 0; k < cnt; k++) assert_int_equal(fscanf(f, " %f", &q->h[k]), 1);
+    }
+    fclose(f);
+}
+
+static void free_ref(ref_file *r) {
+    for (int s = 0; s < r->n_seq; s++) free(r->seq[s].h);
+}
+
+static uint64_t all_layers(const casie_encoder *e) { return (2ull << e->cfg.n_layers) - 1; }
+
+/* ---- against the reference --------------------------------------------- */
+
+static void test_tiny_matches_reference(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_encoder *e = casie_encoder_load(g_tiny, &err);
+    assert_non_null(e);
+    const casie_encoder_config *c = casie_encoder_get_config(e);
+    assert_string_equal(c->name, "casie-tiny-random-bert");
+    assert_int_equal(c->n_layers, 2);
+    assert_int_equal(c->hidden, 32);
+    assert_int_equal(c->n_heads, 4);
+    assert_int_equal(c->intermediate, 40);
+    assert_int_equal(c->n_vocab, 48);
+    assert_int_equal(c->lowercase, 1);
+    assert_int_equal(c->cls_id, 2);
+    assert_int_equal(c->sep_id, 3);
+    assert_int_equal(c->pad_id, 0);
+    assert_int_equal(c->unk_id, 1);
+    size_t len;
+    assert_string_equal(casie__encoder_piece(e, 7, &len), "##er");
+    assert_int_equal(len, 4);
+    assert_null(casie__encoder_piece(e, 48, NULL));
+    assert_null(casie__encoder_piece(e, -1, NULL));
+
+    ref_file r;
+    read_ref(TINY_DIR "/reference.txt", &r);
+    assert_int_equal(r.layers, 3);
+    assert_int_equal(r.H, 32);
+    double worst = 0, total = 0;
+    size_t count = 0;
+    for (int k = CASIE_Q8_PLAIN; k <= CASIE_Q8_VNNI; k++) {
+        if (!casie__q8_supported(k)) continue;
+        for (int s = 0; s < r.n_seq; s++) {
+            ref_seq *q = &r.seq[s];
+            size_t cnt = (size_t)r.layers * q->n * r.H;
+            float *out = malloc(cnt * sizeof *out);
+            assert_non_null(out);
+            assert_int_equal(casie__encoder_forward(e, q->ids, q->mask, q->n, all_layers(e), k, out, NULL, &err), 0);
+            for (size_t i = 0; i < cnt; i++) {
+                double d = fabs((double)out[i] - q->h[i]);
+                worst = d > worst ? d : worst;
+                total += d;
+                count++;
+            }
+            free(out);
+        }
+    }
+    print_message("tiny BERT vs numpy: max |diff| %.4f, mean %.5f over %zu values\n", worst, total / count, count);
+    assert_true(worst < 0.06);
+    assert_true(total / count < 0.015);
+    free_ref(&r);
+    casie_encoder_free(e);
+}
+
+/* The padding mask matters: the same ids without it differ from the
+ * reference far beyond the bound. */
+static void test_mask_matters(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_encoder *e = casie_encoder_load(g_tiny, &err);
+    assert_non_null(e);
+    ref_file r;
+    read_ref(TINY_DIR "/reference.txt", &r);
+    ref_seq *q = &r.seq[1];
+    assert_int_equal(q->mask[q->n - 1], 0);
+    size_t cnt = (size_t)r.layers * q->n * r.H;
+    float *out = malloc(cnt * sizeof *out);
+    assert_int_equal(casie__encoder_forward(e, q->ids, NULL, q->n, all_layers(e), CASIE_Q8_PLAIN, out, NULL, &err), 0);
+    double worst = 0;
+    for (size_t i = (size_t)q->n * r.H; i < cnt; i++) worst = fmax(worst, fabs((double)out[i] - q->h[i]));
+    assert_true(worst > 0.2);
+    free(out);
+    free_ref(&r);
+    casie_encoder_free(e);
+}
+
+/* Selected layers come out in order, each equal to the full run's. */
+static void test_layer_selection(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_encoder *e = casie_encoder_load(g_tiny, &err);
+    assert_non_null(e);
+    int32_t ids[7] = {2, 10, 11, 12, 13, 14, 3};
+    size_t plane = 7 * 32;
+    float all[3 * 7 * 32], sel[7 * 32];
+    void *work = aligned_alloc(64, casie__encoder_work_bytes(e, 7));
+    assert_non_null(work);
+    assert_int_equal(casie__encoder_forward(e, ids, NULL, 7, 7, CASIE_Q8_BEST, all, work, &err), 0);
+    for (int l = 0; l < 3; l++) {
+        assert_int_equal(casie__encoder_forward(e, ids, NULL, 7, 1ull << l, CASIE_Q8_BEST, sel, work, &err), 0);
+        assert_memory_equal(sel, all + l * plane, plane * sizeof(float));
+    }
+    /* bad arguments */
+    assert_int_equal(casie__encoder_forward(e, ids, NULL, 7, 8, CASIE_Q8_BEST, sel, work, &err), CASIE_ERR_INVALID_ARG);
+    ids[3] = 48;
+    assert_int_equal(casie__encoder_forward(e, ids, NULL, 7, 1, CASIE_Q8_BEST, sel, work, &err), CASIE_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "piece 3 has id 48"));
+    assert_int_equal(casie__encoder_forward(e, ids, NULL, 17, 1, CASIE_Q8_BEST, sel, work, &err),
+                     CASIE_ERR_INVALID_ARG);
+    free(work);
+    casie_encoder_free(e);
+}
+
+/* ---- kernels ----------------------------------------------------------- */
+
+static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+
+/* Random int8 matrices of awkward sizes: every kernel gives the same bits. */
+static void test_kernels_agree(void **state) {
+    (void)state;
+    int ran = 0;
+    static const int SIZES[][3] = {{1, 1, 1},   {3, 5, 31},  {4, 4, 64},   {5, 7, 65},   {9, 70, 200},
+                                   {16, 64, 384}, {7, 130, 96}, {13, 3, 1536}, {2, 67, 127}};
+    for (size_t t = 0; t < sizeof SIZES / sizeof SIZES[0]; t++) {
+        int n = SIZES[t][0], rows = SIZES[t][1], cols = SIZES[t][2], S = (cols + 63) & ~63;
+        int8_t *wq = calloc((size_t)rows * S, 1), *xq = calloc((size_t)n * S, 1);
+        float *ws = malloc(rows * sizeof *ws), *b = malloc(rows * sizeof *b), *x = malloc((size_t)n * cols * 4);
+        float *xs = malloc(n * sizeof *xs);
+        int32_t *sum = calloc(rows, sizeof *sum);
+        float *y[3];
+        for (int k = 0; k < 3; k++) y[k] = malloc((size_t)n * rows * sizeof(float));
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                /* extremes included: +-127 and 0 */
+                int v = (int)(casie__rng_next(&g_rng) % 255) - 127;
+                if (c % 17 == 0) v = (c & 1) ? 127 : -127;
+                wq[(size_t)r * S + c] = (int8_t)v;
+                sum[r] += v;
+            }
+            ws[r] = 0.001f * (float)(1 + r % 7);
+            b[r] = 0.5f - (float)(r % 3);
+        }
+        for (int i = 0; i < n * cols; i++) x[i] = (float)((int)(casie__rng_next(&g_rng) % 2001) - 1000) / 97.0f;
+        x[0] = 1000.0f; /* a large first activation quantizes to 127 */
+        casie__q8_quantize(x, n, cols, S, xq, xs);
+        casie__q8mat m = {rows, cols, S, wq, ws, sum};
+        for (int k = 0; k < 3; k++) {
+            if (!casie__q8_supported(k)) continue;
+            casie__q8_matmul(k, xq, xs, n, &m, b, y[k], rows);
+            if (k) {
+                assert_memory_equal(y[0], y[k], (size_t)n * rows * sizeof(float));
+                ran++;
+            }
+        }
+        /* and the plain sums are the int32 dot products */
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < rows; r++) {
+                int32_t s = 0;
+                for (int c = 0; c < cols; c++) s += xq[(size_t)i * S + c] * wq[(size_t)r * S + c];
+                float v = (float)s * (xs[i] * ws[r]);
+                assert_true(y[0][(size_t)i * rows + r] == v + b[r]);
+            }
+        free(wq), free(xq), free(ws), free(b), free(x), free(xs), free(sum);
+        for (int k = 0; k < 3; k++) free(y[k]);
+    }
+    print_message("kernels compared with plain C: %d products (avx2 %d, vnni %d)\n", ran,
+                  casie__q8_supported(CASIE_Q8_AVX2), casie__q8_supported(CASIE_Q8_VNNI));
+    assert_int_equal(ran, 9 * (casie__q8_supported(CASIE_Q8_AVX2) + casie__q8_supported(CASIE_Q8_VNNI)));
+}
+
+/* The whole forward pass: the same bits on every kernel. */
+static void test_forward_same_on_every_kernel(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_encoder *e = casie_encoder_load(g_tiny, &err);
+    assert_non_null(e);
+    int32_t ids[16];
+    for (int i = 0; i < 16; i++) ids[i] = (i * 7 + 3) % 48;
+    float ref[3 * 16 * 32], out[3 * 16 * 32];
+    assert_int_equal(casie__encoder_forward(e, ids, NULL, 16, 7, CASIE_Q8_PLAIN, ref, NULL, &err), 0);
+    for (int k = CASIE_Q8_AVX2; k <= CASIE_Q8_VNNI; k++) {
+        if (!casie__q8_supported(k)) continue;
+        assert_int_equal(casie__encoder_forward(e, ids, NULL, 16, 7, k, out, NULL, &err), 0);
+        assert_memory_equal(ref, out, sizeof out);
+    }
+    casie_encoder_free(e);
+}
+
+static void test_quantize_and_gelu(void **state) {
+    (void)state;
+    float x[5] = {0.5f, -1.0f, 0.25f, 0.0f, 0.0039f};
+    int8_t q[64];
+    float s;
+    casie__q8_quantize(x, 1, 5, 64, q, &s);
+    assert_true(s == 1.0f / 127.0f);
+    assert_int_equal(q[0], 64); /* 63.5 rounds away from zero */
+    assert_int_equal(q[1], -127);
+    assert_int_equal(q[2], 32);
+    assert_int_equal(q[3], 0);
+    assert_int_equal(q[4], 0);
+    for (int c = 5; c < 64; c++) assert_int_equal(q[c], 0);
+    float z[3] = {0, 0, 0};
+    q[0] = 9;
+    casie__q8_quantize(z, 1, 3, 64, q, &s);
+    assert_true(s == 0.0f);
+    assert_int_equal(q[0], 0);
+    /* GELU against erf in double over [-10, 10] */
+    double worst = 0;
+    for (int i = -20000; i <= 20000; i++) {
+        float v = (float)i / 2000.0f, g = v;
+        casie__gelu(&g, 1);
+        double want = 0.5 * v * (1.0 + erf(v / sqrt(2.0)));
+        double d = fabs(g - want) / (fabs(v) > 1 ? fabs(v) : 1.0);
+        worst = d > worst ? d : worst;
+    }
+    print_message("GELU: max error %.3g (relative to max(|x|, 1))\n", worst);
+    assert_true(worst < 4e-7);
+}
+
+/* ---- windows ----------------------------------------------------------- */
+
+static void test_encode_long(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_encoder *e = casie_encoder_load(g_tiny, &err);
+    assert_non_null(e);
+    enum { N = 40, W = 12, ST = 5, C = W - 2, H = 32 };
+    int32_t ids[N];
+    for (int i = 0; i < N; i++) ids[i] = 5 + (i * 11) % 43;
+    static float out[2 * N * H], win[2 * W * H];
+    assert_int_equal(casie__encoder_encode_long(e, ids, N, W, ST, 6, CASIE_Q8_BEST, out, &err), 0);
+    /* windows start at 0, 5, ..., 30 (the last covers 30..39); piece i must
+     * equal the window farthest inside, found here by brute force */
+    int n_win = 7;
+    for (int i = 0; i < N; i++) {
+        int best = -1, best_d = -1;
+        for (int k = 0; k < n_win; k++) {
+            int s = k * ST, en = s + C < N ? s + C : N;
+            if (i < s || i >= en) continue;
+            int l = s == 0 ? 1000 : i - s, r = en == N ? 1000 : en - 1 - i, d = l < r ? l : r;
+            if (d > best_d) best_d = d, best = k;
+        }
+        int s = best * ST, en = s + C < N ? s + C : N, m = en - s + 2;
+        int32_t wids[W];
+        wids[0] = e->cfg.cls_id;
+        memcpy(wids + 1, ids + s, (size_t)(en - s) * sizeof *wids);
+        wids[m - 1] = e->cfg.sep_id;
+        assert_int_equal(casie__encoder_forward(e, wids, NULL, m, 6, CASIE_Q8_BEST, win, NULL, &err), 0);
+        for (int t = 0; t < 2; t++)
+            assert_memory_equal(out + ((size_t)t * N + i) * H, win + ((size_t)t * m + (i - s + 1)) * H, H * 4);
+    }
+    /* a sequence that fits one window is the plain pass over [CLS] ids [SEP] */
+    float one[5 * H], full[7 * H];
+    int32_t ids7[7] = {2, 9, 10, 11, 12, 13, 3};
+    assert_int_equal(casie__encoder_encode_long(e, ids7 + 1, 5, 16, 8, 4, CASIE_Q8_BEST, one, &err), 0);
+    assert_int_equal(casie__encoder_forward(e, ids7, NULL, 7, 4, CASIE_Q8_BEST, full, NULL, &err), 0);
+    assert_memory_equal(one, full + H, sizeof one);
+    assert_int_equal(casie__encoder_encode_long(e, ids, N, 17, 5, 4, CASIE_Q8_BEST, out, &err), CASIE_ERR_INVALID_ARG);
+    assert_int_equal(casie__encoder_encode_long(e, ids, N, 12, 11, 4, CASIE_Q8_BEST, out, &err), CASIE_ERR_INVALID_ARG);
+    casie_encoder_free(e);
+}
+
+/* Threads sharing one encoder get what one thread gets. */
+typedef struct thread_arg {
+    const casie_encoder *e;
+    float out[16 * 32 * 3];
+    int rc;
+} thread_arg;
+
+static void *run_thread(void *p) {
+    thread_arg *a = p;
+    int32_t ids[16];
+    for (int r = 0; r < 20 && !a->rc; r++) {
+        for (int i = 0; i < 16; i++) ids[i] = (i * 5 + 1) % 48;
+        a->rc = casie__encoder_forward(a->e, ids, NULL, 16, 7, CASIE_Q8_BEST, a->out, NULL, NULL);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_encoder *e = casie_encoder_load(g_tiny, &err);
+    assert_non_null(e);
+    static thread_arg a[3];
+    pthread_t th[3];
+    for (int t = 0; t < 3; t++) {
+        a[t].e = e;
+        a[t].rc = 0;
+        assert_int_equal(pthread_create(&th[t], NULL, run_thread, &a[t]), 0);
+    }
+    for (int t = 0; t < 3; t++) assert_int_equal(pthread_join(th[t], NULL), 0);
+    for (int t = 0; t < 3; t++) assert_int_equal(a[t].rc, 0);
+    assert_memory_equal(a[0].out, a[1].out, sizeof a[0].out);
+    assert_memory_equal(a[0].out, a[2].out, sizeof a[0].out);
+    casie_encoder_free(e);
+}
+
+/* ---- bad encoder files ------------------------------------------------- */
+
+/* Rewrites the tiny encoder with section `tag` changed by fn, the checksums
+ * recomputed (so that only the encoder's own checks can catch it). */
+static void rewrite(const char *out, const char *tag, void (*fn)(unsigned char *data, uint64_t *size, void *u),
+                    void *u) {
+    casie__model_file mf;
+    casie_error err = {0};
+    assert_int_equal(casie__container_open(g_tiny, CASIE__FILE_ENCODER, &mf, &err), 0);
+    casie__section secs[8];
+    unsigned char *copies[8] = {0};
+    assert_true(mf.n_secs <= 8);
+    for (int i = 0; i < mf.n_secs; i++) {
+        secs[i] = mf.secs[i];
+        if (!strcmp(secs[i].tag, tag)) {
+            copies[i] = malloc(secs[i].size + 64);
+            memcpy(copies[i], secs[i].data, secs[i].size);
+            fn(copies[i], &secs[i].size, u);
+            secs[i].data = copies[i];
+        }
+    }
+    assert_int_equal(casie__container_write(out, CASIE__FILE_ENCODER, secs, mf.n_secs, &err), 0);
+    for (int i = 0; i < mf.n_secs; i++) free(copies[i]);
+    casie__model_file_close(&mf);
+}
+
+static void set_u32(unsigned char *d, uint64_t *size, void *u) {
+    (void)size;
+    const uint32_t *kv = u; /* offset, value */
+    d[kv[0]] = (unsigned char)kv[1], d[kv[0] + 1] = (unsigned char)(kv[1] >> 8);
+    d[kv[0] + 2] = (unsigned char)(kv[1] >> 16), d[kv[0] + 3] = (unsigned char)(kv[1] >> 24);
+}
+
+static void set_byte(unsigned char *d, uint64_t *size, void *u) {
+    (void)size;
+    const uint32_t *kv = u;
+    d[kv[0]] = (unsigned char)kv[1];
+}
+
+static void shrink(unsigned char *d, uint64_t *size, void *u) {
+    (void)d;
+    *size -= *(const uint32_t *)u;
+}
+
+static void expect_refused(const char *path, int code, const char *needle) {
+    casie_error err = {0};
+    casie_encoder *e = casie_encoder_load(path, &err);
+    if (e) fail_msg("%s loaded; expected \"%s\"", path, needle);
+    if (err.code != code || !strstr(err.message, needle))
+        fail_msg("%s: code %d \"%s\"; expected %d \"%s\"", path, err.code, err.message, code, needle);
+}
+
+static void test_refuses_bad_files(void **state) {
+    (void)state;
+    size_t n;
+    unsigned char *good = read_all(g_tiny, &n);
+    const char *p = tmp_path("bad.enc");
+
+    /* corrupt: a flipped byte in the weights (the section checksum) */
+    good[n - 100] ^= 0x10;
+    write_all(p, good, n);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "section WGTS checksum mismatch");
+    good[n - 100] ^= 0x10;
+    /* truncated, at every length from 0 to the whole file less one (sampled) */
+    for (size_t len = 0; len < n; len += (len < 200 ? 1 : 997)) {
+        write_all(p, good, len);
+        casie_error err = {0};
+        casie_encoder *e = casie_encoder_load(p, &err);
+        assert_null(e);
+        assert_int_equal(err.code, CASIE_ERR_MODEL_CORRUPT);
+    }
+    write_all(p, good, n - 1);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "truncated");
+    /* a newer container */
+    unsigned char v = good[8];
+    good[8] = 2;
+    write_all(p, good, n);
+    expect_refused(p, CASIE_ERR_MODEL_VERSION, "encoder format version 2 is newer");
+    good[8] = v;
+    /* a model file is not an encoder, and the reverse */
+    write_all(p, good, n);
+    casie_error err = {0};
+    assert_null(casie_model_load(p, &err));
+    assert_int_equal(err.code, CASIE_ERR_MODEL_MAGIC);
+    assert_non_null(strstr(err.message, "a casie encoder file, not a model file"));
+    if (access("models/casie-default.model", R_OK) == 0)
+        expect_refused("models/casie-default.model", CASIE_ERR_MODEL_MAGIC, "a casie model file, not a encoder file");
+    expect_refused(TINY_DIR "/config.json", CASIE_ERR_MODEL_MAGIC, "not a casie encoder file");
+    free(good);
+
+    /* the encoder's own checks, behind valid checksums */
+    uint32_t kv[2];
+    kv[0] = 0, kv[1] = 2; /* ECFG enc_version */
+    rewrite(p, "ECFG", set_u32, kv);
+    expect_refused(p, CASIE_ERR_MODEL_VERSION, "encoder layout version 2 is newer");
+    kv[0] = 8, kv[1] = 64; /* hidden 64: the weights no longer fit the shapes */
+    rewrite(p, "ECFG", set_u32, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "WGTS has");
+    kv[0] = 12, kv[1] = 5; /* 5 heads do not divide 32 */
+    rewrite(p, "ECFG", set_u32, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "not a multiple of n_heads");
+    kv[0] = 4, kv[1] = 0; /* no layers */
+    rewrite(p, "ECFG", set_u32, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "n_layers = 0");
+    kv[0] = 28, kv[1] = 49; /* one more piece than the vocabulary has */
+    rewrite(p, "ECFG", set_u32, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "VOCB");
+    kv[0] = 40, kv[1] = 48; /* [CLS] out of range */
+    rewrite(p, "ECFG", set_u32, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "cls_id 48");
+    kv[0] = 80, kv[1] = 1; /* reserved */
+    rewrite(p, "ECFG", set_u32, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "reserved byte 80");
+    kv[0] = 64, kv[1] = 2; /* unknown weight type */
+    rewrite(p, "ECFG", set_u32, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "weight_type 2");
+    kv[0] = 36, kv[1] = 2; /* unknown flag */
+    rewrite(p, "ECFG", set_u32, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "unknown flags");
+    uint32_t cut = 4;
+    rewrite(p, "WGTS", shrink, &cut);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "WGTS has");
+    rewrite(p, "ECFG", shrink, &cut);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "ECFG has 92 bytes");
+    /* the word embeddings start the weights: row 0, byte 0 */
+    kv[0] = 0, kv[1] = 0x80; /* -128 */
+    rewrite(p, "WGTS", set_byte, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "word embeddings row 0 has -128");
+    kv[0] = 40, kv[1] = 1; /* padding (hidden 32, stride 64) */
+    rewrite(p, "WGTS", set_byte, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "nonzero padding");
+    /* layer 0's query/key/value rows follow the embeddings: change a weight
+     * and its row sum no longer matches */
+    {
+        casie_encoder *e = casie_encoder_load(g_tiny, &err);
+        assert_non_null(e);
+        uint32_t off = (uint32_t)((const unsigned char *)e->layers[0].qkv.q - (const unsigned char *)e->word.q);
+        int8_t q0 = e->layers[0].qkv.q[0];
+        uint32_t soff = (uint32_t)((const unsigned char *)e->layers[0].qkv.scale - (const unsigned char *)e->word.q);
+        casie_encoder_free(e);
+        kv[0] = off, kv[1] = (uint32_t)(uint8_t)(q0 == 5 ? 6 : 5);
+        rewrite(p, "WGTS", set_byte, kv);
+        expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "query/key/value of layer 0 row 0 sums to");
+        kv[0] = soff, kv[1] = 0xff800000u; /* scale -inf */
+        rewrite(p, "WGTS", set_u32, kv);
+        expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "query/key/value of layer 0 row 0 has scale");
+        uint32_t boff = soff + 2 * 3 * 32 * 4; /* after the scales and sums: the biases */
+        kv[0] = boff, kv[1] = 0x7fc00000u;  /* NaN */
+        rewrite(p, "WGTS", set_u32, kv);
+        expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "query/key/value bias of layer 0 value 0 is not finite");
+    }
+    kv[0] = 0, kv[1] = 0; /* VOCB offset 0 */
+    rewrite(p, "VOCB", set_u32, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "VOCB offset 0");
+    kv[0] = 4 * 49 + 1, kv[1] = 0; /* a NUL inside piece 0 ("[PAD]") */
+    rewrite(p, "VOCB", set_byte, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "VOCB piece 0");
+    kv[0] = 0, kv[1] = 'x'; /* NAME without its NUL: change the last byte */
+    {
+        casie_encoder *e = casie_encoder_load(g_tiny, &err);
+        kv[0] = (uint32_t)strlen(e->cfg.name);
+        casie_encoder_free(e);
+    }
+    rewrite(p, "NAME", set_byte, kv);
+    expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "NAME");
+    /* and the untouched file still loads */
+    casie_encoder *e = casie_encoder_load(g_tiny, &err);
+    assert_non_null(e);
+    casie_encoder_free(e);
+}
+
+/* ---- bad checkpoints --------------------------------------------------- */
+
+static const char *make_ckpt(const char *name) {
+    static char d[256];
+    snprintf(d, sizeof d, "%s/%s", g_dir, name);
+    mkdir(d, 0755);
+    const char *files[] = {"config.json", "vocab.txt", "model.safetensors", "tokenizer_config.json"};
+    for (int i = 0; i < 4; i++) {
+        char a[256], b[300];
+        snprintf(a, sizeof a, TINY_DIR "/%s", files[i]);
+        snprintf(b, sizeof b, "%s/%s", d, files[i]);
+        copy_file(a, b);
+    }
+    return d;
+}
+
+/* Replaces the first `from` in dir/file by `to`. */
+static void edit_file(const char *dir, const char *file, const char *from, const char *to) {
+    char p[300];
+    snprintf(p, sizeof p, "%s/%s", dir, file);
+    size_t n;
+    unsigned char *b = read_all(p, &n);
+    char *at = memmem(b, n, from, strlen(from));
+    if (!at) fail_msg("%s: no \"%s\"", p, from);
+    size_t pre = (size_t)(at - (char *)b), fl = strlen(from), tl = strlen(to);
+    unsigned char *o = malloc(n - fl + tl);
+    memcpy(o, b, pre);
+    memcpy(o + pre, to, tl);
+    memcpy(o + pre + tl, at + fl, n - pre - fl);
+    write_all(p, o, n - fl + tl);
+    free(o);
+    free(b);
+}
+
+/* Rewrites dir's safetensors header with every "bert." prefix removed (the
+ * data unchanged): the layout of checkpoints saved from BertModel itself. */
+static void strip_prefix(const char *dir) {
+    char p[300];
+    snprintf(p, sizeof p, "%s/model.safetensors", dir);
+    size_t n;
+    unsigned char *b = read_all(p, &n);
+    uint64_t hl = 0;
+    for (int i = 7; i >= 0; i--) hl = hl << 8 | b[i];
+    char *h = malloc(hl + 1), *o = malloc(hl + 1);
+    memcpy(h, b + 8, hl);
+    h[hl] = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < hl;) {
+        if (!strncmp(h + i, "\"bert.", 6)) {
+            o[k++] = '"';
+            i += 6;
+        } else
+            o[k++] = h[i++];
+    }
+    while (k % 8) o[k++] = ' ';
+    unsigned char *nb = malloc(8 + k + (n - 8 - hl));
+    for (int i = 0; i < 8; i++) nb[i] = (unsigned char)((uint64_t)k >> (8 * i));
+    memcpy(nb + 8, o, k);
+    memcpy(nb + 8 + k, b + 8 + hl, n - 8 - hl);
+    write_all(p, nb, 8 + k + (n - 8 - hl));
+    free(nb), free(h), free(o), free(b);
+}
+
+static void expect_import_fails(const char *dir, int code, const char *needle) {
+    casie_error err = {0};
+    int rc = casie_encoder_import(dir, tmp_path("out.enc"), &err);
+    if (rc != code || !strstr(err.message, needle))
+        fail_msg("%s: import gave %d \"%s\"; expected %d \"%s\"", dir, rc, err.message, code, needle);
+}
+
+static void test_import_refuses(void **state) {
+    (void)state;
+    const char *d = make_ckpt("c1");
+    edit_file(d, "config.json", "\"bert\"", "\"roberta\"");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "model_type is \"roberta\", not \"bert\"");
+    d = make_ckpt("c2");
+    edit_file(d, "config.json", "\"gelu\"", "\"relu\"");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "hidden_act is relu");
+    d = make_ckpt("c3");
+    edit_file(d, "config.json", "\"intermediate_size\": 40", "\"intermediate_size\": 41");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "tensor encoder.layer.0.intermediate.dense.weight has shape [40,32]");
+    d = make_ckpt("c4");
+    edit_file(d, "model.safetensors", "bert.encoder.layer.1.output.dense.bias", "bert.encoder.layer.1.output.dense.bias");
+    edit_file(d, "model.safetensors", "layer.1.output.LayerNorm.bias", "layer.1.output.LayerNorm.bia_");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "no tensor encoder.layer.1.output.LayerNorm.bias");
+    d = make_ckpt("c5");
+    edit_file(d, "model.safetensors", "\"dtype\":\"F32\"", "\"dtype\":\"I32\"");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "dtype I32");
+    d = make_ckpt("c6");
+    edit_file(d, "vocab.txt", "[MASK]\n", "");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "47 pieces, config.json's vocab_size is 48");
+    d = make_ckpt("c7");
+    edit_file(d, "config.json", "\"num_attention_heads\": 4", "\"num_attention_heads\": 5");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "not a multiple of num_attention_heads");
+    d = make_ckpt("c8");
+    edit_file(d, "config.json", "\"absolute\"", "\"relative_key\"");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "position_embedding_type");
+    d = make_ckpt("c9");
+    { /* a header length past the end of the file */
+        char p[300];
+        snprintf(p, sizeof p, "%s/model.safetensors", d);
+        size_t n;
+        unsigned char *b = read_all(p, &n);
+        b[3] = 0x7f;
+        write_all(p, b, n);
+        free(b);
+    }
+    expect_import_fails(d, CASIE_ERR_PARSE, "header length");
+    d = make_ckpt("c10");
+    { /* data cut short: the offsets run past it */
+        char p[300];
+        snprintf(p, sizeof p, "%s/model.safetensors", d);
+        size_t n;
+        unsigned char *b = read_all(p, &n);
+        write_all(p, b, n / 2);
+        free(b);
+    }
+    expect_import_fails(d, CASIE_ERR_PARSE, "data_offsets outside the data");
+    d = make_ckpt("c11");
+    edit_file(d, "config.json", "{", "[");
+    expect_import_fails(d, CASIE_ERR_PARSE, "config.json");
+    expect_import_fails(g_dir, CASIE_ERR_IO, "config.json");
+
+    /* accepted: names without the bert. prefix give the same encoder; an
+     * uncased flag inferred from the vocabulary when tokenizer_config.json
+     * is missing */
+    d = make_ckpt("ok");
+    strip_prefix(d);
+    char tok[300];
+    snprintf(tok, sizeof tok, "%s/tokenizer_config.json", d);
+    unlink(tok);
+    casie_error err = {0};
+    const char *out = tmp_path("noprefix.enc");
+    assert_int_equal(casie_encoder_import(d, out, &err), 0);
+    casie_encoder *a = casie_encoder_load(out, &err), *b = casie_encoder_load(g_tiny, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(a->cfg.lowercase, 1);
+    assert_true(a->cfg.hash == b->cfg.hash);
+    casie_encoder_free(a);
+    casie_encoder_free(b);
+    /* importing is deterministic: the same bytes twice */
+    size_t n1, n2;
+    assert_int_equal(casie_encoder_import(TINY_DIR, out, &err), 0);
+    unsigned char *x1 = read_all(out, &n1), *x2 = read_all(g_tiny, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(x1, x2, n1);
+    free(x1), free(x2);
+}
+
+/* ---- the real encoder, when installed ---------------------------------- */
+
+/* The reference: numpy over the real safetensors (float64), the first 8
+ * dimensions of every piece's last-layer state and the mean over pieces.
+ * Bound: all-MiniLM-L6-v2's last-layer states have a standard deviation of
+ * about 0.35 per dimension (no layer norm scale pulls them to 1); int8 rounding
+ * moves them by 1% to 3% of that, so each value must lie within 0.06 of the
+ * reference and the cosine of each sentence's mean vector above 0.999. */
+static void test_real_encoder(void **state) {
+    (void)state;
+    if (access(REAL_ENC, R_OK) != 0 || access(REAL_REF, R_OK) != 0) {
+        print_message("%s not installed (scripts/fetch_encoder.sh): skipped\n", REAL_ENC);
+        skip();
+    }
+    casie_error err = {0};
+    casie_encoder *e = casie_encoder_load(REAL_ENC, &err);
+    if (!e) fail_msg("%s", err.message);
+    FILE *f = fopen(REAL_REF, "r");
+    assert_non_null(f);
+    char line[512];
+    assert_non_null(fgets(line, sizeof line, f));
+    int n_sent, layers, H, dims;
+    assert_int_equal(fscanf(f, " sentences %d layers %d hidden %d dims %d", &n_sent, &layers, &H, &dims), 4);
+    assert_int_equal(layers, e->cfg.n_layers);
+    assert_int_equal(H, e->cfg.hidden);
+    double worst = 0, worst_cos = 1;
+    for (int s = 0; s < n_sent; s++) {
+        int n;
+        int32_t ids[64];
+        assert_int_equal(fscanf(f, " ids %d", &n), 1);
+        assert_true(n > 0 && n <= 64);
+        for (int i = 0; i < n; i++) assert_int_equal(fscanf(f, " %d", &ids[i]), 1);
+        float *out = malloc((size_t)n * H * sizeof *out);
+        assert_int_equal(casie__encoder_forward(e, ids, NULL, n, 1ull << layers, CASIE_Q8_BEST, out, NULL, &err), 0);
+        for (int i = 0; i < n; i++)
+            for (int d = 0; d < dims; d++) {
+                float want;
+                assert_int_equal(fscanf(f, " %f", &want), 1);
+                worst = fmax(worst, fabs((double)out[(size_t)i * H + d] - want));
+            }
+        assert_int_equal(fscanf(f, " mean"), 0);
+        double dot = 0, na = 0, nb = 0;
+        for (int d = 0; d < H; d++) {
+            float want;
+            assert_int_equal(fscanf(f, " %f", &want), 1);
+            double m = 0;
+            for (int i = 0; i < n; i++) m += out[(size_t)i * H + d];
+            m /= n;
+            dot += m * want, na += m * m, nb += (double)want * want;
+        }
+        worst_cos = fmin(worst_cos, dot / sqrt(na * nb));
+        free(out);
+    }
+    fclose(f);
+    print_message("%s vs numpy: max |diff| %.4f over the first %d dims, min cosine of the means %.6f\n",
+                  REAL_ENC, worst, dims, worst_cos);
+    assert_true(worst < 0.06);
+    assert_true(worst_cos > 0.999);
+    casie_encoder_free(e);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tiny_matches_reference),
+        cmocka_unit_test(test_mask_matters),
+        cmocka_unit_test(test_layer_selection),
+        cmocka_unit_test(test_kernels_agree),
+        cmocka_unit_test(test_forward_same_on_every_kernel),
+        cmocka_unit_test(test_quantize_and_gelu),
+        cmocka_unit_test(test_encode_long),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_refuses_bad_files),
+        cmocka_unit_test(test_import_refuses),
+        cmocka_unit_test(test_real_encoder),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

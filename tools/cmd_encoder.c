@@ -1,0 +1,70 @@
+/*
+ * cmd_encoder.c - `casie encoder`: converts a pretrained BERT-family
+ * checkpoint into casie's encoder file, and describes an encoder file.
+ *
+ *   casie encoder import DIR -o FILE   config.json, vocab.txt, model.safetensors
+ *                                      (and tokenizer_config.json) -> FILE
+ *   casie encoder info FILE            the configuration, one "key value" a line
+ *
+ * Uses only the public header.
+ */
+#include "cmd.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int usage(FILE *f) {
+    fprintf(f, "usage: casie encoder import DIR -o FILE\n"
+               "       casie encoder info FILE\n"
+               "  import: converts a BERT-family checkpoint in the Hugging Face layout (DIR holds\n"
+               "          config.json, vocab.txt, model.safetensors) into a casie encoder file\n"
+               "  info:   prints an encoder file's configuration\n");
+    return f == stdout ? 0 : 2;
+}
+
+static int cmd_import(int argc, char **argv) {
+    const char *dir = NULL, *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
+            out = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1])
+            return usage(stderr);
+        else if (!dir)
+            dir = argv[i];
+        else
+            return usage(stderr);
+    }
+    if (!dir || !out) return usage(stderr);
+    casie_error err = {0};
+    if (casie_encoder_import(dir, out, &err)) return cli_fail(&err);
+    casie_encoder *e = casie_encoder_load(out, &err);
+    if (!e) return cli_fail(&err);
+    const casie_encoder_config *c = casie_encoder_get_config(e);
+    fprintf(stderr, "casie: %s: %s, %d layers x %d, %d pieces\n", out, c->name, c->n_layers, c->hidden, c->n_vocab);
+    casie_encoder_free(e);
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv) {
+    if (argc != 2 || argv[1][0] == '-') return usage(stderr);
+    casie_error err = {0};
+    casie_encoder *e = casie_encoder_load(argv[1], &err);
+    if (!e) return cli_fail(&err);
+    const casie_encoder_config *c = casie_encoder_get_config(e);
+    printf("name %s\nhash %016" PRIx64 "\nlayers %d\nhidden %d\nheads %d\nintermediate %d\nmax_positions %d\n"
+           "type_vocab %d\nvocab %d\nlowercase %d\nlayer_norm_eps %g\ncls %d\nsep %d\npad %d\nunk %d\n",
+           c->name, c->hash, c->n_layers, c->hidden, c->n_heads, c->intermediate, c->max_positions, c->type_vocab,
+           c->n_vocab, c->lowercase, (double)c->layer_norm_eps, c->cls_id, c->sep_id, c->pad_id, c->unk_id);
+    casie_encoder_free(e);
+    return 0;
+}
+
+int cmd_encoder(int argc, char **argv) {
+    if (argc < 2) return usage(stderr);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return usage(stdout);
+    if (!strcmp(argv[1], "import")) return cmd_import(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "info")) return cmd_info(argc - 1, argv + 1);
+    fprintf(stderr, "casie encoder: unknown subcommand '%s'\n", argv[1]);
+    return usage(stderr);
+}
