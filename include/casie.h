@@ -210,6 +210,14 @@ CASIE_API int casie_doc_analyze(casie_doc *doc, casie_error *err);
  * is used in error messages. */
 CASIE_API casie_doc *casie_doc_from_json(const char *json, size_t len, const char *name, casie_error *err);
 
+/* casie_doc_from_json with flags CASIE_READ_*.  CASIE_READ_TEXT_ONLY reads
+ * the text, the names and "info" only: the annotations are neither read nor
+ * checked (the document has no events, and a malformed annotation is no
+ * error), for callers that ignore them, such as extraction. */
+enum { CASIE_READ_TEXT_ONLY = 1 };
+CASIE_API casie_doc *casie_doc_from_json_opts(const char *json, size_t len, const char *name, int flags,
+                                              casie_error *err);
+
 /* Reads a CASIE source file (<title>, <source>, <date>, <text> sections); the
  * text is the <text> section with line breaks as spaces, trimmed. */
 CASIE_API casie_doc *casie_doc_from_source(const char *bytes, size_t len, const char *name, casie_error *err);

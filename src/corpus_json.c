@@ -3,9 +3,12 @@
  * plain JSON records, CASIE source files, and file loading by content.
  *
  * Reading repairs drifting spans (offsets that do not select their text) by
- * moving them to the nearest exact occurrence of the text; spans that occur
+ * moving them to the nearest exact occurrence of the text (searched near the
+ * stated offset first, in bounded time: REPAIR_WINDOW); spans that occur
  * nowhere are listed in doc->issues and dropped (an argument alone; an event
- * whose trigger is lost, and a hopper left empty).  Unknown fields of an
+ * whose trigger is lost, and a hopper left empty).  CASIE_READ_TEXT_ONLY
+ * skips the annotations altogether.  Scores read clamped to [0, 1]; strings
+ * kept as C strings (names, info) may not hold a NUL.  Unknown fields of an
  * argument and of its role object are kept as JSON text (casie_arg.extra,
  * role_extra).  A missing realis reads as Actual.  Writing uses its own small
  * JSON emitter rather than jansson's so that numbers print in their shortest
@@ -17,6 +20,7 @@
 #include "internal.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -171,6 +175,10 @@ static void jb_real(jbuf *b, double v) {
 /* The shortest decimal that reads back as the float f. */
 static void jb_float(jbuf *b, float f) {
     char tmp[40];
+    if (!isfinite(f)) {
+        jb_puts(b, "null"); /* not JSON numbers; callers leave them out */
+        return;
+    }
     for (int prec = 1; prec <= 9; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, (double)f);
         if ((float)strtod(tmp, NULL) == f) break;
@@ -239,17 +247,22 @@ typedef struct reader {
     const char *name; /* for messages */
     casie_error *err;
     size_t issues_cap;
+    size_t full_searched; /* bytes read by span repair's whole-text searches */
 } reader;
 
 static int nomem(reader *r) { return casie__error(r->err, CASIE_ERR_NOMEM, -1, "%s: out of memory", r->name); }
 
-/* A string member, or NULL when absent or null; error when another type. */
+/* A string member, or NULL when absent or null; error when another type or
+ * when it holds a NUL (kept as a C string it would be silently cut). */
 static int get_string(reader *r, json_t *obj, const char *key, const char *where, const char **out) {
     json_t *v = json_object_get(obj, key);
     *out = NULL;
     if (!v || json_is_null(v)) return CASIE_OK;
     if (!json_is_string(v))
         return casie__error(r->err, CASIE_ERR_SCHEMA, -1, "%s: %s%s\"%s\" is not a string", r->name, where,
+                            *where ? ": " : "", key);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return casie__error(r->err, CASIE_ERR_SCHEMA, -1, "%s: %s%s\"%s\" contains a NUL character", r->name, where,
                             *where ? ": " : "", key);
     *out = json_string_value(v);
     return CASIE_OK;
@@ -300,17 +313,6 @@ static int add_issue(reader *r, long start, long end, const char *text) {
     return CASIE_OK;
 }
 
-/* Code point index of byte offset b (a code point boundary) in doc. */
-static int32_t cp_of_byte(const casie_doc *d, int32_t b) {
-    int32_t lo = 0, hi = d->n_cp;
-    while (lo < hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (d->cp_byte[mid] < b) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
 /* Does [s, e) select exactly text (tlen bytes)? */
 static int span_matches(const casie_doc *d, long s, long e, const char *text, size_t tlen) {
     if (s < 0 || e < s || e > d->n_cp) return 0;
@@ -318,24 +320,78 @@ static int span_matches(const casie_doc *d, long s, long e, const char *text, si
     return b1 - b0 == tlen && memcmp(d->text + b0, text, tlen) == 0;
 }
 
-/* Start (code points) of the occurrence of text nearest to s, earlier on
- * ties; -1 when it occurs nowhere. */
-static long nearest_occurrence(const casie_doc *d, long s, const char *text, size_t tlen) {
-    long best = -1, best_dist = 0;
-    if (tlen == 0 || tlen > d->text_len) return -1;
-    const char *p = d->text, *end = d->text + d->text_len;
-    while (p < end) {
-        const char *q = memmem(p, (size_t)(end - p), text, tlen);
-        if (!q) break;
-        long cp = cp_of_byte(d, (int32_t)(q - d->text));
-        long dist = cp > s ? cp - s : s - cp;
+/* Span repair looks for a span's text within REPAIR_WINDOW code points of
+ * its stated start first (every drift in the CASIE corpus is within 2), and
+ * only then in the whole text, while the document's whole-text searches
+ * have read less than REPAIR_FULL_TEXTS times its text plus
+ * REPAIR_FULL_BYTES; a span still unplaced is listed as an issue.  So
+ * reading costs at most about 2 * REPAIR_WINDOW code points plus the span's
+ * length per span, plus that budget, whatever the offsets say (the search
+ * used to visit every occurrence in the text for every span: quadratic on
+ * repetitive text). */
+#define REPAIR_WINDOW 1024
+#define REPAIR_FULL_TEXTS 16
+#define REPAIR_FULL_BYTES ((size_t)16 << 20)
+
+/* KMP failure function of t (tlen bytes, at most a document's) into fail (tlen,). */
+static void kmp_table(const char *t, size_t tlen, uint32_t *fail) {
+    fail[0] = 0;
+    for (uint32_t i = 1, k = 0; i < tlen; i++) {
+        while (k > 0 && t[i] != t[k]) k = fail[k - 1];
+        if (t[i] == t[k]) k++;
+        fail[i] = k;
+    }
+}
+
+/* Start (code points) of the occurrence of t (tlen bytes, ncp code points)
+ * nearest to s among those starting in code points [lo, hi], earlier on
+ * ties; -1 when there is none.  One pass over the bytes from lo: an
+ * occurrence of valid UTF-8 in valid UTF-8 begins and ends on code point
+ * boundaries, so its start is the code points counted so far minus ncp. */
+static long nearest_in(const casie_doc *d, long s, int32_t lo, int32_t hi, const char *t, size_t tlen, long ncp,
+                       const uint32_t *fail) {
+    long last = (long)hi + ncp < d->n_cp ? (long)hi + ncp : d->n_cp;
+    const char *x = d->text;
+    size_t b = (size_t)d->cp_byte[lo], b1 = (size_t)d->cp_byte[last], k = 0;
+    long cp = lo, best = -1, best_dist = 0;
+    for (; b < b1; b++) {
+        cp += ((unsigned char)x[b] & 0xC0) != 0x80; /* code points in [0, b] */
+        while (k > 0 && x[b] != t[k]) k = fail[k - 1];
+        if (x[b] == t[k]) k++;
+        if (k < tlen) continue;
+        k = fail[k - 1];
+        long at = cp - ncp, dist = at > s ? at - s : s - at;
+        if (at > hi) break;
+        if (best >= 0 && at > s && dist >= best_dist) break; /* only farther ones follow */
         if (best < 0 || dist < best_dist) {
-            best = cp;
+            best = at;
             best_dist = dist;
         }
-        p = q + 1;
     }
     return best;
+}
+
+/* *at: the start (code points) of the occurrence of t nearest to s, earlier
+ * on ties (see REPAIR_WINDOW); -1 when none was found. */
+static int nearest_occurrence(reader *r, long s, const char *t, size_t tlen, long ncp, long *at) {
+    const casie_doc *d = r->doc;
+    *at = -1;
+    if (tlen == 0 || tlen > d->text_len || ncp > d->n_cp) return CASIE_OK;
+    uint32_t *fail = malloc(tlen * sizeof *fail);
+    if (!fail) return nomem(r);
+    kmp_table(t, tlen, fail);
+    long c = s < 0 ? 0 : s > d->n_cp ? d->n_cp : s;
+    int32_t lo = (int32_t)(c > REPAIR_WINDOW ? c - REPAIR_WINDOW : 0);
+    int32_t hi = (int32_t)(c + REPAIR_WINDOW < d->n_cp ? c + REPAIR_WINDOW : d->n_cp);
+    *at = nearest_in(d, s, lo, hi, t, tlen, ncp, fail);
+    /* one in the window is nearer than any outside it; else a whole pass */
+    if (*at < 0 && (lo > 0 || hi + ncp < d->n_cp) &&
+        r->full_searched + d->text_len <= REPAIR_FULL_TEXTS * d->text_len + REPAIR_FULL_BYTES) {
+        r->full_searched += d->text_len;
+        *at = nearest_in(d, s, 0, d->n_cp, t, tlen, ncp, fail);
+    }
+    free(fail);
+    return CASIE_OK;
 }
 
 static long clamp_long(json_int_t v) {
@@ -370,13 +426,15 @@ static int read_span(reader *r, json_t *obj, const char *where, int32_t *start, 
     const char *t = json_string_value(jt);
     size_t tlen = json_string_length(jt);
     if (!span_matches(d, s, e, t, tlen)) {
-        long at = nearest_occurrence(d, s, t, tlen);
-        if (at < 0) {
-            int rc = add_issue(r, s, e, t);
-            return rc ? rc : 0;
-        }
         long ncp = 0;
         for (size_t i = 0; i < tlen; i++) ncp += ((unsigned char)t[i] & 0xC0) != 0x80;
+        long at;
+        int rc = nearest_occurrence(r, s, t, tlen, ncp, &at);
+        if (rc) return rc;
+        if (at < 0) {
+            rc = add_issue(r, s, e, t);
+            return rc ? rc : 0;
+        }
         s = at;
         e = at + ncp;
         d->n_repaired++;
@@ -387,10 +445,13 @@ static int read_span(reader *r, json_t *obj, const char *where, int32_t *start, 
     return 1;
 }
 
-/* Optional "score" number, else -1. */
+/* Optional "score": a confidence, clamped to [0, 1] (1e39 would be an
+ * infinite float, written back as no JSON at all); -1, not set, when absent,
+ * not a number or negative. */
 static float get_score(json_t *obj) {
     json_t *v = json_object_get(obj, "score");
-    return json_is_number(v) ? (float)json_number_value(v) : -1.0f;
+    double x = json_is_number(v) ? json_number_value(v) : -1.0;
+    return x >= 0 ? (x < 1 ? (float)x : 1.0f) : -1.0f;
 }
 
 static const char *const ARG_KNOWN[] = {"index", "startOffset", "endOffset", "text", "type", "role", "score", NULL};
@@ -545,7 +606,7 @@ static char *id_from_sourcefile(const char *sf) {
     return casie__strndup(sf, n);
 }
 
-static int read_root(reader *r, json_t *root) {
+static int read_root(reader *r, json_t *root, int flags) {
     casie_doc *d = r->doc;
     int rc;
     const char *sf;
@@ -573,13 +634,22 @@ static int read_root(reader *r, json_t *root) {
         return casie__error(r->err, CASIE_ERR_SCHEMA, -1, "%s: \"%s\" is not a string", r->name, key);
     if ((rc = casie__doc_set_text(d, json_string_value(text), json_string_length(text), r->err))) return rc;
     if ((rc = read_info(r, json_object_get(root, "info")))) return rc;
+    if (flags & CASIE_READ_TEXT_ONLY) return CASIE_OK;
     return read_events(r, json_object_get(root, "cyberevent"));
 }
 
 casie_doc *casie_doc_from_json(const char *json, size_t len, const char *name, casie_error *err) {
+    return casie_doc_from_json_opts(json, len, name, 0, err);
+}
+
+casie_doc *casie_doc_from_json_opts(const char *json, size_t len, const char *name, int flags, casie_error *err) {
     const char *nm = name ? name : "<json>";
     if (!json) {
         casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: no input", nm);
+        return NULL;
+    }
+    if (flags & ~CASIE_READ_TEXT_ONLY) {
+        casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: unknown reading flags %#x", nm, (unsigned)flags);
         return NULL;
     }
     if (len > CASIE_MAX_DOC_BYTES) {
@@ -612,8 +682,8 @@ casie_doc *casie_doc_from_json(const char *json, size_t len, const char *name, c
         casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", nm);
         goto fail;
     }
-    reader r = {doc, nm, err, 0};
-    if (read_root(&r, root)) goto fail;
+    reader r = {doc, nm, err, 0, 0};
+    if (read_root(&r, root, flags)) goto fail;
     json_decref(root);
     return doc;
 fail:
@@ -697,7 +767,7 @@ static int write_event(jbuf *b, const casie_doc *doc, const casie_event *e, int 
     jb_begin(b, '{');
     write_index(b, e->nugget_index, 'T', next_t);
     write_span(b, doc, e->start, e->end, e->text);
-    if ((flags & CASIE_JSON_SCORES) && e->score >= 0) {
+    if ((flags & CASIE_JSON_SCORES) && e->score >= 0 && isfinite(e->score)) {
         jb_key(b, "score");
         jb_float(b, e->score);
     }
@@ -721,7 +791,7 @@ static int write_event(jbuf *b, const casie_doc *doc, const casie_event *e, int 
             if (write_extra(b, a->role_extra, ROLE_KNOWN, err)) return err ? err->code : CASIE_ERR_INVALID_ARG;
             jb_end(b, '}');
             if (write_extra(b, a->extra, ARG_KNOWN, err)) return err ? err->code : CASIE_ERR_INVALID_ARG;
-            if ((flags & CASIE_JSON_SCORES) && a->score >= 0) {
+            if ((flags & CASIE_JSON_SCORES) && a->score >= 0 && isfinite(a->score)) {
                 jb_key(b, "score");
                 jb_float(b, a->score);
             }

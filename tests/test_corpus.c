@@ -7,7 +7,9 @@
  */
 #include "test_common.h"
 
+#include <math.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* tests/data, found next to this source file. */
 static void data_path(char *out, size_t n, const char *file) {
@@ -413,6 +415,195 @@ static void error_unknown_labels(void **state) {
     assert_int_equal(err.code, CASIE_ERR_SCHEMA);
 }
 
+/* ---- hostile annotations ---- */
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* "a " x n_pairs as the text and n_spans one-event hoppers whose trigger "a"
+ * is stated one code point off (on a space), spread over the text. */
+static char *repetitive_record(int n_pairs, int n_spans, size_t *len) {
+    size_t cap = (size_t)n_pairs * 2 + (size_t)n_spans * 160 + 128, n = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    n += (size_t)sprintf(s + n, "{\"id\":\"rep\",\"text\":\"");
+    for (int i = 0; i < n_pairs; i++) s[n++] = 'a', s[n++] = ' ';
+    n += (size_t)sprintf(s + n, "\",\"cyberevent\":{\"hopper\":[");
+    for (int i = 0; i < n_spans; i++) {
+        long at = (long)i * 7919 % n_pairs * 2 + 1;
+        n += (size_t)sprintf(s + n,
+                             "%s{\"events\":[{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":%ld,\"endOffset\":%ld,"
+                             "\"text\":\"a\"}}]}",
+                             i ? "," : "", at, at + 1);
+    }
+    n += (size_t)sprintf(s + n, "]}}");
+    *len = n;
+    return s;
+}
+
+/* Span repair is bounded: 5,000 drifted triggers over "a " x 50,000 (485 KB
+ * of JSON) took 12 s, every span visiting every occurrence of "a". */
+static void repair_on_repetitive_text_is_fast(void **state) {
+    (void)state;
+    size_t len;
+    char *s = repetitive_record(50000, 5000, &len);
+    casie_error err = {0};
+    double t0 = now_s();
+    casie_doc *d = casie_doc_from_json(s, len, "rep.json", &err);
+    double t = now_s() - t0;
+    if (!d) fail_msg("%s", err.message);
+    print_message("%zu bytes of JSON, 5000 drifted spans: %.3f s\n", len, t);
+    assert_int_equal(d->n_hoppers, 5000);
+    assert_int_equal(d->n_repaired, 5000);
+    for (int h = 0; h < d->n_hoppers; h++) { /* moved back by one: the earlier of two nearest */
+        long at = (long)h * 7919 % 50000 * 2;
+        assert_int_equal(d->hoppers[h].events[0].start, at);
+    }
+    casie_doc_free(d);
+    free(s);
+    /* about 0.03 s here; sanitizers and valgrind run it some 50 times slower */
+    assert_true(t < 4.0);
+}
+
+/* A span far from its stated offset (beyond the window searched first) is
+ * still found in the whole text; the nearest occurrence wins, the earlier on
+ * ties; one that occurs nowhere is an issue. */
+static void repair_far_and_nowhere(void **state) {
+    (void)state;
+    size_t cap = 40000, n = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    /* "x" x 5000, "Acme", "x" x 5000, "Acme", "x" x 5000, "é" x 3000 */
+    n += (size_t)sprintf(s + n, "{\"text\":\"");
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 5000; i++) s[n++] = 'x';
+        if (k < 2) n += (size_t)sprintf(s + n, "Acme");
+    }
+    for (int i = 0; i < 3000; i++) s[n++] = '\xc3', s[n++] = '\xa9';
+    n += (size_t)sprintf(s + n,
+                         "\",\"cyberevent\":{\"hopper\":[{\"events\":["
+                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":7000,\"endOffset\":7004,\"text\":\"Acme\"}},"
+                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":7502,\"endOffset\":7506,\"text\":\"Acme\"}},"
+                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":18000,\"endOffset\":18004,\"text\":\"Acme\"}},"
+                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":-3,\"endOffset\":1,\"text\":\"Acme\"}},"
+                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":18000,\"endOffset\":18002,\"text\":\"xé\"}},"
+                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":100,\"endOffset\":104,\"text\":\"Acne\"}}"
+                         "]}]}}");
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_json(s, n, "far.json", &err);
+    if (!d) fail_msg("%s", err.message);
+    assert_int_equal(d->n_cp, 18008);
+    assert_int_equal(d->n_hoppers, 1);
+    assert_int_equal(d->hoppers[0].n_events, 5);
+    const casie_event *e = d->hoppers[0].events;
+    assert_int_equal(e[0].start, 5000);  /* 2000 before, 3004 after */
+    assert_int_equal(e[1].start, 5000);  /* a tie: 2502 either way */
+    assert_int_equal(e[2].start, 10004); /* the last one */
+    assert_int_equal(e[3].start, 5000);  /* the first one */
+    assert_int_equal(e[4].start, 15007); /* across the multibyte text */
+    assert_int_equal(e[4].end, 15009);
+    assert_int_equal(d->n_repaired, 5);
+    assert_int_equal(d->n_issues, 1);
+    assert_string_equal(d->issues[0].text, "Acne");
+    casie_doc_free(d);
+    free(s);
+}
+
+/* CASIE_READ_TEXT_ONLY: annotations are neither read nor checked. */
+static void read_text_only(void **state) {
+    (void)state;
+    const char *bad = "{\"id\": \"t\", \"content\": \"Hackers stole data.\", \"info\": {\"title\": \"T\"}, "
+                      "\"cyberevent\": {\"hopper\": [{\"events\": [{\"subtype\": \"Hacking\", \"nugget\": {}}]}]}}";
+    casie_error err = {0};
+    assert_null(casie_doc_from_json(bad, strlen(bad), "bad.json", &err));
+    assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+    casie_doc *d = casie_doc_from_json_opts(bad, strlen(bad), "bad.json", CASIE_READ_TEXT_ONLY, &err);
+    if (!d) fail_msg("%s", err.message);
+    assert_string_equal(d->id, "t");
+    assert_string_equal(d->title, "T");
+    assert_string_equal(d->text, "Hackers stole data.");
+    assert_int_equal(d->n_hoppers, 0);
+    casie_doc_free(d);
+    size_t len;
+    char *s = repetitive_record(1000, 100, &len);
+    d = casie_doc_from_json_opts(s, len, "rep.json", CASIE_READ_TEXT_ONLY, &err);
+    assert_non_null(d);
+    assert_int_equal(d->n_hoppers, 0);
+    assert_int_equal(d->n_repaired, 0);
+    casie_doc_free(d);
+    free(s);
+    /* the JSON itself must still be valid, and unknown flags are refused */
+    assert_null(casie_doc_from_json_opts("{\"text\": \"a\",", 12, "x", CASIE_READ_TEXT_ONLY, &err));
+    assert_int_equal(err.code, CASIE_ERR_PARSE);
+    assert_null(casie_doc_from_json_opts("{\"text\": \"a\"}", 13, "x", 6, &err));
+    assert_int_equal(err.code, CASIE_ERR_INVALID_ARG);
+}
+
+/* Scores are confidences: read clamped to [0, 1] (1e39 is no float), and a
+ * score that is not finite is never written (it came out as inf.0). */
+static void scores_finite_in_and_out(void **state) {
+    (void)state;
+    const char *js = "{\"text\": \"Hackers stole data.\", \"cyberevent\": {\"hopper\": [{\"events\": ["
+                     "{\"subtype\": \"Ransom\", \"nugget\": {\"startOffset\": 8, \"endOffset\": 13, \"text\": "
+                     "\"stole\", \"score\": 1e39}, \"argument\": [{\"startOffset\": 0, \"endOffset\": 7, \"text\": "
+                     "\"Hackers\", \"type\": \"Person\", \"role\": \"Attacker\", \"score\": -1e300}, "
+                     "{\"startOffset\": 14, \"endOffset\": 18, \"text\": \"data\", \"type\": \"Data\", \"role\": "
+                     "\"Compromised-Data\", \"score\": 1.5}]}]}]}}";
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_json(js, strlen(js), "s.json", &err);
+    if (!d) fail_msg("%s", err.message);
+    casie_event *e = &d->hoppers[0].events[0];
+    assert_true(e->score == 1.0f);
+    assert_true(e->args[0].score < 0);
+    assert_true(e->args[1].score == 1.0f);
+    char *out = casie_doc_to_json(d, CASIE_JSON_COMPACT | CASIE_JSON_SCORES, NULL, &err);
+    assert_non_null(out);
+    assert_non_null(strstr(out, "\"text\":\"stole\",\"score\":1.0}"));
+    casie_free(out);
+    e->score = INFINITY;
+    e->args[1].score = NAN;
+    out = casie_doc_to_json(d, CASIE_JSON_COMPACT | CASIE_JSON_SCORES, NULL, &err);
+    assert_non_null(out);
+    assert_null(strstr(out, ":inf"));
+    assert_null(strstr(out, ":nan"));
+    assert_null(strstr(out, "score"));
+    casie_doc *back = casie_doc_from_json(out, strlen(out), "back", &err);
+    if (!back) fail_msg("%s", err.message);
+    casie_doc_free(back);
+    casie_free(out);
+    casie_doc_free(d);
+}
+
+/* A NUL inside a name or date would silently cut it: refused, naming the record. */
+static void nul_in_strings_refused(void **state) {
+    (void)state;
+    static const char *const recs[][2] = {
+        {"{\"text\": \"x\", \"info\": {\"date\": \"2017_01_01\\u0000 junk\"}}", "\"date\""},
+        {"{\"text\": \"x\", \"info\": {\"title\": \"a\\u0000b\"}}", "\"title\""},
+        {"{\"text\": \"x\", \"sourcefile\": \"1.txt\\u0000.json\"}", "\"sourcefile\""},
+        {"{\"text\": \"ab\", \"cyberevent\": {\"hopper\": [{\"events\": [{\"subtype\": \"Ransom\\u0000x\", "
+         "\"nugget\": {\"startOffset\": 0, \"endOffset\": 1, \"text\": \"a\"}}]}]}}",
+         "\"subtype\""},
+    };
+    for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
+        casie_error err = {0};
+        assert_null(casie_doc_from_json(recs[i][0], strlen(recs[i][0]), "nul.jsonl:3", &err));
+        assert_int_equal(err.code, CASIE_ERR_SCHEMA);
+        assert_non_null(strstr(err.message, "nul.jsonl:3"));
+        assert_non_null(strstr(err.message, recs[i][1]));
+        assert_non_null(strstr(err.message, "NUL"));
+    }
+    /* in the text itself a NUL is a character like any other */
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_json("{\"text\": \"a\\u0000b\"}", 20, "ok", &err);
+    if (!d) fail_msg("%s", err.message);
+    assert_int_equal(d->n_cp, 3);
+    casie_doc_free(d);
+}
+
 /* ---- other readers ---- */
 
 static void record_with_text_and_id(void **state) {
@@ -650,6 +841,11 @@ int main(void) {
         cmocka_unit_test(error_deep_nesting),
         cmocka_unit_test(error_missing_or_bad_content),
         cmocka_unit_test(error_unknown_labels),
+        cmocka_unit_test(repair_on_repetitive_text_is_fast),
+        cmocka_unit_test(repair_far_and_nowhere),
+        cmocka_unit_test(read_text_only),
+        cmocka_unit_test(scores_finite_in_and_out),
+        cmocka_unit_test(nul_in_strings_refused),
         cmocka_unit_test(record_with_text_and_id),
         cmocka_unit_test(source_file),
         cmocka_unit_test(load_plain_text_and_errors),

@@ -104,7 +104,7 @@ static int extract(const serve_ctx *s, const char *ct, const char *fmt, const se
     if (!utf8_valid((const unsigned char *)data, body->len)) return answer_error(400, "the body is not valid UTF-8", out, out_len);
     casie_error err = {0};
     casie_doc *d = is_text ? casie_doc_from_text(data, body->len, "request", &err)
-                           : casie_doc_from_json(data, body->len, "request body", &err);
+                           : casie_doc_from_json_opts(data, body->len, "request body", CASIE_READ_TEXT_ONLY, &err);
     if (!d) return answer_error(err.code == CASIE_ERR_NOMEM ? 500 : 400, err.message, out, out_len);
     if (casie_extract(s->m, d, NULL, &err)) {
         casie_doc_free(d);
