@@ -1,8 +1,8 @@
 /*
  * stix.c - a document's events as a STIX 2.1 bundle.
  *
- * One `report` for the article (title, publication date, link) refers to what
- * was found:
+ * One `report` for the article (title, publication date, link: an http or
+ * https one only) refers to what was found:
  *   Attacker                  threat-actor, or intrusion-set for a named group
  *                             ("APT28", "Lazarus Group", "Fancy Bear")
  *   Victim                    identity (identity_class from the entity type)
@@ -537,11 +537,26 @@ static int parse_date(const char *s, char out[32]) {
     return 1;
 }
 
-/* "example.org" from "https://www.example.org/a/b" (into out), or 0. */
+/* Is link a web address (http or https, a host, no spaces or control
+ * characters)?  Only such a link becomes an external reference or names the
+ * publishing site: a "javascript:", "data:" or "vbscript:" link would run in
+ * whatever shows the bundle. */
+static int web_link(const char *link) {
+    size_t n;
+    if (!link) return 0;
+    if (!strncasecmp(link, "http://", 7)) n = 7;
+    else if (!strncasecmp(link, "https://", 8)) n = 8;
+    else return 0;
+    if (!link[n] || strchr("/?#:@", link[n])) return 0; /* no host */
+    for (const unsigned char *p = (const unsigned char *)link; *p; p++)
+        if (*p <= ' ' || *p == 0x7f) return 0;
+    return 1;
+}
+
+/* "www.example.org" from "https://www.example.org/a/b" (into out), or 0. */
 static int link_host(const char *link, char *out, size_t cap) {
-    const char *p = link ? strstr(link, "://") : NULL;
-    if (!p) return 0;
-    p += 3;
+    if (!web_link(link)) return 0;
+    const char *p = strstr(link, "://") + 3;
     size_t n = strcspn(p, "/:?#");
     if (!n || n >= cap) return 0;
     memcpy(out, p, n);
@@ -601,7 +616,7 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
     set(&b, report, "description", jstr(&b, desc));
     set(&b, report, "report_types", json_pack("[s]", "threat-report"));
     set(&b, report, "published", json_string(b.ts));
-    if (doc->link && doc->link[0]) {
+    if (web_link(doc->link)) {
         json_t *ref = json_pack("{s:s}", "source_name", "article");
         if (ref) set(&b, ref, "url", jstr(&b, doc->link));
         set(&b, report, "external_references", ref ? json_pack("[o]", ref) : NULL);

@@ -393,6 +393,47 @@ static void entities_across_events(void **state) {
     assert_int_equal(err.code, CASIE_ERR_INVALID_ARG);
 }
 
+/* Only http and https links become the report's external reference (and
+ * name the publishing site): a "javascript:" link was passed through. */
+static void only_web_links(void **state) {
+    (void)state;
+    static const struct {
+        const char *link;
+        int web;
+    } L[] = {
+        {"https://example.org/a", 1},       {"HTTP://Example.org", 1},
+        {"javascript:alert(1)", 0},         {"JavaScript://example.org/%0aalert(1)", 0},
+        {"data:text/html,<script>x</script>", 0}, {"vbscript:msgbox(1)", 0},
+        {"http://", 0},                     {"https:///path", 0},
+        {"http://exa mple.org", 0},         {"http://example.org/\n", 0},
+        {"ftp://example.org/a", 0},         {"example.org/a", 0},
+    };
+    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
+        casie_error err = {0};
+        casie_doc *d = casie_doc_from_text("Nothing happened.", 17, "l", &err);
+        assert_non_null(d);
+        d->link = strdup(L[i].link);
+        char *js = casie_doc_to_stix(d, CASIE_JSON_COMPACT, NULL, &err);
+        assert_non_null(js);
+        json_error_t jerr;
+        json_t *bundle = json_loads(js, 0, &jerr);
+        assert_non_null(bundle);
+        json_t *objs = json_object_get(bundle, "objects");
+        json_t *refs = json_object_get(json_array_get(objs, 0), "external_references");
+        const char *site = json_string_value(json_object_get(json_array_get(objs, 1), "name"));
+        if (L[i].web) {
+            assert_string_equal(json_string_value(json_object_get(json_array_get(refs, 0), "url")), L[i].link);
+            assert_string_not_equal(site, "casie");
+        } else {
+            if (refs) fail_msg("%s became an external reference", L[i].link);
+            assert_string_equal(site, "casie");
+        }
+        json_decref(bundle);
+        casie_free(js);
+        casie_doc_free(d);
+    }
+}
+
 /* The schemas: $STIX_SCHEMAS, ../shared/stix2-schemas/schemas, or next to the corpus. */
 static int find_schemas(const char *corpus, char *out, size_t cap) {
     const char *env = getenv("STIX_SCHEMAS");
@@ -476,6 +517,7 @@ int main(void) {
         cmocka_unit_test(names),
         cmocka_unit_test(structure_and_determinism),
         cmocka_unit_test(entities_across_events),
+        cmocka_unit_test(only_web_links),
         cmocka_unit_test(dev_bundles_validate),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
