@@ -527,10 +527,11 @@ static int read_input(batch *b, FILE *f, const char *name, int fmt, long long si
     return rc;
 }
 
-/* The size of a regular file, else -1. */
+/* What is left to read of a regular file, else -1. */
 static long long input_size(FILE *f) {
     struct stat st;
-    return fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
+    off_t at = ftello(f);
+    return fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size - (at > 0 ? at : 0) : -1;
 }
 
 int cmd_extract(int argc, char **argv) {
