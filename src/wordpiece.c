@@ -23,13 +23,13 @@
  *      continuation pieces looked up with the "##" prefix; a word with no
  *      such segmentation is one [UNK].
  *
- * Character categories come from utf8proc (Unicode 15).  `tokenizers` takes
- * them from older tables (about Unicode 9), so a control, mark or
- * punctuation character assigned since then is an ordinary letter there and
- * not here; the difference never touches English news.  Its CJK ranges are
- * used as they are (they leave out U+2B820..U+2B91F, which Google's original
- * Python code counts).  Canonical reordering of combining marks is not done:
- * the marks it would move are dropped anyway.
+ * Character categories are Unicode 8.0's where `tokenizers`' tables (8.0)
+ * and utf8proc's (15.0) part (OLD_CATEGORY below), so the two agree on
+ * every code point but U+10FFFF.  Its CJK ranges are used as they are (they
+ * leave out U+2B820..U+2B91F, which Google's original Python code counts).
+ * Canonical reordering of combining marks is not done: the marks it would
+ * move are dropped anyway.  Text that spells "[CLS]" or another special
+ * token is read as text (`tokenizers` would match it as the token).
  *
  * Offsets: every character of a normalized word remembers the code point of
  * the text it came from (NFD can turn one into several: a Hangul syllable
@@ -172,6 +172,67 @@ static int is_cjk(uint32_t c) {
            (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
+/* General categories as `tokenizers` reads them: it takes them from the
+ * Rust crate unicode_categories, whose tables are Unicode 8.0's, and utf8proc
+ * has Unicode 15.0's.  Where the difference changes what BERT does with a
+ * character (a control, format or private-use character dropped, a
+ * nonspacing mark stripped, punctuation split off), the old category is
+ * listed here: CN for a character assigned since (an ordinary character
+ * there), and the three that changed category since (U+166D was Po, U+1734
+ * Mn, U+111C9 Po).  Found by comparing the two tokenizers on every code
+ * point ("a" + c + "b" and c alone, all-MiniLM's vocabulary); the fixture
+ * holds every character of these categories (tests/wordpiece_reference.py). */
+enum { CN = UTF8PROC_CATEGORY_CN, PO = UTF8PROC_CATEGORY_PO, MN = UTF8PROC_CATEGORY_MN };
+static const struct {
+    uint32_t lo, hi;
+    uint8_t cat;
+} OLD_CATEGORY[] = {
+    {0x061D, 0x061D, CN}, {0x07FD, 0x07FD, CN}, {0x0890, 0x0891, CN}, {0x0898, 0x089F, CN}, {0x08CA, 0x08E2, CN},
+    {0x09FD, 0x09FE, CN}, {0x0A76, 0x0A76, CN}, {0x0AFA, 0x0AFF, CN}, {0x0B55, 0x0B55, CN}, {0x0C04, 0x0C04, CN},
+    {0x0C3C, 0x0C3C, CN}, {0x0C77, 0x0C77, CN}, {0x0C84, 0x0C84, CN}, {0x0D00, 0x0D00, CN}, {0x0D3B, 0x0D3C, CN},
+    {0x0D81, 0x0D81, CN}, {0x0EBA, 0x0EBA, CN}, {0x0ECE, 0x0ECE, CN}, {0x166D, 0x166D, PO}, {0x1734, 0x1734, MN},
+    {0x180F, 0x180F, CN}, {0x1885, 0x1886, CN}, {0x1ABF, 0x1ACE, CN}, {0x1B7D, 0x1B7E, CN}, {0x1DF6, 0x1DFB, CN},
+    {0x2E43, 0x2E4F, CN}, {0x2E52, 0x2E5D, CN}, {0xA82C, 0xA82C, CN}, {0xA8C5, 0xA8C5, CN}, {0xA8FF, 0xA8FF, CN},
+    {0xA9BD, 0xA9BD, CN}, {0x10D24, 0x10D27, CN}, {0x10EAB, 0x10EAD, CN}, {0x10EFD, 0x10EFF, CN},
+    {0x10F46, 0x10F50, CN}, {0x10F55, 0x10F59, CN}, {0x10F82, 0x10F89, CN}, {0x11070, 0x11070, CN},
+    {0x11073, 0x11074, CN}, {0x110C2, 0x110C2, CN}, {0x110CD, 0x110CD, CN}, {0x111C9, 0x111C9, PO},
+    {0x111CF, 0x111CF, CN}, {0x1123E, 0x1123E, CN}, {0x11241, 0x11241, CN}, {0x1133B, 0x1133B, CN},
+    {0x11438, 0x1143F, CN}, {0x11442, 0x11444, CN}, {0x11446, 0x11446, CN}, {0x1144B, 0x1144F, CN},
+    {0x1145A, 0x1145B, CN}, {0x1145D, 0x1145E, CN}, {0x11660, 0x1166C, CN}, {0x116B9, 0x116B9, CN},
+    {0x1182F, 0x11837, CN}, {0x11839, 0x1183B, CN}, {0x1193B, 0x1193C, CN}, {0x1193E, 0x1193E, CN},
+    {0x11943, 0x11946, CN}, {0x119D4, 0x119D7, CN}, {0x119DA, 0x119DB, CN}, {0x119E0, 0x119E0, CN},
+    {0x119E2, 0x119E2, CN}, {0x11A01, 0x11A0A, CN}, {0x11A33, 0x11A38, CN}, {0x11A3B, 0x11A47, CN},
+    {0x11A51, 0x11A56, CN}, {0x11A59, 0x11A5B, CN}, {0x11A8A, 0x11A96, CN}, {0x11A98, 0x11A9C, CN},
+    {0x11A9E, 0x11AA2, CN}, {0x11B00, 0x11B09, CN}, {0x11C30, 0x11C36, CN}, {0x11C38, 0x11C3D, CN},
+    {0x11C3F, 0x11C3F, CN}, {0x11C41, 0x11C45, CN}, {0x11C70, 0x11C71, CN}, {0x11C92, 0x11CA7, CN},
+    {0x11CAA, 0x11CB0, CN}, {0x11CB2, 0x11CB3, CN}, {0x11CB5, 0x11CB6, CN}, {0x11D31, 0x11D36, CN},
+    {0x11D3A, 0x11D3A, CN}, {0x11D3C, 0x11D3D, CN}, {0x11D3F, 0x11D45, CN}, {0x11D47, 0x11D47, CN},
+    {0x11D90, 0x11D91, CN}, {0x11D95, 0x11D95, CN}, {0x11D97, 0x11D97, CN}, {0x11EF3, 0x11EF4, CN},
+    {0x11EF7, 0x11EF8, CN}, {0x11F00, 0x11F01, CN}, {0x11F36, 0x11F3A, CN}, {0x11F40, 0x11F40, CN},
+    {0x11F42, 0x11F4F, CN}, {0x11FFF, 0x11FFF, CN}, {0x12FF1, 0x12FF2, CN}, {0x13430, 0x13440, CN},
+    {0x13447, 0x13455, CN}, {0x16E97, 0x16E9A, CN}, {0x16F4F, 0x16F4F, CN}, {0x16FE2, 0x16FE2, CN},
+    {0x16FE4, 0x16FE4, CN}, {0x1CF00, 0x1CF2D, CN}, {0x1CF30, 0x1CF46, CN}, {0x1E000, 0x1E006, CN},
+    {0x1E008, 0x1E018, CN}, {0x1E01B, 0x1E021, CN}, {0x1E023, 0x1E024, CN}, {0x1E026, 0x1E02A, CN},
+    {0x1E08F, 0x1E08F, CN}, {0x1E130, 0x1E136, CN}, {0x1E2AE, 0x1E2AE, CN}, {0x1E2EC, 0x1E2EF, CN},
+    {0x1E4EC, 0x1E4EF, CN}, {0x1E944, 0x1E94A, CN}, {0x1E95E, 0x1E95F, CN}
+};
+
+static int category(uint32_t c) {
+    int lo = 0, hi = (int)(sizeof OLD_CATEGORY / sizeof *OLD_CATEGORY) - 1;
+    if (c >= OLD_CATEGORY[0].lo && c <= OLD_CATEGORY[hi].hi) {
+        while (lo <= hi) {
+            int mid = (lo + hi) / 2;
+            if (c < OLD_CATEGORY[mid].lo)
+                hi = mid - 1;
+            else if (c > OLD_CATEGORY[mid].hi)
+                lo = mid + 1;
+            else
+                return OLD_CATEGORY[mid].cat;
+        }
+    }
+    return utf8proc_category((utf8proc_int32_t)c);
+}
+
 /* Non-ASCII White_Space that is not a control (U+0085 is Cc: dropped). */
 static int is_space_u(uint32_t c) {
     return c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
@@ -180,7 +241,7 @@ static int is_space_u(uint32_t c) {
 
 static int is_punct(uint32_t c) {
     if (c < 128) return ASCII_KIND[c] == C_PUNCT;
-    switch (utf8proc_category((utf8proc_int32_t)c)) {
+    switch (category(c)) {
     case UTF8PROC_CATEGORY_PC:
     case UTF8PROC_CATEGORY_PD:
     case UTF8PROC_CATEGORY_PS:
@@ -195,7 +256,7 @@ static int is_punct(uint32_t c) {
 /* Kind of a non-ASCII code point of the text, before normalization. */
 static int kind_u(uint32_t c) {
     if (c == 0xFFFD) return C_DROP;
-    switch (utf8proc_category((utf8proc_int32_t)c)) {
+    switch (category(c)) {
     case UTF8PROC_CATEGORY_CC:
     case UTF8PROC_CATEGORY_CF:
     case UTF8PROC_CATEGORY_CO:
@@ -328,7 +389,7 @@ static void add_normalized(run *r, word *w, uint32_t c, int32_t src) {
     }
     for (utf8proc_ssize_t k = 0; k < nd; k++) {
         uint32_t x = (uint32_t)d[k];
-        if (utf8proc_category(d[k]) == UTF8PROC_CATEGORY_MN) continue;
+        if (category(x) == UTF8PROC_CATEGORY_MN) continue;
         x = (uint32_t)utf8proc_tolower((utf8proc_int32_t)x);
         if (is_punct(x))
             single(r, w, x, src);
@@ -398,7 +459,14 @@ int casie__wordpiece_doc(const casie__wordpiece *wp, const casie_doc *doc, casie
         switch (kind_u(c)) {
         case C_DROP: break;
         case C_SPACE: flush(&r, w); break;
-        case C_CJK: single(&r, w, c, i); break;
+        case C_CJK: /* a word of its own, normalized too (U+F900 reads U+8C48) */
+            flush(&r, w);
+            if (lower)
+                add_normalized(&r, w, c, i);
+            else
+                add_char(w, c, i);
+            flush(&r, w);
+            break;
         default:
             if (lower)
                 add_normalized(&r, w, c, i);

@@ -1,9 +1,9 @@
 /*
  * test_wordpiece.c - BERT's WordPiece tokenizer (src/wordpiece.c):
  *   - ids and code-point offsets equal to the Hugging Face tokenizers
- *     library's on 42 varied sentences over all-MiniLM-L6-v2's vocabulary
- *     (tests/data/wordpiece/reference.json, made by
- *     tests/wordpiece_reference.py; the vocabulary, Apache-2.0, beside it);
+ *     library's on 42 varied sentences and on 7,183 single code points in
+ *     context, over all-MiniLM-L6-v2's vocabulary (tests/data/wordpiece/,
+ *     made by tests/wordpiece_reference.py; the vocabulary, Apache-2.0);
  *   - greedy longest-match, [UNK], the per-word limit, repeated entries, a
  *     cased vocabulary and bad vocabularies over small hand-written ones;
  *   - the mapping to casie's tokens on hand-made text and on 20 dev
@@ -72,8 +72,8 @@ static casie_doc *analyze(const char *text, size_t len) {
 /* Against the tokenizers library                                           */
 /* ------------------------------------------------------------------------ */
 
-static void test_reference(void **state) {
-    (void)state;
+/* Compares every case of fixture `file` (at least min_pieces pieces). */
+static void compare_fixture(const char *file, size_t min_pieces) {
     vocab v;
     vocab_read(&v);
     assert_int_equal(v.n, 30522);
@@ -82,14 +82,13 @@ static void test_reference(void **state) {
     assert_int_equal(casie__wordpiece_init(&wp, v.line, v.n, 1, &err), CASIE_OK);
 
     char path[4096];
-    data_path(path, sizeof path, "reference.json");
+    data_path(path, sizeof path, file);
     json_error_t jerr;
     json_t *root = json_load_file(path, JSON_ALLOW_NUL, &jerr);
     if (!root) fail_msg("%s:%d: %s", path, jerr.line, jerr.text);
     assert_int_equal(json_integer_value(json_object_get(root, "cls")), wp.cls);
     assert_int_equal(json_integer_value(json_object_get(root, "sep")), wp.sep);
     json_t *cases = json_object_get(root, "cases");
-    assert_true(json_array_size(cases) >= 40);
     casie__pieces P = {0};
     size_t i, n_pieces = 0;
     json_t *c;
@@ -104,20 +103,37 @@ static void test_reference(void **state) {
             int32_t id = (int32_t)json_integer_value(json_array_get(ids, (size_t)k));
             json_t *o = json_array_get(offs, (size_t)k);
             int32_t s = (int32_t)json_integer_value(json_array_get(o, 0)), e = (int32_t)json_integer_value(json_array_get(o, 1));
-            if (P.id[k] != id || P.start[k] != s || P.end[k] != e)
-                fail_msg("case %zu (\"%.60s\"), piece %d: id %d [%d, %d) \"%s\", want %d [%d, %d) \"%s\"", i, text,
-                         (int)k, (int)P.id[k], (int)P.start[k], (int)P.end[k], wp.text + wp.off[P.id[k]], (int)id,
-                         (int)s, (int)e, json_string_value(json_array_get(json_object_get(c, "pieces"), (size_t)k)));
+            if (P.id[k] != id || P.start[k] != s || P.end[k] != e) {
+                int32_t b0 = d->cp_byte[s < d->n_cp ? s : d->n_cp], b1 = d->cp_byte[e < d->n_cp ? e : d->n_cp];
+                fail_msg("%s case %zu, piece %d: id %d \"%s\" [%d, %d), want id %d \"%s\" [%d, %d) \"%.*s\"", file, i,
+                         (int)k, (int)P.id[k], wp.text + wp.off[P.id[k]], (int)P.start[k], (int)P.end[k], (int)id,
+                         id >= 0 && id < wp.n_vocab ? wp.text + wp.off[id] : "?", (int)s, (int)e, (int)(b1 - b0),
+                         d->text + b0);
+            }
         }
-        if (P.n != want) fail_msg("case %zu (\"%.60s\"): %d pieces, want %d", i, text, (int)P.n, (int)want);
+        if (P.n != want) fail_msg("%s case %zu (\"%.60s\"): %d pieces, want %d", file, i, text, (int)P.n, (int)want);
         n_pieces += (size_t)P.n;
         casie_doc_free(d);
     }
-    assert_true(n_pieces >= 1000);
+    assert_true(n_pieces >= min_pieces);
     casie__pieces_free(&P);
     json_decref(root);
     casie__wordpiece_free(&wp);
     vocab_free(&v);
+}
+
+/* 42 sentences: news, CVE ids, URLs, accents, scripts, emoji, controls, long words */
+static void test_reference(void **state) {
+    (void)state;
+    compare_fixture("reference.json", 1000);
+}
+
+/* "a" + c + "b" for 7,183 code points: every control, format, private-use,
+ * mark, punctuation and space character, and every one that normalizing
+ * changes, in Unicode 15.0 or in tokenizers' Unicode 8.0 tables */
+static void test_code_points(void **state) {
+    (void)state;
+    compare_fixture("codepoints.json", 13000);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -485,7 +501,7 @@ static void test_corpus_map(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reference),      cmocka_unit_test(test_longest_match), cmocka_unit_test(test_word_limit),
+        cmocka_unit_test(test_reference),      cmocka_unit_test(test_code_points), cmocka_unit_test(test_longest_match), cmocka_unit_test(test_word_limit),
         cmocka_unit_test(test_cased),          cmocka_unit_test(test_repeated_entry), cmocka_unit_test(test_bad_vocab),
         cmocka_unit_test(test_token_map),      cmocka_unit_test(test_corpus_map),
     };

