@@ -565,6 +565,13 @@ static int opens_sentence(const tk *t, const casie_token *y) {
     return k == K_LOWER && y->end - y->start > 1 && t->k[y->start + 1] == K_UPPER;
 }
 
+/* A sentence is cut after this many tokens.  None in the corpus has more
+ * than 132; text with no sentence ends (a run of commas, a list of numbers)
+ * would otherwise be one sentence, and extraction keeps per-token arrays of
+ * the longest sentence (its scores, marginals and Viterbi table, about 200
+ * bytes a token), so this bounds them. */
+#define MAX_SENT_TOKENS 1024
+
 static int split_sentences(tk *t, casie_sentence **sents, int32_t *n_sents) {
     casie_token *tok = t->tok;
     int32_t n = (int32_t)t->n_tok;
@@ -599,6 +606,7 @@ static int split_sentences(tk *t, casie_sentence **sents, int32_t *n_sents) {
             if (abbrev_kind(t, s, e) == AB_OTHER && in_list(t, tok[i + 1].start, tok[i + 1].end, OPENERS)) end = 1;
         }
         if (last == n - 1) end = 1;
+        if (last - begin + 1 >= MAX_SENT_TOKENS) last = begin + MAX_SENT_TOKENS - 1, end = 1;
         if (!end) continue;
         if (casie__grow((void **)&S, &cap, ns + 1, sizeof *S)) {
             free(S);

@@ -9,25 +9,45 @@
  *
  * The model is loaded once and shared by the worker threads (casie_extract is
  * thread-safe on one model).  Errors are JSON {"error": ...} with 400 (bad
- * JSON, invalid UTF-8, bad query), 404, 405, 413 (body over --max-body), 415
- * (content type).  SIGTERM or SIGINT stops accepting, lets requests in flight
- * finish (up to 30 s), then exits 0.  One access-log line per request on stderr.
+ * JSON, invalid UTF-8, bad query, two Content-Length headers), 404, 405, 413
+ * (body over --max-body, or an extraction over --max-memory), 415 (content
+ * type) and 503 (shutting down).  One access-log line per request on stderr.
  *
- * Slow clients: --timeout closes a connection idle that long (libmicrohttpd's
- * timeout), and, since a client sending a byte a second is never idle, also
- * one that has taken longer than that, plus a second per 64 KB of body
- * received (a busy server reads a large body slowly), to send its request (a
- * watchdog thread shuts its socket down; libmicrohttpd then closes it as any
- * dropped connection).  --max-connections bounds the sockets held; the
- * polling threads never wait for a client, so a slow one delays nobody else.
+ * Only extractions wait in the workers' queue (first come, first served);
+ * everything else, /healthz and /v1/labels included, is answered by the
+ * connection thread at once, so a health check never waits behind articles.
+ *
+ * Memory: a worker starts an extraction only when its estimate
+ * (serve_extract_memory) fits, beside the ones running, in --max-memory.
+ *
+ * Connections: --max-connections bounds the open ones that count.  When one
+ * more arrives at the limit, the connection idle the longest (no request
+ * begun, or only part of its head) is closed to make room, so idle sockets
+ * cannot lock others out; a connection with a request under way is never
+ * closed for it.  --timeout closes a connection idle that long
+ * (libmicrohttpd's timeout), and, since a client sending a byte a second is
+ * never idle, also one that has taken longer than that, plus a second per
+ * 64 KB of body received, to send its request (the watchdog thread shuts its
+ * socket down; libmicrohttpd then closes it as any dropped connection).
+ *
+ * SIGTERM or SIGINT: stop accepting (the listening socket is shut), close the
+ * idle connections, answer any request that begins after the signal with
+ * 503 and every response with Connection: close, let the requests in flight
+ * finish for up to --shutdown-timeout seconds (default 10), then cut the rest
+ * (their sockets shut; requests still queued answered 503; an extraction
+ * still running is abandoned by exiting at once), and exit 0.
+ *
+ * Threads: libmicrohttpd's listening thread, a thread per connection (it
+ * reads, answers what needs no extraction, and waits for the workers'
+ * answer to an extraction), --threads workers, and the watchdog.
  */
 #include "cli_io.h"
 #include "cmd.h"
 #include "serve_http.h"
 
 #include <arpa/inet.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
+#include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -36,36 +56,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-/* A connection as the watchdog sees it. */
+/* A connection as the watchdog and the connection limit see it. */
 typedef struct conn_slot {
     struct MHD_Connection *c; /* NULL: a free slot */
     int fd;
-    int busy;     /* its request is complete and being answered: no deadline */
-    double since; /* when it began to wait for (or read) its next request */
+    int phase;    /* 0 waiting for a request (idle, or its head arriving), 1 its body arriving, 2 complete */
+    int cut;      /* shut down by us: closing, no longer counted */
+    double since; /* when it began to wait for (or read) its current request */
     size_t got;   /* body bytes of that request so far */
 } conn_slot;
 
 #define MIN_BODY_RATE 65536.0 /* bytes a second a request body earns in time */
+#define CONN_STACK ((size_t)1 << 20) /* a connection thread's stack: it never extracts */
 
 typedef struct server {
     serve_ctx h; /* what serve_respond needs */
-    atomic_int in_flight;
-    double timeout;       /* seconds a request may take to arrive */
-    pthread_mutex_t lock; /* guards conns */
-    conn_slot *conns;     /* (max_conn,) */
-    int n_conns;
-    atomic_int stop;      /* the watchdog ends */
-    long cut;             /* connections cut by the deadline */
+    double timeout;        /* seconds a request may take to arrive */
+    pthread_mutex_t lock;  /* guards conns, n_live and the counts below */
+    conn_slot *conns;      /* (n_slots,) */
+    int n_slots;           /* 2 * max_live: room for connections still closing */
+    int n_live, max_live;  /* open connections not cut; --max-connections */
+    long cut_slow, cut_idle, cut_full, cut_stop; /* connections cut: deadline, evicted at the limit, refused, at stop */
+    atomic_int stop;       /* the watchdog ends */
+    atomic_int in_flight;  /* requests begun and not yet completed */
+    atomic_int stopping;   /* a signal came: new requests get 503, responses Connection: close */
+    atomic_int cutting;    /* --shutdown-timeout passed: queued requests get 503 unextracted */
+    atomic_int extracting; /* workers inside serve_respond */
     /* complete requests, first come first served by the workers: the
      * connection threads never extract, so none waits behind another's
      * queue of connections */
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
     struct request *qhead, *qtail;
-    int qstop; /* workers end once the queue is empty */
+    int qstop; /* workers end once the queue is empty; nothing is queued after */
+    /* the memory estimates of the extractions running, within max_memory */
+    pthread_mutex_t mlock;
+    pthread_cond_t mcond;
+    size_t mem_used;
 } server;
 
 static double now_s(void) {
@@ -75,16 +109,34 @@ static double now_s(void) {
 }
 
 static conn_slot *slot_of(server *s, struct MHD_Connection *c) {
-    for (int i = 0; i < s->n_conns; i++)
+    for (int i = 0; i < s->n_slots; i++)
         if (s->conns[i].c == c) return &s->conns[i];
     return NULL;
 }
 
-/* Marks c's request as complete (busy 1) or c as waiting for its next one. */
-static void conn_mark(server *s, struct MHD_Connection *c, int busy) {
+/* Shuts k's socket down (libmicrohttpd then closes the connection); lock held. */
+static void cut(server *s, conn_slot *k, long *count) {
+    if (k->cut) return;
+    shutdown(k->fd, SHUT_RDWR);
+    k->cut = 1;
+    s->n_live--;
+    (*count)++;
+}
+
+/* Bytes the client sent that the server has not read yet. */
+static int pending(const conn_slot *k) {
+    int n = 0;
+    return ioctl(k->fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/* Sets c's phase; a new request (phase 0) or a complete one (2) restarts its clock. */
+static void conn_phase(server *s, struct MHD_Connection *c, int phase) {
     pthread_mutex_lock(&s->lock);
     conn_slot *k = slot_of(s, c);
-    if (k) k->busy = busy, k->since = now_s(), k->got = 0;
+    if (k) {
+        k->phase = phase;
+        if (phase != 1) k->since = now_s(), k->got = 0;
+    }
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -95,6 +147,19 @@ static void conn_got(server *s, struct MHD_Connection *c, size_t n) {
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Over the limit: closes the connection idle the longest other than k (no
+ * request begun, nothing unread), or k itself when every other one has a
+ * request under way.  Lock held. */
+static void make_room(server *s, conn_slot *k) {
+    conn_slot *oldest = NULL;
+    for (int i = 0; i < s->n_slots; i++) {
+        conn_slot *o = &s->conns[i];
+        if (o->c && o != k && !o->cut && o->phase == 0 && (!oldest || o->since < oldest->since) && !pending(o)) oldest = o;
+    }
+    if (oldest) cut(s, oldest, &s->cut_idle);
+    else cut(s, k, &s->cut_full);
+}
+
 static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                         enum MHD_ConnectionNotificationCode code) {
     server *s = cls;
@@ -103,10 +168,18 @@ static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_conte
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         conn_slot *k = slot_of(s, NULL);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (k && ci) *k = (conn_slot){c, ci->connect_fd, 0, now_s(), 0};
+        if (k && ci) {
+            *k = (conn_slot){c, ci->connect_fd, 0, 0, now_s(), 0};
+            if (++s->n_live > s->max_live) make_room(s, k);
+            if (atomic_load(&s->stopping)) cut(s, k, &s->cut_stop); /* accepted just before the listener was shut */
+        } else if (ci) /* no slot: cannot happen while libmicrohttpd's limit is the table's size */
+            shutdown(ci->connect_fd, SHUT_RDWR);
     } else { /* closed: before libmicrohttpd closes the fd, so the fd is never a reused one */
         conn_slot *k = slot_of(s, c);
-        if (k) memset(k, 0, sizeof *k);
+        if (k) {
+            if (!k->cut) s->n_live--;
+            memset(k, 0, sizeof *k);
+        }
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -118,21 +191,28 @@ static void *watchdog(void *arg) {
         usleep(200000);
         double t = now_s();
         pthread_mutex_lock(&s->lock);
-        for (int i = 0; i < s->n_conns; i++) {
+        for (int i = 0; i < s->n_slots; i++) {
             conn_slot *k = &s->conns[i];
-            if (k->c && !k->busy && t - k->since > s->timeout + (double)k->got / MIN_BODY_RATE) {
-                /* bytes waiting unread: the client sent them and the server,
-                 * busy with other requests, is the slow one; wait */
-                int pending = 0;
-                if (ioctl(k->fd, FIONREAD, &pending) == 0 && pending > 0) continue;
-                shutdown(k->fd, SHUT_RDWR);
-                k->since = 1e300; /* once */
-                s->cut++;
-            }
+            /* bytes waiting unread: the client sent them and the server,
+             * busy with other requests, is the slow one; wait */
+            if (k->c && !k->cut && k->phase != 2 && t - k->since > s->timeout + (double)k->got / MIN_BODY_RATE &&
+                !pending(k))
+                cut(s, k, &s->cut_slow);
         }
         pthread_mutex_unlock(&s->lock);
     }
     return NULL;
+}
+
+/* Stopping: closes the connections with no request under way (all of them
+ * when every_one). */
+static void close_connections(server *s, int every_one) {
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->n_slots; i++) {
+        conn_slot *k = &s->conns[i];
+        if (k->c && (every_one || (k->phase == 0 && !pending(k)))) cut(s, k, &s->cut_stop);
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 typedef struct request {
@@ -140,11 +220,12 @@ typedef struct request {
     int status;
     size_t out_len;
     struct timespec t0;
-    char line[160]; /* "METHOD /url" for the access log */
-    /* once the body is in, the request waits in the server's queue (its
-     * connection suspended) until a worker has answered it */
+    char line[200]; /* "METHOD /url" for the access log, escaped */
+    /* once the body is in, an extraction waits in the server's queue, its
+     * connection's thread waiting on done, until a worker has answered it */
     int state; /* 0 reading, 1 queued, 2 answered */
-    struct MHD_Connection *c;
+    int sent;  /* the answer is queued on the connection */
+    pthread_cond_t done;
     char *method, *url, *ctype, *format; /* copies for the worker */
     char *out;
     struct request *next;
@@ -156,6 +237,34 @@ static double ms_since(const struct timespec *t0) {
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) * 1e-6;
 }
 
+/* {"error": msg} for the answers made here (msg has nothing to escape). */
+static int error_answer(request *r, int status, const char *msg) {
+    size_t n = strlen(msg) + 16;
+    free(r->out);
+    if (!(r->out = malloc(n))) return r->status = -1;
+    r->out_len = (size_t)snprintf(r->out, n, "{\"error\":\"%s\"}\n", msg);
+    return r->status = status;
+}
+
+static enum MHD_Result send_answer(server *s, struct MHD_Connection *c, request *r) {
+    if (r->status < 0) return MHD_NO;
+    r->sent = 1;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(r->out_len, r->out, MHD_RESPMEM_MUST_FREE);
+    if (!resp) return MHD_NO;
+    r->out = NULL; /* the response owns it */
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    if (atomic_load(&s->stopping)) MHD_add_response_header(resp, "Connection", "close");
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    (void)kind, (void)value;
+    if (!strcasecmp(key, "Content-Length")) (*(int *)cls)++;
+    return MHD_YES;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_size, void **con_cls) {
     server *s = cls;
@@ -164,49 +273,77 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (!r) { /* first call: headers only */
         if (!(r = calloc(1, sizeof *r))) return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &r->t0);
-        snprintf(r->line, sizeof r->line, "%.10s %.140s", method, url);
+        char m[24];
+        serve_log_escape(m, sizeof m, method, 16);
+        size_t k = (size_t)snprintf(r->line, sizeof r->line, "%s ", m);
+        serve_log_escape(r->line + k, sizeof r->line - k, url, 1024);
         atomic_fetch_add(&s->in_flight, 1);
         *con_cls = r;
-        return MHD_YES;
+        conn_phase(s, c, 1);
+        int lengths = 0;
+        MHD_get_connection_values(c, MHD_HEADER_KIND, count_length, &lengths);
+        /* answered before the body (libmicrohttpd then closes the connection) */
+        if (lengths > 1) error_answer(r, 400, "more than one Content-Length header");
+        else if (atomic_load(&s->stopping)) error_answer(r, 503, "the server is shutting down");
+        else return MHD_YES;
+        r->state = 2;
+        return send_answer(s, c, r);
     }
     if (*upload_size) { /* body data */
         conn_got(s, c, *upload_size);
-        if (serve_body_append(&r->body, upload, *upload_size, s->h.max_body)) return MHD_NO;
+        if (r->state == 0 && serve_body_append(&r->body, upload, *upload_size, s->h.max_body)) return MHD_NO;
         *upload_size = 0;
         return MHD_YES;
     }
-    if (r->state == 0) { /* the request is in: to the queue, no deadline while it waits and is answered */
-        conn_mark(s, c, 1);
+    if (r->state == 0) { /* the request is in */
+        conn_phase(s, c, 2);
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
         const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
-        r->c = c;
-        r->method = strdup(method);
-        r->url = strdup(url);
-        r->ctype = ct ? strdup(ct) : NULL;
-        r->format = fmt ? strdup(fmt) : NULL;
-        if (!r->method || !r->url || (ct && !r->ctype) || (fmt && !r->format)) return MHD_NO;
-        r->state = 1;
-        MHD_suspend_connection(c);
-        pthread_mutex_lock(&s->qlock);
-        if (s->qtail) s->qtail->next = r;
-        else s->qhead = r;
-        s->qtail = r;
-        pthread_cond_signal(&s->qcond);
-        pthread_mutex_unlock(&s->qlock);
-        return MHD_YES;
+        r->state = 2;
+        if (atomic_load(&s->stopping)) error_answer(r, 503, "the server is shutting down");
+        else if (!(r->status = serve_route(&s->h, method, url, ct, fmt, &r->body, &r->out, &r->out_len))) {
+            /* an extraction: to the queue; this connection's thread waits for a worker's answer */
+            r->method = strdup(method);
+            r->url = strdup(url);
+            r->ctype = ct ? strdup(ct) : NULL;
+            r->format = fmt ? strdup(fmt) : NULL;
+            if (!r->method || !r->url || (ct && !r->ctype) || (fmt && !r->format)) return MHD_NO;
+            if (pthread_cond_init(&r->done, NULL)) return MHD_NO;
+            pthread_mutex_lock(&s->qlock);
+            if (s->qstop) error_answer(r, 503, "the server is shutting down"); /* no worker left to answer */
+            else {
+                r->state = 1;
+                if (s->qtail) s->qtail->next = r;
+                else s->qhead = r;
+                s->qtail = r;
+                pthread_cond_signal(&s->qcond);
+                while (r->state == 1) pthread_cond_wait(&r->done, &s->qlock);
+            }
+            pthread_mutex_unlock(&s->qlock);
+            pthread_cond_destroy(&r->done);
+        }
+        return send_answer(s, c, r);
     }
-    if (r->state != 2 || r->status < 0) return MHD_NO;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(r->out_len, r->out, MHD_RESPMEM_MUST_FREE);
-    if (!resp) return MHD_NO;
-    r->out = NULL; /* the response owns it */
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
-    MHD_destroy_response(resp);
-    return ok;
+    return r->sent ? MHD_YES : send_answer(s, c, r);
 }
 
-/* A worker: answers queued requests in arrival order, then resumes their
- * connections (after which the request belongs to the connection thread). */
+/* Waits until an extraction estimated at need bytes fits in the budget. */
+static void memory_take(server *s, size_t need) {
+    pthread_mutex_lock(&s->mlock);
+    while (s->mem_used && s->mem_used + need > s->h.max_memory) pthread_cond_wait(&s->mcond, &s->mlock);
+    s->mem_used += need;
+    pthread_mutex_unlock(&s->mlock);
+}
+
+static void memory_give(server *s, size_t need) {
+    pthread_mutex_lock(&s->mlock);
+    s->mem_used -= need;
+    pthread_cond_broadcast(&s->mcond);
+    pthread_mutex_unlock(&s->mlock);
+}
+
+/* A worker: answers queued requests in arrival order, then wakes their
+ * connections' threads (after which the request is theirs again). */
 static void *worker(void *arg) {
     server *s = arg;
     for (;;) {
@@ -216,9 +353,22 @@ static void *worker(void *arg) {
         if (r && !(s->qhead = r->next)) s->qtail = NULL;
         pthread_mutex_unlock(&s->qlock);
         if (!r) return NULL; /* stopping, queue empty */
-        r->status = serve_respond(&s->h, r->method, r->url, r->ctype, r->format, &r->body, &r->out, &r->out_len);
+        if (atomic_load(&s->cutting)) error_answer(r, 503, "the server is shutting down");
+        else {
+            size_t need = serve_extract_memory(r->body.len);
+            if (s->h.max_memory) memory_take(s, need);
+            atomic_fetch_add(&s->extracting, 1);
+            r->status = serve_respond(&s->h, r->method, r->url, r->ctype, r->format, &r->body, &r->out, &r->out_len);
+            atomic_fetch_sub(&s->extracting, 1);
+            if (s->h.max_memory) memory_give(s, need);
+            /* hand what a large document took back to the system, instead of
+             * keeping it in this thread's malloc arena */
+            if (r->body.len >= ((size_t)1 << 20)) malloc_trim(0);
+        }
+        pthread_mutex_lock(&s->qlock);
         r->state = 2;
-        MHD_resume_connection(r->c);
+        pthread_cond_signal(&r->done);
+        pthread_mutex_unlock(&s->qlock);
     }
 }
 
@@ -238,18 +388,22 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     free(r->method), free(r->url), free(r->ctype), free(r->format), free(r->out);
     free(r);
     *con_cls = NULL;
-    conn_mark(s, c, 0); /* waiting for the next request on this connection */
+    conn_phase(s, c, 0); /* waiting for the next request on this connection */
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
 static int usage(FILE *f) {
     fprintf(f, "usage: casie serve [--host 127.0.0.1] [--port 8080] [-m MODEL] [--threads N]\n"
-               "                   [--max-body BYTES] [--max-connections N] [--timeout SECONDS]\n"
+               "                   [--max-body BYTES] [--max-memory MB] [--max-connections N]\n"
+               "                   [--timeout SECONDS] [--shutdown-timeout SECONDS]\n"
                "  POST /v1/extract (text/plain or application/json), GET /v1/labels, GET /healthz.\n"
-               "  Loopback only unless --host says otherwise.  SIGTERM finishes requests in flight.\n"
-               "  --timeout (default 30) closes a connection idle that long, or one that takes longer\n"
-               "  (plus 1 s per 64 KB of body) to send its request; --max-connections defaults to 256,\n"
-               "  --max-body to 10 MB.\n");
+               "  Loopback only unless --host says otherwise.  --max-body defaults to 2 MB;\n"
+               "  --max-memory (default 1024) bounds the estimated memory of the extractions running\n"
+               "  at once.  --max-connections (default 256): at the limit the longest idle connection\n"
+               "  is closed.  --timeout (default 30) closes a connection idle that long, or one that\n"
+               "  takes longer (plus 1 s per 64 KB of body) to send its request.  SIGTERM or SIGINT\n"
+               "  stops accepting and finishes the requests in flight, cut after --shutdown-timeout\n"
+               "  (default 10), then exits 0.\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -261,9 +415,45 @@ static void stop_workers(server *s, pthread_t *w, int n) {
     for (int i = 0; i < n; i++) pthread_join(w[i], NULL);
 }
 
+/* An integer option within [lo, hi]; 0, or -1 with a message. */
+static int int_option(const char *name, const char *v, long lo, long hi, long *out) {
+    char *end = NULL;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || errno == ERANGE || x < lo || x > hi) {
+        fprintf(stderr, "casie serve: %s takes an integer from %ld to %ld, not '%s'\n", name, lo, hi, v);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* Room for n descriptors: raises the soft limit up to the hard one if need be. */
+static int fd_room(long n) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY || (long)rl.rlim_cur >= n) return 0;
+    if (rl.rlim_max != RLIM_INFINITY && (long)rl.rlim_max < n) {
+        fprintf(stderr, "casie serve: --max-connections needs %ld file descriptors; the limit is %ld (ulimit -n)\n", n,
+                (long)rl.rlim_max);
+        return -1;
+    }
+    rl.rlim_cur = (rlim_t)n;
+    return setrlimit(RLIMIT_NOFILE, &rl) ? -1 : 0;
+}
+
 int cmd_serve(int argc, char **argv) {
     const char *host = "127.0.0.1", *model = NULL;
-    long port = 8080, threads = 2, max_body = 10L << 20, max_conn = 256, timeout = 30;
+    long port = 8080, threads = 2, max_body = 2L << 20, max_mem = 1024, max_conn = 256, timeout = 30, grace = 10;
+    const struct {
+        const char *name;
+        long *v, lo, hi;
+    } opts[] = {{"--port", &port, 1, 65535},
+                {"--threads", &threads, 1, 64},
+                {"--max-body", &max_body, 1, 256L << 20},
+                {"--max-memory", &max_mem, 0, 1L << 30},
+                {"--max-connections", &max_conn, 1, 10000},
+                {"--timeout", &timeout, 1, 86400},
+                {"--shutdown-timeout", &grace, 0, 86400}};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
@@ -272,18 +462,14 @@ int cmd_serve(int argc, char **argv) {
             return usage(stderr);
         }
         i++;
-        char *end = NULL;
-        long x = strtol(v, &end, 10);
-        int num = end && !*end && *v;
-        if (!strcmp(a, "--host")) host = v;
+        size_t k = 0, n_opts = sizeof opts / sizeof *opts;
+        while (k < n_opts && strcmp(a, opts[k].name)) k++;
+        if (k < n_opts) {
+            if (int_option(a, v, opts[k].lo, opts[k].hi, opts[k].v)) return 2;
+        } else if (!strcmp(a, "--host")) host = v;
         else if (!strcmp(a, "-m") || !strcmp(a, "--model")) model = v;
-        else if (!strcmp(a, "--port") && num && x > 0 && x < 65536) port = x;
-        else if (!strcmp(a, "--threads") && num && x >= 1 && x <= 64) threads = x;
-        else if (!strcmp(a, "--max-body") && num && x >= 1) max_body = x;
-        else if (!strcmp(a, "--max-connections") && num && x >= 1) max_conn = x;
-        else if (!strcmp(a, "--timeout") && num && x >= 1) timeout = x;
         else {
-            fprintf(stderr, "casie serve: bad option or value: %s %s\n", a, v);
+            fprintf(stderr, "casie serve: unknown option %s\n", a);
             return usage(stderr);
         }
     }
@@ -295,12 +481,21 @@ int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "casie serve: --host takes an IPv4 address, not '%s'\n", host);
         return 2;
     }
+    if (fd_room(2 * max_conn + 64)) return 2;
     casie_error err = {0};
     casie_model *m = casie_model_load(model ? model : cli_default_model(), &err);
     if (!m) return cli_fail(&err);
-    server s = {{m, (size_t)max_body, serve_labels_json(m)}, 0, (double)timeout, PTHREAD_MUTEX_INITIALIZER,
-                calloc((size_t)max_conn, sizeof(conn_slot)), (int)max_conn, 0, 0,
-                PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0};
+    static server s; /* one per process; the threads hold its address */
+    s = (server){.h = {m, (size_t)max_body, serve_labels_json(m), (size_t)max_mem << 20},
+                 .timeout = (double)timeout,
+                 .conns = calloc(2 * (size_t)max_conn, sizeof(conn_slot)),
+                 .n_slots = 2 * (int)max_conn,
+                 .max_live = (int)max_conn};
+    pthread_mutex_init(&s.lock, NULL);
+    pthread_mutex_init(&s.qlock, NULL);
+    pthread_cond_init(&s.qcond, NULL);
+    pthread_mutex_init(&s.mlock, NULL);
+    pthread_cond_init(&s.mcond, NULL);
     pthread_t *workers = calloc((size_t)threads, sizeof(pthread_t));
     int n_workers = 0;
     if (!s.h.labels || !s.conns || !workers) {
@@ -318,11 +513,17 @@ int cmd_serve(int argc, char **argv) {
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A thread per connection, which waits for the workers' answer: a
+     * connection suspended instead (libmicrohttpd 0.9.75) is dropped when
+     * the client has half-closed it, and cannot be left suspended when the
+     * daemon stops.  libmicrohttpd's own limit is the table's size:
+     * connections being closed still hold a slot there. */
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC |
+            MHD_USE_ERROR_LOG,
         (uint16_t)port, NULL, NULL, handle, &s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_STACK_SIZE, (size_t)CONN_STACK,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s.n_slots, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
         MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_NOTIFY_CONNECTION, conn_notify, &s, MHD_OPTION_END);
     pthread_t wd;
     int wd_ok = d && pthread_create(&wd, NULL, watchdog, &s) == 0;
@@ -344,18 +545,43 @@ int cmd_serve(int argc, char **argv) {
     fprintf(stderr, "serve: listening on http://%s:%ld with %ld threads\n", host, port, threads);
     int sig = 0;
     sigwait(&sigs, &sig);
-    fprintf(stderr, "serve: %s, finishing %d requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-            atomic_load(&s.in_flight));
-    MHD_quiesce_daemon(d); /* no new connections */
-    for (int k = 0; k < 300 && atomic_load(&s.in_flight) > 0; k++) usleep(100000);
-    stop_workers(&s, workers, n_workers); /* they answer what is queued first: no connection stays suspended */
+    double t0 = now_s();
+    atomic_store(&s.stopping, 1);
+    fprintf(stderr, "serve: %s: not accepting; finishing %d requests in flight (at most %ld s)\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&s.in_flight), grace);
+    /* the socket stays open until the daemon stops (its threads may still
+     * hold it), but shut, so that a connection attempt is refused */
+    MHD_socket lfd = MHD_quiesce_daemon(d);
+    if (lfd != MHD_INVALID_SOCKET) shutdown(lfd, SHUT_RDWR);
+    for (;;) {
+        close_connections(&s, 0);
+        if (!atomic_load(&s.in_flight) || now_s() - t0 >= (double)grace) break;
+        usleep(20000);
+    }
+    int left = atomic_load(&s.in_flight);
+    if (left) { /* out of time: queued requests answered 503, every socket shut */
+        atomic_store(&s.cutting, 1);
+        close_connections(&s, 1);
+        for (int k = 0; k < 50 && atomic_load(&s.extracting); k++) usleep(10000);
+        if (atomic_load(&s.extracting)) { /* an extraction cannot be interrupted: leave it */
+            fprintf(stderr, "serve: stopped after %.1f s: %d requests cut, an extraction abandoned\n", now_s() - t0,
+                    left);
+            fflush(stderr);
+            _exit(0);
+        }
+    }
+    stop_workers(&s, workers, n_workers); /* they answer what is queued first: no connection thread stays waiting */
     atomic_store(&s.stop, 1);
     pthread_join(wd, NULL);
     MHD_stop_daemon(d);
+    if (lfd != MHD_INVALID_SOCKET) close(lfd);
     free(s.h.labels);
     free(s.conns);
     free(workers);
     casie_model_free(m);
-    fprintf(stderr, "serve: stopped (%ld slow connections cut)\n", s.cut);
+    fprintf(stderr,
+            "serve: stopped after %.1f s: %d requests cut; connections cut: %ld slow, %ld idle at the limit, %ld "
+            "refused at the limit, %ld at stop\n",
+            now_s() - t0, left, s.cut_slow, s.cut_idle, s.cut_full, s.cut_stop);
     return 0;
 }

@@ -12,6 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
+/* serve_extract_memory's bound: bytes per byte of body, and a fixed part
+ * (the scratch of one extraction, the answer's headers). */
+#define EXTRACT_BYTES_PER_BYTE 128
+#define EXTRACT_BYTES_FIXED ((size_t)8 << 20)
+
 int serve_body_append(serve_body *b, const char *chunk, size_t n, size_t max_body) {
     if (!b->too_big && (n > max_body || b->len > max_body - n)) {
         b->too_big = 1;
@@ -62,6 +67,86 @@ static int utf8_valid(const unsigned char *s, size_t n) {
     return 1;
 }
 
+static int is_tchar(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Skips a token at *p; its length (0: none). */
+static size_t token(const char **p) {
+    const char *b = *p;
+    while (is_tchar((unsigned char)**p)) (*p)++;
+    return (size_t)(*p - b);
+}
+
+static void ows(const char **p) {
+    while (**p == ' ' || **p == '\t') (*p)++;
+}
+
+int serve_content_type(const char *ct) {
+    if (!ct) return SERVE_CT_NONE;
+    const char *p = ct;
+    ows(&p);
+    const char *type = p;
+    if (!token(&p) || *p++ != '/' || !token(&p)) return SERVE_CT_BAD;
+    size_t tl = (size_t)(p - type);
+    int kind = tl == 10 && !strncasecmp(type, "text/plain", 10)         ? SERVE_CT_TEXT
+               : tl == 16 && !strncasecmp(type, "application/json", 16) ? SERVE_CT_JSON
+                                                                         : SERVE_CT_OTHER;
+    for (;;) { /* parameters: ; name=value, the value a token or a quoted string */
+        ows(&p);
+        if (!*p) return kind;
+        if (*p++ != ';') return SERVE_CT_BAD;
+        ows(&p);
+        if (!*p || *p == ';') continue; /* an empty parameter */
+        const char *name = p;
+        size_t nl = token(&p);
+        if (!nl || *p++ != '=') return SERVE_CT_BAD;
+        char val[16]; /* the value unquoted, when it is short enough to be a charset we take */
+        size_t vl = 0;
+        if (*p == '"') {
+            for (p++; *p != '"'; p++) {
+                if (*p == '\\') p++; /* a quoted pair */
+                unsigned char c = (unsigned char)*p;
+                if (!c || (c < 0x20 && c != '\t') || c == 0x7f) return SERVE_CT_BAD;
+                if (vl < sizeof val) val[vl] = (char)c;
+                vl++;
+            }
+            p++;
+        } else {
+            const char *v = p;
+            if (!(vl = token(&p))) return SERVE_CT_BAD;
+            if (vl < sizeof val) memcpy(val, v, vl);
+        }
+        if (nl == 7 && !strncasecmp(name, "charset", 7)) {
+            int utf8 = vl < sizeof val && ((vl == 5 && !strncasecmp(val, "utf-8", 5)) ||
+                                           (vl == 8 && !strncasecmp(val, "us-ascii", 8)));
+            if (!utf8) kind = SERVE_CT_OTHER;
+        }
+    }
+}
+
+void serve_log_escape(char *dst, size_t cap, const char *s, size_t max) {
+    static const char hex[] = "0123456789abcdef";
+    size_t k = 0;
+    if (cap < 4) {
+        if (cap) dst[0] = 0;
+        return;
+    }
+    for (size_t i = 0; i < max && s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+        if (k + (plain ? 1 : 4) > cap - 4) { /* no room for this and "..." after it */
+            memcpy(dst + k, "...", 3);
+            k += 3;
+            break;
+        }
+        if (plain) dst[k++] = (char)c;
+        else dst[k++] = '\\', dst[k++] = 'x', dst[k++] = hex[c >> 4], dst[k++] = hex[c & 15];
+    }
+    dst[k] = 0;
+}
+
 static int answer(int status, char *body, size_t len, char **out, size_t *out_len) {
     *out = body;
     *out_len = body ? len : 0;
@@ -89,8 +174,14 @@ static int answer_copy(const char *s, char **out, size_t *out_len) {
     return answer(200, b, b ? strlen(b) : 0, out, out_len);
 }
 
-static int extract(const serve_ctx *s, const char *ct, const char *fmt, const serve_body *body, char **out,
-                   size_t *out_len) {
+size_t serve_extract_memory(size_t n) {
+    return EXTRACT_BYTES_PER_BYTE * n + EXTRACT_BYTES_FIXED;
+}
+
+/* What POST /v1/extract can be told from its headers and size: an error
+ * answer, or 0 when it is to be extracted. */
+static int extract_check(const serve_ctx *s, const char *ct, const char *fmt, const serve_body *body, char **out,
+                         size_t *out_len) {
     if (fmt && strcmp(fmt, "json") && strcmp(fmt, "stix"))
         return answer_error(400, "unsupported format: use format=json or format=stix", out, out_len);
     if (body->too_big) {
@@ -98,8 +189,22 @@ static int extract(const serve_ctx *s, const char *ct, const char *fmt, const se
         snprintf(msg, sizeof msg, "request body over the limit of %zu bytes", s->max_body);
         return answer_error(413, msg, out, out_len);
     }
-    int is_text = ct && !strncasecmp(ct, "text/plain", 10), is_json = ct && !strncasecmp(ct, "application/json", 16);
-    if (!is_text && !is_json) return answer_error(415, "Content-Type must be text/plain or application/json", out, out_len);
+    if (s->max_memory && serve_extract_memory(body->len) > s->max_memory) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "extracting %zu bytes may take %zu MB, over the server's --max-memory of %zu MB",
+                 body->len, serve_extract_memory(body->len) >> 20, s->max_memory >> 20);
+        return answer_error(413, msg, out, out_len);
+    }
+    int kind = serve_content_type(ct);
+    if (kind == SERVE_CT_BAD) return answer_error(415, "malformed Content-Type: use text/plain or application/json", out, out_len);
+    if (kind != SERVE_CT_TEXT && kind != SERVE_CT_JSON)
+        return answer_error(415, "Content-Type must be text/plain or application/json (charset UTF-8)", out, out_len);
+    return 0;
+}
+
+static int extract(const serve_ctx *s, const char *ct, const char *fmt, const serve_body *body, char **out,
+                   size_t *out_len) {
+    int is_text = serve_content_type(ct) == SERVE_CT_TEXT;
     const char *data = body->data ? body->data : "";
     if (!utf8_valid((const unsigned char *)data, body->len)) return answer_error(400, "the body is not valid UTF-8", out, out_len);
     casie_error err = {0};
@@ -119,14 +224,20 @@ static int extract(const serve_ctx *s, const char *ct, const char *fmt, const se
     return answer(200, js, len, out, out_len);
 }
 
-int serve_respond(const serve_ctx *s, const char *method, const char *url, const char *content_type,
-                  const char *format, const serve_body *body, char **out, size_t *out_len) {
+int serve_route(const serve_ctx *s, const char *method, const char *url, const char *content_type,
+                const char *format, const serve_body *body, char **out, size_t *out_len) {
     int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
     if (!strcmp(url, "/healthz")) return get ? answer_copy("{\"status\":\"ok\"}\n", out, out_len) : answer_error(405, "use GET", out, out_len);
     if (!strcmp(url, "/v1/labels")) return get ? answer_copy(s->labels, out, out_len) : answer_error(405, "use GET", out, out_len);
     if (!strcmp(url, "/v1/extract"))
-        return post ? extract(s, content_type, format, body, out, out_len) : answer_error(405, "use POST", out, out_len);
+        return post ? extract_check(s, content_type, format, body, out, out_len) : answer_error(405, "use POST", out, out_len);
     return answer_error(404, "no such endpoint: use POST /v1/extract, GET /v1/labels, GET /healthz", out, out_len);
+}
+
+int serve_respond(const serve_ctx *s, const char *method, const char *url, const char *content_type,
+                  const char *format, const serve_body *body, char **out, size_t *out_len) {
+    int st = serve_route(s, method, url, content_type, format, body, out, out_len);
+    return st ? st : extract(s, content_type, format, body, out, out_len);
 }
 
 char *serve_labels_json(const casie_model *m) {

@@ -14,7 +14,13 @@ typedef struct serve_ctx {
     const casie_model *m; /* shared by all requests */
     size_t max_body;      /* 413 over this */
     char *labels;         /* the /v1/labels answer, from serve_labels_json */
+    size_t max_memory;    /* 413 when serve_extract_memory of the body is over this (0: no bound) */
 } serve_ctx;
+
+/* The most memory extracting a body of n bytes takes (bytes), as measured on
+ * the worst inputs found (README, "Untrusted input"): the document, its
+ * tokens and features, the networks' scratch and the JSON answer. */
+size_t serve_extract_memory(size_t n);
 
 /* A request body as it arrives, chunk by chunk, bounded by max_body. */
 typedef struct serve_body {
@@ -35,6 +41,28 @@ void serve_body_free(serve_body *b);
  * an error answer.  Thread-safe on a shared ctx. */
 int serve_respond(const serve_ctx *s, const char *method, const char *url, const char *content_type,
                   const char *format, const serve_body *body, char **out, size_t *out_len);
+
+/* The answers that need no extraction (every endpoint but POST /v1/extract,
+ * and that one's 400, 413 and 415 decided from its headers alone), so that
+ * the server gives them at once instead of queueing them behind extractions.
+ * Returns the status with *out set as serve_respond does, 0 when the request
+ * needs extraction (serve_respond then answers it), or -1 when out of memory.
+ * Thread-safe on a shared ctx. */
+int serve_route(const serve_ctx *s, const char *method, const char *url, const char *content_type,
+                const char *format, const serve_body *body, char **out, size_t *out_len);
+
+/* What a Content-Type header names: SERVE_CT_TEXT (text/plain),
+ * SERVE_CT_JSON (application/json), SERVE_CT_OTHER (another media type, or a
+ * charset other than UTF-8 or US-ASCII), SERVE_CT_BAD (not a media type with
+ * parameters, RFC 9110 8.3) or SERVE_CT_NONE (NULL). */
+enum { SERVE_CT_NONE, SERVE_CT_TEXT, SERVE_CT_JSON, SERVE_CT_OTHER, SERVE_CT_BAD };
+int serve_content_type(const char *content_type);
+
+/* Copies s (at most max bytes of it) into dst (cap bytes, NUL-terminated)
+ * for a log line: '"', '\\', control bytes and bytes over 0x7e become \xHH,
+ * so a request cannot forge or colour log lines.  Cut short (with "...")
+ * rather than overflow. */
+void serve_log_escape(char *dst, size_t cap, const char *s, size_t max);
 
 /* The /v1/labels answer for model m (malloc'd), or NULL when out of memory. */
 char *serve_labels_json(const casie_model *m);
