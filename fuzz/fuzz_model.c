@@ -6,6 +6,8 @@
  * short article: whatever the loader accepts must be safe to extract with. */
 #include "fuzz_common.h"
 
+#include <jansson.h>
+
 static const char article[] =
     "Hackers breached Acme Corp. and stole the data of 2 million customers. "
     "Microsoft released a patch for CVE-2019-0708 on Tuesday.";
@@ -59,10 +61,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     casie_doc *d = casie_doc_from_text(article, sizeof article - 1, "fuzz", &err);
     if (d && casie_extract(m, d, NULL, &err) == CASIE_OK) {
         char *js = casie_doc_to_json(d, CASIE_JSON_SCORES, NULL, &err);
+        json_t *back = js ? json_loads(js, JSON_ALLOW_NUL, NULL) : NULL;
+        if (js && !back) abort(); /* whatever the weights, the output is JSON (no "inf.0" score) */
+        json_decref(back);
         casie_free(js);
     }
     casie_doc_free(d);
     char *meta = casie_model_metadata(m);
+    json_t *mj = meta ? json_loads(meta, 0, NULL) : NULL;
+    if (meta && !json_is_object(mj)) abort(); /* the metadata is handed out as JSON */
+    json_decref(mj);
     casie_free(meta);
     casie_model_free(m);
     return 0;

@@ -4,6 +4,7 @@
  * A model file is the container of model_io.c (docs/FORMAT.md) with these
  * sections:
  *   META  JSON object text: versions, training parameters, corpus hashes
+ *         (a file whose META is not a JSON object is refused)
  *   LABL  the role slots: i32 n_slots[5], i32 slot_role[5][12]
  *   TRIG ARGS ENTY REAL CORF  one linear model each (layout below)
  *   TUNE  64 bytes, all tuned on dev: f32 trig_bias, arg_bias (decoding
@@ -31,6 +32,7 @@
  */
 #include "internal.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <string.h>
 
@@ -372,6 +374,19 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     if (!(s = casie__model_file_find(&m->file, "META"))) {
         corrupt(err, path, "missing META section");
         goto fail;
+    }
+    {
+        /* the metadata is handed out as JSON (casie serve's /v1/labels):
+         * it must be one, an object, with no NUL (nor anything after it) */
+        json_error_t je;
+        json_t *meta = json_loadb(s->data, (size_t)s->size, 0, &je);
+        int parsed = meta != NULL, ok = json_is_object(meta);
+        json_decref(meta);
+        if (!ok) {
+            casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: corrupt model: META is not a JSON object (%s)", path,
+                         parsed ? "another JSON value" : je.text);
+            goto fail;
+        }
     }
     if (!(m->meta = casie__strndup(s->data, (size_t)s->size))) {
         casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", path);

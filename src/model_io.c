@@ -411,7 +411,9 @@ int casie__container_open(const char *path, int kind, casie__model_file *mf, cas
     memset(mf, 0, sizeof *mf);
     if (!path) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "model file: no path");
     if (!kind_ok(kind)) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: unknown file kind %d", path, kind);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO would wait for a writer before the
+     * regular-file check below could refuse it (no effect on a file) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return casie__error(err, CASIE_ERR_IO, -1, "%s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {

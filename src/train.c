@@ -9,6 +9,7 @@
  */
 #include "internal.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -1197,6 +1198,50 @@ static int tune_biases(trainer *t, casie_doc *const *dev, int n_dev, casie_error
     return CASIE_OK;
 }
 
+/* The model's metadata, a JSON object text built with jansson (every string
+ * escaped: the corpus tag names split files, which may hold any character);
+ * reals print as %g would, the tuned values rounded to hundredths; a seed
+ * over INT64_MAX, which a JSON integer here cannot hold, is a string of its
+ * digits.  NULL when out of memory. */
+static char *train_metadata(const casie_train_params *p, const casie_model *m, casie_doc *const *train, int n_train,
+                            casie_doc *const *dev, int n_dev) {
+    char th[17], dh[17], digits[24], *tag = NULL;
+    size_t tag_len;
+    int32_t *cpb = NULL, ncp;
+    const char *t = p->corpus_tag ? p->corpus_tag : "";
+    if (casie__utf8_normalize(t, strlen(t), &tag, &tag_len, &cpb, &ncp)) return NULL; /* jansson takes UTF-8 only */
+    free(cpb);
+    snprintf(digits, sizeof digits, "%llu", (unsigned long long)p->seed);
+    json_t *seed = p->seed <= INT64_MAX ? json_integer((json_int_t)p->seed) : json_string(digits);
+    snprintf(th, sizeof th, "%016llx", (unsigned long long)corpus_hash(train, n_train));
+    snprintf(dh, sizeof dh, "%016llx", (unsigned long long)(dev && n_dev > 0 ? corpus_hash(dev, n_dev) : 0));
+    const struct {
+        const char *key;
+        float v;
+    } tuned[] = {{"trig_bias", m->trig_bias}, {"arg_bias", m->arg_bias},   {"coref_bias", m->coref_bias},
+                 {"coref_generic", m->coref_generic}, {"trig_mix", m->trig_mix}, {"arg_mix", m->arg_mix},
+                 {"realis_mix", m->realis_mix}};
+    json_t *o = json_pack("{s:s, s:o, s:i, s:i, s:i, s:s, s:s, s:s, s:b, s:b, s:I, s:i, s:i, s:f, s:f, s:i, s:i, s:i}",
+                          "casie_version", CASIE_VERSION_STRING, "seed", seed, "epochs", p->epochs,
+                          "n_train", n_train, "n_dev", n_dev, "train_hash", th, "dev_hash", dh, "corpus",
+                          tag, "clusters", p->clusters != NULL, "embeddings",
+                          p->embeddings != NULL, "emb_words", (json_int_t)m->emb.n_words, "hidden", p->hidden, "head",
+                          p->head, "lr", (double)p->lr, "dropout", (double)p->dropout, "arg_nets", p->arg_nets,
+                          "trig_nets", p->trig_nets, "threads", p->threads);
+    int bad = !o;
+    for (size_t i = 0; i < sizeof tuned / sizeof tuned[0] && !bad; i++)
+        bad = json_object_set_new(o, tuned[i].key, json_real(round((double)tuned[i].v * 100) / 100)) != 0;
+    if (!bad)
+        bad = json_object_set_new(o, "rows",
+                                  json_pack("{s:I, s:I, s:I, s:I, s:I}", "trig", (json_int_t)m->trig.n_rows, "arg",
+                                            (json_int_t)m->arg.n_rows, "ent", (json_int_t)m->ent.n_rows, "realis",
+                                            (json_int_t)m->realis.n_rows, "coref", (json_int_t)m->coref.n_rows)) != 0;
+    char *text = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    json_decref(o);
+    free(tag);
+    return text;
+}
+
 casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const *dev, int n_dev,
                          const casie_train_params *params, casie_error *err) {
     casie_train_params p = params ? *params : casie_train_default_params();
@@ -1277,29 +1322,7 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     casie__linear_round_bf16(&m->realis);
     casie__linear_round_bf16(&m->coref);
     if (dev && n_dev > 0 && (rc = tune_biases(&t, dev, n_dev, err))) goto fail;
-    char meta[2048];
-    snprintf(meta, sizeof meta,
-             "{\"casie_version\":\"%s\",\"seed\":%llu,\"epochs\":%d,\"n_train\":%d,\"n_dev\":%d,"
-             "\"train_hash\":\"%016llx\",\"dev_hash\":\"%016llx\",\"corpus\":\"%s\",\"clusters\":%s,"
-             "\"embeddings\":%s,\"emb_words\":%u,\"hidden\":%d,\"head\":%d,\"lr\":%g,"
-             "\"dropout\":%g,\"arg_nets\":%d,\"trig_nets\":%d,\"threads\":%d,"
-             "\"trig_bias\":%.2f,\"arg_bias\":%.2f,\"coref_bias\":%.2f,\"coref_generic\":%.2f,"
-             "\"trig_mix\":%.2f,\"arg_mix\":%.2f,"
-             "\"realis_mix\":%.2f,"
-             "\"rows\":{\"trig\":%u,\"arg\":%u,\"ent\":%u,\"realis\":%u,\"coref\":%u}}",
-             CASIE_VERSION_STRING, (unsigned long long)p.seed, p.epochs, n_train, n_dev,
-             (unsigned long long)corpus_hash(train, n_train),
-             (unsigned long long)(dev && n_dev > 0 ? corpus_hash(dev, n_dev) : 0),
-             p.corpus_tag ? p.corpus_tag : "", p.clusters ? "true" : "false", p.embeddings ? "true" : "false",
-             m->emb.n_words, p.hidden, p.head, (double)p.lr, (double)p.dropout, p.arg_nets, p.trig_nets, p.threads,
-             (double)m->trig_bias,
-             (double)m->arg_bias, (double)m->coref_bias, (double)m->coref_generic, (double)m->trig_mix,
-             (double)m->arg_mix, (double)m->realis_mix,
-             m->trig.n_rows, m->arg.n_rows,
-             m->ent.n_rows, m->realis.n_rows, m->coref.n_rows);
-    for (char *c = meta; *c; c++) /* a corpus tag is a path: keep the JSON valid */
-        if (*c == '\\' || (unsigned char)*c < 0x20) *c = '_';
-    if (!(m->meta = casie__strdup(meta))) goto nomem;
+    if (!(m->meta = train_metadata(&p, m, train, n_train, dev, n_dev))) goto nomem;
     logf_(&t, "training done");
     for (int d = 0; d < n_train; d++) free(t.tf[d]);
     free(t.tf);

@@ -78,13 +78,22 @@ static void eval_missing_and_jsonl_predictions(void **state) {
     free(out);
     free(err);
 
-    /* An empty prediction directory. */
+    /* An empty prediction directory: no pair is scored, which is an error
+     * (issue 15: it printed a table of zeros and exited 0), and so is an
+     * empty gold directory. */
     snprintf(path, sizeof path, "%s/empty", cli_tmpdir);
     mkdir(path, 0700);
     snprintf(args, sizeof args, "eval '%s' '%s' --ids '%s/ids.txt'", c, path, cli_tmpdir);
-    assert_int_equal(cli_run(args, &out, &err), 0);
-    assert_int_equal(cli_count(err, "no prediction"), 3);
-    assert_non_null(strstr(out, "3 documents, 3 without a prediction"));
+    assert_int_equal(cli_run(args, &out, &err), 1);
+    assert_int_equal(cli_count(err, "no prediction for 100"), 3);
+    assert_non_null(strstr(err, "no prediction for any of the 3 gold documents; nothing was scored"));
+    assert_string_equal(out, "");
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "eval '%s' '%s' --json", path, path);
+    assert_int_equal(cli_run(args, &out, &err), 1);
+    assert_non_null(strstr(err, "empty: no gold documents to score"));
+    assert_string_equal(out, "");
     free(out);
     free(err);
 }

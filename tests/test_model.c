@@ -438,6 +438,46 @@ static void coref_sees_heads_and_openings(void **state) {
     assert_true(same_feats(f2, n2, f3, n3));
 }
 
+/* A model's metadata is handed out as JSON (casie serve's /v1/labels): a
+ * crafted META that is not one JSON object is refused when loading. */
+static void crafted_metadata_refused(void **state) {
+    (void)state;
+    if (access("models/casie-default.model", R_OK) != 0) skip();
+    static const struct {
+        const char *meta;
+        size_t len;
+        int ok;
+    } M[] = {
+        {"{\"corpus\":\"a\"b\"}", 16, 0},       {"[1,2]", 5, 0},       {"{\"a\":1} {}", 10, 0},
+        {"{\"a\":1}\0junk", 12, 0},            {"", 0, 0},            {"{\"a\":\"\\u0000\"}", 13, 0},
+        {"{\"corpus\":\"a\\\"b\"}", 17, 1},     {" {} ", 4, 1},
+    };
+    char path[128];
+    snprintf(path, sizeof path, "%s/meta.model", tmpdir);
+    for (size_t i = 0; i < sizeof M / sizeof M[0]; i++) {
+        casie_error err = {0};
+        casie__model_file mf;
+        assert_int_equal(casie__model_file_open("models/casie-default.model", &mf, &err), CASIE_OK);
+        for (int k = 0; k < mf.n_secs; k++)
+            if (!strcmp(mf.secs[k].tag, "META")) mf.secs[k].data = M[i].meta, mf.secs[k].size = M[i].len;
+        assert_int_equal(casie__model_file_write(path, mf.secs, mf.n_secs, &err), CASIE_OK);
+        casie__model_file_close(&mf);
+        casie_model *m = casie_model_load(path, &err);
+        if (!M[i].ok) {
+            if (m) fail_msg("META %zu loaded", i);
+            assert_int_equal(err.code, CASIE_ERR_MODEL_CORRUPT);
+            assert_non_null(strstr(err.message, "META is not a JSON object"));
+            continue;
+        }
+        if (!m) fail_msg("META %zu: %s", i, err.message);
+        char *meta = casie_model_metadata(m);
+        assert_non_null(meta);
+        assert_memory_equal(meta, M[i].meta, M[i].len);
+        casie_free(meta);
+        casie_model_free(m);
+    }
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/casie-test-XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
@@ -446,6 +486,7 @@ int main(void) {
         cmocka_unit_test(small_model_round_trip), cmocka_unit_test(one_network_each),
         cmocka_unit_test(default_model_on_dev), cmocka_unit_test(pooled_scratch_between_documents),
         cmocka_unit_test(coref_sees_heads_and_openings),
+        cmocka_unit_test(crafted_metadata_refused),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];

@@ -552,6 +552,22 @@ static void test_err_io(void **state) {
     assert_int_equal(casie__model_file_open(g_dir, &mf, &err), CASIE_ERR_IO);
     assert_non_null(strstr(err.message, "not a regular file"));
 
+    /* a FIFO with no writer is refused at once (opening it used to wait for
+     * a writer, forever: the alarm ends the test then) */
+    p = tmp_path("fifo.model");
+    assert_int_equal(mkfifo(p, 0600), 0);
+    alarm(10);
+    assert_int_equal(casie__model_file_open(p, &mf, &err), CASIE_ERR_IO);
+    alarm(0);
+    assert_non_null(strstr(err.message, "not a regular file"));
+    assert_true(mf_is_empty(&mf));
+    alarm(10);
+    casie_model *m = casie_model_load(p, &err);
+    alarm(0);
+    assert_null(m);
+    assert_non_null(strstr(err.message, "not a regular file"));
+    unlink(p);
+
     const casie__section s = {"DATA", "abc", 3};
     p = tmp_path("no/such/dir.model");
     assert_int_equal(casie__model_file_write(p, &s, 1, &err), CASIE_ERR_IO);

@@ -20,7 +20,8 @@ static int usage(FILE *f) {
                "  --ids FILE   score only the ids listed in FILE (one a line); default: every gold id\n"
                "  --detail     add rows per subtype (trig_c, arg_c, realis) and per role (arg_c)\n"
                "  --json       print one JSON object instead of a table\n"
-               "A document without a prediction counts as an empty prediction (with a warning).\n");
+               "A document without a prediction counts as an empty prediction (with a warning);\n"
+               "with no gold documents, or no prediction for any of them, eval fails (exit 1).\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -337,6 +338,14 @@ int cmd_eval(int argc, char **argv) {
         casie_doc_free(owned);
         if (bad) goto fail;
         n_scored++;
+    }
+    if (n_scored == n_missing) { /* no pair compared: a wrong directory, not a score of zero */
+        if (n_gold == 0) snprintf(err.message, sizeof err.message, "eval: %.200s: no gold documents to score", gold_path);
+        else
+            snprintf(err.message, sizeof err.message,
+                     "eval: %.150s: no prediction for any of the %d gold documents; nothing was scored", pred_path,
+                     n_gold);
+        goto fail;
     }
     if (json) print_json(ev, detail, n_scored, n_missing);
     else {

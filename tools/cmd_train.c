@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +53,35 @@ static casie_corpus *read_split(const char *corpus, const char *split, casie_err
     casie_corpus *c = casie_corpus_read(corpus, (const char *const *)ids, n, err);
     casie_strings_free(ids, n);
     return c;
+}
+
+/* Can the model be written to `out`?  Checked before training (it used to be
+ * found out after it): `out` is not a directory, and a file can be created
+ * beside it (a probe file, removed at once).  Prints why not. */
+static int output_writable(const char *out) {
+    struct stat st;
+    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "casie train: %s is a directory\n", out);
+        return 0;
+    }
+    size_t n = strlen(out);
+    char *probe = malloc(n + sizeof ".XXXXXX");
+    if (!probe) {
+        fprintf(stderr, "casie train: out of memory\n");
+        return 0;
+    }
+    memcpy(probe, out, n);
+    memcpy(probe + n, ".XXXXXX", sizeof ".XXXXXX");
+    int fd = mkstemp(probe);
+    if (fd < 0) {
+        fprintf(stderr, "casie train: cannot write %s: %s\n", out, strerror(errno));
+        free(probe);
+        return 0;
+    }
+    close(fd);
+    unlink(probe);
+    free(probe);
+    return 1;
 }
 
 static double now_s(void) {
@@ -144,6 +174,7 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "casie train: -o MODEL is required\n");
         return usage(stderr);
     }
+    if (!output_writable(out)) return 1;
     if (!clusters && access("data/glove/clusters.tsv", R_OK) == 0) clusters = "data/glove/clusters.tsv";
     if (clusters && strcmp(clusters, "none") == 0) clusters = NULL;
     p.clusters = clusters;
