@@ -620,6 +620,22 @@ static void oversized_input_refused_first(void **state) {
     long written = atol(out);
     if (written >= 300) fail_msg("the whole pipe was read: %s", dd);
     free(dd);
+    /* a JSONL record over the limit: reported with its line, and the next one read */
+    snprintf(sh, sizeof sh,
+             "{ echo; head -c 270000000 /dev/zero | tr '\\0' a; echo; echo '{\"id\": \"ok\", \"text\": \"" ART1
+             "\"}'; } | %s extract --jsonl >%s/o 2>%s/e",
+             cli_bin, cli_tmpdir, cli_tmpdir);
+    rc = system(sh);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
+    snprintf(sh, sizeof sh, "%s/e", cli_tmpdir);
+    e = cli_slurp(sh);
+    assert_non_null(strstr(e, "<stdin>:2: over the limit of 268435456 bytes for one record"));
+    assert_non_null(strstr(e, "2 records, 1 failed"));
+    free(e);
+    snprintf(sh, sizeof sh, "%s/o", cli_tmpdir);
+    o = cli_slurp(sh);
+    assert_non_null(strstr(o, "\"sourcefile\":\"ok.txt\""));
+    free(o);
 }
 
 int main(void) {

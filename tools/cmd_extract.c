@@ -80,7 +80,8 @@ static int usage(FILE *f) {
                "  --no-scores            leave out the score fields\n"
                "  --trigger-threshold X  keep triggers scoring at least X (0..1, default 0)\n"
                "  --arg-threshold X      keep arguments scoring at least X (0..1, default 0)\n"
-               "  --given-triggers DIR   keep the gold triggers of DIR/<id>.json and predict the rest\n"
+               "  --given-triggers DIR   keep the gold triggers of DIR/annotation/ID.json (or DIR/ID.json)\n"
+               "                         and predict the rest; ID must be a plain file name\n"
                "  -o DIR                 write DIR/NAME.json (.txt with --format text) per document, not stdout\n"
                "  --force                with -o: replace files already in DIR (never a symbolic link)\n"
                "A record that cannot be read or extracted is reported on stderr and written as\n"
@@ -483,9 +484,9 @@ static int read_input(batch *b, FILE *f, const char *name, int fmt, long long si
     ssize_t n;
     int rc = 0;
     /* the first non-blank line decides when the name does not */
-    while ((n = cli_read_line(f, &line, &cap, max)) >= 0) {
+    while ((n = cli_read_line(f, &line, &cap, max)) != -1) {
         lineno++;
-        if (!is_blank(line, (size_t)n)) break;
+        if (n < 0 || !is_blank(line, (size_t)n)) break;
     }
     if (n == -1) { /* empty or all blank: one empty document */
         free(line);
