@@ -565,6 +565,10 @@ int casie__wordpiece_init(casie__wordpiece *wp, const char *const *vocab, int32_
 void casie__wordpiece_free(casie__wordpiece *wp);
 /* Id of the entry with these n bytes, or -1. */
 int32_t casie__wordpiece_id(const casie__wordpiece *wp, const char *s, size_t n);
+/* casie__wordpiece_init over an encoder's vocabulary and lower-case flag;
+ * also CASIE_ERR_MODEL_CORRUPT when the file's special ids are not its
+ * vocabulary's. */
+int casie__wordpiece_from_encoder(casie__wordpiece *wp, const casie_encoder *enc, casie_error *err);
 
 /* A document's pieces, without [CLS] and [SEP] (the encoder adds them to
  * each window: casie__encoder_encode_long takes `id` as it is).  Arrays

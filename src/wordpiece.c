@@ -151,6 +151,32 @@ int casie__wordpiece_init(casie__wordpiece *wp, const char *const *vocab, int32_
     return CASIE_OK;
 }
 
+int casie__wordpiece_from_encoder(casie__wordpiece *wp, const casie_encoder *enc, casie_error *err) {
+    memset(wp, 0, sizeof *wp);
+    const casie_encoder_config *cfg = casie_encoder_get_config(enc);
+    if (!cfg) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "word pieces: no encoder");
+    const char *name = cfg->name ? cfg->name : "encoder";
+    if (cfg->n_vocab < 1)
+        return casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: %ld vocabulary entries", name, (long)cfg->n_vocab);
+    const char **v = malloc((size_t)cfg->n_vocab * sizeof *v);
+    if (!v) return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory reading the vocabulary", name);
+    for (int32_t i = 0; i < cfg->n_vocab; i++) v[i] = casie__encoder_piece(enc, i, NULL);
+    int rc = casie__wordpiece_init(wp, v, cfg->n_vocab, cfg->lowercase, err);
+    free(v);
+    if (rc) return rc;
+    const char *bad = wp->cls != cfg->cls_id   ? "[CLS]"
+                      : wp->sep != cfg->sep_id ? "[SEP]"
+                      : wp->unk != cfg->unk_id ? "[UNK]"
+                      : wp->pad != cfg->pad_id ? "[PAD]"
+                                               : NULL;
+    if (bad) {
+        casie__wordpiece_free(wp);
+        return casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: the file's %s id is not its vocabulary's", name,
+                            bad);
+    }
+    return CASIE_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Characters                                                                */
 /* ------------------------------------------------------------------------ */

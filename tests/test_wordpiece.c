@@ -72,15 +72,11 @@ static casie_doc *analyze(const char *text, size_t len) {
 /* Against the tokenizers library                                           */
 /* ------------------------------------------------------------------------ */
 
-/* Compares every case of fixture `file` (at least min_pieces pieces). */
-static void compare_fixture(const char *file, size_t min_pieces) {
-    vocab v;
-    vocab_read(&v);
-    assert_int_equal(v.n, 30522);
-    casie__wordpiece wp;
+/* Compares every case of fixture `file` (at least min_pieces pieces) with
+ * what wp makes of it. */
+static void compare_with(const casie__wordpiece *W, const char *file, size_t min_pieces) {
+    const casie__wordpiece wp = *W;
     casie_error err = {0};
-    assert_int_equal(casie__wordpiece_init(&wp, v.line, v.n, 1, &err), CASIE_OK);
-
     char path[4096];
     data_path(path, sizeof path, file);
     json_error_t jerr;
@@ -93,7 +89,8 @@ static void compare_fixture(const char *file, size_t min_pieces) {
     size_t i, n_pieces = 0;
     json_t *c;
     json_array_foreach(cases, i, c) {
-        json_t *jt = json_object_get(c, "text"), *ids = json_object_get(c, "ids"), *offs = json_object_get(c, "offsets");
+        json_t *jt = json_object_get(c, "text"), *ids = json_object_get(c, "ids");
+        json_t *offs = json_object_get(c, "offsets");
         const char *text = json_string_value(jt);
         assert_non_null(text);
         casie_doc *d = analyze(text, json_string_length(jt));
@@ -102,7 +99,8 @@ static void compare_fixture(const char *file, size_t min_pieces) {
         for (int32_t k = 0; k < P.n && k < want; k++) {
             int32_t id = (int32_t)json_integer_value(json_array_get(ids, (size_t)k));
             json_t *o = json_array_get(offs, (size_t)k);
-            int32_t s = (int32_t)json_integer_value(json_array_get(o, 0)), e = (int32_t)json_integer_value(json_array_get(o, 1));
+            int32_t s = (int32_t)json_integer_value(json_array_get(o, 0));
+            int32_t e = (int32_t)json_integer_value(json_array_get(o, 1));
             if (P.id[k] != id || P.start[k] != s || P.end[k] != e) {
                 int32_t b0 = d->cp_byte[s < d->n_cp ? s : d->n_cp], b1 = d->cp_byte[e < d->n_cp ? e : d->n_cp];
                 fail_msg("%s case %zu, piece %d: id %d \"%s\" [%d, %d), want id %d \"%s\" [%d, %d) \"%.*s\"", file, i,
@@ -118,6 +116,17 @@ static void compare_fixture(const char *file, size_t min_pieces) {
     assert_true(n_pieces >= min_pieces);
     casie__pieces_free(&P);
     json_decref(root);
+}
+
+/* The same over the committed vocabulary. */
+static void compare_fixture(const char *file, size_t min_pieces) {
+    vocab v;
+    vocab_read(&v);
+    assert_int_equal(v.n, 30522);
+    casie__wordpiece wp;
+    casie_error err = {0};
+    assert_int_equal(casie__wordpiece_init(&wp, v.line, v.n, 1, &err), CASIE_OK);
+    compare_with(&wp, file, min_pieces);
     casie__wordpiece_free(&wp);
     vocab_free(&v);
 }
@@ -134,6 +143,36 @@ static void test_reference(void **state) {
 static void test_code_points(void **state) {
     (void)state;
     compare_fixture("codepoints.json", 13000);
+}
+
+/* The installed encoder's vocabulary (made by casie encoder import from
+ * the same vocab.txt) gives the same tokenizer: the same entries, flags
+ * and special ids, the same pieces of both fixtures.  Skipped when
+ * models/encoders/minilm-l6.enc is not there. */
+#define REAL_ENC "models/encoders/minilm-l6.enc"
+static void test_encoder_vocab(void **state) {
+    (void)state;
+    if (access(REAL_ENC, R_OK) != 0) skip();
+    casie_error err = {0};
+    casie_encoder *enc = casie_encoder_load(REAL_ENC, &err);
+    if (!enc) fail_msg("%s", err.message);
+    casie__wordpiece wp;
+    assert_int_equal(casie__wordpiece_from_encoder(&wp, enc, &err), CASIE_OK);
+    vocab v;
+    vocab_read(&v);
+    assert_int_equal(wp.n_vocab, v.n);
+    assert_int_equal(wp.lower, 1);
+    for (int32_t i = 0; i < v.n; i++)
+        if (strcmp(wp.text + wp.off[i], v.line[i]) != 0)
+            fail_msg("%s: entry %d is \"%s\", vocab.txt has \"%s\"", REAL_ENC, (int)i, wp.text + wp.off[i], v.line[i]);
+    const casie_encoder_config *cfg = casie_encoder_get_config(enc);
+    assert_int_equal(cfg->cls_id, wp.cls);
+    assert_int_equal(cfg->sep_id, wp.sep);
+    compare_with(&wp, "reference.json", 1000);
+    compare_with(&wp, "codepoints.json", 13000);
+    vocab_free(&v);
+    casie__wordpiece_free(&wp);
+    casie_encoder_free(enc);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -303,6 +342,8 @@ static void test_bad_vocab(void **state) {
     casie__pieces P = {0};
     assert_int_equal(casie__wordpiece_doc(&wp, d, &P, &err), CASIE_ERR_INVALID_ARG);
     assert_int_equal(casie__wordpiece_id(&wp, "a", 1), -1);
+    assert_int_equal(casie__wordpiece_from_encoder(&wp, NULL, &err), CASIE_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "no encoder"));
     casie_doc_free(d);
     casie__wordpiece_free(&wp);
 }
@@ -416,7 +457,8 @@ static void check_doc(const casie__wordpiece *wp, const casie_doc *d, const casi
         if (T->start >= P->end[k] || T->end <= P->start[k] || (t && d->tokens[t - 1].end > P->start[k]))
             fail_msg("%s: piece %d [%d, %d) is not in its token %d [%d, %d) first", id, (int)k, (int)P->start[k],
                      (int)P->end[k], (int)t, (int)T->start, (int)T->end);
-        if (P->tok_first[t] > k || P->tok_last[t] < k) fail_msg("%s: token %d does not list piece %d", id, (int)t, (int)k);
+        if (P->tok_first[t] > k || P->tok_last[t] < k)
+            fail_msg("%s: token %d does not list piece %d", id, (int)t, (int)k);
         /* a piece that runs over its token's end: nothing BERT splits at between */
         for (int32_t u = t; u + 1 < d->n_tokens && d->tokens[u].end < P->end[k]; u++) {
             (*crossing)++;
@@ -501,7 +543,8 @@ static void test_corpus_map(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reference),      cmocka_unit_test(test_code_points), cmocka_unit_test(test_longest_match), cmocka_unit_test(test_word_limit),
+        cmocka_unit_test(test_reference),      cmocka_unit_test(test_code_points), cmocka_unit_test(test_encoder_vocab),
+        cmocka_unit_test(test_longest_match), cmocka_unit_test(test_word_limit),
         cmocka_unit_test(test_cased),          cmocka_unit_test(test_repeated_entry), cmocka_unit_test(test_bad_vocab),
         cmocka_unit_test(test_token_map),      cmocka_unit_test(test_corpus_map),
     };
