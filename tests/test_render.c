@@ -134,6 +134,60 @@ static void article_text_is_escaped(void **state) {
     free(out), free(err);
 }
 
+/* A document of n_args argument spans over "x" x len, the i-th (from 1)
+ * [i, end(i)), without texts (offsets alone give them); returns its size. */
+static size_t write_spans(const char *path, int len, int n_args, int nested, int width) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fprintf(f, "{\"id\":\"spans\",\"text\":\"");
+    for (int i = 0; i < len; i++) fputc('x', f);
+    fprintf(f, "\",\"cyberevent\":{\"hopper\":[{\"events\":[{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":0,"
+               "\"endOffset\":1},\"argument\":[");
+    for (int i = 1; i <= n_args; i++)
+        fprintf(f, "%s{\"startOffset\":%d,\"endOffset\":%d,\"type\":\"Person\",\"role\":\"Victim\"}", i > 1 ? "," : "",
+                i, nested ? len - i : i + width);
+    fprintf(f, "]}]}]}}\n");
+    long n = ftell(f);
+    fclose(f);
+    return (size_t)n;
+}
+
+/* Issue 15: 2,000 nested spans (155 KB of JSON) made 258 MB of HTML, every
+ * piece of text wrapped in every span over it.  Now a span opens once,
+ * reopens at most once per boundary, nests at most 4 deep (the rest listed
+ * only), and spans' texts are shown cut: the page stays within a few times
+ * the input. */
+static void output_linear_in_spans(void **state) {
+    (void)state;
+    char json[256], args[1024], *out, *err;
+    snprintf(json, sizeof json, "%s/nested.json", cli_tmpdir);
+    size_t in = write_spans(json, 4002, 1999, 1, 0);
+    snprintf(args, sizeof args, "render %s", json);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    size_t html = strlen(out);
+    print_message("2,000 nested spans: %zu bytes of JSON, %zu of HTML\n", in, html);
+    assert_true(html < 8 * in + 16384);
+    assert_int_equal(cli_count(out, "<mark"), cli_count(out, "</mark>"));
+    assert_int_equal(count_page_spans(out), 5); /* the trigger, then 4 deep */
+    assert_non_null(strstr(out, "5 highlighted spans (1995 more not highlighted"));
+    assert_int_equal(cli_count(out, "<td>Person</td>"), 1999); /* every span listed */
+    assert_non_null(strstr(out, "x\u2026</td>"));              /* its text cut */
+    free(out), free(err);
+    /* crossing spans (each over the next three starts): each boundary closes
+     * and reopens the others once */
+    snprintf(json, sizeof json, "%s/crossing.json", cli_tmpdir);
+    in = write_spans(json, 2010, 2000, 0, 4);
+    snprintf(args, sizeof args, "render %s", json);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    html = strlen(out);
+    print_message("2,000 crossing spans: %zu bytes of JSON, %zu of HTML\n", in, html);
+    assert_true(html < 8 * in + 16384);
+    assert_int_equal(cli_count(out, "<mark"), cli_count(out, "</mark>"));
+    assert_int_equal(count_page_spans(out), 2001);
+    assert_null(strstr(out, "not highlighted"));
+    free(out), free(err);
+}
+
 /* Headless Chromium: its DOM has the same spans; a screenshot is written. */
 static void in_chromium(void **state) {
     (void)state;
@@ -191,6 +245,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sample_spans_match_json),
         cmocka_unit_test(article_text_is_escaped),
+        cmocka_unit_test(output_linear_in_spans),
         cmocka_unit_test(in_chromium),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
