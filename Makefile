@@ -82,6 +82,7 @@ check-tests: $(TEST_BIN) $(BUILD)/casie $(REPLAY_BIN)
 
 test: setup
 	@$(MAKE) --no-print-directory all
+	@bash scripts/fetch_encoder.sh --soft
 	@$(MAKE) --no-print-directory check-tests
 
 # Re-records the default model's golden outputs (tests/test_golden.c), for a
@@ -91,6 +92,7 @@ golden: all $(BUILD)/tests/test_golden
 
 run: setup
 	@$(MAKE) --no-print-directory all
+	@bash scripts/fetch_encoder.sh --soft
 	@bash scripts/run_sample.sh $(BUILD)/casie
 
 asan: setup
@@ -150,6 +152,9 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' casie.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/casie.pc
 	install -m 755 $(BUILD)/casie $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 models/casie-default.model $(DESTDIR)$(PREFIX)/share/casie/
+	@# the encoders (scripts/fetch_encoder.sh), when fetched
+	for e in models/encoders/*.enc; do [ -f "$$e" ] || continue; \
+	  install -d $(DESTDIR)$(PREFIX)/share/casie/encoders && install -m 644 "$$e" $(DESTDIR)$(PREFIX)/share/casie/encoders/; done
 	install -m 644 docs/casie.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:

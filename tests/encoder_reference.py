@@ -78,8 +78,8 @@ def read_safetensors(path):
         data = f.read()
     out = {}
     for name, t in header.items():
-        if name == "__metadata__":
-            continue
+        if name == "__metadata__" or t["dtype"] not in ("F32", "F16", "BF16"):
+            continue  # e.g. BertModel's position_ids buffer (I64)
         a, b = t["data_offsets"]
         dt = {"F32": "<f4", "F16": "<f2"}.get(t["dtype"])
         if dt:
@@ -244,6 +244,20 @@ SENTENCES = [
 ]
 
 
+def wordpiece(word, index):
+    """Greedy longest-match-first pieces of one lower-case word (the sentences are already split)."""
+    pieces, start = [], 0
+    while start < len(word):
+        end = len(word)
+        while end > start and (word[start:end] if start == 0 else "##" + word[start:end]) not in index:
+            end -= 1
+        if end == start:
+            return [index["[UNK]"]]
+        pieces.append(index[word[start:end] if start == 0 else "##" + word[start:end]])
+        start = end
+    return pieces
+
+
 def real(ckpt, out):
     cfg = json.load(open(os.path.join(ckpt, "config.json")))
     vocab = [l.rstrip("\n") for l in open(os.path.join(ckpt, "vocab.txt"), encoding="utf-8")]
@@ -253,7 +267,7 @@ def real(ckpt, out):
         f.write("# %s: last-layer states from tests/encoder_reference.py (numpy, float64)\n" % cfg.get("_name_or_path", ckpt))
         f.write("sentences %d layers %d hidden %d dims 8\n" % (len(SENTENCES), cfg["num_hidden_layers"], cfg["hidden_size"]))
         for s in SENTENCES:
-            ids = [index["[CLS]"]] + [index[word] for word in s.split()] + [index["[SEP]"]]
+            ids = [index["[CLS]"]] + [p for word in s.split() for p in wordpiece(word, index)] + [index["[SEP]"]]
             hs = bert(w, cfg, ids, [1] * len(ids))[-1]
             f.write("ids %d %s\n" % (len(ids), " ".join(map(str, ids))))
             for i in range(len(ids)):

@@ -760,9 +760,16 @@ static void test_import_refuses(void **state) {
 /* The reference: numpy over the real safetensors (float64), the first 8
  * dimensions of every piece's last-layer state and the mean over pieces.
  * Bound: all-MiniLM-L6-v2's last-layer states have a standard deviation of
- * about 0.35 per dimension (no layer norm scale pulls them to 1); int8 rounding
- * moves them by 1% to 3% of that, so each value must lie within 0.06 of the
- * reference and the cosine of each sentence's mean vector above 0.999. */
+ * 0.40 and reach 5; the inputs of its feed-forward layers reach 28 on a few
+ * dimensions while their mean magnitude is 0.45, so a row's int8 step (its
+ * absmax / 127) is coarse for the other dimensions: rounding activations
+ * accounts for most of the error, the weights for a third, the word
+ * embeddings for little (numpy runs with each rounding alone).  The same int8
+ * rounding in numpy moves the states of these sentences by 0.02 on average
+ * and 0.16 at most, each piece's vector keeping a cosine above 0.996 with
+ * the reference.  So each sampled value must lie within 0.15 of the
+ * reference and each sentence's mean vector keep a cosine above 0.997
+ * (measured: 0.094 and 0.9979). */
 static void test_real_encoder(void **state) {
     (void)state;
     if (access(REAL_ENC, R_OK) != 0 || access(REAL_REF, R_OK) != 0) {
@@ -811,8 +818,8 @@ static void test_real_encoder(void **state) {
     fclose(f);
     print_message("%s vs numpy: max |diff| %.4f over the first %d dims, min cosine of the means %.6f\n",
                   REAL_ENC, worst, dims, worst_cos);
-    assert_true(worst < 0.06);
-    assert_true(worst_cos > 0.999);
+    assert_true(worst < 0.15);
+    assert_true(worst_cos > 0.997);
     casie_encoder_free(e);
 }
 
