@@ -9,7 +9,9 @@
 # by make test and make run) turns a failure to fetch, e.g. on a machine
 # without network, into a note on stderr and exit status 0, so that the
 # encoder's tests report themselves skipped.  CASIE=path/to/casie overrides
-# the binary (default build/casie); PYTHON the interpreter with pip.
+# the binary (default build/casie); PYTHON the interpreter with pip;
+# KEEP_CHECKPOINT=DIR keeps the unpacked checkpoint there (bench/encoder.sh
+# runs it under ONNX Runtime); FORCE=1 fetches even when the file is there.
 set -euo pipefail
 
 soft=0
@@ -44,7 +46,7 @@ fail() {
 }
 
 [ -x "$casie" ] || fail "no casie binary at $casie (run make first)"
-if [ -f "$out" ] && "$casie" encoder info "$out" >/dev/null 2>&1; then
+if [ "${FORCE:-0}" != 1 ] && [ -f "$out" ] && "$casie" encoder info "$out" >/dev/null 2>&1; then
   exit 0
 fi
 
@@ -77,4 +79,7 @@ with zipfile.ZipFile(whl) as z:
 EOF
 mkdir -p "$(dirname "$out")"
 "$casie" encoder import "$tmp/ckpt" -o "$out" || fail "casie encoder import failed"
+if [ -n "${KEEP_CHECKPOINT:-}" ]; then
+  mkdir -p "$KEEP_CHECKPOINT" && cp "$tmp"/ckpt/* "$KEEP_CHECKPOINT"/
+fi
 echo "fetch_encoder: wrote $out" >&2

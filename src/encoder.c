@@ -377,44 +377,190 @@ static void add_layernorm(float *x, const float *add, int n, int H, const float 
     }
 }
 
+/* The two products of attention, for a block of up to 4 queries:
+ * scores p (4, n8) = q kt for keys [0, n8), and one query's context
+ * c (dh,) = sum over keys j of p[j] v[j].  Each sum runs over d (scores) or
+ * j (context) in increasing order with a multiply and an add per term, in
+ * plain C as in AVX2, so both give the same bits. */
+static void scores_plain(const float *const qi[4], const float *kt, int n8, int dh, float scale, float *p) {
+    for (int j0 = 0; j0 < n8; j0 += 8)
+        for (int a = 0; a < 4; a++) {
+            float acc[8] = {0};
+            for (int d = 0; d < dh; d++) {
+                float qd = qi[a][d];
+                const float *kd = kt + (size_t)d * n8 + j0;
+                for (int l = 0; l < 8; l++) acc[l] += qd * kd[l];
+            }
+            for (int l = 0; l < 8; l++) p[(size_t)a * n8 + j0 + l] = acc[l] * scale;
+        }
+}
+
+static void context_plain(const float *pa, const float *v, int ld, int n, int dh, float *ci) {
+    for (int d = 0; d < dh; d++) ci[d] = 0.0f;
+    for (int j = 0; j < n; j++) {
+        float pj = pa[j];
+        const float *vj = v + (size_t)j * ld;
+        for (int d = 0; d < dh; d++) ci[d] += pj * vj[d];
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_ATTEND 1
+__attribute__((target("avx2"))) static void scores_avx2(const float *const qi[4], const float *kt, int n8, int dh,
+                                                         float scale, float *p) {
+    const __m256 sc = _mm256_set1_ps(scale);
+    for (int j0 = 0; j0 < n8; j0 += 8) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < dh; d++) {
+            __m256 kd = _mm256_loadu_ps(kt + (size_t)d * n8 + j0);
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(qi[0][d]), kd));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(qi[1][d]), kd));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(qi[2][d]), kd));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_set1_ps(qi[3][d]), kd));
+        }
+        _mm256_storeu_ps(p + j0, _mm256_mul_ps(a0, sc));
+        _mm256_storeu_ps(p + (size_t)n8 + j0, _mm256_mul_ps(a1, sc));
+        _mm256_storeu_ps(p + 2 * (size_t)n8 + j0, _mm256_mul_ps(a2, sc));
+        _mm256_storeu_ps(p + 3 * (size_t)n8 + j0, _mm256_mul_ps(a3, sc));
+    }
+}
+
+/* dh a multiple of 8 */
+__attribute__((target("avx2"))) static void context_avx2(const float *pa, const float *v, int ld, int n, int dh,
+                                                          float *ci) {
+    int d0 = 0;
+    for (; d0 + 32 <= dh; d0 += 32) {
+        __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+        for (int j = 0; j < n; j++) {
+            __m256 pj = _mm256_set1_ps(pa[j]);
+            const float *vj = v + (size_t)j * ld + d0;
+            c0 = _mm256_add_ps(c0, _mm256_mul_ps(pj, _mm256_loadu_ps(vj)));
+            c1 = _mm256_add_ps(c1, _mm256_mul_ps(pj, _mm256_loadu_ps(vj + 8)));
+            c2 = _mm256_add_ps(c2, _mm256_mul_ps(pj, _mm256_loadu_ps(vj + 16)));
+            c3 = _mm256_add_ps(c3, _mm256_mul_ps(pj, _mm256_loadu_ps(vj + 24)));
+        }
+        _mm256_storeu_ps(ci + d0, c0);
+        _mm256_storeu_ps(ci + d0 + 8, c1);
+        _mm256_storeu_ps(ci + d0 + 16, c2);
+        _mm256_storeu_ps(ci + d0 + 24, c3);
+    }
+    for (; d0 < dh; d0 += 8) {
+        __m256 c0 = _mm256_setzero_ps();
+        for (int j = 0; j < n; j++)
+            c0 = _mm256_add_ps(c0, _mm256_mul_ps(_mm256_set1_ps(pa[j]), _mm256_loadu_ps(v + (size_t)j * ld + d0)));
+        _mm256_storeu_ps(ci + d0, c0);
+    }
+}
+
+/* the same in 16 lanes (n8 a multiple of 16; dh a multiple of 16) */
+#define AVX512_TARGET __attribute__((target("avx512f")))
+AVX512_TARGET static void scores_avx512(const float *const qi[4], const float *kt, int n8, int dh, float scale,
+                                        float *p) {
+    const __m512 sc = _mm512_set1_ps(scale);
+    for (int j0 = 0; j0 < n8; j0 += 16) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < dh; d++) {
+            __m512 kd = _mm512_loadu_ps(kt + (size_t)d * n8 + j0);
+            a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_set1_ps(qi[0][d]), kd));
+            a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_set1_ps(qi[1][d]), kd));
+            a2 = _mm512_add_ps(a2, _mm512_mul_ps(_mm512_set1_ps(qi[2][d]), kd));
+            a3 = _mm512_add_ps(a3, _mm512_mul_ps(_mm512_set1_ps(qi[3][d]), kd));
+        }
+        _mm512_storeu_ps(p + j0, _mm512_mul_ps(a0, sc));
+        _mm512_storeu_ps(p + (size_t)n8 + j0, _mm512_mul_ps(a1, sc));
+        _mm512_storeu_ps(p + 2 * (size_t)n8 + j0, _mm512_mul_ps(a2, sc));
+        _mm512_storeu_ps(p + 3 * (size_t)n8 + j0, _mm512_mul_ps(a3, sc));
+    }
+}
+
+AVX512_TARGET static void context_avx512(const float *pa, const float *v, int ld, int n, int dh, float *ci) {
+    int d0 = 0;
+    for (; d0 + 32 <= dh; d0 += 32) {
+        __m512 c0 = _mm512_setzero_ps(), c1 = c0;
+        for (int j = 0; j < n; j++) {
+            __m512 pj = _mm512_set1_ps(pa[j]);
+            const float *vj = v + (size_t)j * ld + d0;
+            c0 = _mm512_add_ps(c0, _mm512_mul_ps(pj, _mm512_loadu_ps(vj)));
+            c1 = _mm512_add_ps(c1, _mm512_mul_ps(pj, _mm512_loadu_ps(vj + 16)));
+        }
+        _mm512_storeu_ps(ci + d0, c0);
+        _mm512_storeu_ps(ci + d0 + 16, c1);
+    }
+    for (; d0 < dh; d0 += 16) {
+        __m512 c0 = _mm512_setzero_ps();
+        for (int j = 0; j < n; j++)
+            c0 = _mm512_add_ps(c0, _mm512_mul_ps(_mm512_set1_ps(pa[j]), _mm512_loadu_ps(v + (size_t)j * ld + d0)));
+        _mm512_storeu_ps(ci + d0, c0);
+    }
+}
+#else
+#define HAVE_AVX2_ATTEND 0
+#endif
+
 /* One head's attention: ctx (n, ldc) columns [0, dh) = softmax(q k^T /
  * sqrt(dh) over unmasked keys) v, with q, k, v (n, ld) views of the fused
- * projection.  kt (dh, n) and p (n,) are scratch. */
+ * projection.  Scratch: kt (dh, n8) and p (4, n8), n8 = n rounded up to 16.
+ * Four queries at a time; the maxima and sums run in eight lanes (the same
+ * order on every build, so the same bits).  simd: 0 plain C, 1 AVX2, 2
+ * AVX-512 (what the CPU has). */
 CASIE_HOT
 static void attend(const float *q, const float *k, const float *v, int ld, int n, int dh, const uint8_t *mask,
-                   float *ctx, int ldc, float *kt, float *p) {
-    for (int j = 0; j < n; j++)
-        for (int d = 0; d < dh; d++) kt[(size_t)d * n + j] = k[(size_t)j * ld + d];
+                   float *ctx, int ldc, float *kt, float *p, int simd) {
+    const int n8 = (n + 15) & ~15;
+    for (int d = 0; d < dh; d++) {
+        float *kd = kt + (size_t)d * n8;
+        for (int j = 0; j < n; j++) kd[j] = k[(size_t)j * ld + d];
+        for (int j = n; j < n8; j++) kd[j] = 0.0f;
+    }
     int n_real = 0;
     for (int j = 0; j < n; j++) n_real += !mask || mask[j];
-    float scale = 1.0f / sqrtf((float)dh);
-    for (int i = 0; i < n; i++) {
-        const float *qi = q + (size_t)i * ld;
-        for (int j = 0; j < n; j++) p[j] = 0.0f;
-        for (int d = 0; d < dh; d++) {
-            float qd = qi[d];
-            const float *kd = kt + (size_t)d * n;
-            for (int j = 0; j < n; j++) p[j] += qd * kd[j];
-        }
-        float mx = -FLT_MAX;
-        for (int j = 0; j < n; j++) {
-            p[j] *= scale;
-            if ((!mask || mask[j] || !n_real) && p[j] > mx) mx = p[j];
-        }
-        float sum = 0.0f;
-        for (int j = 0; j < n; j++) {
-            float e = (!mask || mask[j] || !n_real) ? exp_neg(p[j] - mx) : 0.0f;
-            p[j] = e;
-            sum += e;
-        }
-        float inv = 1.0f / sum;
-        float *ci = ctx + (size_t)i * ldc;
-        for (int d = 0; d < dh; d++) ci[d] = 0.0f;
-        for (int j = 0; j < n; j++) {
-            float pj = p[j] * inv;
-            if (pj == 0.0f) continue;
-            const float *vj = v + (size_t)j * ld;
-            for (int d = 0; d < dh; d++) ci[d] += pj * vj[d];
+    const float scale = 1.0f / sqrtf((float)dh);
+    for (int i0 = 0; i0 < n; i0 += 4) {
+        const int nq = n - i0 < 4 ? n - i0 : 4;
+        const float *qi[4];
+        for (int a = 0; a < 4; a++) qi[a] = q + (size_t)(i0 + (a < nq ? a : 0)) * ld;
+#if HAVE_AVX2_ATTEND
+        if (simd == 2)
+            scores_avx512(qi, kt, n8, dh, scale, p);
+        else if (simd == 1)
+            scores_avx2(qi, kt, n8, dh, scale, p);
+        else
+#endif
+            scores_plain(qi, kt, n8, dh, scale, p);
+        for (int a = 0; a < nq; a++) {
+            float *pa = p + (size_t)a * n8;
+            /* keys that do not count: padding past n, and masked ones (unless
+             * every key is masked: then all n count, as BERT's additive mask
+             * gives) */
+            for (int j = n; j < n8; j++) pa[j] = -FLT_MAX;
+            if (mask && n_real)
+                for (int j = 0; j < n; j++) pa[j] = mask[j] ? pa[j] : -FLT_MAX;
+            float m8[8];
+            for (int l = 0; l < 8; l++) m8[l] = -FLT_MAX;
+            for (int j0 = 0; j0 < n8; j0 += 8)
+                for (int l = 0; l < 8; l++) m8[l] = pa[j0 + l] > m8[l] ? pa[j0 + l] : m8[l];
+            float mx = m8[0];
+            for (int l = 1; l < 8; l++) mx = m8[l] > mx ? m8[l] : mx;
+            float s8[8] = {0};
+            for (int j0 = 0; j0 < n8; j0 += 8)
+                for (int l = 0; l < 8; l++) {
+                    float e = pa[j0 + l] == -FLT_MAX ? 0.0f : exp_neg(pa[j0 + l] - mx);
+                    pa[j0 + l] = e;
+                    s8[l] += e;
+                }
+            float sum = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
+            float inv = 1.0f / sum;
+            for (int j = 0; j < n; j++) pa[j] *= inv;
+            float *ci = ctx + (size_t)(i0 + a) * ldc;
+#if HAVE_AVX2_ATTEND
+            if (simd == 2 && dh % 16 == 0)
+                context_avx512(pa, v, ld, n, dh, ci);
+            else if (simd && dh % 8 == 0)
+                context_avx2(pa, v, ld, n, dh, ci);
+            else
+#endif
+                context_plain(pa, v, ld, n, dh, ci);
         }
     }
 }
@@ -436,8 +582,9 @@ static work_layout layout_work(const casie_encoder_config *c, int n) {
     w.ctx = at, at += up64(N * H * 4);
     w.tmp = at, at += up64(N * H * 4);
     w.ff = at, at += up64(N * I * 4);
-    w.kt = at, at += up64(dh * N * 4);
-    w.p = at, at += up64(N * 4);
+    size_t N8 = (N + 15) & ~(size_t)15;
+    w.kt = at, at += up64(dh * N8 * 4);
+    w.p = at, at += up64(4 * N8 * 4);
     w.xs = at, at += up64(N * 4);
     w.xq = at, at += up64(N * S);
     w.total = at;
@@ -507,7 +654,8 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
         casie__q8_quantize(x, n, H, L->qkv.stride, xq, xs);
         casie__q8_matmul(kernel, xq, xs, n, &L->qkv, L->b_qkv, qkv, 3 * H);
         for (int h = 0; h < nh; h++)
-            attend(qkv + h * dh, qkv + H + h * dh, qkv + 2 * H + h * dh, 3 * H, n, dh, mask, ctx + h * dh, H, kt, p);
+            attend(qkv + h * dh, qkv + H + h * dh, qkv + 2 * H + h * dh, 3 * H, n, dh, mask, ctx + h * dh, H, kt, p,
+                   kernel == CASIE_Q8_VNNI ? 2 : kernel == CASIE_Q8_AVX2);
         casie__q8_quantize(ctx, n, H, L->out.stride, xq, xs);
         casie__q8_matmul(kernel, xq, xs, n, &L->out, L->b_out, tmp, H);
         add_layernorm(x, tmp, n, H, L->ln1_g, L->ln1_b, c->layer_norm_eps);

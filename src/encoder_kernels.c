@@ -111,6 +111,12 @@ __attribute__((target("avx2"))) static inline int32_t hsum_256(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
+/* the sums of the lanes of a, b, c, d */
+__attribute__((target("avx2"))) static inline __m128i hsum4_256(__m256i a, __m256i b, __m256i c, __m256i d) {
+    __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
 /* sum of x . w over 32 bytes into acc: |x| times w with x's sign */
 #define AVX2_STEP(acc, ax, x, w) \
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w, x)), ones))
@@ -145,9 +151,8 @@ __attribute__((target("avx2"))) static void dots_avx2(const int8_t *xq, int i0, 
                 AVX2_STEP(s03, ax0, vx0, vw);
                 AVX2_STEP(s13, ax1, vx1, vw);
             }
-            int32_t *o0 = acc + a * nr + b, *o1 = o0 + nr;
-            o0[0] = hsum_256(s00), o0[1] = hsum_256(s01), o0[2] = hsum_256(s02), o0[3] = hsum_256(s03);
-            o1[0] = hsum_256(s10), o1[1] = hsum_256(s11), o1[2] = hsum_256(s12), o1[3] = hsum_256(s13);
+            _mm_storeu_si128((__m128i *)(acc + a * nr + b), hsum4_256(s00, s01, s02, s03));
+            _mm_storeu_si128((__m128i *)(acc + (a + 1) * nr + b), hsum4_256(s10, s11, s12, s13));
         }
         for (; b < nr; b++)
             for (int k = 0; k < 2; k++) {
@@ -179,8 +184,18 @@ __attribute__((target("avx2"))) static void dots_avx2(const int8_t *xq, int i0, 
 
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
-/* x . w over a whole row, x given as x + 128 (unsigned), minus 128 * sum(w)
- * by the caller */
+/* the sums of the lanes of a, b, c, d */
+VNNI_TARGET static inline __m128i hsum4_512(__m512i a, __m512i b, __m512i c, __m512i d) {
+    __m256i a2 = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
+    __m256i b2 = _mm256_add_epi32(_mm512_castsi512_si256(b), _mm512_extracti64x4_epi64(b, 1));
+    __m256i c2 = _mm256_add_epi32(_mm512_castsi512_si256(c), _mm512_extracti64x4_epi64(c, 1));
+    __m256i d2 = _mm256_add_epi32(_mm512_castsi512_si256(d), _mm512_extracti64x4_epi64(d, 1));
+    __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a2, b2), _mm256_hadd_epi32(c2, d2));
+    return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
+/* x . w over whole rows: x read as x + 128 (unsigned bytes), then 128 * sum(w)
+ * subtracted */
 VNNI_TARGET static void dots_vnni(const int8_t *xq, int i0, int ni, const casie__q8mat *w, int r0, int nr,
                                   int32_t *acc) {
     const int S = w->stride;
@@ -207,9 +222,10 @@ VNNI_TARGET static void dots_vnni(const int8_t *xq, int i0, int ni, const casie_
                     s[3][v] = _mm512_dpbusd_epi32(s[3][v], u3, vw);
                 }
             }
+            __m128i off = _mm_slli_epi32(_mm_loadu_si128((const __m128i *)(w->sum + r0 + b)), 7);
             for (int u = 0; u < 4; u++)
-                for (int v = 0; v < 4; v++)
-                    acc[(a + u) * nr + b + v] = _mm512_reduce_add_epi32(s[u][v]) - 128 * w->sum[r0 + b + v];
+                _mm_storeu_si128((__m128i *)(acc + (a + u) * nr + b),
+                                 _mm_sub_epi32(hsum4_512(s[u][0], s[u][1], s[u][2], s[u][3]), off));
         }
         for (; b < nr; b++)
             for (int u = 0; u < 4; u++) {
@@ -288,7 +304,8 @@ void casie__gelu(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
         float z = v * 0.70710678118654752f;
-        z = z > 3.92f ? 3.92f : z < -3.92f ? -3.92f : z;
+        z = z > 3.92f ? 3.92f : z;
+        z = z < -3.92f ? -3.92f : z;
         float t = z * z;
         float p = ERF_P[6];
         p = p * t + ERF_P[5];
@@ -303,7 +320,8 @@ void casie__gelu(float *x, size_t n) {
         q = q * t + ERF_Q[1];
         q = q * t + ERF_Q[0];
         float e = z * p / q;
-        e = e > 1.0f ? 1.0f : e < -1.0f ? -1.0f : e;
+        e = e > 1.0f ? 1.0f : e;
+        e = e < -1.0f ? -1.0f : e;
         x[i] = 0.5f * v * (1.0f + e);
     }
 }
