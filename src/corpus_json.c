@@ -473,8 +473,9 @@ static int read_argument(reader *r, json_t *ja, const char *ev_where, casie_even
         return casie__error(r->err, CASIE_ERR_SCHEMA, -1, "%s: %s: unknown entity type \"%s\"", r->name, where,
                             s ? s : "(missing)");
     json_t *role = json_object_get(ja, "role");
-    if (json_is_string(role)) s = json_string_value(role);
-    else if (json_is_object(role)) {
+    if (json_is_string(role)) {
+        if ((rc = get_string(r, ja, "role", where, &s))) return rc;
+    } else if (json_is_object(role)) {
         if ((rc = get_string(r, role, "type", where, &s))) return rc;
         if ((rc = extra_fields(r, role, ROLE_KNOWN, &a->role_extra))) return rc;
     } else s = NULL;

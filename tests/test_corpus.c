@@ -587,6 +587,10 @@ static void nul_in_strings_refused(void **state) {
         {"{\"text\": \"ab\", \"cyberevent\": {\"hopper\": [{\"events\": [{\"subtype\": \"Ransom\\u0000x\", "
          "\"nugget\": {\"startOffset\": 0, \"endOffset\": 1, \"text\": \"a\"}}]}]}}",
          "\"subtype\""},
+        {"{\"text\": \"ab\", \"cyberevent\": {\"hopper\": [{\"events\": [{\"subtype\": \"Ransom\", \"nugget\": "
+         "{\"startOffset\": 0, \"endOffset\": 1, \"text\": \"a\"}, \"argument\": [{\"startOffset\": 1, \"endOffset\": 2, "
+         "\"text\": \"b\", \"type\": \"Person\", \"role\": \"Victim\\u0000x\"}]}]}]}}",
+         "\"role\""},
     };
     for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
         casie_error err = {0};
