@@ -354,24 +354,31 @@ static inline float exp_neg(float x) {
     return p * s;
 }
 
-/* x (n, H) = layer norm of x + add (add may be NULL), gamma g, beta b */
+/* sum of x (n,) in eight lanes, then the lanes pairwise: one fixed order
+ * that the compiler can vectorize */
+static inline float sum8(const float *x, int n) {
+    float s8[8] = {0};
+    int j0 = 0;
+    for (; j0 + 8 <= n; j0 += 8)
+        for (int l = 0; l < 8; l++) s8[l] += x[j0 + l];
+    for (int j = j0; j < n; j++) s8[j - j0] += x[j];
+    return ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
+}
+
+/* x (n, H) = layer norm of x + add (add may be NULL), gamma g, beta b;
+ * d (H,) scratch */
 CASIE_HOT
-static void add_layernorm(float *x, const float *add, int n, int H, const float *g, const float *b, float eps) {
+static void add_layernorm(float *x, const float *add, int n, int H, const float *g, const float *b, float eps,
+                          float *d) {
     for (int i = 0; i < n; i++) {
         float *xi = x + (size_t)i * H;
         if (add) {
             const float *ai = add + (size_t)i * H;
             for (int c = 0; c < H; c++) xi[c] += ai[c];
         }
-        float mean = 0.0f;
-        for (int c = 0; c < H; c++) mean += xi[c];
-        mean /= (float)H;
-        float var = 0.0f;
-        for (int c = 0; c < H; c++) {
-            float d = xi[c] - mean;
-            var += d * d;
-        }
-        var /= (float)H;
+        float mean = sum8(xi, H) / (float)H;
+        for (int c = 0; c < H; c++) d[c] = (xi[c] - mean) * (xi[c] - mean);
+        float var = sum8(d, H) / (float)H;
         float inv = 1.0f / sqrtf(var + eps);
         for (int c = 0; c < H; c++) xi[c] = (xi[c] - mean) * inv * g[c] + b[c];
     }
@@ -395,12 +402,17 @@ static void scores_plain(const float *const qi[4], const float *kt, int n8, int 
         }
 }
 
-static void context_plain(const float *pa, const float *v, int ld, int n, int dh, float *ci) {
-    for (int d = 0; d < dh; d++) ci[d] = 0.0f;
-    for (int j = 0; j < n; j++) {
-        float pj = pa[j];
-        const float *vj = v + (size_t)j * ld;
-        for (int d = 0; d < dh; d++) ci[d] += pj * vj[d];
+/* ctx rows [0, nq) (stride ldc) from the probabilities p (4, n8) */
+static void context_plain(const float *p, int n8, int nq, const float *v, int ld, int n, int dh, float *ctx, int ldc) {
+    for (int a = 0; a < nq; a++) {
+        const float *pa = p + (size_t)a * n8;
+        float *ci = ctx + (size_t)a * ldc;
+        for (int d = 0; d < dh; d++) ci[d] = 0.0f;
+        for (int j = 0; j < n; j++) {
+            float pj = pa[j];
+            const float *vj = v + (size_t)j * ld;
+            for (int d = 0; d < dh; d++) ci[d] += pj * vj[d];
+        }
     }
 }
 
@@ -426,30 +438,20 @@ __attribute__((target("avx2"))) static void scores_avx2(const float *const qi[4]
     }
 }
 
-/* dh a multiple of 8 */
-__attribute__((target("avx2"))) static void context_avx2(const float *pa, const float *v, int ld, int n, int dh,
-                                                          float *ci) {
-    int d0 = 0;
-    for (; d0 + 32 <= dh; d0 += 32) {
+/* dh a multiple of 8; four queries at once (rows past nq computed, not stored) */
+__attribute__((target("avx2"))) static void context_avx2(const float *p, int n8, int nq, const float *v, int ld,
+                                                          int n, int dh, float *ctx, int ldc) {
+    for (int d0 = 0; d0 < dh; d0 += 8) {
         __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
         for (int j = 0; j < n; j++) {
-            __m256 pj = _mm256_set1_ps(pa[j]);
-            const float *vj = v + (size_t)j * ld + d0;
-            c0 = _mm256_add_ps(c0, _mm256_mul_ps(pj, _mm256_loadu_ps(vj)));
-            c1 = _mm256_add_ps(c1, _mm256_mul_ps(pj, _mm256_loadu_ps(vj + 8)));
-            c2 = _mm256_add_ps(c2, _mm256_mul_ps(pj, _mm256_loadu_ps(vj + 16)));
-            c3 = _mm256_add_ps(c3, _mm256_mul_ps(pj, _mm256_loadu_ps(vj + 24)));
+            __m256 vj = _mm256_loadu_ps(v + (size_t)j * ld + d0);
+            c0 = _mm256_add_ps(c0, _mm256_mul_ps(_mm256_set1_ps(p[j]), vj));
+            c1 = _mm256_add_ps(c1, _mm256_mul_ps(_mm256_set1_ps(p[(size_t)n8 + j]), vj));
+            c2 = _mm256_add_ps(c2, _mm256_mul_ps(_mm256_set1_ps(p[2 * (size_t)n8 + j]), vj));
+            c3 = _mm256_add_ps(c3, _mm256_mul_ps(_mm256_set1_ps(p[3 * (size_t)n8 + j]), vj));
         }
-        _mm256_storeu_ps(ci + d0, c0);
-        _mm256_storeu_ps(ci + d0 + 8, c1);
-        _mm256_storeu_ps(ci + d0 + 16, c2);
-        _mm256_storeu_ps(ci + d0 + 24, c3);
-    }
-    for (; d0 < dh; d0 += 8) {
-        __m256 c0 = _mm256_setzero_ps();
-        for (int j = 0; j < n; j++)
-            c0 = _mm256_add_ps(c0, _mm256_mul_ps(_mm256_set1_ps(pa[j]), _mm256_loadu_ps(v + (size_t)j * ld + d0)));
-        _mm256_storeu_ps(ci + d0, c0);
+        __m256 c[4] = {c0, c1, c2, c3};
+        for (int a = 0; a < nq; a++) _mm256_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
     }
 }
 
@@ -474,24 +476,19 @@ AVX512_TARGET static void scores_avx512(const float *const qi[4], const float *k
     }
 }
 
-AVX512_TARGET static void context_avx512(const float *pa, const float *v, int ld, int n, int dh, float *ci) {
-    int d0 = 0;
-    for (; d0 + 32 <= dh; d0 += 32) {
-        __m512 c0 = _mm512_setzero_ps(), c1 = c0;
+AVX512_TARGET static void context_avx512(const float *p, int n8, int nq, const float *v, int ld, int n, int dh,
+                                         float *ctx, int ldc) {
+    for (int d0 = 0; d0 < dh; d0 += 16) {
+        __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
         for (int j = 0; j < n; j++) {
-            __m512 pj = _mm512_set1_ps(pa[j]);
-            const float *vj = v + (size_t)j * ld + d0;
-            c0 = _mm512_add_ps(c0, _mm512_mul_ps(pj, _mm512_loadu_ps(vj)));
-            c1 = _mm512_add_ps(c1, _mm512_mul_ps(pj, _mm512_loadu_ps(vj + 16)));
+            __m512 vj = _mm512_loadu_ps(v + (size_t)j * ld + d0);
+            c0 = _mm512_add_ps(c0, _mm512_mul_ps(_mm512_set1_ps(p[j]), vj));
+            c1 = _mm512_add_ps(c1, _mm512_mul_ps(_mm512_set1_ps(p[(size_t)n8 + j]), vj));
+            c2 = _mm512_add_ps(c2, _mm512_mul_ps(_mm512_set1_ps(p[2 * (size_t)n8 + j]), vj));
+            c3 = _mm512_add_ps(c3, _mm512_mul_ps(_mm512_set1_ps(p[3 * (size_t)n8 + j]), vj));
         }
-        _mm512_storeu_ps(ci + d0, c0);
-        _mm512_storeu_ps(ci + d0 + 16, c1);
-    }
-    for (; d0 < dh; d0 += 16) {
-        __m512 c0 = _mm512_setzero_ps();
-        for (int j = 0; j < n; j++)
-            c0 = _mm512_add_ps(c0, _mm512_mul_ps(_mm512_set1_ps(pa[j]), _mm512_loadu_ps(v + (size_t)j * ld + d0)));
-        _mm512_storeu_ps(ci + d0, c0);
+        __m512 c[4] = {c0, c1, c2, c3};
+        for (int a = 0; a < nq; a++) _mm512_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
     }
 }
 #else
@@ -552,16 +549,16 @@ static void attend(const float *q, const float *k, const float *v, int ld, int n
             float sum = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
             float inv = 1.0f / sum;
             for (int j = 0; j < n; j++) pa[j] *= inv;
-            float *ci = ctx + (size_t)(i0 + a) * ldc;
-#if HAVE_AVX2_ATTEND
-            if (simd == 2 && dh % 16 == 0)
-                context_avx512(pa, v, ld, n, dh, ci);
-            else if (simd && dh % 8 == 0)
-                context_avx2(pa, v, ld, n, dh, ci);
-            else
-#endif
-                context_plain(pa, v, ld, n, dh, ci);
         }
+        float *ci = ctx + (size_t)i0 * ldc;
+#if HAVE_AVX2_ATTEND
+        if (simd == 2 && dh % 16 == 0)
+            context_avx512(p, n8, nq, v, ld, n, dh, ci, ldc);
+        else if (simd && dh % 8 == 0)
+            context_avx2(p, n8, nq, v, ld, n, dh, ci, ldc);
+        else
+#endif
+            context_plain(p, n8, nq, v, ld, n, dh, ci, ldc);
     }
 }
 
@@ -641,7 +638,7 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
         float *xi = x + (size_t)i * H;
         for (int d = 0; d < H; d++) xi[d] = (float)wq[d] * ws + pe[d] + enc->type[d];
     }
-    add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps);
+    add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps, ctx);
     float *o = out;
     if (layers & 1) {
         memcpy(o, x, plane * sizeof *x);
@@ -658,14 +655,14 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
                    kernel == CASIE_Q8_VNNI ? 2 : kernel == CASIE_Q8_AVX2);
         casie__q8_quantize(ctx, n, H, L->out.stride, xq, xs);
         casie__q8_matmul(kernel, xq, xs, n, &L->out, L->b_out, tmp, H);
-        add_layernorm(x, tmp, n, H, L->ln1_g, L->ln1_b, c->layer_norm_eps);
+        add_layernorm(x, tmp, n, H, L->ln1_g, L->ln1_b, c->layer_norm_eps, ctx);
         /* feed-forward */
         casie__q8_quantize(x, n, H, L->ff1.stride, xq, xs);
         casie__q8_matmul(kernel, xq, xs, n, &L->ff1, L->b_ff1, ff, c->intermediate);
         casie__gelu(ff, (size_t)n * (size_t)c->intermediate);
         casie__q8_quantize(ff, n, c->intermediate, L->ff2.stride, xq, xs);
         casie__q8_matmul(kernel, xq, xs, n, &L->ff2, L->b_ff2, tmp, H);
-        add_layernorm(x, tmp, n, H, L->ln2_g, L->ln2_b, c->layer_norm_eps);
+        add_layernorm(x, tmp, n, H, L->ln2_g, L->ln2_b, c->layer_norm_eps, ctx);
         if (l + 1 < 64 && ((layers >> (l + 1)) & 1)) {
             memcpy(o, x, plane * sizeof *x);
             o += plane;

@@ -60,11 +60,21 @@ void casie__q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, 
     for (int i = 0; i < n; i++) {
         const float *xi = x + (size_t)i * cols;
         int8_t *qi = q + (size_t)i * stride;
-        float m = 0.0f;
-        for (int c = 0; c < cols; c++) {
+        /* the largest magnitude, in 16 lanes so that it vectorizes (a
+         * maximum is exact in any order) */
+        float m16[16] = {0};
+        int c0 = 0;
+        for (; c0 + 16 <= cols; c0 += 16)
+            for (int l = 0; l < 16; l++) {
+                float a = fabsf(xi[c0 + l]);
+                m16[l] = a > m16[l] ? a : m16[l];
+            }
+        for (int c = c0; c < cols; c++) {
             float a = fabsf(xi[c]);
-            m = a > m ? a : m;
+            m16[0] = a > m16[0] ? a : m16[0];
         }
+        float m = 0.0f;
+        for (int l = 0; l < 16; l++) m = m16[l] > m ? m16[l] : m;
         if (!(m > 0.0f) || !isfinite(m)) { /* a zero (or broken) row: all zero */
             memset(qi, 0, (size_t)stride);
             scale[i] = 0.0f;

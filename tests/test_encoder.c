@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "cli_common.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -84,6 +85,7 @@ static int setup(void **state) {
     strcpy(g_dir, "/tmp/casie_enc_XXXXXX");
     if (!mkdtemp(g_dir)) return -1;
     snprintf(g_tiny, sizeof g_tiny, "%s/tiny.enc", g_dir);
+    if (cli_setup(state)) return -1;
     casie_error err = {0};
     if (casie_encoder_import(TINY_DIR, g_tiny, &err)) {
         fprintf(stderr, "import: %s\n", err.message);
@@ -94,6 +96,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
+    if (cli_teardown(state)) return -1;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
     return system(cmd) == 0 ? 0 : -1;
@@ -823,6 +826,36 @@ static void test_real_encoder(void **state) {
     casie_encoder_free(e);
 }
 
+/* ---- the command line ------------------------------------------------- */
+
+static void test_cli(void **state) {
+    (void)state;
+    char *out, *err, args[512];
+    snprintf(args, sizeof args, "encoder import %s -o %s", TINY_DIR, tmp_path("cli.enc"));
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    assert_non_null(strstr(err, "casie-tiny-random-bert, 2 layers x 32, 48 pieces"));
+    free(out), free(err);
+    snprintf(args, sizeof args, "encoder info %s", tmp_path("cli.enc"));
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    assert_non_null(strstr(out, "name casie-tiny-random-bert\n"));
+    assert_non_null(strstr(out, "\nhidden 32\nheads 4\nintermediate 40\n"));
+    assert_non_null(strstr(out, "\ncls 2\nsep 3\npad 0\nunk 1\n"));
+    free(out), free(err);
+    snprintf(args, sizeof args, "encoder import %s -o %s", g_dir, tmp_path("cli2.enc"));
+    assert_int_equal(cli_run(args, &out, &err), 1);
+    assert_non_null(strstr(err, "casie: "));
+    assert_non_null(strstr(err, "config.json"));
+    free(out), free(err);
+    snprintf(args, sizeof args, "encoder info %s/config.json", TINY_DIR);
+    assert_int_equal(cli_run(args, &out, &err), 1);
+    assert_non_null(strstr(err, "not a casie encoder file"));
+    free(out), free(err);
+    assert_int_equal(cli_run("encoder", &out, &err), 2);
+    free(out), free(err);
+    assert_int_equal(cli_run("encoder import " TINY_DIR, &out, &err), 2);
+    free(out), free(err);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tiny_matches_reference),
@@ -836,6 +869,7 @@ int main(void) {
         cmocka_unit_test(test_refuses_bad_files),
         cmocka_unit_test(test_import_refuses),
         cmocka_unit_test(test_real_encoder),
+        cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
