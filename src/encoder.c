@@ -15,6 +15,15 @@
  */
 #include "internal.h"
 
+/* The float loops are built for AVX-512, AVX2 and the baseline, picked when
+ * the program loads (as CASIE_HOT, plus AVX-512); lane-wise arithmetic
+ * without fused multiply-add, so every clone gives the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define ENC_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ENC_HOT
+#endif
+
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -108,7 +117,7 @@ static int read_config(const unsigned char *p, const char *path, casie_encoder_c
         int off;
         uint32_t lo, hi;
     } RANGES[] = {
-        {"n_layers", 4, 1, 64},          {"hidden", 8, 1, 4096},        {"n_heads", 12, 1, 256},
+        {"n_layers", 4, 1, 48},          {"hidden", 8, 1, 4096},        {"n_heads", 12, 1, 256},
         {"intermediate", 16, 1, 65536},  {"max_positions", 20, 3, 65536}, {"type_vocab", 24, 1, 256},
         {"n_vocab", 28, 1, 4194304},
     };
@@ -367,7 +376,7 @@ static inline float sum8(const float *x, int n) {
 
 /* x (n, H) = layer norm of x + add (add may be NULL), gamma g, beta b;
  * d (H,) scratch */
-CASIE_HOT
+ENC_HOT
 static void add_layernorm(float *x, const float *add, int n, int H, const float *g, const float *b, float eps,
                           float *d) {
     for (int i = 0; i < n; i++) {
@@ -501,7 +510,7 @@ AVX512_TARGET static void context_avx512(const float *p, int n8, int nq, const f
  * Four queries at a time; the maxima and sums run in eight lanes (the same
  * order on every build, so the same bits).  simd: 0 plain C, 1 AVX2, 2
  * AVX-512 (what the CPU has). */
-CASIE_HOT
+ENC_HOT
 static void attend(const float *q, const float *k, const float *v, int ld, int n, int dh, const uint8_t *mask,
                    float *ctx, int ldc, float *kt, float *p, int simd) {
     const int n8 = (n + 15) & ~15;
@@ -533,12 +542,18 @@ static void attend(const float *q, const float *k, const float *v, int ld, int n
             for (int j = n; j < n8; j++) pa[j] = -FLT_MAX;
             if (mask && n_real)
                 for (int j = 0; j < n; j++) pa[j] = mask[j] ? pa[j] : -FLT_MAX;
-            float m8[8];
-            for (int l = 0; l < 8; l++) m8[l] = -FLT_MAX;
-            for (int j0 = 0; j0 < n8; j0 += 8)
-                for (int l = 0; l < 8; l++) m8[l] = pa[j0 + l] > m8[l] ? pa[j0 + l] : m8[l];
-            float mx = m8[0];
-            for (int l = 1; l < 8; l++) mx = m8[l] > mx ? m8[l] : mx;
+            /* the maximum, over integers that order as the floats do (the
+             * magnitude bits, negated for negative values): it vectorizes */
+            int32_t mi = INT32_MIN;
+            for (int j = 0; j < n8; j++) {
+                int32_t bits;
+                memcpy(&bits, pa + j, 4);
+                bits = bits < 0 ? (int32_t)(0x80000000u - (uint32_t)bits) : bits;
+                mi = bits > mi ? bits : mi;
+            }
+            float mx;
+            mi = mi < 0 ? (int32_t)(0x80000000u - (uint32_t)mi) : mi;
+            memcpy(&mx, &mi, 4);
             float s8[8] = {0};
             for (int j0 = 0; j0 < n8; j0 += 8)
                 for (int l = 0; l < 8; l++) {
@@ -607,7 +622,7 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
     if (n < 1 || n > c->max_positions)
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: %d pieces, expected 1..%d", n,
                             c->max_positions);
-    if (c->n_layers < 63 && (layers >> (c->n_layers + 1)))
+    if (layers >> (c->n_layers + 1))
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: layer selection %#llx beyond layer %d",
                             (unsigned long long)layers, c->n_layers);
     for (int i = 0; i < n; i++)

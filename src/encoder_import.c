@@ -71,7 +71,7 @@ static int read_config_json(const char *file, casie_encoder_config *c, char **na
         rc = casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: position_embedding_type is not \"absolute\"", file);
         goto done;
     }
-    if ((rc = cfg_int(root, "num_hidden_layers", file, 1, 64, &c->n_layers, err)) ||
+    if ((rc = cfg_int(root, "num_hidden_layers", file, 1, 48, &c->n_layers, err)) ||
         (rc = cfg_int(root, "hidden_size", file, 1, 4096, &c->hidden, err)) ||
         (rc = cfg_int(root, "num_attention_heads", file, 1, 256, &c->n_heads, err)) ||
         (rc = cfg_int(root, "intermediate_size", file, 1, 65536, &c->intermediate, err)) ||
@@ -133,6 +133,10 @@ static int read_vocab(const char *file, casie_encoder_config *c, unsigned char *
         goto done;
     }
     size_t head = 4 * (n + 1), total = head + len + (len && text[len - 1] != '\n');
+    if (total > UINT32_MAX) { /* VOCB's offsets are u32 */
+        rc = casie__error(err, CASIE_ERR_LIMIT, -1, "%s: %zu bytes of pieces, at most 4 GB", file, len);
+        goto done;
+    }
     unsigned char *v = calloc(1, total);
     if (!v) {
         rc = casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", file);

@@ -18,6 +18,15 @@
  */
 #include "internal.h"
 
+/* The float loops are built for AVX-512, AVX2 and the baseline, picked when
+ * the program loads (as CASIE_HOT, plus AVX-512); lane-wise arithmetic
+ * without fused multiply-add, so every clone gives the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define ENC_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ENC_HOT
+#endif
+
 #include <math.h>
 #include <string.h>
 
@@ -55,26 +64,23 @@ int casie__q8_best(void) {
 /* Quantization of activations                                              */
 /* ======================================================================== */
 
-CASIE_HOT
+ENC_HOT
 void casie__q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, float *scale) {
     for (int i = 0; i < n; i++) {
         const float *xi = x + (size_t)i * cols;
         int8_t *qi = q + (size_t)i * stride;
-        /* the largest magnitude, in 16 lanes so that it vectorizes (a
-         * maximum is exact in any order) */
-        float m16[16] = {0};
-        int c0 = 0;
-        for (; c0 + 16 <= cols; c0 += 16)
-            for (int l = 0; l < 16; l++) {
-                float a = fabsf(xi[c0 + l]);
-                m16[l] = a > m16[l] ? a : m16[l];
-            }
-        for (int c = c0; c < cols; c++) {
-            float a = fabsf(xi[c]);
-            m16[0] = a > m16[0] ? a : m16[0];
+        /* the largest magnitude: for floats without their sign, the bit
+         * patterns order as the values do (a NaN above infinity), and an
+         * integer maximum vectorizes */
+        uint32_t mb = 0;
+        for (int c = 0; c < cols; c++) {
+            uint32_t bits;
+            memcpy(&bits, xi + c, 4);
+            bits &= 0x7fffffffu;
+            mb = bits > mb ? bits : mb;
         }
-        float m = 0.0f;
-        for (int l = 0; l < 16; l++) m = m16[l] > m ? m16[l] : m;
+        float m;
+        memcpy(&m, &mb, 4);
         if (!(m > 0.0f) || !isfinite(m)) { /* a zero (or broken) row: all zero */
             memset(qi, 0, (size_t)stride);
             scale[i] = 0.0f;
@@ -309,7 +315,7 @@ static const float ERF_P[7] = {1.128378868e+00f, 2.017082125e-01f, 5.080900341e-
 static const float ERF_Q[5] = {1.000000000e+00f, 5.120891929e-01f, 1.157382876e-01f, 1.451091748e-02f,
                                9.791704360e-04f};
 
-CASIE_HOT
+ENC_HOT
 void casie__gelu(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) {
         float v = x[i];

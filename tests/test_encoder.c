@@ -705,6 +705,9 @@ static void test_import_refuses(void **state) {
     d = make_ckpt("c8");
     edit_file(d, "config.json", "\"absolute\"", "\"relative_key\"");
     expect_import_fails(d, CASIE_ERR_SCHEMA, "position_embedding_type");
+    d = make_ckpt("c12");
+    edit_file(d, "config.json", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 49");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "\"num_hidden_layers\" must be an integer in 1..48");
     d = make_ckpt("c9");
     { /* a header length past the end of the file */
         char p[300];
