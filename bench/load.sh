@@ -8,11 +8,41 @@
 #  2. slow clients: SLOW connections that send a request a byte a second,
 #     while good requests go on; each must be cut by --timeout, and the
 #     good requests must keep their latency;
+#  3. stopping under load: SIGTERM while wrk keeps CONNS keep-alive
+#     connections busy, once on GET /healthz and once POSTing articles (a
+#     fresh server each, --shutdown-timeout 5);
 # then checks: no socket error, no 5xx, every malformed request a 4xx, every
 # other a 200, RSS flat (end within 10% + 8 MB of the level after warm-up),
-# slow clients cut, good requests under 2 s while they hang on.
+# slow clients cut, good requests under 2 s while they hang on, and each
+# stop under load ends with exit 0 within the shutdown timeout.
 #   bench/load.sh [SECONDS=60] [CONNS=64] [SLOW=16]      (CASIE=build/casie)
+# and, apart:
+#   bench/load.sh memory FILE...     (CTYPE=text/plain, FORMAT=json, ARGS=)
+# posts each file once to a fresh server (one worker, no --max-memory, the
+# largest --max-body) and prints the rise of its peak RSS (VmHWM) per byte.
 set -uo pipefail
+if [ "${1:-}" = memory ]; then
+  shift
+  casie=${CASIE:-build/casie}
+  for f in "$@"; do
+    port=$((20000 + RANDOM % 20000))
+    # shellcheck disable=SC2086
+    "$casie" serve --port "$port" --threads 1 --max-body 268435456 --max-memory 0 ${ARGS:-} 2>/dev/null &
+    srv=$!
+    for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    hwm() { awk '/^VmHWM/ {print $2}' "/proc/$srv/status"; }
+    base=$(hwm)
+    out=$(curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}' -H "Content-Type: ${CTYPE:-text/plain}" \
+      --data-binary @"$f" "http://127.0.0.1:$port/v1/extract?format=${FORMAT:-json}")
+    peak=$(hwm)
+    size=$(stat -c %s "$f")
+    read -r code got took <<< "$out"
+    echo "memory: $f: $size bytes, status $code, answer $got bytes in $took s; peak RSS $((base / 1024)) -> $((peak / 1024)) MB," \
+      "$(( (peak - base) * 1024 / size )) bytes per byte"
+    kill "$srv"; wait "$srv"
+  done
+  exit 0
+fi
 secs=${1:-60}; conns=${2:-64}; slow=${3:-16}
 casie=${CASIE:-build/casie}
 corpus=${CASIE_CORPUS:-../shared/casie}
@@ -20,7 +50,8 @@ port=${PORT:-$((20000 + RANDOM % 20000))}
 timeout=${TIMEOUT:-5}
 max_body=1048576
 tmp=$(mktemp -d)
-trap 'kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; rm -rf "$tmp"' EXIT
+srv=
+trap '[ -n "$srv" ] && kill "$srv" 2>/dev/null; [ -n "$srv" ] && wait "$srv" 2>/dev/null; rm -rf "$tmp"' EXIT
 fail=0
 check() { if eval "$2"; then echo "load: ok   $1"; else echo "load: FAIL $1"; fail=1; fi; }
 
@@ -96,4 +127,28 @@ check "slow clients cut by the timeout ($cut of $slow)" '[ "$cut" -eq "$slow" ]'
 check "good requests unaffected by slow clients ($good ok, $bad_good failed, slowest $worst s)" \
   '[ "$bad_good" -eq 0 ] && [ "$good" -gt 0 ] && awk "BEGIN{exit !($worst < 2)}"'
 check "server alive" 'kill -0 "$srv"'
+kill "$srv"; wait "$srv"
+
+# ---- stopping under load: SIGTERM with every connection kept busy ----
+stop_under() { # NAME, then wrk's arguments after the URL's path
+  local name=$1 path=$2; shift 2
+  port=$((port + 1))
+  "$casie" serve --port "$port" --threads 2 --max-body "$max_body" --shutdown-timeout 5 2>"$tmp/stop.log" &
+  srv=$!
+  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  wrk -t 2 -c "$conns" -d 30s --timeout 30s "$@" "http://127.0.0.1:$port$path" > "$tmp/stop.wrk" 2>&1 &
+  local load=$! t0 t1 st
+  sleep 3
+  t0=$(date +%s.%N)
+  kill -TERM "$srv"
+  wait "$srv"; st=$?
+  t1=$(date +%s.%N)
+  kill "$load" 2>/dev/null; wait "$load" 2>/dev/null
+  local took; took=$(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}')
+  echo "load: SIGTERM under $name load ($conns keep-alive connections): exit $st after $took s; $(grep -a '^serve: stopped' "$tmp/stop.log")"
+  check "stops under $name load (exit $st in $took s)" '[ "$st" -eq 0 ] && awk "BEGIN{exit !($took < 6)}"'
+}
+stop_under "GET /healthz" /healthz
+stop_under "POST /v1/extract" "" -s bench/load.lua -- "$tmp/list" 20 "$max_body"
+srv=
 exit $fail

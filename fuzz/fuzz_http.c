@@ -1,5 +1,5 @@
-/* fuzz_http.c - `casie serve`'s request handling (serve_respond in
- * tools/serve_http.c) without sockets.  The input is
+/* fuzz_http.c - `casie serve`'s request handling (serve_route and
+ * serve_respond in tools/serve_http.c) without sockets.  The input is
  *   METHOD SP URL [?query] LF content-type LF chunk-size byte, then the body
  * (the URL and content type may be anything; a missing line is an absent
  * header).  The body arrives in chunks of the given size, as libmicrohttpd
@@ -7,7 +7,10 @@
  * that every answer is JSON-shaped with a known status.  The model is the
  * tiny one (as fuzz_jsonl): the handling does not depend on the weights, and
  * the default model's extraction would take most of each execution
- * (fuzz_extract covers it). */
+ * (fuzz_extract covers it).  Also: the Content-Type parser on the content
+ * type line, the access-log escaping of the request line (no byte under
+ * 0x20 or over 0x7e out, never past its buffer), and --max-memory's 413 (a
+ * small budget for odd chunk sizes). */
 #include "../tools/serve_http.h"
 #include "fuzz_common.h"
 
@@ -18,6 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     const char *tiny = getenv("CASIE_TINY_MODEL");
     g_ctx.m = fuzz_load_model(tiny && *tiny ? tiny : CASIE_TINY_MODEL);
     g_ctx.max_body = 4096;
+    g_ctx.max_memory = serve_extract_memory(2048); /* bodies over 2048 bytes: 413 */
     if (!(g_ctx.labels = serve_labels_json(g_ctx.m))) abort();
     return 0;
 }
@@ -56,9 +60,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t n = (size_t)(end - b) < chunk ? (size_t)(end - b) : chunk;
         if (serve_body_append(&body, (const char *)b, n, g_ctx.max_body)) abort();
     }
+    char logline[64];
+    serve_log_escape(logline, (size_t)(chunk % 60) + 4, url, 1024);
+    for (const char *c = logline; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) abort();
+    int kind = serve_content_type(ct && *ct ? ct : NULL);
+    if (kind < SERVE_CT_NONE || kind > SERVE_CT_BAD) abort();
+    serve_ctx ctx = g_ctx;
+    if (!(chunk & 1)) ctx.max_memory = 0; /* half the inputs without the budget */
     char *out = NULL;
     size_t len = 0;
-    int status = serve_respond(&g_ctx, method, url, ct && *ct ? ct : NULL, format, &body, &out, &len);
+    /* what the connection thread answers at once, or the worker */
+    int status = serve_route(&ctx, method, url, ct && *ct ? ct : NULL, format, &body, &out, &len);
+    if (!status) {
+        if (!strcmp(url, "/healthz") || !strcmp(url, "/v1/labels") || strcmp(method, "POST") ||
+            (ctx.max_memory && serve_extract_memory(body.len) > ctx.max_memory))
+            abort(); /* these never need a worker */
+        status = serve_respond(&ctx, method, url, ct && *ct ? ct : NULL, format, &body, &out, &len);
+    }
     if (status != 200 && status != 400 && status != 404 && status != 405 && status != 413 && status != 415 &&
         status != 500)
         abort();

@@ -142,6 +142,13 @@ static double now_s(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* Time bounds are this many times longer under valgrind (memcheck runs
+ * the servers too, tens of times slower). */
+static double slow_factor(void) {
+    const char *vg = getenv("CASIE_VALGRIND");
+    return vg && !strcmp(vg, "1") ? 10.0 : 1.0;
+}
+
 static void forget(pid_t pid) {
     for (int i = 0; i < n_spawned; i++)
         if (spawned[i] == pid) spawned[i] = 0;
@@ -168,7 +175,9 @@ static int wait_exit(pid_t pid, double limit) {
 static int start(void **state) {
     if (cli_setup(state)) return -1;
     snprintf(logpath, sizeof logpath, "%s/serve.log", cli_tmpdir);
-    server = serve_start(&port, logpath, "--threads", "2", "--max-body", "2000000", "--timeout", "3", (char *)NULL);
+    /* a long --shutdown-timeout: the last test's request must finish under ASan too */
+    server = serve_start(&port, logpath, "--threads", "2", "--max-body", "2000000", "--timeout", "3",
+                         "--shutdown-timeout", "120", (char *)NULL);
     return server > 0 ? 0 : -1;
 }
 
@@ -330,8 +339,11 @@ static void health_answered_during_extractions(void **state) {
         assert_int_equal((long)st, 200);
     }
     print_message("health and labels during 3 extractions: slowest %.3f s, %d extractions done by then\n", worst, done);
-    assert_int_equal(done, 0); /* they were answered while the extractions ran */
-    assert_true(worst < 0.5);
+    /* answered while every extraction ran (before, a health check waited
+     * for a worker: at least one extraction had ended); the time is a loose
+     * bound, for a loaded machine */
+    assert_int_equal(done, 0);
+    assert_true(worst < 5.0 * slow_factor());
 }
 
 /* A client that half-closes its socket after the request (shutdown SHUT_WR,
@@ -433,7 +445,7 @@ static void idle_connections_cannot_lock_out(void **state) {
         double a = now_s();
         assert_int_equal(http_to(p, "GET", "/healthz", NULL, NULL, "", 0, 0, &b), 200);
         free(b);
-        assert_true(now_s() - a < 1.0);
+        assert_true(now_s() - a < 1.0 * slow_factor());
     }
     /* the oldest were closed, the newest is open */
     struct pollfd pf[2] = {{fds[0], POLLIN, 0}, {fds[11], POLLIN, 0}};
@@ -492,8 +504,12 @@ static void memory_bounded(void **state) {
     assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
     print_message("512 KiB of commas: peak RSS %ld -> %ld KB (+%ld KB; estimate %d KB)\n", before, after, after - before,
                   (128 * 512 + 8 * 1024));
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) /* GCC */
     skip(); /* ASan's shadow memory and quarantine are not the program's */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) /* clang */
+    skip();
+#endif
 #endif
     const char *vg = getenv("CASIE_VALGRIND");
     if (vg && !strcmp(vg, "1")) skip();
@@ -579,7 +595,7 @@ static void stop_under_load(int post, double limit) {
                   post ? "POST" : "GET", took, status, ok, unavailable, torn);
     assert_true(status >= 0 && WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    assert_true(took < limit);
+    assert_true(took < limit * slow_factor());
     assert_true(ok > 0);
     assert_int_equal(torn, 0);
     char *l = cli_slurp(log);
@@ -622,7 +638,7 @@ static void sigterm_cuts_after_shutdown_timeout(void **state) {
     close(fd);
     print_message("a stalled upload: stopped in %.2f s with --shutdown-timeout 1\n", took);
     assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    assert_true(took > 0.9 && took < 3.0);
+    assert_true(took > 0.9 && took < 3.0 * slow_factor());
     assert_true(r <= 0); /* cut, not answered */
     char *l = cli_slurp(log);
     assert_non_null(strstr(l, "1 requests cut"));
