@@ -530,7 +530,9 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
  * without [CLS]/[SEP]; each window is [CLS] + up to window - 2 pieces +
  * [SEP] (window <= max_positions), the next starting `stride` pieces later,
  * and each piece takes its vectors from the window where it lies farthest
- * from either end.  out: as casie__encoder_forward's, each (n, H).
+ * from a cut (a window's end that is not the sequence's own start or end;
+ * ties go to the earlier window).  out: as casie__encoder_forward's, each
+ * (n, H).
  * Allocates its own scratch; reentrant. */
 int casie__encoder_encode_long(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
                                uint64_t layers, int kernel, float *out, casie_error *err);
