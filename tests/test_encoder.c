@@ -761,6 +761,48 @@ static void test_import_refuses(void **state) {
     free(x1), free(x2);
 }
 
+/* Random damage to the safetensors file (mostly its JSON header) is refused
+ * with an error or, when the damage leaves a valid checkpoint (a changed
+ * weight), gives an encoder that loads: never a crash (ASan runs this). */
+static void test_import_survives_damage(void **state) {
+    (void)state;
+    const char *d = make_ckpt("damage");
+    char p[300];
+    snprintf(p, sizeof p, "%s/model.safetensors", d);
+    size_t n;
+    unsigned char *orig = read_all(p, &n), *b = malloc(n);
+    uint64_t hl = 0;
+    for (int i = 7; i >= 0; i--) hl = hl << 8 | orig[i];
+    uint64_t rng = 12345;
+    int ok = 0, refused = 0;
+    for (int it = 0; it < 300; it++) {
+        memcpy(b, orig, n);
+        int k = 1 + (int)(casie__rng_next(&rng) % 3);
+        for (int j = 0; j < k; j++) {
+            uint64_t r = casie__rng_next(&rng);
+            size_t at = (size_t)((r >> 8) % (it % 4 == 3 ? n : 8 + hl)); /* header 3 times in 4 */
+            static const unsigned char PICK[] = {'0', '9', '"', ',', ':', '[', ']', '{', '}', 0xff, 0, ' '};
+            b[at] = (r & 1) ? (unsigned char)(r >> 40) : PICK[(r >> 40) % sizeof PICK];
+        }
+        write_all(p, b, n);
+        casie_error err = {0};
+        const char *out = tmp_path("damage.enc");
+        if (casie_encoder_import(d, out, &err) == 0) {
+            casie_encoder *e = casie_encoder_load(out, &err);
+            if (!e) fail_msg("iteration %d: imported but does not load: %s", it, err.message);
+            casie_encoder_free(e);
+            ok++;
+        } else {
+            assert_true(err.code < 0 && err.message[0]);
+            refused++;
+        }
+    }
+    print_message("damaged checkpoints: %d imported, %d refused\n", ok, refused);
+    assert_true(refused > 100);
+    free(b);
+    free(orig);
+}
+
 /* ---- the real encoder, when installed ---------------------------------- */
 
 /* The reference: numpy over the real safetensors (float64), the first 8
@@ -871,6 +913,7 @@ int main(void) {
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_refuses_bad_files),
         cmocka_unit_test(test_import_refuses),
+        cmocka_unit_test(test_import_survives_damage),
         cmocka_unit_test(test_real_encoder),
         cmocka_unit_test(test_cli),
     };
