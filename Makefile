@@ -43,6 +43,9 @@ all: lib $(BUILD)/casie
 
 lib: $(BUILD)/libcasie.a $(BUILD)/libcasie.so $(BUILD)/casie.pc
 
+# where an installed casie finds its models by name
+$(BUILD)/src/model_find.o: ALL_CFLAGS += -DCASIE_DATADIR='"$(PREFIX)/share/casie"'
+
 # the neural kernels are loops the vectorizer should see
 $(BUILD)/src/nn.o: ALL_CFLAGS += -O3
 # the encoder's kernels too; no fused multiply-add anywhere, so every kernel
@@ -86,7 +89,7 @@ test: setup
 	@bash scripts/fetch_encoder.sh --soft
 	@$(MAKE) --no-print-directory check-tests
 
-# Re-records the default model's golden outputs (tests/test_golden.c), for a
+# Re-records the fast model's golden outputs (tests/test_golden.c), for a
 # change that is meant to change predictions; the commit says what moved.
 golden: all $(BUILD)/tests/test_golden
 	@CASIE_GOLDEN_UPDATE=1 BUILD=$(BUILD) $(BUILD)/tests/test_golden
@@ -104,7 +107,7 @@ asan: setup
 # Fuzz targets: fuzz/fuzz_<name>.c, each an LLVMFuzzerTestOneInput, over the
 # library built with the same sanitizers (scripts/fuzz.sh runs them).
 FUZZ_OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_DEFS  := -DCASIE_DEFAULT_MODEL='"$(abspath models/casie-default.model)"' \
+FUZZ_DEFS  := -DCASIE_DEFAULT_MODEL='"$(abspath models/casie-fast.model)"' \
               -DCASIE_TINY_MODEL='"$(abspath $(BUILD)/fuzz/tiny.model)"'
 FUZZ_OBJ_jsonl := $(BUILD)/tools/cli_io.o $(BUILD)/tools/out_dir.o
 FUZZ_OBJ_http  := $(BUILD)/tools/serve_http.o
@@ -120,8 +123,8 @@ $(BUILD)/fuzz/make_tiny_model: fuzz/make_tiny_model.c tests/tiny_model.h $(BUILD
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -o $@ $< $(BUILD)/libcasie.a $(DEP_LIBS)
 
-$(BUILD)/fuzz/tiny.model: $(BUILD)/fuzz/make_tiny_model models/casie-default.model
-	$< models/casie-default.model $@ 64
+$(BUILD)/fuzz/tiny.model: $(BUILD)/fuzz/make_tiny_model models/casie-fast.model
+	$< models/casie-fast.model $@ 64
 
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(BUILD)/libcasie.a $(BUILD)/tools/cli_io.o $(BUILD)/tools/serve_http.o \
                       $(BUILD)/tools/out_dir.o
@@ -154,7 +157,8 @@ install: all
 	install -m 644 include/casie.h $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' casie.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/casie.pc
 	install -m 755 $(BUILD)/casie $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 models/casie-default.model $(DESTDIR)$(PREFIX)/share/casie/
+	install -m 644 models/casie-fast.model $(DESTDIR)$(PREFIX)/share/casie/
+	[ ! -f models/casie-accurate.model ] || install -m 644 models/casie-accurate.model $(DESTDIR)$(PREFIX)/share/casie/
 	@# the encoders (scripts/fetch_encoder.sh), when fetched
 	for e in models/encoders/*.enc; do [ -f "$$e" ] || continue; \
 	  install -d $(DESTDIR)$(PREFIX)/share/casie/encoders && install -m 644 "$$e" $(DESTDIR)$(PREFIX)/share/casie/encoders/; done

@@ -17,13 +17,14 @@
 #include <unistd.h>
 
 #ifndef CASIE_DEFAULT_MODEL
-#define CASIE_DEFAULT_MODEL "models/casie-default.model"
+#define CASIE_DEFAULT_MODEL "models/casie-fast.model"
 #endif
 
-/* $CASIE_MODEL or the default model of the source tree. */
+/* $CASIE_MODEL (a path, or a name: "fast" is the source tree's fast model)
+ * or the fast model of the source tree. */
 static inline const char *fuzz_default_model(void) {
     const char *p = getenv("CASIE_MODEL");
-    return p && *p ? p : CASIE_DEFAULT_MODEL;
+    return p && *p && strcmp(p, "fast") != 0 ? p : CASIE_DEFAULT_MODEL;
 }
 
 /* Loads a model once for the whole run; aborts (a setup failure, not a finding)

@@ -62,7 +62,8 @@ typedef enum casie_status {
     CASIE_ERR_MODEL_VERSION = -7, /* a model format newer than this library */
     CASIE_ERR_MODEL_CORRUPT = -8, /* truncated, bad offsets or bad checksum */
     CASIE_ERR_INVALID_ARG = -9,   /* a bad parameter or argument */
-    CASIE_ERR_EMPTY = -10         /* nothing to train on / no input */
+    CASIE_ERR_EMPTY = -10,        /* nothing to train on / no input */
+    CASIE_ERR_ENCODER = -11       /* the encoder a model reads is missing or not the one it was trained with */
 } casie_status;
 
 typedef struct casie_error {
@@ -332,6 +333,8 @@ typedef struct casie_train_params {
     const char *corpus_tag; /* recorded in the metadata (e.g. corpus path, split), or NULL */
     casie_log_fn log;    /* progress, may be NULL */
     void *log_user;
+    const char *encoder; /* an encoder file (casie encoder import) whose layers become extra inputs of
+                            every network, or NULL: none.  The model names it and needs it to load. */
 } casie_train_params;
 
 CASIE_API casie_train_params casie_train_default_params(void);
@@ -344,6 +347,16 @@ CASIE_API casie_model *casie_train(casie_doc *const *train, int n_train, casie_d
 CASIE_API int casie_model_save(const casie_model *model, const char *path, casie_error *err);
 /* Refuses a file that is not a model, newer, truncated or corrupt. */
 CASIE_API casie_model *casie_model_load(const char *path, casie_error *err);
+/* The path of model `name`: "fast" or "accurate" (casie-NAME.model, looked
+ * for in dirs (NULL-terminated, may be NULL), $CASIE_MODEL_DIR, the data
+ * folder casie was installed with, ./models), else name itself as a path.
+ * CASIE_ERR_IO when a named model is nowhere (path then holds its file name). */
+CASIE_API int casie_model_find(const char *name, const char *const *dirs, char *path, size_t path_len);
+/* Loads a model by name or path (casie_model_find).  NULL, "" or "default":
+ * the accurate model when it loads (its encoder installed), else the fast
+ * one; then err->code is CASIE_OK and err->message says why not the
+ * accurate one ("" when it is). */
+CASIE_API casie_model *casie_model_open(const char *name, const char *const *dirs, casie_error *err);
 CASIE_API void casie_model_free(casie_model *model);
 /* Model metadata as a JSON object text (caller frees with casie_free). */
 CASIE_API char *casie_model_metadata(const casie_model *model);

@@ -3,6 +3,10 @@
 #   tests: N passed, N failed, N skipped
 # A test binary is one cmocka group; its cases are counted from cmocka's output.
 set -u
+# The CLI's default is the accurate model when its encoder is installed: the
+# suites run the fast one unless told otherwise (test_model_encoder checks
+# the accurate one and how the default is chosen).
+export CASIE_MODEL=${CASIE_MODEL:-fast}
 pass=0; fail=0; skip=0; failed_bins=()
 for t in "$@"; do
   out=$("$t" 2>&1); rc=$?

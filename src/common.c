@@ -25,6 +25,7 @@ const char *casie_status_string(int code) {
     case CASIE_ERR_MODEL_CORRUPT: return "corrupt model file";
     case CASIE_ERR_INVALID_ARG: return "invalid argument";
     case CASIE_ERR_EMPTY: return "empty input";
+    case CASIE_ERR_ENCODER: return "encoder missing or mismatched";
     default: return "unknown error";
     }
 }

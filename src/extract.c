@@ -139,6 +139,7 @@ typedef struct scratch {
     int16_t *Hq; /* (CASIE_NN_CHUNK, 2H) the encoder states in int16, for the quantized heads */
     float *base; /* (K,) the argument head's share of the trigger's states */
     size_t n_cap; /* E, P, lab and sp hold this many tokens */
+    const float *xv; /* (n_tokens, m->xdim) the document's encoder inputs, or NULL (xvec.c) */
 } scratch;
 
 /* A loaded model keeps the scratch of finished extractions for the next
@@ -233,12 +234,13 @@ void casie__projcache_free(casie__projcache *pc) {
     memset(pc, 0, sizeof *pc);
 }
 
-/* z (2, 4H) = bias + W x for token f's vector x (casie__tokvec), as the word
- * vector's share plus the bias (cached, or computed into z from the
- * quantized columns P, with work as scratch) plus the columns C of the
- * indicator inputs that are 1. */
+/* z (2, 4H) = bias + W x for token f's vector x (casie__tokvec, then its
+ * encoder inputs xv when the model has them), as the word vector's share
+ * plus the bias (cached, or computed into z from the quantized columns P,
+ * with work as scratch) plus the columns C of the indicator inputs that are
+ * 1 and of the encoder inputs times their values. */
 static void token_proj(const casie_model *m, const casie__nnet *nn, const casie__projcache *pc, const float *C,
-                       const void *P, const casie__tokfeat *f, float *z, float *work) {
+                       const void *P, const casie__tokfeat *f, const float *xv, float *z, float *work) {
     const casie__emb *e = &m->emb;
     const int G = 4 * nn->H, dim = emb_dim(e);
     const float *bias[2] = {nn->p + nn->o_bf, nn->p + nn->o_bb};
@@ -272,7 +274,13 @@ static void token_proj(const casie_model *m, const casie__nnet *nn, const casie_
     if (f->emb == 0) casie__nnet_add_tcol(C + (size_t)4 * 2 * G, 1.0f, 2 * G, z);
     for (int b = 0; b < 10; b++)
         if ((f->flags >> b) & 1u) casie__nnet_add_tcol(C + (size_t)(5 + b) * 2 * G, 1.0f, 2 * G, z);
+    if (xv)
+        for (int j = 0; j < m->xdim; j++)
+            casie__nnet_add_tcol(C + (size_t)(CASIE_TOKVEC_EXTRA + j) * 2 * G, xv[j], 2 * G, z);
 }
+
+/* Token i's encoder inputs in the scratch's document, or NULL. */
+#define XV(sc, m, i) ((sc)->xv ? (sc)->xv + (size_t)(i) * (size_t)(m)->xdim : NULL)
 
 static void scratch_destroy(scratch *s) {
     if (!s) return;
@@ -346,6 +354,7 @@ static scratch *scratch_get(const casie_model *m, const casie_doc *doc) {
         }
     }
     s->zc_b[0] = s->zc_b[1] = s->zc_e[0] = s->zc_e[1] = 0; /* nothing projected yet */
+    s->xv = NULL;
     const casie__nnet *nets[4] = {&m->trig_nn, &m->trig_nn2, &m->arg_nn, &m->arg_nn2};
     const casie__projcache *pcs[4] = {&m->pc_trig, &m->pc_trig2, &m->pc_arg, &m->pc_arg2};
     for (int k = 0; k < 4; k++) {
@@ -457,8 +466,8 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
             for (int c0 = b; nn->p && c0 < e; c0 += CASIE_NN_CHUNK) { /* the encoder, piece by piece */
                 int c1 = c0 + CASIE_NN_CHUNK < e ? c0 + CASIE_NN_CHUNK : e;
                 for (int i = c0; i < c1; i++)
-                    token_proj(m, nn, pcs[q], sc->wt[q]->C, sc->wt[q]->P, &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H,
-                               sc->work);
+                    token_proj(m, nn, pcs[q], sc->wt[q]->C, sc->wt[q]->P, &tf[i], XV(sc, m, i),
+                               sc->Zx + (size_t)(i - c0) * 8 * nn->H, sc->work);
                 casie__nnet_encode_proj(nn, sc->wt[q]->R, sc->Zx, c1 - c0, sc->Hs, sc->Hq, sc->work);
                 for (int i = c0; i < c1; i++)
                     casie__nnet_head_from_q(nn, 0, sc->wt[q]->Q, nn->p + nn->o_b1[0], sc->Hq + (size_t)(i - c0) * 2 * nn->H,
@@ -526,7 +535,7 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         if (b < sc->zc_b[q] || e > sc->zc_e[q]) { /* project the token vectors of the tokens from b on */
             int ce = b + ZC_CAP < doc->n_tokens ? b + ZC_CAP : doc->n_tokens;
             for (int i = b; i < ce; i++)
-                token_proj(m, nn, pcs[q], Ca, w->P, &tf[i], Zc + (size_t)(i - b) * G2, sc->work);
+                token_proj(m, nn, pcs[q], Ca, w->P, &tf[i], XV(sc, m, i), Zc + (size_t)(i - b) * G2, sc->work);
             sc->zc_b[q] = b, sc->zc_e[q] = ce;
         }
         /* plus this trigger's relation inputs (casie__argvec_rel): the sum
@@ -801,9 +810,15 @@ int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_para
     int rc = casie_doc_analyze(doc, err);
     if (rc) return rc;
     evlist l = {0};
+    float *xown = NULL;
     casie__tokfeat *tf = casie__doc_tokfeats(doc, &m->clusters);
     scratch *sc = tf ? scratch_get(m, doc) : NULL;
     rc = sc ? CASIE_OK : CASIE_ERR_NOMEM;
+    if (!rc && (rc = casie__doc_xvec(m, doc, &sc->xv, &xown, err))) {
+        scratch_put(m, sc);
+        free(tf);
+        return rc;
+    }
     if (!rc) {
         if (p.given_triggers) { /* the document's events are the triggers */
             rc = take_events(doc, &l);
@@ -816,6 +831,7 @@ int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_para
     for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
     free(l.ev);
     scratch_put(m, sc);
+    free(xown);
     free(tf);
     if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
     return rc;
@@ -826,9 +842,15 @@ int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *e
     if (rc) return rc;
     evlist l = {0};
     int *cl = NULL;
+    float *xown = NULL;
     casie__tokfeat *tf = casie__doc_tokfeats(doc, &m->clusters);
     scratch *sc = tf ? scratch_get(m, doc) : NULL;
     rc = sc ? CASIE_OK : CASIE_ERR_NOMEM;
+    if (!rc && (rc = casie__doc_xvec(m, doc, &sc->xv, &xown, err))) {
+        scratch_put(m, sc);
+        free(tf);
+        return rc;
+    }
     if (!rc) {
         casie_doc_clear_events(doc);
         rc = find_triggers(m, doc, tf, 0.0f, sc, &l);
@@ -842,6 +864,7 @@ int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *e
     free(l.ev);
     free(cl);
     scratch_put(m, sc);
+    free(xown);
     free(tf);
     if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
     return rc;

@@ -376,6 +376,26 @@ int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, 
  * words; state: 0 empty, 1 being filled (others compute their own), 2
  * ready.  Disabled (z NULL) for models in training, whose weights change. */
 typedef struct casie__pool casie__pool;
+
+/* How a model reads its encoder (xvec.c; the XENC section of the model
+ * file): which encoder, the windows it runs in, and the weights of its
+ * layers in each token's vector. */
+#define CASIE_XMIX_MAX 49 /* an encoder's layers + 1 (the embeddings) */
+typedef struct casie__xspec {
+    uint64_t enc_hash;          /* the encoder's casie_encoder_config.hash */
+    int32_t enc_layers;         /* its layers */
+    int32_t window, stride;     /* pieces per window ([CLS], [SEP] included), and between window starts */
+    float mix[CASIE_XMIX_MAX];  /* weight of layer l's output (0: the embeddings), l <= enc_layers */
+    char enc_file[48];          /* the encoder file's name, looked for beside the model (NUL-terminated) */
+} casie__xspec;
+/* The vectors of a fixed set of documents, made once (training), found by
+ * their text (extraction during training runs on copies of the documents). */
+typedef struct casie__xcache {
+    int n;
+    uint64_t *key;    /* (n,) casie__xcache_key of each document */
+    int32_t *n_tokens; /* (n,) */
+    float **v;        /* (n,) each (n_tokens, xdim) */
+} casie__xcache;
 /* What extraction derives from a network's weights, made once for a loaded
  * model (casie__projcache) or per document for a model in training. */
 typedef struct casie__derived {
@@ -425,11 +445,45 @@ struct casie_model {
     casie__model_file file;               /* the mapping when loaded */
     casie__projcache pc_trig, pc_trig2, pc_arg, pc_arg2; /* when loaded */
     casie__pool *pool; /* when loaded: extraction scratch kept between documents (extract.c) */
+    /* Dense token inputs from a transformer encoder (xvec.c): xdim floats per
+     * token, after casie__tokvec's columns and before an argument network's
+     * relation inputs, in every network; 0 for a model without an encoder. */
+    int32_t xdim;
+    casie__xspec xs;
+    casie_encoder *enc;              /* the encoder they come from (owned), when xdim > 0 */
+    struct casie__wordpiece *wp;     /* its vocabulary's tokenizer (owned) */
+    const casie__xcache *xcache;     /* training only: the vectors of the training and tuning documents */
 };
 casie__pool *casie__pool_new(void);
 void casie__pool_free(casie__pool *p);
 void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e, int arg);
 void casie__projcache_free(casie__projcache *pc);
+
+/* ---- dense token inputs from an encoder (xvec.c) ---- */
+/* The default reading of an encoder: windows of its full length, a stride of
+ * three quarters of that, the mean of its last four layers (or all of them,
+ * when it has fewer). */
+void casie__xspec_default(casie__xspec *xs, const casie_encoder *enc, const char *enc_file);
+/* Vectors (doc->n_tokens, hidden) of an analyzed doc: each token's is the
+ * mean over its word pieces of xs's mix of the encoder's layers; zeros for a
+ * token with no piece. */
+int casie__xvec_compute(const casie_encoder *enc, const struct casie__wordpiece *wp, const casie__xspec *xs,
+                        const casie_doc *doc, float *out, casie_error *err);
+/* m's vectors for doc: from m->xcache, else computed into a new array that
+ * *owned also points to (the caller frees it).  *out NULL when m has none. */
+int casie__doc_xvec(const casie_model *m, const casie_doc *doc, const float **out, float **owned, casie_error *err);
+uint64_t casie__xcache_key(const casie_doc *doc);
+/* Fills a cache with the vectors of docs (analyzed), on `threads` threads;
+ * casie__xcache_free frees what it holds. */
+int casie__xcache_fill(casie__xcache *c, const casie_model *m, casie_doc *const *docs, int n, int threads,
+                       casie_error *err);
+void casie__xcache_free(casie__xcache *c);
+/* Loads the encoder that model file `model_path` names in xs (xs->enc_file:
+ * $CASIE_ENCODER, else beside the model or in its encoders/ folder) and
+ * checks it is the one the model was trained with. */
+int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err);
+/* Sets m up to read encoder enc (taking it over) with spec xs. */
+int casie__xvec_use(casie_model *m, casie_encoder *enc, const casie__xspec *xs, casie_error *err);
 
 /* Label helpers shared by training and extraction. */
 /* BIO masks: allowed (L*L, from->to) and start_ok (L). */

@@ -23,6 +23,10 @@
  *   NAR2  optional: a second argument tagger of NARG's shape (another seed),
  *         whose scores are added to NARG's
  *   NTR2  optional: likewise a second trigger tagger of NTRG's shape
+ *   XENC  optional: the encoder whose layers are every network's extra token
+ *         inputs (xvec.c): u32 xdim (its hidden size), u32 enc_layers, u64
+ *         enc_hash, i32 window, i32 stride, 8 bytes zero, char enc_file[48]
+ *         (its file name, NUL-padded), then f32 mix[enc_layers + 1]
  * A linear model section: a 32-byte header {u32 n_rows, n_labels, stride,
  * is_sequence, dtype (1 = bfloat16), feature_version, 8 bytes zero}, then
  * f32 trans (L*L) and start (L) when is_sequence, zero padding to a multiple
@@ -56,6 +60,9 @@ void casie_model_free(casie_model *m) {
     casie__projcache_free(&m->pc_arg);
     casie__projcache_free(&m->pc_arg2);
     casie__pool_free(m->pool);
+    casie_encoder_free(m->enc);
+    if (m->wp) casie__wordpiece_free(m->wp);
+    free(m->wp);
     free(m->emb_scale_owned);
     free(m->emb_v_owned);
     free(m->clusters_owned);
@@ -114,7 +121,7 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     const casie__linear *lin[5] = {&m->trig, &m->arg, &m->ent, &m->realis, &m->coref};
     static const char *const tags[5] = {"TRIG", "ARGS", "ENTY", "REAL", "CORF"};
     unsigned char *bufs[12] = {0};
-    casie__section secs[14];
+    casie__section secs[15];
     int n = 0, rc = CASIE_ERR_NOMEM;
     const char *meta = m->meta ? m->meta : "{}";
     secs[n++] = (casie__section){"META", meta, strlen(meta)};
@@ -165,6 +172,19 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
         memcpy(bufs[8] + sc_at, m->emb.v, (size_t)m->emb.n_words * m->emb.dim);
     }
     secs[n++] = (casie__section){"EMBD", bufs[8], esize};
+    unsigned char xenc[80 + 4 * CASIE_XMIX_MAX] = {0};
+    if (m->xdim > 0) {
+        const casie__xspec *xs = &m->xs;
+        put_u32(xenc, (uint32_t)m->xdim);
+        put_u32(xenc + 4, (uint32_t)xs->enc_layers);
+        put_u32(xenc + 8, (uint32_t)xs->enc_hash);
+        put_u32(xenc + 12, (uint32_t)(xs->enc_hash >> 32));
+        put_u32(xenc + 16, (uint32_t)xs->window);
+        put_u32(xenc + 20, (uint32_t)xs->stride);
+        memcpy(xenc + 32, xs->enc_file, strnlen(xs->enc_file, sizeof xs->enc_file - 1));
+        memcpy(xenc + 80, xs->mix, 4 * (size_t)(xs->enc_layers + 1));
+        secs[n++] = (casie__section){"XENC", xenc, 80 + 4 * (size_t)(xs->enc_layers + 1)};
+    }
     unsigned char tune[64] = {0};
     memcpy(tune, &m->trig_bias, 4);
     memcpy(tune + 4, &m->arg_bias, 4);
@@ -219,6 +239,34 @@ static int linear_map(casie__linear *m, const casie__section *s, uint32_t want_l
     for (size_t i = 0, n = (size_t)rows * stride; i < n; i++) bad |= (uint16_t)((m->wh[i] & 0x7f80u) == 0x7f80u);
     for (size_t i = 0; seq && i < (size_t)L * L + L; i++) bad |= (uint16_t)!isfinite(m->trans[i]);
     if (bad) return corrupt(err, path, "non-finite weight in a linear section");
+    return CASIE_OK;
+}
+
+/* The XENC section into m->xdim and m->xs (the encoder itself is found
+ * last, by casie__xvec_attach). */
+static int xenc_read(casie_model *m, const casie__section *s, const char *path, casie_error *err) {
+    const unsigned char *p = s->data;
+    if (s->size < 84) return corrupt(err, path, "short XENC section");
+    casie__xspec *xs = &m->xs;
+    memset(xs, 0, sizeof *xs);
+    uint32_t xdim = get_u32(p), layers = get_u32(p + 4);
+    xs->enc_hash = (uint64_t)get_u32(p + 8) | (uint64_t)get_u32(p + 12) << 32;
+    xs->window = (int32_t)get_u32(p + 16);
+    xs->stride = (int32_t)get_u32(p + 20);
+    int zeros = 1;
+    for (int i = 24; i < 32; i++) zeros &= p[i] == 0;
+    if (xdim < 1 || xdim > 4096 || layers < 1 || layers + 1 > CASIE_XMIX_MAX || s->size != 80 + 4 * ((size_t)layers + 1) ||
+        xs->window < 8 || xs->window > 65536 || xs->stride < 1 || xs->stride > xs->window - 2 || !zeros)
+        return corrupt(err, path, "bad XENC section");
+    xs->enc_layers = (int32_t)layers;
+    memcpy(xs->enc_file, p + 32, sizeof xs->enc_file);
+    size_t nl = strnlen(xs->enc_file, sizeof xs->enc_file);
+    if (nl == 0 || nl == sizeof xs->enc_file || strchr(xs->enc_file, '/') || strcmp(xs->enc_file, "..") == 0)
+        return corrupt(err, path, "bad encoder file name in the XENC section");
+    memcpy(xs->mix, p + 80, 4 * ((size_t)layers + 1));
+    for (uint32_t l = 0; l <= layers; l++)
+        if (!(xs->mix[l] >= -100.0f && xs->mix[l] <= 100.0f)) return corrupt(err, path, "bad layer mix in XENC");
+    m->xdim = (int32_t)xdim;
     return CASIE_OK;
 }
 
@@ -309,10 +357,11 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
                 goto fail;
             }
     }
+    if ((s = casie__model_file_find(&m->file, "XENC")) && xenc_read(m, s, path, err)) goto fail;
     /* the second networks are optional, and of their first's shape */
     static const char *const ntags[4] = {"NTRG", "NARG", "NAR2", "NTR2"};
     casie__nnet *nets[4] = {&m->trig_nn, &m->arg_nn, &m->arg_nn2, &m->trig_nn2};
-    const int tv = casie__tokvec_dim(&m->emb), av = tv + CASIE_ARGVEC_REL;
+    const int tv = casie__tokvec_dim(&m->emb) + m->xdim, av = tv + CASIE_ARGVEC_REL;
     const int want_d[4] = {tv, av, av, tv}, is_arg[4] = {0, 1, 1, 0};
     const int want_l[4] = {CASIE_TRIG_LABELS, CASIE_ARG_LABELS, CASIE_ARG_LABELS, CASIE_TRIG_LABELS};
     for (int i = 0; i < 4; i++) {
@@ -391,6 +440,15 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     if (!(m->meta = casie__strndup(s->data, (size_t)s->size))) {
         casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", path);
         goto fail;
+    }
+    if (m->xdim > 0) { /* the encoder it reads: found, the very one, and of the width the networks take */
+        int32_t xdim = m->xdim;
+        if (casie__xvec_attach(m, path, err)) goto fail;
+        if (m->xdim != xdim) {
+            casie__error(err, CASIE_ERR_ENCODER, -1, "%s: encoder %s has %d dimensions, the model reads %d", path,
+                         m->xs.enc_file, m->xdim, xdim);
+            goto fail;
+        }
     }
     /* without memory for them, extraction computes every projection */
     casie__projcache_init(&m->pc_trig, &m->trig_nn, &m->emb, 0);

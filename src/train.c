@@ -38,6 +38,7 @@ typedef struct trainer {
     casie_doc *const *dev; /* scored after every epoch to keep the best one (may be NULL) */
     int n_dev;
     casie__tokfeat **tf; /* (n_docs,) */
+    float *const *xv;    /* (n_docs,) each document's encoder inputs (n_tokens, m->xdim), or NULL: none */
     const casie_train_params *p;
     struct timespec t0;
     int rc;
@@ -210,6 +211,11 @@ static int epoch_check(trainer *t, int ep, const char *stage, casie__nn_train *n
     memcpy(mm.n_slots, m->n_slots, sizeof mm.n_slots);
     memcpy(mm.slot_role, m->slot_role, sizeof mm.slot_role);
     mm.trig_temp = mm.arg_temp = 1.0f;
+    mm.xdim = m->xdim; /* the encoder's inputs, read only */
+    mm.xs = m->xs;
+    mm.enc = m->enc;
+    mm.wp = m->wp;
+    mm.xcache = m->xcache;
     best_epoch cur = {0, ep, malloc(sizeof(float) * nt->n->n_params)};
     if (!cur.nn) return CASIE_ERR_NOMEM;
     memcpy(cur.nn, nt->n_avg ? nt->avg : nt->n->own, sizeof(float) * nt->n->n_params);
@@ -446,7 +452,11 @@ static int train_triggers_nn(trainer *t, int which) {
         for (int it = 0; it < n_items; it++) {
             int d = item_doc[order[it]], b = item_b[order[it]], e = item_e[order[it]], n = e - b;
             if (n <= 0) continue;
-            for (int i = b; i < e; i++) casie__tokvec(&t->tf[d][i], &m->emb, f.nt.X + (size_t)(i - b) * D);
+            for (int i = b; i < e; i++) {
+                float *x = f.nt.X + (size_t)(i - b) * D;
+                casie__tokvec(&t->tf[d][i], &m->emb, x);
+                if (t->xv) memcpy(x + D - m->xdim, t->xv[d] + (size_t)i * m->xdim, sizeof(float) * (size_t)m->xdim);
+            }
             memset(f.E, 0, sizeof(float) * (size_t)n * L);
             casie__nn_train_encode(&f.nt, n);
             for (int i = 0; i < n; i++) {
@@ -727,6 +737,8 @@ static int train_args_nn(trainer *t, int which) {
             for (int i = b; i < e; i++) {
                 float *x = f.nt.X + (size_t)(i - b) * D;
                 casie__tokvec(&t->tf[r.doc][i], &m->emb, x);
+                if (t->xv)
+                    memcpy(x + D0 - m->xdim, t->xv[r.doc] + (size_t)i * m->xdim, sizeof(float) * (size_t)m->xdim);
                 casie__argvec_rel(i, tb, te, ev->subtype, is_trig[r.doc][i] && (i < tb || i >= te), x + D0);
             }
             memset(f.E, 0, sizeof(float) * (size_t)n * L);
@@ -1247,6 +1259,8 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     casie_train_params p = params ? *params : casie_train_default_params();
     casie_model *m = NULL;
     trainer t = {0};
+    casie__xcache xc = {0};
+    casie_doc **all = NULL;
     if (!train || n_train <= 0) {
         casie__error(err, CASIE_ERR_EMPTY, -1, "no training documents");
         return NULL;
@@ -1290,8 +1304,18 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     t.p = &p;
     clock_gettime(CLOCK_MONOTONIC, &t.t0);
     if (p.clusters && load_clusters(m, p.clusters, p.embeddings, p.emb_words, err)) goto fail;
+    if (p.encoder) { /* its layers as every network's extra inputs */
+        casie_encoder *enc = casie_encoder_load(p.encoder, err);
+        casie__xspec xs;
+        if (!enc) goto fail;
+        casie__xspec_default(&xs, enc, p.encoder);
+        if (casie__xvec_use(m, enc, &xs, err)) {
+            casie_encoder_free(enc);
+            goto fail;
+        }
+    }
     {
-        int D0 = casie__tokvec_dim(&m->emb), H = p.hidden;
+        int D0 = casie__tokvec_dim(&m->emb) + m->xdim, H = p.hidden;
         if (casie__nnet_init(&m->trig_nn, D0, H, 2 * H, p.head, CASIE_TRIG_LABELS, 0, p.seed) ||
             casie__nnet_init(&m->arg_nn, D0 + CASIE_ARGVEC_REL, H, 4 * H, p.head, CASIE_ARG_LABELS, CASIE_N_REALIS,
                              p.seed + 1) ||
@@ -1312,6 +1336,21 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     }
     logf_(&t, "training on %d documents, %ld tokens, %ld events; %u clustered words", n_train, ntok, nev,
           m->clusters.n_slots ? m->clusters.n_slots / 2 : 0);
+    if (m->xdim > 0) { /* the encoder runs once over the training and tuning documents */
+        int n_all = n_train + t.n_dev;
+        all = malloc(sizeof(casie_doc *) * (size_t)n_all);
+        if (!all) goto nomem;
+        memcpy(all, train, sizeof(casie_doc *) * (size_t)n_train);
+        for (int d = 0; d < t.n_dev; d++) {
+            if (casie_doc_analyze(dev[d], err)) goto fail;
+            all[n_train + d] = dev[d];
+        }
+        if (casie__xcache_fill(&xc, m, all, n_all, p.threads, err)) goto fail;
+        m->xcache = &xc;
+        t.xv = xc.v;
+        logf_(&t, "encoder %s: %d layers x %d, vectors of %d documents", m->xs.enc_file, m->xs.enc_layers, m->xdim,
+              n_all);
+    }
     choose_slots(&t);
     int rc = train_run(&t);
     if (rc) goto nomem;
@@ -1326,6 +1365,9 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     logf_(&t, "training done");
     for (int d = 0; d < n_train; d++) free(t.tf[d]);
     free(t.tf);
+    m->xcache = NULL;
+    casie__xcache_free(&xc);
+    free(all);
     return m;
 nomem:
     casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory while training");
@@ -1333,6 +1375,8 @@ fail:
     if (t.tf)
         for (int d = 0; d < n_train; d++) free(t.tf[d]);
     free(t.tf);
+    casie__xcache_free(&xc);
+    free(all);
     casie_model_free(m);
     return NULL;
 }

@@ -25,7 +25,7 @@ static casie_model *g_model;
 static int setup(void **state) {
     if (cli_setup(state)) return -1;
     casie_error err = {0};
-    g_model = casie_model_load("models/casie-default.model", &err);
+    g_model = casie_model_load("models/casie-fast.model", &err);
     return g_model ? 0 : -1;
 }
 

@@ -150,7 +150,7 @@ static int setup(void **state) {
     if (!mkdtemp(g_dir)) return -1;
     snprintf(g_tiny, sizeof g_tiny, "%s/tiny.model", g_dir);
     casie_error err = {0};
-    if (tiny_model_write("models/casie-default.model", g_tiny, 64, &err)) {
+    if (tiny_model_write("models/casie-fast.model", g_tiny, 64, &err)) {
         fprintf(stderr, "tiny model: %s\n", err.message);
         return -1;
     }

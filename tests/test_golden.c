@@ -2,7 +2,7 @@
  * test_golden.c - the default model's output, byte for byte.
  *
  * Refactoring must not change what casie predicts.  These tests run
- * `casie extract` with models/casie-default.model on fixed inputs and compare
+ * `casie extract` with models/casie-fast.model on fixed inputs and compare
  * the whole output with what was recorded:
  *   - five short articles written for these tests (tests/data/golden/NAME.txt),
  *     end to end as JSON, all five as text, and as JSONL records on two
@@ -19,7 +19,7 @@
 #include "cli_common.h"
 
 #define GDIR "tests/data/golden"
-#define MODEL "-m models/casie-default.model"
+#define MODEL "-m models/casie-fast.model"
 #define N_CORPUS 25
 
 static const char *const articles[] = {"breach", "patch", "phish", "ransom", "vuln"};

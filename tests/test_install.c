@@ -39,7 +39,7 @@ static void install_and_use(void **state) {
     assert_int_equal(sh(cmd), 0);
     const char *files[] = {"/opt/casie/bin/casie", "/opt/casie/lib/libcasie.a", "/opt/casie/lib/libcasie.so.0",
                            "/opt/casie/include/casie.h", "/opt/casie/lib/pkgconfig/casie.pc",
-                           "/opt/casie/share/casie/casie-default.model", "/opt/casie/share/man/man1/casie.1"};
+                           "/opt/casie/share/casie/casie-fast.model", "/opt/casie/share/man/man1/casie.1"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s%s", dest, files[i]);
@@ -65,7 +65,7 @@ static void install_and_use(void **state) {
              prefix, prefix, prefix, cli_tmpdir);
     assert_int_equal(sh(cmd), 0);
     snprintf(cmd, sizeof cmd,
-             "%s/example %s/share/casie/casie-default.model "
+             "%s/example %s/share/casie/casie-fast.model "
              "'Hackers stole the personal data of 2 million customers from Acme Bank.' | grep -q 'Databreach'",
              cli_tmpdir, prefix);
     assert_int_equal(sh(cmd), 0);
@@ -73,7 +73,7 @@ static void install_and_use(void **state) {
     snprintf(cmd, sizeof cmd,
              "cc -std=c11 examples/extract_example.c -I%s/include %s/lib/libcasie.a "
              "$(PKG_CONFIG_PATH=%s/lib/pkgconfig pkg-config --static --libs-only-other --libs casie | sed 's/-lcasie//') "
-             "-o %s/example-static && %s/example-static %s/share/casie/casie-default.model "
+             "-o %s/example-static && %s/example-static %s/share/casie/casie-fast.model "
              "'Microsoft released a patch for the vulnerability.' | grep -q 'PatchVulnerability'",
              prefix, prefix, prefix, cli_tmpdir, cli_tmpdir, prefix);
     assert_int_equal(sh(cmd), 0);

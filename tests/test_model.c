@@ -257,9 +257,9 @@ static void bad_params_refused(void **state) {
 static void default_model_on_dev(void **state) {
     (void)state;
     const char *corpus = test_corpus();
-    if (!corpus || access("models/casie-default.model", R_OK) != 0) skip();
+    if (!corpus || access("models/casie-fast.model", R_OK) != 0) skip();
     casie_error err = {0};
-    casie_model *m = casie_model_load("models/casie-default.model", &err);
+    casie_model *m = casie_model_load("models/casie-fast.model", &err);
     assert_non_null(m);
     casie_corpus *dv = test_split(corpus, "dev", 0);
     assert_non_null(dv);
@@ -319,7 +319,7 @@ static void *pool_worker(void *arg) {
 
 static void pooled_scratch_between_documents(void **state) {
     (void)state;
-    const char *path = "models/casie-default.model";
+    const char *path = "models/casie-fast.model";
     if (access(path, R_OK) != 0) skip();
     /* a long article (the sample five times, one sentence run on), two
      * short ones with events, the second shorter, and an empty one */
@@ -442,7 +442,7 @@ static void coref_sees_heads_and_openings(void **state) {
  * crafted META that is not one JSON object is refused when loading. */
 static void crafted_metadata_refused(void **state) {
     (void)state;
-    if (access("models/casie-default.model", R_OK) != 0) skip();
+    if (access("models/casie-fast.model", R_OK) != 0) skip();
     static const struct {
         const char *meta;
         size_t len;
@@ -457,7 +457,7 @@ static void crafted_metadata_refused(void **state) {
     for (size_t i = 0; i < sizeof M / sizeof M[0]; i++) {
         casie_error err = {0};
         casie__model_file mf;
-        assert_int_equal(casie__model_file_open("models/casie-default.model", &mf, &err), CASIE_OK);
+        assert_int_equal(casie__model_file_open("models/casie-fast.model", &mf, &err), CASIE_OK);
         for (int k = 0; k < mf.n_secs; k++)
             if (!strcmp(mf.secs[k].tag, "META")) mf.secs[k].data = M[i].meta, mf.secs[k].size = M[i].len;
         assert_int_equal(casie__model_file_write(path, mf.secs, mf.n_secs, &err), CASIE_OK);

@@ -103,7 +103,7 @@ static int n_spawned;
 static pid_t serve_start(int *p, const char *log, ...) {
     static int next = 0;
     *p = 20000 + (getpid() + 97 * ++next) % 20000;
-    const char *argv[32] = {cli_bin, "serve", "--port", NULL, "-m", "models/casie-default.model"};
+    const char *argv[32] = {cli_bin, "serve", "--port", NULL, "-m", "models/casie-fast.model"};
     char ps[16];
     snprintf(ps, sizeof ps, "%d", *p);
     argv[3] = ps;

@@ -468,7 +468,7 @@ static void dev_bundles_validate(void **state) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     casie_error err = {0};
-    casie_model *m = casie_model_load("models/casie-default.model", &err);
+    casie_model *m = casie_model_load("models/casie-fast.model", &err);
     assert_non_null(m);
     casie_corpus *dv = test_split(corpus, "dev", 0);
     assert_non_null(dv);

@@ -1,7 +1,7 @@
 /*
  * cli_io.c - helpers shared by the subcommands: reading a whole stream, a
- * bounded stream or one bounded line, parsing numeric options, and finding
- * the default model.
+ * bounded stream or one bounded line, parsing numeric options, and loading
+ * a model by name.
  */
 #include "cli_io.h"
 
@@ -13,10 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef CASIE_DATADIR
-#define CASIE_DATADIR "/usr/local/share/casie"
-#endif
 
 char *cli_read_stream(FILE *f, const char *name, size_t *len, casie_error *err) {
     size_t cap = 1 << 16, n = 0;
@@ -203,25 +199,24 @@ char *cli_printable(const char *s, char *out, size_t cap) {
     return out;
 }
 
-static int readable(const char *p) { return access(p, R_OK) == 0; }
-
-const char *cli_default_model(void) {
-    static char path[PATH_MAX];
-    const char *env = getenv("CASIE_MODEL");
-    if (env && *env) return env;
+casie_model *cli_load_model(const char *name, casie_error *err) {
+    if (!name || !*name) name = getenv("CASIE_MODEL");
+    /* the models beside the binary: a build tree's ../models, an install's ../share/casie */
+    static char dir[3][PATH_MAX];
+    const char *dirs[4] = {NULL};
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = 0;
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
-        static const char *const rel[] = {"/../models/casie-default.model", "/models/casie-default.model",
-                                          "/../share/casie/casie-default.model"};
-        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-            snprintf(path, sizeof path, "%s%s", exe, rel[i]);
-            if (readable(path)) return path;
+        static const char *const rel[] = {"/../models", "/models", "/../share/casie"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(dir[i], sizeof dir[i], "%.*s%s", PATH_MAX - 32, exe, rel[i]);
+            dirs[i] = dir[i];
         }
     }
-    snprintf(path, sizeof path, "%s/casie-default.model", CASIE_DATADIR);
-    return path;
+    casie_model *m = casie_model_open(name, dirs, err);
+    if (m && err->message[0]) fprintf(stderr, "casie: %s\n", err->message); /* why not the accurate model */
+    return m;
 }

@@ -39,8 +39,9 @@ int cli_opt_double(const char *cmd, const char *opt, const char *s, double lo, d
  * \xHH, the rest is kept; cut (with "...") to fit.  Returns out. */
 char *cli_printable(const char *s, char *out, size_t cap);
 
-/* $CASIE_MODEL, else models/casie-default.model next to the binary, else the
- * installed data directory. */
-const char *cli_default_model(void);
+/* The model -m names (NULL: $CASIE_MODEL, else the default): "fast",
+ * "accurate" or a path (casie_model_open), looked for beside the binary
+ * first; a note on stderr when the default falls back to the fast model. */
+casie_model *cli_load_model(const char *name, casie_error *err);
 
 #endif

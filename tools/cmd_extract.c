@@ -70,7 +70,8 @@ static int usage(FILE *f) {
     fprintf(f, "usage: casie extract [-m MODEL] [options] [FILE...]\n"
                "  Reads plain text, CASIE source files, CASIE JSON or JSONL records (stdin when no FILE)\n"
                "  and writes CASIE JSON: one document indented, several as JSONL in input order.\n"
-               "  -m MODEL               model file (default: the bundled models/casie-default.model)\n"
+               "  -m MODEL               fast, accurate or a model file (default: accurate when its\n"
+               "                         encoder is installed, else fast; $CASIE_MODEL sets another)\n"
                "  --format json|text|stix  text: a readable listing; stix: a STIX 2.1 bundle per document\n"
                "  --input-format auto|text|json|jsonl|source\n"
                "                         what each input is (default auto: a .json or .jsonl name, a first line\n"
@@ -627,8 +628,7 @@ int cmd_extract(int argc, char **argv) {
         return 1;
     }
     casie_error err = {0};
-    if (!model) model = cli_default_model();
-    casie_model *m = casie_model_load(model, &err);
+    casie_model *m = cli_load_model(model, &err);
     if (!m) {
         out_dir_close(c.od, msg, sizeof msg);
         if (c.given_fd >= 0) close(c.given_fd);

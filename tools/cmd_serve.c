@@ -483,7 +483,7 @@ int cmd_serve(int argc, char **argv) {
     }
     if (fd_room(2 * max_conn + 64)) return 2;
     casie_error err = {0};
-    casie_model *m = casie_model_load(model ? model : cli_default_model(), &err);
+    casie_model *m = cli_load_model(model, &err);
     if (!m) return cli_fail(&err);
     static server s; /* one per process; the threads hold its address */
     s = (server){.h = {m, (size_t)max_body, serve_labels_json(m), (size_t)max_mem << 20},

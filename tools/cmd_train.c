@@ -38,6 +38,8 @@ static int usage(FILE *f) {
                "  --dropout X     dropout on the taggers' inputs and states (0.25; 0 for none)\n"
                "  --arg-nets N    argument networks from different seeds, their scores added (1 or 2; 2)\n"
                "  --trig-nets N   trigger networks, likewise (1 or 2; 1)\n"
+               "  --encoder FILE  a transformer encoder file (casie encoder import) whose layers are\n"
+               "                  extra inputs of every network; the model needs it beside it to load\n"
                "  --limit N       train on the first N documents of the split only\n");
     return f == stdout ? 0 : 2;
 }
@@ -135,6 +137,7 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
         else if (!strcmp(a, "--clusters")) clusters = v;
         else if (!strcmp(a, "--embeddings")) embeddings = v;
+        else if (!strcmp(a, "--encoder")) p.encoder = v;
         else if (!strcmp(a, "--lr") || !strcmp(a, "--dropout")) {
             char *end;
             errno = 0;

@@ -1,0 +1,89 @@
+/*
+ * model_find.c - models by name: "fast", "accurate", or the default.
+ *
+ * casie ships two models: models/casie-fast.model (word vectors and
+ * networks trained on the corpus alone) and models/casie-accurate.model
+ * (the same networks over a pretrained transformer encoder, which must be
+ * installed beside it: scripts/fetch_encoder.sh).  A name is looked for in
+ * the caller's folders, then $CASIE_MODEL_DIR, then the folder casie was
+ * installed with (CASIE_DATADIR), then ./models; anything that is not a name
+ * is a path.  The default is the accurate model when it loads (its encoder
+ * found and the very one it was trained with), else the fast one.
+ *
+ * Not here: loading itself (model.c), finding the encoder (xvec.c).
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef CASIE_DATADIR
+#define CASIE_DATADIR "/usr/local/share/casie"
+#endif
+
+static int is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int casie_model_find(const char *name, const char *const *dirs, char *path, size_t path_len) {
+    if (!name || !path || path_len == 0) return CASIE_ERR_INVALID_ARG;
+    if (strcmp(name, "fast") != 0 && strcmp(name, "accurate") != 0) { /* a path */
+        if ((size_t)snprintf(path, path_len, "%s", name) >= path_len) return CASIE_ERR_LIMIT;
+        return CASIE_OK;
+    }
+    const char *env = getenv("CASIE_MODEL_DIR");
+    const char *builtin[] = {env && *env ? env : NULL, CASIE_DATADIR, "models"};
+    for (int pass = 0; pass < 2; pass++) {
+        const char *const *list = pass ? builtin : dirs;
+        int n = pass ? 3 : 0;
+        if (!pass)
+            while (dirs && dirs[n]) n++;
+        for (int i = 0; i < n; i++) {
+            if (!list[i]) continue;
+            if ((size_t)snprintf(path, path_len, "%s/casie-%s.model", list[i], name) >= path_len) continue;
+            if (is_file(path)) return CASIE_OK;
+        }
+    }
+    snprintf(path, path_len, "casie-%s.model", name);
+    return CASIE_ERR_IO;
+}
+
+casie_model *casie_model_open(const char *name, const char *const *dirs, casie_error *err) {
+    char path[4096];
+    int dflt = !name || !*name || strcmp(name, "default") == 0;
+    if (!dflt) {
+        int rc = casie_model_find(name, dirs, path, sizeof path);
+        if (rc == CASIE_ERR_IO) {
+            casie__error(err, rc, -1, "no %s model (casie-%s.model) in the model folders", name, name);
+            return NULL;
+        }
+        if (rc) {
+            casie__error(err, rc, -1, "model path too long");
+            return NULL;
+        }
+        return casie_model_load(path, err);
+    }
+    casie_error why = {0};
+    casie_model *m = NULL;
+    if (casie_model_find("accurate", dirs, path, sizeof path) == CASIE_OK) {
+        if ((m = casie_model_load(path, &why))) {
+            if (err) memset(err, 0, sizeof *err);
+            return m;
+        }
+    } else {
+        casie__error(&why, CASIE_ERR_IO, -1, "no accurate model installed");
+    }
+    if (casie_model_find("fast", dirs, path, sizeof path)) {
+        casie__error(err, CASIE_ERR_IO, -1, "no model found: neither casie-accurate.model (%s) nor casie-fast.model",
+                     why.message);
+        return NULL;
+    }
+    if (!(m = casie_model_load(path, err))) return NULL;
+    if (err) { /* success, with a note on why the fast model */
+        memset(err, 0, sizeof *err);
+        snprintf(err->message, sizeof err->message, "using the fast model: %.200s", why.message);
+    }
+    return m;
+}

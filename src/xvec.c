@@ -1,0 +1,268 @@
+/*
+ * xvec.c - dense token inputs from a transformer encoder.
+ *
+ * A model with an encoder (m->xdim > 0) gives every network, for each token,
+ * xdim more inputs: a fixed mix of the encoder's layers (m->xs.mix), averaged
+ * over the token's word pieces.  The document runs through the encoder in
+ * overlapping windows (casie__encoder_encode_long), so its length is not
+ * bounded by the encoder's positions.
+ *
+ * Extraction computes the vectors once per document; training computes them
+ * once per training and tuning document and keeps them (casie__xcache), so
+ * that scoring after every epoch does not run the encoder again.
+ *
+ * The model file records which encoder (its hash and file name) and how it
+ * is read (section XENC, model.c); casie__xvec_attach finds that encoder
+ * when the model is loaded and refuses any other.
+ *
+ * Not here: the tokenizer (wordpiece.c), the forward pass (encoder.c), how
+ * the networks use the inputs (extract.c, train.c).
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void casie__xspec_default(casie__xspec *xs, const casie_encoder *enc, const char *enc_file) {
+    const casie_encoder_config *c = casie_encoder_get_config(enc);
+    memset(xs, 0, sizeof *xs);
+    xs->enc_hash = c->hash;
+    xs->enc_layers = c->n_layers;
+    xs->window = c->max_positions;
+    xs->stride = c->max_positions * 3 / 4;
+    int first = c->n_layers >= 4 ? c->n_layers - 3 : 1;
+    for (int l = first; l <= c->n_layers; l++) xs->mix[l] = 1.0f / (float)(c->n_layers - first + 1);
+    if (enc_file) {
+        const char *base = strrchr(enc_file, '/');
+        base = base ? base + 1 : enc_file;
+        snprintf(xs->enc_file, sizeof xs->enc_file, "%s", base);
+    }
+}
+
+/* The layers xs reads, as casie__encoder_forward's bit mask. */
+static uint64_t layer_mask(const casie__xspec *xs) {
+    uint64_t mask = 0;
+    for (int l = 0; l <= xs->enc_layers && l < CASIE_XMIX_MAX && l < 64; l++)
+        if (xs->mix[l] != 0.0f) mask |= 1ull << l;
+    return mask;
+}
+
+int casie__xvec_compute(const casie_encoder *enc, const struct casie__wordpiece *wp, const casie__xspec *xs,
+                        const casie_doc *doc, float *out, casie_error *err) {
+    const int H = casie_encoder_get_config(enc)->hidden;
+    const char *name = doc->id ? doc->id : "document";
+    memset(out, 0, sizeof(float) * (size_t)doc->n_tokens * (size_t)H);
+    casie__pieces pc;
+    memset(&pc, 0, sizeof pc);
+    int rc = casie__wordpiece_doc(wp, doc, &pc, err);
+    if (rc || pc.n == 0) {
+        casie__pieces_free(&pc);
+        return rc;
+    }
+    const uint64_t mask = layer_mask(xs);
+    int nl = 0;
+    for (uint64_t k = mask; k; k &= k - 1) nl++;
+    const size_t n = (size_t)pc.n, plane = n * (size_t)H;
+    float *hs = malloc(sizeof(float) * plane * (size_t)(nl ? nl : 1));
+    float *mixed = malloc(sizeof(float) * plane);
+    if (!hs || !mixed) {
+        rc = casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory encoding %zu word pieces", name, n);
+        goto done;
+    }
+    if ((rc = casie__encoder_encode_long(enc, pc.id, pc.n, xs->window, xs->stride, mask, CASIE_Q8_BEST, hs, err)))
+        goto done;
+    /* each piece's mix of the layers, in increasing layer order as encode_long writes them */
+    memset(mixed, 0, sizeof(float) * plane);
+    for (int l = 0, k = 0; l < 64; l++) {
+        if (!((mask >> l) & 1u)) continue;
+        const float w = xs->mix[l], *src = hs + (size_t)k++ * plane;
+        for (size_t i = 0; i < plane; i++) mixed[i] += w * src[i];
+    }
+    /* each token's mean over the pieces that overlap it */
+    for (int32_t t = 0; t < doc->n_tokens && t < pc.n_tokens; t++) {
+        int32_t a = pc.tok_first[t], b = pc.tok_last[t];
+        if (a < 0 || b < a) continue;
+        float *o = out + (size_t)t * (size_t)H, inv = 1.0f / (float)(b - a + 1);
+        for (int32_t p = a; p <= b; p++) {
+            const float *v = mixed + (size_t)p * (size_t)H;
+            for (int j = 0; j < H; j++) o[j] += v[j];
+        }
+        for (int j = 0; j < H; j++) o[j] *= inv;
+    }
+done:
+    free(hs);
+    free(mixed);
+    casie__pieces_free(&pc);
+    return rc;
+}
+
+int casie__doc_xvec(const casie_model *m, const casie_doc *doc, const float **out, float **owned, casie_error *err) {
+    *out = NULL;
+    *owned = NULL;
+    if (m->xdim <= 0) return CASIE_OK;
+    if (m->xcache) {
+        uint64_t key = casie__xcache_key(doc);
+        for (int i = 0; i < m->xcache->n; i++)
+            if (m->xcache->key[i] == key && m->xcache->n_tokens[i] == doc->n_tokens) {
+                *out = m->xcache->v[i];
+                return CASIE_OK;
+            }
+    }
+    if (!m->enc || !m->wp)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "the model reads an encoder that is not loaded");
+    float *v = malloc(sizeof(float) * ((size_t)doc->n_tokens + 1) * (size_t)m->xdim);
+    if (!v)
+        return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory for the encoder's vectors",
+                            doc->id ? doc->id : "document");
+    int rc = casie__xvec_compute(m->enc, m->wp, &m->xs, doc, v, err);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *out = *owned = v;
+    return CASIE_OK;
+}
+
+uint64_t casie__xcache_key(const casie_doc *doc) { return casie__hash_bytes(doc->text, doc->text_len, 0x78766563); }
+
+void casie__xcache_free(casie__xcache *c) {
+    for (int i = 0; c->v && i < c->n; i++) free(c->v[i]);
+    free(c->v);
+    free(c->key);
+    free(c->n_tokens);
+    memset(c, 0, sizeof *c);
+}
+
+typedef struct fill_job {
+    casie__xcache *c;
+    const casie_model *m;
+    casie_doc *const *docs;
+    _Atomic int next;
+    _Atomic int rc;
+    casie_error err; /* the first failure's */
+    pthread_mutex_t mu;
+} fill_job;
+
+static void *fill_worker(void *arg) {
+    fill_job *j = arg;
+    for (;;) {
+        int i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->c->n || atomic_load(&j->rc)) return NULL;
+        const casie_doc *doc = j->docs[i];
+        casie_error e;
+        int rc = CASIE_ERR_NOMEM;
+        float *v = malloc(sizeof(float) * ((size_t)doc->n_tokens + 1) * (size_t)j->m->xdim);
+        if (!v) casie__error(&e, rc, -1, "%s: out of memory for the encoder's vectors", doc->id ? doc->id : "document");
+        else rc = casie__xvec_compute(j->m->enc, j->m->wp, &j->m->xs, doc, v, &e);
+        if (rc) {
+            free(v);
+            pthread_mutex_lock(&j->mu);
+            if (!atomic_load(&j->rc)) j->err = e, atomic_store(&j->rc, rc);
+            pthread_mutex_unlock(&j->mu);
+            return NULL;
+        }
+        j->c->v[i] = v;
+    }
+}
+
+int casie__xcache_fill(casie__xcache *c, const casie_model *m, casie_doc *const *docs, int n, int threads,
+                       casie_error *err) {
+    memset(c, 0, sizeof *c);
+    c->key = malloc(sizeof(uint64_t) * ((size_t)n + 1));
+    c->n_tokens = malloc(sizeof(int32_t) * ((size_t)n + 1));
+    c->v = calloc((size_t)n + 1, sizeof(float *));
+    if (!c->key || !c->n_tokens || !c->v) {
+        casie__xcache_free(c);
+        return casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory for the encoder's vectors of %d documents", n);
+    }
+    c->n = n;
+    for (int i = 0; i < n; i++) c->key[i] = casie__xcache_key(docs[i]), c->n_tokens[i] = docs[i]->n_tokens;
+    fill_job j = {.c = c, .m = m, .docs = docs};
+    atomic_init(&j.next, 0);
+    atomic_init(&j.rc, 0);
+    pthread_mutex_init(&j.mu, NULL);
+    pthread_t th[64];
+    int nt = 0;
+    for (; nt < threads - 1 && nt < 64; nt++)
+        if (pthread_create(&th[nt], NULL, fill_worker, &j)) break;
+    fill_worker(&j);
+    for (int k = 0; k < nt; k++) pthread_join(th[k], NULL);
+    pthread_mutex_destroy(&j.mu);
+    int rc = atomic_load(&j.rc);
+    if (rc) {
+        if (err) *err = j.err;
+        casie__xcache_free(c);
+    }
+    return rc;
+}
+
+int casie__xvec_use(casie_model *m, casie_encoder *enc, const casie__xspec *xs, casie_error *err) {
+    const casie_encoder_config *c = casie_encoder_get_config(enc);
+    if (xs->enc_hash != c->hash || xs->enc_layers != c->n_layers)
+        return casie__error(err, CASIE_ERR_ENCODER, -1,
+                            "encoder %s (hash %016llx, %d layers) is not the one the model was trained with "
+                            "(%s: hash %016llx, %d layers)",
+                            c->name ? c->name : "?", (unsigned long long)c->hash, c->n_layers, xs->enc_file,
+                            (unsigned long long)xs->enc_hash, xs->enc_layers);
+    casie__wordpiece *wp = calloc(1, sizeof *wp);
+    const char **vocab = malloc(sizeof(char *) * (size_t)(c->n_vocab > 0 ? c->n_vocab : 1));
+    int rc = CASIE_ERR_NOMEM;
+    if (!wp || !vocab) {
+        casie__error(err, rc, -1, "out of memory for the encoder's vocabulary");
+        goto fail;
+    }
+    for (int32_t i = 0; i < c->n_vocab; i++)
+        if (!(vocab[i] = casie__encoder_piece(enc, i, NULL))) {
+            rc = casie__error(err, CASIE_ERR_ENCODER, i, "encoder %s: no vocabulary entry %ld", c->name, (long)i);
+            goto fail;
+        }
+    if ((rc = casie__wordpiece_init(wp, vocab, c->n_vocab, c->lowercase, err))) goto fail;
+    free(vocab);
+    m->xs = *xs;
+    m->xdim = c->hidden;
+    m->enc = enc;
+    m->wp = wp;
+    return CASIE_OK;
+fail:
+    free(wp);
+    free(vocab);
+    return rc;
+}
+
+/* Whether path names a regular file. */
+static int is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err) {
+    char path[4096];
+    const char *env = getenv("CASIE_ENCODER");
+    path[0] = 0;
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s", env);
+    } else {
+        const char *slash = strrchr(model_path, '/');
+        int dl = slash ? (int)(slash - model_path) : 1;
+        const char *dir = slash ? model_path : ".";
+        static const char *const where[] = {"%.*s/%s", "%.*s/encoders/%s"};
+        for (int k = 0; k < 2 && !path[0]; k++) {
+            snprintf(path, sizeof path, where[k], dl, dir, m->xs.enc_file);
+            if (!is_file(path)) path[0] = 0;
+        }
+        if (!path[0])
+            return casie__error(err, CASIE_ERR_ENCODER, -1,
+                                "%s: the model reads encoder %s, found neither beside it nor in its encoders/ "
+                                "folder (scripts/fetch_encoder.sh fetches it; CASIE_ENCODER names another path)",
+                                model_path, m->xs.enc_file);
+    }
+    casie_error own, *e = err ? err : &own;
+    casie_encoder *enc = casie_encoder_load(path, e);
+    if (!enc) return e->code;
+    int rc = casie__xvec_use(m, enc, &m->xs, err);
+    if (rc) casie_encoder_free(enc);
+    return rc;
+}

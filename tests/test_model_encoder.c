@@ -1,0 +1,285 @@
+/*
+ * test_model_encoder.c - a model whose networks read a transformer encoder:
+ * trained with the tiny random BERT of tests/data/encoder/tiny on the golden
+ * fixture documents, it predicts the same before and after a save and load;
+ * loading finds the encoder beside the model, in its encoders/ folder or at
+ * $CASIE_ENCODER, and refuses a missing or different encoder; a model without
+ * an encoder has no XENC section and its networks take the plain token
+ * vectors.
+ */
+#include "test_common.h"
+
+#include "../src/internal.h"
+
+#include <pthread.h>
+#include <sys/stat.h>
+
+static char tmpdir[64];
+static char enc_path[256]; /* the tiny encoder, imported */
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/casie_test_menc_XXXXXX");
+    if (!mkdtemp(tmpdir)) return -1;
+    snprintf(enc_path, sizeof enc_path, "%s/tiny.enc", tmpdir);
+    casie_error err = {0};
+    if (casie_encoder_import("tests/data/encoder/tiny", enc_path, &err)) {
+        fprintf(stderr, "import: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static casie_doc *load_gold(const char *name) {
+    char path[256];
+    snprintf(path, sizeof path, "tests/data/golden/gold/%s.json", name);
+    casie_error err = {0};
+    casie_doc *d = casie_doc_load(path, &err);
+    if (!d) fail_msg("%s: %s", path, err.message);
+    return d;
+}
+
+static char *extract_json(const casie_model *m, const char *text) {
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_text(text, strlen(text), "t", &err);
+    assert_non_null(d);
+    if (casie_extract(m, d, NULL, &err)) fail_msg("extract: %s", err.message);
+    char *js = casie_doc_to_json(d, CASIE_JSON_SCORES | CASIE_JSON_COMPACT, NULL, &err);
+    assert_non_null(js);
+    casie_doc_free(d);
+    return js;
+}
+
+static const char *const TEXT =
+    "Hackers broke into the payment network of Halvorsen Markets and stole the card numbers of 310,000 "
+    "shoppers. Velta Software released an emergency update that patches CVE-2025-10442.";
+
+static casie_model *train_tiny(const char *encoder) {
+    casie_doc *docs[2] = {load_gold("breach"), load_gold("patch")};
+    casie_train_params p = casie_train_default_params();
+    p.epochs = 2;
+    p.threads = 2;
+    p.hidden = 8;
+    p.head = 8;
+    p.encoder = encoder;
+    casie_error err = {0};
+    casie_model *m = casie_train(docs, 2, docs, 2, &p, &err);
+    if (!m) fail_msg("train: %s", err.message);
+    for (int i = 0; i < 2; i++) casie_doc_free(docs[i]);
+    return m;
+}
+
+static void trained_equals_loaded(void **state) {
+    (void)state;
+    casie_model *m = train_tiny(enc_path);
+    assert_int_equal(m->xdim, 32);
+    assert_int_equal(m->trig_nn.D, casie__tokvec_dim(&m->emb) + 32);
+    assert_int_equal(m->arg_nn.D, casie__tokvec_dim(&m->emb) + 32 + CASIE_ARGVEC_REL);
+    char *before = extract_json(m, TEXT);
+    char dir[256], path[320], cmd[1024];
+    casie_error err = {0};
+    /* the encoder beside the model */
+    snprintf(dir, sizeof dir, "%s/beside", tmpdir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/m.model", dir);
+    assert_int_equal(casie_model_save(m, path, &err), CASIE_OK);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/tiny.enc'", enc_path, dir);
+    assert_int_equal(system(cmd), 0);
+    casie_model *l = casie_model_load(path, &err);
+    if (!l) fail_msg("load: %s", err.message);
+    assert_int_equal(l->xdim, 32);
+    char *after = extract_json(l, TEXT);
+    assert_string_equal(before, after);
+    casie_free(after);
+    casie_model_free(l);
+    /* in the model's encoders/ folder */
+    snprintf(cmd, sizeof cmd, "mkdir '%s/encoders' && mv '%s/tiny.enc' '%s/encoders/'", dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    assert_non_null(l = casie_model_load(path, &err));
+    after = extract_json(l, TEXT);
+    assert_string_equal(before, after);
+    casie_free(after);
+    casie_model_free(l);
+    /* missing: refused, naming the encoder */
+    snprintf(cmd, sizeof cmd, "rm -r '%s/encoders'", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_null(casie_model_load(path, &err));
+    assert_int_equal(err.code, CASIE_ERR_ENCODER);
+    assert_non_null(strstr(err.message, "tiny.enc"));
+    /* named by CASIE_ENCODER */
+    setenv("CASIE_ENCODER", enc_path, 1);
+    assert_non_null(l = casie_model_load(path, &err));
+    after = extract_json(l, TEXT);
+    assert_string_equal(before, after);
+    casie_free(after);
+    casie_model_free(l);
+    /* another encoder (one vocabulary entry changed): refused */
+    char other[320];
+    snprintf(other, sizeof other, "%s/other", tmpdir);
+    snprintf(cmd, sizeof cmd, "cp -r tests/data/encoder/tiny '%s' && sed -i '$s/$/x/' '%s/vocab.txt'", other, other);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/other.enc", tmpdir);
+    assert_int_equal(casie_encoder_import(other, path, &err), CASIE_OK);
+    setenv("CASIE_ENCODER", path, 1);
+    snprintf(path, sizeof path, "%s/m.model", dir);
+    assert_null(casie_model_load(path, &err));
+    assert_int_equal(err.code, CASIE_ERR_ENCODER);
+    assert_non_null(strstr(err.message, "not the one the model was trained with"));
+    unsetenv("CASIE_ENCODER");
+    casie_free(before);
+    casie_model_free(m);
+}
+
+/* Models by name: the default is the accurate model when its encoder is
+ * there, else the fast one with a note saying why. */
+static void models_by_name(void **state) {
+    (void)state;
+    char dir[256], path[512], cmd[1024];
+    snprintf(dir, sizeof dir, "%s/named", tmpdir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    casie_error err = {0};
+    casie_model *acc = train_tiny(enc_path), *fast = train_tiny(NULL);
+    snprintf(path, sizeof path, "%s/casie-accurate.model", dir);
+    assert_int_equal(casie_model_save(acc, path, &err), CASIE_OK);
+    snprintf(path, sizeof path, "%s/casie-fast.model", dir);
+    assert_int_equal(casie_model_save(fast, path, &err), CASIE_OK);
+    casie_model_free(acc);
+    casie_model_free(fast);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/tiny.enc'", enc_path, dir);
+    assert_int_equal(system(cmd), 0);
+    const char *dirs[] = {dir, NULL};
+    casie_model *m = casie_model_open(NULL, dirs, &err);
+    assert_non_null(m);
+    assert_int_equal(m->xdim, 32); /* the accurate one */
+    assert_string_equal(err.message, "");
+    casie_model_free(m);
+    assert_non_null(m = casie_model_open("fast", dirs, &err));
+    assert_int_equal(m->xdim, 0);
+    casie_model_free(m);
+    assert_int_equal(casie_model_find("accurate", dirs, path, sizeof path), CASIE_OK);
+    assert_non_null(strstr(path, "/named/casie-accurate.model"));
+    /* without its encoder: the fast one, and why */
+    snprintf(cmd, sizeof cmd, "rm '%s/tiny.enc'", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_non_null(m = casie_model_open("default", dirs, &err));
+    assert_int_equal(m->xdim, 0);
+    assert_int_equal(err.code, CASIE_OK);
+    assert_non_null(strstr(err.message, "using the fast model"));
+    assert_non_null(strstr(err.message, "tiny.enc"));
+    casie_model_free(m);
+    assert_null(casie_model_open("accurate", dirs, &err));
+    assert_int_equal(err.code, CASIE_ERR_ENCODER);
+    /* anything else is a path */
+    snprintf(path, sizeof path, "%s/nosuch.model", dir);
+    assert_null(casie_model_open(path, dirs, &err));
+    assert_int_equal(err.code, CASIE_ERR_IO);
+}
+
+/* Without an encoder: no XENC section, the networks' plain widths. */
+static void no_encoder_no_section(void **state) {
+    (void)state;
+    casie_model *m = train_tiny(NULL);
+    assert_int_equal(m->xdim, 0);
+    assert_int_equal(m->trig_nn.D, casie__tokvec_dim(&m->emb));
+    char path[256];
+    snprintf(path, sizeof path, "%s/plain.model", tmpdir);
+    casie_error err = {0};
+    assert_int_equal(casie_model_save(m, path, &err), CASIE_OK);
+    casie__model_file mf;
+    assert_int_equal(casie__model_file_open(path, &mf, &err), CASIE_OK);
+    assert_null(casie__model_file_find(&mf, "XENC"));
+    casie__model_file_close(&mf);
+    casie_model_free(m);
+}
+
+/* The committed accurate model on the dev split, within 3 points of its
+ * figures in README.md; skipped without the corpus, the model or its
+ * encoder, and under the sanitizers (where the encoder runs about ten times
+ * slower: the accuracy is the plain build's to check). */
+#define ACCURATE_TRIG_C 66.85
+#define ACCURATE_ARG_C 55.88
+
+typedef struct dev_job {
+    const casie_model *m;
+    casie_corpus *dv;
+    casie_doc **out;
+    int first, step, rc;
+} dev_job;
+
+static void *dev_worker(void *arg) {
+    dev_job *j = arg;
+    for (int i = j->first; i < j->dv->n_docs && !j->rc; i += j->step) {
+        casie_error err = {0};
+        const casie_doc *g = j->dv->docs[i];
+        casie_doc *d = casie_doc_from_text(g->text, g->text_len, g->id, &err);
+        if (!d || casie_extract(j->m, d, NULL, &err)) j->rc = 1;
+        j->out[i] = d;
+    }
+    return NULL;
+}
+
+static void accurate_model_on_dev(void **state) {
+    (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    print_message("skipped under the sanitizers\n");
+    skip();
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    print_message("skipped under the sanitizers\n");
+    skip();
+#endif
+#endif
+    const char *corpus = test_corpus();
+    const char *path = "models/casie-accurate.model";
+    if (!corpus || access(path, R_OK) != 0) skip();
+    casie_error err = {0};
+    casie_model *m = casie_model_load(path, &err);
+    if (!m && err.code == CASIE_ERR_ENCODER) {
+        print_message("no encoder installed (scripts/fetch_encoder.sh): %s\n", err.message);
+        skip();
+    }
+    assert_non_null(m);
+    casie_corpus *dv = test_split(corpus, "dev", 0);
+    assert_non_null(dv);
+    casie_doc **out = calloc((size_t)dv->n_docs, sizeof *out);
+    assert_non_null(out);
+    dev_job j[2] = {{m, dv, out, 0, 2, 0}, {m, dv, out, 1, 2, 0}};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, dev_worker, &j[1]), 0);
+    dev_worker(&j[0]);
+    pthread_join(th, NULL);
+    assert_int_equal(j[0].rc + j[1].rc, 0);
+    casie_eval *ev = casie_eval_new();
+    for (int i = 0; i < dv->n_docs; i++) {
+        assert_int_equal(casie_eval_add(ev, dv->docs[i], out[i], &err), CASIE_OK);
+        casie_doc_free(out[i]);
+    }
+    double p, r, trig_c, arg_c;
+    casie_prf(casie_eval_counts(ev, CASIE_METRIC_TRIG_C, -1, -1), &p, &r, &trig_c);
+    casie_prf(casie_eval_counts(ev, CASIE_METRIC_ARG_C, -1, -1), &p, &r, &arg_c);
+    print_message("accurate model on dev: trig_c %.2f arg_c %.2f\n", trig_c, arg_c);
+    assert_true(trig_c >= ACCURATE_TRIG_C - 3.0);
+    assert_true(arg_c >= ACCURATE_ARG_C - 3.0);
+    casie_eval_free(ev);
+    free(out);
+    casie_corpus_free(dv);
+    casie_model_free(m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(trained_equals_loaded),
+        cmocka_unit_test(no_encoder_no_section),
+        cmocka_unit_test(models_by_name),
+        cmocka_unit_test(accurate_model_on_dev),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
