@@ -31,7 +31,7 @@ ACCURATE=models/casie-accurate.model
 if [ -f "$ACCURATE" ] && [ -f models/encoders/minilm-l6.enc ]; then
   echo
   echo "accurate model ($ACCURATE):"
-  "$BUILD/bench" "$ACCURATE" "$CORPUS" "${BENCH_ACCURATE_MB:-1}" "$CASIE"
+  "$BUILD/bench" "$ACCURATE" "$CORPUS" "${BENCH_ACCURATE_MB:-0.3}" "$CASIE"
 fi
 
 # Training time per stage (BENCH_TRAIN=1): the default model's recipe, timed
