@@ -691,9 +691,9 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
 /* Long sequences                                                           */
 /* ======================================================================== */
 
-int casie__encoder_encode_long(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
-                               uint64_t layers, int kernel, float *out, casie_error *err) {
-    if (!enc || (!ids && n) || !out || n < 0)
+int casie__encoder_encode_long_each(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
+                                    uint64_t layers, int kernel, casie__piece_fn each, void *user, casie_error *err) {
+    if (!enc || (!ids && n) || !each || n < 0)
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__encoder_encode_long: bad arguments");
     const casie_encoder_config *c = &enc->cfg;
     if (c->cls_id < 0 || c->sep_id < 0)
@@ -744,8 +744,9 @@ int casie__encoder_encode_long(const casie_encoder *enc, const int32_t *ids, int
         if ((rc = casie__encoder_forward(enc, wids, NULL, m, layers, kernel, wout, work, err))) goto done;
         for (int i = s; i < e; i++) {
             if (pick[i] != k) continue;
-            for (int t = 0; t < n_sel; t++)
-                memcpy(out + ((size_t)t * n + i) * H, wout + ((size_t)t * m + (i - s + 1)) * H, (size_t)H * 4);
+            const float *h[64];
+            for (int t = 0; t < n_sel; t++) h[t] = wout + ((size_t)t * m + (i - s + 1)) * H;
+            each(user, i, h);
         }
     }
 done:
@@ -754,4 +755,22 @@ done:
     free(wout);
     free(work);
     return rc;
+}
+
+/* encode_long's output: each piece's selected layers into out (n_sel, n, H). */
+typedef struct long_out {
+    float *out;
+    int n, H, n_sel;
+} long_out;
+
+static void long_out_piece(void *user, int i, const float *const *h) {
+    const long_out *o = user;
+    for (int t = 0; t < o->n_sel; t++) memcpy(o->out + ((size_t)t * o->n + i) * o->H, h[t], (size_t)o->H * 4);
+}
+
+int casie__encoder_encode_long(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
+                               uint64_t layers, int kernel, float *out, casie_error *err) {
+    if (!enc || !out) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__encoder_encode_long: bad arguments");
+    long_out o = {out, n, enc->cfg.hidden, n_selected(enc, layers)};
+    return casie__encoder_encode_long_each(enc, ids, n, window, stride, layers, kernel, long_out_piece, &o, err);
 }

@@ -590,6 +590,13 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
  * Allocates its own scratch; reentrant. */
 int casie__encoder_encode_long(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
                                uint64_t layers, int kernel, float *out, casie_error *err);
+/* The same windows without the whole output: each piece's selected layers
+ * are handed to each(user, i, h), h[t] the t-th selected layer's H floats
+ * (valid during the call), once per piece, in increasing i.  Memory: one
+ * window's states, whatever n. */
+typedef void (*casie__piece_fn)(void *user, int i, const float *const *h);
+int casie__encoder_encode_long_each(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
+                                    uint64_t layers, int kernel, casie__piece_fn each, void *user, casie_error *err);
 
 /* ---- WordPiece (wordpiece.c) ---- */
 /* BERT's tokenizer (clean-up, CJK split, lower-case and accent stripping

@@ -50,6 +50,31 @@ static uint64_t layer_mask(const casie__xspec *xs) {
     return mask;
 }
 
+/* Pooling of pieces into tokens as the encoder hands them out: piece i's
+ * mix of the layers is added to every token whose pieces include it. */
+typedef struct pool_ctx {
+    const casie_doc *doc;
+    const casie__pieces *pc;
+    const float *w; /* (n_sel,) the mix weights of the selected layers, in layer order */
+    int n_sel, H, n_tokens;
+    float *mixed;   /* (H,) */
+    float *out;     /* (n_tokens, H) */
+} pool_ctx;
+
+static void pool_piece(void *user, int i, const float *const *h) {
+    pool_ctx *c = user;
+    const int H = c->H;
+    memset(c->mixed, 0, sizeof(float) * (size_t)H);
+    for (int t = 0; t < c->n_sel; t++)
+        for (int j = 0; j < H; j++) c->mixed[j] += c->w[t] * h[t][j];
+    /* the tokens its span overlaps: from the first one on, while they start before it ends */
+    for (int32_t t = c->pc->tok[i]; t >= 0 && t < c->n_tokens && c->doc->tokens[t].start < c->pc->end[i]; t++) {
+        if (c->pc->tok_first[t] < 0 || c->pc->tok_first[t] > i || c->pc->tok_last[t] < i) continue;
+        float *o = c->out + (size_t)t * (size_t)H;
+        for (int j = 0; j < H; j++) o[j] += c->mixed[j];
+    }
+}
+
 int casie__xvec_compute(const casie_encoder *enc, const struct casie__wordpiece *wp, const casie__xspec *xs,
                         const casie_doc *doc, float *out, casie_error *err) {
     const int H = casie_encoder_get_config(enc)->hidden;
@@ -63,38 +88,29 @@ int casie__xvec_compute(const casie_encoder *enc, const struct casie__wordpiece 
         return rc;
     }
     const uint64_t mask = layer_mask(xs);
+    float w[64];
     int nl = 0;
-    for (uint64_t k = mask; k; k &= k - 1) nl++;
-    const size_t n = (size_t)pc.n, plane = n * (size_t)H;
-    float *hs = malloc(sizeof(float) * plane * (size_t)(nl ? nl : 1));
-    float *mixed = malloc(sizeof(float) * plane);
-    if (!hs || !mixed) {
-        rc = casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory encoding %zu word pieces", name, n);
+    for (int l = 0; l < 64; l++)
+        if ((mask >> l) & 1u) w[nl++] = xs->mix[l];
+    pool_ctx c = {doc, &pc, w, nl, H, doc->n_tokens < pc.n_tokens ? doc->n_tokens : pc.n_tokens, malloc(sizeof(float) * (size_t)H),
+                  out};
+    if (!c.mixed) {
+        rc = casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory encoding %d word pieces", name, pc.n);
         goto done;
     }
-    if ((rc = casie__encoder_encode_long(enc, pc.id, pc.n, xs->window, xs->stride, mask, CASIE_Q8_BEST, hs, err)))
+    /* the windows' states go straight into the tokens: memory is one window's, whatever the length */
+    if ((rc = casie__encoder_encode_long_each(enc, pc.id, pc.n, xs->window, xs->stride, mask, CASIE_Q8_BEST, pool_piece,
+                                              &c, err)))
         goto done;
-    /* each piece's mix of the layers, in increasing layer order as encode_long writes them */
-    memset(mixed, 0, sizeof(float) * plane);
-    for (int l = 0, k = 0; l < 64; l++) {
-        if (!((mask >> l) & 1u)) continue;
-        const float w = xs->mix[l], *src = hs + (size_t)k++ * plane;
-        for (size_t i = 0; i < plane; i++) mixed[i] += w * src[i];
-    }
     /* each token's mean over the pieces that overlap it */
-    for (int32_t t = 0; t < doc->n_tokens && t < pc.n_tokens; t++) {
+    for (int32_t t = 0; t < c.n_tokens; t++) {
         int32_t a = pc.tok_first[t], b = pc.tok_last[t];
         if (a < 0 || b < a) continue;
         float *o = out + (size_t)t * (size_t)H, inv = 1.0f / (float)(b - a + 1);
-        for (int32_t p = a; p <= b; p++) {
-            const float *v = mixed + (size_t)p * (size_t)H;
-            for (int j = 0; j < H; j++) o[j] += v[j];
-        }
         for (int j = 0; j < H; j++) o[j] *= inv;
     }
 done:
-    free(hs);
-    free(mixed);
+    free(c.mixed);
     casie__pieces_free(&pc);
     return rc;
 }
