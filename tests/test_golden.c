@@ -8,6 +8,7 @@
  *     end to end as JSON, all five as text, and as JSONL records on two
  *     threads; two of them with hand-made gold triggers (gold/) under
  *     --given-triggers;
+ *   - the same five with the accurate model, where its encoder is installed;
  *   - the first 25 dev documents of the corpus (skipped where it is absent),
  *     end to end and given the gold triggers, as one 64-bit digest per
  *     document (tests/data/golden/corpus.digest), so that nothing of the
@@ -136,6 +137,28 @@ static void articles_given_triggers(void **state) {
     }
 }
 
+/* The accurate model on the same articles, when its encoder is installed:
+ * the encoder's kernels give the same bits on every CPU (test_encoder). */
+static void articles_accurate(void **state) {
+    (void)state;
+    char args[512], path[256], *out, *err;
+    snprintf(args, sizeof args, "extract -m models/casie-accurate.model " GDIR "/%s.txt", articles[0]);
+    int rc = cli_run(args, &out, &err);
+    if (rc != 0 && strstr(err, "encoder")) {
+        print_message("skipped: %s", err);
+        free(out), free(err);
+        skip();
+    }
+    free(out), free(err);
+    for (int i = 0; i < N_ARTICLES; i++) {
+        snprintf(args, sizeof args, "extract -m models/casie-accurate.model " GDIR "/%s.txt", articles[i]);
+        run_ok(args, &out);
+        snprintf(path, sizeof path, GDIR "/expected/%s.accurate.json", articles[i]);
+        check_golden(path, out);
+        free(out);
+    }
+}
+
 /* 64-bit FNV-1a of one output line. */
 static uint64_t line_digest(const char *s, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -203,6 +226,7 @@ int main(void) {
         cmocka_unit_test(articles_as_text),
         cmocka_unit_test(articles_as_jsonl_two_threads),
         cmocka_unit_test(articles_given_triggers),
+        cmocka_unit_test(articles_accurate),
         cmocka_unit_test(corpus_dev_digests),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
