@@ -97,51 +97,6 @@ static int http(const char *method, const char *path, const char *ctype, const c
 static pid_t spawned[MAX_SPAWNED];
 static int n_spawned;
 
-/* Starts `casie serve` with the default model on a port of its own (*p),
- * stderr to log, and the options given (NULL-terminated); waits until
- * /healthz answers.  Returns its pid, or -1. */
-static pid_t serve_start(int *p, const char *log, ...) {
-    static int next = 0;
-    *p = 20000 + (getpid() + 97 * ++next) % 20000;
-    const char *argv[32] = {cli_bin, "serve", "--port", NULL, "-m", "models/casie-fast.model"};
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", *p);
-    argv[3] = ps;
-    int n = 6;
-    va_list ap;
-    va_start(ap, log);
-    for (const char *a; n < 31 && (a = va_arg(ap, const char *));) argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* never outlive the test, nor hold its stdout: a test runner reads
-         * that to its end */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (!freopen(log, "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(127);
-        execv(cli_bin, (char *const *)argv);
-        _exit(127);
-    }
-    if (pid > 0 && n_spawned < MAX_SPAWNED) spawned[n_spawned++] = pid;
-    for (int i = 0; i < 100; i++) { /* up to 10 s */
-        char *b;
-        int st = http_to(*p, "GET", "/healthz", NULL, NULL, "", 0, 0, &b);
-        if (st > 0) free(b);
-        if (st == 200) return pid;
-        if (waitpid(pid, NULL, WNOHANG) == pid) return -1;
-        usleep(100000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
-}
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /* Time bounds are this many times longer under valgrind (memcheck runs
  * the servers too, tens of times slower). */
 static double slow_factor(void) {
@@ -152,6 +107,59 @@ static double slow_factor(void) {
 static void forget(pid_t pid) {
     for (int i = 0; i < n_spawned; i++)
         if (spawned[i] == pid) spawned[i] = 0;
+}
+
+/* Starts `casie serve` with the default model on a port of its own (*p),
+ * stderr to log, and the options given (NULL-terminated); waits until
+ * /healthz answers.  Another port is tried when the server cannot listen
+ * (a port taken by another program).  Returns its pid, or -1. */
+static pid_t serve_start(int *p, const char *log, ...) {
+    static int next = 0;
+    const char *argv[32] = {cli_bin, "serve", "--port", NULL, "-m", "models/casie-fast.model"};
+    char ps[16];
+    argv[3] = ps;
+    int n = 6;
+    va_list ap;
+    va_start(ap, log);
+    for (const char *a; n < 31 && (a = va_arg(ap, const char *));) argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        *p = 20000 + (getpid() + 97 * ++next) % 20000;
+        snprintf(ps, sizeof ps, "%d", *p);
+        pid_t pid = fork();
+        if (pid == 0) {
+            /* never outlive the test, nor hold its stdout: a test runner
+             * reads that to its end */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (!freopen(log, "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(127);
+            execv(cli_bin, (char *const *)argv);
+            _exit(127);
+        }
+        if (pid < 0) return -1;
+        if (n_spawned < MAX_SPAWNED) spawned[n_spawned++] = pid;
+        for (int i = 0; i < 600; i++) { /* up to 60 s: a loaded machine, a sanitizer build */
+            char *b;
+            int st = http_to(*p, "GET", "/healthz", NULL, NULL, "", 0, 0, &b);
+            if (st > 0) free(b);
+            if (st == 200) return pid;
+            if (waitpid(pid, NULL, WNOHANG) == pid) break; /* it could not listen */
+            usleep(100000);
+        }
+        forget(pid);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        char *l = cli_slurp(log);
+        print_message("casie serve on port %d did not start: %s\n", *p, l);
+        free(l);
+    }
+    return -1;
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 /* Waits up to limit seconds for pid to end; its wait status, or -1 (then
