@@ -21,7 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     const char *tiny = getenv("CASIE_TINY_MODEL");
     g_ctx.m = fuzz_load_model(tiny && *tiny ? tiny : CASIE_TINY_MODEL);
     g_ctx.max_body = 4096;
-    g_ctx.max_memory = serve_extract_memory(2048); /* bodies over 2048 bytes: 413 */
+    g_ctx.max_memory = serve_extract_memory(g_ctx.m, 2048); /* bodies over 2048 bytes: 413 */
     if (!(g_ctx.labels = serve_labels_json(g_ctx.m))) abort();
     return 0;
 }
@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int status = serve_route(&ctx, method, url, ct && *ct ? ct : NULL, format, &body, &out, &len);
     if (!status) {
         if (!strcmp(url, "/healthz") || !strcmp(url, "/v1/labels") || strcmp(method, "POST") ||
-            (ctx.max_memory && serve_extract_memory(body.len) > ctx.max_memory))
+            (ctx.max_memory && serve_extract_memory(ctx.m, body.len) > ctx.max_memory))
             abort(); /* these never need a worker */
         status = serve_respond(&ctx, method, url, ct && *ct ? ct : NULL, format, &body, &out, &len);
     }

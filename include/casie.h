@@ -369,6 +369,12 @@ typedef struct casie_extract_params {
 
 CASIE_API casie_extract_params casie_extract_default_params(void);
 
+/* An upper estimate of the memory (bytes) casie_extract takes on a text of n
+ * bytes with this model: the document's tokens, features and scratch, its
+ * events, and for a model that reads an encoder the encoder's windows and the
+ * token vectors (the measurements are in docs/HARDENING.md). */
+CASIE_API size_t casie_extract_memory(const casie_model *model, size_t n);
+
 /* Replaces doc's events with the model's (analyzing doc first if needed).
  * Thread-safe for distinct docs sharing one model. */
 CASIE_API int casie_extract(const casie_model *model, casie_doc *doc, const casie_extract_params *params,

@@ -804,6 +804,18 @@ done:
     return rc;
 }
 
+/* Per byte of text: 128 bytes cover the worst inputs measured with the fast
+ * model, its JSON answer included (docs/HARDENING.md).  A model with an
+ * encoder keeps xdim floats per token, and the worst text has a token per
+ * byte (a run of commas: 1,685 bytes per byte measured for xdim 384, about
+ * 330 on news text): 128 + 4 xdim more.  Fixed: one extraction's scratch,
+ * and one encoder window's states and work. */
+size_t casie_extract_memory(const casie_model *m, size_t n) {
+    size_t per = 128 + (m && m->xdim > 0 ? 128 + 4 * (size_t)m->xdim : 0);
+    size_t fixed = ((size_t)8 << 20) + (m && m->xdim > 0 ? (size_t)24 << 20 : 0);
+    return n > (SIZE_MAX - fixed) / per ? SIZE_MAX : per * n + fixed;
+}
+
 int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_params *params, casie_error *err) {
     casie_extract_params p = params ? *params : casie_extract_default_params();
     if (!m || !doc) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_extract: no model or document");

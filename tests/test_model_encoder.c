@@ -174,6 +174,14 @@ static void models_by_name(void **state) {
     assert_non_null(strstr(err.message, "using the fast model"));
     assert_non_null(strstr(err.message, "tiny.enc"));
     casie_model_free(m);
+    /* a model that reads an encoder is costlier per byte, and says so */
+    assert_non_null(m = casie_model_open("fast", dirs, &err));
+    casie_model *a = train_tiny(enc_path);
+    assert_true(casie_extract_memory(a, 1 << 20) > casie_extract_memory(m, 1 << 20));
+    assert_true(casie_extract_memory(m, 1 << 20) >= (size_t)128 << 20);
+    assert_int_equal(casie_extract_memory(a, SIZE_MAX), SIZE_MAX);
+    casie_model_free(a);
+    casie_model_free(m);
     assert_null(casie_model_open("accurate", dirs, &err));
     assert_int_equal(err.code, CASIE_ERR_ENCODER);
     /* anything else is a path */

@@ -355,7 +355,7 @@ static void *worker(void *arg) {
         if (!r) return NULL; /* stopping, queue empty */
         if (atomic_load(&s->cutting)) error_answer(r, 503, "the server is shutting down");
         else {
-            size_t need = serve_extract_memory(r->body.len);
+            size_t need = serve_extract_memory(s->h.m, r->body.len);
             if (s->h.max_memory) memory_take(s, need);
             atomic_fetch_add(&s->extracting, 1);
             r->status = serve_respond(&s->h, r->method, r->url, r->ctype, r->format, &r->body, &r->out, &r->out_len);

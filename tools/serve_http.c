@@ -12,10 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* serve_extract_memory's bound: bytes per byte of body, and a fixed part
- * (the scratch of one extraction, the answer's headers). */
-#define EXTRACT_BYTES_PER_BYTE 128
-#define EXTRACT_BYTES_FIXED ((size_t)8 << 20)
 
 int serve_body_append(serve_body *b, const char *chunk, size_t n, size_t max_body) {
     if (!b->too_big && (n > max_body || b->len > max_body - n)) {
@@ -174,9 +170,7 @@ static int answer_copy(const char *s, char **out, size_t *out_len) {
     return answer(200, b, b ? strlen(b) : 0, out, out_len);
 }
 
-size_t serve_extract_memory(size_t n) {
-    return EXTRACT_BYTES_PER_BYTE * n + EXTRACT_BYTES_FIXED;
-}
+size_t serve_extract_memory(const casie_model *m, size_t n) { return casie_extract_memory(m, n); }
 
 /* What POST /v1/extract can be told from its headers and size: an error
  * answer, or 0 when it is to be extracted. */
@@ -189,10 +183,10 @@ static int extract_check(const serve_ctx *s, const char *ct, const char *fmt, co
         snprintf(msg, sizeof msg, "request body over the limit of %zu bytes", s->max_body);
         return answer_error(413, msg, out, out_len);
     }
-    if (s->max_memory && serve_extract_memory(body->len) > s->max_memory) {
+    if (s->max_memory && serve_extract_memory(s->m, body->len) > s->max_memory) {
         char msg[160];
         snprintf(msg, sizeof msg, "extracting %zu bytes may take %zu MB, over the server's --max-memory of %zu MB",
-                 body->len, serve_extract_memory(body->len) >> 20, s->max_memory >> 20);
+                 body->len, serve_extract_memory(s->m, body->len) >> 20, s->max_memory >> 20);
         return answer_error(413, msg, out, out_len);
     }
     int kind = serve_content_type(ct);

@@ -17,10 +17,10 @@ typedef struct serve_ctx {
     size_t max_memory;    /* 413 when serve_extract_memory of the body is over this (0: no bound) */
 } serve_ctx;
 
-/* The most memory extracting a body of n bytes takes (bytes), as measured on
- * the worst inputs found (README, "Untrusted input"): the document, its
- * tokens and features, the networks' scratch and the JSON answer. */
-size_t serve_extract_memory(size_t n);
+/* The most memory extracting a body of n bytes with model m takes (bytes),
+ * its JSON answer included: casie_extract_memory, as measured on the worst
+ * inputs found (docs/HARDENING.md). */
+size_t serve_extract_memory(const casie_model *m, size_t n);
 
 /* A request body as it arrives, chunk by chunk, bounded by max_body. */
 typedef struct serve_body {
