@@ -299,7 +299,9 @@ static uint32_t classify(const tk *t, int32_t i, int32_t e) {
                 if (j == e || c[j] == '.') {
                     if (len < 1 || len > 3 || val > 255) ok = 0;
                     groups++, len = 0, val = 0;
-                } else len++, val = val * 10 + (int)(c[j] - '0');
+                } else if (++len <= 3) { /* a longer group is no octet: its value cannot matter */
+                    val = val * 10 + (int)(c[j] - '0');
+                }
             }
             if (ok && groups == 4) return CASIE_TOK_IP;
         }

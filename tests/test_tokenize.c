@@ -131,6 +131,11 @@ static void test_ipv4(void **state) {
     expect_tok(d, "4.5.0.324", 10, 19, CASIE_TOK_VERSION); /* 324 > 255: not an address */
     assert_false(d->tokens[2].flags & CASIE_TOK_IP);
     casie_doc_free(d);
+    /* a group of digits too long for an int is no octet (and no overflow: fuzz_tokenize) */
+    d = analyze("1.2.3.4444444444444");
+    assert_int_equal(d->n_tokens, 1);
+    assert_false(d->tokens[0].flags & CASIE_TOK_IP);
+    casie_doc_free(d);
 }
 
 static void test_cve(void **state) {
