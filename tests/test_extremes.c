@@ -10,7 +10,7 @@
  *   JSONL record of `casie extract`);
  * - one 2 MB JSONL record through `casie extract --jsonl`, peak RSS of the
  *   process checked against a linear bound;
- * - with CASIE_SLOW=1 (not in `make test`; the README has the figures): a
+ * - with CASIE_SLOW=1 (not in `make test`; docs/HARDENING.md has the figures): a
  *   50 MB JSONL record and a 100 MB document through `casie extract`.
  * Under valgrind (CASIE_VALGRIND=1, set by scripts/valgrind.sh) and ASan the
  * lines are a tenth as long and the record 0.25 MB: the same paths, slower.
