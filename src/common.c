@@ -71,6 +71,11 @@ int casie__grow(void **p, size_t *cap, size_t need, size_t size) {
     return CASIE_OK;
 }
 
+int casie__is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 char *casie__read_file(const char *path, size_t *len, casie_error *err) {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;

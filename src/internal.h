@@ -38,6 +38,8 @@ int casie__error(casie_error *err, int code, long position, const char *fmt, ...
 /* ---- memory and strings (common.c) ---- */
 char *casie__strdup(const char *s);             /* NULL in, NULL out */
 char *casie__strndup(const char *s, size_t n);  /* always NUL-terminates */
+/* Whether path names a regular file (following links). */
+int casie__is_file(const char *path);
 /* Reads a whole file; NUL-terminated; *len without the NUL. */
 char *casie__read_file(const char *path, size_t *len, casie_error *err);
 

@@ -16,15 +16,14 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #ifndef CASIE_DATADIR
 #define CASIE_DATADIR "/usr/local/share/casie"
 #endif
 
-static int is_file(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+/* dir/casie-NAME.model into path when that is a file. */
+static int in_dir(const char *dir, const char *name, char *path, size_t path_len) {
+    return dir && (size_t)snprintf(path, path_len, "%s/casie-%s.model", dir, name) < path_len && casie__is_file(path);
 }
 
 int casie_model_find(const char *name, const char *const *dirs, char *path, size_t path_len) {
@@ -33,19 +32,12 @@ int casie_model_find(const char *name, const char *const *dirs, char *path, size
         if ((size_t)snprintf(path, path_len, "%s", name) >= path_len) return CASIE_ERR_LIMIT;
         return CASIE_OK;
     }
+    for (int i = 0; dirs && dirs[i]; i++)
+        if (in_dir(dirs[i], name, path, path_len)) return CASIE_OK;
     const char *env = getenv("CASIE_MODEL_DIR");
-    const char *builtin[] = {env && *env ? env : NULL, CASIE_DATADIR, "models"};
-    for (int pass = 0; pass < 2; pass++) {
-        const char *const *list = pass ? builtin : dirs;
-        int n = pass ? 3 : 0;
-        if (!pass)
-            while (dirs && dirs[n]) n++;
-        for (int i = 0; i < n; i++) {
-            if (!list[i]) continue;
-            if ((size_t)snprintf(path, path_len, "%s/casie-%s.model", list[i], name) >= path_len) continue;
-            if (is_file(path)) return CASIE_OK;
-        }
-    }
+    const char *const builtin[] = {env && *env ? env : NULL, CASIE_DATADIR, "models"};
+    for (int i = 0; i < 3; i++)
+        if (in_dir(builtin[i], name, path, path_len)) return CASIE_OK;
     snprintf(path, path_len, "casie-%s.model", name);
     return CASIE_ERR_IO;
 }

@@ -24,7 +24,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void casie__xspec_default(casie__xspec *xs, const casie_encoder *enc, const char *enc_file) {
     const casie_encoder_config *c = casie_encoder_get_config(enc);
@@ -248,12 +247,6 @@ fail:
     return rc;
 }
 
-/* Whether path names a regular file. */
-static int is_file(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err) {
     char path[4096];
     const char *env = getenv("CASIE_ENCODER");
@@ -267,7 +260,7 @@ int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err)
         static const char *const where[] = {"%.*s/%s", "%.*s/encoders/%s"};
         for (int k = 0; k < 2 && !path[0]; k++) {
             snprintf(path, sizeof path, where[k], dl, dir, m->xs.enc_file);
-            if (!is_file(path)) path[0] = 0;
+            if (!casie__is_file(path)) path[0] = 0;
         }
         if (!path[0])
             return casie__error(err, CASIE_ERR_ENCODER, -1,
