@@ -14,43 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *cli_read_stream(FILE *f, const char *name, size_t *len, casie_error *err) {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) goto nomem;
-    for (;;) {
-        if (n + 1 >= cap) {
-            if (cap >= ((size_t)1 << 31)) {
-                free(buf);
-                snprintf(err->message, sizeof err->message, "%s: input larger than 2 GiB", name);
-                err->code = CASIE_ERR_LIMIT;
-                return NULL;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) goto nomem;
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        snprintf(err->message, sizeof err->message, "%s: read error: %s", name, strerror(errno));
-        err->code = CASIE_ERR_IO;
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-nomem:
-    free(buf);
-    snprintf(err->message, sizeof err->message, "%s: out of memory", name);
-    err->code = CASIE_ERR_NOMEM;
-    return NULL;
-}
-
 char *cli_read_bounded(FILE *f, const char *name, size_t max, size_t *len, casie_error *err) {
     struct stat st;
     if (fstat(fileno(f), &st) == 0) {
@@ -103,6 +66,10 @@ nomem:
     snprintf(err->message, sizeof err->message, "%s: out of memory", name);
     err->code = CASIE_ERR_NOMEM;
     return NULL;
+}
+
+char *cli_read_stream(FILE *f, const char *name, size_t *len, casie_error *err) {
+    return cli_read_bounded(f, name, ((size_t)1 << 31) - 1, len, err); /* 2 GiB */
 }
 
 ssize_t cli_read_line(FILE *f, char **buf, size_t *cap, size_t max) {
@@ -202,7 +169,7 @@ char *cli_printable(const char *s, char *out, size_t cap) {
 casie_model *cli_load_model(const char *name, casie_error *err) {
     if (!name || !*name) name = getenv("CASIE_MODEL");
     /* the models beside the binary: a build tree's ../models, an install's ../share/casie */
-    static char dir[3][PATH_MAX];
+    char dir[3][PATH_MAX];
     const char *dirs[4] = {NULL};
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);

@@ -10,7 +10,7 @@
  * checks it before reading past it. */
 #define CLI_MAX_DOC_BYTES ((size_t)256 << 20)
 
-/* Reads a whole stream (NUL-terminated, malloc'd). */
+/* Reads a whole stream of at most 2 GiB (cli_read_bounded). */
 char *cli_read_stream(FILE *f, const char *name, size_t *len, casie_error *err);
 /* Reads the rest of a stream, at most max bytes (NUL-terminated, malloc'd).
  * A regular file whose size says it holds more is refused before any read; a
