@@ -20,11 +20,18 @@
 #define CASIE_DEFAULT_MODEL "models/casie-fast.model"
 #endif
 
-/* $CASIE_MODEL (a path, or a name: "fast" is the source tree's fast model)
- * or the fast model of the source tree. */
+/* $CASIE_MODEL (a path, or a name looked for beside the source tree's fast
+ * model, as the CLI does: casie_model_find) or the fast model of the source
+ * tree. */
 static inline const char *fuzz_default_model(void) {
+    static char dir[4096], path[4096];
     const char *p = getenv("CASIE_MODEL");
-    return p && *p && strcmp(p, "fast") != 0 ? p : CASIE_DEFAULT_MODEL;
+    if (!p || !*p) return CASIE_DEFAULT_MODEL;
+    snprintf(dir, sizeof dir, "%s", CASIE_DEFAULT_MODEL);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    const char *dirs[] = {slash ? dir : ".", NULL};
+    return casie_model_find(p, dirs, path, sizeof path) == CASIE_OK ? path : p;
 }
 
 /* Loads a model once for the whole run; aborts (a setup failure, not a finding)
