@@ -3,8 +3,8 @@
 #  1. wrk, CONNS connections for SECONDS (30 s timeout per request), POSTing
 #     real articles (the dev annotations of the corpus when it is there, else
 #     tests/data and the sample article) with one malformed request in 20
-#     (bench/load.lua), after 10 s of warm-up under the same load; the
-#     server's RSS sampled every second;
+#     (bench/load.lua), after a warm-up under the same load until RSS
+#     settles; the server's RSS sampled every second;
 #  2. slow clients: SLOW connections that send a request a byte a second,
 #     while good requests go on; each must be cut by --timeout, and the
 #     good requests must keep their latency;
@@ -67,11 +67,20 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && b
 echo "load: casie serve pid $srv on 127.0.0.1:$port, $(wc -l < "$tmp/list") articles, $conns connections, $secs s"
 
 rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$srv/status"; }
-# warm-up: 10 s of the same load, so that RSS starts from its working level
-# (64 bodies in flight, the allocator's arenas) and the check is for growth
-wrk -t 2 -c "$conns" -d 10s --timeout 30s -s bench/load.lua "http://127.0.0.1:$port" -- "$tmp/list" 20 "$max_body" \
-  > "$tmp/warm.out" 2>&1
+# warm-up: rounds of 10 s of the same load until RSS settles (a round adds
+# under 5% + 2 MB; 6 rounds at most), so that RSS starts from its working level
+# (the bodies in flight, the allocator's arenas, each worker's buffers grown to
+# the largest article it has met) and the check is for growth. The accurate
+# model answers about 20 times fewer requests a second than the fast one, so it
+# needs more rounds to meet every article.
 rss0=$(rss)
+for round in 1 2 3 4 5 6; do
+  wrk -t 2 -c "$conns" -d 10s --timeout 30s -s bench/load.lua "http://127.0.0.1:$port" -- "$tmp/list" 20 "$max_body" \
+    > "$tmp/warm.out" 2>&1
+  prev=$rss0; rss0=$(rss)
+  [ "$rss0" -le $((prev + prev / 20 + 2)) ] && break
+done
+echo "load: warm-up $round round(s) of 10 s, RSS $rss0 MB"
 ( while kill -0 "$srv" 2>/dev/null; do rss >> "$tmp/rss"; sleep 1; done ) &
 sampler=$!
 wrk -t 2 -c "$conns" -d "${secs}s" --timeout 30s -s bench/load.lua "http://127.0.0.1:$port" -- "$tmp/list" 20 "$max_body" \
