@@ -71,6 +71,14 @@ int casie__grow(void **p, size_t *cap, size_t need, size_t size) {
     return CASIE_OK;
 }
 
+char *casie__path_id(const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    return casie__strndup(base, n);
+}
+
 int casie__is_file(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);

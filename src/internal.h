@@ -38,6 +38,9 @@ int casie__error(casie_error *err, int code, long position, const char *fmt, ...
 /* ---- memory and strings (common.c) ---- */
 char *casie__strdup(const char *s);             /* NULL in, NULL out */
 char *casie__strndup(const char *s, size_t n);  /* always NUL-terminates */
+/* A document id from a path: its base name without extension
+ * ("path/to/10012.txt" -> "10012"); malloc'd, NULL when out of memory. */
+char *casie__path_id(const char *path);
 /* Whether path names a regular file (following links). */
 int casie__is_file(const char *path);
 /* Reads a whole file; NUL-terminated; *len without the NUL. */
@@ -57,6 +60,40 @@ int casie__utf8_normalize(const char *in, size_t len, char **out, size_t *out_le
 uint32_t casie__utf8_get(const char *s, int *adv);
 /* Encodes cp into buf (>= 4 bytes); returns the byte count. */
 int casie__utf8_put(uint32_t cp, char *buf);
+/* Length (1-4) of the valid, shortest-form sequence at s (n >= 1 bytes
+ * there), or 0 when s[0] does not begin one: the one definition of valid
+ * UTF-8 that repairing, checking and JSON writing share. */
+int casie__utf8_valid_len(const char *s, size_t n);
+
+/* ---- JSON writing (json_write.c) ---- */
+/* A JSON text growing in a malloc'd buffer p (n bytes, NUL-terminated).  An
+ * allocation failure sets nomem and makes every later call a no-op: check it
+ * once at the end.  Start zeroed; pretty: newlines and two-space indents. */
+typedef struct casie__jw {
+    char *p;
+    size_t n, cap;
+    int nomem;      /* an allocation failed: the buffer is unusable */
+    int pretty;     /* newlines and two-space indentation */
+    int depth;      /* current nesting, for indentation */
+    int need_comma; /* an element was written at this level */
+} casie__jw;
+struct json_t;
+void casie__jw_put(casie__jw *b, const char *s, size_t n); /* raw bytes */
+void casie__jw_puts(casie__jw *b, const char *s);
+void casie__jw_begin(casie__jw *b, char c); /* '{' or '[' */
+void casie__jw_end(casie__jw *b, char c);   /* '}' or ']' */
+void casie__jw_sep(casie__jw *b);           /* before an array element */
+void casie__jw_key(casie__jw *b, const char *k); /* before an object member's value */
+/* s (n bytes) as a JSON string; invalid UTF-8 written as U+FFFD. */
+void casie__jw_str(casie__jw *b, const char *s, size_t n);
+void casie__jw_kv(casie__jw *b, const char *k, const char *v); /* "k": "v" */
+void casie__jw_int(casie__jw *b, long long v);
+void casie__jw_real(casie__jw *b, double v);  /* shortest form; NaN, infinities as null */
+void casie__jw_float(casie__jw *b, float f);  /* shortest form that reads back as f */
+void casie__jw_value(casie__jw *b, struct json_t *v); /* a jansson value, members in its order */
+/* The members of object obj but those named in skip (NULL-terminated, may
+ * be NULL), into the open object; returns how many were written. */
+int casie__jw_members(casie__jw *b, struct json_t *obj, const char *const *skip);
 
 /* ---- documents (doc.c) ---- */
 /* Code point i of doc (0 <= i < n_cp). */
@@ -66,6 +103,23 @@ char *casie__doc_substr(const casie_doc *doc, int32_t start, int32_t end);
 /* A fresh empty document owning a copy of text (already normalized). */
 casie_doc *casie__doc_new(void);
 int casie__doc_set_text(casie_doc *doc, const char *bytes, size_t len, casie_error *err);
+
+/* ---- reading and writing documents as JSON (corpus_json.c, corpus_json_write.c) ---- */
+/* The members of an argument and of its role object that the reader takes
+ * apart; any others are kept as JSON text (casie_arg.extra, role_extra). */
+extern const char *const casie__arg_known[];
+extern const char *const casie__role_known[];
+
+/* ---- span repair (span_repair.c) ---- */
+/* Whether code points [s, e) of d select exactly text (tlen bytes). */
+int casie__span_matches(const casie_doc *d, long s, long e, const char *text, size_t tlen);
+/* *at: the start (code points) of the occurrence of t (tlen bytes, ncp code
+ * points) nearest to s, earlier on ties; -1 when none was found.  Looks near
+ * s first, then in the whole text while *full_searched (bytes read by
+ * whole-text searches of this document, start at 0) allows.  CASIE_OK, or
+ * CASIE_ERR_NOMEM (no message). */
+int casie__span_nearest(const casie_doc *d, long s, const char *t, size_t tlen, long ncp, size_t *full_searched,
+                        long *at);
 
 /* Frees an event's arguments (leaves it with none). */
 void casie__event_clear_args(casie_event *e);

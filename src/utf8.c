@@ -7,6 +7,8 @@
  * above U+10FFFF, or a sequence cut short - becomes U+FFFD (3 bytes out) and
  * counts as one code point; decoding resumes at the next byte.  NUL is kept.
  *
+ * The same test of validity serves writing JSON (casie__utf8_valid_len).
+ *
  * Not here: Unicode properties (utf8proc), tokenizing (tokenize.c).
  */
 #include "internal.h"
@@ -168,4 +170,9 @@ int casie__utf8_put(uint32_t cp, char *buf) {
     b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
     b[3] = (unsigned char)(0x80 | (cp & 0x3F));
     return 4;
+}
+
+int casie__utf8_valid_len(const char *s, size_t n) {
+    uint32_t cp;
+    return decode((const unsigned char *)s, n, &cp);
 }
