@@ -78,6 +78,14 @@ CASIE_API const char *casie_status_string(int code);
 /* Frees memory the library handed to the caller (strings, buffers). */
 CASIE_API void casie_free(void *p);
 
+/* The JSON record of a failure, {"id":"...","error":"..."} on one line
+ * without a newline ("id" left out when id is NULL), as `casie extract`
+ * and `casie serve` write it: strings escaped as casie_doc_to_json escapes
+ * them, invalid UTF-8 as U+FFFD.  The caller frees it with casie_free;
+ * *len is its length if len is not NULL; NULL when out of memory.
+ * Thread-safe. */
+CASIE_API char *casie_error_to_json(const char *id, const char *message, size_t *len);
+
 /* ------------------------------------------------------------------------ */
 /* Labels                                                                   */
 /* ------------------------------------------------------------------------ */

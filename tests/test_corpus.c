@@ -7,6 +7,7 @@
  */
 #include "test_common.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -834,6 +835,27 @@ static void to_json_escapes(void **state) {
     casie_doc_free(d);
 }
 
+/* The failure record the CLI and the service write: escaped as documents
+ * are (the CLI used to write control characters its own way and invalid
+ * UTF-8 raw, which is not JSON). */
+static void error_record_escapes(void **state) {
+    (void)state;
+    size_t n = 0;
+    char *r = casie_error_to_json("dir/a\"b\n.txt", "bad \xC3 byte \\ \x01", &n);
+    assert_non_null(r);
+    assert_string_equal(r, "{\"id\":\"dir/a\\\"b\\n.txt\",\"error\":\"bad \xEF\xBF\xBD byte \\\\ \\u0001\"}");
+    assert_int_equal(n, strlen(r));
+    json_error_t je;
+    json_t *o = json_loads(r, 0, &je);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "id")), "dir/a\"b\n.txt");
+    json_decref(o);
+    casie_free(r);
+    r = casie_error_to_json(NULL, NULL, NULL);
+    assert_string_equal(r, "{\"error\":\"\"}");
+    casie_free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(corpus_round_trip),
@@ -857,6 +879,7 @@ int main(void) {
         cmocka_unit_test(corpus_dir_without_annotation),
         cmocka_unit_test(to_json_generates_indices_and_scores),
         cmocka_unit_test(to_json_escapes),
+        cmocka_unit_test(error_record_escapes),
     };
     return cmocka_run_group_tests_name("corpus", tests, setup_tmp, teardown_tmp);
 }

@@ -121,16 +121,14 @@ static void print_text(FILE *f, const casie_doc *d) {
     }
 }
 
-/* Appends s as a JSON string to f. */
-static void put_json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
+/* The record that keeps a failed input's place in the JSON output. */
+static void put_error_record(FILE *f, const char *id, const char *msg) {
+    size_t n = 0;
+    char *rec = casie_error_to_json(id, msg, &n);
+    if (rec) fwrite(rec, 1, n, f);
+    else fputs("{\"error\":\"out of memory\"}", f);
+    fputc('\n', f);
+    casie_free(rec);
 }
 
 /* Loads the gold document for --given-triggers: DIR/annotation/ID.json, else
@@ -255,11 +253,7 @@ static void run_job(const ctx *c, job *j) {
         j->failed = 1;
         snprintf(j->msg, sizeof j->msg, "%s", err.message[0] ? err.message : "failed");
         if (!c->outdir && c->format == 0) { /* the record keeps its place in the output */
-            fputs("{\"id\":", f);
-            put_json_string(f, j->where);
-            fputs(",\"error\":", f);
-            put_json_string(f, j->msg);
-            fputs("}\n", f);
+            put_error_record(f, j->where, j->msg);
         }
     } else if (c->outdir) {
         size_t len = 0;
@@ -400,11 +394,7 @@ static int add_failed(batch *b, const char *where, const char *msg) {
     c->failed++;
     fprintf(stderr, "casie extract: %s\n", msg);
     if (!c->outdir && c->format == 0) {
-        fputs("{\"id\":", stdout);
-        put_json_string(stdout, where);
-        fputs(",\"error\":", stdout);
-        put_json_string(stdout, msg);
-        fputs("}\n", stdout);
+        put_error_record(stdout, where, msg);
     }
     return rc;
 }

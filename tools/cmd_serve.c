@@ -237,12 +237,17 @@ static double ms_since(const struct timespec *t0) {
     return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) * 1e-6;
 }
 
-/* {"error": msg} for the answers made here (msg has nothing to escape). */
+/* {"error": msg} and a newline, for the answers made here. */
 static int error_answer(request *r, int status, const char *msg) {
-    size_t n = strlen(msg) + 16;
+    size_t n = 0;
+    char *rec = casie_error_to_json(NULL, msg, &n);
     free(r->out);
-    if (!(r->out = malloc(n))) return r->status = -1;
-    r->out_len = (size_t)snprintf(r->out, n, "{\"error\":\"%s\"}\n", msg);
+    if (!(r->out = rec ? realloc(rec, n + 2) : NULL)) {
+        casie_free(rec);
+        return r->status = -1;
+    }
+    memcpy(r->out + n, "\n", 2);
+    r->out_len = n + 1;
     return r->status = status;
 }
 

@@ -149,20 +149,17 @@ static int answer(int status, char *body, size_t len, char **out, size_t *out_le
     return body ? status : -1;
 }
 
-/* {"error": msg} with msg escaped. */
+/* {"error": msg} and a newline. */
 static int answer_error(int status, const char *msg, char **out, size_t *out_len) {
-    size_t n = strlen(msg), k = 0;
-    char *b = malloc(n * 6 + 32);
-    if (!b) return answer(status, NULL, 0, out, out_len);
-    k += (size_t)sprintf(b, "{\"error\":\"");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)msg[i];
-        if (ch == '"' || ch == '\\') b[k++] = '\\', b[k++] = (char)ch;
-        else if (ch < 0x20) k += (size_t)sprintf(b + k, "\\u%04x", ch);
-        else b[k++] = (char)ch;
+    size_t n = 0;
+    char *rec = casie_error_to_json(NULL, msg, &n);
+    char *b = rec ? realloc(rec, n + 2) : NULL;
+    if (!b) {
+        casie_free(rec);
+        return answer(status, NULL, 0, out, out_len);
     }
-    k += (size_t)sprintf(b + k, "\"}\n");
-    return answer(status, b, k, out, out_len);
+    memcpy(b + n, "\n", 2);
+    return answer(status, b, n + 1, out, out_len);
 }
 
 static int answer_copy(const char *s, char **out, size_t *out_len) {
