@@ -231,9 +231,18 @@ CASIE_API casie_doc *casie_doc_from_json_opts(const char *json, size_t len, cons
  * text is the <text> section with line breaks as spaces, trimmed. */
 CASIE_API casie_doc *casie_doc_from_source(const char *bytes, size_t len, const char *name, casie_error *err);
 
-/* Reads a file: .json as casie_doc_from_json, a file starting with <title> or
- * <text> as a source file, anything else as plain text (id = file's base name
- * without extension). */
+/* What len bytes named `name` (a path, or NULL) hold: CASIE_INPUT_JSON for
+ * a name ending in .json or bytes whose first character after a UTF-8
+ * byte-order mark and white space is '{'; CASIE_INPUT_SOURCE when that
+ * character opens a <title>, <text>, <source> or <date> tag (a CASIE source
+ * file); else CASIE_INPUT_TEXT.  The rule of casie_doc_load and of the CLI's
+ * automatic input format.  Thread-safe. */
+enum { CASIE_INPUT_TEXT = 0, CASIE_INPUT_JSON = 1, CASIE_INPUT_SOURCE = 2 };
+CASIE_API int casie_doc_detect_format(const char *bytes, size_t len, const char *name);
+
+/* Reads a file as casie_doc_detect_format tells: JSON as casie_doc_from_json,
+ * a source file as casie_doc_from_source, anything else as plain text (id =
+ * file's base name without extension). */
 CASIE_API casie_doc *casie_doc_load(const char *path, casie_error *err);
 
 /* Serializes in the CASIE annotation schema.  Returns a NUL-terminated string

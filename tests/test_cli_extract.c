@@ -218,17 +218,24 @@ static void output_errors(void **state) {
     assert_non_null(strstr(err, "No space left on device"));
     free(err);
     /* 3000 records and a long article: far more output than a pipe holds */
+    char article[256];
     snprintf(path, sizeof path, "%s/many.jsonl", cli_tmpdir);
-    FILE *f = fopen(path, "w");
+    snprintf(article, sizeof article, "%s/long.txt", cli_tmpdir);
+    FILE *f = fopen(path, "w"), *a = fopen(article, "w");
     assert_non_null(f);
-    for (int i = 0; i < 3000; i++) fprintf(f, "{\"id\": \"r%d\", \"text\": \"Hackers stole data from Acme.\"}\n", i);
+    assert_non_null(a);
+    for (int i = 0; i < 3000; i++) {
+        fprintf(f, "{\"id\": \"r%d\", \"text\": \"Hackers stole data from Acme.\"}\n", i);
+        fprintf(a, "Record %d: hackers stole data from Acme.\n", i);
+    }
     fclose(f);
+    fclose(a);
     static const char *const traps[2] = {"", "trap '' PIPE; "};
     for (int t = 0; t < 2; t++) {
         const char *const readers[3] = {"extract --jsonl --threads 2 < ", "tokenize ", "extract --format text --jsonl < "};
         for (int r = 0; r < 3; r++) {
             snprintf(sh, sizeof sh, "(%s%s %s%s 2>%s/pipe.err; echo $? >%s/pipe.rc) | head -c 100 >/dev/null", traps[t],
-                     cli_bin, readers[r], path, cli_tmpdir, cli_tmpdir);
+                     cli_bin, readers[r], r == 1 ? article : path, cli_tmpdir, cli_tmpdir);
             assert_int_equal(system(sh), 0);
             snprintf(sh, sizeof sh, "%s/pipe.err", cli_tmpdir);
             err = cli_slurp(sh);
@@ -588,6 +595,30 @@ static void input_formats(void **state) {
     free(o), free(e);
 }
 
+/* A byte-order mark then <title>: a CASIE source file to casie extract, to
+ * casie tokenize on stdin (which read it as plain text) and to the library. */
+static void bom_source_file_everywhere(void **state) {
+    (void)state;
+    char sh[1024], *o, *e;
+    char src[256];
+    snprintf(src, sizeof src, "%s",
+             cli_write("bomsrc.txt", "\xEF\xBB\xBF<title>Breach at Acme</title>\n<text>\n" ART1 "\n</text>\n"));
+    snprintf(sh, sizeof sh, "extract %s", src);
+    assert_int_equal(cli_run(sh, &o, &e), 0);
+    assert_non_null(strstr(o, "\"title\": \"Breach at Acme\""));
+    assert_non_null(strstr(o, "\"content\": \"Hackers stole"));
+    free(o), free(e);
+    snprintf(sh, sizeof sh, "tokenize < %s", src);
+    assert_int_equal(cli_run(sh, &o, &e), 0);
+    assert_non_null(strstr(o, "\t0\t7\tHackers\t"));
+    assert_null(strstr(o, "Breach"));
+    free(o), free(e);
+    snprintf(sh, sizeof sh, "tokenize %s", src);
+    assert_int_equal(cli_run(sh, &o, &e), 0);
+    assert_non_null(strstr(o, "\t0\t7\tHackers\t"));
+    free(o), free(e);
+}
+
 /* Input over the 256 MiB limit was read whole before it was refused: a
  * regular file is refused by its size, before any read; a pipe once it has
  * given one byte more than the limit (dd counts what it could write). */
@@ -648,6 +679,7 @@ int main(void) {
         cmocka_unit_test(no_silent_overwrites),         cmocka_unit_test(write_failure_keeps_old_file),
         cmocka_unit_test(given_triggers_stay_in_dir),   cmocka_unit_test(text_format_to_dir),
         cmocka_unit_test(numeric_options_strict),       cmocka_unit_test(input_formats),
+        cmocka_unit_test(bom_source_file_everywhere),
         cmocka_unit_test(oversized_input_refused_first),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);

@@ -693,6 +693,37 @@ static void load_plain_text_and_errors(void **state) {
     assert_non_null(strstr(err.message, "broken.json"));
 }
 
+/* One rule tells the input formats apart, for casie_doc_load and the CLI. */
+static void detect_format(void **state) {
+    (void)state;
+    static const struct {
+        const char *bytes, *name;
+        int want;
+    } cases[] = {
+        {"\xEF\xBB\xBF<title>T</title>\n<text>x</text>", "a.txt", CASIE_INPUT_SOURCE},
+        {"\xEF\xBB\xBF \r\n<text>\nx\n</text>", NULL, CASIE_INPUT_SOURCE},
+        {"<source>https://example.com</source>", "a", CASIE_INPUT_SOURCE},
+        {"<date attr=1>2020</date>", "a", CASIE_INPUT_SOURCE},
+        {"<titles> are plain text", "a", CASIE_INPUT_TEXT},
+        {"\xEF\xBB\xBF\n {\"text\": \"x\"}", "a.txt", CASIE_INPUT_JSON},
+        {"plain text", "a.json", CASIE_INPUT_JSON},
+        {"plain <title> later", "a.txt", CASIE_INPUT_TEXT},
+        {"", NULL, CASIE_INPUT_TEXT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (casie_doc_detect_format(cases[i].bytes, strlen(cases[i].bytes), cases[i].name) != cases[i].want)
+            fail_msg("case %zu: not %d", i, cases[i].want);
+    char path[256];
+    casie_error err = {0};
+    snprintf(path, sizeof path, "%s/bom_source.txt", tmpdir);
+    write_file(path, "\xEF\xBB\xBF<title>T</title>\n<text>\nBody here.\n</text>\n");
+    casie_doc *d = casie_doc_load(path, &err);
+    if (!d) fail_msg("%s", err.message);
+    assert_string_equal(d->title, "T");
+    assert_string_equal(d->text, "Body here.");
+    casie_doc_free(d);
+}
+
 static void read_ids_file(void **state) {
     (void)state;
     char path[256];
@@ -875,6 +906,7 @@ int main(void) {
         cmocka_unit_test(record_with_text_and_id),
         cmocka_unit_test(source_file),
         cmocka_unit_test(load_plain_text_and_errors),
+        cmocka_unit_test(detect_format),
         cmocka_unit_test(read_ids_file),
         cmocka_unit_test(corpus_dir_without_annotation),
         cmocka_unit_test(to_json_generates_indices_and_scores),

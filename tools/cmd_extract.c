@@ -191,16 +191,9 @@ static casie_doc *parse_whole(const job *j, casie_error *err) {
     const char *b = j->buf;
     char id[256];
     int fmt = j->in_fmt;
-    if (fmt == IN_AUTO) {
-        size_t i = bom(b, j->len);
-        while (i < j->len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n')) i++;
-        size_t nl = strlen(j->where);
-        /* a CASIE source file: some start with <source> or <date>, some have <title attr=...> */
-        fmt = (nl > 5 && !strcmp(j->where + nl - 5, ".json")) || (i < j->len && b[i] == '{') ? IN_JSON
-              : j->len - i >= 6 && (!strncmp(b + i, "<title", 6) || !strncmp(b + i, "<text>", 6) ||
-                                    !strncmp(b + i, "<source>", 8) || !strncmp(b + i, "<date>", 6))
-                  ? IN_SOURCE
-                  : IN_TEXT;
+    if (fmt == IN_AUTO) { /* as casie_doc_load tells */
+        int k = casie_doc_detect_format(b, j->len, j->where);
+        fmt = k == CASIE_INPUT_JSON ? IN_JSON : k == CASIE_INPUT_SOURCE ? IN_SOURCE : IN_TEXT;
     }
     if (fmt == IN_JSON) return casie_doc_from_json_opts(b, j->len, j->where, CASIE_READ_TEXT_ONLY, err);
     if (fmt == IN_SOURCE) return casie_doc_from_source(b, j->len, j->where, err);

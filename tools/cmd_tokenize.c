@@ -79,8 +79,7 @@ static char *read_stdin(size_t *len) {
     return buf;
 }
 
-/* stdin: JSON when it starts with {, a source file when with <title>/<text>,
- * else plain text. */
+/* stdin: JSON, a source file or plain text, as casie_doc_detect_format tells. */
 static casie_doc *load_stdin(casie_error *err) {
     size_t len;
     char *buf = read_stdin(&len);
@@ -88,12 +87,10 @@ static casie_doc *load_stdin(casie_error *err) {
         snprintf(err->message, sizeof err->message, "<stdin>: read error");
         return NULL;
     }
-    size_t i = 0;
-    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n')) i++;
     casie_doc *d;
-    if (i < len && buf[i] == '{') d = casie_doc_from_json(buf, len, "<stdin>", err);
-    else if (!strncmp(buf + i, "<title", 6) || !strncmp(buf + i, "<text>", 6))
-        d = casie_doc_from_source(buf, len, "<stdin>", err);
+    int fmt = casie_doc_detect_format(buf, len, NULL);
+    if (fmt == CASIE_INPUT_JSON) d = casie_doc_from_json(buf, len, "<stdin>", err);
+    else if (fmt == CASIE_INPUT_SOURCE) d = casie_doc_from_source(buf, len, "<stdin>", err);
     else d = casie_doc_from_text(buf, len, "stdin", err);
     free(buf);
     return d;
