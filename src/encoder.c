@@ -38,9 +38,6 @@ enum {
     ACT_GELU_ERF = 1,
 };
 
-static uint32_t rd32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 static uint64_t align32(uint64_t x) { return (x + 31) & ~(uint64_t)31; }
 static int32_t align64i(int32_t x) { return (x + 63) & ~63; }
 
@@ -106,7 +103,7 @@ uint64_t casie__encoder_bind(casie_encoder *enc, const unsigned char *base) {
 
 /* The configuration from ECFG, every field in its range. */
 static int read_config(const unsigned char *p, const char *path, casie_encoder_config *c, casie_error *err) {
-    uint32_t version = rd32(p);
+    uint32_t version = casie__get_u32le(p);
     if (version > ENC_VERSION)
         return casie__error(err, CASIE_ERR_MODEL_VERSION, -1,
                             "%s: encoder layout version %u is newer than this casie reads (version %d)", path,
@@ -123,7 +120,7 @@ static int read_config(const unsigned char *p, const char *path, casie_encoder_c
     };
     uint32_t v[7];
     for (int i = 0; i < 7; i++) {
-        v[i] = rd32(p + RANGES[i].off);
+        v[i] = casie__get_u32le(p + RANGES[i].off);
         if (v[i] < RANGES[i].lo || v[i] > RANGES[i].hi)
             return CORRUPT("%s: corrupt encoder file: ECFG %s = %u, outside %u..%u", path, RANGES[i].name, v[i],
                            RANGES[i].lo, RANGES[i].hi);
@@ -138,27 +135,27 @@ static int read_config(const unsigned char *p, const char *path, casie_encoder_c
     if (c->hidden % c->n_heads)
         return CORRUPT("%s: corrupt encoder file: ECFG hidden %d is not a multiple of n_heads %d", path, c->hidden,
                        c->n_heads);
-    uint32_t eps_bits = rd32(p + 32);
+    uint32_t eps_bits = casie__get_u32le(p + 32);
     memcpy(&c->layer_norm_eps, &eps_bits, 4);
     if (!isfinite(c->layer_norm_eps) || !(c->layer_norm_eps > 0.0f))
         return CORRUPT("%s: corrupt encoder file: ECFG layer_norm_eps %g", path, (double)c->layer_norm_eps);
-    uint32_t flags = rd32(p + 36);
+    uint32_t flags = casie__get_u32le(p + 36);
     if (flags & ~1u) return CORRUPT("%s: corrupt encoder file: ECFG unknown flags %#x", path, flags);
     c->lowercase = (int32_t)(flags & 1);
     int32_t *ids[4] = {&c->cls_id, &c->sep_id, &c->pad_id, &c->unk_id};
     static const char *const ID_NAMES[4] = {"cls_id", "sep_id", "pad_id", "unk_id"};
     for (int i = 0; i < 4; i++) {
-        int32_t id = (int32_t)rd32(p + 40 + 4 * i);
+        int32_t id = (int32_t)casie__get_u32le(p + 40 + 4 * i);
         if (id < -1 || id >= c->n_vocab)
             return CORRUPT("%s: corrupt encoder file: ECFG %s %d outside -1..%d", path, ID_NAMES[i], id,
                            c->n_vocab - 1);
         *ids[i] = id;
     }
-    c->hash = (uint64_t)rd32(p + 56) | (uint64_t)rd32(p + 60) << 32;
-    if (rd32(p + 64) != WEIGHT_INT8_ROWS)
-        return CORRUPT("%s: corrupt encoder file: ECFG weight_type %u (only 1, int8 rows)", path, rd32(p + 64));
-    if (rd32(p + 68) != ACT_GELU_ERF)
-        return CORRUPT("%s: corrupt encoder file: ECFG activation %u (only 1, GELU)", path, rd32(p + 68));
+    c->hash = (uint64_t)casie__get_u32le(p + 56) | (uint64_t)casie__get_u32le(p + 60) << 32;
+    if (casie__get_u32le(p + 64) != WEIGHT_INT8_ROWS)
+        return CORRUPT("%s: corrupt encoder file: ECFG weight_type %u (only 1, int8 rows)", path, casie__get_u32le(p + 64));
+    if (casie__get_u32le(p + 68) != ACT_GELU_ERF)
+        return CORRUPT("%s: corrupt encoder file: ECFG activation %u (only 1, GELU)", path, casie__get_u32le(p + 68));
     for (int i = 72; i < ECFG_SIZE; i++)
         if (p[i]) return CORRUPT("%s: corrupt encoder file: ECFG reserved byte %d is not zero", path, i);
     return CASIE_OK;
@@ -170,11 +167,11 @@ static int check_vocab(const casie__section *s, const char *path, int32_t n_voca
         return CORRUPT("%s: corrupt encoder file: VOCB (%llu bytes) too short for %d offsets", path,
                        (unsigned long long)s->size, n_vocab + 1);
     const unsigned char *p = s->data;
-    uint32_t prev = rd32(p);
+    uint32_t prev = casie__get_u32le(p);
     if (prev != head) return CORRUPT("%s: corrupt encoder file: VOCB offset 0 is %u, expected %llu", path, prev,
                                      (unsigned long long)head);
     for (int32_t i = 0; i < n_vocab; i++) {
-        uint32_t next = rd32(p + 4 * ((size_t)i + 1));
+        uint32_t next = casie__get_u32le(p + 4 * ((size_t)i + 1));
         if (next <= prev + 1 || next > s->size)
             return CORRUPT("%s: corrupt encoder file: VOCB piece %d at bytes %u..%u", path, i, prev, next);
         if (p[next - 1] != 0 || memchr(p + prev, 0, next - 1 - prev))

@@ -162,14 +162,12 @@ static int read_vocab(const char *file, casie_encoder_config *c, unsigned char *
             if (*ids[k] < 0 && plen == strlen(SPECIAL[k]) && !memcmp(piece, SPECIAL[k], plen)) *ids[k] = (int32_t)id;
         if (!(piece[0] == '[' && piece[plen - 1] == ']'))
             for (size_t i = 0; i < plen; i++) *has_upper |= piece[i] >= 'A' && piece[i] <= 'Z';
-        v[4 * id] = (unsigned char)at, v[4 * id + 1] = (unsigned char)(at >> 8);
-        v[4 * id + 2] = (unsigned char)(at >> 16), v[4 * id + 3] = (unsigned char)(at >> 24);
+        casie__put_u32le(v + 4 * id, (uint32_t)at);
         memcpy(v + at, piece, plen);
         at += plen + 1; /* and its NUL (calloc) */
         line_start = line_end + 1;
     }
-    v[4 * n] = (unsigned char)at, v[4 * n + 1] = (unsigned char)(at >> 8);
-    v[4 * n + 2] = (unsigned char)(at >> 16), v[4 * n + 3] = (unsigned char)(at >> 24);
+    casie__put_u32le(v + 4 * n, (uint32_t)at);
     *out = v;
     *out_len = at;
 done:
@@ -206,8 +204,7 @@ static int st_open(safetensors *st, const char *path, casie_error *err) {
     close(fd);
     if (m == MAP_FAILED) return casie__error(err, CASIE_ERR_IO, -1, "%s: cannot map: %s", path, strerror(errno));
     st->map = m;
-    uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | st->map[i];
+    uint64_t hlen = casie__get_u64le(st->map);
     if (hlen > MAX_ST_HEADER || hlen > st->size - 8)
         return casie__error(err, CASIE_ERR_PARSE, 0, "%s: header length %llu runs past the file (%zu bytes)", path,
                             (unsigned long long)hlen, st->size);
@@ -299,13 +296,13 @@ static int st_get(const safetensors *st, const char *name, int64_t d0, int64_t d
         const unsigned char *e = p + i * (uint64_t)esz;
         uint32_t bits;
         if (esz == 4) {
-            bits = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
+            bits = casie__get_u32le(e);
             memcpy(&f[i], &bits, 4);
         } else if (dt[0] == 'B') {
-            bits = ((uint32_t)e[0] | (uint32_t)e[1] << 8) << 16;
+            bits = (uint32_t)casie__get_u16le(e) << 16;
             memcpy(&f[i], &bits, 4);
         } else {
-            f[i] = half_to_float((uint16_t)(e[0] | e[1] << 8));
+            f[i] = half_to_float(casie__get_u16le(e));
         }
         if (!isfinite(f[i])) {
             free(f);
@@ -401,11 +398,6 @@ static int fill_weights(const safetensors *st, casie_encoder *e, casie_error *er
     return CASIE_OK;
 }
 
-static void put32(unsigned char *p, uint32_t v) {
-    p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8), p[2] = (unsigned char)(v >> 16),
-    p[3] = (unsigned char)(v >> 24);
-}
-
 int casie_encoder_import(const char *dir, const char *out_path, casie_error *err) {
     if (!dir || !out_path) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_encoder_import: no directory or output");
     char f_cfg[4096], f_voc[4096], f_st[4096], f_tok[4096];
@@ -453,26 +445,26 @@ int casie_encoder_import(const char *dir, const char *out_path, casie_error *err
     uint64_t hash = casie__hash_bytes(wgts, (size_t)size, casie__hash_bytes(vocb, vocb_len, 0));
     unsigned char cfg[96] = {0};
     const casie_encoder_config *c = &e.cfg;
-    put32(cfg + 0, 1);
-    put32(cfg + 4, (uint32_t)c->n_layers);
-    put32(cfg + 8, (uint32_t)c->hidden);
-    put32(cfg + 12, (uint32_t)c->n_heads);
-    put32(cfg + 16, (uint32_t)c->intermediate);
-    put32(cfg + 20, (uint32_t)c->max_positions);
-    put32(cfg + 24, (uint32_t)c->type_vocab);
-    put32(cfg + 28, (uint32_t)c->n_vocab);
+    casie__put_u32le(cfg + 0, 1);
+    casie__put_u32le(cfg + 4, (uint32_t)c->n_layers);
+    casie__put_u32le(cfg + 8, (uint32_t)c->hidden);
+    casie__put_u32le(cfg + 12, (uint32_t)c->n_heads);
+    casie__put_u32le(cfg + 16, (uint32_t)c->intermediate);
+    casie__put_u32le(cfg + 20, (uint32_t)c->max_positions);
+    casie__put_u32le(cfg + 24, (uint32_t)c->type_vocab);
+    casie__put_u32le(cfg + 28, (uint32_t)c->n_vocab);
     uint32_t eps;
     memcpy(&eps, &c->layer_norm_eps, 4);
-    put32(cfg + 32, eps);
-    put32(cfg + 36, c->lowercase ? 1u : 0u);
-    put32(cfg + 40, (uint32_t)c->cls_id);
-    put32(cfg + 44, (uint32_t)c->sep_id);
-    put32(cfg + 48, (uint32_t)c->pad_id);
-    put32(cfg + 52, (uint32_t)c->unk_id);
-    put32(cfg + 56, (uint32_t)hash);
-    put32(cfg + 60, (uint32_t)(hash >> 32));
-    put32(cfg + 64, 1); /* int8 rows */
-    put32(cfg + 68, 1); /* GELU, erf */
+    casie__put_u32le(cfg + 32, eps);
+    casie__put_u32le(cfg + 36, c->lowercase ? 1u : 0u);
+    casie__put_u32le(cfg + 40, (uint32_t)c->cls_id);
+    casie__put_u32le(cfg + 44, (uint32_t)c->sep_id);
+    casie__put_u32le(cfg + 48, (uint32_t)c->pad_id);
+    casie__put_u32le(cfg + 52, (uint32_t)c->unk_id);
+    casie__put_u32le(cfg + 56, (uint32_t)hash);
+    casie__put_u32le(cfg + 60, (uint32_t)(hash >> 32));
+    casie__put_u32le(cfg + 64, 1); /* int8 rows */
+    casie__put_u32le(cfg + 68, 1); /* GELU, erf */
     casie__section secs[4] = {
         {"ECFG", cfg, sizeof cfg},
         {"NAME", name, strlen(name) + 1},

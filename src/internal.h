@@ -166,6 +166,23 @@ int casie__container_write(const char *path, int kind, const casie__section *sec
 int casie__container_open(const char *path, int kind, casie__model_file *mf, casie_error *err);
 int casie__container_parse(const void *buf, size_t size, int kind, casie__model_file *mf, casie_error *err);
 
+/* ---- little-endian fields: every file format goes through these, so the
+ * files read and write the same bytes on any host ---- */
+static inline uint16_t casie__get_u16le(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t casie__get_u32le(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t casie__get_u64le(const unsigned char *p) {
+    return (uint64_t)casie__get_u32le(p) | (uint64_t)casie__get_u32le(p + 4) << 32;
+}
+static inline void casie__put_u32le(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void casie__put_u64le(unsigned char *p, uint64_t v) {
+    casie__put_u32le(p, (uint32_t)v);
+    casie__put_u32le(p + 4, (uint32_t)(v >> 32));
+}
+
 /* ---- hashing (features.c) ---- */
 static inline uint64_t casie__mix64(uint64_t x) {
     x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ull;

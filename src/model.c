@@ -73,13 +73,6 @@ void casie_model_free(casie_model *m) {
 
 char *casie_model_metadata(const casie_model *m) { return m && m->meta ? casie__strdup(m->meta) : NULL; }
 
-static void put_u32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static size_t linear_bytes(const casie__linear *m, size_t *weights_at) {
     size_t head = 32;
     if (m->trans) head += sizeof(float) * ((size_t)m->n_labels * m->n_labels + m->n_labels);
@@ -92,12 +85,12 @@ static unsigned char *linear_serialize(const casie__linear *m, size_t *size) {
     size_t wat, n = linear_bytes(m, &wat);
     unsigned char *buf = calloc(1, n);
     if (!buf) return NULL;
-    put_u32(buf, m->n_rows);
-    put_u32(buf + 4, m->n_labels);
-    put_u32(buf + 8, m->stride);
-    put_u32(buf + 12, m->trans != NULL);
-    put_u32(buf + 16, 1);
-    put_u32(buf + 20, FEATURE_VERSION);
+    casie__put_u32le(buf, m->n_rows);
+    casie__put_u32le(buf + 4, m->n_labels);
+    casie__put_u32le(buf + 8, m->stride);
+    casie__put_u32le(buf + 12, m->trans != NULL);
+    casie__put_u32le(buf + 16, 1);
+    casie__put_u32le(buf + 20, FEATURE_VERSION);
     if (m->trans) {
         size_t L = m->n_labels;
         memcpy(buf + 32, m->trans, sizeof(float) * L * L);
@@ -140,7 +133,7 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     }
     size_t csize = 32 + sizeof(casie__cluster_entry) * (size_t)m->clusters.n_slots;
     if (!(bufs[5] = calloc(1, csize))) goto done;
-    put_u32(bufs[5], m->clusters.n_slots);
+    casie__put_u32le(bufs[5], m->clusters.n_slots);
     if (m->clusters.n_slots) memcpy(bufs[5] + 32, m->clusters.slots, csize - 32);
     secs[n++] = (casie__section){"CLUS", bufs[5], csize};
     const casie__nnet *nets[4] = {&m->trig_nn, &m->arg_nn, &m->arg_nn2, &m->trig_nn2};
@@ -151,12 +144,12 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
         if (i >= 2 && !nn->p) continue; /* optional */
         size_t size = 32 + sizeof(float) * nn->n_params;
         if (!(buf = bufs[i < 2 ? 6 + i : 8 + i] = calloc(1, size))) goto done;
-        put_u32(buf, (uint32_t)nn->D);
-        put_u32(buf + 4, (uint32_t)nn->H);
-        put_u32(buf + 8, (uint32_t)nn->U);
-        put_u32(buf + 12, (uint32_t)nn->K);
-        put_u32(buf + 16, (uint32_t)nn->L);
-        put_u32(buf + 20, (uint32_t)nn->L2);
+        casie__put_u32le(buf, (uint32_t)nn->D);
+        casie__put_u32le(buf + 4, (uint32_t)nn->H);
+        casie__put_u32le(buf + 8, (uint32_t)nn->U);
+        casie__put_u32le(buf + 12, (uint32_t)nn->K);
+        casie__put_u32le(buf + 16, (uint32_t)nn->L);
+        casie__put_u32le(buf + 20, (uint32_t)nn->L2);
         if (nn->n_params) memcpy(buf + 32, nn->p, sizeof(float) * nn->n_params);
         secs[n] = (casie__section){"", buf, size};
         memcpy(secs[n].tag, ntags[i], 5);
@@ -165,8 +158,8 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     size_t sc_at = (32 + sizeof(float) * (size_t)m->emb.n_words + 31) & ~(size_t)31;
     size_t esize = sc_at + (size_t)m->emb.n_words * m->emb.dim;
     if (!(bufs[8] = calloc(1, esize))) goto done;
-    put_u32(bufs[8], m->emb.n_words);
-    put_u32(bufs[8] + 4, m->emb.dim);
+    casie__put_u32le(bufs[8], m->emb.n_words);
+    casie__put_u32le(bufs[8] + 4, m->emb.dim);
     if (m->emb.n_words) {
         memcpy(bufs[8] + 32, m->emb.scale, sizeof(float) * m->emb.n_words);
         memcpy(bufs[8] + sc_at, m->emb.v, (size_t)m->emb.n_words * m->emb.dim);
@@ -175,12 +168,12 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     unsigned char xenc[80 + 4 * CASIE_XMIX_MAX] = {0};
     if (m->xdim > 0) {
         const casie__xspec *xs = &m->xs;
-        put_u32(xenc, (uint32_t)m->xdim);
-        put_u32(xenc + 4, (uint32_t)xs->enc_layers);
-        put_u32(xenc + 8, (uint32_t)xs->enc_hash);
-        put_u32(xenc + 12, (uint32_t)(xs->enc_hash >> 32));
-        put_u32(xenc + 16, (uint32_t)xs->window);
-        put_u32(xenc + 20, (uint32_t)xs->stride);
+        casie__put_u32le(xenc, (uint32_t)m->xdim);
+        casie__put_u32le(xenc + 4, (uint32_t)xs->enc_layers);
+        casie__put_u32le(xenc + 8, (uint32_t)xs->enc_hash);
+        casie__put_u32le(xenc + 12, (uint32_t)(xs->enc_hash >> 32));
+        casie__put_u32le(xenc + 16, (uint32_t)xs->window);
+        casie__put_u32le(xenc + 20, (uint32_t)xs->stride);
         memcpy(xenc + 32, xs->enc_file, strnlen(xs->enc_file, sizeof xs->enc_file - 1));
         memcpy(xenc + 80, xs->mix, 4 * (size_t)(xs->enc_layers + 1));
         secs[n++] = (casie__section){"XENC", xenc, 80 + 4 * (size_t)(xs->enc_layers + 1)};
@@ -211,8 +204,8 @@ static int linear_map(casie__linear *m, const casie__section *s, uint32_t want_l
                       casie_error *err) {
     const unsigned char *p = s->data;
     if (s->size < 32) return corrupt(err, path, "short linear section");
-    uint32_t rows = get_u32(p), L = get_u32(p + 4), stride = get_u32(p + 8), seq = get_u32(p + 12);
-    uint32_t dtype = get_u32(p + 16), fv = get_u32(p + 20);
+    uint32_t rows = casie__get_u32le(p), L = casie__get_u32le(p + 4), stride = casie__get_u32le(p + 8), seq = casie__get_u32le(p + 12);
+    uint32_t dtype = casie__get_u32le(p + 16), fv = casie__get_u32le(p + 20);
     if (fv != FEATURE_VERSION)
         return casie__error(err, CASIE_ERR_MODEL_VERSION, -1, "%s: %s section has feature version %u; this casie reads %u",
                             path, s->tag, fv, FEATURE_VERSION);
@@ -249,10 +242,10 @@ static int xenc_read(casie_model *m, const casie__section *s, const char *path, 
     if (s->size < 84) return corrupt(err, path, "short XENC section");
     casie__xspec *xs = &m->xs;
     memset(xs, 0, sizeof *xs);
-    uint32_t xdim = get_u32(p), layers = get_u32(p + 4);
-    xs->enc_hash = (uint64_t)get_u32(p + 8) | (uint64_t)get_u32(p + 12) << 32;
-    xs->window = (int32_t)get_u32(p + 16);
-    xs->stride = (int32_t)get_u32(p + 20);
+    uint32_t xdim = casie__get_u32le(p), layers = casie__get_u32le(p + 4);
+    xs->enc_hash = (uint64_t)casie__get_u32le(p + 8) | (uint64_t)casie__get_u32le(p + 12) << 32;
+    xs->window = (int32_t)casie__get_u32le(p + 16);
+    xs->stride = (int32_t)casie__get_u32le(p + 20);
     int zeros = 1;
     for (int i = 24; i < 32; i++) zeros &= p[i] == 0;
     if (xdim < 1 || xdim > 4096 || layers < 1 || layers + 1 > CASIE_XMIX_MAX || s->size != 80 + 4 * ((size_t)layers + 1) ||
@@ -306,14 +299,14 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
     }
     const unsigned char *lp = s->data;
     for (int st = 0; st < CASIE_N_SUBTYPES; st++) {
-        int32_t ns = (int32_t)get_u32(lp + 4 * st);
+        int32_t ns = (int32_t)casie__get_u32le(lp + 4 * st);
         if (ns < 0 || ns > CASIE_MAX_SLOTS) {
             corrupt(err, path, "bad role slot count");
             goto fail;
         }
         m->n_slots[st] = ns;
         for (int k = 0; k < CASIE_MAX_SLOTS; k++) {
-            int32_t r = (int32_t)get_u32(lp + 4 * (CASIE_N_SUBTYPES + st * CASIE_MAX_SLOTS + k));
+            int32_t r = (int32_t)casie__get_u32le(lp + 4 * (CASIE_N_SUBTYPES + st * CASIE_MAX_SLOTS + k));
             if ((k < ns && (r < 0 || r >= CASIE_N_ROLES)) || (k >= ns && r != -1)) {
                 corrupt(err, path, "bad role slot");
                 goto fail;
@@ -325,7 +318,7 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
         corrupt(err, path, "missing CLUS section");
         goto fail;
     }
-    uint32_t ncl = get_u32(s->data);
+    uint32_t ncl = casie__get_u32le(s->data);
     if ((ncl & (ncl - 1)) || s->size != 32 + sizeof(casie__cluster_entry) * (size_t)ncl) {
         corrupt(err, path, "bad CLUS section");
         goto fail;
@@ -337,7 +330,7 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
         goto fail;
     }
     {
-        uint32_t nw = get_u32(s->data), dim = get_u32((const unsigned char *)s->data + 4);
+        uint32_t nw = casie__get_u32le(s->data), dim = casie__get_u32le((const unsigned char *)s->data + 4);
         size_t sc_at = (32 + sizeof(float) * (size_t)nw + 31) & ~(size_t)31;
         if (nw > 65535 || dim > 1024 || (nw && !dim) || s->size != sc_at + (size_t)nw * dim) {
             corrupt(err, path, "bad EMBD section");
@@ -371,8 +364,8 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
             goto fail;
         }
         const unsigned char *np = s->data;
-        int D = (int)get_u32(np), H = (int)get_u32(np + 4), U = (int)get_u32(np + 8), K = (int)get_u32(np + 12),
-            L = (int)get_u32(np + 16), L2 = (int)get_u32(np + 20);
+        int D = (int)casie__get_u32le(np), H = (int)casie__get_u32le(np + 4), U = (int)casie__get_u32le(np + 8), K = (int)casie__get_u32le(np + 12),
+            L = (int)casie__get_u32le(np + 16), L2 = (int)casie__get_u32le(np + 20);
         const casie__nnet *first = is_arg[i] ? &m->arg_nn : &m->trig_nn;
         if (D != want_d[i] || L != want_l[i] || (int64_t)U != (int64_t)(is_arg[i] ? 4 : 2) * H ||
             L2 != (is_arg[i] ? CASIE_N_REALIS : 0) || (i >= 2 && (H != first->H || K != first->K)) ||

@@ -7,8 +7,8 @@
  * magic, version, sizes, table bounds, layout, padding and every checksum.
  * Reading maps the file read-only, so the sections can be used in place.
  *
- * Every multi-byte field goes through put_u32le/get_u32le (and the u64 pair),
- * so this file is correct on any host byte order.
+ * Every multi-byte field goes through casie__put_u32le/casie__get_u32le (and
+ * the u64 pair, internal.h), so this file is correct on any host byte order.
  */
 #include "internal.h"
 
@@ -47,21 +47,6 @@ enum {
 
 /* The name used in messages for casie__model_file_parse's buffer. */
 static const char MEMORY_NAME[] = "<memory>";
-
-static void put_u32le(unsigned char *p, uint32_t v) {
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-static void put_u64le(unsigned char *p, uint64_t v) {
-    put_u32le(p, (uint32_t)v);
-    put_u32le(p + 4, (uint32_t)(v >> 32));
-}
-static uint32_t get_u32le(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get_u64le(const unsigned char *p) { return (uint64_t)get_u32le(p) | (uint64_t)get_u32le(p + 4) << 32; }
 
 static uint64_t align_up(uint64_t x) { return (x + (ALIGN - 1)) & ~(uint64_t)(ALIGN - 1); }
 
@@ -105,7 +90,7 @@ static uint32_t crc32c_update(const crc32c_tables *ct, uint32_t crc, const void 
     const unsigned char *p = data;
     crc = ~crc;
     while (n >= 8) {
-        uint32_t lo = crc ^ get_u32le(p), hi = get_u32le(p + 4);
+        uint32_t lo = crc ^ casie__get_u32le(p), hi = casie__get_u32le(p + 4);
         crc = ct->t[7][lo & 0xff] ^ ct->t[6][(lo >> 8) & 0xff] ^ ct->t[5][(lo >> 16) & 0xff] ^ ct->t[4][lo >> 24] ^
               ct->t[3][hi & 0xff] ^ ct->t[2][(hi >> 8) & 0xff] ^ ct->t[1][(hi >> 16) & 0xff] ^ ct->t[0][hi >> 24];
         p += 8;
@@ -199,19 +184,19 @@ int casie__container_write(const char *path, int kind, const casie__section *sec
             goto done;
         }
         memcpy(ent + E_TAG, secs[i].tag, 4);
-        put_u32le(ent + E_FLAGS, 0);
-        put_u64le(ent + E_OFFSET, off);
-        put_u64le(ent + E_SIZE, secs[i].size);
-        put_u32le(ent + E_CRC, secs[i].size ? crc32c_update(ct, 0, secs[i].data, (size_t)secs[i].size) : 0);
-        put_u32le(ent + E_RESERVED, 0);
+        casie__put_u32le(ent + E_FLAGS, 0);
+        casie__put_u64le(ent + E_OFFSET, off);
+        casie__put_u64le(ent + E_SIZE, secs[i].size);
+        casie__put_u32le(ent + E_CRC, secs[i].size ? crc32c_update(ct, 0, secs[i].data, (size_t)secs[i].size) : 0);
+        casie__put_u32le(ent + E_RESERVED, 0);
         end = off + secs[i].size;
     }
     memcpy(head + H_MAGIC, MAGICS[kind], sizeof MAGICS[kind]);
-    put_u32le(head + H_VERSION, FORMAT_VERSION);
-    put_u32le(head + H_NSECS, (uint32_t)n_secs);
-    put_u64le(head + H_FILESIZE, end);
-    put_u32le(head + H_RESERVED, 0);
-    put_u32le(head + H_CRC, header_crc(ct, head, table_end));
+    casie__put_u32le(head + H_VERSION, FORMAT_VERSION);
+    casie__put_u32le(head + H_NSECS, (uint32_t)n_secs);
+    casie__put_u64le(head + H_FILESIZE, end);
+    casie__put_u32le(head + H_RESERVED, 0);
+    casie__put_u32le(head + H_CRC, header_crc(ct, head, table_end));
 
     /* path.tmp, synced, then renamed over path: readers see the old file or
      * the whole new one, and mappings of the old file stay valid. */
@@ -286,15 +271,15 @@ static int validate(const unsigned char *p, size_t size, const char *name, int k
                        HEADER_SIZE);
     /* version: checked before anything else so that a newer file is reported
      * as newer, whatever its layout */
-    uint32_t version = get_u32le(p + H_VERSION);
+    uint32_t version = casie__get_u32le(p + H_VERSION);
     if (version > FORMAT_VERSION)
         return casie__error(err, CASIE_ERR_MODEL_VERSION, H_VERSION,
                             "%s: %s format version %u is newer than this casie reads (version %d)", name, noun,
                             version, FORMAT_VERSION);
     if (version == 0) return CORRUPT(H_VERSION, "%s: corrupt %s file: format version 0", name, noun);
     /* sizes and table bounds */
-    uint32_t n = get_u32le(p + H_NSECS);
-    uint64_t file_size = get_u64le(p + H_FILESIZE);
+    uint32_t n = casie__get_u32le(p + H_NSECS);
+    uint64_t file_size = casie__get_u64le(p + H_FILESIZE);
     if (file_size != size) {
         if (size < file_size)
             return CORRUPT(size, "%s: corrupt %s file: truncated to %zu bytes, the header says %llu", name, noun, size,
@@ -312,13 +297,13 @@ static int validate(const unsigned char *p, size_t size, const char *name, int k
     if (!ct) return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", name);
     crc32c_init(ct);
     int rc = CASIE_OK;
-    uint32_t stored = get_u32le(p + H_CRC), crc = header_crc(ct, p, table_end);
+    uint32_t stored = casie__get_u32le(p + H_CRC), crc = header_crc(ct, p, table_end);
     if (stored != crc) {
         rc = CORRUPT(H_CRC, "%s: corrupt %s file: header checksum mismatch (stored %08x, computed %08x)", name, noun,
                      stored, crc);
         goto fail;
     }
-    if (get_u32le(p + H_RESERVED) != 0) {
+    if (casie__get_u32le(p + H_RESERVED) != 0) {
         rc = CORRUPT(H_RESERVED, "%s: corrupt %s file: reserved header field is not zero", name, noun);
         goto fail;
     }
@@ -343,11 +328,11 @@ static int validate(const unsigned char *p, size_t size, const char *name, int k
                 rc = CORRUPT(epos + E_TAG, "%s: corrupt %s file: two sections tagged %s", name, noun, s->tag);
                 goto fail;
             }
-        if (get_u32le(ent + E_FLAGS) != 0 || get_u32le(ent + E_RESERVED) != 0) {
+        if (casie__get_u32le(ent + E_FLAGS) != 0 || casie__get_u32le(ent + E_RESERVED) != 0) {
             rc = CORRUPT(epos + E_FLAGS, "%s: corrupt %s file: section %s has unknown flags", name, noun, s->tag);
             goto fail;
         }
-        uint64_t off = get_u64le(ent + E_OFFSET), sz = get_u64le(ent + E_SIZE);
+        uint64_t off = casie__get_u64le(ent + E_OFFSET), sz = casie__get_u64le(ent + E_SIZE);
         if (off % ALIGN) {
             rc = CORRUPT(epos + E_OFFSET, "%s: corrupt %s file: section %s at offset %llu is not %d-byte aligned",
                          name, noun, s->tag, (unsigned long long)off, ALIGN);
@@ -388,7 +373,7 @@ static int validate(const unsigned char *p, size_t size, const char *name, int k
     for (uint32_t i = 0; i < n; i++) {
         const casie__section *s = &mf->secs[i];
         const unsigned char *ent = p + HEADER_SIZE + (size_t)ENTRY_SIZE * i;
-        uint32_t want = get_u32le(ent + E_CRC), got = crc32c_update(ct, 0, s->data, (size_t)s->size);
+        uint32_t want = casie__get_u32le(ent + E_CRC), got = crc32c_update(ct, 0, s->data, (size_t)s->size);
         if (want != got) {
             rc = CORRUPT((const unsigned char *)s->data - p,
                          "%s: corrupt %s file: section %s checksum mismatch (stored %08x, computed %08x)", name, noun,
