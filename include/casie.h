@@ -205,6 +205,13 @@ typedef struct casie_doc {
     int n_issues;
 } casie_doc;
 
+/* The byte offset of the first byte in s (n bytes) that does not begin a
+ * valid, shortest-form UTF-8 sequence (no surrogates, at most U+10FFFF;
+ * NUL is valid), or -1 when all n bytes are valid UTF-8: the test by which
+ * the library replaces bytes with U+FFFD, for callers that refuse such input
+ * instead (casie serve).  Thread-safe. */
+CASIE_API long casie_utf8_check(const char *s, size_t n);
+
 /* Makes a document from raw bytes (any encoding errors replaced, see top).
  * `id` may be NULL.  The document has no events and is not yet analyzed. */
 CASIE_API casie_doc *casie_doc_from_text(const char *bytes, size_t len, const char *id, casie_error *err);

@@ -176,3 +176,20 @@ int casie__utf8_valid_len(const char *s, size_t n) {
     uint32_t cp;
     return decode((const unsigned char *)s, n, &cp);
 }
+
+long casie_utf8_check(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    uint32_t cp;
+    if (!s) return n ? 0 : -1;
+    while (i < n) {
+        if (i + 8 <= n && ascii8(u + i)) {
+            i += 8;
+            continue;
+        }
+        int k = decode(u + i, n - i, &cp);
+        if (!k) return (long)i;
+        i += (size_t)k;
+    }
+    return -1;
+}

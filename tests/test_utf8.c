@@ -20,6 +20,12 @@ static void check(const char *in, size_t len, const char *want, size_t want_len,
     assert_int_equal(out[out_len], '\0');
     assert_int_equal(ncp, want_ncp);
     for (int32_t i = 0; i <= ncp; i++) assert_int_equal(cpb[i], want_cpb[i]);
+    /* the check and the JSON writer agree with the repair: valid exactly
+     * when nothing was replaced */
+    int unchanged = want_len == len && !memcmp(want, in, len);
+    long bad = casie_utf8_check(in, len);
+    if (unchanged) assert_int_equal(bad, -1);
+    else assert_true(bad >= 0 && (size_t)bad < len && casie__utf8_valid_len(in + bad, len - (size_t)bad) == 0);
     free(out);
     free(cpb);
 }
@@ -152,6 +158,19 @@ static void test_get_put_roundtrip(void **state) {
     assert_memory_equal(buf, FFFD, 3);
 }
 
+/* casie_utf8_check gives the offset of the first bad byte, past runs of
+ * ASCII read eight at a time. */
+static void test_check_offsets(void **state) {
+    (void)state;
+    assert_int_equal(casie_utf8_check("", 0), -1);
+    assert_int_equal(casie_utf8_check("plain ascii text, long enough", 29), -1);
+    assert_int_equal(casie_utf8_check("caf\xC3\xA9 \xF0\x9F\x98\x80", 10), -1);
+    assert_int_equal(casie_utf8_check("0123456789abcdef\xC3", 17), 16); /* cut short */
+    assert_int_equal(casie_utf8_check("abc\xED\xA0\x80", 6), 3);         /* a surrogate */
+    assert_int_equal(casie_utf8_check("abcdefgh\xF4\x90\x80\x80", 12), 8); /* over U+10FFFF */
+    assert_int_equal(casie_utf8_check("a\0b\xC0\xAF", 5), 3);            /* NUL valid; overlong not */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ascii),
@@ -164,6 +183,7 @@ int main(void) {
         cmocka_unit_test(test_long_mixed),
         cmocka_unit_test(test_doc_from_text),
         cmocka_unit_test(test_get_put_roundtrip),
+        cmocka_unit_test(test_check_offsets),
     };
     return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
 }

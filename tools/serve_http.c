@@ -40,29 +40,6 @@ void serve_body_free(serve_body *b) {
     memset(b, 0, sizeof *b);
 }
 
-/* Strict UTF-8: shortest forms, no surrogates, at most U+10FFFF. */
-static int utf8_valid(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        int k = c >= 0xF5 ? -1 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : -1;
-        if (k < 0 || i + (size_t)k >= n) return 0; /* a bad lead byte, or the sequence runs past the end */
-        uint32_t cp = c & (0x3F >> k);
-        for (int j = 1; j <= k; j++) {
-            if ((s[i + (size_t)j] & 0xC0) != 0x80) return 0;
-            cp = cp << 6 | (s[i + (size_t)j] & 0x3F);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += (size_t)k + 1;
-    }
-    return 1;
-}
-
 static int is_tchar(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            (c && strchr("!#$%&'*+-.^_`|~", c));
@@ -197,7 +174,7 @@ static int extract(const serve_ctx *s, const char *ct, const char *fmt, const se
                    size_t *out_len) {
     int is_text = serve_content_type(ct) == SERVE_CT_TEXT;
     const char *data = body->data ? body->data : "";
-    if (!utf8_valid((const unsigned char *)data, body->len)) return answer_error(400, "the body is not valid UTF-8", out, out_len);
+    if (casie_utf8_check(data, body->len) >= 0) return answer_error(400, "the body is not valid UTF-8", out, out_len);
     casie_error err = {0};
     casie_doc *d = is_text ? casie_doc_from_text(data, body->len, "request", &err)
                            : casie_doc_from_json_opts(data, body->len, "request body", CASIE_READ_TEXT_ONLY, &err);
