@@ -613,7 +613,11 @@ static void find_realis(const casie_model *m, const casie_doc *doc, const casie_
 
 /* ---- coreference ---- */
 
-static uint64_t dist_bucket(int d) {
+/* Sentences between two events' triggers, bucketed: exact up to 3, then
+ * 4-6, 7-12 and farther.  Not the argument features' token_gap_bucket
+ * (features.c): that one counts tokens, on a finer scale; one function for
+ * both would change one model's features. */
+static uint64_t sent_gap_bucket(int d) {
     if (d < 0) d = -d;
     return d <= 3 ? (uint64_t)d : d <= 6 ? 4 : d <= 12 ? 5 : 6;
 }
@@ -640,7 +644,7 @@ int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const cas
         return 0;
     uint64_t same = a->subtype == b->subtype;
     uint64_t pair = (uint64_t)(a->subtype * 8 + b->subtype);
-    uint64_t sd = dist_bucket(doc->tokens[bb].sent - doc->tokens[ab].sent);
+    uint64_t sd = sent_gap_bucket(doc->tokens[bb].sent - doc->tokens[ab].sent);
     uint64_t as = tf[ae - 1].s, bs = tf[be - 1].s;
     out[n++] = casie__hc(1, 0);
     out[n++] = casie__hc(2, pair);

@@ -224,7 +224,10 @@ int casie__trig_feats(const casie__tokfeat *tf, int b, int e, int i, uint64_t *o
     return n;
 }
 
-static uint64_t dist_bucket(int d) {
+/* Tokens between a candidate argument and its trigger, bucketed: exact up
+ * to 4, then 5-7, 8-12, 13-20 and farther.  Not coref's sent_gap_bucket
+ * (extract.c): that one counts sentences, on a coarser scale. */
+static uint64_t token_gap_bucket(int d) {
     if (d < 0) d = -d;
     if (d <= 4) return (uint64_t)d;
     if (d <= 7) return 5;
@@ -239,7 +242,7 @@ int casie__arg_feats(const casie__arg_ctx *c, int i, uint64_t *out) {
     uint64_t st = (uint64_t)c->subtype + 1;
     uint64_t pos = i < c->tb ? 1 : (i >= c->te ? 2 : 3);
     int d = i < c->tb ? c->tb - i : (i >= c->te ? i - c->te + 1 : 0);
-    uint64_t db = dist_bucket(d);
+    uint64_t db = token_gap_bucket(d);
     uint64_t pd = pos * 16 + db;
     uint64_t trig_s = tf[c->te - 1].s, trig_w = tf[c->te - 1].w;
     PUT(f1(A_BIAS, st));
