@@ -85,12 +85,7 @@ static int extra_fields(reader *r, json_t *obj, const char *const *known, char *
     casie__jw_begin(&b, '{');
     casie__jw_members(&b, obj, known);
     casie__jw_end(&b, '}');
-    if (b.nomem) {
-        free(b.p);
-        return nomem(r);
-    }
-    *out = b.p;
-    return CASIE_OK;
+    return (*out = casie__jw_finish(&b, NULL)) ? CASIE_OK : nomem(r);
 }
 
 static int add_issue(reader *r, long start, long end, const char *text) {

@@ -181,12 +181,9 @@ char *casie_doc_to_json(const casie_doc *doc, int flags, size_t *len, casie_erro
     casie__jw_end(&b, ']');
     casie__jw_end(&b, '}');
     casie__jw_end(&b, '}');
-    if (b.nomem) {
-        free(b.p);
+    char *out = casie__jw_finish(&b, len);
+    if (!out)
         casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory writing JSON", doc->id ? doc->id : "document");
-        return NULL;
-    }
-    if (len) *len = b.n;
-    return b.p;
+    return out;
 }
 

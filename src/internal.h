@@ -94,6 +94,9 @@ void casie__jw_value(casie__jw *b, struct json_t *v); /* a jansson value, member
 /* The members of object obj but those named in skip (NULL-terminated, may
  * be NULL), into the open object; returns how many were written. */
 int casie__jw_members(casie__jw *b, struct json_t *obj, const char *const *skip);
+/* The text written, which the caller frees, and its length in *len (if
+ * len is not NULL); NULL, the buffer freed, when an allocation failed. */
+char *casie__jw_finish(casie__jw *b, size_t *len);
 
 /* ---- documents (doc.c) ---- */
 /* Code point i of doc (0 <= i < n_cp). */

@@ -184,16 +184,21 @@ int casie__jw_members(casie__jw *b, json_t *obj, const char *const *skip) {
     return n;
 }
 
+char *casie__jw_finish(casie__jw *b, size_t *len) {
+    if (b->nomem) {
+        free(b->p);
+        b->p = NULL;
+        return NULL;
+    }
+    if (len) *len = b->n;
+    return b->p;
+}
+
 char *casie_error_to_json(const char *id, const char *message, size_t *len) {
     casie__jw b = {0};
     casie__jw_begin(&b, '{');
     if (id) casie__jw_kv(&b, "id", id);
     casie__jw_kv(&b, "error", message ? message : "");
     casie__jw_end(&b, '}');
-    if (b.nomem) {
-        free(b.p);
-        return NULL;
-    }
-    if (len) *len = b.n;
-    return b.p;
+    return casie__jw_finish(&b, len);
 }
