@@ -38,4 +38,14 @@ static inline casie_corpus *test_split(const char *corpus, const char *name, int
     return c;
 }
 
+/* A hand-annotated golden fixture, tests/data/golden/gold/NAME.json. */
+static inline casie_doc *test_gold_doc(const char *name) {
+    char path[256];
+    snprintf(path, sizeof path, "tests/data/golden/gold/%s.json", name);
+    casie_error err = {0};
+    casie_doc *d = casie_doc_load(path, &err);
+    if (!d) fail_msg("%s: %s", path, err.message);
+    return d;
+}
+
 #endif

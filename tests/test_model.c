@@ -5,7 +5,7 @@
  * accuracy on the dev split (README figures minus 3 points); a loaded model's
  * extraction scratch, kept between documents, leaves no trace in the next.
  */
-#include "test_common.h"
+#include "dev_score.h"
 
 #include "../src/internal.h"
 
@@ -263,21 +263,11 @@ static void default_model_on_dev(void **state) {
     assert_non_null(m);
     casie_corpus *dv = test_split(corpus, "dev", 0);
     assert_non_null(dv);
-    casie_eval *ev = casie_eval_new();
-    for (int i = 0; i < dv->n_docs; i++) {
-        casie_doc *d = casie_doc_from_text(dv->docs[i]->text, dv->docs[i]->text_len, dv->docs[i]->id, &err);
-        assert_non_null(d);
-        assert_int_equal(casie_extract(m, d, NULL, &err), CASIE_OK);
-        assert_int_equal(casie_eval_add(ev, dv->docs[i], d, &err), CASIE_OK);
-        casie_doc_free(d);
-    }
-    double p, r, trig_c, arg_c;
-    casie_prf(casie_eval_counts(ev, CASIE_METRIC_TRIG_C, -1, -1), &p, &r, &trig_c);
-    casie_prf(casie_eval_counts(ev, CASIE_METRIC_ARG_C, -1, -1), &p, &r, &arg_c);
+    double trig_c, arg_c;
+    dev_score(m, dv, &trig_c, &arg_c);
     printf("# default model on dev: trig_c %.2f arg_c %.2f\n", trig_c, arg_c);
     assert_true(trig_c >= README_TRIG_C - 3.0);
     assert_true(arg_c >= README_ARG_C - 3.0);
-    casie_eval_free(ev);
     casie_corpus_free(dv);
     casie_model_free(m);
 }

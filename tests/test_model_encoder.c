@@ -7,7 +7,7 @@
  * an encoder has no XENC section and its networks take the plain token
  * vectors.
  */
-#include "test_common.h"
+#include "dev_score.h"
 
 #include "../src/internal.h"
 
@@ -37,15 +37,6 @@ static int teardown(void **state) {
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static casie_doc *load_gold(const char *name) {
-    char path[256];
-    snprintf(path, sizeof path, "tests/data/golden/gold/%s.json", name);
-    casie_error err = {0};
-    casie_doc *d = casie_doc_load(path, &err);
-    if (!d) fail_msg("%s: %s", path, err.message);
-    return d;
-}
-
 static char *extract_json(const casie_model *m, const char *text) {
     casie_error err = {0};
     casie_doc *d = casie_doc_from_text(text, strlen(text), "t", &err);
@@ -62,7 +53,7 @@ static const char *const TEXT =
     "shoppers. Velta Software released an emergency update that patches CVE-2025-10442.";
 
 static casie_model *train_tiny(const char *encoder) {
-    casie_doc *docs[2] = {load_gold("breach"), load_gold("patch")};
+    casie_doc *docs[2] = {test_gold_doc("breach"), test_gold_doc("patch")};
     casie_train_params p = casie_train_default_params();
     p.epochs = 2;
     p.threads = 2;
@@ -214,25 +205,6 @@ static void no_encoder_no_section(void **state) {
 #define ACCURATE_TRIG_C 66.79
 #define ACCURATE_ARG_C 56.03
 
-typedef struct dev_job {
-    const casie_model *m;
-    casie_corpus *dv;
-    casie_doc **out;
-    int first, step, rc;
-} dev_job;
-
-static void *dev_worker(void *arg) {
-    dev_job *j = arg;
-    for (int i = j->first; i < j->dv->n_docs && !j->rc; i += j->step) {
-        casie_error err = {0};
-        const casie_doc *g = j->dv->docs[i];
-        casie_doc *d = casie_doc_from_text(g->text, g->text_len, g->id, &err);
-        if (!d || casie_extract(j->m, d, NULL, &err)) j->rc = 1;
-        j->out[i] = d;
-    }
-    return NULL;
-}
-
 static void accurate_model_on_dev(void **state) {
     (void)state;
 #if defined(__SANITIZE_ADDRESS__)
@@ -257,27 +229,11 @@ static void accurate_model_on_dev(void **state) {
     assert_non_null(m);
     casie_corpus *dv = test_split(corpus, "dev", 0);
     assert_non_null(dv);
-    casie_doc **out = calloc((size_t)dv->n_docs, sizeof *out);
-    assert_non_null(out);
-    dev_job j[2] = {{m, dv, out, 0, 2, 0}, {m, dv, out, 1, 2, 0}};
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, dev_worker, &j[1]), 0);
-    dev_worker(&j[0]);
-    pthread_join(th, NULL);
-    assert_int_equal(j[0].rc + j[1].rc, 0);
-    casie_eval *ev = casie_eval_new();
-    for (int i = 0; i < dv->n_docs; i++) {
-        assert_int_equal(casie_eval_add(ev, dv->docs[i], out[i], &err), CASIE_OK);
-        casie_doc_free(out[i]);
-    }
-    double p, r, trig_c, arg_c;
-    casie_prf(casie_eval_counts(ev, CASIE_METRIC_TRIG_C, -1, -1), &p, &r, &trig_c);
-    casie_prf(casie_eval_counts(ev, CASIE_METRIC_ARG_C, -1, -1), &p, &r, &arg_c);
+    double trig_c, arg_c;
+    dev_score(m, dv, &trig_c, &arg_c);
     print_message("accurate model on dev: trig_c %.2f arg_c %.2f\n", trig_c, arg_c);
     assert_true(trig_c >= ACCURATE_TRIG_C - 3.0);
     assert_true(arg_c >= ACCURATE_ARG_C - 3.0);
-    casie_eval_free(ev);
-    free(out);
     casie_corpus_free(dv);
     casie_model_free(m);
 }
