@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
         m->realis_mix = arg_nets ? full.realis_mix : 1.0f;
         /* scratch is sized for the networks in use: none kept from before */
         casie__pool_free(m->pool);
-        if (!(m->pool = casie__pool_new())) return 1;
+        if (!(m->pool = casie__pool_new(casie__extract_scratch_free))) return 1;
         casie_eval *e2e = casie_eval_new(), *given = casie_eval_new();
         if (!e2e || !given) return 1;
         double t = dev_pass(m, &s, 0, passes, e2e), tg = dev_pass(m, &s, 1, passes, given);

@@ -134,23 +134,13 @@ typedef struct scratch {
     /* what extraction derives from each network's weights (trig_nn,
      * trig_nn2, arg_nn, arg_nn2): the loaded model's (casie__projcache), or
      * for a model in training this document's own, in own[] */
-    const casie__derived *wt[4];
-    casie__derived own[4];
+    const casie__derived *wt[CASIE__N_NETS];
+    casie__derived own[CASIE__N_NETS];
     int16_t *Hq; /* (CASIE_NN_CHUNK, 2H) the encoder states in int16, for the quantized heads */
     float *base; /* (K,) the argument head's share of the trigger's states */
     size_t n_cap; /* E, P, lab and sp hold this many tokens */
     const float *xv; /* (n_tokens, m->xdim) the document's encoder inputs, or NULL (xvec.c) */
 } scratch;
-
-/* A loaded model keeps the scratch of finished extractions for the next
- * ones: its buffers are megabytes, and allocating them afresh for every
- * document cost page faults that took a tenth of the time. */
-#define POOL_MAX 16
-struct casie__pool {
-    pthread_mutex_t mu;
-    int n;
-    scratch *s[POOL_MAX];
-};
 
 #define ZC_CAP (2 * CASIE_NN_CHUNK)
 
@@ -158,81 +148,6 @@ struct casie__pool {
 
 /* floats of the word vector at the start of a token vector */
 static int emb_dim(const casie__emb *e) { return e->n_words ? (int)e->dim : 0; }
-
-static size_t cols_floats(const casie__nnet *n, const casie__emb *e) {
-    return (size_t)(n->D - emb_dim(e)) * 8 * (size_t)n->H;
-}
-
-#define REL_ROWS (CASIE_ARGVEC_SIDES * CASIE_ARGVEC_BUCKETS * CASIE_N_SUBTYPES)
-
-/* T (REL_ROWS, 8H): an argument network's relation-column sums, from its
- * transposed columns C (casie__nnet_cols_transpose from the word vector on). */
-static void rel_table(const casie__nnet *n, const float *C, int dim0, float *T) {
-    const int G2 = 8 * n->H;
-    const float *rc = C + (size_t)(n->D - CASIE_ARGVEC_REL - dim0) * G2; /* the first relation column */
-    for (int side = 0; side < CASIE_ARGVEC_SIDES; side++)
-        for (int bk = 0; bk < CASIE_ARGVEC_BUCKETS; bk++)
-            for (int st = 0; st < CASIE_N_SUBTYPES; st++) {
-                float *row = T + (size_t)((side * CASIE_ARGVEC_BUCKETS + bk) * CASIE_N_SUBTYPES + st) * G2;
-                memset(row, 0, sizeof(float) * (size_t)G2);
-                casie__nnet_add_tcol(rc + (size_t)side * G2, 1.0f, G2, row);
-                casie__nnet_add_tcol(rc + (size_t)(3 + bk) * G2, 1.0f, G2, row);
-                casie__nnet_add_tcol(rc + (size_t)(12 + st) * G2, 1.0f, G2, row);
-            }
-}
-
-static void derived_free(casie__derived *d) {
-    free(d->R), free(d->C), free(d->P), free(d->Q), free(d->T);
-    memset(d, 0, sizeof *d);
-}
-
-/* What extraction derives from network n's weights (T for an argument
- * network only): all made, or none and CASIE_ERR_NOMEM. */
-static int derive_weights(const casie__nnet *n, const casie__emb *e, int arg, casie__derived *d) {
-    const int dim = emb_dim(e);
-    memset(d, 0, sizeof *d);
-    d->R = malloc(casie__nnet_rec_bytes(n));
-    d->C = malloc(sizeof(float) * (cols_floats(n, e) ? cols_floats(n, e) : 1));
-    d->P = malloc(casie__nnet_proj_bytes(n, dim));
-    d->Q = malloc(casie__nnet_head_bytes(n, 2 * n->H));
-    d->T = arg ? malloc(sizeof(float) * REL_ROWS * 8 * (size_t)n->H) : NULL;
-    if (!d->R || !d->C || !d->P || !d->Q || (arg && !d->T)) {
-        derived_free(d);
-        return CASIE_ERR_NOMEM;
-    }
-    casie__nnet_rec_quantize(n, d->R);
-    casie__nnet_cols_transpose(n, dim, d->C);
-    casie__nnet_proj_quantize(n, dim, d->P);
-    casie__nnet_head_quantize(n, 0, 2 * n->H, d->Q); /* a token's own states, both taggers' head 0 */
-    if (arg) rel_table(n, d->C, dim, d->T);
-    return CASIE_OK;
-}
-
-void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e, int arg) {
-    memset(pc, 0, sizeof *pc);
-    if (!n->p) return;
-    derive_weights(n, e, arg, &pc->w); /* without memory: each document makes its own */
-    int rows = e->n_words < CASIE_PROJCACHE_ROWS ? (int)e->n_words : CASIE_PROJCACHE_ROWS;
-    if (rows <= 0) return;
-    /* large: calloc maps fresh zero pages, so only the rows filled count */
-    pc->z = calloc((size_t)rows * 8 * (size_t)n->H, sizeof(float));
-    pc->state = calloc((size_t)rows, sizeof *pc->state);
-    if (!pc->z || !pc->state) {
-        free(pc->z);
-        free((void *)pc->state);
-        pc->z = NULL;
-        pc->state = NULL;
-        return;
-    }
-    pc->rows = rows;
-}
-
-void casie__projcache_free(casie__projcache *pc) {
-    free(pc->z);
-    free((void *)pc->state);
-    derived_free(&pc->w);
-    memset(pc, 0, sizeof *pc);
-}
 
 /* z (2, 4H) = bias + W x for token f's vector x (casie__tokvec, then its
  * encoder inputs xv when the model has them), as the word vector's share
@@ -295,9 +210,11 @@ static void scratch_destroy(scratch *s) {
     free(s->base);
     free(s->Hq);
     for (int q = 0; q < 2; q++) free(s->Zc[q]);
-    for (int k = 0; k < 4; k++) derived_free(&s->own[k]);
+    for (int k = 0; k < CASIE__N_NETS; k++) casie__derived_free(&s->own[k]);
     free(s);
 }
+
+void casie__extract_scratch_free(void *s) { scratch_destroy(s); }
 
 /* The buffers sized by the model's networks. */
 static scratch *scratch_new(const casie_model *m) {
@@ -328,12 +245,7 @@ static scratch *scratch_new(const casie_model *m) {
  * room for doc's longest sentence and the weights' derived forms in place;
  * NULL when out of memory. */
 static scratch *scratch_get(const casie_model *m, const casie_doc *doc) {
-    scratch *s = NULL;
-    if (m->pool) {
-        pthread_mutex_lock(&m->pool->mu);
-        if (m->pool->n > 0) s = m->pool->s[--m->pool->n];
-        pthread_mutex_unlock(&m->pool->mu);
-    }
+    scratch *s = m->pool ? casie__pool_take(m->pool) : NULL;
     if (!s && !(s = scratch_new(m))) return NULL;
     size_t n = 1;
     for (int k = 0; k < doc->n_sents; k++) {
@@ -355,16 +267,14 @@ static scratch *scratch_get(const casie_model *m, const casie_doc *doc) {
     }
     s->zc_b[0] = s->zc_b[1] = s->zc_e[0] = s->zc_e[1] = 0; /* nothing projected yet */
     s->xv = NULL;
-    const casie__nnet *nets[4] = {&m->trig_nn, &m->trig_nn2, &m->arg_nn, &m->arg_nn2};
-    const casie__projcache *pcs[4] = {&m->pc_trig, &m->pc_trig2, &m->pc_arg, &m->pc_arg2};
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < CASIE__N_NETS; k++) {
         s->wt[k] = NULL;
-        if (!nets[k]->p) continue;
-        if (pcs[k]->w.R) { /* made once when the model was loaded */
-            s->wt[k] = &pcs[k]->w;
+        if (!m->nets[k].p) continue;
+        if (m->pc[k].w.R) { /* made once when the model was loaded */
+            s->wt[k] = &m->pc[k].w;
             continue;
         }
-        if (derive_weights(nets[k], &m->emb, k >= 2, &s->own[k])) { /* a model in training */
+        if (casie__derive_weights(&m->nets[k], &m->emb, CASIE__NET_IS_ARG(k), &s->own[k])) { /* in training */
             scratch_destroy(s);
             return NULL;
         }
@@ -376,31 +286,8 @@ static scratch *scratch_get(const casie_model *m, const casie_doc *doc) {
 /* Back to the pool (its per-document weights freed), or freed. */
 static void scratch_put(const casie_model *m, scratch *s) {
     if (!s) return;
-    for (int k = 0; k < 4; k++) derived_free(&s->own[k]);
-    if (m->pool) {
-        pthread_mutex_lock(&m->pool->mu);
-        int kept = m->pool->n < POOL_MAX;
-        if (kept) m->pool->s[m->pool->n++] = s;
-        pthread_mutex_unlock(&m->pool->mu);
-        if (kept) return;
-    }
-    scratch_destroy(s);
-}
-
-casie__pool *casie__pool_new(void) {
-    casie__pool *p = calloc(1, sizeof *p);
-    if (p && pthread_mutex_init(&p->mu, NULL)) {
-        free(p);
-        return NULL;
-    }
-    return p;
-}
-
-void casie__pool_free(casie__pool *p) {
-    if (!p) return;
-    for (int i = 0; i < p->n; i++) scratch_destroy(p->s[i]);
-    pthread_mutex_destroy(&p->mu);
-    free(p);
+    for (int k = 0; k < CASIE__N_NETS; k++) casie__derived_free(&s->own[k]);
+    if (!m->pool || casie__pool_give(m->pool, s)) scratch_destroy(s);
 }
 
 /* The transitions a tagger decodes with: mix * the perceptron's plus the
@@ -451,7 +338,7 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
     casie__trig_masks(allowed, start_ok);
     const casie__linear view = mixed_view(&m->trig, &m->trig_nn, &m->trig_nn2, m->trig_mix, trans, start);
     const casie__nnet *nets[2] = {&m->trig_nn, &m->trig_nn2};
-    const casie__projcache *pcs[2] = {&m->pc_trig, &m->pc_trig2};
+    const casie__projcache *pcs[2] = {&m->pc[CASIE__NET_TRIG], &m->pc[CASIE__NET_TRIG2]};
     for (int s = 0; s < doc->n_sents; s++) {
         int b = doc->sents[s].tok_begin, e = doc->sents[s].tok_end, n = e - b;
         if (n <= 0) continue;
@@ -524,7 +411,7 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         for (int l = 1; l < L; l++) row[l] += m->arg_bias;
     }
     const casie__nnet *nets[2] = {&m->arg_nn, &m->arg_nn2};
-    const casie__projcache *pcs[2] = {&m->pc_arg, &m->pc_arg2};
+    const casie__projcache *pcs[2] = {&m->pc[CASIE__NET_ARG], &m->pc[CASIE__NET_ARG2]};
     for (int q = 0; q < 2; q++) { /* each network's scores are added */
         const casie__nnet *nn = nets[q];
         if (!nn->p) continue;

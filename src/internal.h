@@ -19,6 +19,7 @@
 #endif
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -493,12 +494,24 @@ typedef struct casie__projcache {
 } casie__projcache;
 #define CASIE_PROJCACHE_ROWS 16384
 
+/* The model's five linear models and four networks, each in one order
+ * everywhere: m->lin[] and m->nets[] (the same as the named fields), the
+ * projection caches m->pc[], an extraction's derived weights. */
+enum { CASIE__LIN_TRIG, CASIE__LIN_ARG, CASIE__LIN_ENT, CASIE__LIN_REALIS, CASIE__LIN_COREF, CASIE__N_LIN };
+enum { CASIE__NET_TRIG, CASIE__NET_TRIG2, CASIE__NET_ARG, CASIE__NET_ARG2, CASIE__N_NETS };
+#define CASIE__NET_IS_ARG(k) ((k) >= CASIE__NET_ARG)
+
 struct casie_model {
-    casie__linear trig;   /* (rows, 11) BIO over subtypes, sequence */
-    casie__linear arg;    /* (rows, 25) BIO over role slots of the trigger's subtype, sequence */
-    casie__linear ent;    /* (rows, 21) entity type of an argument */
-    casie__linear realis; /* (rows, 3) */
-    casie__linear coref;  /* (rows, 2) is a pair of events coreferent */
+    union {
+        casie__linear lin[CASIE__N_LIN];
+        struct {
+            casie__linear trig;   /* (rows, 11) BIO over subtypes, sequence */
+            casie__linear arg;    /* (rows, 25) BIO over role slots of the trigger's subtype, sequence */
+            casie__linear ent;    /* (rows, 21) entity type of an argument */
+            casie__linear realis; /* (rows, 3) */
+            casie__linear coref;  /* (rows, 2) is a pair of events coreferent */
+        };
+    };
     int32_t n_slots[CASIE_N_SUBTYPES];
     int32_t slot_role[CASIE_N_SUBTYPES][CASIE_MAX_SLOTS]; /* role of each slot */
     float trig_bias, arg_bias;            /* added to non-O labels when decoding (tuned on dev) */
@@ -508,10 +521,15 @@ struct casie_model {
     /* The taggers and realis add the network's scores to mix * the sparse
      * model's (emissions and transitions alike); the mixes are tuned on dev. */
     float trig_mix, arg_mix, realis_mix;
-    casie__nnet trig_nn;  /* token vectors -> trigger label scores (U = 2H) */
-    casie__nnet trig_nn2; /* optional (p NULL: none): a second of trig_nn's shape from another seed, scores added */
-    casie__nnet arg_nn;   /* token vectors + relation to the trigger -> slot label scores (U = 4H) */
-    casie__nnet arg_nn2;  /* optional (p NULL: none): a second of arg_nn's shape from another seed, scores added */
+    union {
+        casie__nnet nets[CASIE__N_NETS];
+        struct {
+            casie__nnet trig_nn;  /* token vectors -> trigger label scores (U = 2H) */
+            casie__nnet trig_nn2; /* optional (p NULL: none): a second of trig_nn's shape, another seed, scores added */
+            casie__nnet arg_nn;   /* token vectors + relation to the trigger -> slot label scores (U = 4H) */
+            casie__nnet arg_nn2;  /* optional (p NULL: none): a second of arg_nn's shape, another seed, scores added */
+        };
+    };
     casie__emb emb;       /* word vectors of the clustered words (n_words 0: none) */
     float *emb_scale_owned;
     int8_t *emb_v_owned;
@@ -519,8 +537,8 @@ struct casie_model {
     casie__cluster_entry *clusters_owned; /* when trained, not mapped */
     char *meta;                           /* JSON object text */
     casie__model_file file;               /* the mapping when loaded */
-    casie__projcache pc_trig, pc_trig2, pc_arg, pc_arg2; /* when loaded */
-    casie__pool *pool; /* when loaded: extraction scratch kept between documents (extract.c) */
+    casie__projcache pc[CASIE__N_NETS]; /* when loaded (model_cache.c) */
+    casie__pool *pool; /* when loaded: extraction scratch kept between documents (model_cache.c) */
     /* Dense token inputs from a transformer encoder (xvec.c): xdim floats per
      * token, after casie__tokvec's columns and before an argument network's
      * relation inputs, in every network; 0 for a model without an encoder. */
@@ -530,10 +548,30 @@ struct casie_model {
     struct casie__wordpiece *wp;     /* its vocabulary's tokenizer (owned) */
     const casie__xcache *xcache;     /* training only: the vectors of the training and tuning documents */
 };
-casie__pool *casie__pool_new(void);
-void casie__pool_free(casie__pool *p);
+_Static_assert(offsetof(casie_model, coref) == offsetof(casie_model, lin[CASIE__LIN_COREF]), "lin[] and names");
+_Static_assert(offsetof(casie_model, arg_nn2) == offsetof(casie_model, nets[CASIE__NET_ARG2]), "nets[] and names");
+
+/* ---- the model object (model.c; its caches in model_cache.c) ---- */
+/* A model with empty linear models (training: with averaging state) and no
+ * networks, its tuned values at their untuned defaults. */
+int casie__model_alloc(casie_model **out, int training);
+/* What extraction derives from network n's weights (T for an argument
+ * network only): all made, or none and CASIE_ERR_NOMEM; freed with
+ * casie__derived_free. */
+int casie__derive_weights(const casie__nnet *n, const casie__emb *e, int arg, casie__derived *d);
+void casie__derived_free(casie__derived *d);
+/* The caches of a loaded model's networks (none without memory: extraction
+ * then computes every projection). */
 void casie__projcache_init(casie__projcache *pc, const casie__nnet *n, const casie__emb *e, int arg);
 void casie__projcache_free(casie__projcache *pc);
+/* A pool of up to CASIE__POOL_MAX buffers of one kind, shared by threads:
+ * take one (NULL: none kept), give it back (0: kept; else the caller frees
+ * it); casie__pool_free frees what is kept with `destroy`. */
+#define CASIE__POOL_MAX 16
+casie__pool *casie__pool_new(void (*destroy)(void *));
+void *casie__pool_take(casie__pool *p);
+int casie__pool_give(casie__pool *p, void *item);
+void casie__pool_free(casie__pool *p);
 
 /* ---- dense token inputs from an encoder (xvec.c) ---- */
 /* The default reading of an encoder: windows of its full length, a stride of
@@ -573,6 +611,8 @@ void casie__arg_window(const casie_doc *doc, int tb, int *te, int *b, int *e);
 /* Only the trigger stage of casie_extract (each event its own hopper); reads
  * nothing of the model but trig, trig_nn, emb, clusters and trig_bias. */
 int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *err);
+/* Frees one extraction scratch (what a model's pool holds). */
+void casie__extract_scratch_free(void *scratch);
 /* Token index range of a code-point span: tokens overlapping [s, e). */
 int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int *te);
 

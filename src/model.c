@@ -1,5 +1,6 @@
 /*
- * model.c - saving, loading and freeing a casie_model.
+ * model.c - the model object: allocating, saving, loading and freeing a
+ * casie_model, one table of its file's sections driving all four.
  *
  * A model file is the container of model_io.c (docs/FORMAT.md) with these
  * sections:
@@ -42,36 +43,60 @@
 
 #define FEATURE_VERSION 3
 
-int casie__model_alloc(casie_model **out, int training);
+/* Rows of each linear model (powers of two; see docs/FORMAT.md). */
+static const struct {
+    uint32_t rows, labels;
+    int sequence;
+} LINEAR[CASIE__N_LIN] = {
+    [CASIE__LIN_TRIG] = {1u << 17, CASIE_TRIG_LABELS, 1},      [CASIE__LIN_ARG] = {1u << 16, CASIE_ARG_LABELS, 1},
+    [CASIE__LIN_ENT] = {1u << 15, CASIE_N_ENTITY_TYPES, 0},    [CASIE__LIN_REALIS] = {1u << 15, CASIE_N_REALIS, 0},
+    [CASIE__LIN_COREF] = {1u << 14, 2, 0},
+};
 
-void casie_model_free(casie_model *m) {
-    if (!m) return;
-    casie__linear_free(&m->trig);
-    casie__linear_free(&m->arg);
-    casie__linear_free(&m->ent);
-    casie__linear_free(&m->realis);
-    casie__linear_free(&m->coref);
-    casie__nnet_free(&m->trig_nn);
-    casie__nnet_free(&m->arg_nn);
-    casie__nnet_free(&m->arg_nn2);
-    casie__nnet_free(&m->trig_nn2);
-    casie__projcache_free(&m->pc_trig);
-    casie__projcache_free(&m->pc_trig2);
-    casie__projcache_free(&m->pc_arg);
-    casie__projcache_free(&m->pc_arg2);
-    casie__pool_free(m->pool);
-    casie_encoder_free(m->enc);
-    if (m->wp) casie__wordpiece_free(m->wp);
-    free(m->wp);
-    free(m->emb_scale_owned);
-    free(m->emb_v_owned);
-    free(m->clusters_owned);
-    free(m->meta);
-    casie__model_file_close(&m->file);
-    free(m);
+/* The TUNE section: these fields as f32 at 4 * their index, then zeros. */
+#define TUNE_SIZE 64
+static const size_t TUNE_FIELDS[] = {
+    offsetof(casie_model, trig_bias), offsetof(casie_model, arg_bias),   offsetof(casie_model, trig_temp),
+    offsetof(casie_model, arg_temp),  offsetof(casie_model, coref_bias), offsetof(casie_model, trig_mix),
+    offsetof(casie_model, arg_mix),   offsetof(casie_model, realis_mix), offsetof(casie_model, coref_generic),
+};
+#define N_TUNE ((int)(sizeof TUNE_FIELDS / sizeof TUNE_FIELDS[0]))
+
+int casie__model_alloc(casie_model **out, int training) {
+    casie_model *m = calloc(1, sizeof *m);
+    if (!m) return CASIE_ERR_NOMEM;
+    for (int i = 0; i < CASIE__N_LIN; i++)
+        if (casie__linear_init(&m->lin[i], LINEAR[i].rows, LINEAR[i].labels, LINEAR[i].sequence, training)) {
+            casie_model_free(m);
+            return CASIE_ERR_NOMEM;
+        }
+    m->trig_temp = m->arg_temp = 1.0f;
+    m->trig_mix = m->arg_mix = m->realis_mix = 0.1f; /* until tuned on dev */
+    *out = m;
+    return CASIE_OK;
 }
 
 char *casie_model_metadata(const casie_model *m) { return m && m->meta ? casie__strdup(m->meta) : NULL; }
+
+static int host_is_little_endian(void) {
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+/* ======================================================================== */
+/* The sections, one saver, loader and release each                         */
+/* ======================================================================== */
+
+/* A saver fills s with the section's bytes: borrowed from the model, or in
+ * a buffer it allocates and hands over in *owned.  It returns CASIE_OK,
+ * CASIE_ERR_NOMEM, or ABSENT for an optional section this model lacks. */
+#define ABSENT 1
+typedef int (*save_fn)(const casie_model *m, int which, casie__section *s, unsigned char **owned);
+/* A loader reads a section found in the file into the model (pointing into
+ * the mapping where it can), checking it against what was loaded before. */
+typedef int (*load_fn)(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err);
+/* A release frees what the section's part of the model owns. */
+typedef void (*release_fn)(casie_model *m, int which);
 
 static size_t linear_bytes(const casie__linear *m, size_t *weights_at) {
     size_t head = 32;
@@ -101,99 +126,6 @@ static unsigned char *linear_serialize(const casie__linear *m, size_t *size) {
     for (size_t i = 0; i < nw; i++) w[i] = m->wh ? m->wh[i] : casie__f32_to_bf16(m->w[i]);
     *size = n;
     return buf;
-}
-
-static int host_is_little_endian(void) {
-    const uint16_t one = 1;
-    return *(const unsigned char *)&one == 1;
-}
-
-int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
-    if (!m || !path) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_model_save: no model or path");
-    if (!host_is_little_endian()) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "big-endian hosts unsupported");
-    const casie__linear *lin[5] = {&m->trig, &m->arg, &m->ent, &m->realis, &m->coref};
-    static const char *const tags[5] = {"TRIG", "ARGS", "ENTY", "REAL", "CORF"};
-    unsigned char *bufs[12] = {0};
-    casie__section secs[15];
-    int n = 0, rc = CASIE_ERR_NOMEM;
-    const char *meta = m->meta ? m->meta : "{}";
-    secs[n++] = (casie__section){"META", meta, strlen(meta)};
-    int32_t labl[CASIE_N_SUBTYPES * (1 + CASIE_MAX_SLOTS)];
-    for (int s = 0; s < CASIE_N_SUBTYPES; s++) {
-        labl[s] = m->n_slots[s];
-        for (int k = 0; k < CASIE_MAX_SLOTS; k++) labl[CASIE_N_SUBTYPES + s * CASIE_MAX_SLOTS + k] = m->slot_role[s][k];
-    }
-    secs[n++] = (casie__section){"LABL", labl, sizeof labl};
-    for (int i = 0; i < 5; i++) {
-        size_t size;
-        if (!(bufs[i] = linear_serialize(lin[i], &size))) goto done;
-        secs[n] = (casie__section){"", bufs[i], size};
-        memcpy(secs[n].tag, tags[i], 5);
-        n++;
-    }
-    size_t csize = 32 + sizeof(casie__cluster_entry) * (size_t)m->clusters.n_slots;
-    if (!(bufs[5] = calloc(1, csize))) goto done;
-    casie__put_u32le(bufs[5], m->clusters.n_slots);
-    if (m->clusters.n_slots) memcpy(bufs[5] + 32, m->clusters.slots, csize - 32);
-    secs[n++] = (casie__section){"CLUS", bufs[5], csize};
-    const casie__nnet *nets[4] = {&m->trig_nn, &m->arg_nn, &m->arg_nn2, &m->trig_nn2};
-    static const char *const ntags[4] = {"NTRG", "NARG", "NAR2", "NTR2"};
-    for (int i = 0; i < 4; i++) {
-        const casie__nnet *nn = nets[i];
-        unsigned char *buf;
-        if (i >= 2 && !nn->p) continue; /* optional */
-        size_t size = 32 + sizeof(float) * nn->n_params;
-        if (!(buf = bufs[i < 2 ? 6 + i : 8 + i] = calloc(1, size))) goto done;
-        casie__put_u32le(buf, (uint32_t)nn->D);
-        casie__put_u32le(buf + 4, (uint32_t)nn->H);
-        casie__put_u32le(buf + 8, (uint32_t)nn->U);
-        casie__put_u32le(buf + 12, (uint32_t)nn->K);
-        casie__put_u32le(buf + 16, (uint32_t)nn->L);
-        casie__put_u32le(buf + 20, (uint32_t)nn->L2);
-        if (nn->n_params) memcpy(buf + 32, nn->p, sizeof(float) * nn->n_params);
-        secs[n] = (casie__section){"", buf, size};
-        memcpy(secs[n].tag, ntags[i], 5);
-        n++;
-    }
-    size_t sc_at = (32 + sizeof(float) * (size_t)m->emb.n_words + 31) & ~(size_t)31;
-    size_t esize = sc_at + (size_t)m->emb.n_words * m->emb.dim;
-    if (!(bufs[8] = calloc(1, esize))) goto done;
-    casie__put_u32le(bufs[8], m->emb.n_words);
-    casie__put_u32le(bufs[8] + 4, m->emb.dim);
-    if (m->emb.n_words) {
-        memcpy(bufs[8] + 32, m->emb.scale, sizeof(float) * m->emb.n_words);
-        memcpy(bufs[8] + sc_at, m->emb.v, (size_t)m->emb.n_words * m->emb.dim);
-    }
-    secs[n++] = (casie__section){"EMBD", bufs[8], esize};
-    unsigned char xenc[80 + 4 * CASIE_XMIX_MAX] = {0};
-    if (m->xdim > 0) {
-        const casie__xspec *xs = &m->xs;
-        casie__put_u32le(xenc, (uint32_t)m->xdim);
-        casie__put_u32le(xenc + 4, (uint32_t)xs->enc_layers);
-        casie__put_u32le(xenc + 8, (uint32_t)xs->enc_hash);
-        casie__put_u32le(xenc + 12, (uint32_t)(xs->enc_hash >> 32));
-        casie__put_u32le(xenc + 16, (uint32_t)xs->window);
-        casie__put_u32le(xenc + 20, (uint32_t)xs->stride);
-        memcpy(xenc + 32, xs->enc_file, strnlen(xs->enc_file, sizeof xs->enc_file - 1));
-        memcpy(xenc + 80, xs->mix, 4 * (size_t)(xs->enc_layers + 1));
-        secs[n++] = (casie__section){"XENC", xenc, 80 + 4 * (size_t)(xs->enc_layers + 1)};
-    }
-    unsigned char tune[64] = {0};
-    memcpy(tune, &m->trig_bias, 4);
-    memcpy(tune + 4, &m->arg_bias, 4);
-    memcpy(tune + 8, &m->trig_temp, 4);
-    memcpy(tune + 12, &m->arg_temp, 4);
-    memcpy(tune + 16, &m->coref_bias, 4);
-    memcpy(tune + 20, &m->trig_mix, 4);
-    memcpy(tune + 24, &m->arg_mix, 4);
-    memcpy(tune + 28, &m->realis_mix, 4);
-    memcpy(tune + 32, &m->coref_generic, 4);
-    secs[n++] = (casie__section){"TUNE", tune, sizeof tune};
-    rc = casie__model_file_write(path, secs, n, err);
-done:
-    for (int i = 0; i < 12; i++) free(bufs[i]);
-    if (rc == CASIE_ERR_NOMEM) casie__error(err, rc, -1, "%s: out of memory saving the model", path);
-    return rc;
 }
 
 static int corrupt(casie_error *err, const char *path, const char *what) {
@@ -237,7 +169,7 @@ static int linear_map(casie__linear *m, const casie__section *s, uint32_t want_l
 
 /* The XENC section into m->xdim and m->xs (the encoder itself is found
  * last, by casie__xvec_attach). */
-static int xenc_read(casie_model *m, const casie__section *s, const char *path, casie_error *err) {
+static int xenc_read(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
     const unsigned char *p = s->data;
     if (s->size < 84) return corrupt(err, path, "short XENC section");
     casie__xspec *xs = &m->xs;
@@ -263,6 +195,310 @@ static int xenc_read(casie_model *m, const casie__section *s, const char *path, 
     return CASIE_OK;
 }
 
+/* ---- META: the metadata, a JSON object ---- */
+
+static int meta_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    const char *meta = m->meta ? m->meta : "{}";
+    s->data = meta;
+    s->size = strlen(meta);
+    return CASIE_OK;
+}
+
+static int meta_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    /* the metadata is handed out as JSON (casie serve's /v1/labels): it
+     * must be one, an object, with no NUL (nor anything after it) */
+    json_error_t je;
+    json_t *meta = json_loadb(s->data, (size_t)s->size, 0, &je);
+    int parsed = meta != NULL, ok = json_is_object(meta);
+    json_decref(meta);
+    if (!ok)
+        return casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: corrupt model: META is not a JSON object (%s)", path,
+                            parsed ? "another JSON value" : je.text);
+    if (!(m->meta = casie__strndup(s->data, (size_t)s->size)))
+        return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", path);
+    return CASIE_OK;
+}
+
+static void meta_release(casie_model *m, int which) { free(m->meta); }
+
+/* ---- LABL: the role slots ---- */
+
+#define LABL_INTS (CASIE_N_SUBTYPES * (1 + CASIE_MAX_SLOTS))
+
+static int labl_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    unsigned char *b = *owned = malloc(4 * LABL_INTS);
+    if (!b) return CASIE_ERR_NOMEM;
+    for (int st = 0; st < CASIE_N_SUBTYPES; st++) {
+        casie__put_u32le(b + 4 * st, (uint32_t)m->n_slots[st]);
+        for (int k = 0; k < CASIE_MAX_SLOTS; k++)
+            casie__put_u32le(b + 4 * (CASIE_N_SUBTYPES + st * CASIE_MAX_SLOTS + k), (uint32_t)m->slot_role[st][k]);
+    }
+    s->data = b;
+    s->size = 4 * LABL_INTS;
+    return CASIE_OK;
+}
+
+static int labl_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    if (s->size != 4 * LABL_INTS) return corrupt(err, path, "missing or bad LABL section");
+    const unsigned char *lp = s->data;
+    for (int st = 0; st < CASIE_N_SUBTYPES; st++) {
+        int32_t ns = (int32_t)casie__get_u32le(lp + 4 * st);
+        if (ns < 0 || ns > CASIE_MAX_SLOTS) return corrupt(err, path, "bad role slot count");
+        m->n_slots[st] = ns;
+        for (int k = 0; k < CASIE_MAX_SLOTS; k++) {
+            int32_t r = (int32_t)casie__get_u32le(lp + 4 * (CASIE_N_SUBTYPES + st * CASIE_MAX_SLOTS + k));
+            if ((k < ns && (r < 0 || r >= CASIE_N_ROLES)) || (k >= ns && r != -1))
+                return corrupt(err, path, "bad role slot");
+            m->slot_role[st][k] = r;
+        }
+    }
+    return CASIE_OK;
+}
+
+/* ---- TRIG ARGS ENTY REAL CORF: the linear models ---- */
+
+static int linear_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    size_t size;
+    if (!(*owned = linear_serialize(&m->lin[which], &size))) return CASIE_ERR_NOMEM;
+    s->data = *owned;
+    s->size = size;
+    return CASIE_OK;
+}
+
+static int linear_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    return linear_map(&m->lin[which], s, LINEAR[which].labels, LINEAR[which].sequence, path, err);
+}
+
+static void linear_release(casie_model *m, int which) { casie__linear_free(&m->lin[which]); }
+
+/* ---- CLUS: the word clusters ---- */
+
+static int clus_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    size_t size = 32 + sizeof(casie__cluster_entry) * (size_t)m->clusters.n_slots;
+    unsigned char *b = *owned = calloc(1, size);
+    if (!b) return CASIE_ERR_NOMEM;
+    casie__put_u32le(b, m->clusters.n_slots);
+    if (m->clusters.n_slots) memcpy(b + 32, m->clusters.slots, size - 32);
+    s->data = b;
+    s->size = size;
+    return CASIE_OK;
+}
+
+static int clus_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    if (s->size < 32) return corrupt(err, path, "missing CLUS section");
+    uint32_t ncl = casie__get_u32le(s->data);
+    if ((ncl & (ncl - 1)) || s->size != 32 + sizeof(casie__cluster_entry) * (size_t)ncl)
+        return corrupt(err, path, "bad CLUS section");
+    m->clusters.n_slots = ncl;
+    m->clusters.slots = ncl ? (const casie__cluster_entry *)(const void *)((const unsigned char *)s->data + 32) : NULL;
+    return CASIE_OK;
+}
+
+static void clus_release(casie_model *m, int which) { free(m->clusters_owned); }
+
+/* ---- EMBD: the word vectors ---- */
+
+static size_t embd_scales_end(uint32_t n_words) { return (32 + sizeof(float) * (size_t)n_words + 31) & ~(size_t)31; }
+
+static int embd_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    size_t sc_at = embd_scales_end(m->emb.n_words), size = sc_at + (size_t)m->emb.n_words * m->emb.dim;
+    unsigned char *b = *owned = calloc(1, size);
+    if (!b) return CASIE_ERR_NOMEM;
+    casie__put_u32le(b, m->emb.n_words);
+    casie__put_u32le(b + 4, m->emb.dim);
+    if (m->emb.n_words) {
+        memcpy(b + 32, m->emb.scale, sizeof(float) * m->emb.n_words);
+        memcpy(b + sc_at, m->emb.v, (size_t)m->emb.n_words * m->emb.dim);
+    }
+    s->data = b;
+    s->size = size;
+    return CASIE_OK;
+}
+
+static int embd_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    if (s->size < 32) return corrupt(err, path, "missing EMBD section");
+    uint32_t nw = casie__get_u32le(s->data), dim = casie__get_u32le((const unsigned char *)s->data + 4);
+    size_t sc_at = embd_scales_end(nw);
+    if (nw > 65535 || dim > 1024 || (nw && !dim) || s->size != sc_at + (size_t)nw * dim)
+        return corrupt(err, path, "bad EMBD section");
+    m->emb.n_words = nw, m->emb.dim = dim;
+    m->emb.scale = (const float *)(const void *)((const unsigned char *)s->data + 32);
+    m->emb.v = (const int8_t *)(const void *)((const unsigned char *)s->data + sc_at);
+    for (uint32_t i = 0; i < nw; i++)
+        if (!(m->emb.scale[i] >= 0 && m->emb.scale[i] < 1e6f)) return corrupt(err, path, "bad word vector scale");
+    for (uint32_t i = 0; i < m->clusters.n_slots; i++)
+        if (m->clusters.slots[i].pad > nw) return corrupt(err, path, "a clustered word points past the word vectors");
+    return CASIE_OK;
+}
+
+static void embd_release(casie_model *m, int which) {
+    free(m->emb_scale_owned);
+    free(m->emb_v_owned);
+}
+
+/* ---- NTRG NARG NAR2 NTR2: the networks ---- */
+
+static int second_net(int which) { return which == CASIE__NET_TRIG2 || which == CASIE__NET_ARG2; }
+
+static int net_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    const casie__nnet *nn = &m->nets[which];
+    if (second_net(which) && !nn->p) return ABSENT;
+    size_t size = 32 + sizeof(float) * nn->n_params;
+    unsigned char *b = *owned = calloc(1, size);
+    if (!b) return CASIE_ERR_NOMEM;
+    const int32_t dims[6] = {nn->D, nn->H, nn->U, nn->K, nn->L, nn->L2};
+    for (int i = 0; i < 6; i++) casie__put_u32le(b + 4 * i, (uint32_t)dims[i]);
+    if (nn->n_params) memcpy(b + 32, nn->p, sizeof(float) * nn->n_params);
+    s->data = b;
+    s->size = size;
+    return CASIE_OK;
+}
+
+/* A network reads the token vectors (after EMBD and XENC); a second one has
+ * its first's shape (loaded before it). */
+static int net_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    if (s->size < 32)
+        return casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: corrupt model: no %s section", path, s->tag);
+    casie__nnet *nn = &m->nets[which];
+    const int is_arg = CASIE__NET_IS_ARG(which), tv = casie__tokvec_dim(&m->emb) + m->xdim;
+    const casie__nnet *first = &m->nets[second_net(which) ? which - 1 : which];
+    const unsigned char *np = s->data;
+    int D = (int)casie__get_u32le(np), H = (int)casie__get_u32le(np + 4), U = (int)casie__get_u32le(np + 8), K = (int)casie__get_u32le(np + 12),
+        L = (int)casie__get_u32le(np + 16), L2 = (int)casie__get_u32le(np + 20);
+    if (D != tv + (is_arg ? CASIE_ARGVEC_REL : 0) || L != (is_arg ? CASIE_ARG_LABELS : CASIE_TRIG_LABELS) ||
+        (int64_t)U != (int64_t)(is_arg ? 4 : 2) * H || L2 != (is_arg ? CASIE_N_REALIS : 0) ||
+        (second_net(which) && (H != first->H || K != first->K)) || casie__nnet_dims(nn, D, H, U, K, L, L2) ||
+        s->size != 32 + sizeof(float) * nn->n_params)
+        return corrupt(err, path, "bad neural tagger section");
+    nn->p = (const float *)(const void *)(np + 32);
+    for (size_t k = 0; k < nn->n_params; k++)
+        if (!isfinite(nn->p[k])) return corrupt(err, path, "non-finite neural tagger weight");
+    return CASIE_OK;
+}
+
+static void net_release(casie_model *m, int which) {
+    casie__nnet_free(&m->nets[which]);
+    casie__projcache_free(&m->pc[which]);
+}
+
+/* ---- XENC: the encoder the networks read ---- */
+
+static int xenc_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    if (m->xdim <= 0) return ABSENT;
+    const casie__xspec *xs = &m->xs;
+    size_t size = 80 + 4 * (size_t)(xs->enc_layers + 1);
+    unsigned char *b = *owned = calloc(1, size);
+    if (!b) return CASIE_ERR_NOMEM;
+    casie__put_u32le(b, (uint32_t)m->xdim);
+    casie__put_u32le(b + 4, (uint32_t)xs->enc_layers);
+    casie__put_u32le(b + 8, (uint32_t)xs->enc_hash);
+    casie__put_u32le(b + 12, (uint32_t)(xs->enc_hash >> 32));
+    casie__put_u32le(b + 16, (uint32_t)xs->window);
+    casie__put_u32le(b + 20, (uint32_t)xs->stride);
+    memcpy(b + 32, xs->enc_file, strnlen(xs->enc_file, sizeof xs->enc_file - 1));
+    memcpy(b + 80, xs->mix, 4 * (size_t)(xs->enc_layers + 1));
+    s->data = b;
+    s->size = size;
+    return CASIE_OK;
+}
+
+static void xenc_release(casie_model *m, int which) {
+    casie_encoder_free(m->enc);
+    if (m->wp) casie__wordpiece_free(m->wp);
+    free(m->wp);
+}
+
+/* ---- TUNE: the values tuned on dev ---- */
+
+static int tune_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    unsigned char *b = *owned = calloc(1, TUNE_SIZE);
+    if (!b) return CASIE_ERR_NOMEM;
+    for (int i = 0; i < N_TUNE; i++) memcpy(b + 4 * i, (const char *)m + TUNE_FIELDS[i], 4);
+    s->data = b;
+    s->size = TUNE_SIZE;
+    return CASIE_OK;
+}
+
+static int tune_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    if (s->size != TUNE_SIZE) return corrupt(err, path, "missing or bad TUNE section");
+    const unsigned char *b = s->data;
+    for (int i = 0; i < N_TUNE; i++) memcpy((char *)m + TUNE_FIELDS[i], b + 4 * i, 4);
+    for (int i = 4 * N_TUNE; i < TUNE_SIZE; i++)
+        if (b[i]) return corrupt(err, path, "nonzero reserved bytes in the TUNE section");
+    if (!(m->trig_mix >= 0 && m->trig_mix <= 100 && m->arg_mix >= 0 && m->arg_mix <= 100 && m->realis_mix >= 0 &&
+          m->realis_mix <= 100))
+        return corrupt(err, path, "score mixes out of range");
+    if (!(m->trig_temp > 0 && m->trig_temp <= 100 && m->arg_temp > 0 && m->arg_temp <= 100))
+        return corrupt(err, path, "confidence temperatures out of range");
+    if (!(m->trig_bias > -1e6f && m->trig_bias < 1e6f && m->arg_bias > -1e6f && m->arg_bias < 1e6f &&
+          m->coref_bias > -1e6f && m->coref_bias < 1e6f && m->coref_generic > -1e6f && m->coref_generic < 1e6f))
+        return corrupt(err, path, "decoding biases out of range");
+    return CASIE_OK;
+}
+
+/* ======================================================================== */
+/* The table                                                                */
+/* ======================================================================== */
+
+/* Every section, in the order of the file.  A loader runs after those of
+ * lower passes, which hold what it checks against (the networks read the
+ * word vectors' and the encoder's widths; the vectors check the clusters).
+ * missing: the complaint when the file lacks it; NULL: optional. */
+static const struct section_def {
+    char tag[5];
+    int which, pass;
+    const char *missing;
+    save_fn save;
+    load_fn load;
+    release_fn release;
+} SECTIONS[] = {
+    {"META", 0, 3, "missing META section", meta_save, meta_load, meta_release},
+    {"LABL", 0, 1, "missing or bad LABL section", labl_save, labl_load, NULL},
+    {"TRIG", CASIE__LIN_TRIG, 0, "no TRIG section", linear_save, linear_load, linear_release},
+    {"ARGS", CASIE__LIN_ARG, 0, "no ARGS section", linear_save, linear_load, linear_release},
+    {"ENTY", CASIE__LIN_ENT, 0, "no ENTY section", linear_save, linear_load, linear_release},
+    {"REAL", CASIE__LIN_REALIS, 0, "no REAL section", linear_save, linear_load, linear_release},
+    {"CORF", CASIE__LIN_COREF, 0, "no CORF section", linear_save, linear_load, linear_release},
+    {"CLUS", 0, 1, "missing CLUS section", clus_save, clus_load, clus_release},
+    {"NTRG", CASIE__NET_TRIG, 2, "no NTRG section", net_save, net_load, net_release},
+    {"NARG", CASIE__NET_ARG, 2, "no NARG section", net_save, net_load, net_release},
+    {"NAR2", CASIE__NET_ARG2, 2, NULL, net_save, net_load, net_release},
+    {"NTR2", CASIE__NET_TRIG2, 2, NULL, net_save, net_load, net_release},
+    {"EMBD", 0, 1, "missing EMBD section", embd_save, embd_load, embd_release},
+    {"XENC", 0, 1, NULL, xenc_save, xenc_read, xenc_release},
+    {"TUNE", 0, 2, "missing or bad TUNE section", tune_save, tune_load, NULL},
+};
+#define N_SECTIONS ((int)(sizeof SECTIONS / sizeof SECTIONS[0]))
+#define N_PASSES 4
+
+void casie_model_free(casie_model *m) {
+    if (!m) return;
+    for (int i = 0; i < N_SECTIONS; i++)
+        if (SECTIONS[i].release) SECTIONS[i].release(m, SECTIONS[i].which);
+    casie__pool_free(m->pool);
+    casie__model_file_close(&m->file);
+    free(m);
+}
+
+int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
+    if (!m || !path) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_model_save: no model or path");
+    if (!host_is_little_endian()) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "big-endian hosts unsupported");
+    unsigned char *owned[N_SECTIONS] = {0};
+    casie__section secs[N_SECTIONS];
+    int n = 0, rc = CASIE_OK;
+    for (int i = 0; i < N_SECTIONS && !rc; i++) {
+        casie__section *s = &secs[n];
+        memcpy(s->tag, SECTIONS[i].tag, 5);
+        rc = SECTIONS[i].save(m, SECTIONS[i].which, s, &owned[i]);
+        if (rc == ABSENT) rc = CASIE_OK;
+        else if (!rc) n++;
+    }
+    if (!rc) rc = casie__model_file_write(path, secs, n, err);
+    for (int i = 0; i < N_SECTIONS; i++) free(owned[i]);
+    if (rc == CASIE_ERR_NOMEM) casie__error(err, rc, -1, "%s: out of memory saving the model", path);
+    return rc;
+}
+
 casie_model *casie_model_load(const char *path, casie_error *err) {
     casie_model *m = NULL;
     if (!path) {
@@ -281,159 +517,17 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
         free(m);
         return NULL;
     }
-    static const char *const tags[5] = {"TRIG", "ARGS", "ENTY", "REAL", "CORF"};
-    casie__linear *lin[5] = {&m->trig, &m->arg, &m->ent, &m->realis, &m->coref};
-    const uint32_t labels[5] = {CASIE_TRIG_LABELS, CASIE_ARG_LABELS, CASIE_N_ENTITY_TYPES, CASIE_N_REALIS, 2};
-    const casie__section *s;
-    for (int i = 0; i < 5; i++) {
-        if (!(s = casie__model_file_find(&m->file, tags[i]))) {
-            casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: corrupt model: no %s section", path, tags[i]);
-            goto fail;
-        }
-        if (linear_map(lin[i], s, labels[i], i < 2, path, err)) goto fail;
-    }
-    if (!(s = casie__model_file_find(&m->file, "LABL")) ||
-        s->size != sizeof(int32_t) * CASIE_N_SUBTYPES * (1 + CASIE_MAX_SLOTS)) {
-        corrupt(err, path, "missing or bad LABL section");
-        goto fail;
-    }
-    const unsigned char *lp = s->data;
-    for (int st = 0; st < CASIE_N_SUBTYPES; st++) {
-        int32_t ns = (int32_t)casie__get_u32le(lp + 4 * st);
-        if (ns < 0 || ns > CASIE_MAX_SLOTS) {
-            corrupt(err, path, "bad role slot count");
-            goto fail;
-        }
-        m->n_slots[st] = ns;
-        for (int k = 0; k < CASIE_MAX_SLOTS; k++) {
-            int32_t r = (int32_t)casie__get_u32le(lp + 4 * (CASIE_N_SUBTYPES + st * CASIE_MAX_SLOTS + k));
-            if ((k < ns && (r < 0 || r >= CASIE_N_ROLES)) || (k >= ns && r != -1)) {
-                corrupt(err, path, "bad role slot");
+    for (int pass = 0; pass < N_PASSES; pass++)
+        for (int i = 0; i < N_SECTIONS; i++) {
+            const struct section_def *d = &SECTIONS[i];
+            if (d->pass != pass) continue;
+            const casie__section *s = casie__model_file_find(&m->file, d->tag);
+            if (!s && d->missing) {
+                corrupt(err, path, d->missing);
                 goto fail;
             }
-            m->slot_role[st][k] = r;
+            if (s && d->load(m, d->which, s, path, err)) goto fail;
         }
-    }
-    if (!(s = casie__model_file_find(&m->file, "CLUS")) || s->size < 32) {
-        corrupt(err, path, "missing CLUS section");
-        goto fail;
-    }
-    uint32_t ncl = casie__get_u32le(s->data);
-    if ((ncl & (ncl - 1)) || s->size != 32 + sizeof(casie__cluster_entry) * (size_t)ncl) {
-        corrupt(err, path, "bad CLUS section");
-        goto fail;
-    }
-    m->clusters.n_slots = ncl;
-    m->clusters.slots = ncl ? (const casie__cluster_entry *)(const void *)((const unsigned char *)s->data + 32) : NULL;
-    if (!(s = casie__model_file_find(&m->file, "EMBD")) || s->size < 32) {
-        corrupt(err, path, "missing EMBD section");
-        goto fail;
-    }
-    {
-        uint32_t nw = casie__get_u32le(s->data), dim = casie__get_u32le((const unsigned char *)s->data + 4);
-        size_t sc_at = (32 + sizeof(float) * (size_t)nw + 31) & ~(size_t)31;
-        if (nw > 65535 || dim > 1024 || (nw && !dim) || s->size != sc_at + (size_t)nw * dim) {
-            corrupt(err, path, "bad EMBD section");
-            goto fail;
-        }
-        m->emb.n_words = nw, m->emb.dim = dim;
-        m->emb.scale = (const float *)(const void *)((const unsigned char *)s->data + 32);
-        m->emb.v = (const int8_t *)(const void *)((const unsigned char *)s->data + sc_at);
-        for (uint32_t i = 0; i < nw; i++)
-            if (!(m->emb.scale[i] >= 0 && m->emb.scale[i] < 1e6f)) {
-                corrupt(err, path, "bad word vector scale");
-                goto fail;
-            }
-        for (uint32_t i = 0; i < ncl; i++)
-            if (m->clusters.slots[i].pad > nw) {
-                corrupt(err, path, "a clustered word points past the word vectors");
-                goto fail;
-            }
-    }
-    if ((s = casie__model_file_find(&m->file, "XENC")) && xenc_read(m, s, path, err)) goto fail;
-    /* the second networks are optional, and of their first's shape */
-    static const char *const ntags[4] = {"NTRG", "NARG", "NAR2", "NTR2"};
-    casie__nnet *nets[4] = {&m->trig_nn, &m->arg_nn, &m->arg_nn2, &m->trig_nn2};
-    const int tv = casie__tokvec_dim(&m->emb) + m->xdim, av = tv + CASIE_ARGVEC_REL;
-    const int want_d[4] = {tv, av, av, tv}, is_arg[4] = {0, 1, 1, 0};
-    const int want_l[4] = {CASIE_TRIG_LABELS, CASIE_ARG_LABELS, CASIE_ARG_LABELS, CASIE_TRIG_LABELS};
-    for (int i = 0; i < 4; i++) {
-        if (!(s = casie__model_file_find(&m->file, ntags[i])) || s->size < 32) {
-            if (i >= 2 && !s) continue;
-            casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: corrupt model: no %s section", path, ntags[i]);
-            goto fail;
-        }
-        const unsigned char *np = s->data;
-        int D = (int)casie__get_u32le(np), H = (int)casie__get_u32le(np + 4), U = (int)casie__get_u32le(np + 8), K = (int)casie__get_u32le(np + 12),
-            L = (int)casie__get_u32le(np + 16), L2 = (int)casie__get_u32le(np + 20);
-        const casie__nnet *first = is_arg[i] ? &m->arg_nn : &m->trig_nn;
-        if (D != want_d[i] || L != want_l[i] || (int64_t)U != (int64_t)(is_arg[i] ? 4 : 2) * H ||
-            L2 != (is_arg[i] ? CASIE_N_REALIS : 0) || (i >= 2 && (H != first->H || K != first->K)) ||
-            casie__nnet_dims(nets[i], D, H, U, K, L, L2) ||
-            s->size != 32 + sizeof(float) * nets[i]->n_params) {
-            corrupt(err, path, "bad neural tagger section");
-            goto fail;
-        }
-        nets[i]->p = (const float *)(const void *)(np + 32);
-        for (size_t k = 0; k < nets[i]->n_params; k++)
-            if (!isfinite(nets[i]->p[k])) {
-                corrupt(err, path, "non-finite neural tagger weight");
-                goto fail;
-            }
-    }
-    if (!(s = casie__model_file_find(&m->file, "TUNE")) || s->size != 64) {
-        corrupt(err, path, "missing or bad TUNE section");
-        goto fail;
-    }
-    memcpy(&m->trig_bias, s->data, 4);
-    memcpy(&m->arg_bias, (const unsigned char *)s->data + 4, 4);
-    memcpy(&m->trig_temp, (const unsigned char *)s->data + 8, 4);
-    memcpy(&m->arg_temp, (const unsigned char *)s->data + 12, 4);
-    memcpy(&m->coref_bias, (const unsigned char *)s->data + 16, 4);
-    memcpy(&m->trig_mix, (const unsigned char *)s->data + 20, 4);
-    memcpy(&m->arg_mix, (const unsigned char *)s->data + 24, 4);
-    memcpy(&m->realis_mix, (const unsigned char *)s->data + 28, 4);
-    memcpy(&m->coref_generic, (const unsigned char *)s->data + 32, 4);
-    for (int i = 36; i < 64; i++)
-        if (((const unsigned char *)s->data)[i]) {
-            corrupt(err, path, "nonzero reserved bytes in the TUNE section");
-            goto fail;
-        }
-    if (!(m->trig_mix >= 0 && m->trig_mix <= 100 && m->arg_mix >= 0 && m->arg_mix <= 100 && m->realis_mix >= 0 &&
-          m->realis_mix <= 100)) {
-        corrupt(err, path, "score mixes out of range");
-        goto fail;
-    }
-    if (!(m->trig_temp > 0 && m->trig_temp <= 100 && m->arg_temp > 0 && m->arg_temp <= 100)) {
-        corrupt(err, path, "confidence temperatures out of range");
-        goto fail;
-    }
-    if (!(m->trig_bias > -1e6f && m->trig_bias < 1e6f && m->arg_bias > -1e6f && m->arg_bias < 1e6f &&
-          m->coref_bias > -1e6f && m->coref_bias < 1e6f && m->coref_generic > -1e6f && m->coref_generic < 1e6f)) {
-        corrupt(err, path, "decoding biases out of range");
-        goto fail;
-    }
-    if (!(s = casie__model_file_find(&m->file, "META"))) {
-        corrupt(err, path, "missing META section");
-        goto fail;
-    }
-    {
-        /* the metadata is handed out as JSON (casie serve's /v1/labels):
-         * it must be one, an object, with no NUL (nor anything after it) */
-        json_error_t je;
-        json_t *meta = json_loadb(s->data, (size_t)s->size, 0, &je);
-        int parsed = meta != NULL, ok = json_is_object(meta);
-        json_decref(meta);
-        if (!ok) {
-            casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: corrupt model: META is not a JSON object (%s)", path,
-                         parsed ? "another JSON value" : je.text);
-            goto fail;
-        }
-    }
-    if (!(m->meta = casie__strndup(s->data, (size_t)s->size))) {
-        casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", path);
-        goto fail;
-    }
     if (m->xdim > 0) { /* the encoder it reads: found, the very one, and of the width the networks take */
         int32_t xdim = m->xdim;
         if (casie__xvec_attach(m, path, err)) goto fail;
@@ -444,11 +538,10 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
         }
     }
     /* without memory for them, extraction computes every projection */
-    casie__projcache_init(&m->pc_trig, &m->trig_nn, &m->emb, 0);
-    casie__projcache_init(&m->pc_trig2, &m->trig_nn2, &m->emb, 0);
-    casie__projcache_init(&m->pc_arg, &m->arg_nn, &m->emb, 1);
-    casie__projcache_init(&m->pc_arg2, &m->arg_nn2, &m->emb, 1);
-    m->pool = casie__pool_new(); /* without it, each extraction allocates its own scratch */
+    for (int k = 0; k < CASIE__N_NETS; k++)
+        casie__projcache_init(&m->pc[k], &m->nets[k], &m->emb, CASIE__NET_IS_ARG(k));
+    /* without it, each extraction allocates its own scratch */
+    m->pool = casie__pool_new(casie__extract_scratch_free);
     return m;
 fail:
     casie_model_free(m);

@@ -16,13 +16,6 @@
 #include <time.h>
 #include <math.h>
 
-/* Table sizes (rows are powers of two; see docs/FORMAT.md for the layout). */
-#define TRIG_ROWS (1u << 17)
-#define ARG_ROWS (1u << 16)
-#define ENT_ROWS (1u << 15)
-#define REALIS_ROWS (1u << 15)
-#define COREF_ROWS (1u << 14)
-
 casie_train_params casie_train_default_params(void) {
     casie_train_params p;
     memset(&p, 0, sizeof p);
@@ -1045,8 +1038,6 @@ static uint64_t corpus_hash(casie_doc *const *docs, int n) {
     return h;
 }
 
-int casie__model_alloc(casie_model **out, int training);
-
 /* Trains every stage of t->m once (triggers on a second thread when allowed). */
 static int train_run(trainer *t) {
     int rc;
@@ -1379,21 +1370,4 @@ fail:
     free(all);
     casie_model_free(m);
     return NULL;
-}
-
-int casie__model_alloc(casie_model **out, int training) {
-    casie_model *m = calloc(1, sizeof *m);
-    if (!m) return CASIE_ERR_NOMEM;
-    if (casie__linear_init(&m->trig, TRIG_ROWS, CASIE_TRIG_LABELS, 1, training) ||
-        casie__linear_init(&m->arg, ARG_ROWS, CASIE_ARG_LABELS, 1, training) ||
-        casie__linear_init(&m->ent, ENT_ROWS, CASIE_N_ENTITY_TYPES, 0, training) ||
-        casie__linear_init(&m->realis, REALIS_ROWS, CASIE_N_REALIS, 0, training) ||
-        casie__linear_init(&m->coref, COREF_ROWS, 2, 0, training)) {
-        casie_model_free(m);
-        return CASIE_ERR_NOMEM;
-    }
-    m->trig_temp = m->arg_temp = 1.0f;
-    m->trig_mix = m->arg_mix = m->realis_mix = 0.1f; /* until tuned on dev */
-    *out = m;
-    return CASIE_OK;
 }
