@@ -3,8 +3,10 @@
  * arguments (sequence tagging per trigger), entity types, realis, and
  * coreference into hoppers.
  *
- * Not here: training (train.c), the model file (model.c).  Everything here is
- * read-only on the model, so one model serves many threads.
+ * Not here: training (train*.c), the model file (model.c) and the caches and
+ * scratch pool a loaded model keeps (model_cache.c), spans and BIO labels
+ * (labels.c), the coreference pair features (coref_feats.c).  Everything
+ * here is read-only on the model, so one model serves many threads.
  */
 #include "internal.h"
 
@@ -12,68 +14,12 @@
 
 #include <math.h>
 #include <string.h>
-#include <strings.h>
 
 #define NEG (-1e30f)
 
 casie_extract_params casie_extract_default_params(void) {
     casie_extract_params p = {0.0f, 0.0f, 0};
     return p;
-}
-
-int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int *te) {
-    int lo = 0, hi = doc->n_tokens;
-    while (lo < hi) { /* first token ending after s */
-        int mid = (lo + hi) / 2;
-        if (doc->tokens[mid].end <= s) lo = mid + 1;
-        else hi = mid;
-    }
-    int b = lo, k = lo;
-    while (k < doc->n_tokens && doc->tokens[k].start < e) k++;
-    if (k <= b) return 0;
-    *tb = b;
-    *te = k;
-    return 1;
-}
-
-void casie__arg_window(const casie_doc *doc, int tb, int *te, int *b, int *e) {
-    int s = doc->tokens[tb].sent;
-    int lo = doc->sents[s].tok_begin, hi = doc->sents[s].tok_end;
-    if (*te > hi) *te = hi;
-    if (lo < tb - CASIE_ARG_WINDOW) lo = tb - CASIE_ARG_WINDOW;
-    if (hi > *te + CASIE_ARG_WINDOW) hi = *te + CASIE_ARG_WINDOW;
-    if (hi - lo > CASIE_NN_CHUNK) { /* a trigger of hundreds of tokens: keep its start in view */
-        if (*te - lo > CASIE_NN_CHUNK) *te = lo + CASIE_NN_CHUNK;
-        hi = lo + CASIE_NN_CHUNK;
-    }
-    *b = lo;
-    *e = hi;
-}
-
-/* ---- label structure ---- */
-
-/* BIO: I-x may follow only B-x or I-x.  Labels: 0 = O, 1+2k = B-k, 2+2k = I-k. */
-static void bio_masks(int n_types, int L, uint8_t *allowed, uint8_t *start_ok) {
-    for (int p = 0; p < L; p++)
-        for (int l = 0; l < L; l++) {
-            int ok = 1;
-            if (l > 0 && (l - 1) % 2 == 1) { /* I-k */
-                int k = (l - 1) / 2;
-                ok = (p == 1 + 2 * k || p == 2 + 2 * k);
-            }
-            if (l > 0 && (l - 1) / 2 >= n_types) ok = 0;
-            if (p > 0 && (p - 1) / 2 >= n_types) ok = 0;
-            allowed[p * L + l] = (uint8_t)ok;
-        }
-    for (int l = 0; l < L; l++) start_ok[l] = (uint8_t)(l == 0 || ((l - 1) % 2 == 0 && (l - 1) / 2 < n_types));
-}
-
-void casie__trig_masks(uint8_t *allowed, uint8_t *start_ok) {
-    bio_masks(CASIE_N_SUBTYPES, CASIE_TRIG_LABELS, allowed, start_ok);
-}
-
-void casie__arg_masks(const casie_model *m, int subtype, uint8_t *allowed, uint8_t *start_ok) {
-    bio_masks(m->n_slots[subtype], CASIE_ARG_LABELS, allowed, start_ok);
 }
 
 /* ---- building events ---- */
@@ -499,98 +445,6 @@ static void find_realis(const casie_model *m, const casie_doc *doc, const casie_
 }
 
 /* ---- coreference ---- */
-
-/* Sentences between two events' triggers, bucketed: exact up to 3, then
- * 4-6, 7-12 and farther.  Not the argument features' token_gap_bucket
- * (features.c): that one counts tokens, on a finer scale; one function for
- * both would change one model's features. */
-static uint64_t sent_gap_bucket(int d) {
-    if (d < 0) d = -d;
-    return d <= 3 ? (uint64_t)d : d <= 6 ? 4 : d <= 12 ? 5 : 6;
-}
-
-/* An argument's head (its last token that is not punctuation) in *head, and
- * in *named whether any of its tokens is capitalised or a number; 0 when its
- * span is not on the document's tokens. */
-static int arg_head(const casie_doc *doc, const casie__tokfeat *tf, const casie_arg *a, int *head, int *named) {
-    int b, e;
-    if (!casie__span_tokens(doc, a->start, a->end, &b, &e)) return 0;
-    *head = e - 1;
-    while (*head > b && (doc->tokens[*head].flags & CASIE_TOK_PUNCT)) (*head)--;
-    *named = 0;
-    for (int k = b; k < e && !*named; k++)
-        *named = tf[k].cap == 1 || tf[k].cap == 2 ||
-                 (doc->tokens[k].flags & (CASIE_TOK_NUMBER | CASIE_TOK_MONEY | CASIE_TOK_VERSION | CASIE_TOK_CVE));
-    return 1;
-}
-
-int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b,
-                       uint64_t *out) {
-    int n = 0, ab, ae, bb, be;
-    if (!casie__span_tokens(doc, a->start, a->end, &ab, &ae) || !casie__span_tokens(doc, b->start, b->end, &bb, &be))
-        return 0;
-    uint64_t same = a->subtype == b->subtype;
-    uint64_t pair = (uint64_t)(a->subtype * 8 + b->subtype);
-    uint64_t sd = sent_gap_bucket(doc->tokens[bb].sent - doc->tokens[ab].sent);
-    uint64_t as = tf[ae - 1].s, bs = tf[be - 1].s;
-    out[n++] = casie__hc(1, 0);
-    out[n++] = casie__hc(2, pair);
-    out[n++] = casie__hc(3, same * 16 + sd);
-    out[n++] = casie__hc(4, same * 2 + (as == bs));
-    out[n++] = casie__hc(casie__hc(5, pair), casie__hc(as, bs));
-    out[n++] = casie__hc(6, (uint64_t)(a->realis * 4 + b->realis) + same * 16);
-    out[n++] = casie__hc(casie__hc(7, same), bs);
-    out[n++] = casie__hc(casie__hc(8, same), as);
-    /* shared argument texts */
-    int shared = 0;
-    for (int i = 0; i < a->n_args; i++)
-        for (int j = 0; j < b->n_args; j++)
-            if (a->args[i].role == b->args[j].role && a->args[i].text && b->args[j].text &&
-                strcmp(a->args[i].text, b->args[j].text) == 0)
-                shared++;
-    out[n++] = casie__hc(9, same * 8 + (uint64_t)(shared > 3 ? 3 : shared));
-    /* roles both events fill, and how many of those with different texts
-     * (two victims named differently suggest two events) */
-    int both = 0, clash = 0;
-    for (int r = 0; r < CASIE_N_ROLES; r++) {
-        const char *ta = NULL, *tb_ = NULL;
-        for (int i = 0; i < a->n_args && !ta; i++)
-            if (a->args[i].role == r) ta = a->args[i].text ? a->args[i].text : "";
-        for (int j = 0; j < b->n_args && !tb_; j++)
-            if (b->args[j].role == r) tb_ = b->args[j].text ? b->args[j].text : "";
-        if (!ta || !tb_) continue;
-        both++;
-        if (strcasecmp(ta, tb_) != 0) {
-            clash++;
-            out[n++] = casie__hc(casie__hc(13, same), (uint64_t)r); /* this role differs */
-        }
-    }
-    out[n++] = casie__hc(11, same * 16 + (uint64_t)(both > 3 ? 3 : both) * 4 + (uint64_t)(clash > 3 ? 3 : clash));
-    out[n++] = casie__hc(12, same * 64 + (uint64_t)(a->realis * 4 + b->realis) * 4 + (uint64_t)(clash > 1 ? 2 : clash));
-    out[n++] = casie__hc(10, same * 64 + (uint64_t)(doc->tokens[ab].sent == 0) * 2 + (doc->tokens[bb].sent == 0));
-    /* each pair of arguments in one role: do their head words agree, and is
-     * each a name or a number ("Kansas Heart Hospital" against "Hancock
-     * Health" is another victim, "the hospital" may be the same).  Up to
-     * here at most 12 + CASIE_N_ROLES (26) features; this loop stops two
-     * short of CASIE_COREF_FEATS to leave room for the opening's two. */
-    for (int i = 0; i < a->n_args; i++)
-        for (int j = 0; j < b->n_args && n < CASIE_COREF_FEATS - 2; j++) {
-            int ha, na, hb, nb;
-            if (a->args[i].role != b->args[j].role || !arg_head(doc, tf, &a->args[i], &ha, &na) ||
-                !arg_head(doc, tf, &b->args[j], &hb, &nb))
-                continue;
-            uint64_t match = tf[ha].w == tf[hb].w;
-            out[n++] = casie__hc(casie__hc(40, same),
-                                 (uint64_t)a->args[i].role * 16 + match * 4 + (uint64_t)na * 2 + (uint64_t)nb);
-        }
-    /* how the later event's sentence opens: "For example", "In 2016" and
-     * "Last year" bring in another event */
-    const casie_sentence *bsent = &doc->sents[doc->tokens[bb].sent];
-    int o = bsent->tok_begin;
-    out[n++] = casie__hc(casie__hc(42, same), tf[o].w);
-    if (o + 1 < bsent->tok_end) out[n++] = casie__hc(casie__hc(43, same), casie__hc(tf[o].w, tf[o + 1].w));
-    return n;
-}
 
 /* Best-first clustering: each event joins the cluster of its best-scoring
  * earlier event when that link scores positive. */

@@ -599,22 +599,28 @@ int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err)
 /* Sets m up to read encoder enc (taking it over) with spec xs. */
 int casie__xvec_use(casie_model *m, casie_encoder *enc, const casie__xspec *xs, casie_error *err);
 
-/* Label helpers shared by training and extraction. */
-/* BIO masks: allowed (L*L, from->to) and start_ok (L). */
-void casie__trig_masks(uint8_t *allowed, uint8_t *start_ok);
-void casie__arg_masks(const casie_model *m, int subtype, uint8_t *allowed, uint8_t *start_ok);
-int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b,
-                       uint64_t *out);
+/* ---- spans and labels shared by training and extraction (labels.c) ---- */
+/* Token index range of a code-point span: tokens overlapping [s, e). */
+int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int *te);
 /* The tokens [*b, *e) searched for arguments of trigger tokens [tb, te)
  * (clamped to its sentence, CASIE_ARG_WINDOW and CASIE_NN_CHUNK). */
 void casie__arg_window(const casie_doc *doc, int tb, int *te, int *b, int *e);
+/* BIO masks: allowed (L*L, from->to) and start_ok (L). */
+void casie__trig_masks(uint8_t *allowed, uint8_t *start_ok);
+void casie__arg_masks(const casie_model *m, int subtype, uint8_t *allowed, uint8_t *start_ok);
+
+/* ---- coreference pair features (coref_feats.c) ---- */
+/* The features of the pair of events a, b (a first) into out
+ * (CASIE_COREF_FEATS at most); returns how many. */
+int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b,
+                       uint64_t *out);
+
+/* ---- extraction (extract.c) ---- */
 /* Only the trigger stage of casie_extract (each event its own hopper); reads
  * nothing of the model but trig, trig_nn, emb, clusters and trig_bias. */
 int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *err);
 /* Frees one extraction scratch (what a model's pool holds). */
 void casie__extract_scratch_free(void *scratch);
-/* Token index range of a code-point span: tokens overlapping [s, e). */
-int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int *te);
 
 /* ---- encoder (encoder.c, encoder_import.c, encoder_kernels.c) ---- */
 /* A BERT-family transformer encoder loaded from a casie encoder file
