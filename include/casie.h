@@ -342,18 +342,18 @@ typedef void (*casie_log_fn)(void *user, const char *msg);
 
 typedef struct casie_train_params {
     uint64_t seed;       /* shuffling seed; same seed + data = same model bytes */
-    int threads;         /* worker threads (>= 1) */
-    int epochs;          /* passes for each learner; 0 = learner default */
+    int threads;         /* worker threads (1..64) */
+    int epochs;          /* passes for each learner (0..1000); 0 = each learner's own */
     const char *clusters; /* word clusters TSV (word, then three cluster ids, coarse to fine), or NULL */
     const char *embeddings; /* word vectors (glove100.bin, scripts/glove_convert.c) for the first
                                emb_words words of the clusters file, or NULL */
-    int emb_words;       /* how many clustered words get a vector (1..65535; 0 = 50000) */
-    int hidden;          /* LSTM states per direction of the neural taggers (0 = 64) */
-    int head;            /* hidden units of their heads (0 = 64) */
-    float lr;            /* Adam step of the neural taggers (0 = 0.001) */
-    float dropout;       /* dropout on inputs and states (0 = 0.25; < 0 for none) */
-    int arg_nets;        /* argument networks, trained from different seeds, scores added (1 or 2; 0 = 2) */
-    int trig_nets;       /* trigger networks, likewise (1 or 2; 0 = 1) */
+    int emb_words;       /* how many clustered words get a vector (1..65535) */
+    int hidden;          /* LSTM states per direction of the neural taggers (1..512) */
+    int head;            /* hidden units of their heads (1..512) */
+    float lr;            /* Adam step of the neural taggers, in (0, 1) */
+    float dropout;       /* dropout on inputs and states, in [0, 0.9); 0 = none */
+    int arg_nets;        /* argument networks, trained from different seeds, scores added (1 or 2) */
+    int trig_nets;       /* trigger networks, likewise (1 or 2) */
     const char *corpus_tag; /* recorded in the metadata (e.g. corpus path, split), or NULL */
     casie_log_fn log;    /* progress, may be NULL */
     void *log_user;
@@ -361,7 +361,23 @@ typedef struct casie_train_params {
                             every network, or NULL: none.  The model names it and needs it to load. */
 } casie_train_params;
 
+/* The defaults of every parameter (those of the table below; no files, no
+ * log).  Start from these and change fields. */
 CASIE_API casie_train_params casie_train_default_params(void);
+
+/* The parameters that can be set by name, one table (what `casie train
+ * --help` prints): entry i, or NULL past the last.  Static; thread-safe. */
+typedef struct casie_train_option {
+    const char *name;  /* the field of casie_train_params, e.g. "arg_nets" */
+    const char *value; /* what it takes: "N" (a whole number), "X" (a number) or "FILE" */
+    const char *help;  /* one line, with its range */
+    double dflt;       /* its default (a FILE's: none) */
+} casie_train_option;
+CASIE_API const casie_train_option *casie_train_option_at(int i);
+/* Sets parameter `name` (casie_train_option_at's) from text, checked
+ * against its range; a FILE value is borrowed, not copied.
+ * CASIE_ERR_INVALID_ARG names the parameter and the value refused. */
+CASIE_API int casie_train_param_set(casie_train_params *p, const char *name, const char *value, casie_error *err);
 
 /* Trains a model on `train` documents (with events), reporting dev scores on
  * `dev` (may be NULL/0).  Returns NULL on failure. */

@@ -59,7 +59,7 @@ mkdir -p "$out"
 # build a helper if missing or older than its source
 build() {
     local name="$1" src="$root/scripts/$1.c"
-    if [ ! -x "$out/$name" ] || [ "$src" -nt "$out/$name" ]; then
+    if [ ! -x "$out/$name" ] || [ "$src" -nt "$out/$name" ] || [ "$root/src/glove.h" -nt "$out/$name" ]; then
         echo "fetch_glove: compiling $name" >&2
         "$CC" -O2 -std=c11 -Wall -pthread -o "$out/$name.tmp" "$src" -lm
         mv -f "$out/$name.tmp" "$out/$name"

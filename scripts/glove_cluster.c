@@ -30,6 +30,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../src/glove.h" /* the reader training uses */
+
 #define MAXK 8
 #define BLK 8   /* centroids per transposed block */
 #define PT 4    /* points per tile in the assignment kernel */
@@ -48,12 +50,6 @@ static void *xmalloc(size_t n)
     return q;
 }
 
-static uint32_t get_u32(const unsigned char *b)
-{
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-/* splitmix64: small, fixed, portable PRNG */
 static uint64_t rng_state;
 static uint64_t rng_next(void)
 {
@@ -323,33 +319,35 @@ int main(int argc, char **argv)
 
     FILE *f = fopen(argv[a], "rb");
     if (!f) { perror(argv[a]); return 1; }
-    unsigned char hdr[24];
-    if (fread(hdr, 1, 24, f) != 24 || memcmp(hdr, "CSGLOVE1", 8)) {
-        fprintf(stderr, "glove_cluster: %s: not a CSGLOVE1 file\n", argv[a]);
+    size_t len = 0, cap = 1 << 20, got;
+    unsigned char *buf = xmalloc(cap);
+    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap) {
+            unsigned char *grown = realloc(buf, cap *= 2);
+            if (!grown) { fprintf(stderr, "glove_cluster: out of memory\n"); return 1; }
+            buf = grown;
+        }
+    }
+    if (ferror(f)) { perror(argv[a]); return 1; }
+    fclose(f);
+    casie_glove g;
+    if (casie_glove_parse(buf, len, &g)) {
+        fprintf(stderr, "glove_cluster: %s: not a glove100.bin word-vector file\n", argv[a]);
         return 1;
     }
-    size_t total = get_u32(hdr + 8), wlen = get_u32(hdr + 16);
-    D = get_u32(hdr + 12);
+    size_t total = g.n_words;
+    D = g.dim;
     N = want_n < total ? want_n : total;
-    char *blob = xmalloc(wlen + 1);
-    if (fread(blob, 1, wlen, f) != wlen) { fprintf(stderr, "glove_cluster: short file\n"); return 1; }
-    blob[wlen] = 0;
     words = xmalloc(N * sizeof *words);
-    char *s = blob;
+    const char *s = g.words;
     for (size_t i = 0; i < N; i++) {
-        if (s >= blob + wlen) { fprintf(stderr, "glove_cluster: bad word blob\n"); return 1; }
-        words[i] = s;
+        words[i] = (char *)s;
         s += strlen(s) + 1;
     }
     X = xmalloc(N * D * sizeof(float));
-    unsigned char *raw = xmalloc(N * D * 4);
-    if (fread(raw, 4, N * D, f) != N * D) { fprintf(stderr, "glove_cluster: short file\n"); return 1; }
-    fclose(f);
-    for (size_t i = 0; i < N * D; i++) {
-        uint32_t u = get_u32(raw + 4 * i);
-        memcpy(&X[i], &u, 4);
-    }
-    free(raw);
+    for (size_t i = 0; i < N; i++)
+        for (size_t d = 0; d < D; d++) X[i * D + d] = casie_glove_value(&g, (uint32_t)i, (uint32_t)d);
     for (size_t i = 0; i < N; i++) normalize(X + i * D);
     fprintf(stderr, "glove_cluster: %zu of %zu words, dim %zu, %d threads, %d iters, seed %llu; load %.2fs\n",
             N, total, D, n_threads, iters, (unsigned long long)seed, now() - t0);

@@ -599,6 +599,10 @@ int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err)
 /* Sets m up to read encoder enc (taking it over) with spec xs. */
 int casie__xvec_use(casie_model *m, casie_encoder *enc, const casie__xspec *xs, casie_error *err);
 
+/* ---- training parameters (train_params.c) ---- */
+/* Each parameter in its range (INVALID_ARG naming the first that is not). */
+int casie__train_params_check(const casie_train_params *p, casie_error *err);
+
 /* ---- spans and labels shared by training and extraction (labels.c) ---- */
 /* Token index range of a code-point span: tokens overlapping [s, e). */
 int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int *te);

@@ -254,6 +254,68 @@ static void bad_params_refused(void **state) {
     assert_int_equal(err.code, CASIE_ERR_IO);
 }
 
+/* The defaults are the table's, and the one place they are set: every
+ * parameter is in range as it comes, the setter checks the same ranges,
+ * and a dropout of 0 means none. */
+static void params_table(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_train_params p = casie_train_default_params();
+    assert_int_equal(casie__train_params_check(&p, &err), CASIE_OK);
+    assert_true(p.seed == 1 && p.threads == 2 && p.epochs == 0 && p.emb_words == 50000 && p.hidden == 64 &&
+                p.head == 64 && p.lr == 0.001f && p.dropout == 0.25f && p.arg_nets == 2 && p.trig_nets == 1);
+    assert_null(p.encoder);
+    int n = 0;
+    for (const casie_train_option *o; (o = casie_train_option_at(n)); n++) assert_non_null(o->help);
+    assert_int_equal(n, 11);
+    assert_null(casie_train_option_at(-1));
+    assert_int_equal(casie_train_param_set(&p, "dropout", "0", &err), CASIE_OK);
+    assert_true(p.dropout == 0.0f);
+    assert_int_equal(casie__train_params_check(&p, &err), CASIE_OK);
+    assert_int_equal(casie_train_param_set(&p, "dropout", "-0.1", &err), CASIE_ERR_INVALID_ARG);
+    assert_string_equal(err.message, "dropout must be in [0, 0.9), not -0.1");
+    assert_int_equal(casie_train_param_set(&p, "lr", "0", &err), CASIE_ERR_INVALID_ARG);
+    assert_int_equal(casie_train_param_set(&p, "hidden", "513", &err), CASIE_ERR_INVALID_ARG);
+    assert_string_equal(err.message, "hidden must be 1..512, not 513");
+    assert_int_equal(casie_train_param_set(&p, "threads", "two", &err), CASIE_ERR_INVALID_ARG);
+    assert_string_equal(err.message, "threads takes a non-negative integer, not 'two'");
+    assert_int_equal(casie_train_param_set(&p, "bogus", "1", &err), CASIE_ERR_INVALID_ARG);
+    assert_int_equal(casie_train_param_set(&p, "seed", "18446744073709551615", &err), CASIE_OK);
+    assert_true(p.seed == UINT64_MAX);
+    assert_int_equal(casie_train_param_set(&p, "encoder", "x.enc", &err), CASIE_OK);
+    assert_string_equal(p.encoder, "x.enc");
+    p.head = 0; /* 0 is no longer "the default": refused like any other value out of range */
+    assert_int_equal(casie__train_params_check(&p, &err), CASIE_ERR_INVALID_ARG);
+    assert_string_equal(err.message, "head must be 1..512, not 0");
+}
+
+/* A failure while training keeps its code and message: here a dev document
+ * whose event has no valid realis cannot be copied for scoring given the
+ * triggers (this was reported as "out of memory while training"). */
+static void training_errors_keep_their_message(void **state) {
+    (void)state;
+    casie_doc *docs[2] = {test_gold_doc("breach"), test_gold_doc("patch")};
+    casie_doc *bad = test_gold_doc("patch");
+    bad->hoppers[0].events[0].realis = 7;
+    casie_train_params p = casie_train_default_params();
+    p.epochs = 1;
+    p.hidden = 8;
+    p.head = 8;
+    p.threads = 2;
+    casie_error err = {0};
+    assert_null(casie_train(docs, 2, &bad, 1, &p, &err));
+    assert_int_equal(err.code, CASIE_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "event with subtype"));
+    assert_non_null(strstr(err.message, "realis 7"));
+    p.threads = 1;
+    memset(&err, 0, sizeof err);
+    assert_null(casie_train(docs, 2, &bad, 1, &p, &err));
+    assert_int_equal(err.code, CASIE_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "realis 7"));
+    casie_doc_free(bad);
+    for (int i = 0; i < 2; i++) casie_doc_free(docs[i]);
+}
+
 static void default_model_on_dev(void **state) {
     (void)state;
     const char *corpus = test_corpus();
@@ -473,6 +535,8 @@ int main(void) {
     if (!mkdtemp(tmpdir)) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bad_params_refused),
+        cmocka_unit_test(params_table),
+        cmocka_unit_test(training_errors_keep_their_message),
         cmocka_unit_test(small_model_round_trip), cmocka_unit_test(one_network_each),
         cmocka_unit_test(default_model_on_dev), cmocka_unit_test(pooled_scratch_between_documents),
         cmocka_unit_test(coref_sees_heads_and_openings),

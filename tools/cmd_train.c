@@ -18,30 +18,40 @@ static void log_stderr(void *user, const char *msg) {
     fprintf(stderr, "train: %s\n", msg);
 }
 
+/* The command's own options, then the library's parameters from its table
+ * (casie_train_option_at), each --name with its default. */
 static int usage(FILE *f) {
-    fprintf(f, "usage: casie train [--corpus DIR] [--train SPLIT] [--dev SPLIT] -o MODEL\n"
-               "                   [--seed N] [--threads N] [--epochs N]\n"
-               "                   [--clusters FILE] [--limit N]\n"
+    fprintf(f, "usage: casie train [--corpus DIR] [--train SPLIT] [--dev SPLIT] -o MODEL [OPTIONS]\n"
                "  --corpus DIR    annotated corpus (default $CASIE_CORPUS or ../shared/casie)\n"
                "  --train SPLIT   split name (DIR/splits/SPLIT.txt) or id file (default train)\n"
-               "  --dev SPLIT     split to score after training (default dev; 'none' to skip)\n"
-               "  --seed N        shuffling seed (default 1): same seed and data, same model bytes\n"
-               "  --threads N     training threads (default 2)\n"
-               "  --epochs N      passes for every learner (default: each learner's own)\n"
-               "  --clusters FILE word clusters (default data/glove/clusters.tsv when present)\n"
+               "  --dev SPLIT     split to tune on and score after training (default dev; 'none' to skip)\n"
+               "  --clusters FILE word clusters (default data/glove/clusters.tsv when present; 'none' for none)\n"
                "  --embeddings FILE  word vectors for the clustered words (default data/glove/glove100.bin\n"
                "                  when present; 'none' for none)\n"
-               "  --emb-words N   how many of the most frequent clustered words get a vector (50000)\n"
-               "  --hidden N      LSTM states per direction in the neural taggers (64)\n"
-               "  --head N        hidden units of the taggers' heads (64)\n"
-               "  --lr X          Adam step of the neural taggers (0.001)\n"
-               "  --dropout X     dropout on the taggers' inputs and states (0.25; 0 for none)\n"
-               "  --arg-nets N    argument networks from different seeds, their scores added (1 or 2; 2)\n"
-               "  --trig-nets N   trigger networks, likewise (1 or 2; 1)\n"
-               "  --encoder FILE  a transformer encoder file (casie encoder import) whose layers are\n"
-               "                  extra inputs of every network; the model needs it beside it to load\n"
-               "  --limit N       train on the first N documents of the split only\n");
+               "  --limit N       train on the first N documents of the split only\n"
+               "training parameters:\n");
+    const casie_train_option *o;
+    for (int i = 0; (o = casie_train_option_at(i)); i++) {
+        char flag[64];
+        int n = snprintf(flag, sizeof flag, "--%s %s", o->name, o->value);
+        for (int k = 2; k < n && flag[k] != ' '; k++)
+            if (flag[k] == '_') flag[k] = '-';
+        if (!strcmp(o->value, "FILE")) fprintf(f, "  %-17s %s\n", flag, o->help);
+        else fprintf(f, "  %-17s %s (default %g)\n", flag, o->help, o->dflt);
+    }
     return f == stdout ? 0 : 2;
+}
+
+/* The training parameter an option names (--arg-nets: arg_nets), or NULL. */
+static const char *param_name(const char *opt, char *buf, size_t size) {
+    if (strncmp(opt, "--", 2) || strlen(opt + 2) >= size) return NULL;
+    snprintf(buf, size, "%s", opt + 2);
+    for (char *c = buf; *c; c++)
+        if (*c == '-') *c = '_';
+    const casie_train_option *o;
+    for (int i = 0; (o = casie_train_option_at(i)); i++)
+        if (!strcmp(o->name, buf)) return buf;
+    return NULL;
 }
 
 /* Reads a split by name or path into a corpus. */
@@ -124,6 +134,8 @@ int cmd_train(int argc, char **argv) {
                *embeddings = NULL;
     casie_train_params p = casie_train_default_params();
     int limit = 0;
+    char name_buf[64];
+    const char *name;
     for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
@@ -137,37 +149,21 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
         else if (!strcmp(a, "--clusters")) clusters = v;
         else if (!strcmp(a, "--embeddings")) embeddings = v;
-        else if (!strcmp(a, "--encoder")) p.encoder = v;
-        else if (!strcmp(a, "--lr") || !strcmp(a, "--dropout")) {
+        else if (!strcmp(a, "--limit")) {
             char *end;
             errno = 0;
-            double x = strtod(v, &end);
-            if (errno || *end || !*v || !(x >= 0 && x < 10)) {
-                fprintf(stderr, "casie train: %s takes a number in [0, 10), not '%s'\n", a, v);
+            unsigned long x = strtoul(v, &end, 10);
+            if (errno || *end || !*v || v[0] == '-' || x > 1000000) {
+                fprintf(stderr, "casie train: --limit takes a non-negative integer, not '%s'\n", v);
                 return 2;
             }
-            if (!strcmp(a, "--lr")) p.lr = (float)x;
-            else p.dropout = x == 0 ? -1.0f : (float)x;
-        }
-        else if (!strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--epochs") ||
-                 !strcmp(a, "--limit") || !strcmp(a, "--emb-words") || !strcmp(a, "--hidden") || !strcmp(a, "--head") ||
-                 !strcmp(a, "--arg-nets") || !strcmp(a, "--trig-nets")) {
-            char *end;
-            errno = 0;
-            unsigned long long x = strtoull(v, &end, 10);
-            if (errno || *end || !*v || v[0] == '-' || (strcmp(a, "--seed") && x > 1000000)) {
-                fprintf(stderr, "casie train: %s takes a non-negative integer, not '%s'\n", a, v);
+            limit = (int)x;
+        } else if ((name = param_name(a, name_buf, sizeof name_buf))) {
+            casie_error perr = {0};
+            if (casie_train_param_set(&p, name, v, &perr)) {
+                fprintf(stderr, "casie train: --%s: %s\n", a + 2, perr.message);
                 return 2;
             }
-            if (!strcmp(a, "--seed")) p.seed = x;
-            else if (!strcmp(a, "--threads")) p.threads = (int)x;
-            else if (!strcmp(a, "--epochs")) p.epochs = (int)x;
-            else if (!strcmp(a, "--emb-words")) p.emb_words = (int)x;
-            else if (!strcmp(a, "--hidden")) p.hidden = (int)x;
-            else if (!strcmp(a, "--head")) p.head = (int)x;
-            else if (!strcmp(a, "--arg-nets")) p.arg_nets = (int)x;
-            else if (!strcmp(a, "--trig-nets")) p.trig_nets = (int)x;
-            else limit = (int)x;
         } else {
             fprintf(stderr, "casie train: unknown option %s\n", a);
             return usage(stderr);

@@ -1,0 +1,125 @@
+/*
+ * train_params.c - the training parameters: one table of name, default,
+ * range and help that gives casie_train_default_params() its values,
+ * checks a parameter set before any work, sets one from text, and is what
+ * `casie train --help` prints.
+ *
+ * Not here: what the parameters do (train*.c).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { P_U64, P_INT, P_FLOAT, P_FILE };
+
+/* A parameter: the public part, its field and type, and its range (lo, hi
+ * inclusive unless open says otherwise: bit 0 lo is excluded, bit 1 hi). */
+typedef struct param_def {
+    casie_train_option o;
+    int kind;
+    size_t off;
+    double lo, hi;
+    int open;
+} param_def;
+
+#define F(field) offsetof(casie_train_params, field)
+static const param_def PARAMS[] = {
+    {{"seed", "N", "shuffling and initialisation seed (same seed and data, same model bytes)", 1},
+     P_U64, F(seed), 0, 0, 0},
+    {{"threads", "N", "training threads, 1..64", 2}, P_INT, F(threads), 1, 64, 0},
+    {{"epochs", "N", "passes of every learner, 0..1000; 0: each learner's own", 0}, P_INT, F(epochs), 0, 1000, 0},
+    {{"emb_words", "N", "clustered words given a vector, most frequent first, 1..65535", 50000},
+     P_INT, F(emb_words), 1, 65535, 0},
+    {{"hidden", "N", "LSTM states per direction in the neural taggers, 1..512", 64}, P_INT, F(hidden), 1, 512, 0},
+    {{"head", "N", "hidden units of the taggers' heads, 1..512", 64}, P_INT, F(head), 1, 512, 0},
+    {{"lr", "X", "Adam step of the neural taggers, in (0, 1)", 0.001}, P_FLOAT, F(lr), 0, 1, 3},
+    {{"dropout", "X", "dropout on the taggers' inputs and states, in [0, 0.9); 0: none", 0.25},
+     P_FLOAT, F(dropout), 0, 0.9, 2},
+    {{"arg_nets", "N", "argument networks from different seeds, their scores added, 1..2", 2},
+     P_INT, F(arg_nets), 1, 2, 0},
+    {{"trig_nets", "N", "trigger networks, likewise, 1..2", 1}, P_INT, F(trig_nets), 1, 2, 0},
+    {{"encoder", "FILE",
+      "an encoder (casie encoder import) whose layers every network reads; the model needs it to load",
+      0},
+     P_FILE, F(encoder), 0, 0, 0},
+};
+#undef F
+#define N_PARAMS ((int)(sizeof PARAMS / sizeof PARAMS[0]))
+
+const casie_train_option *casie_train_option_at(int i) { return i >= 0 && i < N_PARAMS ? &PARAMS[i].o : NULL; }
+
+casie_train_params casie_train_default_params(void) {
+    casie_train_params p;
+    memset(&p, 0, sizeof p);
+    for (int i = 0; i < N_PARAMS; i++) {
+        char *f = (char *)&p + PARAMS[i].off;
+        switch (PARAMS[i].kind) {
+        case P_U64: *(uint64_t *)(void *)f = (uint64_t)PARAMS[i].o.dflt; break;
+        case P_INT: *(int *)(void *)f = (int)PARAMS[i].o.dflt; break;
+        case P_FLOAT: *(float *)(void *)f = (float)PARAMS[i].o.dflt; break;
+        default: break; /* a file: none */
+        }
+    }
+    return p;
+}
+
+/* Whether x lies in d's range; otherwise an INVALID_ARG naming it. */
+static int in_range(const param_def *d, double x, casie_error *err) {
+    if (d->kind == P_U64 || d->kind == P_FILE) return CASIE_OK;
+    int ok = ((d->open & 1) ? x > d->lo : x >= d->lo) && ((d->open & 2) ? x < d->hi : x <= d->hi);
+    if (ok) return CASIE_OK;
+    if (d->kind == P_INT)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s must be %g..%g, not %g", d->o.name, d->lo, d->hi, x);
+    return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s must be in %c%g, %g%c, not %g", d->o.name,
+                        (d->open & 1) ? '(' : '[', d->lo, d->hi, (d->open & 2) ? ')' : ']', x);
+}
+
+int casie__train_params_check(const casie_train_params *p, casie_error *err) {
+    for (int i = 0; i < N_PARAMS; i++) {
+        const param_def *d = &PARAMS[i];
+        const char *f = (const char *)p + d->off;
+        double x = d->kind == P_INT ? *(const int *)(const void *)f
+                   : d->kind == P_FLOAT ? *(const float *)(const void *)f : 0;
+        int rc = in_range(d, x, err);
+        if (rc) return rc;
+    }
+    return CASIE_OK;
+}
+
+int casie_train_param_set(casie_train_params *p, const char *name, const char *value, casie_error *err) {
+    if (!p || !name || !value)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_train_param_set: no parameter");
+    const param_def *d = NULL;
+    for (int i = 0; i < N_PARAMS && !d; i++)
+        if (!strcmp(PARAMS[i].o.name, name)) d = &PARAMS[i];
+    if (!d) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "no training parameter named %s", name);
+    char *f = (char *)p + d->off, *end;
+    errno = 0;
+    if (d->kind == P_FILE) {
+        *(const char **)(void *)f = value; /* borrowed, as every path in the parameters */
+    } else if (d->kind == P_FLOAT) {
+        double x = strtod(value, &end);
+        if (errno || *end || !*value || !isfinite(x))
+            return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s takes a number, not '%s'", name, value);
+        int rc = in_range(d, x, err);
+        if (rc) return rc;
+        *(float *)(void *)f = (float)x;
+    } else {
+        unsigned long long x = strtoull(value, &end, 10);
+        if (errno || *end || !*value || value[0] == '-' || value[0] == '+' || value[0] == ' ')
+            return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s takes a non-negative integer, not '%s'", name,
+                                value);
+        if (d->kind == P_U64) {
+            *(uint64_t *)(void *)f = x;
+        } else {
+            int rc = in_range(d, x > 1u << 30 ? 1e30 : (double)x, err);
+            if (rc) return rc;
+            *(int *)(void *)f = (int)x;
+        }
+    }
+    return CASIE_OK;
+}
