@@ -561,40 +561,12 @@ size_t casie_extract_memory(const casie_model *m, size_t n) {
     return n > (SIZE_MAX - fixed) / per ? SIZE_MAX : per * n + fixed;
 }
 
-int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_params *params, casie_error *err) {
-    casie_extract_params p = params ? *params : casie_extract_default_params();
-    if (!m || !doc) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_extract: no model or document");
-    int rc = casie_doc_analyze(doc, err);
-    if (rc) return rc;
-    evlist l = {0};
-    float *xown = NULL;
-    casie__tokfeat *tf = casie__doc_tokfeats(doc, &m->clusters);
-    scratch *sc = tf ? scratch_get(m, doc) : NULL;
-    rc = sc ? CASIE_OK : CASIE_ERR_NOMEM;
-    if (!rc && (rc = casie__doc_xvec(m, doc, &sc->xv, &xown, err))) {
-        scratch_put(m, sc);
-        free(tf);
-        return rc;
-    }
-    if (!rc) {
-        if (p.given_triggers) { /* the document's events are the triggers */
-            rc = take_events(doc, &l);
-        } else {
-            casie_doc_clear_events(doc);
-            rc = find_triggers(m, doc, tf, p.trigger_threshold, sc, &l);
-        }
-    }
-    if (!rc) rc = after_triggers(m, doc, tf, &p, sc, &l);
-    for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
-    free(l.ev);
-    scratch_put(m, sc);
-    free(xown);
-    free(tf);
-    if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
-    return rc;
-}
-
-int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *err) {
+/* The pipeline over doc: its triggers (found, or with given_triggers the
+ * document's own events), then arguments, realis, entity types and
+ * coreference, or with only_triggers nothing more (each event its own
+ * hopper). */
+static int extract_run(const casie_model *m, casie_doc *doc, const casie_extract_params *p, int only_triggers,
+                       casie_error *err) {
     int rc = casie_doc_analyze(doc, err);
     if (rc) return rc;
     evlist l = {0};
@@ -609,13 +581,19 @@ int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *e
         return rc;
     }
     if (!rc) {
-        casie_doc_clear_events(doc);
-        rc = find_triggers(m, doc, tf, 0.0f, sc, &l);
+        if (p->given_triggers) { /* the document's events are the triggers */
+            rc = take_events(doc, &l);
+        } else {
+            casie_doc_clear_events(doc);
+            rc = find_triggers(m, doc, tf, p->trigger_threshold, sc, &l);
+        }
     }
-    if (!rc && !(cl = malloc(sizeof(int) * ((size_t)l.n + 1)))) rc = CASIE_ERR_NOMEM;
-    if (!rc) {
-        for (int i = 0; i < l.n; i++) cl[i] = i;
-        rc = build_hoppers(doc, &l, cl);
+    if (!rc && !only_triggers) {
+        rc = after_triggers(m, doc, tf, p, sc, &l);
+    } else if (!rc) {
+        if (!(cl = malloc(sizeof(int) * ((size_t)l.n + 1)))) rc = CASIE_ERR_NOMEM;
+        for (int i = 0; !rc && i < l.n; i++) cl[i] = i;
+        if (!rc) rc = build_hoppers(doc, &l, cl);
     }
     for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
     free(l.ev);
@@ -625,4 +603,15 @@ int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *e
     free(tf);
     if (rc) casie__error(err, rc, -1, "%s: out of memory during extraction", doc->id ? doc->id : "document");
     return rc;
+}
+
+int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_params *params, casie_error *err) {
+    casie_extract_params p = params ? *params : casie_extract_default_params();
+    if (!m || !doc) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_extract: no model or document");
+    return extract_run(m, doc, &p, 0, err);
+}
+
+int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *err) {
+    const casie_extract_params p = casie_extract_default_params(); /* threshold 0, triggers found */
+    return extract_run(m, doc, &p, 1, err);
 }
