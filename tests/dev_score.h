@@ -54,4 +54,19 @@ static inline void dev_score(const casie_model *m, const casie_corpus *dv, doubl
     free(out);
 }
 
+/* Holds m to its documented dev figures: trig_c and arg_c on the corpus's
+ * whole dev split at most 3 points under want_trig_c and want_arg_c
+ * (printed with `name`). */
+static inline void dev_score_floor(const casie_model *m, const char *corpus, const char *name, double want_trig_c,
+                                   double want_arg_c) {
+    casie_corpus *dv = test_split(corpus, "dev", 0);
+    assert_non_null(dv);
+    double trig_c, arg_c;
+    dev_score(m, dv, &trig_c, &arg_c);
+    print_message("%s on dev: trig_c %.2f arg_c %.2f\n", name, trig_c, arg_c);
+    assert_true(trig_c >= want_trig_c - 3.0);
+    assert_true(arg_c >= want_arg_c - 3.0);
+    casie_corpus_free(dv);
+}
+
 #endif

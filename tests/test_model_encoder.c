@@ -227,14 +227,7 @@ static void accurate_model_on_dev(void **state) {
         skip();
     }
     assert_non_null(m);
-    casie_corpus *dv = test_split(corpus, "dev", 0);
-    assert_non_null(dv);
-    double trig_c, arg_c;
-    dev_score(m, dv, &trig_c, &arg_c);
-    print_message("accurate model on dev: trig_c %.2f arg_c %.2f\n", trig_c, arg_c);
-    assert_true(trig_c >= ACCURATE_TRIG_C - 3.0);
-    assert_true(arg_c >= ACCURATE_ARG_C - 3.0);
-    casie_corpus_free(dv);
+    dev_score_floor(m, corpus, "accurate model", ACCURATE_TRIG_C, ACCURATE_ARG_C);
     casie_model_free(m);
 }
 
