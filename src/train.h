@@ -60,8 +60,12 @@ int *casie__trigger_gold(const casie_doc *doc);
 /* BIO slot labels gold[0 .. e-b) of an event's arguments over its window. */
 void casie__arg_gold(const casie_model *m, const casie_doc *doc, const casie_event *ev, int tb, int te, int b, int e,
                      int *gold);
+/* casie__trigger_gold of every training document (n_docs arrays), or NULL. */
+int **casie__trigger_golds(const trainer *t);
+void casie__trigger_golds_free(const trainer *t, int **g);
 /* Per document, 1 on the tokens of every gold trigger (n_docs arrays), or NULL. */
 uint8_t **casie__trigger_tokens(const trainer *t);
+void casie__trigger_tokens_free(const trainer *t, uint8_t **is_trig);
 /* The role slots of each subtype: its roles, most frequent first. */
 void casie__choose_slots(trainer *t);
 

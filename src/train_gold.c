@@ -24,6 +24,21 @@ int *casie__trigger_gold(const casie_doc *doc) {
     return gold;
 }
 
+int **casie__trigger_golds(const trainer *t) {
+    int **g = calloc((size_t)t->n_docs + 1, sizeof(int *));
+    for (int d = 0; g && d < t->n_docs; d++)
+        if (!(g[d] = casie__trigger_gold(t->docs[d]))) {
+            casie__trigger_golds_free(t, g);
+            return NULL;
+        }
+    return g;
+}
+
+void casie__trigger_golds_free(const trainer *t, int **g) {
+    for (int d = 0; g && d < t->n_docs; d++) free(g[d]);
+    free(g);
+}
+
 /* Most frequent first, ties by role index; at most CASIE_MAX_SLOTS. */
 void casie__choose_slots(trainer *t) {
     long cnt[CASIE_N_SUBTYPES][CASIE_N_ROLES] = {{0}};
@@ -79,8 +94,7 @@ uint8_t **casie__trigger_tokens(const trainer *t) {
     for (int d = 0; is_trig && d < t->n_docs; d++) {
         const casie_doc *doc = t->docs[d];
         if (!(is_trig[d] = calloc((size_t)doc->n_tokens + 1, 1))) {
-            for (int k = 0; k < d; k++) free(is_trig[k]);
-            free(is_trig);
+            casie__trigger_tokens_free(t, is_trig);
             return NULL;
         }
         for (int h = 0; h < doc->n_hoppers; h++)
@@ -108,3 +122,7 @@ int casie__collect_events(const trainer *t, evref **out) {
     return n;
 }
 
+void casie__trigger_tokens_free(const trainer *t, uint8_t **is_trig) {
+    for (int d = 0; is_trig && d < t->n_docs; d++) free(is_trig[d]);
+    free(is_trig);
+}

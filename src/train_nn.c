@@ -260,11 +260,10 @@ static int train_trigger_net(trainer *t, int which) {
     c.item_doc = malloc(sizeof(int) * ((size_t)n_items + 1));
     c.item_b = malloc(sizeof(int) * ((size_t)n_items + 1));
     c.item_e = malloc(sizeof(int) * ((size_t)n_items + 1));
-    c.gold = calloc((size_t)t->n_docs + 1, sizeof(int *));
+    c.gold = casie__trigger_golds(t);
     if (!c.item_doc || !c.item_b || !c.item_e || !c.gold) goto done;
     for (int d = 0; d < t->n_docs; d++) {
         const casie_doc *doc = t->docs[d];
-        if (!(c.gold[d] = casie__trigger_gold(doc))) goto done;
         for (int s = 0; s < doc->n_sents; s++)
             for (int b = doc->sents[s].tok_begin; b < doc->sents[s].tok_end; b += CASIE_NN_CHUNK) {
                 c.item_doc[k] = d, c.item_b[k] = b;
@@ -278,9 +277,7 @@ static int train_trigger_net(trainer *t, int which) {
                           trig_fill, trig_heads, &c};
     rc = net_epochs(t, &st);
 done:
-    if (c.gold)
-        for (int d = 0; d < t->n_docs; d++) free(c.gold[d]);
-    free(c.gold);
+    casie__trigger_golds_free(t, c.gold);
     free(c.item_doc);
     free(c.item_b);
     free(c.item_e);
@@ -378,9 +375,7 @@ static int train_argument_net(trainer *t, int which) {
                               arg_fill, arg_heads, &c};
         rc = net_epochs(t, &st);
     }
-    if (c.is_trig)
-        for (int d = 0; d < t->n_docs; d++) free(c.is_trig[d]);
-    free(c.is_trig);
+    casie__trigger_tokens_free(t, c.is_trig);
     free(c.evs);
     return rc;
 }

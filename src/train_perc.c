@@ -165,18 +165,14 @@ int casie__train_triggers_perc(trainer *t) {
     for (int d = 0; d < t->n_docs; d++) n_items += t->docs[d]->n_sents;
     c.item_doc = malloc(sizeof(int) * ((size_t)n_items + 1));
     c.item_sent = malloc(sizeof(int) * ((size_t)n_items + 1));
-    c.gold = calloc((size_t)t->n_docs + 1, sizeof(int *));
-    if (!c.item_doc || !c.item_sent || !c.gold) goto done;
-    for (int d = 0; d < t->n_docs; d++) {
-        if (!(c.gold[d] = casie__trigger_gold(t->docs[d]))) goto done;
-        for (int s = 0; s < t->docs[d]->n_sents; s++) c.item_doc[k] = d, c.item_sent[k] = s, k++;
+    c.gold = casie__trigger_golds(t);
+    if (c.item_doc && c.item_sent && c.gold) {
+        for (int d = 0; d < t->n_docs; d++)
+            for (int s = 0; s < t->docs[d]->n_sents; s++) c.item_doc[k] = d, c.item_sent[k] = s, k++;
+        const seq_stage st = {"triggers", &t->m->trig, n_items, 12, t->p->seed * 2 + 1, trig_begin, trig_feats, &c};
+        rc = seq_epochs(t, &st);
     }
-    const seq_stage st = {"triggers", &t->m->trig, n_items, 12, t->p->seed * 2 + 1, trig_begin, trig_feats, &c};
-    rc = seq_epochs(t, &st);
-done:
-    if (c.gold)
-        for (int d = 0; d < t->n_docs; d++) free(c.gold[d]);
-    free(c.gold);
+    casie__trigger_golds_free(t, c.gold);
     free(c.item_doc);
     free(c.item_sent);
     return rc;
@@ -224,9 +220,7 @@ int casie__train_args_perc(trainer *t) {
         const seq_stage st = {"arguments", &t->m->arg, n_ev, 10, t->p->seed * 2 + 3, arg_begin, arg_feats, &c};
         rc = seq_epochs(t, &st);
     }
-    if (c.is_trig)
-        for (int d = 0; d < t->n_docs; d++) free(c.is_trig[d]);
-    free(c.is_trig);
+    casie__trigger_tokens_free(t, c.is_trig);
     free(c.evs);
     free(c.gold);
     return rc;
