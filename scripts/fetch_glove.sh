@@ -61,7 +61,7 @@ build() {
     local name="$1" src="$root/scripts/$1.c"
     if [ ! -x "$out/$name" ] || [ "$src" -nt "$out/$name" ] || [ "$root/src/glove.h" -nt "$out/$name" ]; then
         echo "fetch_glove: compiling $name" >&2
-        "$CC" -O2 -std=c11 -Wall -pthread -o "$out/$name.tmp" "$src" -lm
+        "$CC" -O2 -std=c11 -Wall -pthread -I"$root/include" -o "$out/$name.tmp" "$src" -lm
         mv -f "$out/$name.tmp" "$out/$name"
     fi
 }

@@ -2,15 +2,15 @@
  * glove.h - the one reader of a glove100.bin word-vector file (written by
  * scripts/glove_convert.c, which documents the format): its header checked
  * against its length, its words and vectors found in place.  Header-only
- * and free of the library, so that the build scripts (scripts/
- * glove_cluster.c) read the file with the very code training does
- * (word_vectors.c).
+ * (with internal.h's byte-order helpers), so that the build scripts
+ * (scripts/glove_cluster.c) read the file with the very code training does
+ * (word_vectors.c) without linking the library.
  */
 #ifndef CASIE_GLOVE_H
 #define CASIE_GLOVE_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "internal.h"
+
 #include <string.h>
 
 #define CASIE_GLOVE_MAX_DIM 1024
@@ -21,10 +21,6 @@ typedef struct casie_glove {
     const unsigned char *vec;   /* (n_words, dim) little-endian f32: casie_glove_value */
 } casie_glove;
 
-static inline uint32_t casie_glove_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* The words and vectors of the file's bytes buf[0 .. len), pointing into
  * buf; 0, or -1 when they are not a glove100.bin file (a bad magic, a
  * dimension of 0 or over CASIE_GLOVE_MAX_DIM, a word blob not padded to 4
@@ -33,7 +29,7 @@ static inline int casie_glove_parse(const void *buf, size_t len, casie_glove *g)
     const unsigned char *p = buf;
     memset(g, 0, sizeof *g);
     if (len < 24 || memcmp(p, "CSGLOVE1", 8)) return -1;
-    uint32_t n = casie_glove_u32(p + 8), dim = casie_glove_u32(p + 12), wl = casie_glove_u32(p + 16);
+    uint32_t n = casie__get_u32le(p + 8), dim = casie__get_u32le(p + 12), wl = casie__get_u32le(p + 16);
     if (dim == 0 || dim > CASIE_GLOVE_MAX_DIM || wl % 4 || (uint64_t)24 + wl + (uint64_t)n * dim * 4 != len) return -1;
     /* every word NUL-terminated inside the blob */
     const char *w = (const char *)p + 24, *end = w + wl;
@@ -50,7 +46,7 @@ static inline int casie_glove_parse(const void *buf, size_t len, casie_glove *g)
 
 /* Component d of word i's vector. */
 static inline float casie_glove_value(const casie_glove *g, uint32_t i, uint32_t d) {
-    uint32_t u = casie_glove_u32(g->vec + 4 * ((size_t)i * g->dim + d));
+    uint32_t u = casie__get_u32le(g->vec + 4 * ((size_t)i * g->dim + d));
     float x;
     memcpy(&x, &u, 4);
     return x;
