@@ -267,6 +267,17 @@ CASIE_API char *casie_doc_to_json(const casie_doc *doc, int flags, size_t *len, 
  * frees the result with casie_free.  Thread-safe for distinct documents. */
 CASIE_API char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_error *err);
 
+/* The document's events as HTML (what `casie render` writes): the article
+ * with its triggers and arguments highlighted and the events listed by
+ * hopper, self-contained (inline CSS, no script, no network).  flags: 0 for
+ * the document's <section> alone; CASIE_HTML_HEAD prepends the page's head
+ * (styles, legend) and CASIE_HTML_TAIL appends its end, so CASIE_HTML_PAGE
+ * gives a whole page.  doc may be NULL (no section): a page of several
+ * documents is HEAD, each document's section, then TAIL.  The caller frees
+ * the result with casie_free.  Thread-safe for distinct documents. */
+enum { CASIE_HTML_HEAD = 1, CASIE_HTML_TAIL = 2, CASIE_HTML_PAGE = 3 };
+CASIE_API char *casie_doc_to_html(const casie_doc *doc, int flags, size_t *len, casie_error *err);
+
 /* Removes all events (keeps text and analysis). */
 CASIE_API void casie_doc_clear_events(casie_doc *doc);
 

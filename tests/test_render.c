@@ -241,12 +241,47 @@ static void in_chromium(void **state) {
     fclose(f);
 }
 
+/* casie_doc_to_html: the CLI's page is HEAD, the section, TAIL; flags pick
+ * the parts; an unknown flag is refused. */
+static void library_html_parts(void **state) {
+    (void)state;
+    const char *doc = "{\"id\": \"h1\", \"text\": \"Hackers stole <data>.\"}";
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_json(doc, strlen(doc), "h1", &err);
+    assert_non_null(d);
+    size_t lp, lh, ls, lt;
+    char *page = casie_doc_to_html(d, CASIE_HTML_PAGE, &lp, &err);
+    char *head = casie_doc_to_html(NULL, CASIE_HTML_HEAD, &lh, &err);
+    char *sect = casie_doc_to_html(d, 0, &ls, &err);
+    char *tail = casie_doc_to_html(NULL, CASIE_HTML_TAIL, &lt, &err);
+    assert_true(page && head && sect && tail);
+    assert_int_equal(lp, lh + ls + lt);
+    assert_memory_equal(page, head, lh);
+    assert_memory_equal(page + lh, sect, ls);
+    assert_string_equal(page + lh + ls, tail);
+    assert_int_equal(strncmp(head, "<!DOCTYPE html>", 15), 0);
+    assert_int_equal(strncmp(sect, "<section", 8), 0);
+    assert_non_null(strstr(sect, "Hackers stole &lt;data&gt;."));
+    assert_non_null(strstr(sect, "No events found."));
+    assert_string_equal(tail, "</body></html>\n");
+    casie_free(page), casie_free(head), casie_free(sect), casie_free(tail);
+    size_t le = 99;
+    char *empty = casie_doc_to_html(NULL, 0, &le, &err);
+    assert_non_null(empty);
+    assert_int_equal(le, 0);
+    casie_free(empty);
+    assert_null(casie_doc_to_html(d, 4, NULL, &err));
+    assert_int_equal(err.code, CASIE_ERR_INVALID_ARG);
+    casie_doc_free(d);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sample_spans_match_json),
         cmocka_unit_test(article_text_is_escaped),
         cmocka_unit_test(output_linear_in_spans),
         cmocka_unit_test(in_chromium),
+        cmocka_unit_test(library_html_parts),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
 }
