@@ -18,6 +18,18 @@ for t in "$@"; do
   pass=$((pass + p)); skip=$((skip + s)); fail=$((fail + f))
   [ $rc -ne 0 ] && failed_bins+=("$t")
 done
+# The Python package's suite (pytest), on the plain build only: the
+# sanitizer builds' runtimes cannot be loaded into a Python interpreter.
+if [ "${BUILD:-build}" = build ]; then
+  out=$(bash scripts/test_python.sh -q 2>&1); rc=$?
+  printf '%s\n' "$out"
+  last=$(printf '%s\n' "$out" | grep -E '^[0-9]+ (passed|failed|skipped|error)|^=+ .*(passed|failed|error).* in ' | tail -1)
+  num() { printf '%s\n' "$last" | grep -oE "[0-9]+ $1" | grep -oE '^[0-9]+' || echo 0; }
+  p=$(num passed); s=$(num skipped); f=$(( $(num failed) + $(num error) ))
+  if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  pass=$((pass + p)); skip=$((skip + s)); fail=$((fail + f))
+  [ $rc -ne 0 ] && failed_bins+=("python/tests")
+fi
 [ ${#failed_bins[@]} -gt 0 ] && echo "failing: ${failed_bins[*]}"
 echo "tests: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

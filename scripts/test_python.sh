@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The Python package's suite (python/tests): builds a virtual environment in
+# build/pyenv with the pinned packages of python/tests/requirements.txt (once;
+# again when that file changes), installs ./python into it as a user would
+# (pip builds libcasie with this Makefile and bundles the models), checks the
+# install left nothing in the source tree, and runs pytest.  Prints pytest's
+# output; exits as pytest does.  Run from the repository root (make test).
+set -euo pipefail
+PY=${PYTHON:-python3}
+VENV=${PYENV:-build/pyenv}
+REQ=python/tests/requirements.txt
+if ! command -v "$PY" >/dev/null 2>&1; then
+  echo "test_python: $PY not found (scripts/setup.sh installs python3 and python3-venv)" >&2
+  exit 1
+fi
+if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$REQ" "$VENV/requirements.txt"; then
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
+  cp "$REQ" "$VENV/requirements.txt"
+fi
+before=$(git status --porcelain --untracked-files=all python 2>/dev/null || true)
+# the exact tree as it is now; setuptools and wheel come pinned from the venv
+"$VENV/bin/pip" install -q --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall ./python
+after=$(git status --porcelain --untracked-files=all python 2>/dev/null || true)
+if [ "$before" != "$after" ]; then
+  echo "test_python: pip install ./python left files git shows:" >&2
+  diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") >&2 || true
+  exit 1
+fi
+exec "$VENV/bin/pytest" -p no:cacheprovider -rs "$@" python/tests
