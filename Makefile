@@ -1,5 +1,5 @@
 # casie - plain GNU Makefile.  Objects in build/, the CLI in build/casie.
-#   make            library + CLI          make test     setup, build, every test
+#   make            library + CLI          make test     setup, build, every test (C and Python)
 #   make run        setup, build, extract events from the bundled sample
 #   make asan       the whole suite under ASan + UBSan
 #   make bench      benchmarks             make install  PREFIX=/usr/local DESTDIR=
@@ -165,6 +165,6 @@ install: all
 	install -m 644 docs/casie.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz python/build python/casie.egg-info
 
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tools/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz/*.d)
