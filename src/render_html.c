@@ -84,7 +84,7 @@ static int cmp_span(const void *a, const void *b) {
  * joined by line breaks, in order of use): n log n, where looking each use
  * up among the spans so far was quadratic. */
 static int merge_spans(hspan *v, int *n) {
-    qsort(v, (size_t)*n, sizeof *v, cmp_span);
+    if (*n > 1) qsort(v, (size_t)*n, sizeof *v, cmp_span); /* v is NULL for a document without events */
     int k = 0;
     for (int i = 0; i < *n; i++) {
         hspan *h = k ? &v[k - 1] : NULL;

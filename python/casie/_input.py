@@ -9,6 +9,7 @@ the offset, anything else with TypeError.  Strings that become C strings
 Not here: the calls themselves (model.py, convert.py).
 """
 import json
+import numbers
 import os
 from collections.abc import Mapping
 
@@ -72,7 +73,7 @@ def threshold(x, what):
     """A score threshold: None (the library's default, 0) or a number in [0, 1]."""
     if x is None:
         return None
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError("%s must be a number from 0 to 1, not %s" % (what, type(x).__name__))
     if not 0.0 <= float(x) <= 1.0:  # NaN fails too
         raise ValueError("%s must be from 0 to 1, not %r" % (what, x))

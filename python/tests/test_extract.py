@@ -114,3 +114,9 @@ def test_closed_model():
 
 def test_version():
     assert casie.libcasie_version == run_cli("--version").split()[-1] == casie.__version__
+
+
+def test_numpy_thresholds(fast):
+    numpy = pytest.importorskip("numpy")
+    want = fast.extract_file(SAMPLE, trigger_threshold=0.5, arg_threshold=0.25)
+    assert fast.extract_file(SAMPLE, trigger_threshold=numpy.float32(0.5), arg_threshold=numpy.float64(0.25)) == want
