@@ -190,7 +190,7 @@ class Model:
 
     def extract_file(self, path, *, trigger_threshold=None, arg_threshold=None):
         """Extracts the events of a file, read as casie_doc_load reads it: a
-        .json file as a CASIE document or record (its text in "content" or
+        .json file (or one starting with "{") as a CASIE document or record (its text in "content" or
         "text"; any annotations are replaced), a CASIE source file (<title>,
         <text> sections) as its text, anything else as plain text; the id is
         the file's name without extension.  Returns a dict as extract does;
