@@ -446,8 +446,16 @@ static void find_realis(const casie_model *m, const casie_doc *doc, const casie_
 
 /* ---- coreference ---- */
 
+/* Would event j conflict with an event of i's cluster (casie__events_conflict)? */
+static int joins_conflict(const casie_doc *doc, const casie__tokfeat *tf, const evlist *l, const int *cl, int i, int j) {
+    for (int k = 0; k < j; k++)
+        if (cl[k] == cl[i] && casie__events_conflict(doc, tf, &l->ev[k], &l->ev[j])) return 1;
+    return 0;
+}
+
 /* Best-first clustering: each event joins the cluster of its best-scoring
- * earlier event when that link scores positive. */
+ * earlier event when that link scores positive and no event of that cluster
+ * conflicts with it. */
 static int cluster_events(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, evlist *l, int *cl) {
     uint64_t feats[CASIE_COREF_FEATS];
     for (int j = 0; j < l->n; j++) {
@@ -463,7 +471,7 @@ static int cluster_events(const casie_model *m, const casie_doc *doc, const casi
             float x = sc[1] - sc[0] + m->coref_bias;
             if (l->ev[i].realis == CASIE_REALIS_GENERIC || l->ev[j].realis == CASIE_REALIS_GENERIC)
                 x += m->coref_generic;
-            if (x > best) {
+            if (x > best && !joins_conflict(doc, tf, l, cl, i, j)) {
                 best = x;
                 cl[j] = cl[i];
             }
@@ -541,6 +549,7 @@ static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tok
         casie__event_clear_args(ev);
         if ((rc = find_arguments(m, doc, tf, is_trig, sc, ev, p->argument_threshold))) goto done;
     }
+    if ((rc = casie__cve_args(doc, l->ev, l->n, p->argument_threshold))) goto done;
     cluster_events(m, doc, tf, l, cl);
     rc = build_hoppers(doc, l, cl);
 done:

@@ -626,6 +626,24 @@ int casie__extract_triggers(const casie_model *m, casie_doc *doc, casie_error *e
 /* Frees one extraction scratch (what a model's pool holds). */
 void casie__extract_scratch_free(void *scratch);
 
+/* ---- CVE ids (cve.c) ---- */
+/* The length in code points of a CVE id starting at c[i] (before n): "CVE",
+ * an optional dash (any Unicode dash), 4 digits, an optional dash, 4 to 8
+ * digits, in any case; 0 when there is none or it runs into more letters. */
+int32_t casie__cve_len(const uint32_t *c, int32_t i, int32_t n);
+/* "CVE-2018-0986" for a text that is one CVE id as above (1), else 0. */
+int casie__cve_normalize(const char *text, char *out, size_t cap);
+/* Makes each CVE token the CVE argument of the nearest vulnerability event
+ * of each subtype in its sentence (else of the nearest one a sentence away);
+ * events scoring under threshold are left alone.  CASIE_OK or NOMEM. */
+int casie__cve_args(const casie_doc *doc, casie_event *ev, int n_ev, float threshold);
+
+/* ---- events that cannot be one (event_conflict.c) ---- */
+/* 1 when a and b name different CVE ids, or different patch numbers or
+ * vulnerable versions: they are never one event. */
+int casie__events_conflict(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a,
+                           const casie_event *b);
+
 /* ---- encoder (encoder.c, encoder_import.c, encoder_kernels.c) ---- */
 /* A BERT-family transformer encoder loaded from a casie encoder file
  * (docs/FORMAT.md, "The encoder file"): every array points into the mapped

@@ -278,17 +278,6 @@ static uint32_t classify(const tk *t, int32_t i, int32_t e) {
         else if (c[j] == '@' && at < 0) at = (int)(j - i);
         else n_other++;
     }
-    /* CVE-2017-0144 */
-    if (e - i >= 13 && match_ci(t, i, e, "cve-")) {
-        int32_t j = i + 4, d = 0;
-        while (j < e && k[j] == K_DIGIT) j++, d++;
-        if (d == 4 && j < e && c[j] == '-') {
-            j++;
-            int32_t d2 = 0;
-            while (j < e && k[j] == K_DIGIT) j++, d2++;
-            if (d2 >= 4 && j == e) return CASIE_TOK_CVE;
-        }
-    }
     if (at > 0 && last_dot > i + at) return CASIE_TOK_EMAIL | CASIE_TOK_URL;
     if (at == 0) return CASIE_TOK_WORD; /* @handle */
     if (n_alpha == 0 && n_digit > 0) {
@@ -414,6 +403,12 @@ static void core(tk *t, int32_t a, int32_t b) {
         /* @handle, and .NET / .exe at the start of a chunk */
         if (!word && i + 1 < b && IS_ALNUM(k[i + 1]) && (c[i] == '@' || (c[i] == '.' && i == a))) word = 1;
         if (word) {
+            int32_t cl = casie__cve_len(c, i, b); /* CVE–2018–0986, cve-2018-0986 */
+            if (cl) {
+                emit(t, i, i + cl, CASIE_TOK_CVE);
+                i += cl;
+                continue;
+            }
             if (url_start(t, i, b)) {
                 emit(t, i, b, CASIE_TOK_URL);
                 return;

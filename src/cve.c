@@ -1,0 +1,164 @@
+/*
+ * cve.c - CVE ids: recognising one however its dashes and case are written,
+ * its normal form (CVE-YYYY-NNNN), and the rule that makes each CVE id of a
+ * sentence the CVE argument of the vulnerability events that talk about it.
+ *
+ * In the corpus every CVE id in an article about a vulnerability is a CVE
+ * argument (101 of 101 mentions in the train split), but the taggers find
+ * only about half of them: a CVE id is rare, so its token's features carry
+ * little weight.  The tokenizer flags each id (CASIE_TOK_CVE, through
+ * casie__cve_len), and after the argument tagger this rule gives the flagged
+ * token the CVE role in the nearest DiscoverVulnerability and the nearest
+ * PatchVulnerability event of its sentence, or, when its sentence has
+ * neither, in the nearest vulnerability event of the sentence before or
+ * after.  The argument keeps the text as written; the STIX writer names the
+ * vulnerability by the normal form.
+ *
+ * Not here: the tokenizer (tokenize.c), the taggers (extract.c).
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int is_digit(uint32_t c) { return c >= '0' && c <= '9'; }
+static int is_ascii_alnum(uint32_t c) { return is_digit(c) || ((c | 32) >= 'a' && (c | 32) <= 'z'); }
+
+/* Hyphen, the Unicode dashes U+2010..U+2015 and the minus sign. */
+static int is_dash(uint32_t c) { return c == '-' || (c >= 0x2010 && c <= 0x2015) || c == 0x2212; }
+
+int32_t casie__cve_len(const uint32_t *c, int32_t i, int32_t n) {
+    if (n - i < 11 || (c[i] | 32) != 'c' || (c[i + 1] | 32) != 'v' || (c[i + 2] | 32) != 'e') return 0;
+    if (i > 0 && is_ascii_alnum(c[i - 1])) return 0;
+    int32_t j = i + 3;
+    if (j < n && is_dash(c[j])) j++;
+    int32_t d = 0;
+    while (j < n && d < 4 && is_digit(c[j])) j++, d++;
+    if (d != 4) return 0;
+    if (j < n && is_dash(c[j])) j++;
+    d = 0;
+    while (j < n && is_digit(c[j])) j++, d++;
+    if (d < 4 || d > 8) return 0;
+    /* the id ends here: no letter or digit, nor a joining dash or dot before one */
+    if (j < n && is_ascii_alnum(c[j])) return 0;
+    if (j + 1 < n && (is_dash(c[j]) || c[j] == '.' || c[j] == '_') && is_ascii_alnum(c[j + 1])) return 0;
+    return j - i;
+}
+
+int casie__cve_normalize(const char *text, char *out, size_t cap) {
+    uint32_t cp[48] = {0};
+    int32_t n = 0;
+    for (const char *s = text; *s && n < 47;) {
+        int adv;
+        cp[n++] = casie__utf8_get(s, &adv);
+        s += adv;
+    }
+    if (n == 47 || casie__cve_len(cp, 0, n) != n) return 0;
+    char digits[16];
+    int nd = 0;
+    for (int32_t j = 3; j < n; j++)
+        if (is_digit(cp[j]) && nd < 15) digits[nd++] = (char)cp[j];
+    digits[nd] = 0;
+    /* 4 digits of year, then the sequence number */
+    int w = snprintf(out, cap, "CVE-%.4s-%s", digits, digits + 4);
+    return w > 0 && (size_t)w < cap;
+}
+
+/* ---- the rule after the argument tagger ---- */
+
+static int is_vuln(const casie_event *e) {
+    return e->subtype == CASIE_SUBTYPE_DISCOVER_VULNERABILITY || e->subtype == CASIE_SUBTYPE_PATCH_VULNERABILITY;
+}
+
+/* Arguments never overlap within an event, and a CVE id is an argument of
+ * its own: an argument of ev that holds the CVE token t and more keeps only
+ * its part after the id, or, when the id ends it, its part before ("the
+ * CVE-2018-0950 patch" -> "patch", "the library (CVE-2018-8115" -> "the
+ * library"), without the punctuation next to the id.  Returns 1 when the
+ * token is (now) ev's CVE argument or its trigger, 0 when ev has no argument
+ * on it (the caller adds one), < 0 on error. */
+static int make_room(const casie_doc *doc, casie_event *ev, int32_t t, int cve_role, int cve_ent) {
+    const casie_token *tok = &doc->tokens[t];
+    if (ev->start < tok->end && ev->end > tok->start) return 1;
+    for (int k = 0; k < ev->n_args; k++) {
+        casie_arg *a = &ev->args[k];
+        if (a->end <= tok->start || a->start >= tok->end) continue;
+        int ab, ae;
+        if (!casie__span_tokens(doc, a->start, a->end, &ab, &ae) || ab > t || ae <= t) return 1;
+        int nb = t + 1, ne = ae; /* the part after the id */
+        if (nb >= ae) nb = ab, ne = t; /* the id ends it: the part before */
+        while (nb < ne && (doc->tokens[nb].flags & CASIE_TOK_PUNCT)) nb++;
+        while (ne > nb && (doc->tokens[ne - 1].flags & CASIE_TOK_PUNCT)) ne--;
+        if (nb == ne) { /* nothing but the id: it becomes the CVE argument */
+            nb = t, ne = t + 1;
+            a->role = cve_role, a->entity = cve_ent;
+        }
+        int32_t s = doc->tokens[nb].start, e = doc->tokens[ne - 1].end;
+        if (s != a->start || e != a->end) {
+            char *txt = casie__doc_substr(doc, s, e);
+            if (!txt) return CASIE_ERR_NOMEM;
+            free(a->text);
+            a->text = txt, a->start = s, a->end = e;
+        }
+        if (a->role == cve_role && a->start == tok->start) return 1;
+        return 0;
+    }
+    return 0;
+}
+
+static int add_arg(const casie_doc *doc, casie_event *ev, int32_t s, int32_t e, int role, int ent) {
+    casie_arg *na = realloc(ev->args, sizeof(casie_arg) * ((size_t)ev->n_args + 1));
+    if (!na) return CASIE_ERR_NOMEM;
+    ev->args = na;
+    casie_arg *a = &ev->args[ev->n_args];
+    memset(a, 0, sizeof *a);
+    if (!(a->text = casie__doc_substr(doc, s, e))) return CASIE_ERR_NOMEM;
+    a->start = s, a->end = e, a->role = role, a->entity = ent;
+    /* the rule is as sure of the argument as the tagger is of the event */
+    a->score = ev->score;
+    ev->n_args++;
+    return CASIE_OK;
+}
+
+/* The sentence of ev's first token, or -1. */
+static int event_sent(const casie_doc *doc, const casie_event *ev) {
+    int tb, te;
+    return casie__span_tokens(doc, ev->start, ev->end, &tb, &te) ? doc->tokens[tb].sent : -1;
+}
+
+/* The vulnerability event scoring at least threshold nearest to token t
+ * (code points between them) among those whose trigger's sentence is within
+ * [lo, hi] sentences of t's, of subtype `subtype` (-1: either); -1 if none. */
+static int nearest_event(const casie_doc *doc, const casie_event *ev, int n_ev, float threshold, int32_t t, int lo,
+                         int hi, int subtype) {
+    const casie_token *tok = &doc->tokens[t];
+    int best = -1;
+    int32_t best_d = INT32_MAX;
+    for (int k = 0; k < n_ev; k++) {
+        if (!is_vuln(&ev[k]) || ev[k].score < threshold || (subtype >= 0 && ev[k].subtype != subtype)) continue;
+        int s = event_sent(doc, &ev[k]);
+        int gap = s > tok->sent ? s - tok->sent : tok->sent - s;
+        if (s < 0 || gap < lo || gap > hi) continue;
+        int32_t d = ev[k].start > tok->start ? ev[k].start - tok->start : tok->start - ev[k].end;
+        if (d < best_d) best_d = d, best = k;
+    }
+    return best;
+}
+
+int casie__cve_args(const casie_doc *doc, casie_event *ev, int n_ev, float threshold) {
+    const int cve_role = casie_role_from_name("CVE"), cve_ent = casie_entity_from_name("CVE");
+    for (int32_t t = 0; t < doc->n_tokens; t++) {
+        if (!(doc->tokens[t].flags & CASIE_TOK_CVE)) continue;
+        /* the nearest vulnerability event of the id's sentence; failing
+         * one, the id is described there, not patched: the nearest
+         * disclosure within two sentences, else the nearest patch */
+        int k = nearest_event(doc, ev, n_ev, threshold, t, 0, 0, -1);
+        if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 1, 2, CASIE_SUBTYPE_DISCOVER_VULNERABILITY);
+        if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 1, 2, CASIE_SUBTYPE_PATCH_VULNERABILITY);
+        if (k < 0) continue;
+        int rc = make_room(doc, &ev[k], t, cve_role, cve_ent);
+        if (rc == 0) rc = add_arg(doc, &ev[k], doc->tokens[t].start, doc->tokens[t].end, cve_role, cve_ent);
+        if (rc < 0) return rc;
+    }
+    return CASIE_OK;
+}
