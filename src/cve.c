@@ -145,8 +145,38 @@ static int nearest_event(const casie_doc *doc, const casie_event *ev, int n_ev, 
     return best;
 }
 
+/* A CVE argument is a CVE id: one the tagger gave around an id shrinks to
+ * it ("(CVE-2017-5521)"), one with no id in it ("SA-CORE-2018-004") goes. */
+static int only_ids(const casie_doc *doc, casie_event *ev, int cve_role) {
+    int kept = 0;
+    for (int i = 0; i < ev->n_args; i++) {
+        casie_arg *a = &ev->args[i];
+        int b, e, id = -1;
+        if (a->role == cve_role && casie__span_tokens(doc, a->start, a->end, &b, &e))
+            for (int k = b; k < e && id < 0; k++)
+                if (doc->tokens[k].flags & CASIE_TOK_CVE) id = k;
+        if (a->role == cve_role && id < 0) {
+            free(a->text), free(a->index), free(a->extra), free(a->role_extra);
+            continue;
+        }
+        if (a->role == cve_role && (a->start != doc->tokens[id].start || a->end != doc->tokens[id].end)) {
+            char *txt = casie__doc_substr(doc, doc->tokens[id].start, doc->tokens[id].end);
+            if (!txt) return CASIE_ERR_NOMEM;
+            free(a->text);
+            a->text = txt, a->start = doc->tokens[id].start, a->end = doc->tokens[id].end;
+        }
+        ev->args[kept++] = *a;
+    }
+    ev->n_args = kept;
+    return CASIE_OK;
+}
+
 int casie__cve_args(const casie_doc *doc, casie_event *ev, int n_ev, float threshold) {
     const int cve_role = casie_role_from_name("CVE"), cve_ent = casie_entity_from_name("CVE");
+    for (int k = 0; k < n_ev; k++) {
+        int rc = only_ids(doc, &ev[k], cve_role);
+        if (rc) return rc;
+    }
     for (int32_t t = 0; t < doc->n_tokens; t++) {
         if (!(doc->tokens[t].flags & CASIE_TOK_CVE)) continue;
         /* the nearest vulnerability event of the id's sentence; failing
