@@ -278,6 +278,17 @@ CASIE_API char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, 
 enum { CASIE_HTML_HEAD = 1, CASIE_HTML_TAIL = 2, CASIE_HTML_PAGE = 3 };
 CASIE_API char *casie_doc_to_html(const casie_doc *doc, int flags, size_t *len, casie_error *err);
 
+/* For each argument of doc (hoppers, events, arguments in order: the flat
+ * index of argument k of event j of hopper h counts every argument before
+ * it), the most specific mention it stands for: its own text when it names
+ * someone or something in particular (a name, a number, a CVE id), else
+ * the first such mention of its role in its hopper, else the one name the
+ * article gives its role; NULL when there is none ("the company", "users",
+ * "the flaw", a pronoun).  The strings are borrowed from doc's arguments;
+ * the caller frees the array with casie_free.  *n (may be NULL) gets the
+ * argument count.  NULL on error.  Thread-safe for distinct documents. */
+CASIE_API const char **casie_doc_arg_names(const casie_doc *doc, int *n, casie_error *err);
+
 /* Removes all events (keeps text and analysis). */
 CASIE_API void casie_doc_clear_events(casie_doc *doc);
 

@@ -41,6 +41,7 @@ casie_doc *casie_doc_from_text(const char *bytes, size_t len, const char *id, ca
         casie_doc_free(doc);
         return NULL;
     }
+    if (casie__text_meta(doc)) goto nomem;
     return doc;
 nomem:
     casie_doc_free(doc);

@@ -550,6 +550,7 @@ static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tok
         if ((rc = find_arguments(m, doc, tf, is_trig, sc, ev, p->argument_threshold))) goto done;
     }
     if ((rc = casie__cve_args(doc, l->ev, l->n, p->argument_threshold))) goto done;
+    casie__actor_roles(doc, l->ev, l->n);
     cluster_events(m, doc, tf, l, cl);
     rc = build_hoppers(doc, l, cl);
 done:

@@ -104,6 +104,9 @@ char *casie__jw_finish(casie__jw *b, size_t *len);
 uint32_t casie__doc_cp(const casie_doc *doc, int32_t i);
 /* malloc'd copy of code points [start, end) of doc's text, or NULL. */
 char *casie__doc_substr(const casie_doc *doc, int32_t start, int32_t end);
+/* The title and date of a plain-text article from its first lines, where
+ * it has them (doc_meta.c).  CASIE_OK or CASIE_ERR_NOMEM. */
+int casie__text_meta(casie_doc *doc);
 /* A fresh empty document owning a copy of text (already normalized). */
 casie_doc *casie__doc_new(void);
 int casie__doc_set_text(casie_doc *doc, const char *bytes, size_t len, casie_error *err);
@@ -637,6 +640,20 @@ int casie__cve_normalize(const char *text, char *out, size_t cap);
  * of each subtype in its sentence (else of the nearest one a sentence away);
  * events scoring under threshold are left alone.  CASIE_OK or NOMEM. */
 int casie__cve_args(const casie_doc *doc, casie_event *ev, int n_ev, float threshold);
+
+/* ---- names (names.c) ---- */
+/* Does the mention `text`, starting at code point `start` of doc, name
+ * someone or something in particular?  doc may be NULL (then a capitalised
+ * first word counts as a name). */
+int casie__mention_named(const casie_doc *doc, const char *text, int32_t start);
+/* A named group of attackers ("APT28", "Lazarus Group", "Fancy Bear"), not
+ * "the group" or "a group of hackers": a heuristic over the words. */
+int casie__is_group_name(const char *s);
+
+/* ---- named attackers (actors.c) ---- */
+/* A Tool of an attack event that is a named group, or a named Attacker of
+ * another event of ev[0, n), becomes the event's Attacker. */
+void casie__actor_roles(const casie_doc *doc, casie_event *ev, int n);
 
 /* ---- events that cannot be one (event_conflict.c) ---- */
 /* 1 when a and b name different CVE ids, or different patch numbers or

@@ -190,45 +190,8 @@ static int is_pronoun(const char *norm) {
     return !norm[0];
 }
 
-/* A named group of attackers (an intrusion set) rather than an actor: a
- * tracking name (APT28, FIN7, TA505, UNC2452), or a capitalized name followed
- * by a group word ("Lazarus Group", "Turkish Crime Family", "XMR Squad",
- * "Fancy Bear").  "a group of hackers", "the group" and "hacking groups" are
- * not.  A heuristic over the mention's words. */
-static int is_group_name(const char *s) {
-    static const char *const GROUP[] = {"group",   "gang",     "team",    "squad", "crew",  "family", "collective",
-                                        "brokers", "syndicate", "bear",   "bears", "panda", "kitten", "spider",
-                                        "chollima", NULL};
-    static const char *const TRACK[] = {"APT", "FIN", "TA", "UNC", NULL};
-    int capital = 0, first = 1;
-    const char *p = s;
-    while (*p) {
-        while (*p == ' ') p++;
-        const char *w = p;
-        while (*p && *p != ' ') p++;
-        size_t n = (size_t)(p - w);
-        if (!n) break;
-        if (first) {
-            first = 0;
-            if ((n == 1 && (*w == 'a' || *w == 'A')) || (n == 2 && !strncasecmp(w, "an", 2)) ||
-                (n == 3 && !strncasecmp(w, "one", 3)) || (n == 4 && !strncasecmp(w, "some", 4)))
-                return 0;
-            if ((n == 3 && !strncasecmp(w, "the", 3)) || (n == 4 && !strncasecmp(w, "this", 4)) ||
-                (n == 4 && !strncasecmp(w, "that", 4)))
-                continue;
-        }
-        for (int i = 0; TRACK[i]; i++) {
-            size_t t = strlen(TRACK[i]);
-            if (n > t && !strncmp(w, TRACK[i], t) && isdigit((unsigned char)w[t])) return 1;
-        }
-        size_t m = n;
-        while (m && !isalnum((unsigned char)w[m - 1])) m--; /* "Group," */
-        for (int i = 0; GROUP[i]; i++)
-            if (capital && m == strlen(GROUP[i]) && !strncasecmp(w, GROUP[i], m)) return 1;
-        if (isupper((unsigned char)*w)) capital = 1;
-    }
-    return 0;
-}
+/* A named group of attackers (an intrusion set): casie__is_group_name. */
+static int is_group_name(const char *s) { return casie__is_group_name(s); }
 
 /* The CVE ids in s ("CVE-2017-0144", upper case), at most `max`, without
  * repeats; returns the count.  Sequence numbers are 4 digits, or more without
