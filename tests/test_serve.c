@@ -216,6 +216,11 @@ static void endpoints(void **state) {
     assert_int_equal(http("POST", "/v1/extract", "application/json; charset=utf-8", rec, strlen(rec), &b), 200);
     assert_non_null(strstr(b, "\"sourcefile\":\"r1.txt\""));
     assert_non_null(strstr(b, "PatchVulnerability"));
+    assert_int_equal(strncmp(b, "{\"id\":\"r1\",\"content\":", 21), 0); /* the request's id comes back */
+    free(b);
+    const char *quoted = "{\"id\": \"q\\\"7\", \"text\": \"Hackers stole data from Acme Bank.\"}";
+    assert_int_equal(http("POST", "/v1/extract", "application/json", quoted, strlen(quoted), &b), 200);
+    assert_int_equal(strncmp(b, "{\"id\":\"q\\\"7\",", 13), 0);
     free(b);
     assert_int_equal(http("POST", "/v1/extract?format=stix", "text/plain", text, strlen(text), &b), 200);
     assert_non_null(strstr(b, "{\"type\":\"bundle\""));

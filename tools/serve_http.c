@@ -170,6 +170,31 @@ static int extract_check(const serve_ctx *s, const char *ct, const char *fmt, co
     return 0;
 }
 
+/* The JSON object js (len bytes) with "id": id as its first member
+ * (malloc'd, its length in *out_len), or NULL when out of memory. */
+static char *with_id(const char *js, size_t len, const char *id, size_t *out_len) {
+    size_t n = strlen(id), k = 0;
+    char *o = malloc(len + 6 * n + 16);
+    if (!o || !len || js[0] != '{') {
+        free(o);
+        return NULL;
+    }
+    k += (size_t)sprintf(o, "{\"id\":\"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (c == '"' || c == '\\') o[k++] = '\\', o[k++] = (char)c;
+        else if (c < 0x20) k += (size_t)sprintf(o + k, "\\u%04x", c);
+        else o[k++] = (char)c;
+    }
+    o[k++] = '"';
+    if (len > 2 || js[1] != '}') o[k++] = ',';
+    memcpy(o + k, js + 1, len - 1);
+    k += len - 1;
+    o[k] = 0;
+    *out_len = k;
+    return o;
+}
+
 static int extract(const serve_ctx *s, const char *ct, const char *fmt, const serve_body *body, char **out,
                    size_t *out_len) {
     int is_text = serve_content_type(ct) == SERVE_CT_TEXT;
@@ -184,10 +209,17 @@ static int extract(const serve_ctx *s, const char *ct, const char *fmt, const se
         return answer_error(500, err.message, out, out_len);
     }
     size_t len = 0;
-    char *js = fmt && !strcmp(fmt, "stix") ? casie_doc_to_stix(d, CASIE_JSON_COMPACT, &len, &err)
-                                           : casie_doc_to_json(d, CASIE_JSON_SCORES | CASIE_JSON_COMPACT, &len, &err);
+    int stix = fmt && !strcmp(fmt, "stix");
+    char *js = stix ? casie_doc_to_stix(d, CASIE_JSON_COMPACT, &len, &err)
+                    : casie_doc_to_json(d, CASIE_JSON_SCORES | CASIE_JSON_COMPACT, &len, &err);
+    /* a JSON request's "id" comes back first in the CASIE JSON answer */
+    if (js && !stix && !is_text && d->id && !d->sourcefile) {
+        char *with = with_id(js, len, d->id, &len);
+        casie_free(js);
+        js = with;
+    }
     casie_doc_free(d);
-    if (!js) return answer_error(500, err.message, out, out_len);
+    if (!js) return answer_error(500, err.message[0] ? err.message : "out of memory", out, out_len);
     /* casie_free and free are the same allocator (the header's casie_free is free) */
     return answer(200, js, len, out, out_len);
 }
