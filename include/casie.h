@@ -269,9 +269,11 @@ CASIE_API char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, 
 
 /* The document's events as HTML (what `casie render` writes): the article
  * with its triggers and arguments highlighted and the events listed by
- * hopper, self-contained (inline CSS, no script, no network).  flags: 0 for
- * the document's <section> alone; CASIE_HTML_HEAD prepends the page's head
- * (styles, legend) and CASIE_HTML_TAIL appends its end, so CASIE_HTML_PAGE
+ * hopper, after the article's title, date and a summary table of its events
+ * by hopper; self-contained (inline CSS and script, no network).  flags: 0
+ * for the document's <section> alone; CASIE_HTML_HEAD prepends the page's
+ * head (styles, legend, the filters by subtype, realis and score) and
+ * CASIE_HTML_TAIL appends its end (the filters' script), so CASIE_HTML_PAGE
  * gives a whole page.  doc may be NULL (no section): a page of several
  * documents is HEAD, each document's section, then TAIL.  The caller frees
  * the result with casie_free.  Thread-safe for distinct documents. */
@@ -281,10 +283,11 @@ CASIE_API char *casie_doc_to_html(const casie_doc *doc, int flags, size_t *len, 
 /* For each argument of doc (hoppers, events, arguments in order: the flat
  * index of argument k of event j of hopper h counts every argument before
  * it), the most specific mention it stands for: its own text when it names
- * someone or something in particular (a name, a number, a CVE id), else
- * the first such mention of its role in its hopper, else the one name the
- * article gives its role; NULL when there is none ("the company", "users",
- * "the flaw", a pronoun).  The strings are borrowed from doc's arguments;
+ * someone or something in particular (a name, a version, a CVE id), else,
+ * for a participant's role (Attacker, Victim, Tool, Vulnerability, Patch,
+ * Releaser, ...), the first such mention of its role in its hopper, else the
+ * one name the article gives its role; NULL when there is none ("the
+ * company", "users", "the flaw", a pronoun).  The strings are borrowed from doc's arguments;
  * the caller frees the array with casie_free.  *n (may be NULL) gets the
  * argument count.  NULL on error.  Thread-safe for distinct documents. */
 CASIE_API const char **casie_doc_arg_names(const casie_doc *doc, int *n, casie_error *err);

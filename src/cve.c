@@ -100,7 +100,10 @@ static int make_room(const casie_doc *doc, casie_event *ev, int32_t t, int cve_r
             free(a->text);
             a->text = txt, a->start = s, a->end = e;
         }
-        if (a->role == cve_role && a->start == tok->start) return 1;
+        if (a->role == cve_role && a->start == tok->start) {
+            if (a->score < ev->score) a->score = ev->score; /* the rule vouches for it as for its event */
+            return 1;
+        }
         return 0;
     }
     return 0;

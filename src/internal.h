@@ -19,6 +19,7 @@
 #endif
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -640,6 +641,22 @@ int casie__cve_normalize(const char *text, char *out, size_t cap);
  * of each subtype in its sentence (else of the nearest one a sentence away);
  * events scoring under threshold are left alone.  CASIE_OK or NOMEM. */
 int casie__cve_args(const casie_doc *doc, casie_event *ev, int n_ev, float threshold);
+
+/* ---- ids (uuid5.c) ---- */
+/* The UUIDv5 of `name` in namespace `ns`, as 36 characters + NUL. */
+void casie__uuid5(const unsigned char ns[16], const char *name, char out[37]);
+
+/* ---- the HTML page's analyst parts (render_summary.c) ---- */
+#define CASIE_HTML_LOW_SCORE 0.5f /* scores under this are shown faint */
+/* <h2>title</h2> and a line with the article's date (or, without one,
+ * that it is unknown and the day the page was made). */
+void casie__html_doc_header(FILE *f, const casie_doc *d);
+/* The summary table of d's events, grouped by hopper (nothing without events). */
+void casie__html_summary(FILE *f, const casie_doc *d);
+/* The filter form (once per page, in its head). */
+void casie__html_filters(FILE *f);
+/* The inline script that applies the filters (once, at the page's end). */
+void casie__html_script(FILE *f);
 
 /* ---- names (names.c) ---- */
 /* Does the mention `text`, starting at code point `start` of doc, name

@@ -3,12 +3,15 @@
  * particular, and the most specific mention an argument stands for.
  *
  * A mention names something when one of its words (past a leading
- * determiner or pronoun) is a name word: one with a digit (APT28, 2.17.1,
- * CVE-2018-0950), one with a capital letter after its first letter (REvil,
+ * determiner or pronoun) is a name word: one with a digit and a letter or
+ * a dot (APT28, 2.17.1, CVE-2018-0950; not "86"), one with a capital letter after its first letter (REvil,
  * WannaCry, IT), or a capitalised word that is not the first word of its
- * sentence, or that is but never occurs in lower case in the article
- * ("Equifax said" names Equifax; "Patch" and "Users" at the start of a
- * sentence do not when "patch" and "users" occur elsewhere).  "the company",
+ * sentence, or that is but occurs capitalised inside a sentence elsewhere
+ * in the article ("Equifax said" names Equifax when the article also says
+ * "breached Equifax"), or that is written in lower case nowhere in the
+ * article and is none of a few nouns that stand for unnamed participants
+ * ("Microsoft released" names Microsoft; "Hackers", "Patch" and "Users" at
+ * the start of a sentence do not).  "the company",
  * "users", "The attackers", "These emails", "the flaw" and pronouns name
  * nothing in particular.
  *
@@ -16,7 +19,9 @@
  * same role in its hopper (coreferent events share their participants);
  * failing that, for the one name the whole article gives
  * that role ("the gang" for REvil when REvil is the article's only named
- * attacker).  Used for STIX names (stix.c) and the summary of `casie render`.
+ * attacker).  Only participants' roles are resolved (attacker, victim,
+ * tool, vulnerability, patch, product, vendor, discoverer, ...), not data,
+ * amounts or times.  Used for STIX names (stix.c) and the summary of `casie render`.
  *
  * Also here: whether a mention is a named group of attackers (an intrusion
  * set in STIX, never a tool).
@@ -42,19 +47,49 @@ static int is_determiner(const char *w, size_t n) {
     return 0;
 }
 
+/* Does word w[0, n), as written (capitalised), occur in doc's text (its
+ * first 256 KB, which bounds the cost on huge inputs) other than as the
+ * first word of a sentence? */
+static int occurs_inside(const casie_doc *doc, const char *w, size_t n) {
+    size_t len = doc->text_len < ((size_t)256 << 10) ? doc->text_len : ((size_t)256 << 10);
+    const char *t = doc->text;
+    if (n == 0) return 0;
+    for (size_t i = 1; i + n <= len; i++) {
+        if (t[i] != w[0] || memcmp(t + i, w, n)) continue;
+        if (isalnum((unsigned char)t[i - 1]) || (i + n < len && isalnum((unsigned char)t[i + n]))) continue;
+        size_t k = i; /* the character before it, past spaces, quotes and brackets */
+        while (k > 0 && strchr(" \t\"'([", t[k - 1])) k--;
+        if (k > 0 && !strchr(".!?:\n\r", t[k - 1])) return 1;
+    }
+    return 0;
+}
+
 /* Does the lower-case form of word w[0, n) occur as a word in doc's text
- * (its first 256 KB, which bounds the cost on huge inputs)? */
+ * (its first 256 KB)? */
 static int occurs_lower(const casie_doc *doc, const char *w, size_t n) {
     size_t len = doc->text_len < ((size_t)256 << 10) ? doc->text_len : ((size_t)256 << 10);
     const char *t = doc->text;
-    if (n == 0 || n >= 64) return 0;
     char low[64];
+    if (n == 0 || n >= sizeof low) return 0;
     for (size_t i = 0; i < n; i++) low[i] = (char)tolower((unsigned char)w[i]);
     for (size_t i = 0; i + n <= len; i++) {
         if (t[i] != low[0] || memcmp(t + i, low, n)) continue;
         if ((i == 0 || !isalnum((unsigned char)t[i - 1])) && (i + n == len || !isalnum((unsigned char)t[i + n])))
             return 1;
     }
+    return 0;
+}
+
+/* The nouns news uses for participants it does not name, which a sentence
+ * can open with ("Hackers stole ...") without the article using them again. */
+static int is_common_head(const char *w, size_t n) {
+    static const char *const H[] = {"hackers",   "attackers", "criminals", "cybercriminals", "crooks", "scammers",
+                                    "users",     "customers", "people",    "victims",        "researchers", "officials",
+                                    "employees", "patients",  "students",  "experts",        "authorities", "police",
+                                    "investigators", "companies", "organizations", "businesses", "hospitals",
+                                    "ransomware", "malware", "emails", "messages", "patches", "updates", NULL};
+    for (int i = 0; H[i]; i++)
+        if (strlen(H[i]) == n && !strncasecmp(w, H[i], n)) return 1;
     return 0;
 }
 
@@ -81,9 +116,10 @@ int casie__mention_named(const casie_doc *doc, const char *text, int32_t start) 
             p++;
         size_t n = (size_t)(p - w);
         if (!n) break;
-        int at_start = w == text, digit = 0, inner_cap = 0;
+        int at_start = w == text, digit = 0, inner_cap = 0, letter_or_dot = 0;
         for (size_t i = 0; i < n; i++) {
             digit |= isdigit((unsigned char)w[i]) != 0;
+            letter_or_dot |= isalpha((unsigned char)w[i]) || (w[i] == '.' && i + 1 < n);
             inner_cap |= i > 0 && isupper((unsigned char)w[i]) && isalpha((unsigned char)w[i - 1]);
         }
         if (first_word && is_determiner(w, n)) {
@@ -91,11 +127,11 @@ int casie__mention_named(const casie_doc *doc, const char *text, int32_t start) 
             continue;
         }
         first_word = 0;
-        if (digit || inner_cap) return 1;
+        if ((digit && letter_or_dot) || inner_cap) return 1; /* APT28, 2.17.1, WannaCry; not "86" */
         if (isupper((unsigned char)w[0]) || ((unsigned char)w[0] & 0x80)) {
             if (!(at_start && doc && doc->text && start >= 0 && start < doc->n_cp && sentence_initial(doc, start)))
                 return 1;
-            if (!occurs_lower(doc, w, n)) return 1;
+            if (occurs_inside(doc, w, n) || (!occurs_lower(doc, w, n) && !is_common_head(w, n))) return 1;
         }
     }
     return 0;
@@ -138,6 +174,19 @@ int casie__is_group_name(const char *s) {
             if (capital && m == strlen(GROUP[i]) && !strncasecmp(w, GROUP[i], m)) return 1;
         if (isupper((unsigned char)*w)) capital = 1;
     }
+    return 0;
+}
+
+/* Roles filled by participants (who or what takes part), which one name
+ * stands for across mentions; data, amounts and times are not resolved:
+ * "personal information" is not the "Social Security numbers" of another
+ * event. */
+static int participant(int role) {
+    static const char *const P[] = {"Attacker", "Victim", "Tool", "Trusted-Entity", "Vulnerability", "Discoverer",
+                                    "Vulnerable_System", "Vulnerable_System_Owner", "Releaser", "Patch", NULL};
+    const char *name = casie_role_name(role);
+    for (int i = 0; P[i] && name; i++)
+        if (!strcmp(name, P[i])) return 1;
     return 0;
 }
 
@@ -186,7 +235,7 @@ const char **casie_doc_arg_names(const casie_doc *doc, int *n_out, casie_error *
     for (int i = 0, h0 = 0; i < n; i++) {
         if (i > 0 && hop[i] != hop[i - 1]) h0 = i; /* the hopper's first argument */
         int r = all[i]->role;
-        if (out[i] || r < 0 || r >= CASIE_N_ROLES) continue;
+        if (out[i] || r < 0 || r >= CASIE_N_ROLES || !participant(r)) continue;
         for (int j = h0; j < n && hop[j] == hop[i] && !out[i]; j++)
             if (named[j] && all[j]->role == r) out[i] = all[j]->text;
         if (!out[i] && distinct[r] == 1) out[i] = only[r];

@@ -1,7 +1,9 @@
 /*
  * render_html.c - a document's events as HTML: one self-contained page
- * (inline CSS, no script, no network) with the article, its triggers and
- * arguments highlighted, a legend, and the events grouped by hopper.  The
+ * (inline CSS and script, no network) with each article's title and date, a
+ * summary of its events with filters (render_summary.c), the article with
+ * its triggers and arguments highlighted (faint when they scored under
+ * 0.5), a legend, and the events grouped by hopper.  The
  * CLI's `casie render` and the Python package write their pages with it.
  *
  * Spans may overlap (an argument serves several events; events' spans cross).
@@ -30,6 +32,7 @@ typedef struct hspan {
     int label;     /* subtype (trigger) or role (argument) */
     char *title;   /* what the span is (all its uses, one per line) */
     int order;     /* index of its first use, for a stable order */
+    float score;   /* the highest score of its uses, < 0 when none has one */
 } hspan;
 
 /* Elements open at once, at most: the dev predictions of the default model
@@ -55,7 +58,8 @@ static const char *const SUBTYPE_COLOUR[CASIE_N_SUBTYPES] = {"#f4a7a7", "#a7c7f4
 static int role_hue(int role) { return (role * 137) % 360; }
 
 /* Appends a use of a span (merge_spans merges the uses of one span). */
-static int add_span(hspan **v, int *n, int *cap, int32_t s, int32_t e, int trigger, int label, const char *what) {
+static int add_span(hspan **v, int *n, int *cap, int32_t s, int32_t e, int trigger, int label, float score,
+                    const char *what) {
     if (*n == *cap) {
         int nc = *cap ? *cap * 2 : 64;
         hspan *nv = realloc(*v, sizeof(hspan) * (size_t)nc);
@@ -66,7 +70,7 @@ static int add_span(hspan **v, int *n, int *cap, int32_t s, int32_t e, int trigg
     char *t = malloc(strlen(what) + 1);
     if (!t) return -1;
     strcpy(t, what);
-    (*v)[*n] = (hspan){s, e, trigger, label, t, *n};
+    (*v)[*n] = (hspan){s, e, trigger, label, t, *n, score};
     (*n)++;
     return 0;
 }
@@ -102,6 +106,7 @@ static int merge_spans(hspan *v, int *n) {
         t[a] = '\n';
         memcpy(t + a + 1, v[i].title, b + 1);
         h->title = t;
+        if (v[i].score > h->score) h->score = v[i].score;
         free(v[i].title);
     }
     *n = k;
@@ -116,14 +121,15 @@ static int cmp_i32(const void *a, const void *b) {
 /* Opens span h's element; a continuation's title is short (the first
  * element of the span has the whole of it). */
 static void open_mark(FILE *f, const hspan *h, int continued) {
+    const char *low = h->score >= 0 && h->score < CASIE_HTML_LOW_SCORE ? " low" : ""; /* faint when unsure */
     if (h->trigger)
-        fprintf(f, "<mark class=\"trig st%d\" data-span=\"trigger\" data-start=\"%d\" data-end=\"%d\" title=\"",
-                h->label, h->start, h->end);
+        fprintf(f, "<mark class=\"trig st%d%s\" data-span=\"trigger\" data-start=\"%d\" data-end=\"%d\" title=\"",
+                h->label, low, h->start, h->end);
     else
         fprintf(f,
-                "<mark class=\"arg\" style=\"--h:%d\" data-span=\"argument\" data-start=\"%d\" data-end=\"%d\" "
+                "<mark class=\"arg%s\" style=\"--h:%d\" data-span=\"argument\" data-start=\"%d\" data-end=\"%d\" "
                 "title=\"",
-                role_hue(h->label), h->start, h->end);
+                low, role_hue(h->label), h->start, h->end);
     if (continued)
         fprintf(f, "%s %s (continued)", h->trigger ? casie_subtype_name(h->label) : casie_role_name(h->label),
                 h->trigger ? "trigger" : "argument");
@@ -261,7 +267,7 @@ static int render_doc(FILE *f, const casie_doc *d) {
             snprintf(what, sizeof what, "%s trigger (%s), hopper %d%s", casie_subtype_name(e->subtype),
                      casie_realis_name(e->realis), h + 1, "");
             if (e->score >= 0) snprintf(what + strlen(what), sizeof what - strlen(what), ", score %.2f", e->score);
-            rc = add_span(&sp, &ns, &cap, e->start, e->end, 1, e->subtype, what);
+            rc = add_span(&sp, &ns, &cap, e->start, e->end, 1, e->subtype, e->score, what);
             for (int a = 0; a < e->n_args && !rc; a++) {
                 const casie_arg *g = &e->args[a];
                 const char *et = e->text ? e->text : "";
@@ -270,16 +276,16 @@ static int render_doc(FILE *f, const casie_doc *d) {
                 snprintf(what, sizeof what, "%s of %s \"%.*s%s\": %s", casie_role_name(g->role),
                          casie_subtype_name(e->subtype), n, et, cut ? "\u2026" : "", casie_entity_name(g->entity));
                 if (g->score >= 0) snprintf(what + strlen(what), sizeof what - strlen(what), ", score %.2f", g->score);
-                rc = add_span(&sp, &ns, &cap, g->start, g->end, 0, g->role, what);
+                rc = add_span(&sp, &ns, &cap, g->start, g->end, 0, g->role, g->score, what);
             }
         }
     if (!rc) rc = merge_spans(sp, &ns);
     if (!rc) {
-        fputs("<section class=\"doc\"><h2>", f);
-        esc(f, d->title ? d->title : d->id ? d->id : "document");
-        fputs("</h2><p class=\"meta\">", f);
+        fputs("<section class=\"doc\">", f);
+        casie__html_doc_header(f, d);
+        casie__html_summary(f, d);
+        fputs("<p class=\"meta\">", f);
         esc(f, d->id);
-        if (d->date) fputs(" &middot; ", f), esc(f, d->date);
         if (d->link) fputs(" &middot; ", f), esc(f, d->link); /* shown, not linked: the page makes no requests */
         /* the count is written after the text, which finds out what fits */
         char *body = NULL;
@@ -307,7 +313,8 @@ static int render_doc(FILE *f, const casie_doc *d) {
 
 static void render_head(FILE *f) {
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+          "script-src 'unsafe-inline'\">"
           "<title>casie: extracted events</title><style>\n"
           "body{font:15px/1.6 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}\n"
           ".article{white-space:pre-wrap;border:1px solid #ddd;padding:1em;border-radius:6px;background:#fcfcfc}\n"
@@ -323,7 +330,13 @@ static void render_head(FILE *f) {
           ".hopper h3{margin:.2em 0;font-size:14px;color:#555}\n"
           ".event{margin:.4em 0}.event table{border-collapse:collapse;margin:.2em 0 .2em 1.5em;font-size:14px}\n"
           ".event td{padding:0 .6em 0 0}.realis{color:#555;font-style:italic}.score{color:#777;font-size:13px}\n"
-          ".meta{color:#666;font-size:13px}\n"
+          ".meta{color:#666;font-size:13px}.dateline{color:#444;margin-top:-.6em}\n"
+          ".low{opacity:.45}mark.low{opacity:.6}\n"
+          "table.summary{border-collapse:collapse;width:100%;font-size:14px;margin:.5em 0 1em}\n"
+          "table.summary td,table.summary th{border-bottom:1px solid #e4e4e4;padding:.15em .5em;text-align:left;"
+          "vertical-align:top}\n"
+          "table.summary tr.hop th{background:#f2f2f2;font-weight:600;color:#555}.sarg i{color:#666}\n"
+          ".filters{position:sticky;top:0;background:#fff;padding:.4em 0;border-bottom:1px solid #ddd;z-index:1}\n"
           "</style></head><body>\n<h1>Cybersecurity events</h1>\n<div class=\"legend\"><b>Triggers:</b>",
           f);
     for (int s = 0; s < CASIE_N_SUBTYPES; s++)
@@ -331,7 +344,8 @@ static void render_head(FILE *f) {
     fputs("</div>\n<div class=\"legend\"><b>Argument roles:</b>", f);
     for (int r = 0; r < CASIE_N_ROLES; r++)
         fprintf(f, "<span class=\"role\" style=\"--h:%d\">%s</span>", role_hue(r), casie_role_name(r));
-    fputs("</div>\n<p class=\"meta\">Hover a highlighted span to see what it is.</p>\n", f);
+    fputs("</div>\n<p class=\"meta\">Hover a highlighted span to see what it is; faint ones scored under 0.5.</p>\n", f);
+    casie__html_filters(f);
 }
 
 char *casie_doc_to_html(const casie_doc *doc, int flags, size_t *len, casie_error *err) {
@@ -346,7 +360,10 @@ char *casie_doc_to_html(const casie_doc *doc, int flags, size_t *len, casie_erro
     int rc = 0;
     if (flags & CASIE_HTML_HEAD) render_head(f);
     if (doc) rc = render_doc(f, doc);
-    if (flags & CASIE_HTML_TAIL) fputs("</body></html>\n", f);
+    if (flags & CASIE_HTML_TAIL) {
+        casie__html_script(f);
+        fputs("</body></html>\n", f);
+    }
     if (ferror(f)) rc = -1;
     if (fclose(f) || rc) goto nomem;
     if (len) *len = n;

@@ -29,7 +29,16 @@
  * several events of an article is one object (objects are deduplicated by id),
  * two articles never share an id whose timestamps would differ, and a rerun
  * gives the same bytes: created, modified and published are the article date ("YYYY_MM_DD"
- * in the corpus) at midnight UTC, or 1970-01-01 when it has none.
+ * in the corpus, or read from a plain-text article's first lines) at
+ * midnight UTC; an article with no date gets the time of the run.
+ *
+ * An argument that names nobody in particular ("the company", "users", "the
+ * flaw", "The attackers") makes no object: it stands for the named mention
+ * of its role in the hopper or the article when there is one
+ * (casie_doc_arg_names), else it is left out.  Amounts, data, times and
+ * counts (FACT_ROLES) go into the description of the campaign or the
+ * vulnerability and into x_casie_* properties; every object carries a
+ * confidence (0-100) from the scores of the mentions that made it.
  *
  * Not here: reading STIX; observables (SCOs).
  */
@@ -40,80 +49,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <utf8proc.h>
-
-/* ======================================================================== */
-/* SHA-1 (FIPS 180-4) and UUIDv5                                            */
-/* ======================================================================== */
-
-typedef struct sha1 {
-    uint32_t h[5];
-    uint64_t len;          /* bytes hashed so far */
-    unsigned char buf[64]; /* the pending block */
-    size_t n;              /* bytes in buf */
-} sha1;
-
-static uint32_t rol32(uint32_t x, int k) { return x << k | x >> (32 - k); }
-
-static void sha1_block(sha1 *s, const unsigned char *p) {
-    uint32_t w[80], a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-    for (int i = 16; i < 80; i++) w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    for (int i = 0; i < 80; i++) {
-        uint32_t f, k;
-        if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-        else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-        else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-        else f = b ^ c ^ d, k = 0xCA62C1D6;
-        uint32_t t = rol32(a, 5) + f + e + k + w[i];
-        e = d, d = c, c = rol32(b, 30), b = a, a = t;
-    }
-    s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d, s->h[4] += e;
-}
-
-static void sha1_init(sha1 *s) {
-    static const uint32_t H[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-    memcpy(s->h, H, sizeof H);
-    s->len = 0;
-    s->n = 0;
-}
-
-static void sha1_update(sha1 *s, const void *data, size_t len) {
-    const unsigned char *p = data;
-    s->len += len;
-    while (len) {
-        size_t k = 64 - s->n < len ? 64 - s->n : len;
-        memcpy(s->buf + s->n, p, k);
-        s->n += k, p += k, len -= k;
-        if (s->n == 64) sha1_block(s, s->buf), s->n = 0;
-    }
-}
-
-static void sha1_final(sha1 *s, unsigned char out[20]) {
-    uint64_t bits = s->len * 8;
-    unsigned char pad = 0x80, zero = 0, lenb[8];
-    sha1_update(s, &pad, 1);
-    while (s->n != 56) sha1_update(s, &zero, 1);
-    for (int i = 0; i < 8; i++) lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
-    sha1_update(s, lenb, 8);
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 4; j++) out[4 * i + j] = (unsigned char)(s->h[i] >> (24 - 8 * j));
-}
-
-/* The UUIDv5 of `name` in namespace `ns`, as 36 characters + NUL. */
-static void uuid5(const unsigned char ns[16], const char *name, char out[37]) {
-    sha1 s;
-    unsigned char h[20];
-    sha1_init(&s);
-    sha1_update(&s, ns, 16);
-    sha1_update(&s, name, strlen(name));
-    sha1_final(&s, h);
-    h[6] = (unsigned char)((h[6] & 0x0F) | 0x50); /* version 5 */
-    h[8] = (unsigned char)((h[8] & 0x3F) | 0x80); /* RFC 4122 variant */
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3],
-             h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
-}
 
 /* casie's namespace for STIX ids: 4b1e7c2a-9355-4f0d-a638-e1275c90b46f (a
  * fixed random UUID; changing it changes every id). */
@@ -125,7 +62,7 @@ enum { ID_MAX = 80 }; /* "type--uuid": the longest type here is 16 characters */
 /* "type--<UUIDv5 of key>". */
 static void stix_id(char out[ID_MAX], const char *type, const char *key) {
     char u[37];
-    uuid5(NAMESPACE, key, u);
+    casie__uuid5(NAMESPACE, key, u);
     snprintf(out, ID_MAX, "%s--%s", type, u);
 }
 
@@ -223,10 +160,12 @@ static int find_cves(const char *s, char (*out)[32], int max) {
 typedef struct builder {
     json_t *objects; /* array: every object but the report, in order of discovery */
     json_t *refs;    /* the report's object_refs (the same ids) */
-    json_t *seen;    /* object id -> true */
+    json_t *seen;    /* object id -> the object (a borrowed reference held by objects) */
     char ts[32];     /* created, modified, published */
     int failed;      /* out of memory */
     const char *scope; /* the document id: entity ids are per article, as their timestamps are */
+    float conf;      /* the confidence of the objects being made (0..1), or < 0: none */
+    char only_cve[32]; /* the article's one CVE id, or "": what "the flaw" is when it names no other */
 } builder;
 
 /* A JSON string of s, with invalid UTF-8 (possible only in a document built by
@@ -256,11 +195,15 @@ static void take(builder *b, json_t *o) {
         return;
     }
     const char *id = json_string_value(json_object_get(o, "id"));
-    if (!id || json_object_get(b->seen, id)) {
+    json_t *old = id ? json_object_get(b->seen, id) : NULL;
+    if (!id || old) {
+        /* one object per entity: it keeps the highest confidence of its mentions */
+        json_t *c = json_object_get(o, "confidence"), *oc = old ? json_object_get(old, "confidence") : NULL;
+        if (c && (!oc || json_integer_value(c) > json_integer_value(oc))) set(b, old, "confidence", json_incref(c));
         json_decref(o);
         return;
     }
-    if (json_object_set_new(b->seen, id, json_true()) || json_array_append_new(b->refs, json_string(id)) ||
+    if (json_object_set(b->seen, id, o) || json_array_append_new(b->refs, json_string(id)) ||
         json_array_append_new(b->objects, o))
         b->failed = 1;
 }
@@ -278,6 +221,8 @@ static json_t *sdo(builder *b, const char *type, const char *key, char id[ID_MAX
     set(b, o, "id", json_string(id));
     set(b, o, "created", json_string(b->ts));
     set(b, o, "modified", json_string(b->ts));
+    if (b->conf >= 0) /* STIX confidence: 0..100 */
+        set(b, o, "confidence", json_integer((json_int_t)(100.0f * (b->conf > 1 ? 1 : b->conf) + 0.5f)));
     return o;
 }
 
@@ -307,7 +252,9 @@ static int entity(builder *b, const char *type, const char *name, const char *ke
     return ok ? 0 : -1;
 }
 
-static void relate(builder *b, const char *src, const char *rel, const char *dst) {
+/* A relationship src rel dst, with a description when desc is not NULL
+ * (what a generic related-to means: "released", "affects"). */
+static void relate_desc(builder *b, const char *src, const char *rel, const char *dst, const char *desc) {
     if (!src[0] || !dst[0]) return;
     char id[ID_MAX];
     char *key = strf("%s|%s|%s", src, rel, dst);
@@ -317,34 +264,147 @@ static void relate(builder *b, const char *src, const char *rel, const char *dst
         set(b, o, "relationship_type", json_string(rel));
         set(b, o, "source_ref", json_string(src));
         set(b, o, "target_ref", json_string(dst));
+        if (desc) set(b, o, "description", json_string(desc));
     }
     take(b, o);
 }
 
+static void relate(builder *b, const char *src, const char *rel, const char *dst) { relate_desc(b, src, rel, dst, NULL); }
+
+/* ---- what a hopper says beyond its entities ---- */
+
+/* Roles whose values are facts about an event rather than entities: they go
+ * into the description of the campaign or vulnerability they belong to and
+ * into x_casie_<role> properties (lower case, '-' as '_'), lists of the
+ * mentions as written. */
+static const char *const FACT_ROLES[] = {"Compromised-Data", "Number-of-Data",  "Number-of-Victim",
+                                         "Price",            "Damage-Amount",   "Payment-Method",
+                                         "Time",             "Place",           "Purpose",
+                                         "Capabilities",     "Vulnerable_System_Version", "Patch-Number",
+                                         "Issues-Addressed", "Supported_Platform", NULL};
+
+/* The facts of hopper hp: {"x_casie_price": ["$500"], ...} and, under
+ * "description", lead (may be NULL) then "Price: $500. Time: last week."
+ * Owned by the caller. */
+static json_t *hopper_facts(builder *b, const casie_hopper *hp, const char *lead) {
+    json_t *x = json_object();
+    char *desc = strf("%s", lead ? lead : "");
+    if (!x || !desc) goto nomem;
+    for (int r = 0; FACT_ROLES[r]; r++) {
+        int role = casie_role_from_name(FACT_ROLES[r]);
+        json_t *list = json_array();
+        if (!list) goto nomem;
+        for (int i = 0; i < hp->n_events; i++)
+            for (int a = 0; a < hp->events[i].n_args; a++) {
+                const casie_arg *g = &hp->events[i].args[a];
+                int dup = 0;
+                if (g->role != role || !g->text) continue;
+                for (size_t q = 0; q < json_array_size(list); q++)
+                    dup |= !strcmp(json_string_value(json_array_get(list, q)), g->text);
+                if (!dup && json_array_append_new(list, jstr(b, g->text))) b->failed = 1;
+            }
+        if (!json_array_size(list)) {
+            json_decref(list);
+            continue;
+        }
+        char key[64], *d = NULL;
+        snprintf(key, sizeof key, "x_casie_%s", FACT_ROLES[r]);
+        for (char *p = key; *p; p++) *p = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
+        for (size_t q = 0; q < json_array_size(list); q++) {
+            const char *v = json_string_value(json_array_get(list, q));
+            d = q ? strf("%s; %s", desc, v) : strf("%s%s%s: %s", desc, desc[0] ? ". " : "", FACT_ROLES[r], v);
+            free(desc);
+            if (!(desc = d)) goto nomem;
+        }
+        set(b, x, key, list);
+    }
+    if (desc[0]) {
+        char *d = strf("%s.", desc);
+        free(desc);
+        if (!(desc = d)) goto nomem;
+        set(b, x, "description", jstr(b, desc));
+    }
+    free(desc);
+    return x;
+nomem:
+    b->failed = 1;
+    free(desc);
+    json_decref(x);
+    return NULL;
+}
+
+/* Copies the facts (x, may be NULL) onto o: x_casie_* properties, and the
+ * description after o's own. */
+static void add_facts(builder *b, json_t *o, const json_t *x) {
+    const char *k;
+    json_t *v;
+    if (!o || !x) return;
+    json_object_foreach((json_t *)x, k, v) {
+        if (strcmp(k, "description")) {
+            set(b, o, k, json_incref(v));
+            continue;
+        }
+        const char *own = json_string_value(json_object_get(o, "description"));
+        char *d = own ? strf("%s. %s", own, json_string_value(v)) : strf("%s", json_string_value(v));
+        if (!d) b->failed = 1;
+        else set(b, o, "description", jstr(b, d));
+        free(d);
+    }
+}
+
 /* A vulnerability named by its CVE id, with the CVE as external reference;
- * `text` (the mention, may be NULL) becomes its description. */
-static void cve_vuln(builder *b, const char *cve, const char *text, char id[ID_MAX]) {
+ * `text` (the mention, may be NULL) becomes its description, then the
+ * hopper's facts (x, borrowed, may be NULL). */
+static void cve_vuln(builder *b, const char *cve, const char *text, const json_t *facts, char id[ID_MAX]) {
     json_t *x = json_pack("{s:[{s:s,s:s}]}", "external_references", "source_name", "cve", "external_id", cve);
     if (x && text && strcasecmp(text, cve)) json_object_set_new(x, "description", jstr(b, text));
     if (!x) b->failed = 1;
+    add_facts(b, x, facts);
     entity(b, "vulnerability", cve, NULL, x, id);
 }
 
 enum { MAX_CVES = 16, MAX_VULNS = 32 };
 
-/* The vulnerabilities of one hopper (their ids in vulns, count returned). */
-static int add_vulnerabilities(builder *b, const casie_hopper *hp, char (*vulns)[ID_MAX]) {
+/* name into out[64], cut short (at a UTF-8 character boundary) if longer */
+static void copy_name(char out[64], const char *name) {
+    size_t n = strlen(name);
+    if (n > 63) {
+        n = 63;
+        while (n && ((unsigned char)name[n] & 0xC0) == 0x80) n--;
+    }
+    memcpy(out, name, n);
+    out[n] = 0;
+}
+
+/* The CVE ids of a CVE argument as written (CVE–2018–0986 too), in their
+ * normal form; the count. */
+static int arg_cves(const char *text, char (*out)[32]) {
+    char id[32];
+    if (casie__cve_normalize(text, id, sizeof id) && find_cves(id, out, 1) == 1) return 1;
+    return find_cves(text, out, MAX_CVES);
+}
+
+/* The vulnerabilities of one hopper (their ids in vulns and their names in
+ * vnames, count returned).  A mention without a CVE id becomes one only when
+ * it names the vulnerability (names: the hopper's argument names). */
+static int add_vulnerabilities(builder *b, const casie_hopper *hp, const char **names, const json_t *facts,
+                               char (*vulns)[ID_MAX], char (*vnames)[64]) {
     const int R_VULN = casie_role_from_name("Vulnerability"), R_CVE = casie_role_from_name("CVE");
-    int nv = 0;
+    int nv = 0, base = 0;
     char id[ID_MAX];
-    for (int i = 0; i < hp->n_events; i++) {
+#define KEEP(name)                                                                                                     \
+    do {                                                                                                               \
+        if (id[0] && nv < MAX_VULNS) copy_name(vnames[nv], (name)), memcpy(vulns[nv++], id, ID_MAX);                   \
+    } while (0)
+    for (int i = 0; i < hp->n_events; base += hp->events[i++].n_args) {
         const casie_event *e = &hp->events[i];
         char cves[MAX_CVES][32], own[MAX_CVES][32];
         int nc = 0;
+        b->conf = e->score;
         for (int a = 0; a < e->n_args; a++)
             if (e->args[a].role == R_CVE && e->args[a].text) {
                 char found[MAX_CVES][32];
-                int n = find_cves(e->args[a].text, found, MAX_CVES);
+                int n = arg_cves(e->args[a].text, found);
                 for (int j = 0; j < n && nc < MAX_CVES; j++) {
                     int dup = 0;
                     for (int q = 0; q < nc; q++) dup |= !strcmp(cves[q], found[j]);
@@ -355,25 +415,122 @@ static int add_vulnerabilities(builder *b, const casie_hopper *hp, char (*vulns)
         for (int a = 0; a < e->n_args; a++) {
             const casie_arg *g = &e->args[a];
             if (g->role != R_VULN || !g->text) continue;
+            if (g->score >= 0) b->conf = g->score;
             int n = find_cves(g->text, own, MAX_CVES);
             if (n) {
                 for (int j = 0; j < n; j++) {
-                    cve_vuln(b, own[j], g->text, id);
-                    if (id[0] && nv < MAX_VULNS) memcpy(vulns[nv++], id, ID_MAX);
+                    cve_vuln(b, own[j], g->text, facts, id);
+                    KEEP(own[j]);
                 }
             } else if (nc == 1) { /* the event's one CVE names it */
-                cve_vuln(b, cves[0], g->text, id);
-                if (id[0] && nv < MAX_VULNS) memcpy(vulns[nv++], id, ID_MAX);
-            } else if (entity(b, "vulnerability", g->text, NULL, NULL, id) == 0 && nv < MAX_VULNS) {
-                memcpy(vulns[nv++], id, ID_MAX);
+                cve_vuln(b, cves[0], g->text, facts, id);
+                KEEP(cves[0]);
+            } else if (!nc && !names[base + a] && b->only_cve[0]) { /* "the flaw" of an article about one CVE */
+                cve_vuln(b, b->only_cve, g->text, facts, id);
+                KEEP(b->only_cve);
+            } else if (names[base + a]) {
+                json_t *x = json_object();
+                add_facts(b, x, facts);
+                if (entity(b, "vulnerability", names[base + a], NULL, x, id) == 0) KEEP(names[base + a]);
             }
         }
+        b->conf = e->score;
         for (int j = 0; j < nc; j++) {
-            cve_vuln(b, cves[j], NULL, id);
-            if (id[0] && nv < MAX_VULNS) memcpy(vulns[nv++], id, ID_MAX);
+            cve_vuln(b, cves[j], NULL, facts, id);
+            KEEP(cves[j]);
         }
     }
+#undef KEEP
     return nv;
+}
+
+/* A product (a Vulnerable_System that names one) as a software observable:
+ * its name, the vendor, the version. */
+static void software(builder *b, const char *name, const char *vendor, const char *version, char id[ID_MAX]) {
+    char *norm = normalize(name);
+    char *key = norm ? strf("software|%s|%s", b->scope, norm) : NULL;
+    free(norm);
+    id[0] = 0;
+    if (!key) {
+        b->failed = 1;
+        return;
+    }
+    stix_id(id, "software", key);
+    free(key);
+    json_t *o = json_pack("{s:s,s:s,s:s}", "type", "software", "spec_version", "2.1", "id", id);
+    if (o) {
+        set(b, o, "name", jstr(b, name));
+        if (vendor) set(b, o, "vendor", jstr(b, vendor));
+        if (version) set(b, o, "version", jstr(b, version));
+    }
+    take(b, o);
+}
+
+/* What a hopper of vulnerability events says about its vulnerabilities
+ * (vulns, vnames: nv of them): the fix (a course-of-action that mitigates
+ * each, named by its mention when that names it, else "Patch for" the
+ * vulnerability), the vendor that released it (identity, related-to the
+ * fix and named as the product's vendor), the products (software,
+ * related-to from each vulnerability they have) and who discovered them
+ * (identity, related-to from each vulnerability). */
+static void vuln_relations(builder *b, const casie_hopper *hp, const char **names, int nv, char (*vulns)[ID_MAX],
+                           char (*vnames)[64]) {
+    const int R_PATCH = casie_role_from_name("Patch"), R_RELEASER = casie_role_from_name("Releaser"),
+              R_SYSTEM = casie_role_from_name("Vulnerable_System"),
+              R_OWNER = casie_role_from_name("Vulnerable_System_Owner"),
+              R_VERSION = casie_role_from_name("Vulnerable_System_Version"),
+              R_DISCOVERER = casie_role_from_name("Discoverer");
+    const char *vendor = NULL, *owner = NULL, *version = NULL, *patch_mention = NULL;
+    int patch_event = 0, made = 0;
+    char id[ID_MAX], coa[MAX_VULNS][ID_MAX];
+    int ncoa = 0;
+    for (int i = 0, base = 0; i < hp->n_events; base += hp->events[i++].n_args) {
+        const casie_event *e = &hp->events[i];
+        patch_event |= e->subtype == CASIE_SUBTYPE_PATCH_VULNERABILITY;
+        for (int a = 0; a < e->n_args; a++) {
+            const casie_arg *g = &e->args[a];
+            if (g->role == R_RELEASER && names[base + a] && !vendor) vendor = names[base + a];
+            if (g->role == R_OWNER && names[base + a] && !owner) owner = names[base + a];
+            if (g->role == R_VERSION && g->text && !version) version = g->text;
+        }
+    }
+    if (!nv) return;
+    for (int i = 0, base = 0; i < hp->n_events; base += hp->events[i++].n_args) {
+        const casie_event *e = &hp->events[i];
+        for (int a = 0; a < e->n_args; a++) {
+            const casie_arg *g = &e->args[a];
+            const char *name = names[base + a];
+            b->conf = g->score >= 0 ? g->score : e->score;
+            if (g->role == R_PATCH && !name && g->text && !patch_mention) patch_mention = g->text;
+            if (g->role == R_PATCH && name && ncoa < MAX_VULNS &&
+                entity(b, "course-of-action", name, NULL, NULL, coa[ncoa]) == 0)
+                ncoa++, made = 1;
+            if (g->role == R_SYSTEM && name) {
+                software(b, name, vendor ? vendor : owner, version, id);
+                for (int v = 0; v < nv; v++) relate_desc(b, vulns[v], "related-to", id, "affects");
+            }
+            if (g->role == R_DISCOVERER && name) {
+                const char *ent = casie_entity_name(g->entity);
+                const char *cls = ent && !strcmp(ent, "Person") ? "individual" : ent && !strcmp(ent, "Organization") ? "organization" : "unknown";
+                if (entity(b, "identity", name, NULL, json_pack("{s:s}", "identity_class", cls), id) == 0)
+                    for (int v = 0; v < nv; v++) relate_desc(b, vulns[v], "related-to", id, "discovered by");
+            }
+        }
+    }
+    if (!made && patch_event) { /* the fix has no name of its own: named by what it fixes */
+        char *name = strf("Patch for %s%s", vnames[0], nv > 1 ? " and others" : "");
+        json_t *x = patch_mention ? json_pack("{s:s}", "description", patch_mention) : NULL;
+        if (name && entity(b, "course-of-action", name, NULL, x, coa[ncoa]) == 0) ncoa++;
+        if (!name) b->failed = 1;
+        free(name);
+    }
+    char vid[ID_MAX];
+    vid[0] = 0;
+    if (vendor && entity(b, "identity", vendor, NULL, json_pack("{s:s}", "identity_class", "organization"), vid)) vid[0] = 0;
+    for (int c = 0; c < ncoa; c++) {
+        for (int v = 0; v < nv; v++) relate(b, coa[c], "mitigates", vulns[v]);
+        if (vid[0]) relate_desc(b, coa[c], "related-to", vid, "released by");
+    }
 }
 
 static int is_attack(int subtype) {
@@ -385,24 +542,26 @@ static const char *subtype_pattern(int subtype) {
     return subtype == CASIE_SUBTYPE_DATABREACH ? "Data breach" : subtype == CASIE_SUBTYPE_PHISHING ? "Phishing" : "Ransom";
 }
 
-/* The hopper's campaign (attack hoppers only; camp empty otherwise). */
-static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *hp, char camp[ID_MAX]) {
+/* The hopper's campaign (attack hoppers only; camp empty otherwise), with
+ * the hopper's facts (borrowed, may be NULL). */
+static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *hp, const char **names,
+                         const json_t *facts, char camp[ID_MAX]) {
     camp[0] = 0;
     const casie_event *first = NULL;
-    for (int i = 0; i < hp->n_events && !first; i++)
-        if (is_attack(hp->events[i].subtype)) first = &hp->events[i];
+    float conf = -1;
+    for (int i = 0; i < hp->n_events; i++)
+        if (is_attack(hp->events[i].subtype)) {
+            if (!first) first = &hp->events[i];
+            if (hp->events[i].score > conf) conf = hp->events[i].score;
+        }
     if (!first) return;
     const int R_VICTIM = casie_role_from_name("Victim"), R_PURPOSE = casie_role_from_name("Purpose");
     const char *victim = NULL, *purpose = NULL;
-    for (int i = 0; i < hp->n_events; i++)
+    for (int i = 0, base = 0; i < hp->n_events; base += hp->events[i++].n_args)
         for (int a = 0; a < hp->events[i].n_args; a++) {
             const casie_arg *g = &hp->events[i].args[a];
             if (!g->text) continue;
-            if (g->role == R_VICTIM && !victim) {
-                char *norm = normalize(g->text);
-                if (norm && !is_pronoun(norm)) victim = g->text;
-                free(norm);
-            }
+            if (g->role == R_VICTIM && !victim && names[base + a]) victim = names[base + a];
             if (g->role == R_PURPOSE && !purpose) purpose = g->text;
         }
     /* the campaign is this article's events: keyed by the document and the trigger spans */
@@ -415,6 +574,7 @@ static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *h
     k = (size_t)snprintf(key, cap, "campaign|%s|", doc->id ? doc->id : "");
     for (int i = 0; i < hp->n_events; i++)
         k += (size_t)snprintf(key + k, cap - k, "%d-%d,", hp->events[i].start, hp->events[i].end);
+    b->conf = conf;
     json_t *o = sdo(b, "campaign", key, camp);
     free(key);
     const char *sub = casie_subtype_name(first->subtype), *realis = casie_realis_name(first->realis);
@@ -425,6 +585,7 @@ static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *h
         set(b, o, "name", jstr(b, name));
         set(b, o, "description", jstr(b, desc));
         if (purpose) set(b, o, "objective", jstr(b, purpose));
+        add_facts(b, o, facts);
     } else {
         b->failed = 1;
     }
@@ -443,23 +604,29 @@ static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *h
     }
 }
 
-static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp) {
+/* The objects of one hopper; names: the names of its arguments (flat, in
+ * order; NULL for a mention that names nothing in particular, which makes
+ * no object). */
+static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp, const char **names) {
     if (!hp->n_events) return;
     const int R_ATTACKER = casie_role_from_name("Attacker"), R_VICTIM = casie_role_from_name("Victim"),
-              R_TOOL = casie_role_from_name("Tool"), R_PATCH = casie_role_from_name("Patch"),
-              R_PATTERN = casie_role_from_name("Attack-Pattern");
-    char camp[ID_MAX], vulns[MAX_VULNS][ID_MAX], id[ID_MAX];
-    add_campaign(b, doc, hp, camp);
-    int nv = add_vulnerabilities(b, hp, vulns); /* first: patches and malware point at them */
-    for (int i = 0; i < hp->n_events; i++) {
+              R_TOOL = casie_role_from_name("Tool"), R_PATTERN = casie_role_from_name("Attack-Pattern");
+    char camp[ID_MAX], vulns[MAX_VULNS][ID_MAX], vnames[MAX_VULNS][64], id[ID_MAX];
+    json_t *facts = hopper_facts(b, hp, NULL);
+    add_campaign(b, doc, hp, names, facts, camp);
+    int nv = add_vulnerabilities(b, hp, names, camp[0] ? NULL : facts, vulns, vnames); /* first: the rest points at them */
+    vuln_relations(b, hp, names, nv, vulns, vnames);
+    json_decref(facts);
+    for (int i = 0, base = 0; i < hp->n_events; base += hp->events[i++].n_args) {
         const casie_event *e = &hp->events[i];
         for (int a = 0; a < e->n_args; a++) {
             const casie_arg *g = &e->args[a];
-            const char *ent = casie_entity_name(g->entity);
-            if (!g->text) continue;
+            const char *ent = casie_entity_name(g->entity), *name = names[base + a];
+            if (!name) continue; /* "the company", "users", "the attackers": no object */
             if (!ent) ent = "";
+            b->conf = g->score >= 0 ? g->score : e->score;
             if (g->role == R_ATTACKER) {
-                if (entity(b, is_group_name(g->text) ? "intrusion-set" : "threat-actor", g->text, NULL, NULL, id) == 0)
+                if (entity(b, is_group_name(name) ? "intrusion-set" : "threat-actor", name, NULL, NULL, id) == 0)
                     relate(b, camp, "attributed-to", id);
             } else if (g->role == R_VICTIM) {
                 const char *cls = !strcmp(ent, "Person")         ? "individual"
@@ -468,21 +635,18 @@ static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp)
                                      !strcmp(ent, "Website"))
                                       ? "system"
                                       : "unknown";
-                if (entity(b, "identity", g->text, NULL, json_pack("{s:s}", "identity_class", cls), id) == 0)
+                if (entity(b, "identity", name, NULL, json_pack("{s:s}", "identity_class", cls), id) == 0)
                     relate(b, camp, "targets", id);
             } else if (g->role == R_TOOL) {
                 int mal = !strcmp(ent, "Malware");
-                if (entity(b, mal ? "malware" : "tool", g->text, NULL, mal ? json_pack("{s:b}", "is_family", 0) : NULL,
+                if (entity(b, mal ? "malware" : "tool", name, NULL, mal ? json_pack("{s:b}", "is_family", 0) : NULL,
                            id) == 0) {
                     relate(b, camp, "uses", id);
                     if (mal)
                         for (int v = 0; v < nv; v++) relate(b, id, "exploits", vulns[v]);
                 }
             } else if (g->role == R_PATTERN && camp[0]) {
-                if (entity(b, "attack-pattern", g->text, NULL, NULL, id) == 0) relate(b, camp, "uses", id);
-            } else if (g->role == R_PATCH) {
-                if (entity(b, "course-of-action", g->text, NULL, NULL, id) == 0)
-                    for (int v = 0; v < nv; v++) relate(b, id, "mitigates", vulns[v]);
+                if (entity(b, "attack-pattern", name, NULL, NULL, id) == 0) relate(b, camp, "uses", id);
             }
         }
     }
@@ -532,20 +696,41 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
         casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_doc_to_stix: no document");
         return NULL;
     }
-    builder b = {json_array(), json_array(), json_object(), "", 0, doc->id ? doc->id : ""};
+    builder b = {json_array(), json_array(), json_object(), "", 0, doc->id ? doc->id : "", -1, ""};
     json_t *bundle = NULL, *report = NULL;
     char *out = NULL, *key = NULL, *desc = NULL;
-    if (!parse_date(doc->date, b.ts)) snprintf(b.ts, sizeof b.ts, "1970-01-01T00:00:00.000Z");
-    if (!b.objects || !b.refs || !b.seen) goto nomem;
+    const char **names = casie_doc_arg_names(doc, NULL, NULL);
+    if (!parse_date(doc->date, b.ts)) { /* no article date: the time of this run */
+        time_t now = time(NULL);
+        struct tm tm;
+        if (!gmtime_r(&now, &tm) || !strftime(b.ts, sizeof b.ts, "%Y-%m-%dT%H:%M:%S.000Z", &tm))
+            snprintf(b.ts, sizeof b.ts, "1970-01-01T00:00:00.000Z");
+    }
+    if (!b.objects || !b.refs || !b.seen || !names) goto nomem;
+    for (int h = 0, many = 0; h < doc->n_hoppers && !many; h++) /* the article's one CVE id, if one */
+        for (int i = 0; i < doc->hoppers[h].n_events && !many; i++)
+            for (int a = 0; a < doc->hoppers[h].events[i].n_args && !many; a++) {
+                const casie_arg *g = &doc->hoppers[h].events[i].args[a];
+                char c[MAX_CVES][32];
+                int n = g->role == casie_role_from_name("CVE") && g->text ? arg_cves(g->text, c) : 0;
+                for (int j = 0; j < n && !many; j++) {
+                    if (b.only_cve[0] && strcmp(b.only_cve, c[j])) many = 1, b.only_cve[0] = 0;
+                    else memcpy(b.only_cve, c[j], 32);
+                }
+            }
     int n_events = 0, counts[CASIE_N_SUBTYPES] = {0};
-    for (int h = 0; h < doc->n_hoppers; h++) {
-        add_hopper(&b, doc, &doc->hoppers[h]);
+    float top = -1;
+    for (int h = 0, base = 0; h < doc->n_hoppers; h++) {
+        add_hopper(&b, doc, &doc->hoppers[h], names + base);
         for (int i = 0; i < doc->hoppers[h].n_events; i++) {
             int st = doc->hoppers[h].events[i].subtype;
             n_events++;
             if (st >= 0 && st < CASIE_N_SUBTYPES) counts[st]++;
+            if (doc->hoppers[h].events[i].score > top) top = doc->hoppers[h].events[i].score;
+            base += doc->hoppers[h].events[i].n_args;
         }
     }
+    b.conf = -1;
     if (json_array_size(b.refs) == 0) {
         /* object_refs may not be empty: with nothing found the report refers
          * to its source, the site that published the article (or casie) */
@@ -558,6 +743,7 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
 
     char rid[ID_MAX], bid[ID_MAX];
     key = strf("report|%s|%s|%s", doc->id ? doc->id : "", doc->title ? doc->title : "", doc->link ? doc->link : "");
+    b.conf = top; /* the report: as sure as its surest event */
     report = key ? sdo(&b, "report", key, rid) : NULL;
     if (!report) goto nomem;
     /* "3 events (2 Ransom, 1 PatchVulnerability) found by casie" */
@@ -598,6 +784,7 @@ nomem:
 done:
     free(key);
     free(desc);
+    free((void *)names);
     json_decref(report);
     json_decref(bundle);
     json_decref(b.objects);

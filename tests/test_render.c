@@ -88,7 +88,8 @@ static void render_counts(const char *json, int *want, int *got, char *html_path
     *want = count_json_spans(json);
     assert_non_null(strstr(html, "<!DOCTYPE html>"));
     assert_null(strstr(html, "http-equiv=\"refresh\""));
-    assert_null(strstr(html, "<script"));       /* no script at all */
+    assert_int_equal(cli_count(html, "<script"), 1); /* the filters' inline script only */
+    assert_null(strstr(html, "<script src"));
     assert_null(strstr(html, "src=\"http"));    /* no network */
     assert_null(strstr(html, "href=\"http"));
     free(html);
@@ -120,7 +121,7 @@ static void article_text_is_escaped(void **state) {
     char args[512], *out, *err;
     snprintf(args, sizeof args, "render %s", path);
     assert_int_equal(cli_run(args, &out, &err), 0);
-    assert_null(strstr(out, "<script>"));
+    assert_int_equal(cli_count(out, "<script>"), 1); /* the page's own, not the article's */
     assert_non_null(strstr(out, "&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert_non_null(strstr(out, "&amp; &quot;more&quot;"));
     assert_int_equal(count_page_spans(out), 2);
@@ -263,7 +264,8 @@ static void library_html_parts(void **state) {
     assert_int_equal(strncmp(sect, "<section", 8), 0);
     assert_non_null(strstr(sect, "Hackers stole &lt;data&gt;."));
     assert_non_null(strstr(sect, "No events found."));
-    assert_string_equal(tail, "</body></html>\n");
+    assert_int_equal(strncmp(tail, "<script>", 8), 0); /* the filters' script, then the end */
+    assert_string_equal(tail + strlen(tail) - 15, "</body></html>\n");
     casie_free(page), casie_free(head), casie_free(sect), casie_free(tail);
     size_t le = 99;
     char *empty = casie_doc_to_html(NULL, 0, &le, &err);
@@ -275,12 +277,56 @@ static void library_html_parts(void **state) {
     casie_doc_free(d);
 }
 
+/* The analyst's view in headless Chromium, driven by playwright-core
+ * (tests/render/check.js): a title and date per article, one summary row
+ * per event of the JSON, grouped by hopper, and filters that hide rows. */
+static void summary_and_filters(void **state) {
+    (void)state;
+    const char *ci = getenv("CI");
+    int in_ci = ci && !strcmp(ci, "true");
+    if (access("/usr/bin/chromium", X_OK) != 0 || system("command -v node >/dev/null && command -v npm >/dev/null")) {
+        if (in_ci) fail_msg("chromium or node is not installed (scripts/setup.sh installs them)");
+        skip();
+    }
+    if (access("tests/render/node_modules/playwright-core/package.json", R_OK) != 0 &&
+        system("npm ci --prefix tests/render --no-audit --no-fund --silent >/dev/null 2>&1") != 0) {
+        if (in_ci) fail_msg("npm ci --prefix tests/render failed");
+        printf("skipped: npm ci --prefix tests/render failed (offline?)\n");
+        skip();
+    }
+    char json[256], html[300], args[2048], *out, *err;
+    snprintf(json, sizeof json, "%s/analyst.jsonl", cli_tmpdir);
+    snprintf(html, sizeof html, "%s/analyst.html", cli_tmpdir);
+    snprintf(args, sizeof args,
+             "extract tests/data/analyst/patch-day.txt tests/data/analyst/ransom-gang.txt "
+             "tests/data/analyst/untitled.txt examples/sample-article.txt > %s && %s render -o %s %s",
+             json, cli_bin, html, json);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    free(out), free(err);
+    char *page = cli_slurp(html);
+    assert_non_null(strstr(page, "<h2>Northwind ships fixes for three flaws in its mail server</h2>"));
+    assert_non_null(strstr(page, "Published 2026-11-10"));
+    assert_non_null(strstr(page, "Date unknown; read ")); /* untitled.txt has no date */
+    assert_true(strstr(page, "<tr class=\"ev low\"") && strstr(page, "<mark class=\"arg low\"")); /* faint */
+    free(page);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "node tests/render/check.js %s %s 2>&1", html, json);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[4096], last[4096] = "";
+    while (fgets(line, sizeof line, p)) fputs(line, stdout), memcpy(last, line, sizeof line);
+    int rc = pclose(p);
+    assert_non_null(strstr(last, " 0 errors"));
+    assert_int_equal(rc, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sample_spans_match_json),
         cmocka_unit_test(article_text_is_escaped),
         cmocka_unit_test(output_linear_in_spans),
         cmocka_unit_test(in_chromium),
+        cmocka_unit_test(summary_and_filters),
         cmocka_unit_test(library_html_parts),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);

@@ -41,7 +41,7 @@ def to_stix(doc):
 
 
 def render(docs):
-    """One self-contained HTML page (inline CSS, no script, no network) of a
+    """One self-contained HTML page (inline CSS and script, no network) of a
     CASIE document, or of a list of them: each article with its triggers and
     arguments highlighted, a legend, the events by hopper; what `casie
     render` writes.  Returns the page as str."""

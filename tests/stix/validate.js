@@ -4,7 +4,7 @@
 // ajv-formats, unicodeRegExp: false as the schemas need).  The schemas leave
 // some of the specification to the reader, so this also checks:
 //   - every property of an object is one its schemas name (no misspelt or
-//     custom properties);
+//     custom properties) or one of casie's x_casie_* custom properties;
 //   - identity_class, report_types, malware_types take values of their
 //     vocabularies (the *-ov definitions in the schemas);
 //   - ids are unique in a bundle and every *_ref / *_refs points into it;
@@ -148,7 +148,8 @@ for (const f of fs.readdirSync(bundleDir).filter((x) => x.endsWith('.json')).sor
     if (!schemas[o.type]) { error(what, 'no schema for this type'); continue; }
     check(byType[o.type], o, what);
     const known = propertyNames(schemas[o.type], new Set());
-    for (const k of Object.keys(o)) if (!known.has(k)) error(what, `unknown property ${k}`);
+    // custom properties: casie's own, x_casie_<name> (STIX 2.1 section 11.1)
+    for (const k of Object.keys(o)) if (!known.has(k) && !/^x_casie_[a-z0-9_]{1,200}$/.test(k)) error(what, `unknown property ${k}`);
     for (const [k, allowed] of Object.entries(VOCABS[o.type] || {})) {
       for (const v of [].concat(o[k] === undefined ? [] : o[k])) {
         if (!allowed.has(v)) error(what, `${k} '${v}' is not in its vocabulary`);
