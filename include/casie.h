@@ -213,7 +213,11 @@ typedef struct casie_doc {
 CASIE_API long casie_utf8_check(const char *s, size_t n);
 
 /* Makes a document from raw bytes (any encoding errors replaced, see top).
- * `id` may be NULL.  The document has no events and is not yet analyzed. */
+ * `id` may be NULL.  The document has no events and is not yet analyzed.
+ * Its title is the first line when that is a headline (at most 200 bytes,
+ * a line break and more text after it), its date ("YYYY_MM_DD") a date
+ * written in the first three lines (2026-03-04, "March 4, 2026", "4 March
+ * 2026"); both NULL otherwise. */
 CASIE_API casie_doc *casie_doc_from_text(const char *bytes, size_t len, const char *id, casie_error *err);
 
 /* Splits sentences and tokenizes (idempotent).  Returns CASIE_OK or < 0. */
@@ -263,7 +267,8 @@ CASIE_API char *casie_doc_to_json(const casie_doc *doc, int flags, size_t *len, 
  * vulnerability, course-of-action, attack-pattern and campaign objects and
  * their relationships.  Ids are
  * UUIDv5 over the content and timestamps come from the article date, so the
- * same document gives the same bytes.  flags: CASIE_JSON_COMPACT.  The caller
+ * same document gives the same bytes (an undated one is dated by the run).
+ * flags: CASIE_JSON_COMPACT.  The caller
  * frees the result with casie_free.  Thread-safe for distinct documents. */
 CASIE_API char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_error *err);
 

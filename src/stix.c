@@ -394,7 +394,9 @@ static int add_vulnerabilities(builder *b, const casie_hopper *hp, const char **
     char id[ID_MAX];
 #define KEEP(name)                                                                                                     \
     do {                                                                                                               \
-        if (id[0] && nv < MAX_VULNS) copy_name(vnames[nv], (name)), memcpy(vulns[nv++], id, ID_MAX);                   \
+        int seen_ = 0;                                                                                                 \
+        for (int q_ = 0; q_ < nv; q_++) seen_ |= !strcmp(vulns[q_], id);                                               \
+        if (id[0] && !seen_ && nv < MAX_VULNS) copy_name(vnames[nv], (name)), memcpy(vulns[nv++], id, ID_MAX);         \
     } while (0)
     for (int i = 0; i < hp->n_events; base += hp->events[i++].n_args) {
         const casie_event *e = &hp->events[i];

@@ -629,6 +629,32 @@ static void count_names(const char *js, long *n_named, long *n_generic, long *n_
     json_decref(b);
 }
 
+/* Hoppers of d holding events with different CVE ids (none may). */
+static int cve_conflicts(const casie_doc *d) {
+    int n = 0;
+    for (int h = 0; h < d->n_hoppers; h++) {
+        char first[32] = "";
+        int bad = 0;
+        for (int i = 0; i < d->hoppers[h].n_events; i++) {
+            const casie_event *e = &d->hoppers[h].events[i];
+            char ids[8][32];
+            int k = 0;
+            for (int a = 0; a < e->n_args && k < 8; a++)
+                if (!strcmp(casie_role_name(e->args[a].role), "CVE") && casie__cve_normalize(e->args[a].text, ids[k], 32)) k++;
+            if (!k) continue;
+            if (!first[0]) {
+                memcpy(first, ids[0], 32);
+                continue;
+            }
+            int shared = 0;
+            for (int j = 0; j < k; j++) shared |= !strcmp(ids[j], first);
+            bad |= !shared;
+        }
+        n += bad;
+    }
+    return n;
+}
+
 static void dev_bundles_validate(void **state) {
     (void)state;
     const char *ci = getenv("CI");
@@ -657,10 +683,12 @@ static void dev_bundles_validate(void **state) {
     assert_non_null(m);
     casie_corpus *dv = test_split(corpus, "dev", 0);
     assert_non_null(dv);
-    long objects = 0, n_named = 0, n_generic = 0, n_unnamed_cve = 0;
+    long objects = 0, n_named = 0, n_generic = 0, n_unnamed_cve = 0, n_conflicts = 0, n_hoppers = 0;
     for (int i = 0; i < dv->n_docs; i++) {
         casie_doc *d = dv->docs[i]; /* the article and its info; extraction replaces the gold events */
         assert_int_equal(casie_extract(m, d, NULL, &err), CASIE_OK);
+        n_conflicts += cve_conflicts(d);
+        n_hoppers += d->n_hoppers;
         char *js = casie_doc_to_stix(d, 0, NULL, &err), *again = casie_doc_to_stix(d, 0, NULL, &err);
         assert_non_null(js);
         assert_non_null(again);
@@ -681,6 +709,8 @@ static void dev_bundles_validate(void **state) {
     assert_true(n_named > 500);
     assert_true(n_generic * 100 <= 3 * n_named);
     assert_int_equal(n_unnamed_cve, 0);
+    printf("stix: %ld hoppers, %ld holding events with different CVE ids\n", n_hoppers, n_conflicts);
+    assert_int_equal(n_conflicts, 0);
     char cmd[9000];
     snprintf(cmd, sizeof cmd, "node tests/stix/validate.js '%s' '%s' 2>&1", schemas, cli_tmpdir);
     FILE *p = popen(cmd, "r");
