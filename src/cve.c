@@ -131,13 +131,23 @@ static int event_sent(const casie_doc *doc, const casie_event *ev) {
 
 /* The vulnerability event scoring at least threshold nearest to token t
  * (code points between them) among those whose trigger's sentence is within
- * [lo, hi] sentences of t's, of subtype `subtype` (-1: either); -1 if none. */
+ * [lo, hi] sentences of t's, of subtype `subtype` (-1: either); -1 if none.
+ * ev is in document order, so only the events starting within hi sentences
+ * of t's are looked at. */
 static int nearest_event(const casie_doc *doc, const casie_event *ev, int n_ev, float threshold, int32_t t, int lo,
                          int hi, int subtype) {
     const casie_token *tok = &doc->tokens[t];
+    int first = tok->sent - hi > 0 ? tok->sent - hi : 0, last = tok->sent + hi < doc->n_sents ? tok->sent + hi : doc->n_sents - 1;
+    int32_t from = doc->sents[first].start, to = doc->sents[last].end;
+    int a = 0, b = n_ev; /* the first event starting at or after `from` */
+    while (a < b) {
+        int mid = a + (b - a) / 2;
+        if (ev[mid].start < from) a = mid + 1;
+        else b = mid;
+    }
     int best = -1;
     int32_t best_d = INT32_MAX;
-    for (int k = 0; k < n_ev; k++) {
+    for (int k = a; k < n_ev && ev[k].start < to; k++) {
         if (!is_vuln(&ev[k]) || ev[k].score < threshold || (subtype >= 0 && ev[k].subtype != subtype)) continue;
         int s = event_sent(doc, &ev[k]);
         int gap = s > tok->sent ? s - tok->sent : tok->sent - s;

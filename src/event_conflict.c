@@ -88,3 +88,62 @@ int casie__events_conflict(const casie_doc *doc, const casie__tokfeat *tf, const
     }
     return 0;
 }
+
+/* ---- the clusters' members that can conflict ---- */
+
+/* What a conflict with ev turns on, as one number: 0 when ev has no CVE
+ * id, patch number or vulnerable version, else a hash of their normal
+ * forms (the same for two events whose conflicts are the same). */
+static uint64_t key_of(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *ev) {
+    const int cve = casie_role_from_name("CVE"), pn = casie_role_from_name("Patch-Number"),
+              ver = casie_role_from_name("Vulnerable_System_Version");
+    uint64_t key = 0;
+    for (int a = 0; a < ev->n_args; a++) {
+        const casie_arg *g = &ev->args[a];
+        char id[24];
+        if (g->role == cve && g->text && casie__cve_normalize(g->text, id, sizeof id)) {
+            uint64_t h = 1469598103934665603ull; /* FNV-1a of the id, summed: order does not matter */
+            for (const char *p = id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+            key += h | 1;
+        } else if ((g->role == pn || g->role == ver) && tf) {
+            uint64_t w[32];
+            int na, nw = name_words(doc, tf, ev, g->role, w, 32, &na);
+            for (int i = 0; i < nw; i++) key += casie__hc((uint64_t)g->role, w[i]) | 1;
+        }
+    }
+    return key;
+}
+
+int casie__conflicts_init(casie__conflicts *c, const casie_doc *doc, const casie__tokfeat *tf, const casie_event *ev,
+                          int n) {
+    c->head = malloc(sizeof(int) * ((size_t)n + 1));
+    c->next = malloc(sizeof(int) * ((size_t)n + 1));
+    c->key = malloc(sizeof(uint64_t) * ((size_t)n + 1));
+    if (!c->head || !c->next || !c->key) {
+        casie__conflicts_free(c);
+        return CASIE_ERR_NOMEM;
+    }
+    for (int i = 0; i < n; i++) c->head[i] = -1, c->next[i] = -1, c->key[i] = key_of(doc, tf, &ev[i]);
+    return CASIE_OK;
+}
+
+int casie__conflicts_check(const casie__conflicts *c, const casie_doc *doc, const casie__tokfeat *tf,
+                           const casie_event *ev, int cluster, int j) {
+    if (!c->key[j]) return 0;
+    for (int k = c->head[cluster]; k >= 0; k = c->next[k])
+        if (casie__events_conflict(doc, tf, &ev[k], &ev[j])) return 1;
+    return 0;
+}
+
+void casie__conflicts_add(casie__conflicts *c, int cluster, int j) {
+    if (!c->key[j]) return;
+    for (int k = c->head[cluster]; k >= 0; k = c->next[k]) /* one member per kind of conflict is enough */
+        if (c->key[k] == c->key[j]) return;
+    c->next[j] = c->head[cluster];
+    c->head[cluster] = j;
+}
+
+void casie__conflicts_free(casie__conflicts *c) {
+    free(c->head), free(c->next), free(c->key);
+    c->head = c->next = NULL, c->key = NULL;
+}

@@ -446,18 +446,13 @@ static void find_realis(const casie_model *m, const casie_doc *doc, const casie_
 
 /* ---- coreference ---- */
 
-/* Would event j conflict with an event of i's cluster (casie__events_conflict)? */
-static int joins_conflict(const casie_doc *doc, const casie__tokfeat *tf, const evlist *l, const int *cl, int i, int j) {
-    for (int k = 0; k < j; k++)
-        if (cl[k] == cl[i] && casie__events_conflict(doc, tf, &l->ev[k], &l->ev[j])) return 1;
-    return 0;
-}
-
 /* Best-first clustering: each event joins the cluster of its best-scoring
  * earlier event when that link scores positive and no event of that cluster
  * conflicts with it. */
 static int cluster_events(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, evlist *l, int *cl) {
     uint64_t feats[CASIE_COREF_FEATS];
+    casie__conflicts cf;
+    if (casie__conflicts_init(&cf, doc, tf, l->ev, l->n)) return CASIE_ERR_NOMEM;
     for (int j = 0; j < l->n; j++) {
         cl[j] = j;
         float best = 0;
@@ -471,12 +466,14 @@ static int cluster_events(const casie_model *m, const casie_doc *doc, const casi
             float x = sc[1] - sc[0] + m->coref_bias;
             if (l->ev[i].realis == CASIE_REALIS_GENERIC || l->ev[j].realis == CASIE_REALIS_GENERIC)
                 x += m->coref_generic;
-            if (x > best && !joins_conflict(doc, tf, l, cl, i, j)) {
+            if (x > best && !casie__conflicts_check(&cf, doc, tf, l->ev, cl[i], j)) {
                 best = x;
                 cl[j] = cl[i];
             }
         }
+        casie__conflicts_add(&cf, cl[j], j);
     }
+    casie__conflicts_free(&cf);
     return CASIE_OK;
 }
 
@@ -551,7 +548,7 @@ static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tok
     }
     if ((rc = casie__cve_args(doc, l->ev, l->n, p->argument_threshold))) goto done;
     casie__actor_roles(doc, l->ev, l->n);
-    cluster_events(m, doc, tf, l, cl);
+    if ((rc = cluster_events(m, doc, tf, l, cl))) goto done;
     rc = build_hoppers(doc, l, cl);
 done:
     free(is_trig);

@@ -232,13 +232,19 @@ const char **casie_doc_arg_names(const casie_doc *doc, int *n_out, casie_error *
         if (!only[r]) only[r] = out[i], distinct[r] = 1;
         else if (distinct[r] == 1 && strcasecmp(only[r], out[i])) distinct[r] = 2;
     }
-    for (int i = 0, h0 = 0; i < n; i++) {
-        if (i > 0 && hop[i] != hop[i - 1]) h0 = i; /* the hopper's first argument */
+    const char *first[CASIE_N_ROLES]; /* the current hopper's first name of each role */
+    for (int i = 0, h0 = -1; i < n; i++) {
+        if (i == 0 || hop[i] != hop[i - 1]) { /* a new hopper: its first names */
+            h0 = i;
+            memset(first, 0, sizeof first);
+            for (int j = h0; j < n && hop[j] == hop[h0]; j++) {
+                int r = all[j]->role;
+                if (named[j] && r >= 0 && r < CASIE_N_ROLES && !first[r]) first[r] = all[j]->text;
+            }
+        }
         int r = all[i]->role;
         if (out[i] || r < 0 || r >= CASIE_N_ROLES || !participant(r)) continue;
-        for (int j = h0; j < n && hop[j] == hop[i] && !out[i]; j++)
-            if (named[j] && all[j]->role == r) out[i] = all[j]->text;
-        if (!out[i] && distinct[r] == 1) out[i] = only[r];
+        out[i] = first[r] ? first[r] : distinct[r] == 1 ? only[r] : NULL;
     }
     free(all);
     free(hop);
