@@ -852,6 +852,7 @@ static void to_json_escapes(void **state) {
     const char text[] = "Quote \" backslash \\ tab \t nl \n nul \0 end";
     casie_doc *d = casie_doc_from_text(text, sizeof text - 1, "esc", &err);
     assert_non_null(d);
+    free(d->title); /* the first line, read as a headline */
     d->title = strdup("bad \xC3 utf8");
     char *js = casie_doc_to_json(d, CASIE_JSON_COMPACT, NULL, &err);
     assert_non_null(js);
