@@ -14,6 +14,10 @@ CLI's.  It checks first that Python's documents equal the CLI's.
 Run with the package installed (scripts/test_python.sh builds build/pyenv):
     build/pyenv/bin/python bench/python_speed.py --model fast --rounds 9
     build/pyenv/bin/python bench/python_speed.py --model accurate --rounds 3
+--pair instead runs one long text (the sample article 40 times) on one
+thread, then two copies on two threads, in Python (threads sharing a Model)
+and in the CLI, printing wall and CPU seconds: on a machine with two free
+cores two copies take about the time of one.
 """
 import argparse
 import json
@@ -23,6 +27,7 @@ import pathlib
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 
 import casie
@@ -36,7 +41,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--corpus", default=os.environ.get("CASIE_CORPUS", str(ROOT.parent / "shared" / "casie")))
     ap.add_argument("--cli", default=str(ROOT / "build" / "casie"))
+    ap.add_argument("--pair", action="store_true", help="one long text on 1 thread, then two on 2 threads")
     a = ap.parse_args()
+    if a.pair:
+        return pair(a)
     corpus = pathlib.Path(a.corpus)
     ids = (corpus / "splits" / "dev.txt").read_text().split()
     paths = [corpus / "source" / ("%s.txt" % i) for i in ids]
@@ -102,6 +110,44 @@ def main():
     held = (time.perf_counter() - t0) / best[("py", 1)]
     print("GIL held (json.loads): %.1f%% of one thread's best time; 2 threads at most %.2fx"
           % (100 * held, 1 / (held + (1 - held) / 2)))
+
+
+def pair(a):
+    text = (ROOT / "examples" / "sample-article.txt").read_text(encoding="utf-8") * 40
+    tmp = tempfile.mkdtemp(prefix="casie-pybench-")
+    files = []
+    for k in (1, 2):
+        files.append(os.path.join(tmp, "long%d.txt" % k))
+        with open(files[-1], "w", encoding="utf-8") as f:
+            f.write(text)
+    model = casie.Model(a.model)
+    model.extract(text)  # warm
+
+    def cpu(who):
+        r = resource.getrusage(who)
+        return r.ru_utime + r.ru_stime
+
+    def py(n):
+        ts = [threading.Thread(target=model.extract, args=(text,)) for _ in range(n)]
+        c0, t0 = cpu(resource.RUSAGE_SELF), time.perf_counter()
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        return time.perf_counter() - t0, cpu(resource.RUSAGE_SELF) - c0
+
+    def cli(n):
+        c0, t0 = cpu(resource.RUSAGE_CHILDREN), time.perf_counter()
+        subprocess.run([a.cli, "extract", "-m", a.model, "--threads", str(n), *files[:n]], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - t0, cpu(resource.RUSAGE_CHILDREN) - c0
+
+    print("%d KB of text, model %s: wall and CPU seconds" % (len(text.encode()) // 1024, a.model))
+    for r in range(a.rounds):
+        for name, f in (("Python", py), ("CLI", cli)):
+            (w1, c1), (w2, c2) = f(1), f(2)
+            print("%-6s 1 text, 1 thread: %.3f s (CPU %.3f)   2 texts, 2 threads: %.3f s (CPU %.3f)   %.2fx the time"
+                  % (name, w1, c1, w2, c2, w2 / w1))
 
 
 if __name__ == "__main__":
