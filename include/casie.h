@@ -116,6 +116,21 @@ CASIE_API int casie_realis_from_name(const char *name); /* "General" reads as Ge
 CASIE_API int casie_role_from_name(const char *name);
 CASIE_API int casie_entity_from_name(const char *name);
 
+/* Argument categories, the corpus's second layer: a Purpose argument's
+ * `role.subtype` (CASIE_N_PURPOSES categories: "Gathering data", ...) and a
+ * Capabilities, Attack-Pattern or Issues-Addressed argument's
+ * `role.CAPEC-Meta` (CASIE_N_CAPEC meta attack patterns of the CAPEC
+ * catalogue: "Flooding", ...).  casie_role_category gives the kind of a role
+ * (CASIE_CAT_NONE for the other roles); casie_category_name(kind, i) the
+ * i-th name of a kind, NULL out of range; casie_category_from_name its index,
+ * -1 for an unknown name.  Thread-safe (constant tables). */
+enum { CASIE_CAT_NONE = 0, CASIE_CAT_PURPOSE = 1, CASIE_CAT_CAPEC = 2 };
+enum { CASIE_N_PURPOSES = 7, CASIE_N_CAPEC = 45 };
+CASIE_API int casie_role_category(int role);
+CASIE_API int casie_category_count(int kind);
+CASIE_API const char *casie_category_name(int kind, int i);
+CASIE_API int casie_category_from_name(int kind, const char *name);
+
 /* ------------------------------------------------------------------------ */
 /* Documents                                                                */
 /* ------------------------------------------------------------------------ */
@@ -155,6 +170,13 @@ typedef struct casie_arg {
     char *index;        /* "T2", or NULL */
     char *extra;        /* unknown fields of the argument, as a JSON object text, or NULL */
     char *role_extra;   /* unknown fields of its role object, as JSON object text, or NULL */
+    /* The argument's category (casie_role_category: a Purpose's subtype, a
+     * CAPEC meta attack pattern for Capabilities, Attack-Pattern and
+     * Issues-Addressed): one of casie_category_name's strings (static, never
+     * freed), or NULL for none; category_score is its confidence in [0,1],
+     * negative when not set. */
+    const char *category;
+    double category_score;
 } casie_arg;
 
 typedef struct casie_event {
@@ -358,6 +380,18 @@ CASIE_API int casie_eval_add(casie_eval *ev, const casie_doc *gold, const casie_
 CASIE_API casie_counts casie_eval_counts(const casie_eval *ev, int metric, int subtype, int role);
 CASIE_API void casie_eval_free(casie_eval *ev);
 
+/* Argument categories scored on the arguments both sides have: distinct
+ * (span, role) pairs of a kind (CASIE_CAT_PURPOSE or CASIE_CAT_CAPEC) whose
+ * gold and predicted arguments both carry a category.  For category -1 (all):
+ * matched pairs, correct ones, and `majority`, the pairs whose gold category
+ * is the most frequent one (the accuracy of always guessing it); for a
+ * category i: matched pairs with gold i, those predicted i among them
+ * (correct), and pairs predicted i (predicted). */
+typedef struct casie_category_counts {
+    long matched, correct, predicted, majority;
+} casie_category_counts;
+CASIE_API casie_category_counts casie_eval_category(const casie_eval *ev, int kind, int category);
+
 /* Precision, recall and F1 in percent from counts (0 when undefined). */
 CASIE_API void casie_prf(casie_counts c, double *p, double *r, double *f1);
 
@@ -428,6 +462,19 @@ CASIE_API int casie_model_find(const char *name, const char *const *dirs, char *
  * accurate one ("" when it is). */
 CASIE_API casie_model *casie_model_open(const char *name, const char *const *dirs, casie_error *err);
 CASIE_API void casie_model_free(casie_model *model);
+/* Whether the model predicts argument categories (casie_arg.category);
+ * models made before they existed load and predict none. */
+CASIE_API int casie_model_has_categories(const casie_model *model);
+/* Trains the argument category classifier on `train` (documents with
+ * events and categories; params: seed, epochs, log) over the token features
+ * of the model file in_path, and writes to out_path that file with the
+ * classifier's section added (replacing one it had): every other section is
+ * copied byte for byte, so the model extracts the same events.  out_path may
+ * be in_path (written atomically).  Scores on `dev` (may be NULL/0) go to the
+ * log. */
+CASIE_API int casie_model_add_categories(const char *in_path, const char *out_path, casie_doc *const *train,
+                                         int n_train, casie_doc *const *dev, int n_dev,
+                                         const casie_train_params *params, casie_error *err);
 /* Model metadata as a JSON object text (caller frees with casie_free). */
 CASIE_API char *casie_model_metadata(const casie_model *model);
 

@@ -182,11 +182,14 @@ static int read_argument(reader *r, json_t *ja, const char *ev_where, casie_even
         if ((rc = get_string(r, ja, "role", where, &s))) return rc;
     } else if (json_is_object(role)) {
         if ((rc = get_string(r, role, "type", where, &s))) return rc;
-        if ((rc = extra_fields(r, role, casie__role_known, &a->role_extra))) return rc;
     } else s = NULL;
     if ((a->role = casie_role_from_name(s)) < 0)
         return casie__error(r->err, CASIE_ERR_SCHEMA, -1, "%s: %s: unknown role \"%s\"", r->name, where,
                             s ? s : "(missing)");
+    if (json_is_object(role)) {
+        casie__role_category_read(role, a); /* takes its category fields out of the role object */
+        if ((rc = extra_fields(r, role, casie__role_known, &a->role_extra))) return rc;
+    }
     if (json_is_string(idx) && !(a->index = casie__strdup(json_string_value(idx)))) return nomem(r);
     if ((rc = extra_fields(r, ja, casie__arg_known, &a->extra))) return rc;
     rc = read_span(r, ja, where, &a->start, &a->end, &a->text);

@@ -14,6 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A role's members when the argument has a category: the reader took the
+ * category and its confidence out, and they are written from the argument. */
+static const char *const ROLE_CATEGORY_KNOWN[] = {"type", "subtype", "CAPEC-Meta", "confidence", NULL};
+
 /* Writes the members of the JSON object text `extra` into the open object,
  * except keys in `known`. */
 static int write_extra(casie__jw *b, const char *extra, const char *const *known, casie_error *err) {
@@ -97,7 +101,16 @@ static int write_event(casie__jw *b, const casie_doc *doc, const casie_event *e,
             casie__jw_key(b, "role");
             casie__jw_begin(b, '{');
             casie__jw_kv(b, "type", casie_role_name(a->role));
-            if (write_extra(b, a->role_extra, casie__role_known, err)) return err ? err->code : CASIE_ERR_INVALID_ARG;
+            const char *cat_key = a->category ? casie__category_key(casie_role_category(a->role)) : NULL;
+            if (cat_key) { /* the argument's category, where the corpus has it */
+                casie__jw_kv(b, cat_key, a->category);
+                if (a->category_score >= 0 && a->category_score <= 1) {
+                    casie__jw_key(b, "confidence");
+                    casie__jw_real(b, a->category_score);
+                }
+            }
+            if (write_extra(b, a->role_extra, cat_key ? ROLE_CATEGORY_KNOWN : casie__role_known, err))
+                return err ? err->code : CASIE_ERR_INVALID_ARG;
             casie__jw_end(b, '}');
             if (write_extra(b, a->extra, casie__arg_known, err)) return err ? err->code : CASIE_ERR_INVALID_ARG;
             if ((flags & CASIE_JSON_SCORES) && a->score >= 0 && isfinite(a->score)) {

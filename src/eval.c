@@ -54,6 +54,7 @@ typedef struct tset {
 struct casie_eval {
     casie_counts c[CASIE_N_METRICS][N_ST][N_RO];
     long n_docs;
+    casie__cat_tally cat; /* argument categories (eval_category.c) */
 };
 
 static const char *const METRIC_NAMES[CASIE_N_METRICS] = {"trig_i",       "trig_c", "arg_i",    "arg_c",
@@ -293,7 +294,7 @@ int casie_eval_add(casie_eval *ev, const casie_doc *gold, const casie_doc *pred,
                 acc->fn += c.fn;
             }
     }
-    if ((rc = add_muc(ev, gold, pred))) {
+    if ((rc = add_muc(ev, gold, pred)) || (rc = casie__eval_category_add(&ev->cat, gold, pred))) {
         casie__error(err, rc, -1, "%s: out of memory scoring", gold->id ? gold->id : "document");
         goto done;
     }
@@ -315,6 +316,10 @@ casie_counts casie_eval_counts(const casie_eval *ev, int metric, int subtype, in
         return zero;
     if (!has_roles(metric)) role = -1;
     return ev->c[metric][subtype + 1][role + 1];
+}
+
+casie_category_counts casie_eval_category(const casie_eval *ev, int kind, int category) {
+    return casie__eval_category_counts(ev ? &ev->cat : NULL, kind, category);
 }
 
 void casie_prf(casie_counts c, double *p, double *r, double *f1) {

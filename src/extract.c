@@ -550,6 +550,7 @@ static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tok
     casie__actor_roles(doc, l->ev, l->n);
     if ((rc = cluster_events(m, doc, tf, l, cl))) goto done;
     rc = build_hoppers(doc, l, cl);
+    if (!rc) rc = casie__category_predict(m, doc, tf); /* argument categories (category.c) */
 done:
     free(is_trig);
     free(cl);

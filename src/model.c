@@ -28,6 +28,7 @@
  *         inputs (xvec.c): u32 xdim (its hidden size), u32 enc_layers, u64
  *         enc_hash, i32 window, i32 stride, 8 bytes zero, char enc_file[48]
  *         (its file name, NUL-padded), then f32 mix[enc_layers + 1]
+ *   CATG  optional: the argument category classifier (layout in category.c)
  * A linear model section: a 32-byte header {u32 n_rows, n_labels, stride,
  * is_sequence, dtype (1 = bfloat16), feature_version, 8 bytes zero}, then
  * f32 trans (L*L) and start (L) when is_sequence, zero padding to a multiple
@@ -436,6 +437,24 @@ static int tune_load(casie_model *m, int which, const casie__section *s, const c
     return CASIE_OK;
 }
 
+/* ---- CATG: the argument category classifier (category.c), optional ---- */
+
+static int catg_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    if (!m->cat) return ABSENT;
+    const void *data;
+    size_t size;
+    casie__category_bytes(m->cat, &data, &size);
+    s->data = data;
+    s->size = size;
+    return CASIE_OK;
+}
+
+static int catg_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    return casie__category_load(m, s, path, err);
+}
+
+static void catg_release(casie_model *m, int which) { casie__category_free(m->cat); }
+
 /* ======================================================================== */
 /* The table                                                                */
 /* ======================================================================== */
@@ -467,6 +486,7 @@ static const struct section_def {
     {"EMBD", 0, 1, "missing EMBD section", embd_save, embd_load, embd_release},
     {"XENC", 0, 1, NULL, xenc_save, xenc_read, xenc_release},
     {"TUNE", 0, 2, "missing or bad TUNE section", tune_save, tune_load, NULL},
+    {"CATG", 0, 2, NULL, catg_save, catg_load, catg_release},
 };
 #define N_SECTIONS ((int)(sizeof SECTIONS / sizeof SECTIONS[0]))
 #define N_PASSES 4

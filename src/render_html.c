@@ -241,8 +241,10 @@ static void render_events(FILE *f, const casie_doc *d) {
             if (e->n_args) fputs("<table>", f);
             for (int a = 0; a < e->n_args; a++) {
                 const casie_arg *g = &e->args[a];
-                fprintf(f, "<tr><td><span class=\"role\" style=\"--h:%d\">%s</span></td><td>%s</td><td>", role_hue(g->role),
-                        casie_role_name(g->role), casie_entity_name(g->entity));
+                fprintf(f, "<tr><td><span class=\"role\" style=\"--h:%d\">%s</span>", role_hue(g->role),
+                        casie_role_name(g->role));
+                if (g->category) fputs(" <span class=\"cat\">", f), esc(f, g->category), fputs("</span>", f);
+                fprintf(f, "</td><td>%s</td><td>", casie_entity_name(g->entity));
                 esc_shown(f, g->text);
                 fputs("</td><td class=\"score\">", f);
                 if (g->score >= 0) fprintf(f, "%.2f", g->score);
@@ -276,6 +278,7 @@ static int render_doc(FILE *f, const casie_doc *d) {
                 snprintf(what, sizeof what, "%s of %s \"%.*s%s\": %s", casie_role_name(g->role),
                          casie_subtype_name(e->subtype), n, et, cut ? "\u2026" : "", casie_entity_name(g->entity));
                 if (g->score >= 0) snprintf(what + strlen(what), sizeof what - strlen(what), ", score %.2f", g->score);
+                if (g->category) snprintf(what + strlen(what), sizeof what - strlen(what), ", %s", g->category);
                 rc = add_span(&sp, &ns, &cap, g->start, g->end, 0, g->role, g->score, what);
             }
         }
@@ -331,6 +334,7 @@ static void render_head(FILE *f) {
           ".event{margin:.4em 0}.event table{border-collapse:collapse;margin:.2em 0 .2em 1.5em;font-size:14px}\n"
           ".event td{padding:0 .6em 0 0}.realis{color:#555;font-style:italic}.score{color:#777;font-size:13px}\n"
           ".meta{color:#666;font-size:13px}.dateline{color:#444;margin-top:-.6em}\n"
+          ".cat{color:#555;font-size:12px;font-style:italic}\n"
           ".low{opacity:.45}mark.low{opacity:.6}\n"
           "table.summary{border-collapse:collapse;width:100%;font-size:14px;margin:.5em 0 1em}\n"
           "table.summary td,table.summary th{border-bottom:1px solid #e4e4e4;padding:.15em .5em;text-align:left;"

@@ -11,7 +11,8 @@
  *   Vulnerability, CVE        vulnerability, named by its CVE id when there is
  *                             one (the CVE as an external reference)
  *   Patch                     course-of-action
- *   Attack-Pattern            attack-pattern
+ *   Attack-Pattern            attack-pattern (its CAPEC meta pattern, casie_arg.category,
+ *                             as an external reference by name: capec_ref)
  *   a hopper of attack events a campaign, which uses the attack-pattern of
  *   (Databreach, Phishing,    its subtype ("Phishing", "Ransom", "Data breach")
  *   Ransom)
@@ -19,7 +20,8 @@
  * attributed-to threat-actor / intrusion-set, campaign targets identity,
  * campaign uses malware / tool / attack-pattern, malware exploits
  * vulnerability, course-of-action mitigates vulnerability.  Pronouns ("they",
- * "it") are not entities and are left out.
+ * "it") are not entities and are left out.  A Purpose argument is the
+ * campaign's objective, its category (casie_arg.category) first.
  *
  * Ids are UUIDv5 (SHA-1, RFC 4122 section 4.3) over a fixed namespace and a
  * canonical content string: the type, the document id and the normalized name
@@ -544,6 +546,20 @@ static const char *subtype_pattern(int subtype) {
     return subtype == CASIE_SUBTYPE_DATABREACH ? "Data breach" : subtype == CASIE_SUBTYPE_PHISHING ? "Phishing" : "Ransom";
 }
 
+/* An attack-pattern's CAPEC meta attack pattern (casie_arg.category) as an
+ * external reference, or NULL when it has none.  By name only: the STIX
+ * schema lets the source "capec" come only with a CAPEC-<id>, and this
+ * project has no copy of the CAPEC catalogue to cite for the id of each meta
+ * pattern (category_names.c), so the source is "capec-meta" and the name is
+ * its description. */
+static json_t *capec_ref(builder *b, const char *category) {
+    if (!category) return NULL;
+    json_t *x = json_pack("{s:[{s:s,s:o}]}", "external_references", "source_name", "capec-meta", "description",
+                          jstr(b, category));
+    if (!x) b->failed = 1;
+    return x;
+}
+
 /* The hopper's campaign (attack hoppers only; camp empty otherwise), with
  * the hopper's facts (borrowed, may be NULL). */
 static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *hp, const char **names,
@@ -558,13 +574,13 @@ static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *h
         }
     if (!first) return;
     const int R_VICTIM = casie_role_from_name("Victim"), R_PURPOSE = casie_role_from_name("Purpose");
-    const char *victim = NULL, *purpose = NULL;
+    const char *victim = NULL, *purpose = NULL, *purpose_cat = NULL;
     for (int i = 0, base = 0; i < hp->n_events; base += hp->events[i++].n_args)
         for (int a = 0; a < hp->events[i].n_args; a++) {
             const casie_arg *g = &hp->events[i].args[a];
             if (!g->text) continue;
             if (g->role == R_VICTIM && !victim && names[base + a]) victim = names[base + a];
-            if (g->role == R_PURPOSE && !purpose) purpose = g->text;
+            if (g->role == R_PURPOSE && !purpose) purpose = g->text, purpose_cat = g->category;
         }
     /* the campaign is this article's events: keyed by the document and the trigger spans */
     size_t cap = 64 + (doc->id ? strlen(doc->id) : 0) + 24 * (size_t)hp->n_events, k;
@@ -586,7 +602,12 @@ static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *h
     if (o && name && desc) {
         set(b, o, "name", jstr(b, name));
         set(b, o, "description", jstr(b, desc));
-        if (purpose) set(b, o, "objective", jstr(b, purpose));
+        if (purpose) { /* its category first when it has one: "Monetary: to extort money" */
+            char *obj = purpose_cat ? strf("%s: %s", purpose_cat, purpose) : NULL;
+            if (purpose_cat && !obj) b->failed = 1;
+            set(b, o, "objective", jstr(b, obj ? obj : purpose));
+            free(obj);
+        }
         add_facts(b, o, facts);
     } else {
         b->failed = 1;
@@ -648,7 +669,8 @@ static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp,
                         for (int v = 0; v < nv; v++) relate(b, id, "exploits", vulns[v]);
                 }
             } else if (g->role == R_PATTERN && camp[0]) {
-                if (entity(b, "attack-pattern", name, NULL, NULL, id) == 0) relate(b, camp, "uses", id);
+                if (entity(b, "attack-pattern", name, NULL, capec_ref(b, g->category), id) == 0)
+                    relate(b, camp, "uses", id);
             }
         }
     }

@@ -232,6 +232,12 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     /* predictions of this model and of its saved file are the same */
     for (int i = 0; i < CASIE__N_LIN; i++) casie__linear_round_bf16(&m->lin[i]);
     if (dev && n_dev > 0 && (rc = casie__tune(&t, dev, n_dev, err))) goto fail;
+    /* argument categories (category.c), when the documents have any */
+    if ((rc = casie__category_attach(m, train, n_train, NULL, 0, &p, err)) == CASIE_ERR_EMPTY) {
+        rc = CASIE_OK; /* none to learn from: the model predicts none */
+        if (err) *err = (casie_error){0};
+    }
+    if (rc) goto fail;
     if (!(m->meta = train_metadata(&p, m, train, n_train, dev, n_dev))) goto nomem;
     casie__train_log(&t, "training done");
     for (int d = 0; d < n_train; d++) free(t.tf[d]);

@@ -16,6 +16,7 @@ static const struct {
 } COMMANDS[] = {
     {"extract", cmd_extract, "extract events from articles (text, source files, JSON, JSONL)"},
     {"train", cmd_train, "train a model on the annotated corpus"},
+    {"train-categories", cmd_train_categories, "add the argument category classifier to a model"},
     {"eval", cmd_eval, "score predictions against gold annotations"},
     {"stats", cmd_stats, "count documents, tokens, events, roles in a corpus"},
     {"tokenize", cmd_tokenize, "print sentences and tokens with their offsets"},

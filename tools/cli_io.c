@@ -185,5 +185,8 @@ casie_model *cli_load_model(const char *name, casie_error *err) {
     }
     casie_model *m = casie_model_open(name, dirs, err);
     if (m && err->message[0]) fprintf(stderr, "casie: %s\n", err->message); /* why not the accurate model */
+    if (m && !casie_model_has_categories(m)) /* once: each command loads its model once */
+        fprintf(stderr, "casie: note: model %s predicts no argument categories (it was made before them; "
+                        "casie train-categories adds them)\n", name && *name ? name : "default");
     return m;
 }

@@ -11,11 +11,17 @@
 int cmd_stats(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_train_categories(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_encoder(int argc, char **argv);
+
+/* casie eval's argument category rows (cmd_eval_category.c): a table after
+ * the metrics, or the "categories" member of its JSON object. */
+void eval_print_categories(const casie_eval *ev, int detail);
+void eval_json_categories(const casie_eval *ev, int detail);
 
 /* Prints "casie: <msg>" on stderr; returns 1. */
 int cli_fail(const casie_error *err);

@@ -18,8 +18,11 @@ static int usage(FILE *f) {
                "  GOLD, PRED   a directory of <id>.json (or a corpus directory with annotation/),\n"
                "               or a JSONL file with one CASIE JSON document a line\n"
                "  --ids FILE   score only the ids listed in FILE (one a line); default: every gold id\n"
-               "  --detail     add rows per subtype (trig_c, arg_c, realis) and per role (arg_c)\n"
+               "  --detail     add rows per subtype (trig_c, arg_c, realis), per role (arg_c) and per\n"
+               "               argument category (purpose_cat, capec)\n"
                "  --json       print one JSON object instead of a table\n"
+               "purpose_cat and capec: accuracy of the argument category on the arguments both sides\n"
+               "have (same span and role), beside always answering the most frequent gold category.\n"
                "A document without a prediction counts as an empty prediction (with a warning);\n"
                "with no gold documents, or no prediction for any of them, eval fails (exit 1).\n");
     return f == stdout ? 0 : 2;
@@ -217,6 +220,7 @@ static void print_json(const casie_eval *ev, int detail, int n_docs, int n_missi
         }
         printf("}}");
     }
+    eval_json_categories(ev, detail);
     printf("}\n");
 }
 
@@ -350,6 +354,7 @@ int cmd_eval(int argc, char **argv) {
     if (json) print_json(ev, detail, n_scored, n_missing);
     else {
         print_table(ev, detail);
+        eval_print_categories(ev, detail);
         printf("%d documents%s", n_scored, n_missing ? "" : "\n");
         if (n_missing) printf(", %d without a prediction\n", n_missing);
     }

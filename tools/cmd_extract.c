@@ -112,7 +112,9 @@ static void print_text(FILE *f, const casie_doc *d) {
             fprintf(f, "\n");
             for (int a = 0; a < e->n_args; a++) {
                 const casie_arg *g = &e->args[a];
-                fprintf(f, "      %-26s %-14s \"%s\"  [%d,%d)", casie_role_name(g->role), casie_entity_name(g->entity),
+                char role[160]; /* the role, and its category beside it when it has one */
+                snprintf(role, sizeof role, g->category ? "%s [%s]" : "%s", casie_role_name(g->role), g->category);
+                fprintf(f, "      %-26s %-14s \"%s\"  [%d,%d)", role, casie_entity_name(g->entity),
                         g->text ? g->text : "", g->start, g->end);
                 if (g->score >= 0) fprintf(f, "  %.2f", g->score);
                 fprintf(f, "\n");
