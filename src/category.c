@@ -6,7 +6,8 @@
  *
  * One multinomial logistic regression per kind of category, over
  *   - hashed sparse features: the span's words, stems, word clusters, stem
- *     bigrams, first and last stem; the stems of its sentence (bag of words)
+ *     bigrams, first and last stem; the stems of its sentence (bag of words,
+ *     at most 40 tokens either side)
  *     and of the nearest tokens on each side; the trigger's stems; the role,
  *     the event subtype and the pair;
  *   - dense features: the mean word vector of the span and of its sentence
@@ -42,6 +43,7 @@
 #define CAT_MAX_FEATS 400
 #define CAT_SPAN_MAX 24      /* span tokens read (the rest ignored) */
 #define CAT_CTX 4            /* nearest tokens on each side of the span */
+#define CAT_SENT_MAX 40      /* the sentence read: at most this many tokens on each side of the span */
 #define CAT_HEADER 64
 
 typedef struct casie__category {
@@ -146,7 +148,8 @@ static void cat_features(const casie_model *m, const casie__tokfeat *tf, int sb,
     for (int t = sb; t < se && nw; t++) add_vec(&m->emb, &tf[t], 1.0f / (float)nw, in->x + D);
 }
 
-/* Token ranges of argument a of event ev in doc; 0 when a lies on no token. */
+/* Token ranges of argument a of event ev in doc (the sentence cut to
+ * CAT_SENT_MAX tokens either side); 0 when a lies on no token. */
 static int arg_context(const casie_doc *doc, const casie_event *ev, const casie_arg *a, int *sb, int *se, int *ab,
                        int *ae, int *tb, int *te) {
     if (!casie__span_tokens(doc, a->start, a->end, ab, ae) || *ab >= *ae) return 0;
@@ -156,6 +159,9 @@ static int arg_context(const casie_doc *doc, const casie_event *ev, const casie_
     *se = s >= 0 && s < doc->n_sents ? doc->sents[s].tok_end : *ae;
     if (*se < *ae) *se = *ae;
     if (*sb > *ab) *sb = *ab;
+    /* bounded, so that a text without sentence ends costs no more per argument */
+    if (*sb < *ab - CAT_SENT_MAX) *sb = *ab - CAT_SENT_MAX;
+    if (*se > *ae + CAT_SENT_MAX) *se = *ae + CAT_SENT_MAX;
     return 1;
 }
 
