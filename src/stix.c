@@ -12,7 +12,8 @@
  *                             one (the CVE as an external reference)
  *   Patch                     course-of-action
  *   Attack-Pattern            attack-pattern (its CAPEC meta pattern, casie_arg.category,
- *                             as an external reference by name: capec_ref)
+ *                             as an external reference by name: capec_ref; a
+ *                             mention that names nothing is named by it)
  *   a hopper of attack events a campaign, which uses the attack-pattern of
  *   (Databreach, Phishing,    its subtype ("Phishing", "Ransom", "Data breach")
  *   Ransom)
@@ -645,6 +646,8 @@ static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp,
         for (int a = 0; a < e->n_args; a++) {
             const casie_arg *g = &e->args[a];
             const char *ent = casie_entity_name(g->entity), *name = names[base + a];
+            /* an attack pattern that names nothing stands for its CAPEC meta pattern, when it has one */
+            if (!name && g->role == R_PATTERN && g->category) name = g->category;
             if (!name) continue; /* "the company", "users", "the attackers": no object */
             if (!ent) ent = "";
             b->conf = g->score >= 0 ? g->score : e->score;

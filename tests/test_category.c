@@ -210,6 +210,9 @@ static void stix_fields(void **state) {
     assert_non_null(js);
     assert_non_null(strstr(js, "\"objective\":\"Selling: to sell them \""));
     assert_non_null(strstr(js, "{\"source_name\":\"capec-meta\",\"description\":\"Flooding\"}"));
+    /* "flooding servers" names nothing: the pattern is named by its category */
+    assert_non_null(strstr(js, "\"type\":\"attack-pattern\""));
+    assert_non_null(strstr(js, "\"name\":\"Flooding\""));
     casie_free(js);
     /* without categories, neither */
     d->hoppers[0].events[0].args[0].category = NULL;
@@ -217,6 +220,7 @@ static void stix_fields(void **state) {
     js = casie_doc_to_stix(d, CASIE_JSON_COMPACT, NULL, &err);
     assert_non_null(strstr(js, "\"objective\":\"to sell them \""));
     assert_null(strstr(js, "capec-meta"));
+    assert_null(strstr(js, "\"name\":\"Flooding\""));
     casie_free(js);
     casie_doc_free(d);
 }
