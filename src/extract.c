@@ -131,10 +131,11 @@ static void token_proj(const casie_model *m, const casie__nnet *nn, const casie_
         for (int dir = 0; dir < 2; dir++) memcpy(z + (size_t)dir * G, bias[dir], sizeof(float) * (size_t)G);
     }
     /* the indicators, in casie__tokvec's order */
-    if (f->cap < 4) casie__nnet_add_tcol(C + (size_t)f->cap * 2 * G, 1.0f, 2 * G, z);
-    if (f->emb == 0) casie__nnet_add_tcol(C + (size_t)4 * 2 * G, 1.0f, 2 * G, z);
-    for (int b = 0; b < 10; b++)
-        if ((f->flags >> b) & 1u) casie__nnet_add_tcol(C + (size_t)(5 + b) * 2 * G, 1.0f, 2 * G, z);
+    if (f->cap < CASIE_TV_UNKNOWN - CASIE_TV_CAP)
+        casie__nnet_add_tcol(C + (size_t)(CASIE_TV_CAP + f->cap) * 2 * G, 1.0f, 2 * G, z);
+    if (f->emb == 0) casie__nnet_add_tcol(C + (size_t)CASIE_TV_UNKNOWN * 2 * G, 1.0f, 2 * G, z);
+    for (int b = 0; b < CASIE_TV_N_FLAGS; b++)
+        if ((f->flags >> b) & 1u) casie__nnet_add_tcol(C + (size_t)(CASIE_TV_FLAGS + b) * 2 * G, 1.0f, 2 * G, z);
     if (xv)
         for (int j = 0; j < m->xdim; j++)
             casie__nnet_add_tcol(C + (size_t)(CASIE_TOKVEC_EXTRA + j) * 2 * G, xv[j], 2 * G, z);
@@ -374,7 +375,7 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         /* plus this trigger's relation inputs (casie__argvec_rel): the sum
          * of the side, distance and subtype columns from the table, and the
          * column of another trigger's tokens */
-        const float *other = Ca + (size_t)(D0 - dim0 + 17) * G2;
+        const float *other = Ca + (size_t)(D0 - dim0 + CASIE_AV_OTHER_TRIG) * G2;
         for (int i = b; i < e; i++) {
             float *z = sc->Zx + (size_t)(i - b) * G2;
             int side, bk;
@@ -433,7 +434,7 @@ static void find_realis(const casie_model *m, const casie_doc *doc, const casie_
     int s = doc->tokens[tb].sent;
     uint64_t feats[CASIE_MAX_FEATS];
     if (m->realis_mix != 0.0f && m->realis.n_rows) {
-        int nf = casie__realis_feats(tf, doc->sents[s].tok_begin, doc->sents[s].tok_end, tb, te, ev->subtype, feats);
+        int nf = casie__realis_feats(tf, doc->sents[s].tok_begin, doc->sents[s].tok_end, tb, te, ev->subtype, m->realis.fv, feats);
         float sp[CASIE_N_REALIS] = {0};
         casie__linear_score(&m->realis, feats, nf, sp);
         for (int r = 0; r < CASIE_N_REALIS; r++) sc[r] += m->realis_mix * sp[r];

@@ -6,7 +6,7 @@
  * Not here: learning or decoding (learn.c), label meanings (train.c).
  * Feature templates are identified by small integers mixed into the hash;
  * changing a template changes what a model means, so bump the model format's
- * FEATURE_VERSION (model.c) with it.
+ * CASIE_FEATURE_VERSION (internal.h) with it.
  */
 #include "internal.h"
 
@@ -137,9 +137,10 @@ void casie__tokvec(const casie__tokfeat *f, const casie__emb *e, float *x) {
             for (uint32_t j = 0; j < e->dim; j++) x[k++] = 0.0f;
         }
     }
-    for (int c = 0; c < 4; c++) x[k++] = f->cap == c;
-    x[k++] = f->emb == 0;
-    for (int b = 0; b < 10; b++) x[k++] = (f->flags >> b) & 1u;
+    float *ex = x + k; /* the columns after the word vector (internal.h) */
+    for (int c = 0; c < CASIE_TV_UNKNOWN - CASIE_TV_CAP; c++) ex[CASIE_TV_CAP + c] = f->cap == (unsigned)c;
+    ex[CASIE_TV_UNKNOWN] = f->emb == 0;
+    for (int b = 0; b < CASIE_TV_N_FLAGS; b++) ex[CASIE_TV_FLAGS + b] = (f->flags >> b) & 1u;
 }
 
 void casie__argvec_side(int i, int tb, int te, int *side, int *bucket) {
@@ -155,27 +156,84 @@ void casie__argvec_rel(int i, int tb, int te, int subtype, int other_trig, float
     memset(x, 0, sizeof(float) * CASIE_ARGVEC_REL);
     int side, bk;
     casie__argvec_side(i, tb, te, &side, &bk);
-    x[side] = 1;
-    x[3 + bk] = 1;
-    if (subtype >= 0 && subtype < CASIE_N_SUBTYPES) x[12 + subtype] = 1;
-    x[17] = (float)other_trig;
+    x[CASIE_AV_SIDE + side] = 1;
+    x[CASIE_AV_DIST + bk] = 1;
+    if (subtype >= 0 && subtype < CASIE_N_SUBTYPES) x[CASIE_AV_SUBTYPE + subtype] = 1;
+    x[CASIE_AV_OTHER_TRIG] = (float)other_trig;
 }
 
-/* Feature template ids (mixed into every hash). */
+/* Feature template ids, mixed into every hash: one id per template, unique
+ * within each linear model (the four groups below weigh features in
+ * separate tables, so ids may repeat across groups).  The values are part of
+ * every trained model: never renumber one, add new ones with new values and
+ * raise CASIE_FEATURE_VERSION.  casie__template_ids lists each group for the
+ * test that no two templates of a group share an id. */
 enum {
+    /* triggers */
     F_BIAS = 1, F_W, F_S, F_SHAPE, F_PRE, F_SUF, F_CL0, F_CL1, F_CL2, F_FLAGS, F_CAP, F_W_2GRAM, F_S_2GRAM,
     F_SENT_FIRST, F_SENT_LAST,
+    F_W_NEXT = 112,      /* the word and the next one */
+    F_S_NEXT = 113,      /* the stem and the next one */
+    F_S_3GRAM = 213,     /* previous, own and next stems */
+    F_TOPIC = 514,       /* a telling stem somewhere in the article */
+    F_TOPIC_S = 515,     /* that, with the token's stem */
+    F_S_FAR = 703,       /* a stem 2-4 tokens away, by side */
+    F_CL2_PREV_W = 709,  /* the finest cluster with the previous word */
+    F_CL2_NEXT_W = 710,  /* with the next word */
     /* arguments */
     A_BIAS = 40, A_W, A_S, A_SHAPE, A_SUF, A_PRE, A_CL, A_FLAGS, A_POS, A_DIST, A_POS_W, A_POS_S, A_TRIG_S,
     A_TRIG_W_POS, A_PREV_W_POS, A_NEXT_W_POS, A_IN_TRIG, A_BETWEEN_TRIG, A_COMMAS, A_POS_SHAPE, A_PREV_S, A_NEXT_S,
     A_TRIG_S_POSD, A_CAP, A_PREV2_W, A_CL_POS, A_W_DIST, A_TRIG_W,
+    A_OTHER_TRIG_POS = 557, /* the token belongs to another trigger, by side */
+    A_CL1 = 1046, A_CL2 = 2046, /* A_CL's coarser clusters */
     /* entity types */
     E_BIAS = 80, E_ROLE, E_HEAD, E_HEAD_S, E_FIRST, E_WORD, E_SHAPE_HEAD, E_CL_HEAD, E_LEN, E_FLAGS, E_ROLE_HEAD,
     E_SUF_HEAD, E_CAP, E_PREV,
+    E_ROLE_SUBTYPE = 81, /* E_ROLE with the subtype (an f2 beside E_ROLE's f1) */
+    E_CL_HEAD1 = 1087, E_CL_HEAD2 = 2087,
     /* realis */
     R_BIAS = 110, R_TRIG_W, R_TRIG_S, R_BEFORE_W, R_AFTER_W, R_SENT_W, R_FIRST_TRIG_W, R_PREV1, R_PREV2, R_NEXT1,
-    R_TRIG_SHAPE
+    R_TRIG_SHAPE,
+    R_BEFORE_DIST_W = 413, /* a word up to 3 before the trigger, with its distance */
+    R_SENT_POS = 415,      /* the trigger at the sentence's start, the sentence the article's first */
+    R_SENT_FIRST_W = 416,  /* the sentence's first word */
+    R_LAST_TRIG_SUF = 417, /* the trigger's last word's suffix */
+    R_NEXT2 = 419,         /* the next two words */
+    R_LAST_TRIG_NEXT = 420, /* the trigger's last word and the next */
+    R_LAST_TRIG_W = 421,   /* the trigger's last word (feature version 3: 416, R_SENT_FIRST_W's id) */
+    R_PREV1_SUBTYPE = 422, /* the previous word with the subtype (feature version 3: 417) */
 };
+
+static const int A_CL_LEVEL[3] = {A_CL, A_CL1, A_CL2}, E_CL_HEAD_LEVEL[3] = {E_CL_HEAD, E_CL_HEAD1, E_CL_HEAD2};
+
+static const int TRIG_IDS[] = {F_BIAS, F_W, F_S, F_SHAPE, F_PRE, F_SUF, F_CL0, F_CL1, F_CL2, F_FLAGS, F_CAP,
+                               F_W_2GRAM, F_S_2GRAM, F_SENT_FIRST, F_SENT_LAST, F_W_NEXT, F_S_NEXT, F_S_3GRAM,
+                               F_TOPIC, F_TOPIC_S, F_S_FAR, F_CL2_PREV_W, F_CL2_NEXT_W};
+static const int ARG_IDS[] = {A_BIAS, A_W, A_S, A_SHAPE, A_SUF, A_PRE, A_CL, A_FLAGS, A_POS, A_DIST, A_POS_W,
+                              A_POS_S, A_TRIG_S, A_TRIG_W_POS, A_PREV_W_POS, A_NEXT_W_POS, A_IN_TRIG, A_BETWEEN_TRIG,
+                              A_COMMAS, A_POS_SHAPE, A_PREV_S, A_NEXT_S, A_TRIG_S_POSD, A_CAP, A_PREV2_W, A_CL_POS,
+                              A_W_DIST, A_TRIG_W, A_OTHER_TRIG_POS, A_CL1, A_CL2};
+/* E_ROLE_SUBTYPE shares E_ROLE's id but hashes two values (f2), E_ROLE one
+ * (f1): distinct features, so it is not listed apart. */
+static const int ENT_IDS[] = {E_BIAS, E_ROLE, E_HEAD, E_HEAD_S, E_FIRST, E_WORD, E_SHAPE_HEAD, E_CL_HEAD, E_LEN,
+                              E_FLAGS, E_ROLE_HEAD, E_SUF_HEAD, E_CAP, E_PREV, E_CL_HEAD1, E_CL_HEAD2};
+static const int REALIS_IDS[] = {R_BIAS, R_TRIG_W, R_TRIG_S, R_BEFORE_W, R_AFTER_W, R_SENT_W, R_FIRST_TRIG_W,
+                                 R_PREV1, R_PREV2, R_NEXT1, R_TRIG_SHAPE, R_BEFORE_DIST_W, R_SENT_POS,
+                                 R_SENT_FIRST_W, R_LAST_TRIG_SUF, R_NEXT2, R_LAST_TRIG_NEXT, R_LAST_TRIG_W,
+                                 R_PREV1_SUBTYPE};
+
+int casie__template_ids(int group, const int **ids) {
+    static const struct {
+        const int *ids;
+        int n;
+    } G[4] = {{TRIG_IDS, (int)(sizeof TRIG_IDS / sizeof *TRIG_IDS)},
+              {ARG_IDS, (int)(sizeof ARG_IDS / sizeof *ARG_IDS)},
+              {ENT_IDS, (int)(sizeof ENT_IDS / sizeof *ENT_IDS)},
+              {REALIS_IDS, (int)(sizeof REALIS_IDS / sizeof *REALIS_IDS)}};
+    if (group < 0 || group > 3) return 0;
+    *ids = G[group].ids;
+    return G[group].n;
+}
 
 #define PUT(h) (out[n++] = (h))
 static inline uint64_t f1(int tmpl, uint64_t a) { return casie__hc(a, (uint64_t)tmpl); }
@@ -202,22 +260,22 @@ int casie__trig_feats(const casie__tokfeat *tf, int b, int e, int i, uint64_t *o
         }
     }
     for (int off = -4; off <= 4; off++) /* a bag of nearby stems, sides kept apart */
-        if (off && (off < -1 || off > 1) && i + off >= b && i + off < e) PUT(f2(F_S + 700, off < 0, tf[i + off].s));
-    if (tf[i].cl[2]) PUT(f2(F_CL2 + 700, tf[i].cl[2], WORD_AT(tf, b, e, i - 1, w)));
-    if (tf[i].cl[2]) PUT(f2(F_CL2 + 701, tf[i].cl[2], WORD_AT(tf, b, e, i + 1, w)));
+        if (off && (off < -1 || off > 1) && i + off >= b && i + off < e) PUT(f2(F_S_FAR, off < 0, tf[i + off].s));
+    if (tf[i].cl[2]) PUT(f2(F_CL2_PREV_W, tf[i].cl[2], WORD_AT(tf, b, e, i - 1, w)));
+    if (tf[i].cl[2]) PUT(f2(F_CL2_NEXT_W, tf[i].cl[2], WORD_AT(tf, b, e, i + 1, w)));
     PUT(f1(F_PRE, tf[i].pre3));
     PUT(f1(F_SUF, tf[i].suf3));
     PUT(f1(F_FLAGS, tf[i].flags));
     PUT(f1(F_CAP, tf[i].cap));
     PUT(f2(F_W_2GRAM, WORD_AT(tf, b, e, i - 1, w), tf[i].w));
-    PUT(f2(F_W_2GRAM + 100, tf[i].w, WORD_AT(tf, b, e, i + 1, w)));
+    PUT(f2(F_W_NEXT, tf[i].w, WORD_AT(tf, b, e, i + 1, w)));
     PUT(f2(F_S_2GRAM, WORD_AT(tf, b, e, i - 1, s), tf[i].s));
-    PUT(f2(F_S_2GRAM + 100, tf[i].s, WORD_AT(tf, b, e, i + 1, s)));
-    PUT(f3(F_S_2GRAM + 200, WORD_AT(tf, b, e, i - 1, s), tf[i].s, WORD_AT(tf, b, e, i + 1, s)));
+    PUT(f2(F_S_NEXT, tf[i].s, WORD_AT(tf, b, e, i + 1, s)));
+    PUT(f3(F_S_3GRAM, WORD_AT(tf, b, e, i - 1, s), tf[i].s, WORD_AT(tf, b, e, i + 1, s)));
     for (int k = 0; k < 20; k++)
         if (tf[i].topics & (1u << k)) {
-            PUT(f2(F_SENT_FIRST + 500, (uint64_t)k, 0));
-            PUT(f2(F_SENT_FIRST + 501, (uint64_t)k, tf[i].s));
+            PUT(f2(F_TOPIC, (uint64_t)k, 0));
+            PUT(f2(F_TOPIC_S, (uint64_t)k, tf[i].s));
         }
     if (i == b) PUT(f1(F_SENT_FIRST, 0));
     if (i == e - 1) PUT(f1(F_SENT_LAST, 0));
@@ -255,7 +313,7 @@ int casie__arg_feats(const casie__arg_ctx *c, int i, uint64_t *out) {
     PUT(f2(A_CAP, st, tf[i].cap));
     for (int l = 0; l < 3; l++)
         if (tf[i].cl[l]) {
-            PUT(f2(A_CL + l * 1000, st, tf[i].cl[l]));
+            PUT(f2(A_CL_LEVEL[l], st, tf[i].cl[l]));
             if (l == 1) PUT(f3(A_CL_POS, st, pos, tf[i].cl[l]));
         }
     PUT(f2(A_POS, st, pos));
@@ -284,7 +342,7 @@ int casie__arg_feats(const casie__arg_ctx *c, int i, uint64_t *out) {
     }
     PUT(f3(A_COMMAS, st, pos, (uint64_t)(commas > 3 ? 3 : commas)));
 
-    if (c->is_trig && c->is_trig[i] && pos != 3) PUT(f2(A_BETWEEN_TRIG + 500, st, pos));
+    if (c->is_trig && c->is_trig[i] && pos != 3) PUT(f2(A_OTHER_TRIG_POS, st, pos));
     PUT(f3(A_BETWEEN_TRIG, st, pos, (uint64_t)other_trig));
     return n;
 }
@@ -295,7 +353,7 @@ int casie__ent_feats(const casie__tokfeat *tf, int n_tokens, int ab, int ae, int
     int head = ae - 1;
     PUT(f1(E_BIAS, 0));
     PUT(f1(E_ROLE, r));
-    PUT(f2(E_ROLE, r, (uint64_t)subtype + 100));
+    PUT(f2(E_ROLE_SUBTYPE, r, (uint64_t)subtype + 100));
     PUT(f1(E_HEAD, tf[head].w));
     PUT(f1(E_HEAD_S, tf[head].s));
     PUT(f2(E_ROLE_HEAD, r, tf[head].s));
@@ -304,7 +362,7 @@ int casie__ent_feats(const casie__tokfeat *tf, int n_tokens, int ab, int ae, int
     PUT(f1(E_SUF_HEAD, tf[head].suf3));
     PUT(f1(E_CAP, tf[head].cap));
     for (int l = 0; l < 3; l++)
-        if (tf[head].cl[l]) PUT(f1(E_CL_HEAD + l * 1000, tf[head].cl[l]));
+        if (tf[head].cl[l]) PUT(f1(E_CL_HEAD_LEVEL[l], tf[head].cl[l]));
     int len = ae - ab;
     PUT(f1(E_LEN, (uint64_t)(len > 6 ? 6 : len)));
     uint32_t fl = 0;
@@ -318,7 +376,8 @@ int casie__ent_feats(const casie__tokfeat *tf, int n_tokens, int ab, int ae, int
     return n;
 }
 
-int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, int subtype, uint64_t *out) {
+int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, int subtype, uint32_t fv,
+                        uint64_t *out) {
     int n = 0;
     uint64_t st = (uint64_t)subtype + 1;
     PUT(f1(R_BIAS, st));
@@ -327,22 +386,22 @@ int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, 
         PUT(f2(R_TRIG_S, st, tf[k].s));
     }
     PUT(f1(R_FIRST_TRIG_W, tf[tb].w));
-    PUT(f1(R_FIRST_TRIG_W + 300, tf[te - 1].w));
-    PUT(f1(R_FIRST_TRIG_W + 301, tf[te - 1].suf3));
+    PUT(f1(fv >= 4 ? R_LAST_TRIG_W : R_SENT_FIRST_W, tf[te - 1].w));
+    PUT(f1(R_LAST_TRIG_SUF, tf[te - 1].suf3));
     PUT(f1(R_TRIG_SHAPE, tf[tb].shape));
     PUT(f1(R_PREV1, WORD_AT(tf, b, e, tb - 1, w)));
-    PUT(f2(R_PREV1 + 300, st, WORD_AT(tf, b, e, tb - 1, w)));
+    PUT(f2(fv >= 4 ? R_PREV1_SUBTYPE : R_LAST_TRIG_SUF, st, WORD_AT(tf, b, e, tb - 1, w)));
     PUT(f2(R_PREV2, WORD_AT(tf, b, e, tb - 2, w), WORD_AT(tf, b, e, tb - 1, w)));
     PUT(f1(R_NEXT1, WORD_AT(tf, b, e, te, w)));
-    PUT(f2(R_NEXT1 + 300, WORD_AT(tf, b, e, te, w), WORD_AT(tf, b, e, te + 1, w)));
-    PUT(f2(R_NEXT1 + 301, tf[te - 1].w, WORD_AT(tf, b, e, te, w)));
+    PUT(f2(R_NEXT2, WORD_AT(tf, b, e, te, w), WORD_AT(tf, b, e, te + 1, w)));
+    PUT(f2(R_LAST_TRIG_NEXT, tf[te - 1].w, WORD_AT(tf, b, e, te, w)));
     for (int k = tb - 1; k >= b && k >= tb - 8; k--) {
         PUT(f1(R_BEFORE_W, tf[k].w));
-        if (tb - k <= 3) PUT(f2(R_BEFORE_W + 300, (uint64_t)(tb - k), tf[k].w));
+        if (tb - k <= 3) PUT(f2(R_BEFORE_DIST_W, (uint64_t)(tb - k), tf[k].w));
     }
     for (int k = te; k < e && k < te + 5; k++) PUT(f1(R_AFTER_W, tf[k].w));
-    PUT(f1(R_SENT_W + 300, (uint64_t)(b == 0) * 2 + (uint64_t)(tb == b)));
-    PUT(f1(R_SENT_W + 301, tf[b].w));
+    PUT(f1(R_SENT_POS, (uint64_t)(b == 0) * 2 + (uint64_t)(tb == b)));
+    PUT(f1(R_SENT_FIRST_W, tf[b].w));
     for (int k = b; k < e && n < CASIE_MAX_FEATS - 2; k++) PUT(f1(R_SENT_W, tf[k].s));
     return n;
 }

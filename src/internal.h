@@ -271,7 +271,16 @@ typedef struct casie__linear {
     float *uw, *utrans, *ustart; /* sums of c * update, for averaging */
     long c;                      /* update clock */
     int owned;                   /* 1: arrays malloc'd; 0: borrowed from a mapping */
+    uint32_t fv;                 /* the feature version its weights were trained with */
 } casie__linear;
+/* The version of the feature templates (features.c) a new model is trained
+ * with; models of versions down to CASIE_FEATURE_VERSION_MIN still load and
+ * are scored with the templates they were trained with.  4: the realis
+ * templates of the trigger's last word and of the previous word with the
+ * subtype have ids of their own (in 3 the first shared the sentence's first
+ * word's, so the two were one feature). */
+#define CASIE_FEATURE_VERSION 4
+#define CASIE_FEATURE_VERSION_MIN 3
 
 int casie__linear_init(casie__linear *m, uint32_t n_rows, uint32_t n_labels, int sequence, int training);
 void casie__linear_free(casie__linear *m);
@@ -437,20 +446,34 @@ typedef struct casie__tokfeat {
     uint16_t emb;    /* word vector row + 1, 0 when the word has none */
 } casie__tokfeat;
 
-/* Dense token vector: word vector (dim, zeros when unknown), capitalisation
- * (4), unknown (1), the low 10 token flags: casie__tokvec_dim floats. */
-#define CASIE_TOKVEC_EXTRA 15
+/* Dense token vector: word vector (dim, zeros when unknown), then the
+ * columns below, after the word vector: capitalisation (4, one-hot),
+ * unknown word (1), the low 10 token flags; casie__tokvec_dim floats.
+ * Extraction adds these columns' weights by name (extract.c token_proj). */
+enum {
+    CASIE_TV_CAP = 0,    /* + casie__tokfeat.cap (0..3) */
+    CASIE_TV_UNKNOWN = 4, /* the word has no vector */
+    CASIE_TV_FLAGS = 5,  /* + b: token flag bit b, b < CASIE_TV_N_FLAGS */
+    CASIE_TV_N_FLAGS = 10,
+    CASIE_TOKVEC_EXTRA = 15
+};
 int casie__tokvec_dim(const casie__emb *e);
 void casie__tokvec(const casie__tokfeat *f, const casie__emb *e, float *x);
-/* Where token i lies relative to trigger [tb, te): side (3), distance
- * bucket (9), trigger subtype (5), token of another trigger (1). */
-#define CASIE_ARGVEC_REL 18
+/* Where token i lies relative to trigger [tb, te), an argument network's
+ * last inputs: side (3, one-hot), distance bucket (9, one-hot), trigger
+ * subtype (5, one-hot), token of another trigger (1). */
+enum {
+    CASIE_ARGVEC_SIDES = 3,
+    CASIE_ARGVEC_BUCKETS = 9,
+    CASIE_AV_SIDE = 0,                                         /* + side */
+    CASIE_AV_DIST = CASIE_AV_SIDE + CASIE_ARGVEC_SIDES,        /* + bucket */
+    CASIE_AV_SUBTYPE = CASIE_AV_DIST + CASIE_ARGVEC_BUCKETS,   /* + subtype */
+    CASIE_AV_OTHER_TRIG = CASIE_AV_SUBTYPE + CASIE_N_SUBTYPES, /* another trigger's token */
+    CASIE_ARGVEC_REL = CASIE_AV_OTHER_TRIG + 1
+};
 void casie__argvec_rel(int i, int tb, int te, int subtype, int other_trig, float *x);
-/* Which of the first two groups of those inputs is 1 for token i: its side
- * of the trigger (x[side]) and its distance bucket (x[3 + bucket]); the
- * subtype's is x[12 + subtype] and x[17] marks another trigger's token. */
-#define CASIE_ARGVEC_SIDES 3
-#define CASIE_ARGVEC_BUCKETS 9
+/* Token i's side of the trigger (0 before, 1 after, 2 inside) and distance
+ * bucket, the indices of its two ones in the first two groups. */
 void casie__argvec_side(int i, int tb, int te, int *side, int *bucket);
 
 /* Token features for every token of an analyzed doc (malloc'd, n_tokens). */
@@ -473,7 +496,11 @@ int casie__arg_feats(const casie__arg_ctx *c, int i, uint64_t *out);
 /* Entity type of an argument span [ab, ae) with role and subtype. */
 int casie__ent_feats(const casie__tokfeat *tf, int n_tokens, int ab, int ae, int role, int subtype, uint64_t *out);
 /* Realis of a trigger [tb, te) in sentence [b, e). */
-int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, int subtype, uint64_t *out);
+int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, int subtype, uint32_t fv,
+                        uint64_t *out);
+/* The template ids of group 0 (triggers), 1 (arguments), 2 (entity types) or
+ * 3 (realis): *ids and how many; 0 for another group. */
+int casie__template_ids(int group, const int **ids);
 
 /* ---- the model (model.c, train.c, extract.c) ---- */
 #define CASIE_MAX_SLOTS 12 /* argument roles per subtype */

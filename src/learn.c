@@ -19,6 +19,7 @@ int casie__linear_init(casie__linear *m, uint32_t n_rows, uint32_t n_labels, int
     m->n_labels = n_labels;
     m->stride = (n_labels + 3u) & ~3u;
     m->owned = 1;
+    m->fv = CASIE_FEATURE_VERSION;
     size_t nw = (size_t)n_rows * m->stride;
     if (!(m->w = calloc(nw, sizeof(float)))) goto fail;
     if (sequence) {

@@ -42,8 +42,6 @@
 #include <math.h>
 #include <string.h>
 
-#define FEATURE_VERSION 3
-
 /* Rows of each linear model (powers of two; see docs/FORMAT.md). */
 static const struct {
     uint32_t rows, labels;
@@ -116,7 +114,7 @@ static unsigned char *linear_serialize(const casie__linear *m, size_t *size) {
     casie__put_u32le(buf + 8, m->stride);
     casie__put_u32le(buf + 12, m->trans != NULL);
     casie__put_u32le(buf + 16, 1);
-    casie__put_u32le(buf + 20, FEATURE_VERSION);
+    casie__put_u32le(buf + 20, m->fv);
     if (m->trans) {
         size_t L = m->n_labels;
         memcpy(buf + 32, m->trans, sizeof(float) * L * L);
@@ -139,14 +137,15 @@ static int linear_map(casie__linear *m, const casie__section *s, uint32_t want_l
     if (s->size < 32) return corrupt(err, path, "short linear section");
     uint32_t rows = casie__get_u32le(p), L = casie__get_u32le(p + 4), stride = casie__get_u32le(p + 8), seq = casie__get_u32le(p + 12);
     uint32_t dtype = casie__get_u32le(p + 16), fv = casie__get_u32le(p + 20);
-    if (fv != FEATURE_VERSION)
-        return casie__error(err, CASIE_ERR_MODEL_VERSION, -1, "%s: %s section has feature version %u; this casie reads %u",
-                            path, s->tag, fv, FEATURE_VERSION);
+    if (fv < CASIE_FEATURE_VERSION_MIN || fv > CASIE_FEATURE_VERSION)
+        return casie__error(err, CASIE_ERR_MODEL_VERSION, -1,
+                            "%s: %s section has feature version %u; this casie reads %u to %u", path, s->tag, fv,
+                            CASIE_FEATURE_VERSION_MIN, CASIE_FEATURE_VERSION);
     if (L != want_labels || (int)seq != want_seq || dtype != 1 || stride < L || stride > L + 8 || rows == 0 ||
         (rows & (rows - 1)) || rows > (1u << 24))
         return corrupt(err, path, "bad linear model header");
     memset(m, 0, sizeof *m);
-    m->n_rows = rows, m->n_labels = L, m->stride = stride;
+    m->n_rows = rows, m->n_labels = L, m->stride = stride, m->fv = fv;
     size_t wat, need = linear_bytes(m, &wat);
     if (seq) {
         /* linear_bytes counts trans only when m->trans is set: recompute */

@@ -34,9 +34,9 @@ static void rel_table(const casie__nnet *n, const float *C, int dim0, float *T) 
             for (int st = 0; st < CASIE_N_SUBTYPES; st++) {
                 float *row = T + (size_t)((side * CASIE_ARGVEC_BUCKETS + bk) * CASIE_N_SUBTYPES + st) * G2;
                 memset(row, 0, sizeof(float) * (size_t)G2);
-                casie__nnet_add_tcol(rc + (size_t)side * G2, 1.0f, G2, row);
-                casie__nnet_add_tcol(rc + (size_t)(3 + bk) * G2, 1.0f, G2, row);
-                casie__nnet_add_tcol(rc + (size_t)(12 + st) * G2, 1.0f, G2, row);
+                casie__nnet_add_tcol(rc + (size_t)(CASIE_AV_SIDE + side) * G2, 1.0f, G2, row);
+                casie__nnet_add_tcol(rc + (size_t)(CASIE_AV_DIST + bk) * G2, 1.0f, G2, row);
+                casie__nnet_add_tcol(rc + (size_t)(CASIE_AV_SUBTYPE + st) * G2, 1.0f, G2, row);
             }
 }
 

@@ -296,7 +296,7 @@ int casie__train_classifiers(trainer *t) {
             if (!casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) continue;
             int s = doc->tokens[tb].sent;
             int nf = casie__realis_feats(t->tf[r.doc], doc->sents[s].tok_begin, doc->sents[s].tok_end, tb, te,
-                                         ev->subtype, f);
+                                         ev->subtype, m->realis.fv, f);
             rw += class_step(&m->realis, f, nf, ev->realis);
             rt++;
             for (int a = 0; a < ev->n_args; a++) {
