@@ -14,7 +14,7 @@ BUILD   ?= build
 CASIE_CORPUS ?= $(abspath ../shared/casie)
 export CASIE_CORPUS
 
-WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
 ifeq ($(CI),true)
 WARN    += -Werror
 endif

@@ -170,6 +170,7 @@ static int linear_map(casie__linear *m, const casie__section *s, uint32_t want_l
 /* The XENC section into m->xdim and m->xs (the encoder itself is found
  * last, by casie__xvec_attach). */
 static int xenc_read(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    CASIE_UNUSED(which);
     const unsigned char *p = s->data;
     if (s->size < 84) return corrupt(err, path, "short XENC section");
     casie__xspec *xs = &m->xs;
@@ -198,6 +199,7 @@ static int xenc_read(casie_model *m, int which, const casie__section *s, const c
 /* ---- META: the metadata, a JSON object ---- */
 
 static int meta_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    CASIE_UNUSED(which); CASIE_UNUSED(owned);
     const char *meta = m->meta ? m->meta : "{}";
     s->data = meta;
     s->size = strlen(meta);
@@ -205,6 +207,7 @@ static int meta_save(const casie_model *m, int which, casie__section *s, unsigne
 }
 
 static int meta_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    CASIE_UNUSED(which);
     /* the metadata is handed out as JSON (casie serve's /v1/labels): it
      * must be one, an object, with no NUL (nor anything after it) */
     json_error_t je;
@@ -219,13 +222,14 @@ static int meta_load(casie_model *m, int which, const casie__section *s, const c
     return CASIE_OK;
 }
 
-static void meta_release(casie_model *m, int which) { free(m->meta); }
+static void meta_release(casie_model *m, int which) { CASIE_UNUSED(which); free(m->meta); }
 
 /* ---- LABL: the role slots ---- */
 
 #define LABL_INTS (CASIE_N_SUBTYPES * (1 + CASIE_MAX_SLOTS))
 
 static int labl_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    CASIE_UNUSED(which);
     unsigned char *b = *owned = malloc(4 * LABL_INTS);
     if (!b) return CASIE_ERR_NOMEM;
     for (int st = 0; st < CASIE_N_SUBTYPES; st++) {
@@ -239,6 +243,7 @@ static int labl_save(const casie_model *m, int which, casie__section *s, unsigne
 }
 
 static int labl_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    CASIE_UNUSED(which);
     if (s->size != 4 * LABL_INTS) return corrupt(err, path, "missing or bad LABL section");
     const unsigned char *lp = s->data;
     for (int st = 0; st < CASIE_N_SUBTYPES; st++) {
@@ -274,6 +279,7 @@ static void linear_release(casie_model *m, int which) { casie__linear_free(&m->l
 /* ---- CLUS: the word clusters ---- */
 
 static int clus_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    CASIE_UNUSED(which);
     size_t size = 32 + sizeof(casie__cluster_entry) * (size_t)m->clusters.n_slots;
     unsigned char *b = *owned = calloc(1, size);
     if (!b) return CASIE_ERR_NOMEM;
@@ -285,6 +291,7 @@ static int clus_save(const casie_model *m, int which, casie__section *s, unsigne
 }
 
 static int clus_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    CASIE_UNUSED(which);
     if (s->size < 32) return corrupt(err, path, "missing CLUS section");
     uint32_t ncl = casie__get_u32le(s->data);
     if ((ncl & (ncl - 1)) || s->size != 32 + sizeof(casie__cluster_entry) * (size_t)ncl)
@@ -294,13 +301,14 @@ static int clus_load(casie_model *m, int which, const casie__section *s, const c
     return CASIE_OK;
 }
 
-static void clus_release(casie_model *m, int which) { free(m->clusters_owned); }
+static void clus_release(casie_model *m, int which) { CASIE_UNUSED(which); free(m->clusters_owned); }
 
 /* ---- EMBD: the word vectors ---- */
 
 static size_t embd_scales_end(uint32_t n_words) { return (32 + sizeof(float) * (size_t)n_words + 31) & ~(size_t)31; }
 
 static int embd_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    CASIE_UNUSED(which);
     size_t sc_at = embd_scales_end(m->emb.n_words), size = sc_at + (size_t)m->emb.n_words * m->emb.dim;
     unsigned char *b = *owned = calloc(1, size);
     if (!b) return CASIE_ERR_NOMEM;
@@ -316,6 +324,7 @@ static int embd_save(const casie_model *m, int which, casie__section *s, unsigne
 }
 
 static int embd_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    CASIE_UNUSED(which);
     if (s->size < 32) return corrupt(err, path, "missing EMBD section");
     uint32_t nw = casie__get_u32le(s->data), dim = casie__get_u32le((const unsigned char *)s->data + 4);
     size_t sc_at = embd_scales_end(nw);
@@ -332,6 +341,7 @@ static int embd_load(casie_model *m, int which, const casie__section *s, const c
 }
 
 static void embd_release(casie_model *m, int which) {
+    CASIE_UNUSED(which);
     free(m->emb_scale_owned);
     free(m->emb_v_owned);
 }
@@ -384,6 +394,7 @@ static void net_release(casie_model *m, int which) {
 /* ---- XENC: the encoder the networks read ---- */
 
 static int xenc_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    CASIE_UNUSED(which);
     if (m->xdim <= 0) return ABSENT;
     const casie__xspec *xs = &m->xs;
     size_t size = 80 + 4 * (size_t)(xs->enc_layers + 1);
@@ -403,6 +414,7 @@ static int xenc_save(const casie_model *m, int which, casie__section *s, unsigne
 }
 
 static void xenc_release(casie_model *m, int which) {
+    CASIE_UNUSED(which);
     casie_encoder_free(m->enc);
     if (m->wp) casie__wordpiece_free(m->wp);
     free(m->wp);
@@ -411,6 +423,7 @@ static void xenc_release(casie_model *m, int which) {
 /* ---- TUNE: the values tuned on dev ---- */
 
 static int tune_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    CASIE_UNUSED(which);
     unsigned char *b = *owned = calloc(1, TUNE_SIZE);
     if (!b) return CASIE_ERR_NOMEM;
     for (int i = 0; i < N_TUNE; i++) memcpy(b + 4 * i, (const char *)m + TUNE_FIELDS[i], 4);
@@ -420,6 +433,7 @@ static int tune_save(const casie_model *m, int which, casie__section *s, unsigne
 }
 
 static int tune_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    CASIE_UNUSED(which);
     if (s->size != TUNE_SIZE) return corrupt(err, path, "missing or bad TUNE section");
     const unsigned char *b = s->data;
     for (int i = 0; i < N_TUNE; i++) memcpy((char *)m + TUNE_FIELDS[i], b + 4 * i, 4);
@@ -439,6 +453,7 @@ static int tune_load(casie_model *m, int which, const casie__section *s, const c
 /* ---- CATG: the argument category classifier (category.c), optional ---- */
 
 static int catg_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
+    CASIE_UNUSED(which); CASIE_UNUSED(owned);
     if (!m->cat) return ABSENT;
     const void *data;
     size_t size;
@@ -449,10 +464,11 @@ static int catg_save(const casie_model *m, int which, casie__section *s, unsigne
 }
 
 static int catg_load(casie_model *m, int which, const casie__section *s, const char *path, casie_error *err) {
+    CASIE_UNUSED(which);
     return casie__category_load(m, s, path, err);
 }
 
-static void catg_release(casie_model *m, int which) { casie__category_free(m->cat); }
+static void catg_release(casie_model *m, int which) { CASIE_UNUSED(which); casie__category_free(m->cat); }
 
 /* ======================================================================== */
 /* The table                                                                */

@@ -232,6 +232,7 @@ static int trig_fill(void *ctx, int k, net_fit *f) {
 
 /* Each token's label scores from its own states, under a CRF. */
 static void trig_heads(void *ctx, net_fit *f, int n, double *loss, double *loss2) {
+    CASIE_UNUSED(loss2);
     trig_spans *c = ctx;
     const casie__nnet *nn = f->nt.n;
     const int L = CASIE_TRIG_LABELS, H = nn->H;
