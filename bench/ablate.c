@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
     const struct {
         const float *trig_nn, *trig_nn2, *arg_nn, *arg_nn2;
         float trig_mix, trig_bias, arg_mix, arg_bias, realis_mix;
-    } full = {m->trig_nn.p, m->trig_nn2.p, m->arg_nn.p,  m->arg_nn2.p,   m->trig_mix,
+    } full = {m->trig_nn.p, m->trig_nn2.p, m->arg_nn.p, m->arg_nn2.p, m->trig_mix,
               m->trig_bias, m->arg_mix,    m->arg_bias, m->realis_mix};
     static const char *const NAMES[4] = {"sparse models only", "+ trigger network(s)", "+ argument networks only",
                                          "whole model"};

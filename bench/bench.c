@@ -30,7 +30,7 @@ static double now(void) {
 }
 
 typedef struct input {
-    char **json;   /* (n,) the annotation JSON of each dev document */
+    char **json; /* (n,) the annotation JSON of each dev document */
     size_t *jlen;
     casie_doc **gold;
     int n;
@@ -124,8 +124,10 @@ int main(int argc, char **argv) {
         casie_model *x = casie_model_load(argv[1], &err);
         lt[k] = now() - t0;
         if (!x) die(argv[1], &err);
-        if (k == 20) m = x;
-        else casie_model_free(x);
+        if (k == 20)
+            m = x;
+        else
+            casie_model_free(x);
     }
     for (int i = 0; i < 21; i++)
         for (int j = i + 1; j < 21; j++)
@@ -141,7 +143,8 @@ int main(int argc, char **argv) {
         for (int i = 0; i < in.n; i++) {
             uint64_t s = 0;
             const unsigned char *p = (const unsigned char *)in.gold[i]->text;
-            for (size_t k = 0; k < in.gold[i]->text_len; k++) s += p[k];
+            for (size_t k = 0; k < in.gold[i]->text_len; k++)
+                s += p[k];
             sum += s;
         }
     double t_read = now() - t0;
@@ -201,11 +204,11 @@ int main(int argc, char **argv) {
            total / 1e6 / t1, (double)docs1 / t1, toks / t1, t_tok / t1);
     printf("| extraction, 2 threads | %.2f MB/s, %.0f docs/s, %.0f tokens/s | %.2fx 1 thread |\n", total / 1e6 / t2,
            (double)docs2 / t2, toks / t2, t1 / t2);
-    printf("| model load (median of 21) | %.1f ms (min %.1f, max %.1f) | |\n", lt[10] * 1e3, lt[0] * 1e3,
-           lt[20] * 1e3);
+    printf("| model load (median of 21) | %.1f ms (min %.1f, max %.1f) | |\n", lt[10] * 1e3, lt[0] * 1e3, lt[20] * 1e3);
     double stages = st_parse + (t_tok / reps) * sreps + st_feat + st_full + st_json;
-    printf("\nPer stage, 1 thread, over %d passes (share of their sum):\n\n| stage | s per MB | share |\n|---|---|---|\n",
-           sreps);
+    printf(
+        "\nPer stage, 1 thread, over %d passes (share of their sum):\n\n| stage | s per MB | share |\n|---|---|---|\n",
+        sreps);
     double per = 1e6 / (in.text_bytes * sreps);
     double tok_s = (t_tok / reps) * sreps;
     double trig = st_full - st_rest - tok_s - st_feat; /* full extraction minus the rest, analysis, features */
@@ -225,7 +228,7 @@ int main(int argc, char **argv) {
     (void)sc;
     if (argc > 4) { /* peak RSS of the CLI over the dev articles */
         char **args = calloc((size_t)in.n + 8, sizeof(char *));
-        char (*paths)[4096] = calloc((size_t)in.n, sizeof *paths);
+        char(*paths)[4096] = calloc((size_t)in.n, sizeof *paths);
         int k = 0;
         args[k++] = argv[4], args[k++] = "extract", args[k++] = "-m", args[k++] = argv[1];
         args[k++] = "--threads", args[k++] = "2";

@@ -21,8 +21,10 @@ static const char *devpass_prog = "bench";
 
 /* what: the file or document; left out when the message names it already */
 static void devpass_die(const char *what, const casie_error *e) {
-    if (strstr(e->message, what)) fprintf(stderr, "%s: %s\n", devpass_prog, e->message);
-    else fprintf(stderr, "%s: %s: %s\n", devpass_prog, what, e->message);
+    if (strstr(e->message, what))
+        fprintf(stderr, "%s: %s\n", devpass_prog, e->message);
+    else
+        fprintf(stderr, "%s: %s: %s\n", devpass_prog, what, e->message);
     exit(1);
 }
 
@@ -36,8 +38,8 @@ typedef struct devset {
     casie_corpus *dev;
     char **ids;
     int n_ids;
-    char **js;   /* (n_docs,) each gold document as a compact JSON record */
-    size_t *len; /* (n_docs,) */
+    char **js;    /* (n_docs,) each gold document as a compact JSON record */
+    size_t *len;  /* (n_docs,) */
     size_t bytes; /* of article text */
 } devset;
 
@@ -63,7 +65,8 @@ static void devset_load(devset *s, const char *corpus) {
 }
 
 static void devset_free(devset *s) {
-    for (int i = 0; s->dev && i < s->dev->n_docs; i++) casie_free(s->js[i]);
+    for (int i = 0; s->dev && i < s->dev->n_docs; i++)
+        casie_free(s->js[i]);
     free(s->js);
     free(s->len);
     casie_strings_free(s->ids, s->n_ids);

@@ -39,7 +39,8 @@ static double time_forward(const casie_encoder *e, int n, int kernel, double sec
     float *out = malloc((size_t)n * e->cfg.hidden * sizeof *out);
     void *work = aligned_alloc(64, casie__encoder_work_bytes(e, n));
     uint64_t rng = 42;
-    for (int i = 0; i < n; i++) ids[i] = 1000 + (int32_t)(casie__rng_next(&rng) % (uint64_t)(e->cfg.n_vocab - 1000));
+    for (int i = 0; i < n; i++)
+        ids[i] = 1000 + (int32_t)(casie__rng_next(&rng) % (uint64_t)(e->cfg.n_vocab - 1000));
     ids[0] = e->cfg.cls_id >= 0 ? e->cfg.cls_id : 0;
     ids[n - 1] = e->cfg.sep_id >= 0 ? e->cfg.sep_id : 0;
     long pieces = 0;
@@ -61,7 +62,8 @@ static double time_long(const casie_encoder *e, int n, double secs) {
     int32_t *ids = malloc((size_t)n * sizeof *ids);
     float *out = malloc((size_t)n * e->cfg.hidden * sizeof *out);
     uint64_t rng = 7;
-    for (int i = 0; i < n; i++) ids[i] = 1000 + (int32_t)(casie__rng_next(&rng) % (uint64_t)(e->cfg.n_vocab - 1000));
+    for (int i = 0; i < n; i++)
+        ids[i] = 1000 + (int32_t)(casie__rng_next(&rng) % (uint64_t)(e->cfg.n_vocab - 1000));
     int window = e->cfg.max_positions < 512 ? e->cfg.max_positions : 512, stride = window * 3 / 4;
     long pieces = 0;
     double t0 = cpu_now();
@@ -92,7 +94,8 @@ static int stack(int k, const char *in, const char *out) {
     size_t layers = (size_t)w->size - head, size = head + layers * (size_t)k;
     unsigned char *nw = malloc(size), ncfg[96];
     memcpy(nw, w->data, (size_t)w->size);
-    for (int i = 1; i < k; i++) memcpy(nw + head + layers * (size_t)i, (const unsigned char *)w->data + head, layers);
+    for (int i = 1; i < k; i++)
+        memcpy(nw + head + layers * (size_t)i, (const unsigned char *)w->data + head, layers);
     memcpy(ncfg, cfg->data, 96);
     uint32_t nl = (uint32_t)(e->cfg.n_layers * k);
     memcpy(ncfg + 4, &nl, 4); /* little-endian hosts only, as the loader */

@@ -30,9 +30,9 @@
 
 typedef struct tokset {
     int n, L, H;
-    float *x;    /* (n, L, H) */
-    int *trig;   /* (n,) */
-    int *role;   /* (n,) */
+    float *x;  /* (n, L, H) */
+    int *trig; /* (n,) */
+    int *role; /* (n,) */
 } tokset;
 
 typedef struct pool_ctx {
@@ -48,7 +48,8 @@ static void pool_piece(void *user, int i, const float *const *h) {
         if (c->pc->tok_first[t] < 0 || c->pc->tok_first[t] > i || c->pc->tok_last[t] < i) continue;
         float *o = c->out + (size_t)t * (size_t)(c->L * c->H);
         for (int l = 0; l < c->L; l++)
-            for (int j = 0; j < c->H; j++) o[l * c->H + j] += h[l][j];
+            for (int j = 0; j < c->H; j++)
+                o[l * c->H + j] += h[l][j];
     }
 }
 
@@ -60,10 +61,12 @@ static void labels(const casie_doc *doc, int *trig, int *role) {
             const casie_event *ev = &doc->hoppers[h].events[i];
             int tb, te, clash = 0;
             if (casie__span_tokens(doc, ev->start, ev->end, &tb, &te)) {
-                for (int x = tb; x < te; x++) clash |= trig[x] != 0;
+                for (int x = tb; x < te; x++)
+                    clash |= trig[x] != 0;
                 if (!clash) {
                     trig[tb] = 1 + 2 * ev->subtype;
-                    for (int x = tb + 1; x < te; x++) trig[x] = 2 + 2 * ev->subtype;
+                    for (int x = tb + 1; x < te; x++)
+                        trig[x] = 2 + 2 * ev->subtype;
                 }
             }
             for (int a = 0; a < ev->n_args; a++)
@@ -78,8 +81,8 @@ typedef struct job {
     int n;
     const casie_encoder *enc;
     const casie__wordpiece *wp;
-    float *x;        /* the token set's (n, L, H) */
-    const long *at;  /* each document's first token there */
+    float *x;       /* the token set's (n, L, H) */
+    const long *at; /* each document's first token there */
     _Atomic int next;
 } job;
 
@@ -108,7 +111,8 @@ static void *encode_worker(void *arg) {
             int32_t a = pc.tok_first[t], b = pc.tok_last[t];
             if (a < 0 || b < a) continue;
             float inv = 1.0f / (float)(b - a + 1), *o = out + (size_t)t * L * H;
-            for (int k = 0; k < L * H; k++) o[k] *= inv;
+            for (int k = 0; k < L * H; k++)
+                o[k] *= inv;
         }
     }
     casie__pieces_free(&pc);
@@ -128,7 +132,8 @@ static tokset load(const char *corpus, const char *ids_path, const casie_encoder
     s.H = casie_encoder_get_config(enc)->hidden;
     s.L = casie_encoder_get_config(enc)->n_layers + 1;
     long *at = malloc(sizeof(long) * ((size_t)c->n_docs + 1));
-    for (int i = 0; i < c->n_docs; i++) at[i] = s.n, s.n += c->docs[i]->n_tokens;
+    for (int i = 0; i < c->n_docs; i++)
+        at[i] = s.n, s.n += c->docs[i]->n_tokens;
     s.x = calloc((size_t)s.n * s.L * s.H + 1, sizeof(float));
     s.trig = malloc(sizeof(int) * (size_t)s.n);
     s.role = malloc(sizeof(int) * (size_t)s.n);
@@ -139,7 +144,8 @@ static tokset load(const char *corpus, const char *ids_path, const casie_encoder
     pthread_create(&th, NULL, encode_worker, &j);
     encode_worker(&j);
     pthread_join(th, NULL);
-    for (int i = 0; i < c->n_docs; i++) labels(c->docs[i], s.trig + at[i], s.role + at[i]);
+    for (int i = 0; i < c->n_docs; i++)
+        labels(c->docs[i], s.trig + at[i], s.role + at[i]);
     free(at);
     casie_corpus_free(c);
     casie_strings_free(ids, n_ids);
@@ -160,24 +166,30 @@ static void featurize(const tokset *s, int t, const float *w, float *f) {
     memset(f, 0, sizeof(float) * (size_t)s->H);
     for (int l = 0; l < s->L; l++)
         if (w[l] != 0.0f)
-            for (int j = 0; j < s->H; j++) f[j] += w[l] * scale_of[l] * x[l * s->H + j];
+            for (int j = 0; j < s->H; j++)
+                f[j] += w[l] * scale_of[l] * x[l * s->H + j];
 }
 
 static void softmax(float *z, int k) {
     float mx = z[0], sum = 0;
-    for (int i = 1; i < k; i++) mx = z[i] > mx ? z[i] : mx;
-    for (int i = 0; i < k; i++) sum += z[i] = expf(z[i] - mx);
-    for (int i = 0; i < k; i++) z[i] /= sum;
+    for (int i = 1; i < k; i++)
+        mx = z[i] > mx ? z[i] : mx;
+    for (int i = 0; i < k; i++)
+        sum += z[i] = expf(z[i] - mx);
+    for (int i = 0; i < k; i++)
+        z[i] /= sum;
 }
 
 /* Trains a softmax probe (K classes) on fit over reading r, scores F1 on
  * score; a learned reading's weights are updated too (and printed). */
-static double probe(const tokset *fit, const tokset *sc, const int *yfit, const int *ysc, int K, reading *r, int epochs) {
+static double probe(const tokset *fit, const tokset *sc, const int *yfit, const int *ysc, int K, reading *r,
+                    int epochs) {
     const int H = fit->H, L = fit->L, D = H + 1;
     float *W = calloc((size_t)K * D, sizeof(float)), *f = malloc(sizeof(float) * H), p[32], g[32];
     float a[NL_MAX] = {0}, w[NL_MAX];
     int *order = malloc(sizeof(int) * (size_t)fit->n);
-    for (int i = 0; i < fit->n; i++) order[i] = i;
+    for (int i = 0; i < fit->n; i++)
+        order[i] = i;
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     for (int ep = 0; ep < epochs; ep++) {
         for (int i = fit->n - 1; i > 0; i--) {
@@ -191,16 +203,19 @@ static double probe(const tokset *fit, const tokset *sc, const int *yfit, const 
             if (r->learned) {
                 memcpy(w, a, sizeof w);
                 softmax(w, L);
-            } else memcpy(w, r->w, sizeof w);
+            } else
+                memcpy(w, r->w, sizeof w);
             featurize(fit, t, w, f);
             for (int k = 0; k < K; k++) {
                 const float *Wk = W + (size_t)k * D;
                 float z = Wk[H];
-                for (int j = 0; j < H; j++) z += Wk[j] * f[j];
+                for (int j = 0; j < H; j++)
+                    z += Wk[j] * f[j];
                 p[k] = z;
             }
             softmax(p, K);
-            for (int k = 0; k < K; k++) g[k] = p[k] - (k == yfit[t]);
+            for (int k = 0; k < K; k++)
+                g[k] = p[k] - (k == yfit[t]);
             if (r->learned) { /* d loss / d a[l] through w = softmax(a) */
                 const float *x = fit->x + (size_t)t * L * H;
                 float dw[NL_MAX], dot = 0;
@@ -209,17 +224,20 @@ static double probe(const tokset *fit, const tokset *sc, const int *yfit, const 
                     for (int k = 0; k < K; k++) {
                         const float *Wk = W + (size_t)k * D;
                         float u = 0;
-                        for (int j = 0; j < H; j++) u += Wk[j] * x[l * H + j];
+                        for (int j = 0; j < H; j++)
+                            u += Wk[j] * x[l * H + j];
                         s += g[k] * u * scale_of[l];
                     }
                     dw[l] = s;
                     dot += w[l] * s;
                 }
-                for (int l = 0; l < L; l++) a[l] -= lr * 0.1f * w[l] * (dw[l] - dot);
+                for (int l = 0; l < L; l++)
+                    a[l] -= lr * 0.1f * w[l] * (dw[l] - dot);
             }
             for (int k = 0; k < K; k++) {
                 float *Wk = W + (size_t)k * D;
-                for (int j = 0; j < H; j++) Wk[j] -= lr * g[k] * f[j];
+                for (int j = 0; j < H; j++)
+                    Wk[j] -= lr * g[k] * f[j];
                 Wk[H] -= lr * g[k];
             }
         }
@@ -236,7 +254,8 @@ static double probe(const tokset *fit, const tokset *sc, const int *yfit, const 
         for (int k = 0; k < K; k++) {
             const float *Wk = W + (size_t)k * D;
             float z = Wk[H];
-            for (int j = 0; j < H; j++) z += Wk[j] * f[j];
+            for (int j = 0; j < H; j++)
+                z += Wk[j] * f[j];
             if (z > bz) bz = z, best = k;
         }
         n_pred += best != 0;
@@ -284,7 +303,8 @@ int main(int argc, char **argv) {
         if (runs[k][1] >= L) continue;
         memset(&rd[nr], 0, sizeof rd[nr]);
         snprintf(rd[nr].name, sizeof rd[nr].name, "mean %d-%d", runs[k][0], runs[k][1]);
-        for (int l = runs[k][0]; l <= runs[k][1]; l++) rd[nr].w[l] = 1.0f / (float)(runs[k][1] - runs[k][0] + 1);
+        for (int l = runs[k][0]; l <= runs[k][1]; l++)
+            rd[nr].w[l] = 1.0f / (float)(runs[k][1] - runs[k][0] + 1);
         nr++;
     }
     memset(&rd[nr], 0, sizeof rd[nr]);
@@ -298,7 +318,8 @@ int main(int argc, char **argv) {
         printf("| %s | %.2f | %.2f |\n", rd[k].name, f_trig, f_role);
         if (k == nr - 1) {
             printf("learned weights:");
-            for (int l = 0; l < L; l++) printf(" %d:%.3f", l, rd[k].w[l]);
+            for (int l = 0; l < L; l++)
+                printf(" %d:%.3f", l, rd[k].w[l]);
             printf("\n");
         }
         fflush(stdout);

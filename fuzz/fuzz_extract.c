@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (int h = 0; h < d->n_hoppers; h++)
             for (int i = 0; i < d->hoppers[h].n_events; i++) {
                 const casie_event *e = &d->hoppers[h].events[i];
-                if (e->start < 0 || e->end <= e->start || e->end > d->n_cp || !(e->score >= 0 && e->score <= 1)) abort();
+                if (e->start < 0 || e->end <= e->start || e->end > d->n_cp || !(e->score >= 0 && e->score <= 1))
+                    abort();
                 for (int a = 0; a < e->n_args; a++)
                     if (e->args[a].start < 0 || e->args[a].end <= e->args[a].start || e->args[a].end > d->n_cp ||
                         !(e->args[a].score >= 0 && e->args[a].score <= 1))

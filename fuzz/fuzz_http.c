@@ -52,8 +52,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (q) {
         *q++ = 0;
         for (char *a = strtok(q, "&"); a; a = strtok(NULL, "&"))
-            if (!strncmp(a, "format=", 7)) format = a + 7;
-            else if (!strcmp(a, "format")) format = "";
+            if (!strncmp(a, "format=", 7))
+                format = a + 7;
+            else if (!strcmp(a, "format"))
+                format = "";
     }
     serve_body body = {0};
     for (const uint8_t *b = p; b < end; b += chunk) {

@@ -6,7 +6,8 @@
 
 static int n_events(const casie_doc *d) {
     int n = 0;
-    for (int h = 0; h < d->n_hoppers; h++) n += d->hoppers[h].n_events;
+    for (int h = 0; h < d->n_hoppers; h++)
+        n += d->hoppers[h].n_events;
     return n;
 }
 
@@ -44,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             fprintf(stderr, "written back but refused: %s\n%s\n", err.message, js);
             abort();
         }
-        if (again->text_len != d->text_len || memcmp(again->text, d->text, d->text_len) || n_events(again) != n_events(d))
+        if (again->text_len != d->text_len || memcmp(again->text, d->text, d->text_len) ||
+            n_events(again) != n_events(d))
             abort();
         casie_doc_free(again);
         casie_free(js);

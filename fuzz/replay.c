@@ -28,7 +28,8 @@ int main(int argc, char **argv) {
         /* an exact-size copy, so that ASan sees a read past the input */
         uint8_t *in = malloc(n ? n : 1);
         if (!in) return 2;
-        for (size_t k = 0; k < n; k++) in[k] = buf[k];
+        for (size_t k = 0; k < n; k++)
+            in[k] = buf[k];
         free(buf);
         LLVMFuzzerTestOneInput(in, n);
         free(in);

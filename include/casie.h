@@ -205,14 +205,14 @@ typedef struct casie_span_issue {
 /* A document: its text, its analysis (sentences, tokens) and its events.
  * All arrays are owned by the document and freed by casie_doc_free. */
 typedef struct casie_doc {
-    char *id;         /* "10012" (sourcefile without .txt, or the record id) */
-    char *sourcefile; /* "10012.txt", or NULL */
+    char *id;                              /* "10012" (sourcefile without .txt, or the record id) */
+    char *sourcefile;                      /* "10012.txt", or NULL */
     char *title, *date, *link, *info_type; /* from "info"; each may be NULL */
 
-    char *text;        /* valid UTF-8, NUL-terminated (invalid bytes became U+FFFD) */
-    size_t text_len;   /* bytes, without the NUL */
-    int32_t n_cp;      /* code points */
-    int32_t *cp_byte;  /* (n_cp+1,) byte offset of each code point in text */
+    char *text;       /* valid UTF-8, NUL-terminated (invalid bytes became U+FFFD) */
+    size_t text_len;  /* bytes, without the NUL */
+    int32_t n_cp;     /* code points */
+    int32_t *cp_byte; /* (n_cp+1,) byte offset of each code point in text */
 
     casie_sentence *sents;
     int32_t n_sents;
@@ -222,8 +222,8 @@ typedef struct casie_doc {
     casie_hopper *hoppers;
     int n_hoppers;
 
-    int n_repaired;            /* spans moved back onto their text on reading */
-    casie_span_issue *issues;  /* spans that could not be repaired */
+    int n_repaired;           /* spans moved back onto their text on reading */
+    casie_span_issue *issues; /* spans that could not be repaired */
     int n_issues;
 } casie_doc;
 
@@ -405,21 +405,21 @@ typedef struct casie_model casie_model;
 typedef void (*casie_log_fn)(void *user, const char *msg);
 
 typedef struct casie_train_params {
-    uint64_t seed;       /* shuffling seed; same seed + data = same model bytes */
-    int threads;         /* worker threads (1..64) */
-    int epochs;          /* passes for each learner (0..1000); 0 = each learner's own */
-    const char *clusters; /* word clusters TSV (word, then three cluster ids, coarse to fine), or NULL */
+    uint64_t seed;          /* shuffling seed; same seed + data = same model bytes */
+    int threads;            /* worker threads (1..64) */
+    int epochs;             /* passes for each learner (0..1000); 0 = each learner's own */
+    const char *clusters;   /* word clusters TSV (word, then three cluster ids, coarse to fine), or NULL */
     const char *embeddings; /* word vectors (glove100.bin, scripts/glove_convert.c) for the first
                                emb_words words of the clusters file, or NULL */
-    int emb_words;       /* how many clustered words get a vector (1..65535) */
-    int hidden;          /* LSTM states per direction of the neural taggers (1..512) */
-    int head;            /* hidden units of their heads (1..512) */
-    float lr;            /* Adam step of the neural taggers, in (0, 1) */
-    float dropout;       /* dropout on inputs and states, in [0, 0.9); 0 = none */
-    int arg_nets;        /* argument networks, trained from different seeds, scores added (1 or 2) */
-    int trig_nets;       /* trigger networks, likewise (1 or 2) */
+    int emb_words;          /* how many clustered words get a vector (1..65535) */
+    int hidden;             /* LSTM states per direction of the neural taggers (1..512) */
+    int head;               /* hidden units of their heads (1..512) */
+    float lr;               /* Adam step of the neural taggers, in (0, 1) */
+    float dropout;          /* dropout on inputs and states, in [0, 0.9); 0 = none */
+    int arg_nets;           /* argument networks, trained from different seeds, scores added (1 or 2) */
+    int trig_nets;          /* trigger networks, likewise (1 or 2) */
     const char *corpus_tag; /* recorded in the metadata (e.g. corpus path, split), or NULL */
-    casie_log_fn log;    /* progress, may be NULL */
+    casie_log_fn log;       /* progress, may be NULL */
     void *log_user;
     const char *encoder; /* an encoder file (casie encoder import) whose layers become extra inputs of
                             every network, or NULL: none.  The model names it and needs it to load. */
@@ -507,18 +507,18 @@ CASIE_API int casie_extract(const casie_model *model, casie_doc *doc, const casi
 typedef struct casie_encoder casie_encoder;
 
 typedef struct casie_encoder_config {
-    int32_t n_layers;       /* transformer layers */
-    int32_t hidden;         /* H, the width of every hidden state */
-    int32_t n_heads;        /* attention heads (H / n_heads each) */
-    int32_t intermediate;   /* width of the feed-forward layer */
-    int32_t max_positions;  /* the longest sequence, [CLS] and [SEP] included */
-    int32_t type_vocab;     /* token types */
-    int32_t n_vocab;        /* WordPiece vocabulary */
-    int32_t lowercase;      /* 1: an uncased vocabulary (lower-case and strip accents first) */
+    int32_t n_layers;      /* transformer layers */
+    int32_t hidden;        /* H, the width of every hidden state */
+    int32_t n_heads;       /* attention heads (H / n_heads each) */
+    int32_t intermediate;  /* width of the feed-forward layer */
+    int32_t max_positions; /* the longest sequence, [CLS] and [SEP] included */
+    int32_t type_vocab;    /* token types */
+    int32_t n_vocab;       /* WordPiece vocabulary */
+    int32_t lowercase;     /* 1: an uncased vocabulary (lower-case and strip accents first) */
     float layer_norm_eps;
     int32_t cls_id, sep_id, pad_id, unk_id; /* the special pieces, -1 when the vocabulary lacks one */
-    uint64_t hash;          /* of the vocabulary and weights, computed on import: identifies the encoder */
-    const char *name;       /* where it came from (the checkpoint's name), NUL-terminated; owned by the encoder */
+    uint64_t hash;    /* of the vocabulary and weights, computed on import: identifies the encoder */
+    const char *name; /* where it came from (the checkpoint's name), NUL-terminated; owned by the encoder */
 } casie_encoder_config;
 
 /* Converts a BERT-family checkpoint in the Hugging Face layout (dir holds

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages casie needs to build and test.  Idempotent:
 # quick when everything is present.  Runs as root (or through sudo).
 set -euo pipefail
-PKGS=(build-essential pkg-config clang libclang-rt-14-dev
+PKGS=(build-essential pkg-config clang clang-format libclang-rt-14-dev
       libjansson-dev libutf8proc-dev libstemmer-dev libcmocka-dev libmicrohttpd-dev curl
       parallel    # the JSONL batch test under GNU parallel
       valgrind    # make valgrind

@@ -39,11 +39,14 @@ static int named_attacker(const casie_doc *doc, attacker *att, int n, const char
     int a = 0, b = n; /* the first one not below text */
     while (a < b) {
         int mid = a + (b - a) / 2;
-        if (strcasecmp(att[mid].arg->text, text) < 0) a = mid + 1;
-        else b = mid;
+        if (strcasecmp(att[mid].arg->text, text) < 0)
+            a = mid + 1;
+        else
+            b = mid;
     }
     for (int k = a; k < n && !strcasecmp(att[k].arg->text, text); k++) {
-        if (att[k].named < 0) att[k].named = (signed char)casie__mention_named(doc, att[k].arg->text, att[k].arg->start);
+        if (att[k].named < 0)
+            att[k].named = (signed char)casie__mention_named(doc, att[k].arg->text, att[k].arg->start);
         if (att[k].named) return 1;
     }
     return 0;
@@ -54,12 +57,14 @@ void casie__actor_roles(const casie_doc *doc, casie_event *ev, int n) {
               org = casie_entity_from_name("Organization");
     int na = 0;
     for (int k = 0; k < n; k++)
-        for (int q = 0; q < ev[k].n_args; q++) na += ev[k].args[q].role == role_attacker && ev[k].args[q].text;
+        for (int q = 0; q < ev[k].n_args; q++)
+            na += ev[k].args[q].role == role_attacker && ev[k].args[q].text;
     attacker *att = malloc(sizeof *att * ((size_t)na + 1));
     if (!att) na = 0; /* out of memory: only named groups are moved */
     for (int k = 0, i = 0; att && k < n; k++)
         for (int q = 0; q < ev[k].n_args; q++)
-            if (ev[k].args[q].role == role_attacker && ev[k].args[q].text) att[i].arg = &ev[k].args[q], att[i++].named = -1;
+            if (ev[k].args[q].role == role_attacker && ev[k].args[q].text)
+                att[i].arg = &ev[k].args[q], att[i++].named = -1;
     if (na > 1) qsort(att, (size_t)na, sizeof *att, cmp_attacker);
     for (int k = 0; k < n; k++) {
         if (!is_attack(ev[k].subtype)) continue;

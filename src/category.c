@@ -36,14 +36,14 @@
 
 #define CAT_VERSION 1
 #define CAT_FEATURE_VERSION 1
-#define CAT_ROWS (1u << 14)  /* hashed feature rows (2^13..2^16 scored alike on a held-out slice) */
-#define CAT_EPOCHS 12        /* passes over the training arguments */
-#define CAT_LR 0.05f         /* AdaGrad step */
-#define CAT_L2 0.0f          /* penalty per update on the touched weights */
+#define CAT_ROWS (1u << 14) /* hashed feature rows (2^13..2^16 scored alike on a held-out slice) */
+#define CAT_EPOCHS 12       /* passes over the training arguments */
+#define CAT_LR 0.05f        /* AdaGrad step */
+#define CAT_L2 0.0f         /* penalty per update on the touched weights */
 #define CAT_MAX_FEATS 400
-#define CAT_SPAN_MAX 24      /* span tokens read (the rest ignored) */
-#define CAT_CTX 4            /* nearest tokens on each side of the span */
-#define CAT_SENT_MAX 40      /* the sentence read: at most this many tokens on each side of the span */
+#define CAT_SPAN_MAX 24 /* span tokens read (the rest ignored) */
+#define CAT_CTX 4       /* nearest tokens on each side of the span */
+#define CAT_SENT_MAX 40 /* the sentence read: at most this many tokens on each side of the span */
 #define CAT_HEADER 64
 
 typedef struct casie__category {
@@ -57,7 +57,8 @@ typedef struct casie__category {
 } casie__category;
 
 static void put_u32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 static uint32_t get_u32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -92,8 +93,26 @@ typedef struct cat_input {
     float *x; /* (dim,) dense inputs */
 } cat_input;
 
-enum { T_BIAS = 1, T_ROLE, T_SUB, T_ROLE_SUB, T_W, T_S, T_CL0, T_CL1, T_CL2, T_BI, T_FIRST, T_LAST, T_SENT, T_LEFT,
-       T_RIGHT, T_TRIG, T_ROLE_S, T_NONE };
+enum {
+    T_BIAS = 1,
+    T_ROLE,
+    T_SUB,
+    T_ROLE_SUB,
+    T_W,
+    T_S,
+    T_CL0,
+    T_CL1,
+    T_CL2,
+    T_BI,
+    T_FIRST,
+    T_LAST,
+    T_SENT,
+    T_LEFT,
+    T_RIGHT,
+    T_TRIG,
+    T_ROLE_S,
+    T_NONE
+};
 
 static void add(cat_input *in, uint64_t h) {
     if (in->n < CAT_MAX_FEATS) in->f[in->n++] = h;
@@ -105,13 +124,14 @@ static void add_vec(const casie__emb *e, const casie__tokfeat *f, float w, float
     if (!e->n_words || !f->emb || f->emb > e->n_words) return;
     const int8_t *v = e->v + (size_t)(f->emb - 1) * e->dim;
     float sc = w * e->scale[f->emb - 1];
-    for (uint32_t j = 0; j < e->dim; j++) x[j] += sc * (float)v[j];
+    for (uint32_t j = 0; j < e->dim; j++)
+        x[j] += sc * (float)v[j];
 }
 
 /* The inputs of an argument [ab, ae) (tokens) of role `role` for a trigger
  * [tb, te) of `subtype`, in sentence [sb, se). */
-static void cat_features(const casie_model *m, const casie__tokfeat *tf, int sb, int se, int ab, int ae, int tb,
-                         int te, int role, int subtype, cat_input *in) {
+static void cat_features(const casie_model *m, const casie__tokfeat *tf, int sb, int se, int ab, int ae, int tb, int te,
+                         int role, int subtype, cat_input *in) {
     in->n = 0;
     add2(in, T_BIAS, 1);
     add2(in, T_ROLE, (uint64_t)role);
@@ -136,16 +156,21 @@ static void cat_features(const casie_model *m, const casie__tokfeat *tf, int sb,
         if (ab - k >= sb) add2(in, T_LEFT, tf[ab - k].s);
         if (ae - 1 + k < se) add2(in, T_RIGHT, tf[ae - 1 + k].s);
     }
-    for (int t = tb; t < te && t - tb < 8; t++) add2(in, T_TRIG, tf[t].s);
+    for (int t = tb; t < te && t - tb < 8; t++)
+        add2(in, T_TRIG, tf[t].s);
     /* dense: the mean word vector of the span, then of the sentence */
     const uint32_t D = m->emb.n_words ? m->emb.dim : 0;
     if (!D) return;
     memset(in->x, 0, sizeof(float) * 2 * D);
     int ns = 0, nw = 0;
-    for (int t = ab; t < ae; t++) ns += tf[t].emb != 0;
-    for (int t = sb; t < se; t++) nw += tf[t].emb != 0;
-    for (int t = ab; t < ae && ns; t++) add_vec(&m->emb, &tf[t], 1.0f / (float)ns, in->x);
-    for (int t = sb; t < se && nw; t++) add_vec(&m->emb, &tf[t], 1.0f / (float)nw, in->x + D);
+    for (int t = ab; t < ae; t++)
+        ns += tf[t].emb != 0;
+    for (int t = sb; t < se; t++)
+        nw += tf[t].emb != 0;
+    for (int t = ab; t < ae && ns; t++)
+        add_vec(&m->emb, &tf[t], 1.0f / (float)ns, in->x);
+    for (int t = sb; t < se && nw; t++)
+        add_vec(&m->emb, &tf[t], 1.0f / (float)nw, in->x + D);
 }
 
 /* Token ranges of argument a of event ev in doc (the sentence cut to
@@ -171,16 +196,19 @@ static int arg_context(const casie_doc *doc, const casie_event *ev, const casie_
 
 static void cat_scores(const casie__category *c, int k, const cat_input *in, float *sc) {
     const uint32_t L = c->n_labels[k], S = c->stride[k], mask = c->n_rows - 1;
-    for (uint32_t l = 0; l < L; l++) sc[l] = 0;
+    for (uint32_t l = 0; l < L; l++)
+        sc[l] = 0;
     for (int i = 0; i < in->n; i++) {
         const uint16_t *row = c->w[k] + (size_t)(in->f[i] & mask) * S;
-        for (uint32_t l = 0; l < L; l++) sc[l] += bf16_to_f32(row[l]);
+        for (uint32_t l = 0; l < L; l++)
+            sc[l] += bf16_to_f32(row[l]);
     }
     for (uint32_t j = 0; j < c->dim; j++) {
         float x = in->x[j];
         if (x == 0) continue;
         const float *row = c->d[k] + (size_t)j * S;
-        for (uint32_t l = 0; l < L; l++) sc[l] += x * row[l];
+        for (uint32_t l = 0; l < L; l++)
+            sc[l] += x * row[l];
     }
 }
 
@@ -191,8 +219,10 @@ static int softmax_best(float *sc, int L, float *p) {
     for (int l = 1; l < L; l++)
         if (sc[l] > mx) mx = sc[l], best = l;
     float z = 0;
-    for (int l = 0; l < L; l++) z += sc[l] = expf(sc[l] - mx);
-    for (int l = 0; l < L; l++) sc[l] /= z;
+    for (int l = 0; l < L; l++)
+        z += sc[l] = expf(sc[l] - mx);
+    for (int l = 0; l < L; l++)
+        sc[l] /= z;
     *p = sc[best];
     return best;
 }
@@ -216,7 +246,8 @@ int casie__category_predict(const casie_model *m, casie_doc *doc, const casie__t
                 if (!kind) continue;
                 if (!arg_context(doc, ev, a, &sb, &se, &ab, &ae, &tb, &te)) ab = ae = sb = se = tb = te = 0;
                 int k = kind - 1;
-                if (ae > ab) cat_features(m, tf, sb, se, ab, ae, tb, te, a->role, ev->subtype, &in);
+                if (ae > ab)
+                    cat_features(m, tf, sb, se, ab, ae, tb, te, a->role, ev->subtype, &in);
                 else { /* no token: the role and subtype alone */
                     in.n = 0;
                     memset(in.x, 0, sizeof(float) * c->dim);
@@ -257,17 +288,16 @@ static int cat_bind(casie__category *c, const unsigned char *p, size_t size, con
     if (size < CAT_HEADER) goto bad;
     uint32_t ver = get_u32(p), fv = get_u32(p + 4);
     if (ver != CAT_VERSION || fv != CAT_FEATURE_VERSION)
-        return casie__error(err, CASIE_ERR_MODEL_VERSION, -1,
-                            "%s: CATG section version %u/%u; this casie reads %u/%u", path, ver, fv, CAT_VERSION,
-                            CAT_FEATURE_VERSION);
+        return casie__error(err, CASIE_ERR_MODEL_VERSION, -1, "%s: CATG section version %u/%u; this casie reads %u/%u",
+                            path, ver, fv, CAT_VERSION, CAT_FEATURE_VERSION);
     c->n_rows = get_u32(p + 8);
     c->dim = get_u32(p + 12);
-    for (int k = 0; k < 2; k++) c->n_labels[k] = get_u32(p + 16 + 4 * k), c->stride[k] = get_u32(p + 24 + 4 * k);
+    for (int k = 0; k < 2; k++)
+        c->n_labels[k] = get_u32(p + 16 + 4 * k), c->stride[k] = get_u32(p + 24 + 4 * k);
     for (int i = 32; i < CAT_HEADER; i++)
         if (p[i]) goto bad;
-    if (!c->n_rows || (c->n_rows & (c->n_rows - 1)) || c->n_rows > (1u << 22) ||
-        c->n_labels[0] != CASIE_N_PURPOSES || c->n_labels[1] != CASIE_N_CAPEC ||
-        c->dim != (m->emb.n_words ? 2 * m->emb.dim : 0))
+    if (!c->n_rows || (c->n_rows & (c->n_rows - 1)) || c->n_rows > (1u << 22) || c->n_labels[0] != CASIE_N_PURPOSES ||
+        c->n_labels[1] != CASIE_N_CAPEC || c->dim != (m->emb.n_words ? 2 * m->emb.dim : 0))
         goto bad;
     for (int k = 0; k < 2; k++)
         if (c->stride[k] != stride_of(c->n_labels[k])) goto bad;
@@ -279,7 +309,8 @@ static int cat_bind(casie__category *c, const unsigned char *p, size_t size, con
         uint16_t nf = 0;
         for (size_t i = 0, n = (size_t)c->n_rows * c->stride[k]; i < n; i++)
             nf |= (uint16_t)((c->w[k][i] & 0x7f80u) == 0x7f80u);
-        for (size_t i = 0, n = (size_t)c->dim * c->stride[k]; i < n; i++) nf |= (uint16_t)!isfinite(c->d[k][i]);
+        for (size_t i = 0, n = (size_t)c->dim * c->stride[k]; i < n; i++)
+            nf |= (uint16_t)!isfinite(c->d[k][i]);
         if (nf) goto bad;
     }
     c->bytes = p;
@@ -307,9 +338,9 @@ int casie__category_load(casie_model *m, const casie__section *s, const char *pa
 
 typedef struct cat_example {
     int kind, label;
-    int n;         /* features */
-    size_t f_at;   /* into the feature pool */
-    size_t x_at;   /* into the dense pool */
+    int n;       /* features */
+    size_t f_at; /* into the feature pool */
+    size_t x_at; /* into the dense pool */
 } cat_example;
 
 typedef struct cat_data {
@@ -332,7 +363,8 @@ static void cat_data_free(cat_data *d) {
 static int cat_collect(const casie_model *m, casie_doc *const *docs, int n_docs, uint32_t dim, cat_data *d,
                        casie_error *err) {
     cat_input in;
-    if (!(in.x = calloc((size_t)dim + 1, sizeof(float)))) return casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory");
+    if (!(in.x = calloc((size_t)dim + 1, sizeof(float))))
+        return casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory");
     int rc = CASIE_OK;
     for (int i = 0; i < n_docs && !rc; i++) {
         casie_doc *doc = docs[i];
@@ -392,13 +424,16 @@ static void cat_train_kind(const cat_data *d, int k, uint32_t rows, uint32_t dim
             const cat_example *e = &d->ex[order[q]];
             const uint64_t *f = d->f + e->f_at;
             const float *x = d->x + e->x_at;
-            for (int l = 0; l < L; l++) sc[l] = 0;
+            for (int l = 0; l < L; l++)
+                sc[l] = 0;
             for (int i = 0; i < e->n; i++) {
                 const float *row = cw->w + (size_t)(f[i] & mask) * S;
-                for (int l = 0; l < L; l++) sc[l] += row[l];
+                for (int l = 0; l < L; l++)
+                    sc[l] += row[l];
             }
             for (uint32_t j = 0; j < dim; j++)
-                for (int l = 0; l < L; l++) sc[l] += x[j] * cw->v[(size_t)j * S + l];
+                for (int l = 0; l < L; l++)
+                    sc[l] += x[j] * cw->v[(size_t)j * S + l];
             float p;
             softmax_best(sc, L, &p);
             sc[e->label] -= 1.0f; /* the gradient of the loss on the scores */
@@ -441,12 +476,14 @@ int casie__category_train(const casie_model *m, casie_doc *const *docs, int n_do
     }
     size_t w_at[2], d_at[2], size = layout(rows, dim, S, w_at, d_at);
     rc = CASIE_ERR_NOMEM;
-    if (!(c = calloc(1, sizeof *c)) || !(c->own = calloc(1, size)) || !(order = malloc(sizeof *order * d.n))) goto nomem;
+    if (!(c = calloc(1, sizeof *c)) || !(c->own = calloc(1, size)) || !(order = malloc(sizeof *order * d.n)))
+        goto nomem;
     put_u32(c->own, CAT_VERSION);
     put_u32(c->own + 4, CAT_FEATURE_VERSION);
     put_u32(c->own + 8, rows);
     put_u32(c->own + 12, dim);
-    for (int k = 0; k < 2; k++) put_u32(c->own + 16 + 4 * k, L[k]), put_u32(c->own + 24 + 4 * k, S[k]);
+    for (int k = 0; k < 2; k++)
+        put_u32(c->own + 16 + 4 * k, L[k]), put_u32(c->own + 24 + 4 * k, S[k]);
     for (int k = 0; k < 2; k++) {
         size_t nw = (size_t)rows * S[k], nv = (size_t)dim * S[k] + 1;
         if (!(cw.w = calloc(nw, sizeof(float))) || !(cw.gw = calloc(nw, sizeof(float))) ||
@@ -454,7 +491,8 @@ int casie__category_train(const casie_model *m, casie_doc *const *docs, int n_do
             goto nomem;
         cat_train_kind(&d, k, rows, dim, S[k], (int)L[k], epochs, p ? p->seed : 1, &cw, order);
         uint16_t *w = (uint16_t *)(void *)(c->own + w_at[k]);
-        for (size_t i = 0; i < nw; i++) w[i] = casie__f32_to_bf16(cw.w[i]);
+        for (size_t i = 0; i < nw; i++)
+            w[i] = casie__f32_to_bf16(cw.w[i]);
         memcpy(c->own + d_at[k], cw.v, sizeof(float) * (size_t)dim * S[k]);
         free(cw.w), free(cw.gw), free(cw.v), free(cw.gv);
         memset(&cw, 0, sizeof cw);

@@ -28,7 +28,8 @@ static int log_gold_accuracy(const casie_model *m, casie_doc *const *docs, int n
         /* keep the gold categories aside, predict, compare, put them back */
         size_t na = 0, k = 0;
         for (int h = 0; h < d->n_hoppers; h++)
-            for (int e = 0; e < d->hoppers[h].n_events; e++) na += (size_t)d->hoppers[h].events[e].n_args;
+            for (int e = 0; e < d->hoppers[h].n_events; e++)
+                na += (size_t)d->hoppers[h].events[e].n_args;
         const char **gold = malloc(sizeof *gold * (na + 1));
         double *gs = malloc(sizeof *gs * (na + 1));
         if (!gold || !gs) rc = CASIE_ERR_NOMEM;
@@ -60,8 +61,9 @@ static int log_gold_accuracy(const casie_model *m, casie_doc *const *docs, int n
     }
     if (p && p->log) {
         char msg[200];
-        snprintf(msg, sizeof msg, "categories on %d held-out documents (gold spans): purpose %.1f%% of %ld, capec %.1f%% of %ld",
-                 n, total[0] ? 100.0 * (double)right[0] / (double)total[0] : 0.0, total[0],
+        snprintf(msg, sizeof msg,
+                 "categories on %d held-out documents (gold spans): purpose %.1f%% of %ld, capec %.1f%% of %ld", n,
+                 total[0] ? 100.0 * (double)right[0] / (double)total[0] : 0.0, total[0],
                  total[1] ? 100.0 * (double)right[1] / (double)total[1] : 0.0, total[1]);
         p->log(p->log_user, msg);
     }
@@ -81,7 +83,8 @@ int casie__category_attach(casie_model *m, casie_doc *const *train, int n_train,
 int casie_model_add_categories(const char *in_path, const char *out_path, casie_doc *const *train, int n_train,
                                casie_doc *const *dev, int n_dev, const casie_train_params *params, casie_error *err) {
     if (!in_path || !out_path || (!train && n_train))
-        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_model_add_categories: no model, output or documents");
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1,
+                            "casie_model_add_categories: no model, output or documents");
     casie_model *m = casie_model_load(in_path, err);
     if (!m) return err ? err->code : CASIE_ERR_IO;
     int rc = casie__category_attach(m, train, n_train, dev, n_dev, params, err);

@@ -22,7 +22,7 @@
 #include <string.h>
 
 static const char *const PURPOSES[CASIE_N_PURPOSES] = {
-    "Gathering data", "Malware spreading", "Monetary",    "Unauthorized access",
+    "Gathering data", "Malware spreading", "Monetary", "Unauthorized access",
     "Publish data",   "Further attack",    "Selling",
 };
 

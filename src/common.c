@@ -14,19 +14,32 @@ const char *casie_version(void) { return CASIE_VERSION_STRING; }
 
 const char *casie_status_string(int code) {
     switch (code) {
-    case CASIE_OK: return "ok";
-    case CASIE_ERR_NOMEM: return "out of memory";
-    case CASIE_ERR_IO: return "input/output error";
-    case CASIE_ERR_PARSE: return "malformed input";
-    case CASIE_ERR_SCHEMA: return "not a CASIE document";
-    case CASIE_ERR_LIMIT: return "input over a limit";
-    case CASIE_ERR_MODEL_MAGIC: return "not a casie model file";
-    case CASIE_ERR_MODEL_VERSION: return "model format newer than this library";
-    case CASIE_ERR_MODEL_CORRUPT: return "corrupt model file";
-    case CASIE_ERR_INVALID_ARG: return "invalid argument";
-    case CASIE_ERR_EMPTY: return "empty input";
-    case CASIE_ERR_ENCODER: return "encoder missing or mismatched";
-    default: return "unknown error";
+    case CASIE_OK:
+        return "ok";
+    case CASIE_ERR_NOMEM:
+        return "out of memory";
+    case CASIE_ERR_IO:
+        return "input/output error";
+    case CASIE_ERR_PARSE:
+        return "malformed input";
+    case CASIE_ERR_SCHEMA:
+        return "not a CASIE document";
+    case CASIE_ERR_LIMIT:
+        return "input over a limit";
+    case CASIE_ERR_MODEL_MAGIC:
+        return "not a casie model file";
+    case CASIE_ERR_MODEL_VERSION:
+        return "model format newer than this library";
+    case CASIE_ERR_MODEL_CORRUPT:
+        return "corrupt model file";
+    case CASIE_ERR_INVALID_ARG:
+        return "invalid argument";
+    case CASIE_ERR_EMPTY:
+        return "empty input";
+    case CASIE_ERR_ENCODER:
+        return "encoder missing or mismatched";
+    default:
+        return "unknown error";
     }
 }
 
@@ -124,14 +137,36 @@ fail:
 static const char *const SUBTYPES[CASIE_N_SUBTYPES] = {"Databreach", "Phishing", "Ransom", "DiscoverVulnerability",
                                                        "PatchVulnerability"};
 static const char *const REALIS[CASIE_N_REALIS] = {"Actual", "Generic", "Other"};
-static const char *const ROLES[CASIE_N_ROLES] = {
-    "Attacker", "Victim", "Tool", "Compromised-Data", "Attack-Pattern", "Time", "Place", "Purpose", "Number-of-Data",
-    "Number-of-Victim", "Damage-Amount", "Trusted-Entity", "Price", "Payment-Method", "Vulnerability", "Discoverer",
-    "Vulnerable_System", "Vulnerable_System_Owner", "Vulnerable_System_Version", "Capabilities", "CVE",
-    "Supported_Platform", "Releaser", "Patch", "Patch-Number", "Issues-Addressed"};
+static const char *const ROLES[CASIE_N_ROLES] = {"Attacker",
+                                                 "Victim",
+                                                 "Tool",
+                                                 "Compromised-Data",
+                                                 "Attack-Pattern",
+                                                 "Time",
+                                                 "Place",
+                                                 "Purpose",
+                                                 "Number-of-Data",
+                                                 "Number-of-Victim",
+                                                 "Damage-Amount",
+                                                 "Trusted-Entity",
+                                                 "Price",
+                                                 "Payment-Method",
+                                                 "Vulnerability",
+                                                 "Discoverer",
+                                                 "Vulnerable_System",
+                                                 "Vulnerable_System_Owner",
+                                                 "Vulnerable_System_Version",
+                                                 "Capabilities",
+                                                 "CVE",
+                                                 "Supported_Platform",
+                                                 "Releaser",
+                                                 "Patch",
+                                                 "Patch-Number",
+                                                 "Issues-Addressed"};
 static const char *const ENTITIES[CASIE_N_ENTITY_TYPES] = {
-    "Person", "Organization", "Vulnerability", "Capabilities", "Time", "System", "PII", "Data", "Device", "File",
-    "Software", "Purpose", "Malware", "Patch", "Money", "Website", "Version", "Number", "PaymentMethod", "CVE", "GPE"};
+    "Person", "Organization", "Vulnerability", "Capabilities", "Time",          "System",  "PII",
+    "Data",   "Device",       "File",          "Software",     "Purpose",       "Malware", "Patch",
+    "Money",  "Website",      "Version",       "Number",       "PaymentMethod", "CVE",     "GPE"};
 
 #define NAME_AT(tab, n, i) ((i) >= 0 && (i) < (n) ? (tab)[i] : NULL)
 const char *casie_subtype_name(int i) { return NAME_AT(SUBTYPES, CASIE_N_SUBTYPES, i); }

@@ -28,7 +28,8 @@ static int arg_head(const casie_doc *doc, const casie__tokfeat *tf, const casie_
     int b, e;
     if (!casie__span_tokens(doc, a->start, a->end, &b, &e)) return 0;
     *head = e - 1;
-    while (*head > b && (doc->tokens[*head].flags & CASIE_TOK_PUNCT)) (*head)--;
+    while (*head > b && (doc->tokens[*head].flags & CASIE_TOK_PUNCT))
+        (*head)--;
     *named = 0;
     for (int k = b; k < e && !*named; k++)
         *named = tf[k].cap == 1 || tf[k].cap == 2 ||

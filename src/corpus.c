@@ -29,11 +29,14 @@ static int id_cmp(const void *a, const void *b) {
     const char *x = *(const char *const *)a, *y = *(const char *const *)b;
     int dx = all_digits(x), dy = all_digits(y);
     if (dx && dy) {
-        while (*x == '0' && x[1]) x++;
-        while (*y == '0' && y[1]) y++;
+        while (*x == '0' && x[1])
+            x++;
+        while (*y == '0' && y[1])
+            y++;
         size_t lx = strlen(x), ly = strlen(y);
         if (lx != ly) return lx < ly ? -1 : 1;
-    } else if (dx != dy) return dx ? -1 : 1;
+    } else if (dx != dy)
+        return dx ? -1 : 1;
     return strcmp(x, y);
 }
 
@@ -61,7 +64,8 @@ static char **list_ids(const char *dir, int *n, casie_error *err) {
         k++;
     }
     closedir(d);
-    if (k) qsort(ids, (size_t)k, sizeof *ids, id_cmp);
+    if (k)
+        qsort(ids, (size_t)k, sizeof *ids, id_cmp);
     else if (!(ids = calloc(1, sizeof *ids))) {
         casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", dir);
         return NULL;
@@ -133,8 +137,10 @@ char **casie_read_ids(const char *path, int *n, casie_error *err) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl) nl = end;
         char *q = nl;
-        while (p < q && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
-        while (q > p && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r')) q--;
+        while (p < q && (*p == ' ' || *p == '\t' || *p == '\r'))
+            p++;
+        while (q > p && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r'))
+            q--;
         if (q > p && *p != '#') {
             if (casie__grow((void **)&ids, &cap, (size_t)k + 1, sizeof *ids) ||
                 !(ids[k] = casie__strndup(p, (size_t)(q - p))))
@@ -156,13 +162,15 @@ nomem:
 
 void casie_strings_free(char **s, int n) {
     if (!s) return;
-    for (int i = 0; i < n; i++) free(s[i]);
+    for (int i = 0; i < n; i++)
+        free(s[i]);
     free(s);
 }
 
 void casie_corpus_free(casie_corpus *c) {
     if (!c) return;
-    for (int i = 0; i < c->n_docs; i++) casie_doc_free(c->docs[i]);
+    for (int i = 0; i < c->n_docs; i++)
+        casie_doc_free(c->docs[i]);
     free(c->docs);
     free(c);
 }

@@ -30,12 +30,16 @@ static long json_depth_exceeded(const char *s, size_t n, int max) {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = 0;
-        } else if (c == '"') in_str = 1;
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"')
+            in_str = 1;
         else if (c == '[' || c == '{') {
             if (++depth > max) return (long)i;
-        } else if ((c == ']' || c == '}') && depth > 0) depth--;
+        } else if ((c == ']' || c == '}') && depth > 0)
+            depth--;
     }
     return -1;
 }
@@ -80,7 +84,8 @@ static int extra_fields(reader *r, json_t *obj, const char *const *known, char *
     casie__jw b = {0};
     size_t n_known = 0;
     *out = NULL;
-    for (int i = 0; known[i]; i++) n_known += json_object_get(obj, known[i]) != NULL;
+    for (int i = 0; known[i]; i++)
+        n_known += json_object_get(obj, known[i]) != NULL;
     if (json_object_size(obj) == n_known) return CASIE_OK; /* nothing else */
     casie__jw_begin(&b, '{');
     casie__jw_members(&b, obj, known);
@@ -132,7 +137,8 @@ static int read_span(reader *r, json_t *obj, const char *where, int32_t *start, 
     size_t tlen = json_string_length(jt);
     if (!casie__span_matches(d, s, e, t, tlen)) {
         long ncp = 0;
-        for (size_t i = 0; i < tlen; i++) ncp += ((unsigned char)t[i] & 0xC0) != 0x80;
+        for (size_t i = 0; i < tlen; i++)
+            ncp += ((unsigned char)t[i] & 0xC0) != 0x80;
         long at;
         int rc = casie__span_nearest(d, s, t, tlen, ncp, &r->full_searched, &at);
         if (rc) return nomem(r);
@@ -182,7 +188,8 @@ static int read_argument(reader *r, json_t *ja, const char *ev_where, casie_even
         if ((rc = get_string(r, ja, "role", where, &s))) return rc;
     } else if (json_is_object(role)) {
         if ((rc = get_string(r, role, "type", where, &s))) return rc;
-    } else s = NULL;
+    } else
+        s = NULL;
     if ((a->role = casie_role_from_name(s)) < 0)
         return casie__error(r->err, CASIE_ERR_SCHEMA, -1, "%s: %s: unknown role \"%s\"", r->name, where,
                             s ? s : "(missing)");
@@ -322,14 +329,16 @@ static int read_root(reader *r, json_t *root, int flags) {
     if ((rc = get_string(r, root, "sourcefile", "", &sf))) return rc;
     if (sf && !(d->sourcefile = casie__strdup(sf))) return nomem(r);
     json_t *jid = json_object_get(root, "id");
-    if (json_is_string(jid)) d->id = casie__strdup(json_string_value(jid));
+    if (json_is_string(jid))
+        d->id = casie__strdup(json_string_value(jid));
     else if (json_is_integer(jid)) {
         char tmp[32];
         snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(jid));
         d->id = casie__strdup(tmp);
     } else if (jid && !json_is_null(jid))
         return casie__error(r->err, CASIE_ERR_SCHEMA, -1, "%s: \"id\" is neither a string nor an integer", r->name);
-    else if (sf) d->id = id_from_sourcefile(sf);
+    else if (sf)
+        d->id = id_from_sourcefile(sf);
     if (((jid && !json_is_null(jid)) || sf) && !d->id) return nomem(r); /* a null id is no id */
 
     json_t *text = json_object_get(root, "content");
@@ -400,4 +409,3 @@ fail:
     casie_doc_free(doc);
     return NULL;
 }
-

@@ -59,10 +59,12 @@ static void write_span(casie__jw *b, const casie_doc *doc, int32_t s, int32_t e,
     casie__jw_key(b, "endOffset");
     casie__jw_int(b, e);
     casie__jw_key(b, "text");
-    if (text) casie__jw_str(b, text, strlen(text));
+    if (text)
+        casie__jw_str(b, text, strlen(text));
     else if (doc->text && doc->cp_byte && s >= 0 && s <= e && e <= doc->n_cp)
         casie__jw_str(b, doc->text + doc->cp_byte[s], (size_t)(doc->cp_byte[e] - doc->cp_byte[s]));
-    else casie__jw_str(b, "", 0);
+    else
+        casie__jw_str(b, "", 0);
 }
 
 static int write_event(casie__jw *b, const casie_doc *doc, const casie_event *e, int flags, long *next_e, long *next_t,
@@ -148,11 +150,13 @@ char *casie_doc_to_json(const casie_doc *doc, int flags, size_t *len, casie_erro
     casie__jw_begin(&b, '{');
     casie__jw_key(&b, "content");
     casie__jw_str(&b, doc->text ? doc->text : "", doc->text ? doc->text_len : 0);
-    if (doc->sourcefile) casie__jw_kv(&b, "sourcefile", doc->sourcefile);
+    if (doc->sourcefile)
+        casie__jw_kv(&b, "sourcefile", doc->sourcefile);
     else if (doc->id) {
         size_t n = strlen(doc->id);
         char *sf = malloc(n + 5);
-        if (!sf) b.nomem = 1;
+        if (!sf)
+            b.nomem = 1;
         else {
             memcpy(sf, doc->id, n);
             memcpy(sf + n, ".txt", 5);
@@ -195,8 +199,6 @@ char *casie_doc_to_json(const casie_doc *doc, int flags, size_t *len, casie_erro
     casie__jw_end(&b, '}');
     casie__jw_end(&b, '}');
     char *out = casie__jw_finish(&b, len);
-    if (!out)
-        casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory writing JSON", doc->id ? doc->id : "document");
+    if (!out) casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory writing JSON", doc->id ? doc->id : "document");
     return out;
 }
-

@@ -33,11 +33,13 @@ int32_t casie__cve_len(const uint32_t *c, int32_t i, int32_t n) {
     int32_t j = i + 3;
     if (j < n && is_dash(c[j])) j++;
     int32_t d = 0;
-    while (j < n && d < 4 && is_digit(c[j])) j++, d++;
+    while (j < n && d < 4 && is_digit(c[j]))
+        j++, d++;
     if (d != 4) return 0;
     if (j < n && is_dash(c[j])) j++;
     d = 0;
-    while (j < n && is_digit(c[j])) j++, d++;
+    while (j < n && is_digit(c[j]))
+        j++, d++;
     if (d < 4 || d > 8) return 0;
     /* the id ends here: no letter or digit, nor a joining dash or dot before one */
     if (j < n && is_ascii_alnum(c[j])) return 0;
@@ -85,10 +87,12 @@ static int make_room(const casie_doc *doc, casie_event *ev, int32_t t, int cve_r
         if (a->end <= tok->start || a->start >= tok->end) continue;
         int ab, ae;
         if (!casie__span_tokens(doc, a->start, a->end, &ab, &ae) || ab > t || ae <= t) return 1;
-        int nb = t + 1, ne = ae; /* the part after the id */
+        int nb = t + 1, ne = ae;       /* the part after the id */
         if (nb >= ae) nb = ab, ne = t; /* the id ends it: the part before */
-        while (nb < ne && (doc->tokens[nb].flags & CASIE_TOK_PUNCT)) nb++;
-        while (ne > nb && (doc->tokens[ne - 1].flags & CASIE_TOK_PUNCT)) ne--;
+        while (nb < ne && (doc->tokens[nb].flags & CASIE_TOK_PUNCT))
+            nb++;
+        while (ne > nb && (doc->tokens[ne - 1].flags & CASIE_TOK_PUNCT))
+            ne--;
         if (nb == ne) { /* nothing but the id: it becomes the CVE argument */
             nb = t, ne = t + 1;
             a->role = cve_role, a->entity = cve_ent;
@@ -137,13 +141,16 @@ static int event_sent(const casie_doc *doc, const casie_event *ev) {
 static int nearest_event(const casie_doc *doc, const casie_event *ev, int n_ev, float threshold, int32_t t, int lo,
                          int hi, int subtype) {
     const casie_token *tok = &doc->tokens[t];
-    int first = tok->sent - hi > 0 ? tok->sent - hi : 0, last = tok->sent + hi < doc->n_sents ? tok->sent + hi : doc->n_sents - 1;
+    int first = tok->sent - hi > 0 ? tok->sent - hi : 0,
+        last = tok->sent + hi < doc->n_sents ? tok->sent + hi : doc->n_sents - 1;
     int32_t from = doc->sents[first].start, to = doc->sents[last].end;
     int a = 0, b = n_ev; /* the first event starting at or after `from` */
     while (a < b) {
         int mid = a + (b - a) / 2;
-        if (ev[mid].start < from) a = mid + 1;
-        else b = mid;
+        if (ev[mid].start < from)
+            a = mid + 1;
+        else
+            b = mid;
     }
     int best = -1;
     int32_t best_d = INT32_MAX;

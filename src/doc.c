@@ -92,7 +92,8 @@ void casie__event_free(casie_event *e) {
 void casie_doc_clear_events(casie_doc *doc) {
     if (!doc) return;
     for (int h = 0; h < doc->n_hoppers; h++) {
-        for (int i = 0; i < doc->hoppers[h].n_events; i++) casie__event_free(&doc->hoppers[h].events[i]);
+        for (int i = 0; i < doc->hoppers[h].n_events; i++)
+            casie__event_free(&doc->hoppers[h].events[i]);
         free(doc->hoppers[h].events);
     }
     free(doc->hoppers);
@@ -103,7 +104,8 @@ void casie_doc_clear_events(casie_doc *doc) {
 void casie_doc_free(casie_doc *doc) {
     if (!doc) return;
     casie_doc_clear_events(doc);
-    for (int i = 0; i < doc->n_issues; i++) free(doc->issues[i].text);
+    for (int i = 0; i < doc->n_issues; i++)
+        free(doc->issues[i].text);
     free(doc->issues);
     free(doc->id);
     free(doc->sourcefile);

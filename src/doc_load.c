@@ -26,7 +26,8 @@ int casie_doc_detect_format(const char *bytes, size_t len, const char *name) {
     if (!bytes) return CASIE_INPUT_TEXT;
     const char *p = bytes, *end = bytes + len;
     if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) p += 3; /* a byte-order mark */
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
     if (p < end && *p == '{') return CASIE_INPUT_JSON;
     for (size_t i = 0; i < sizeof SOURCE_TAGS / sizeof SOURCE_TAGS[0]; i++)
         if (starts_with_tag(p, end, SOURCE_TAGS[i])) return CASIE_INPUT_SOURCE;
@@ -43,12 +44,18 @@ casie_doc *casie_doc_load(const char *path, casie_error *err) {
     if (!buf) return NULL;
     casie_doc *doc = NULL;
     switch (casie_doc_detect_format(buf, len, path)) {
-    case CASIE_INPUT_JSON: doc = casie_doc_from_json(buf, len, path, err); break;
-    case CASIE_INPUT_SOURCE: doc = casie_doc_from_source(buf, len, path, err); break;
+    case CASIE_INPUT_JSON:
+        doc = casie_doc_from_json(buf, len, path, err);
+        break;
+    case CASIE_INPUT_SOURCE:
+        doc = casie_doc_from_source(buf, len, path, err);
+        break;
     default: {
         char *id = casie__path_id(path);
-        if (!id) casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", path);
-        else doc = casie_doc_from_text(buf, len, id, err);
+        if (!id)
+            casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", path);
+        else
+            doc = casie_doc_from_text(buf, len, id, err);
         free(id);
     }
     }

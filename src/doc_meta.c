@@ -43,13 +43,15 @@ static int valid(int y, int m, int d) {
 /* Reads a number of 1..max digits at *p (advancing it); -1 if none. */
 static int number(const char **p, const char *end, int max) {
     int v = 0, n = 0;
-    while (*p < end && isdigit((unsigned char)**p) && n < max) v = v * 10 + (**p - '0'), (*p)++, n++;
+    while (*p < end && isdigit((unsigned char)**p) && n < max)
+        v = v * 10 + (**p - '0'), (*p)++, n++;
     if (!n || (*p < end && isdigit((unsigned char)**p))) return -1;
     return v;
 }
 
 static void skip_space(const char **p, const char *end) {
-    while (*p < end && (**p == ' ' || **p == '\t' || **p == ',' || **p == '.')) (*p)++;
+    while (*p < end && (**p == ' ' || **p == '\t' || **p == ',' || **p == '.'))
+        (*p)++;
 }
 
 /* A date starting at p (before end): 1 and y, m, d when there is one. */
@@ -69,14 +71,16 @@ static int date_at(const char *p, const char *end, const char *line, int *y, int
         if (a < 1 || a > 31) return 0; /* 4 March 2026 */
         skip_space(&q, end);
         const char *w = q;
-        while (q < end && isalpha((unsigned char)*q)) q++;
+        while (q < end && isalpha((unsigned char)*q))
+            q++;
         if (!(*m = month_of(w, (size_t)(q - w)))) return 0;
         skip_space(&q, end);
         *d = a, *y = number(&q, end, 4);
         return valid(*y, *m, *d);
     }
     const char *w = q; /* March 4, 2026 */
-    while (q < end && isalpha((unsigned char)*q)) q++;
+    while (q < end && isalpha((unsigned char)*q))
+        q++;
     if (!(*m = month_of(w, (size_t)(q - w)))) return 0;
     skip_space(&q, end);
     *d = number(&q, end, 2);
@@ -90,15 +94,18 @@ int casie__text_meta(casie_doc *doc) {
     const char *p = t;
     int lines = 0;
     while (p < end && lines < 3) {
-        while (p < end && (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')) p++;
+        while (p < end && (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t'))
+            p++;
         if (p >= end) break;
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         if (!eol) eol = end;
         const char *le = eol;
-        while (le > p && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t')) le--;
+        while (le > p && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
+            le--;
         if (lines == 0 && !doc->title && eol < end && le - p <= 200 && le[-1] != ',' && le[-1] != ':') {
             const char *rest = eol;
-            while (rest < end && isspace((unsigned char)*rest)) rest++;
+            while (rest < end && isspace((unsigned char)*rest))
+                rest++;
             if (rest < end && !(doc->title = casie__strndup(p, (size_t)(le - p)))) return CASIE_ERR_NOMEM;
         }
         for (const char *q = p; q < le && !doc->date; q++) {

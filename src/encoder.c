@@ -106,16 +106,16 @@ static int read_config(const unsigned char *p, const char *path, casie_encoder_c
     uint32_t version = casie__get_u32le(p);
     if (version > ENC_VERSION)
         return casie__error(err, CASIE_ERR_MODEL_VERSION, -1,
-                            "%s: encoder layout version %u is newer than this casie reads (version %d)", path,
-                            version, ENC_VERSION);
+                            "%s: encoder layout version %u is newer than this casie reads (version %d)", path, version,
+                            ENC_VERSION);
     if (version == 0) return CORRUPT("%s: corrupt encoder file: ECFG version 0", path);
     static const struct {
         const char *name;
         int off;
         uint32_t lo, hi;
     } RANGES[] = {
-        {"n_layers", 4, 1, 48},          {"hidden", 8, 1, 4096},        {"n_heads", 12, 1, 256},
-        {"intermediate", 16, 1, 65536},  {"max_positions", 20, 3, 65536}, {"type_vocab", 24, 1, 256},
+        {"n_layers", 4, 1, 48},         {"hidden", 8, 1, 4096},          {"n_heads", 12, 1, 256},
+        {"intermediate", 16, 1, 65536}, {"max_positions", 20, 3, 65536}, {"type_vocab", 24, 1, 256},
         {"n_vocab", 28, 1, 4194304},
     };
     uint32_t v[7];
@@ -153,7 +153,8 @@ static int read_config(const unsigned char *p, const char *path, casie_encoder_c
     }
     c->hash = (uint64_t)casie__get_u32le(p + 56) | (uint64_t)casie__get_u32le(p + 60) << 32;
     if (casie__get_u32le(p + 64) != WEIGHT_INT8_ROWS)
-        return CORRUPT("%s: corrupt encoder file: ECFG weight_type %u (only 1, int8 rows)", path, casie__get_u32le(p + 64));
+        return CORRUPT("%s: corrupt encoder file: ECFG weight_type %u (only 1, int8 rows)", path,
+                       casie__get_u32le(p + 64));
     if (casie__get_u32le(p + 68) != ACT_GELU_ERF)
         return CORRUPT("%s: corrupt encoder file: ECFG activation %u (only 1, GELU)", path, casie__get_u32le(p + 68));
     for (int i = 72; i < ECFG_SIZE; i++)
@@ -168,8 +169,9 @@ static int check_vocab(const casie__section *s, const char *path, int32_t n_voca
                        (unsigned long long)s->size, n_vocab + 1);
     const unsigned char *p = s->data;
     uint32_t prev = casie__get_u32le(p);
-    if (prev != head) return CORRUPT("%s: corrupt encoder file: VOCB offset 0 is %u, expected %llu", path, prev,
-                                     (unsigned long long)head);
+    if (prev != head)
+        return CORRUPT("%s: corrupt encoder file: VOCB offset 0 is %u, expected %llu", path, prev,
+                       (unsigned long long)head);
     for (int32_t i = 0; i < n_vocab; i++) {
         uint32_t next = casie__get_u32le(p + 4 * ((size_t)i + 1));
         if (next <= prev + 1 || next > s->size)
@@ -214,7 +216,8 @@ static int check_q8(const casie__q8mat *m, const char *path, const char *what, i
             s += q[c];
             bad |= q[c] == -128;
         }
-        for (int32_t c = m->cols; c < m->stride; c++) bad |= q[c] != 0;
+        for (int32_t c = m->cols; c < m->stride; c++)
+            bad |= q[c] != 0;
         if (bad) return CORRUPT("%s: corrupt encoder file: %s row %d has -128 or nonzero padding", path, name, r);
         if (m->sum && m->sum[r] != s)
             return CORRUPT("%s: corrupt encoder file: %s row %d sums to %d, the file says %d", path, name, r, s,
@@ -291,8 +294,7 @@ casie_encoder *casie_encoder_load(const char *path, casie_error *err) {
     if (read_config(cfg->data, path, &e->cfg, err)) goto fail;
     const char *nm = name->data;
     if (name->size < 1 || name->size > MAX_NAME || nm[name->size - 1] != 0 || strlen(nm) != name->size - 1) {
-        CORRUPT("%s: corrupt encoder file: NAME is not one NUL-terminated string of at most %d bytes", path,
-                MAX_NAME);
+        CORRUPT("%s: corrupt encoder file: NAME is not one NUL-terminated string of at most %d bytes", path, MAX_NAME);
         goto fail;
     }
     e->cfg.name = nm;
@@ -344,7 +346,7 @@ const char *casie__encoder_piece(const casie_encoder *enc, int32_t id, size_t *l
 static inline float exp_neg(float x) {
     x = x < -87.0f ? -87.0f : x;
     float n = x * 1.44269504088896341f;
-    n = (n + 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 */
+    n = (n + 12582912.0f) - 12582912.0f;  /* round to nearest: 1.5 * 2^23 */
     float r = x - n * 0.693145751953125f; /* ln2 in two parts, so r is exact enough */
     r = r - n * 1.42860682030941723e-06f;
     float p = 1.0f / 720.0f;
@@ -366,8 +368,10 @@ static inline float sum8(const float *x, int n) {
     float s8[8] = {0};
     int j0 = 0;
     for (; j0 + 8 <= n; j0 += 8)
-        for (int l = 0; l < 8; l++) s8[l] += x[j0 + l];
-    for (int j = j0; j < n; j++) s8[j - j0] += x[j];
+        for (int l = 0; l < 8; l++)
+            s8[l] += x[j0 + l];
+    for (int j = j0; j < n; j++)
+        s8[j - j0] += x[j];
     return ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
 }
 
@@ -380,13 +384,16 @@ static void add_layernorm(float *x, const float *add, int n, int H, const float 
         float *xi = x + (size_t)i * H;
         if (add) {
             const float *ai = add + (size_t)i * H;
-            for (int c = 0; c < H; c++) xi[c] += ai[c];
+            for (int c = 0; c < H; c++)
+                xi[c] += ai[c];
         }
         float mean = sum8(xi, H) / (float)H;
-        for (int c = 0; c < H; c++) d[c] = (xi[c] - mean) * (xi[c] - mean);
+        for (int c = 0; c < H; c++)
+            d[c] = (xi[c] - mean) * (xi[c] - mean);
         float var = sum8(d, H) / (float)H;
         float inv = 1.0f / sqrtf(var + eps);
-        for (int c = 0; c < H; c++) xi[c] = (xi[c] - mean) * inv * g[c] + b[c];
+        for (int c = 0; c < H; c++)
+            xi[c] = (xi[c] - mean) * inv * g[c] + b[c];
     }
 }
 
@@ -402,9 +409,11 @@ static void scores_plain(const float *const qi[4], const float *kt, int n8, int 
             for (int d = 0; d < dh; d++) {
                 float qd = qi[a][d];
                 const float *kd = kt + (size_t)d * n8 + j0;
-                for (int l = 0; l < 8; l++) acc[l] += qd * kd[l];
+                for (int l = 0; l < 8; l++)
+                    acc[l] += qd * kd[l];
             }
-            for (int l = 0; l < 8; l++) p[(size_t)a * n8 + j0 + l] = acc[l] * scale;
+            for (int l = 0; l < 8; l++)
+                p[(size_t)a * n8 + j0 + l] = acc[l] * scale;
         }
 }
 
@@ -413,11 +422,13 @@ static void context_plain(const float *p, int n8, int nq, const float *v, int ld
     for (int a = 0; a < nq; a++) {
         const float *pa = p + (size_t)a * n8;
         float *ci = ctx + (size_t)a * ldc;
-        for (int d = 0; d < dh; d++) ci[d] = 0.0f;
+        for (int d = 0; d < dh; d++)
+            ci[d] = 0.0f;
         for (int j = 0; j < n; j++) {
             float pj = pa[j];
             const float *vj = v + (size_t)j * ld;
-            for (int d = 0; d < dh; d++) ci[d] += pj * vj[d];
+            for (int d = 0; d < dh; d++)
+                ci[d] += pj * vj[d];
         }
     }
 }
@@ -426,7 +437,7 @@ static void context_plain(const float *p, int n8, int nq, const float *v, int ld
 #include <immintrin.h>
 #define HAVE_AVX2_ATTEND 1
 __attribute__((target("avx2"))) static void scores_avx2(const float *const qi[4], const float *kt, int n8, int dh,
-                                                         float scale, float *p) {
+                                                        float scale, float *p) {
     const __m256 sc = _mm256_set1_ps(scale);
     for (int j0 = 0; j0 < n8; j0 += 8) {
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
@@ -445,8 +456,8 @@ __attribute__((target("avx2"))) static void scores_avx2(const float *const qi[4]
 }
 
 /* dh a multiple of 8; four queries at once (rows past nq computed, not stored) */
-__attribute__((target("avx2"))) static void context_avx2(const float *p, int n8, int nq, const float *v, int ld,
-                                                          int n, int dh, float *ctx, int ldc) {
+__attribute__((target("avx2"))) static void context_avx2(const float *p, int n8, int nq, const float *v, int ld, int n,
+                                                         int dh, float *ctx, int ldc) {
     for (int d0 = 0; d0 < dh; d0 += 8) {
         __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
         for (int j = 0; j < n; j++) {
@@ -457,7 +468,8 @@ __attribute__((target("avx2"))) static void context_avx2(const float *p, int n8,
             c3 = _mm256_add_ps(c3, _mm256_mul_ps(_mm256_set1_ps(p[3 * (size_t)n8 + j]), vj));
         }
         __m256 c[4] = {c0, c1, c2, c3};
-        for (int a = 0; a < nq; a++) _mm256_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
+        for (int a = 0; a < nq; a++)
+            _mm256_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
     }
 }
 
@@ -494,7 +506,8 @@ AVX512_TARGET static void context_avx512(const float *p, int n8, int nq, const f
             c3 = _mm512_add_ps(c3, _mm512_mul_ps(_mm512_set1_ps(p[3 * (size_t)n8 + j]), vj));
         }
         __m512 c[4] = {c0, c1, c2, c3};
-        for (int a = 0; a < nq; a++) _mm512_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
+        for (int a = 0; a < nq; a++)
+            _mm512_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
     }
 }
 #else
@@ -513,16 +526,20 @@ static void attend(const float *q, const float *k, const float *v, int ld, int n
     const int n8 = (n + 15) & ~15;
     for (int d = 0; d < dh; d++) {
         float *kd = kt + (size_t)d * n8;
-        for (int j = 0; j < n; j++) kd[j] = k[(size_t)j * ld + d];
-        for (int j = n; j < n8; j++) kd[j] = 0.0f;
+        for (int j = 0; j < n; j++)
+            kd[j] = k[(size_t)j * ld + d];
+        for (int j = n; j < n8; j++)
+            kd[j] = 0.0f;
     }
     int n_real = 0;
-    for (int j = 0; j < n; j++) n_real += !mask || mask[j];
+    for (int j = 0; j < n; j++)
+        n_real += !mask || mask[j];
     const float scale = 1.0f / sqrtf((float)dh);
     for (int i0 = 0; i0 < n; i0 += 4) {
         const int nq = n - i0 < 4 ? n - i0 : 4;
         const float *qi[4];
-        for (int a = 0; a < 4; a++) qi[a] = q + (size_t)(i0 + (a < nq ? a : 0)) * ld;
+        for (int a = 0; a < 4; a++)
+            qi[a] = q + (size_t)(i0 + (a < nq ? a : 0)) * ld;
 #if HAVE_AVX2_ATTEND
         if (simd == 2)
             scores_avx512(qi, kt, n8, dh, scale, p);
@@ -536,9 +553,11 @@ static void attend(const float *q, const float *k, const float *v, int ld, int n
             /* keys that do not count: padding past n, and masked ones (unless
              * every key is masked: then all n count, as BERT's additive mask
              * gives) */
-            for (int j = n; j < n8; j++) pa[j] = -FLT_MAX;
+            for (int j = n; j < n8; j++)
+                pa[j] = -FLT_MAX;
             if (mask && n_real)
-                for (int j = 0; j < n; j++) pa[j] = mask[j] ? pa[j] : -FLT_MAX;
+                for (int j = 0; j < n; j++)
+                    pa[j] = mask[j] ? pa[j] : -FLT_MAX;
             /* the maximum, over integers that order as the floats do (the
              * magnitude bits, negated for negative values): it vectorizes */
             int32_t mi = INT32_MIN;
@@ -560,7 +579,8 @@ static void attend(const float *q, const float *k, const float *v, int ld, int n
                 }
             float sum = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
             float inv = 1.0f / sum;
-            for (int j = 0; j < n; j++) pa[j] *= inv;
+            for (int j = 0; j < n; j++)
+                pa[j] *= inv;
         }
         float *ci = ctx + (size_t)i0 * ldc;
 #if HAVE_AVX2_ATTEND
@@ -607,7 +627,8 @@ size_t casie__encoder_work_bytes(const casie_encoder *enc, int n) {
 
 static int n_selected(const casie_encoder *enc, uint64_t layers) {
     int k = 0;
-    for (int l = 0; l <= enc->cfg.n_layers && l < 64; l++) k += (int)((layers >> l) & 1);
+    for (int l = 0; l <= enc->cfg.n_layers && l < 64; l++)
+        k += (int)((layers >> l) & 1);
     return k;
 }
 
@@ -617,15 +638,14 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__encoder_forward: no encoder, ids or output");
     const casie_encoder_config *c = &enc->cfg;
     if (n < 1 || n > c->max_positions)
-        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: %d pieces, expected 1..%d", n,
-                            c->max_positions);
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: %d pieces, expected 1..%d", n, c->max_positions);
     if (layers >> (c->n_layers + 1))
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: layer selection %#llx beyond layer %d",
                             (unsigned long long)layers, c->n_layers);
     for (int i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= c->n_vocab)
-            return casie__error(err, CASIE_ERR_INVALID_ARG, i, "encoder: piece %d has id %d, outside 0..%d", i,
-                                ids[i], c->n_vocab - 1);
+            return casie__error(err, CASIE_ERR_INVALID_ARG, i, "encoder: piece %d has id %d, outside 0..%d", i, ids[i],
+                                c->n_vocab - 1);
     work_layout wl = layout_work(c, n);
     void *own = NULL;
     if (!work) {
@@ -648,7 +668,8 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
         float ws = enc->word.scale[ids[i]];
         const float *pe = enc->pos + (size_t)i * H;
         float *xi = x + (size_t)i * H;
-        for (int d = 0; d < H; d++) xi[d] = (float)wq[d] * ws + pe[d] + enc->type[d];
+        for (int d = 0; d < H; d++)
+            xi[d] = (float)wq[d] * ws + pe[d] + enc->type[d];
     }
     add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps, ctx);
     float *o = out;
@@ -694,8 +715,7 @@ int casie__encoder_encode_long_each(const casie_encoder *enc, const int32_t *ids
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__encoder_encode_long: bad arguments");
     const casie_encoder_config *c = &enc->cfg;
     if (c->cls_id < 0 || c->sep_id < 0)
-        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder %s: no [CLS] or [SEP] in its vocabulary",
-                            c->name);
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder %s: no [CLS] or [SEP] in its vocabulary", c->name);
     int content = window - 2;
     if (window > c->max_positions || content < 1 || stride < 1 || stride > content)
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1,
@@ -742,7 +762,8 @@ int casie__encoder_encode_long_each(const casie_encoder *enc, const int32_t *ids
         for (int i = s; i < e; i++) {
             if (pick[i] != k) continue;
             const float *h[64];
-            for (int t = 0; t < n_sel; t++) h[t] = wout + ((size_t)t * m + (i - s + 1)) * H;
+            for (int t = 0; t < n_sel; t++)
+                h[t] = wout + ((size_t)t * m + (i - s + 1)) * H;
             each(user, i, h);
         }
     }
@@ -762,7 +783,8 @@ typedef struct long_out {
 
 static void long_out_piece(void *user, int i, const float *const *h) {
     const long_out *o = user;
-    for (int t = 0; t < o->n_sel; t++) memcpy(o->out + ((size_t)t * o->n + i) * o->H, h[t], (size_t)o->H * 4);
+    for (int t = 0; t < o->n_sel; t++)
+        memcpy(o->out + ((size_t)t * o->n + i) * o->H, h[t], (size_t)o->H * 4);
 }
 
 int casie__encoder_encode_long(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,

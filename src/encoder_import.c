@@ -44,8 +44,7 @@ static int read_config_json(const char *file, casie_encoder_config *c, char **na
     json_error_t je;
     json_t *root = json_load_file(file, 0, &je);
     if (!root) {
-        if (access(file, R_OK) != 0)
-            return casie__error(err, CASIE_ERR_IO, -1, "%s: %s", file, strerror(errno));
+        if (access(file, R_OK) != 0) return casie__error(err, CASIE_ERR_IO, -1, "%s: %s", file, strerror(errno));
         return casie__error(err, CASIE_ERR_PARSE, je.position, "%s: line %d: %s", file, je.line, je.text);
     }
     int rc = CASIE_OK;
@@ -125,7 +124,8 @@ static int read_vocab(const char *file, casie_encoder_config *c, unsigned char *
     if (!text) return err ? err->code : CASIE_ERR_IO;
     int rc = CASIE_OK;
     size_t n = 0;
-    for (size_t i = 0; i < len; i++) n += text[i] == '\n';
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
     if (len && text[len - 1] != '\n') n++;
     if (n != (size_t)c->n_vocab) {
         rc = casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: %zu pieces, config.json's vocab_size is %d", file, n,
@@ -144,7 +144,8 @@ static int read_vocab(const char *file, casie_encoder_config *c, unsigned char *
     }
     static const char *const SPECIAL[4] = {"[CLS]", "[SEP]", "[PAD]", "[UNK]"};
     int32_t *ids[4] = {&c->cls_id, &c->sep_id, &c->pad_id, &c->unk_id};
-    for (int k = 0; k < 4; k++) *ids[k] = -1;
+    for (int k = 0; k < 4; k++)
+        *ids[k] = -1;
     *has_upper = 0;
     size_t at = head, line_start = 0;
     for (size_t id = 0; id < n; id++) {
@@ -161,7 +162,8 @@ static int read_vocab(const char *file, casie_encoder_config *c, unsigned char *
         for (int k = 0; k < 4; k++)
             if (*ids[k] < 0 && plen == strlen(SPECIAL[k]) && !memcmp(piece, SPECIAL[k], plen)) *ids[k] = (int32_t)id;
         if (!(piece[0] == '[' && piece[plen - 1] == ']'))
-            for (size_t i = 0; i < plen; i++) *has_upper |= piece[i] >= 'A' && piece[i] <= 'Z';
+            for (size_t i = 0; i < plen; i++)
+                *has_upper |= piece[i] >= 'A' && piece[i] <= 'Z';
         casie__put_u32le(v + 4 * id, (uint32_t)at);
         memcpy(v + at, piece, plen);
         at += plen + 1; /* and its NUL (calloc) */
@@ -185,7 +187,7 @@ typedef struct safetensors {
     size_t size;
     const unsigned char *data; /* after the header */
     size_t data_size;
-    json_t *header;            /* name -> {dtype, shape, data_offsets} */
+    json_t *header; /* name -> {dtype, shape, data_offsets} */
 } safetensors;
 
 static int st_open(safetensors *st, const char *path, casie_error *err) {
@@ -196,8 +198,7 @@ static int st_open(safetensors *st, const char *path, casie_error *err) {
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size < 8) {
         close(fd);
-        return casie__error(err, CASIE_ERR_PARSE, -1, "%s: not a safetensors file (under 8 bytes or not a file)",
-                            path);
+        return casie__error(err, CASIE_ERR_PARSE, -1, "%s: not a safetensors file (under 8 bytes or not a file)", path);
     }
     st->size = (size_t)sb.st_size;
     void *m = mmap(NULL, st->size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -269,14 +270,16 @@ static int st_get(const safetensors *st, const char *name, int64_t d0, int64_t d
     json_t *shape = json_object_get(t, "shape"), *offs = json_object_get(t, "data_offsets");
     int esz = !dt ? 0 : !strcmp(dt, "F32") ? 4 : (!strcmp(dt, "F16") || !strcmp(dt, "BF16")) ? 2 : 0;
     if (!esz)
-        return casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: tensor %s has dtype %s (F32, F16 or BF16 only)",
-                            st->path, name, dt ? dt : "(none)");
+        return casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: tensor %s has dtype %s (F32, F16 or BF16 only)", st->path,
+                            name, dt ? dt : "(none)");
     int nd = d1 ? 2 : 1;
     if (!json_is_array(shape) || (int)json_array_size(shape) != nd ||
-        json_integer_value(json_array_get(shape, 0)) != d0 || (d1 && json_integer_value(json_array_get(shape, 1)) != d1)) {
+        json_integer_value(json_array_get(shape, 0)) != d0 ||
+        (d1 && json_integer_value(json_array_get(shape, 1)) != d1)) {
         char *s = json_dumps(shape, JSON_COMPACT);
-        int rc = casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: tensor %s has shape %s, config.json implies [%lld%s%.0lld]",
-                              st->path, name, s ? s : "?", (long long)d0, d1 ? ", " : "", (long long)d1);
+        int rc =
+            casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: tensor %s has shape %s, config.json implies [%lld%s%.0lld]",
+                         st->path, name, s ? s : "?", (long long)d0, d1 ? ", " : "", (long long)d1);
         free(s);
         return rc;
     }
@@ -325,7 +328,8 @@ static void quantize_rows(const float *w, int rows, int cols, const casie__q8mat
         const float *wr = w + (size_t)r * cols;
         int8_t *q = (int8_t *)m->q + (size_t)(r0 + r) * m->stride;
         float mx = 0.0f;
-        for (int c = 0; c < cols; c++) mx = fabsf(wr[c]) > mx ? fabsf(wr[c]) : mx;
+        for (int c = 0; c < cols; c++)
+            mx = fabsf(wr[c]) > mx ? fabsf(wr[c]) : mx;
         int32_t sum = 0;
         float inv = mx > 0.0f ? 127.0f / mx : 0.0f;
         for (int c = 0; c < cols; c++) {
@@ -399,7 +403,8 @@ static int fill_weights(const safetensors *st, casie_encoder *e, casie_error *er
 }
 
 int casie_encoder_import(const char *dir, const char *out_path, casie_error *err) {
-    if (!dir || !out_path) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_encoder_import: no directory or output");
+    if (!dir || !out_path)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_encoder_import: no directory or output");
     char f_cfg[4096], f_voc[4096], f_st[4096], f_tok[4096];
     if (snprintf(f_cfg, sizeof f_cfg, "%s/config.json", dir) >= (int)sizeof f_cfg)
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: path too long", dir);
@@ -420,9 +425,11 @@ int casie_encoder_import(const char *dir, const char *out_path, casie_error *err
     e.cfg.lowercase = lower >= 0 ? lower : !has_upper;
     if (!name) { /* the directory's last component */
         const char *b = dir + strlen(dir);
-        while (b > dir && b[-1] == '/') b--;
+        while (b > dir && b[-1] == '/')
+            b--;
         const char *a = b;
-        while (a > dir && a[-1] != '/') a--;
+        while (a > dir && a[-1] != '/')
+            a--;
         name = b > a ? casie__strndup(a, (size_t)(b - a)) : casie__strdup("encoder");
     }
     if (!name || strlen(name) > 1023) {

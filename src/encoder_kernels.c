@@ -43,14 +43,17 @@
 
 int casie__q8_supported(int k) {
     switch (k) {
-    case CASIE_Q8_PLAIN: return 1;
+    case CASIE_Q8_PLAIN:
+        return 1;
 #if CASIE_X86
-    case CASIE_Q8_AVX2: return !!__builtin_cpu_supports("avx2");
+    case CASIE_Q8_AVX2:
+        return !!__builtin_cpu_supports("avx2");
     case CASIE_Q8_VNNI:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx2");
 #endif
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -113,7 +116,8 @@ static void dots_plain(const int8_t *xq, int i0, int ni, const casie__q8mat *w, 
         for (int b = 0; b < nr; b++) {
             const int8_t *wr = w->q + (size_t)(r0 + b) * S;
             int32_t s = 0;
-            for (int c = 0; c < S; c++) s += (int32_t)x[c] * (int32_t)wr[c];
+            for (int c = 0; c < S; c++)
+                s += (int32_t)x[c] * (int32_t)wr[c];
             acc[a * nr + b] = s;
         }
     }
@@ -134,11 +138,11 @@ __attribute__((target("avx2"))) static inline __m128i hsum4_256(__m256i a, __m25
 }
 
 /* sum of x . w over 32 bytes into acc: |x| times w with x's sign */
-#define AVX2_STEP(acc, ax, x, w) \
+#define AVX2_STEP(acc, ax, x, w)                                                                                       \
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w, x)), ones))
 
-__attribute__((target("avx2"))) static void dots_avx2(const int8_t *xq, int i0, int ni, const casie__q8mat *w,
-                                                        int r0, int nr, int32_t *acc) {
+__attribute__((target("avx2"))) static void dots_avx2(const int8_t *xq, int i0, int ni, const casie__q8mat *w, int r0,
+                                                      int nr, int32_t *acc) {
     const int S = w->stride;
     const __m256i ones = _mm256_set1_epi16(1);
     int a = 0;
@@ -224,7 +228,8 @@ VNNI_TARGET static void dots_vnni(const int8_t *xq, int i0, int ni, const casie_
             const int8_t *w0 = w->q + (size_t)(r0 + b) * S;
             __m512i s[4][4];
             for (int u = 0; u < 4; u++)
-                for (int v = 0; v < 4; v++) s[u][v] = _mm512_setzero_si512();
+                for (int v = 0; v < 4; v++)
+                    s[u][v] = _mm512_setzero_si512();
             for (int c = 0; c < S; c += 64) {
                 __m512i u0 = _mm512_xor_si512(_mm512_loadu_si512(x0 + c), flip);
                 __m512i u1 = _mm512_xor_si512(_mm512_loadu_si512(x1 + c), flip);
@@ -271,8 +276,8 @@ VNNI_TARGET static void dots_vnni(const int8_t *xq, int i0, int ni, const casie_
 /* The product                                                              */
 /* ======================================================================== */
 
-void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, const casie__q8mat *w,
-                      const float *bias, float *y, int ldy) {
+void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, const casie__q8mat *w, const float *bias,
+                      float *y, int ldy) {
     if (kernel == CASIE_Q8_BEST || !casie__q8_supported(kernel)) kernel = casie__q8_best();
     int32_t acc[TOK_BLOCK * ROW_BLOCK];
     /* rows outermost in blocks: a block of weight rows (64 * stride bytes)
@@ -283,10 +288,16 @@ void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, cons
             int ni = n - i0 < TOK_BLOCK ? n - i0 : TOK_BLOCK;
             switch (kernel) {
 #if CASIE_X86
-            case CASIE_Q8_AVX2: dots_avx2(xq, i0, ni, w, r0, nr, acc); break;
-            case CASIE_Q8_VNNI: dots_vnni(xq, i0, ni, w, r0, nr, acc); break;
+            case CASIE_Q8_AVX2:
+                dots_avx2(xq, i0, ni, w, r0, nr, acc);
+                break;
+            case CASIE_Q8_VNNI:
+                dots_vnni(xq, i0, ni, w, r0, nr, acc);
+                break;
 #endif
-            default: dots_plain(xq, i0, ni, w, r0, nr, acc); break;
+            default:
+                dots_plain(xq, i0, ni, w, r0, nr, acc);
+                break;
             }
             /* the shared epilogue: two statements, so that no compiler fuses
              * them into one rounding on one path and not on another */
@@ -310,7 +321,7 @@ void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, cons
  * float): a rational least-squares fit to erf (Sanathanan-Koerner iteration
  * in double over Chebyshev and uniform nodes of [0, 3.92]); max error
  * 6.4e-8 in double, 3.3e-7 evaluated in float (Horner), against libm's erf. */
-static const float ERF_P[7] = {1.128378868e+00f, 2.017082125e-01f, 5.080900341e-02f, 3.786243964e-03f,
+static const float ERF_P[7] = {1.128378868e+00f, 2.017082125e-01f,  5.080900341e-02f, 3.786243964e-03f,
                                1.446123060e-04f, -1.982169124e-06f, 2.011109679e-08f};
 static const float ERF_Q[5] = {1.000000000e+00f, 5.120891929e-01f, 1.157382876e-01f, 1.451091748e-02f,
                                9.791704360e-04f};

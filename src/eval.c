@@ -57,9 +57,8 @@ struct casie_eval {
     casie__cat_tally cat; /* argument categories (eval_category.c) */
 };
 
-static const char *const METRIC_NAMES[CASIE_N_METRICS] = {"trig_i",       "trig_c", "arg_i",    "arg_c",
-                                                          "arg_c_linked", "realis", "ent_type", "coref",
-                                                          "coref_muc"};
+static const char *const METRIC_NAMES[CASIE_N_METRICS] = {"trig_i", "trig_c",   "arg_i", "arg_c",    "arg_c_linked",
+                                                          "realis", "ent_type", "coref", "coref_muc"};
 
 const char *casie_metric_name(int metric) {
     return metric >= 0 && metric < CASIE_N_METRICS ? METRIC_NAMES[metric] : NULL;
@@ -151,9 +150,12 @@ static casie_counts match(const tuple *const *g, size_t ng, const tuple *const *
     size_t i = 0, j = 0;
     while (i < ng && j < np) {
         int d = key_cmp(g[i], p[j]);
-        if (d == 0) c.tp++, i++, j++;
-        else if (d < 0) c.fn++, i++;
-        else c.fp++, j++;
+        if (d == 0)
+            c.tp++, i++, j++;
+        else if (d < 0)
+            c.fn++, i++;
+        else
+            c.fp++, j++;
     }
     c.fn += (long)(ng - i);
     c.fp += (long)(np - j);
@@ -187,7 +189,8 @@ static int doc_mentions(const casie_doc *doc, mention **out, size_t *n) {
     size_t total = 0, k = 0;
     *out = NULL, *n = 0;
     if (!doc) return CASIE_OK;
-    for (int h = 0; h < doc->n_hoppers; h++) total += (size_t)doc->hoppers[h].n_events;
+    for (int h = 0; h < doc->n_hoppers; h++)
+        total += (size_t)doc->hoppers[h].n_events;
     if (!total) return CASIE_OK;
     mention *m = malloc(total * sizeof *m);
     if (!m) return CASIE_ERR_NOMEM;
@@ -209,7 +212,8 @@ static int doc_mentions(const casie_doc *doc, mention **out, size_t *n) {
 static long distinct(int64_t *v, size_t n) {
     if (n > 1) qsort(v, n, sizeof *v, int_cmp);
     long d = 0;
-    for (size_t i = 0; i < n; i++) d += !i || v[i] != v[i - 1];
+    for (size_t i = 0; i < n; i++)
+        d += !i || v[i] != v[i - 1];
     return d;
 }
 
@@ -229,11 +233,20 @@ static casie_counts muc_counts(const mention *g, size_t ng, const mention *p, si
     /* mentions in common, and the blocks (gold cluster, predicted cluster) */
     size_t i = 0, j = 0;
     while (i < ng && j < np) {
-        if (subtype >= 0 && g[i].subtype != subtype) { i++; continue; }
-        if (subtype >= 0 && p[j].subtype != subtype) { j++; continue; }
-        if (g[i].start != p[j].start) g[i].start < p[j].start ? i++ : j++;
-        else if (g[i].end != p[j].end) g[i].end < p[j].end ? i++ : j++;
-        else scratch[kc++] = (int64_t)g[i++].cluster << 32 | (uint32_t)p[j++].cluster;
+        if (subtype >= 0 && g[i].subtype != subtype) {
+            i++;
+            continue;
+        }
+        if (subtype >= 0 && p[j].subtype != subtype) {
+            j++;
+            continue;
+        }
+        if (g[i].start != p[j].start)
+            g[i].start < p[j].start ? i++ : j++;
+        else if (g[i].end != p[j].end)
+            g[i].end < p[j].end ? i++ : j++;
+        else
+            scratch[kc++] = (int64_t)g[i++].cluster << 32 | (uint32_t)p[j++].cluster;
     }
     long tp = (long)kc - distinct(scratch, kc);
     c.tp = tp;

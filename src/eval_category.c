@@ -42,7 +42,8 @@ static int doc_keys(const casie_doc *doc, int kind, cat_key **out, size_t *n) {
     *out = NULL, *n = 0;
     if (!doc) return CASIE_OK;
     for (int h = 0; h < doc->n_hoppers; h++)
-        for (int i = 0; i < doc->hoppers[h].n_events; i++) total += (size_t)doc->hoppers[h].events[i].n_args;
+        for (int i = 0; i < doc->hoppers[h].n_events; i++)
+            total += (size_t)doc->hoppers[h].events[i].n_args;
     if (!total) return CASIE_OK;
     cat_key *v = malloc(total * sizeof *v);
     if (!v) return CASIE_ERR_NOMEM;
@@ -78,8 +79,10 @@ int casie__eval_category_add(casie__cat_tally *t, const casie_doc *gold, const c
         size_t i = 0, j = 0;
         while (i < ng && j < np) {
             int d = key_cmp(&g[i], &p[j]);
-            if (d < 0) i++;
-            else if (d > 0) j++;
+            if (d < 0)
+                i++;
+            else if (d > 0)
+                j++;
             else {
                 c->gold[g[i].cat]++;
                 c->pred[p[j].cat]++;

@@ -31,8 +31,8 @@
 /* Up to cap words (their lowercased hashes) of the names among ev's
  * arguments in role `role`; the count, and in *n_args how many arguments
  * fill the role. */
-static int name_words(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *ev, int role,
-                      uint64_t *out, int cap, int *n_args) {
+static int name_words(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *ev, int role, uint64_t *out,
+                      int cap, int *n_args) {
     int n = 0;
     *n_args = 0;
     for (int i = 0; i < ev->n_args; i++) {
@@ -67,8 +67,7 @@ static int cve_ids(const casie_event *ev, int role, char (*out)[24], int cap) {
     return n;
 }
 
-int casie__events_conflict(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a,
-                           const casie_event *b) {
+int casie__events_conflict(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b) {
     static const char *const ONE_THING[] = {"Patch-Number", "Vulnerable_System_Version"};
     char ca[8][24], cb[8][24];
     int role = casie_role_from_name("CVE");
@@ -76,7 +75,8 @@ int casie__events_conflict(const casie_doc *doc, const casie__tokfeat *tf, const
     if (na && nb) {
         int common = 0;
         for (int i = 0; i < na && !common; i++)
-            for (int j = 0; j < nb && !common; j++) common = strcmp(ca[i], cb[j]) == 0;
+            for (int j = 0; j < nb && !common; j++)
+                common = strcmp(ca[i], cb[j]) == 0;
         if (!common) return 1;
     }
     for (size_t r = 0; r < sizeof ONE_THING / sizeof *ONE_THING; r++) {
@@ -103,12 +103,14 @@ static uint64_t key_of(const casie_doc *doc, const casie__tokfeat *tf, const cas
         char id[24];
         if (g->role == cve && g->text && casie__cve_normalize(g->text, id, sizeof id)) {
             uint64_t h = 1469598103934665603ull; /* FNV-1a of the id, summed: order does not matter */
-            for (const char *p = id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+            for (const char *p = id; *p; p++)
+                h = (h ^ (unsigned char)*p) * 1099511628211ull;
             key += h | 1;
         } else if ((g->role == pn || g->role == ver) && tf) {
             uint64_t w[32];
             int na, nw = name_words(doc, tf, ev, g->role, w, 32, &na);
-            for (int i = 0; i < nw; i++) key += casie__hc((uint64_t)g->role, w[i]) | 1;
+            for (int i = 0; i < nw; i++)
+                key += casie__hc((uint64_t)g->role, w[i]) | 1;
         }
     }
     return key;
@@ -123,7 +125,8 @@ int casie__conflicts_init(casie__conflicts *c, const casie_doc *doc, const casie
         casie__conflicts_free(c);
         return CASIE_ERR_NOMEM;
     }
-    for (int i = 0; i < n; i++) c->head[i] = -1, c->next[i] = -1, c->key[i] = key_of(doc, tf, &ev[i]);
+    for (int i = 0; i < n; i++)
+        c->head[i] = -1, c->next[i] = -1, c->key[i] = key_of(doc, tf, &ev[i]);
     return CASIE_OK;
 }
 

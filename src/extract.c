@@ -65,14 +65,14 @@ static int bio_spans(const int *lab, const float *P, int L, int n, span *out) {
 /* Buffers for tagging one token range: emissions, marginals, labels, spans;
  * sized once per document for its longest sentence and the widest label set. */
 typedef struct scratch {
-    float *E;   /* (n, L) emission scores */
-    float *P;   /* (n, L) marginals */
-    int *lab;   /* (n,) */
-    span *sp;   /* (n,) */
-    float *Hs;  /* (CASIE_NN_CHUNK, 2H) encoder states */
-    float *u;   /* (U,) head input */
+    float *E;    /* (n, L) emission scores */
+    float *P;    /* (n, L) marginals */
+    int *lab;    /* (n,) */
+    span *sp;    /* (n,) */
+    float *Hs;   /* (CASIE_NN_CHUNK, 2H) encoder states */
+    float *u;    /* (U,) head input */
     float *work; /* network scratch */
-    float *Zx;  /* (CASIE_NN_CHUNK, 2, 4H) input projections of the span being encoded */
+    float *Zx;   /* (CASIE_NN_CHUNK, 2, 4H) input projections of the span being encoded */
     /* the argument network's projections of the token vectors alone, for
      * tokens [zc_b, zc_e): shared by the windows of nearby triggers */
     float *Zc[2]; /* (ZC_CAP, 2, 4H), one per argument network */
@@ -82,9 +82,9 @@ typedef struct scratch {
      * for a model in training this document's own, in own[] */
     const casie__derived *wt[CASIE__N_NETS];
     casie__derived own[CASIE__N_NETS];
-    int16_t *Hq; /* (CASIE_NN_CHUNK, 2H) the encoder states in int16, for the quantized heads */
-    float *base; /* (K,) the argument head's share of the trigger's states */
-    size_t n_cap; /* E, P, lab and sp hold this many tokens */
+    int16_t *Hq;     /* (CASIE_NN_CHUNK, 2H) the encoder states in int16, for the quantized heads */
+    float *base;     /* (K,) the argument head's share of the trigger's states */
+    size_t n_cap;    /* E, P, lab and sp hold this many tokens */
     const float *xv; /* (n_tokens, m->xdim) the document's encoder inputs, or NULL (xvec.c) */
 } scratch;
 
@@ -111,7 +111,8 @@ static void token_proj(const casie_model *m, const casie__nnet *nn, const casie_
         const float *ze = NULL;
         if (pc->z && row < pc->rows) {
             unsigned char st = atomic_load_explicit(&pc->state[row], memory_order_acquire), empty = 0;
-            if (st == 2) ze = pc->z + (size_t)row * 2 * G;
+            if (st == 2)
+                ze = pc->z + (size_t)row * 2 * G;
             else if (st == 0 && atomic_compare_exchange_strong_explicit(&pc->state[row], &empty, 1,
                                                                         memory_order_acq_rel, memory_order_acquire))
                 slot = pc->z + (size_t)row * 2 * G;
@@ -121,14 +122,16 @@ static void token_proj(const casie_model *m, const casie__nnet *nn, const casie_
         } else {
             float *out = slot ? slot : z;
             casie__nnet_project_q(nn, P, dim, e->v + (size_t)row * e->dim, e->scale[row], out, work);
-            for (int dir = 0; dir < 2; dir++) casie__nnet_add_tcol(bias[dir], 1.0f, G, out + (size_t)dir * G);
+            for (int dir = 0; dir < 2; dir++)
+                casie__nnet_add_tcol(bias[dir], 1.0f, G, out + (size_t)dir * G);
             if (slot) {
                 atomic_store_explicit(&pc->state[row], 2, memory_order_release);
                 memcpy(z, slot, sizeof(float) * 2 * (size_t)G);
             }
         }
     } else {
-        for (int dir = 0; dir < 2; dir++) memcpy(z + (size_t)dir * G, bias[dir], sizeof(float) * (size_t)G);
+        for (int dir = 0; dir < 2; dir++)
+            memcpy(z + (size_t)dir * G, bias[dir], sizeof(float) * (size_t)G);
     }
     /* the indicators, in casie__tokvec's order */
     if (f->cap < CASIE_TV_UNKNOWN - CASIE_TV_CAP)
@@ -156,8 +159,10 @@ static void scratch_destroy(scratch *s) {
     free(s->Zx);
     free(s->base);
     free(s->Hq);
-    for (int q = 0; q < 2; q++) free(s->Zc[q]);
-    for (int k = 0; k < CASIE__N_NETS; k++) casie__derived_free(&s->own[k]);
+    for (int q = 0; q < 2; q++)
+        free(s->Zc[q]);
+    for (int k = 0; k < CASIE__N_NETS; k++)
+        casie__derived_free(&s->own[k]);
     free(s);
 }
 
@@ -170,7 +175,8 @@ static scratch *scratch_new(const casie_model *m) {
     /* arg_nn2 has arg_nn's shape and trig_nn2 trig_nn's (the loader checks it) */
     const casie__nnet *a = &m->arg_nn, *t = &m->trig_nn;
     size_t H = (size_t)(a->H > t->H ? a->H : t->H);
-    size_t U = (size_t)(a->U > t->U ? a->U : t->U), W = casie__nnet_work(a) > casie__nnet_work(t) ? casie__nnet_work(a) : casie__nnet_work(t);
+    size_t U = (size_t)(a->U > t->U ? a->U : t->U),
+           W = casie__nnet_work(a) > casie__nnet_work(t) ? casie__nnet_work(a) : casie__nnet_work(t);
     s->Hs = malloc(sizeof(float) * CASIE_NN_CHUNK * 2 * (H ? H : 1));
     s->u = malloc(sizeof(float) * (U ? U : 1));
     s->work = malloc(sizeof(float) * (W ? W : 1));
@@ -233,7 +239,8 @@ static scratch *scratch_get(const casie_model *m, const casie_doc *doc) {
 /* Back to the pool (its per-document weights freed), or freed. */
 static void scratch_put(const casie_model *m, scratch *s) {
     if (!s) return;
-    for (int k = 0; k < CASIE__N_NETS; k++) casie__derived_free(&s->own[k]);
+    for (int k = 0; k < CASIE__N_NETS; k++)
+        casie__derived_free(&s->own[k]);
     if (!m->pool || casie__pool_give(m->pool, s)) scratch_destroy(s);
 }
 
@@ -260,7 +267,8 @@ static void mixed_score(const casie__linear *lin, float mix, const uint64_t *fea
     if (mix == 0.0f || !lin->n_rows) return;
     float tmp[CASIE_ARG_LABELS > CASIE_TRIG_LABELS ? CASIE_ARG_LABELS : CASIE_TRIG_LABELS] = {0};
     casie__linear_score(lin, feats, nf, tmp);
-    for (uint32_t l = 0; l < lin->n_labels; l++) row[l] += mix * tmp[l];
+    for (uint32_t l = 0; l < lin->n_labels; l++)
+        row[l] += mix * tmp[l];
 }
 
 /* Decodes s->E (n tokens) into labelled spans with confidence scores in
@@ -269,15 +277,16 @@ static int tag_spans(const casie__linear *m, scratch *s, int n, const uint8_t *a
                      float temp) {
     if (casie__viterbi(m, s->E, n, allowed, start_ok, s->lab)) return CASIE_ERR_NOMEM;
     int any = 0;
-    for (int i = 0; i < n; i++) any |= s->lab[i];
+    for (int i = 0; i < n; i++)
+        any |= s->lab[i];
     if (!any) return 0;
     if (casie__marginals(m, s->E, n, allowed, start_ok, temp, s->P)) return CASIE_ERR_NOMEM;
     return bio_spans(s->lab, s->P, (int)m->n_labels, n, s->sp);
 }
 
 /* Triggers of one document (a flat list, one hopper per event for now). */
-static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf, float threshold,
-                         scratch *sc, evlist *out) {
+static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf, float threshold, scratch *sc,
+                         evlist *out) {
     const int L = CASIE_TRIG_LABELS;
     uint64_t feats[CASIE_MAX_FEATS];
     uint8_t allowed[CASIE_TRIG_LABELS * CASIE_TRIG_LABELS], start_ok[CASIE_TRIG_LABELS];
@@ -292,8 +301,10 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
         memset(sc->E, 0, sizeof(float) * (size_t)n * L);
         for (int i = b; i < e; i++) {
             float *row = sc->E + (size_t)(i - b) * L;
-            if (m->trig_mix != 0.0f) mixed_score(&m->trig, m->trig_mix, feats, casie__trig_feats(tf, b, e, i, feats), row);
-            for (int l = 1; l < L; l++) row[l] += m->trig_bias;
+            if (m->trig_mix != 0.0f)
+                mixed_score(&m->trig, m->trig_mix, feats, casie__trig_feats(tf, b, e, i, feats), row);
+            for (int l = 1; l < L; l++)
+                row[l] += m->trig_bias;
         }
         for (int q = 0; q < 2; q++) { /* each network's scores are added */
             const casie__nnet *nn = nets[q];
@@ -304,8 +315,9 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
                                sc->Zx + (size_t)(i - c0) * 8 * nn->H, sc->work);
                 casie__nnet_encode_proj(nn, sc->wt[q]->R, sc->Zx, c1 - c0, sc->Hs, sc->Hq, sc->work);
                 for (int i = c0; i < c1; i++)
-                    casie__nnet_head_from_q(nn, 0, sc->wt[q]->Q, nn->p + nn->o_b1[0], sc->Hq + (size_t)(i - c0) * 2 * nn->H,
-                                            2 * nn->H, sc->E + (size_t)(i - b) * L, sc->work);
+                    casie__nnet_head_from_q(nn, 0, sc->wt[q]->Q, nn->p + nn->o_b1[0],
+                                            sc->Hq + (size_t)(i - c0) * 2 * nn->H, 2 * nn->H,
+                                            sc->E + (size_t)(i - b) * L, sc->work);
             }
         }
         int ns = tag_spans(&view, sc, n, allowed, start_ok, m->trig_temp);
@@ -351,11 +363,13 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
     for (int i = b; i < e; i++) {
         float *row = sc->E + (size_t)(i - b) * L;
         if (i >= tb && i < te) { /* an argument never overlaps its trigger */
-            for (int l = 1; l < L; l++) row[l] = NEG;
+            for (int l = 1; l < L; l++)
+                row[l] = NEG;
             continue;
         }
         if (m->arg_mix != 0.0f) mixed_score(&m->arg, m->arg_mix, feats, casie__arg_feats(&c, i, feats), row);
-        for (int l = 1; l < L; l++) row[l] += m->arg_bias;
+        for (int l = 1; l < L; l++)
+            row[l] += m->arg_bias;
     }
     const casie__nnet *nets[2] = {&m->arg_nn, &m->arg_nn2};
     const casie__projcache *pcs[2] = {&m->pc[CASIE__NET_ARG], &m->pc[CASIE__NET_ARG2]};
@@ -434,10 +448,12 @@ static void find_realis(const casie_model *m, const casie_doc *doc, const casie_
     int s = doc->tokens[tb].sent;
     uint64_t feats[CASIE_MAX_FEATS];
     if (m->realis_mix != 0.0f && m->realis.n_rows) {
-        int nf = casie__realis_feats(tf, doc->sents[s].tok_begin, doc->sents[s].tok_end, tb, te, ev->subtype, m->realis.fv, feats);
+        int nf = casie__realis_feats(tf, doc->sents[s].tok_begin, doc->sents[s].tok_end, tb, te, ev->subtype,
+                                     m->realis.fv, feats);
         float sp[CASIE_N_REALIS] = {0};
         casie__linear_score(&m->realis, feats, nf, sp);
-        for (int r = 0; r < CASIE_N_REALIS; r++) sc[r] += m->realis_mix * sp[r];
+        for (int r = 0; r < CASIE_N_REALIS; r++)
+            sc[r] += m->realis_mix * sp[r];
     }
     int best = 0;
     for (int r = 1; r < CASIE_N_REALIS; r++)
@@ -493,16 +509,19 @@ static int build_hoppers(casie_doc *doc, evlist *l, const int *cl) {
         free(H);
         return CASIE_ERR_NOMEM;
     }
-    for (int i = 0; i < l->n; i++) hid[i] = -1;
+    for (int i = 0; i < l->n; i++)
+        hid[i] = -1;
     for (int i = 0; i < l->n; i++) {
         if (hid[cl[i]] < 0) hid[cl[i]] = nh++;
         casie_hopper *h = &H[hid[cl[i]]];
         if (!h->events) {
             int cnt = 0;
-            for (int k = 0; k < l->n; k++) cnt += cl[k] == cl[i];
+            for (int k = 0; k < l->n; k++)
+                cnt += cl[k] == cl[i];
             h->events = calloc((size_t)cnt, sizeof(casie_event));
             if (!h->events) {
-                for (int k = 0; k < nh; k++) free(H[k].events);
+                for (int k = 0; k < nh; k++)
+                    free(H[k].events);
                 free(H);
                 free(hid);
                 return CASIE_ERR_NOMEM;
@@ -531,8 +550,8 @@ static int take_events(casie_doc *doc, evlist *l) {
     return CASIE_OK;
 }
 
-static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf,
-                          const casie_extract_params *p, scratch *sc, evlist *l) {
+static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tokfeat *tf, const casie_extract_params *p,
+                          scratch *sc, evlist *l) {
     int rc = CASIE_ERR_NOMEM;
     uint8_t *is_trig = calloc((size_t)doc->n_tokens + 1, 1);
     int *cl = malloc(sizeof(int) * ((size_t)l->n + 1));
@@ -540,7 +559,8 @@ static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tok
     for (int k = 0; k < l->n; k++) {
         int tb, te;
         if (casie__span_tokens(doc, l->ev[k].start, l->ev[k].end, &tb, &te))
-            for (int t = tb; t < te; t++) is_trig[t] = 1;
+            for (int t = tb; t < te; t++)
+                is_trig[t] = 1;
     }
     for (int k = 0; k < l->n; k++) {
         casie_event *ev = &l->ev[k];
@@ -601,10 +621,12 @@ static int extract_run(const casie_model *m, casie_doc *doc, const casie_extract
         rc = after_triggers(m, doc, tf, p, sc, &l);
     } else if (!rc) {
         if (!(cl = malloc(sizeof(int) * ((size_t)l.n + 1)))) rc = CASIE_ERR_NOMEM;
-        for (int i = 0; !rc && i < l.n; i++) cl[i] = i;
+        for (int i = 0; !rc && i < l.n; i++)
+            cl[i] = i;
         if (!rc) rc = build_hoppers(doc, &l, cl);
     }
-    for (int i = 0; i < l.n; i++) casie__event_free(&l.ev[i]);
+    for (int i = 0; i < l.n; i++)
+        casie__event_free(&l.ev[i]);
     free(l.ev);
     free(cl);
     scratch_put(m, sc);

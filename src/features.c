@@ -17,7 +17,8 @@
 uint64_t casie__hash_bytes(const void *p, size_t n, uint64_t seed) {
     const unsigned char *s = p;
     uint64_t h = 0xcbf29ce484222325ull ^ seed;
-    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 0x100000001b3ull;
     return casie__mix64(h);
 }
 
@@ -30,8 +31,10 @@ static size_t lower_token(const casie_doc *doc, int32_t s, int32_t e, char *buf,
             buf[n++] = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
             continue;
         }
-        if (cp == 0x2019 || cp == 0x2018) cp = '\'';
-        else cp = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+        if (cp == 0x2019 || cp == 0x2018)
+            cp = '\'';
+        else
+            cp = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
         n += (size_t)casie__utf8_put(cp, buf + n);
     }
     buf[n] = 0;
@@ -73,43 +76,52 @@ casie__tokfeat *casie__doc_tokfeats(const casie_doc *doc, const casie__clusters 
         for (int32_t i = tok->start; i < tok->end && k < 12; i++) {
             uint32_t cp = casie__doc_cp(doc, i);
             char c;
-            if (cp < 128 && cp >= '0' && cp <= '9') c = 'd';
-            else if (utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_LU) c = 'X', upper++;
-            else if (utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_LL) c = 'x', lower++;
-            else c = cp < 128 ? (char)cp : '*';
+            if (cp < 128 && cp >= '0' && cp <= '9')
+                c = 'd';
+            else if (utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_LU)
+                c = 'X', upper++;
+            else if (utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_LL)
+                c = 'x', lower++;
+            else
+                c = cp < 128 ? (char)cp : '*';
             if (c != last) shape[k++] = c;
             last = c;
         }
         f->shape = casie__hash_bytes(shape, k, 0x9);
-        f->cap = upper == 0 ? 0 : (lower == 0 ? 2 : (casie__doc_cp(doc, tok->start) < 128 &&
-                                                            casie__doc_cp(doc, tok->start) >= 'A' &&
-                                                            casie__doc_cp(doc, tok->start) <= 'Z'
-                                                        ? 1
-                                                        : 3));
+        f->cap = upper == 0
+                     ? 0
+                     : (lower == 0 ? 2
+                                   : (casie__doc_cp(doc, tok->start) < 128 && casie__doc_cp(doc, tok->start) >= 'A' &&
+                                              casie__doc_cp(doc, tok->start) <= 'Z'
+                                          ? 1
+                                          : 3));
         /* affixes by bytes of the lowercased form, kept on code-point bounds */
         size_t p3 = 0, cps = 0;
         while (p3 < n && cps < 3) {
             p3++;
-            while (p3 < n && ((unsigned char)buf[p3] & 0xC0) == 0x80) p3++;
+            while (p3 < n && ((unsigned char)buf[p3] & 0xC0) == 0x80)
+                p3++;
             cps++;
         }
         size_t s3 = n, cpe = 0;
         while (s3 > 0 && cpe < 3) {
             s3--;
-            while (s3 > 0 && ((unsigned char)buf[s3] & 0xC0) == 0x80) s3--;
+            while (s3 > 0 && ((unsigned char)buf[s3] & 0xC0) == 0x80)
+                s3--;
             cpe++;
         }
         f->pre3 = casie__hash_bytes(buf, p3, 0x11);
         f->suf3 = casie__hash_bytes(buf + s3, n - s3, 0x12);
         const casie__cluster_entry *ce = cluster_find(cl, f->w);
-        for (int l = 0; l < 3; l++) f->cl[l] = ce ? casie__hc(0xc100 + (uint64_t)l, ce->c[l]) : 0;
+        for (int l = 0; l < 3; l++)
+            f->cl[l] = ce ? casie__hc(0xc100 + (uint64_t)l, ce->c[l]) : 0;
         f->emb = ce ? ce->pad : 0;
         f->flags = tok->flags;
     }
     /* document topics: which of a few telling stems the article contains */
-    static const char *const TOPICS[] = {"ransom", "ransomwar", "phish", "breach", "vulner", "patch", "updat", "flaw",
-                                         "bitcoin", "hack", "stolen", "leak", "exploit", "fix", "email", "malwar",
-                                         "scam", "bug", "research", "encrypt"};
+    static const char *const TOPICS[] = {"ransom", "ransomwar", "phish", "breach", "vulner",   "patch",   "updat",
+                                         "flaw",   "bitcoin",   "hack",  "stolen", "leak",     "exploit", "fix",
+                                         "email",  "malwar",    "scam",  "bug",    "research", "encrypt"};
     uint64_t th[sizeof TOPICS / sizeof TOPICS[0]];
     for (size_t k = 0; k < sizeof TOPICS / sizeof TOPICS[0]; k++)
         th[k] = casie__hash_bytes(TOPICS[k], strlen(TOPICS[k]), 0x5);
@@ -117,7 +129,8 @@ casie__tokfeat *casie__doc_tokfeats(const casie_doc *doc, const casie__clusters 
     for (int t = 0; t < doc->n_tokens; t++)
         for (size_t k = 0; k < sizeof TOPICS / sizeof TOPICS[0]; k++)
             if (tf[t].s == th[k]) topics |= 1u << k;
-    for (int t = 0; t < doc->n_tokens; t++) tf[t].topics = topics;
+    for (int t = 0; t < doc->n_tokens; t++)
+        tf[t].topics = topics;
     sb_stemmer_delete(stem);
     return tf;
 }
@@ -132,15 +145,19 @@ void casie__tokvec(const casie__tokfeat *f, const casie__emb *e, float *x) {
         if (f->emb && f->emb <= e->n_words) {
             const int8_t *v = e->v + (size_t)(f->emb - 1) * e->dim;
             float sc = e->scale[f->emb - 1];
-            for (uint32_t j = 0; j < e->dim; j++) x[k++] = sc * (float)v[j];
+            for (uint32_t j = 0; j < e->dim; j++)
+                x[k++] = sc * (float)v[j];
         } else {
-            for (uint32_t j = 0; j < e->dim; j++) x[k++] = 0.0f;
+            for (uint32_t j = 0; j < e->dim; j++)
+                x[k++] = 0.0f;
         }
     }
     float *ex = x + k; /* the columns after the word vector (internal.h) */
-    for (int c = 0; c < CASIE_TV_UNKNOWN - CASIE_TV_CAP; c++) ex[CASIE_TV_CAP + c] = f->cap == (unsigned)c;
+    for (int c = 0; c < CASIE_TV_UNKNOWN - CASIE_TV_CAP; c++)
+        ex[CASIE_TV_CAP + c] = f->cap == (unsigned)c;
     ex[CASIE_TV_UNKNOWN] = f->emb == 0;
-    for (int b = 0; b < CASIE_TV_N_FLAGS; b++) ex[CASIE_TV_FLAGS + b] = (f->flags >> b) & 1u;
+    for (int b = 0; b < CASIE_TV_N_FLAGS; b++)
+        ex[CASIE_TV_FLAGS + b] = (f->flags >> b) & 1u;
 }
 
 void casie__argvec_side(int i, int tb, int te, int *side, int *bucket) {
@@ -148,7 +165,8 @@ void casie__argvec_side(int i, int tb, int te, int *side, int *bucket) {
     *side = i < tb ? 0 : i >= te ? 1 : 2;
     static const int B[] = {0, 1, 2, 3, 5, 8, 12, 20};
     int bk = 0;
-    while (bk < 8 && d > B[bk]) bk++;
+    while (bk < 8 && d > B[bk])
+        bk++;
     *bucket = bk; /* 9 distance buckets */
 }
 
@@ -170,57 +188,120 @@ void casie__argvec_rel(int i, int tb, int te, int subtype, int other_trig, float
  * test that no two templates of a group share an id. */
 enum {
     /* triggers */
-    F_BIAS = 1, F_W, F_S, F_SHAPE, F_PRE, F_SUF, F_CL0, F_CL1, F_CL2, F_FLAGS, F_CAP, F_W_2GRAM, F_S_2GRAM,
-    F_SENT_FIRST, F_SENT_LAST,
-    F_W_NEXT = 112,      /* the word and the next one */
-    F_S_NEXT = 113,      /* the stem and the next one */
-    F_S_3GRAM = 213,     /* previous, own and next stems */
-    F_TOPIC = 514,       /* a telling stem somewhere in the article */
-    F_TOPIC_S = 515,     /* that, with the token's stem */
-    F_S_FAR = 703,       /* a stem 2-4 tokens away, by side */
-    F_CL2_PREV_W = 709,  /* the finest cluster with the previous word */
-    F_CL2_NEXT_W = 710,  /* with the next word */
+    F_BIAS = 1,
+    F_W,
+    F_S,
+    F_SHAPE,
+    F_PRE,
+    F_SUF,
+    F_CL0,
+    F_CL1,
+    F_CL2,
+    F_FLAGS,
+    F_CAP,
+    F_W_2GRAM,
+    F_S_2GRAM,
+    F_SENT_FIRST,
+    F_SENT_LAST,
+    F_W_NEXT = 112,     /* the word and the next one */
+    F_S_NEXT = 113,     /* the stem and the next one */
+    F_S_3GRAM = 213,    /* previous, own and next stems */
+    F_TOPIC = 514,      /* a telling stem somewhere in the article */
+    F_TOPIC_S = 515,    /* that, with the token's stem */
+    F_S_FAR = 703,      /* a stem 2-4 tokens away, by side */
+    F_CL2_PREV_W = 709, /* the finest cluster with the previous word */
+    F_CL2_NEXT_W = 710, /* with the next word */
     /* arguments */
-    A_BIAS = 40, A_W, A_S, A_SHAPE, A_SUF, A_PRE, A_CL, A_FLAGS, A_POS, A_DIST, A_POS_W, A_POS_S, A_TRIG_S,
-    A_TRIG_W_POS, A_PREV_W_POS, A_NEXT_W_POS, A_IN_TRIG, A_BETWEEN_TRIG, A_COMMAS, A_POS_SHAPE, A_PREV_S, A_NEXT_S,
-    A_TRIG_S_POSD, A_CAP, A_PREV2_W, A_CL_POS, A_W_DIST, A_TRIG_W,
+    A_BIAS = 40,
+    A_W,
+    A_S,
+    A_SHAPE,
+    A_SUF,
+    A_PRE,
+    A_CL,
+    A_FLAGS,
+    A_POS,
+    A_DIST,
+    A_POS_W,
+    A_POS_S,
+    A_TRIG_S,
+    A_TRIG_W_POS,
+    A_PREV_W_POS,
+    A_NEXT_W_POS,
+    A_IN_TRIG,
+    A_BETWEEN_TRIG,
+    A_COMMAS,
+    A_POS_SHAPE,
+    A_PREV_S,
+    A_NEXT_S,
+    A_TRIG_S_POSD,
+    A_CAP,
+    A_PREV2_W,
+    A_CL_POS,
+    A_W_DIST,
+    A_TRIG_W,
     A_OTHER_TRIG_POS = 557, /* the token belongs to another trigger, by side */
-    A_CL1 = 1046, A_CL2 = 2046, /* A_CL's coarser clusters */
+    A_CL1 = 1046,
+    A_CL2 = 2046, /* A_CL's coarser clusters */
     /* entity types */
-    E_BIAS = 80, E_ROLE, E_HEAD, E_HEAD_S, E_FIRST, E_WORD, E_SHAPE_HEAD, E_CL_HEAD, E_LEN, E_FLAGS, E_ROLE_HEAD,
-    E_SUF_HEAD, E_CAP, E_PREV,
+    E_BIAS = 80,
+    E_ROLE,
+    E_HEAD,
+    E_HEAD_S,
+    E_FIRST,
+    E_WORD,
+    E_SHAPE_HEAD,
+    E_CL_HEAD,
+    E_LEN,
+    E_FLAGS,
+    E_ROLE_HEAD,
+    E_SUF_HEAD,
+    E_CAP,
+    E_PREV,
     E_ROLE_SUBTYPE = 81, /* E_ROLE with the subtype (an f2 beside E_ROLE's f1) */
-    E_CL_HEAD1 = 1087, E_CL_HEAD2 = 2087,
+    E_CL_HEAD1 = 1087,
+    E_CL_HEAD2 = 2087,
     /* realis */
-    R_BIAS = 110, R_TRIG_W, R_TRIG_S, R_BEFORE_W, R_AFTER_W, R_SENT_W, R_FIRST_TRIG_W, R_PREV1, R_PREV2, R_NEXT1,
+    R_BIAS = 110,
+    R_TRIG_W,
+    R_TRIG_S,
+    R_BEFORE_W,
+    R_AFTER_W,
+    R_SENT_W,
+    R_FIRST_TRIG_W,
+    R_PREV1,
+    R_PREV2,
+    R_NEXT1,
     R_TRIG_SHAPE,
-    R_BEFORE_DIST_W = 413, /* a word up to 3 before the trigger, with its distance */
-    R_SENT_POS = 415,      /* the trigger at the sentence's start, the sentence the article's first */
-    R_SENT_FIRST_W = 416,  /* the sentence's first word */
-    R_LAST_TRIG_SUF = 417, /* the trigger's last word's suffix */
-    R_NEXT2 = 419,         /* the next two words */
+    R_BEFORE_DIST_W = 413,  /* a word up to 3 before the trigger, with its distance */
+    R_SENT_POS = 415,       /* the trigger at the sentence's start, the sentence the article's first */
+    R_SENT_FIRST_W = 416,   /* the sentence's first word */
+    R_LAST_TRIG_SUF = 417,  /* the trigger's last word's suffix */
+    R_NEXT2 = 419,          /* the next two words */
     R_LAST_TRIG_NEXT = 420, /* the trigger's last word and the next */
-    R_LAST_TRIG_W = 421,   /* the trigger's last word (feature version 3: 416, R_SENT_FIRST_W's id) */
-    R_PREV1_SUBTYPE = 422, /* the previous word with the subtype (feature version 3: 417) */
+    R_LAST_TRIG_W = 421,    /* the trigger's last word (feature version 3: 416, R_SENT_FIRST_W's id) */
+    R_PREV1_SUBTYPE = 422,  /* the previous word with the subtype (feature version 3: 417) */
 };
 
 static const int A_CL_LEVEL[3] = {A_CL, A_CL1, A_CL2}, E_CL_HEAD_LEVEL[3] = {E_CL_HEAD, E_CL_HEAD1, E_CL_HEAD2};
 
-static const int TRIG_IDS[] = {F_BIAS, F_W, F_S, F_SHAPE, F_PRE, F_SUF, F_CL0, F_CL1, F_CL2, F_FLAGS, F_CAP,
-                               F_W_2GRAM, F_S_2GRAM, F_SENT_FIRST, F_SENT_LAST, F_W_NEXT, F_S_NEXT, F_S_3GRAM,
-                               F_TOPIC, F_TOPIC_S, F_S_FAR, F_CL2_PREV_W, F_CL2_NEXT_W};
-static const int ARG_IDS[] = {A_BIAS, A_W, A_S, A_SHAPE, A_SUF, A_PRE, A_CL, A_FLAGS, A_POS, A_DIST, A_POS_W,
-                              A_POS_S, A_TRIG_S, A_TRIG_W_POS, A_PREV_W_POS, A_NEXT_W_POS, A_IN_TRIG, A_BETWEEN_TRIG,
-                              A_COMMAS, A_POS_SHAPE, A_PREV_S, A_NEXT_S, A_TRIG_S_POSD, A_CAP, A_PREV2_W, A_CL_POS,
-                              A_W_DIST, A_TRIG_W, A_OTHER_TRIG_POS, A_CL1, A_CL2};
+static const int TRIG_IDS[] = {F_BIAS,   F_W,       F_S,     F_SHAPE,   F_PRE,     F_SUF,        F_CL0,       F_CL1,
+                               F_CL2,    F_FLAGS,   F_CAP,   F_W_2GRAM, F_S_2GRAM, F_SENT_FIRST, F_SENT_LAST, F_W_NEXT,
+                               F_S_NEXT, F_S_3GRAM, F_TOPIC, F_TOPIC_S, F_S_FAR,   F_CL2_PREV_W, F_CL2_NEXT_W};
+static const int ARG_IDS[] = {
+    A_BIAS,           A_W,           A_S,       A_SHAPE,        A_SUF,    A_PRE,       A_CL,
+    A_FLAGS,          A_POS,         A_DIST,    A_POS_W,        A_POS_S,  A_TRIG_S,    A_TRIG_W_POS,
+    A_PREV_W_POS,     A_NEXT_W_POS,  A_IN_TRIG, A_BETWEEN_TRIG, A_COMMAS, A_POS_SHAPE, A_PREV_S,
+    A_NEXT_S,         A_TRIG_S_POSD, A_CAP,     A_PREV2_W,      A_CL_POS, A_W_DIST,    A_TRIG_W,
+    A_OTHER_TRIG_POS, A_CL1,         A_CL2};
 /* E_ROLE_SUBTYPE shares E_ROLE's id but hashes two values (f2), E_ROLE one
  * (f1): distinct features, so it is not listed apart. */
-static const int ENT_IDS[] = {E_BIAS, E_ROLE, E_HEAD, E_HEAD_S, E_FIRST, E_WORD, E_SHAPE_HEAD, E_CL_HEAD, E_LEN,
-                              E_FLAGS, E_ROLE_HEAD, E_SUF_HEAD, E_CAP, E_PREV, E_CL_HEAD1, E_CL_HEAD2};
-static const int REALIS_IDS[] = {R_BIAS, R_TRIG_W, R_TRIG_S, R_BEFORE_W, R_AFTER_W, R_SENT_W, R_FIRST_TRIG_W,
-                                 R_PREV1, R_PREV2, R_NEXT1, R_TRIG_SHAPE, R_BEFORE_DIST_W, R_SENT_POS,
-                                 R_SENT_FIRST_W, R_LAST_TRIG_SUF, R_NEXT2, R_LAST_TRIG_NEXT, R_LAST_TRIG_W,
-                                 R_PREV1_SUBTYPE};
+static const int ENT_IDS[] = {E_BIAS, E_ROLE,  E_HEAD,      E_HEAD_S,   E_FIRST, E_WORD, E_SHAPE_HEAD, E_CL_HEAD,
+                              E_LEN,  E_FLAGS, E_ROLE_HEAD, E_SUF_HEAD, E_CAP,   E_PREV, E_CL_HEAD1,   E_CL_HEAD2};
+static const int REALIS_IDS[] = {R_BIAS,       R_TRIG_W,         R_TRIG_S,      R_BEFORE_W,     R_AFTER_W,
+                                 R_SENT_W,     R_FIRST_TRIG_W,   R_PREV1,       R_PREV2,        R_NEXT1,
+                                 R_TRIG_SHAPE, R_BEFORE_DIST_W,  R_SENT_POS,    R_SENT_FIRST_W, R_LAST_TRIG_SUF,
+                                 R_NEXT2,      R_LAST_TRIG_NEXT, R_LAST_TRIG_W, R_PREV1_SUBTYPE};
 
 int casie__template_ids(int group, const int **ids) {
     static const struct {
@@ -399,9 +480,11 @@ int casie__realis_feats(const casie__tokfeat *tf, int b, int e, int tb, int te, 
         PUT(f1(R_BEFORE_W, tf[k].w));
         if (tb - k <= 3) PUT(f2(R_BEFORE_DIST_W, (uint64_t)(tb - k), tf[k].w));
     }
-    for (int k = te; k < e && k < te + 5; k++) PUT(f1(R_AFTER_W, tf[k].w));
+    for (int k = te; k < e && k < te + 5; k++)
+        PUT(f1(R_AFTER_W, tf[k].w));
     PUT(f1(R_SENT_POS, (uint64_t)(b == 0) * 2 + (uint64_t)(tb == b)));
     PUT(f1(R_SENT_FIRST_W, tf[b].w));
-    for (int k = b; k < e && n < CASIE_MAX_FEATS - 2; k++) PUT(f1(R_SENT_W, tf[k].s));
+    for (int k = b; k < e && n < CASIE_MAX_FEATS - 2; k++)
+        PUT(f1(R_SENT_W, tf[k].s));
     return n;
 }

@@ -17,8 +17,8 @@
 
 typedef struct casie_glove {
     uint32_t n_words, dim;
-    const char *words;          /* n_words NUL-terminated words, most frequent first */
-    const unsigned char *vec;   /* (n_words, dim) little-endian f32: casie_glove_value */
+    const char *words;        /* n_words NUL-terminated words, most frequent first */
+    const unsigned char *vec; /* (n_words, dim) little-endian f32: casie_glove_value */
 } casie_glove;
 
 /* The words and vectors of the file's bytes buf[0 .. len), pointing into

@@ -34,12 +34,11 @@
 /* ---- errors (common.c) ---- */
 /* Fills err (if not NULL) with code, position and a printf-style message;
  * returns code so that `return casie__error(err, ...)` reads naturally. */
-int casie__error(casie_error *err, int code, long position, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int casie__error(casie_error *err, int code, long position, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* ---- memory and strings (common.c) ---- */
-char *casie__strdup(const char *s);             /* NULL in, NULL out */
-char *casie__strndup(const char *s, size_t n);  /* always NUL-terminates */
+char *casie__strdup(const char *s);            /* NULL in, NULL out */
+char *casie__strndup(const char *s, size_t n); /* always NUL-terminates */
 /* A document id from a path: its base name without extension
  * ("path/to/10012.txt" -> "10012"); malloc'd, NULL when out of memory. */
 char *casie__path_id(const char *path);
@@ -98,8 +97,7 @@ int casie__category_attach(casie_model *m, casie_doc *const *train, int n_train,
  * UTF-8 sequence (or a surrogate / > U+10FFFF) becomes U+FFFD and counts as one
  * code point; NUL bytes are kept as U+0000.  Outputs the repaired text
  * (malloc'd, NUL-terminated), its byte length, and cp_byte (n_cp+1 entries). */
-int casie__utf8_normalize(const char *in, size_t len, char **out, size_t *out_len, int32_t **cp_byte,
-                          int32_t *n_cp);
+int casie__utf8_normalize(const char *in, size_t len, char **out, size_t *out_len, int32_t **cp_byte, int32_t *n_cp);
 /* Decodes one code point of valid UTF-8 at s (as produced above); sets *adv. */
 uint32_t casie__utf8_get(const char *s, int *adv);
 /* Encodes cp into buf (>= 4 bytes); returns the byte count. */
@@ -124,16 +122,16 @@ typedef struct casie__jw {
 struct json_t;
 void casie__jw_put(casie__jw *b, const char *s, size_t n); /* raw bytes */
 void casie__jw_puts(casie__jw *b, const char *s);
-void casie__jw_begin(casie__jw *b, char c); /* '{' or '[' */
-void casie__jw_end(casie__jw *b, char c);   /* '}' or ']' */
-void casie__jw_sep(casie__jw *b);           /* before an array element */
+void casie__jw_begin(casie__jw *b, char c);      /* '{' or '[' */
+void casie__jw_end(casie__jw *b, char c);        /* '}' or ']' */
+void casie__jw_sep(casie__jw *b);                /* before an array element */
 void casie__jw_key(casie__jw *b, const char *k); /* before an object member's value */
 /* s (n bytes) as a JSON string; invalid UTF-8 written as U+FFFD. */
 void casie__jw_str(casie__jw *b, const char *s, size_t n);
 void casie__jw_kv(casie__jw *b, const char *k, const char *v); /* "k": "v" */
 void casie__jw_int(casie__jw *b, long long v);
-void casie__jw_real(casie__jw *b, double v);  /* shortest form; NaN, infinities as null */
-void casie__jw_float(casie__jw *b, float f);  /* shortest form that reads back as f */
+void casie__jw_real(casie__jw *b, double v);          /* shortest form; NaN, infinities as null */
+void casie__jw_float(casie__jw *b, float f);          /* shortest form that reads back as f */
 void casie__jw_value(casie__jw *b, struct json_t *v); /* a jansson value, members in its order */
 /* The members of object obj but those named in skip (NULL-terminated, may
  * be NULL), into the open object; returns how many were written. */
@@ -193,10 +191,10 @@ typedef struct casie__section {
 int casie__model_file_write(const char *path, const casie__section *secs, int n_secs, casie_error *err);
 
 typedef struct casie__model_file {
-    void *map;             /* the mapped (or owned) file bytes */
+    void *map; /* the mapped (or owned) file bytes */
     size_t size;
-    int owned;             /* 1: map was malloc'd (parse from memory), 0: mmap'd */
-    casie__section *secs;  /* (n_secs,) data points into map */
+    int owned;            /* 1: map was malloc'd (parse from memory), 0: mmap'd */
+    casie__section *secs; /* (n_secs,) data points into map */
     int n_secs;
 } casie__model_file;
 
@@ -226,7 +224,8 @@ static inline uint64_t casie__get_u64le(const unsigned char *p) {
     return (uint64_t)casie__get_u32le(p) | (uint64_t)casie__get_u32le(p + 4) << 32;
 }
 static inline void casie__put_u32le(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 static inline void casie__put_u64le(unsigned char *p, uint64_t v) {
     casie__put_u32le(p, (uint32_t)v);
@@ -235,13 +234,17 @@ static inline void casie__put_u64le(unsigned char *p, uint64_t v) {
 
 /* ---- hashing (features.c) ---- */
 static inline uint64_t casie__mix64(uint64_t x) {
-    x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27; x *= 0x94d049bb133111ebull;
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
     x ^= x >> 31;
     return x;
 }
 /* Combines a feature hash with another value (template id, label, ...). */
-static inline uint64_t casie__hc(uint64_t h, uint64_t v) { return casie__mix64(h ^ (v * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull)); }
+static inline uint64_t casie__hc(uint64_t h, uint64_t v) {
+    return casie__mix64(h ^ (v * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull));
+}
 uint64_t casie__hash_bytes(const void *p, size_t n, uint64_t seed);
 
 /* A small deterministic generator (xorshift64*): shuffling, initialisation, dropout. */
@@ -260,13 +263,13 @@ static inline uint64_t casie__rng_next(uint64_t *s) {
  * `stride` so that a row is one or two cache lines.  Sequence models add a
  * label transition matrix and start scores. */
 typedef struct casie__linear {
-    uint32_t n_rows;   /* power of two */
-    uint32_t n_labels; /* used labels */
-    uint32_t stride;   /* floats per row (n_labels rounded up to 8) */
-    float *w;          /* (n_rows, stride), or NULL when wh is used */
+    uint32_t n_rows;    /* power of two */
+    uint32_t n_labels;  /* used labels */
+    uint32_t stride;    /* floats per row (n_labels rounded up to 8) */
+    float *w;           /* (n_rows, stride), or NULL when wh is used */
     const uint16_t *wh; /* (n_rows, stride) bfloat16 weights of a loaded model (mapped) */
-    float *trans;      /* (n_labels, n_labels) from -> to, sequence models only */
-    float *start;      /* (n_labels,) */
+    float *trans;       /* (n_labels, n_labels) from -> to, sequence models only */
+    float *start;       /* (n_labels,) */
     /* training only (NULL after casie__linear_finish): */
     float *uw, *utrans, *ustart; /* sums of c * update, for averaging */
     long c;                      /* update clock */
@@ -298,14 +301,13 @@ void casie__linear_update(casie__linear *m, const uint64_t *feats, int n_feats, 
  * NULL).  Writes labels into out (n,).  CASIE_ERR_NOMEM when its scratch
  * cannot be allocated (out untouched). */
 int casie__viterbi(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
-                    int *out);
+                   int *out);
 /* log sum exp of x (n,), -1e30 when every x is. */
 float casie__logsumexp(const float *x, int n);
 /* Marginals p(y_i = l) (n, L) under the same model, softmax scale `temp`;
  * CASIE_ERR_NOMEM when its scratch cannot be allocated. */
-int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
-                      const uint8_t *start_ok, float temp, float *P);
-
+int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
+                     float temp, float *P);
 
 /* ---- neural taggers (nn.c) ---- */
 /* A bidirectional LSTM over token vectors (D each, H states per direction)
@@ -318,8 +320,8 @@ typedef struct casie__nnet {
     size_t n_params;
     size_t o_wf, o_bf, o_wb, o_bb, o_w1[2], o_b1[2], o_w2[2], o_b2[2]; /* offsets into p; [1]: second head */
     size_t o_trans, o_start; /* CRF transitions (L, L) and start scores (L) over head 0's labels */
-    const float *p; /* (n_params,) */
-    float *own;     /* p when owned, else NULL */
+    const float *p;          /* (n_params,) */
+    float *own;              /* p when owned, else NULL */
 } casie__nnet;
 
 /* Sets dims and layout without parameters (loading); CASIE_ERR_INVALID_ARG
@@ -383,15 +385,15 @@ typedef struct casie__nn_train {
     float lr, dropout;
     uint64_t rng;
     long step;
-    float *g, *m, *v;  /* (n_params,) */
-    float *avg;        /* (n_params,) running average of the parameters, once averaging begins */
-    long n_avg;        /* steps averaged so far (0: not averaging yet) */
-    int averaging;     /* set by the caller: average every later step */
-    float *X;          /* (len, D) inputs (dropout applied in place) */
-    float *act;        /* (len, 2, 4H) gate activations */
-    float *cell;       /* (len, 2H) */
-    float *Hs, *dHs;   /* (len, 2H) states and their gradients */
-    float *U, *A;      /* (n_heads, U) head inputs, (n_heads, K) hidden */
+    float *g, *m, *v; /* (n_params,) */
+    float *avg;       /* (n_params,) running average of the parameters, once averaging begins */
+    long n_avg;       /* steps averaged so far (0: not averaging yet) */
+    int averaging;    /* set by the caller: average every later step */
+    float *X;         /* (len, D) inputs (dropout applied in place) */
+    float *act;       /* (len, 2, 4H) gate activations */
+    float *cell;      /* (len, 2H) */
+    float *Hs, *dHs;  /* (len, 2H) states and their gradients */
+    float *U, *A;     /* (n_heads, U) head inputs, (n_heads, K) hidden */
     size_t cap_x, cap_act, cap_cell, cap_hs, cap_dhs, cap_u, cap_a;
 } casie__nn_train;
 
@@ -429,8 +431,8 @@ typedef struct casie__cluster_entry {
 } casie__cluster_entry;
 
 typedef struct casie__clusters {
-    uint32_t n_slots;                   /* power of two, 0 = no clusters */
-    const casie__cluster_entry *slots;  /* (n_slots,) */
+    uint32_t n_slots;                  /* power of two, 0 = no clusters */
+    const casie__cluster_entry *slots; /* (n_slots,) */
 } casie__clusters;
 
 /* Per-token hashed base features, computed once per document. */
@@ -439,9 +441,9 @@ typedef struct casie__tokfeat {
     uint64_t s;     /* Snowball stem of w */
     uint64_t shape; /* compressed shape: Xx, X, x, d, X.X., ... */
     uint64_t pre3, suf3;
-    uint64_t cl[3]; /* cluster ids as hashes, 0 when unknown */
-    uint32_t flags; /* CASIE_TOK_* */
-    uint8_t cap;    /* 0 lower, 1 capitalized, 2 all caps, 3 other */
+    uint64_t cl[3];  /* cluster ids as hashes, 0 when unknown */
+    uint32_t flags;  /* CASIE_TOK_* */
+    uint8_t cap;     /* 0 lower, 1 capitalized, 2 all caps, 3 other */
     uint32_t topics; /* document-level: bit k set when topic word k occurs in the document */
     uint16_t emb;    /* word vector row + 1, 0 when the word has none */
 } casie__tokfeat;
@@ -451,9 +453,9 @@ typedef struct casie__tokfeat {
  * unknown word (1), the low 10 token flags; casie__tokvec_dim floats.
  * Extraction adds these columns' weights by name (extract.c token_proj). */
 enum {
-    CASIE_TV_CAP = 0,    /* + casie__tokfeat.cap (0..3) */
+    CASIE_TV_CAP = 0,     /* + casie__tokfeat.cap (0..3) */
     CASIE_TV_UNKNOWN = 4, /* the word has no vector */
-    CASIE_TV_FLAGS = 5,  /* + b: token flag bit b, b < CASIE_TV_N_FLAGS */
+    CASIE_TV_FLAGS = 5,   /* + b: token flag bit b, b < CASIE_TV_N_FLAGS */
     CASIE_TV_N_FLAGS = 10,
     CASIE_TOKVEC_EXTRA = 15
 };
@@ -487,8 +489,8 @@ int casie__trig_feats(const casie__tokfeat *tf, int b, int e, int i, uint64_t *o
 /* Argument tagger: features of token i for one trigger. */
 typedef struct casie__arg_ctx {
     const casie__tokfeat *tf;
-    int b, e;             /* the sentence's tokens [b, e) */
-    int tb, te;           /* the trigger's tokens [tb, te) */
+    int b, e;   /* the sentence's tokens [b, e) */
+    int tb, te; /* the trigger's tokens [tb, te) */
     int subtype;
     const uint8_t *is_trig; /* (n_tokens,) 1 where some trigger lies, may be NULL */
 } casie__arg_ctx;
@@ -516,8 +518,8 @@ int casie__template_ids(int group, const int **ids);
 /* The neural encoders read at most this many tokens at once: a longer
  * sentence is encoded in independent pieces, so memory stays bounded. */
 #define CASIE_NN_CHUNK 256
-#define CASIE_TRIG_LABELS (1 + 2 * CASIE_N_SUBTYPES)  /* O, B-st, I-st */
-#define CASIE_ARG_LABELS (1 + 2 * CASIE_MAX_SLOTS)    /* O, B-slot, I-slot */
+#define CASIE_TRIG_LABELS (1 + 2 * CASIE_N_SUBTYPES) /* O, B-st, I-st */
+#define CASIE_ARG_LABELS (1 + 2 * CASIE_MAX_SLOTS)   /* O, B-slot, I-slot */
 
 /* A loaded model's cache of each network's input projection of a word
  * vector (both directions, no bias): a word's share of the projection
@@ -532,19 +534,19 @@ typedef struct casie__pool casie__pool;
  * layers in each token's vector. */
 #define CASIE_XMIX_MAX 49 /* an encoder's layers + 1 (the embeddings) */
 typedef struct casie__xspec {
-    uint64_t enc_hash;          /* the encoder's casie_encoder_config.hash */
-    int32_t enc_layers;         /* its layers */
-    int32_t window, stride;     /* pieces per window ([CLS], [SEP] included), and between window starts */
-    float mix[CASIE_XMIX_MAX];  /* weight of layer l's output (0: the embeddings), l <= enc_layers */
-    char enc_file[48];          /* the encoder file's name, looked for beside the model (NUL-terminated) */
+    uint64_t enc_hash;         /* the encoder's casie_encoder_config.hash */
+    int32_t enc_layers;        /* its layers */
+    int32_t window, stride;    /* pieces per window ([CLS], [SEP] included), and between window starts */
+    float mix[CASIE_XMIX_MAX]; /* weight of layer l's output (0: the embeddings), l <= enc_layers */
+    char enc_file[48];         /* the encoder file's name, looked for beside the model (NUL-terminated) */
 } casie__xspec;
 /* The vectors of a fixed set of documents, made once (training), found by
  * their text (extraction during training runs on copies of the documents). */
 typedef struct casie__xcache {
     int n;
-    uint64_t *key;    /* (n,) casie__xcache_key of each document */
+    uint64_t *key;     /* (n,) casie__xcache_key of each document */
     int32_t *n_tokens; /* (n,) */
-    float **v;        /* (n,) each (n_tokens, xdim) */
+    float **v;         /* (n,) each (n_tokens, xdim) */
 } casie__xcache;
 /* What extraction derives from a network's weights, made once for a loaded
  * model (casie__projcache) or per document for a model in training. */
@@ -561,9 +563,9 @@ typedef struct casie__derived {
 
 typedef struct casie__projcache {
     int rows;
-    float *z;                      /* (rows, 2 * 4H) */
-    _Atomic unsigned char *state;  /* (rows,) */
-    casie__derived w;              /* R NULL: each document's scratch makes its own */
+    float *z;                     /* (rows, 2 * 4H) */
+    _Atomic unsigned char *state; /* (rows,) */
+    casie__derived w;             /* R NULL: each document's scratch makes its own */
 } casie__projcache;
 #define CASIE_PROJCACHE_ROWS 16384
 
@@ -587,10 +589,10 @@ struct casie_model {
     };
     int32_t n_slots[CASIE_N_SUBTYPES];
     int32_t slot_role[CASIE_N_SUBTYPES][CASIE_MAX_SLOTS]; /* role of each slot */
-    float trig_bias, arg_bias;            /* added to non-O labels when decoding (tuned on dev) */
-    float trig_temp, arg_temp;            /* softmax scale of the confidence marginals (tuned on dev) */
-    float coref_bias;                     /* added to every link score when clustering (tuned on dev) */
-    float coref_generic;                  /* added as well when either event is Generic (tuned on dev) */
+    float trig_bias, arg_bias;                            /* added to non-O labels when decoding (tuned on dev) */
+    float trig_temp, arg_temp;                            /* softmax scale of the confidence marginals (tuned on dev) */
+    float coref_bias;                                     /* added to every link score when clustering (tuned on dev) */
+    float coref_generic; /* added as well when either event is Generic (tuned on dev) */
     /* The taggers and realis add the network's scores to mix * the sparse
      * model's (emissions and transitions alike); the mixes are tuned on dev. */
     float trig_mix, arg_mix, realis_mix;
@@ -603,24 +605,24 @@ struct casie_model {
             casie__nnet arg_nn2;  /* optional (p NULL: none): a second of arg_nn's shape, another seed, scores added */
         };
     };
-    casie__emb emb;       /* word vectors of the clustered words (n_words 0: none) */
+    casie__emb emb; /* word vectors of the clustered words (n_words 0: none) */
     float *emb_scale_owned;
     int8_t *emb_v_owned;
     casie__clusters clusters;
     casie__cluster_entry *clusters_owned; /* when trained, not mapped */
     char *meta;                           /* JSON object text */
     casie__model_file file;               /* the mapping when loaded */
-    casie__projcache pc[CASIE__N_NETS]; /* when loaded (model_cache.c) */
-    casie__pool *pool; /* when loaded: extraction scratch kept between documents (model_cache.c) */
+    casie__projcache pc[CASIE__N_NETS];   /* when loaded (model_cache.c) */
+    casie__pool *pool;                    /* when loaded: extraction scratch kept between documents (model_cache.c) */
     /* Dense token inputs from a transformer encoder (xvec.c): xdim floats per
      * token, after casie__tokvec's columns and before an argument network's
      * relation inputs, in every network; 0 for a model without an encoder. */
     int32_t xdim;
     casie__xspec xs;
-    casie_encoder *enc;              /* the encoder they come from (owned), when xdim > 0 */
-    struct casie__wordpiece *wp;     /* its vocabulary's tokenizer (owned) */
-    const casie__xcache *xcache;     /* training only: the vectors of the training and tuning documents */
-    casie__category *cat;            /* argument categories (category.c), or NULL: none predicted */
+    casie_encoder *enc;          /* the encoder they come from (owned), when xdim > 0 */
+    struct casie__wordpiece *wp; /* its vocabulary's tokenizer (owned) */
+    const casie__xcache *xcache; /* training only: the vectors of the training and tuning documents */
+    casie__category *cat;        /* argument categories (category.c), or NULL: none predicted */
 };
 _Static_assert(offsetof(casie_model, coref) == offsetof(casie_model, lin[CASIE__LIN_COREF]), "lin[] and names");
 _Static_assert(offsetof(casie_model, arg_nn2) == offsetof(casie_model, nets[CASIE__NET_ARG2]), "nets[] and names");
@@ -745,8 +747,7 @@ void casie__actor_roles(const casie_doc *doc, casie_event *ev, int n);
 /* ---- events that cannot be one (event_conflict.c) ---- */
 /* 1 when a and b name different CVE ids, or different patch numbers or
  * vulnerable versions: they are never one event. */
-int casie__events_conflict(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a,
-                           const casie_event *b);
+int casie__events_conflict(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b);
 /* The members of each cluster (by cluster id, an event index) that have an
  * argument a conflict can turn on, one per kind of conflict, so that
  * clustering checks only those. */
@@ -774,33 +775,33 @@ void casie__conflicts_free(casie__conflicts *c);
  * activations as unsigned bytes offset by 128 and subtracts 128 * sum). */
 typedef struct casie__q8mat {
     int32_t rows, cols, stride;
-    const int8_t *q;     /* (rows, stride) */
-    const float *scale;  /* (rows,) */
-    const int32_t *sum;  /* (rows,) */
+    const int8_t *q;    /* (rows, stride) */
+    const float *scale; /* (rows,) */
+    const int32_t *sum; /* (rows,) */
 } casie__q8mat;
 
 typedef struct casie__enc_layer {
-    casie__q8mat qkv;             /* (3H, H): query, key and value projections stacked */
-    const float *b_qkv;           /* (3H,) */
-    casie__q8mat out;             /* (H, H): attention output projection */
-    const float *b_out;           /* (H,) */
-    const float *ln1_g, *ln1_b;   /* (H,) layer norm after attention + residual */
-    casie__q8mat ff1;             /* (I, H) */
-    const float *b_ff1;           /* (I,) */
-    casie__q8mat ff2;             /* (H, I) */
-    const float *b_ff2;           /* (H,) */
-    const float *ln2_g, *ln2_b;   /* (H,) layer norm after feed-forward + residual */
+    casie__q8mat qkv;           /* (3H, H): query, key and value projections stacked */
+    const float *b_qkv;         /* (3H,) */
+    casie__q8mat out;           /* (H, H): attention output projection */
+    const float *b_out;         /* (H,) */
+    const float *ln1_g, *ln1_b; /* (H,) layer norm after attention + residual */
+    casie__q8mat ff1;           /* (I, H) */
+    const float *b_ff1;         /* (I,) */
+    casie__q8mat ff2;           /* (H, I) */
+    const float *b_ff2;         /* (H,) */
+    const float *ln2_g, *ln2_b; /* (H,) layer norm after feed-forward + residual */
 } casie__enc_layer;
 
 struct casie_encoder {
-    casie_encoder_config cfg;     /* cfg.name points into the file */
-    casie__q8mat word;            /* (n_vocab, H) word embeddings (sum unused) */
-    const float *pos;             /* (max_positions, H) */
-    const float *type;            /* (type_vocab, H) */
+    casie_encoder_config cfg;         /* cfg.name points into the file */
+    casie__q8mat word;                /* (n_vocab, H) word embeddings (sum unused) */
+    const float *pos;                 /* (max_positions, H) */
+    const float *type;                /* (type_vocab, H) */
     const float *emb_ln_g, *emb_ln_b; /* (H,) */
-    casie__enc_layer *layers;     /* (n_layers,) the only allocation besides the mapping */
-    const uint32_t *vocab_off;    /* (n_vocab + 1,) piece id's bytes: [vocab_off[id], vocab_off[id+1] - 1) */
-    const char *vocab;            /* the pieces, in id order, each NUL-terminated */
+    casie__enc_layer *layers;         /* (n_layers,) the only allocation besides the mapping */
+    const uint32_t *vocab_off;        /* (n_vocab + 1,) piece id's bytes: [vocab_off[id], vocab_off[id+1] - 1) */
+    const char *vocab;                /* the pieces, in id order, each NUL-terminated */
     casie__model_file file;
 };
 
@@ -825,8 +826,8 @@ int casie__q8_best(void);
 void casie__q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, float *scale);
 /* y (n, w->rows), row stride ldy = xq's scale * w's scale * (xq . w) + bias
  * (bias may be NULL), over xq (n, w->stride) from casie__q8_quantize. */
-void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, const casie__q8mat *w,
-                      const float *bias, float *y, int ldy);
+void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, const casie__q8mat *w, const float *bias,
+                      float *y, int ldy);
 /* x (n,) = GELU(x), the erf form (erf within 4e-7). */
 void casie__gelu(float *x, size_t n);
 
@@ -885,8 +886,7 @@ typedef struct casie__wordpiece {
 /* From the entries in id order (a repeated entry keeps the later id, as
  * vocab.txt readers do).  [UNK], [CLS] and [SEP] must be there:
  * CASIE_ERR_INVALID_ARG names a missing one.  wp is left empty on failure. */
-int casie__wordpiece_init(casie__wordpiece *wp, const char *const *vocab, int32_t n_vocab, int lower,
-                          casie_error *err);
+int casie__wordpiece_init(casie__wordpiece *wp, const char *const *vocab, int32_t n_vocab, int lower, casie_error *err);
 void casie__wordpiece_free(casie__wordpiece *wp);
 /* Id of the entry with these n bytes, or -1. */
 int32_t casie__wordpiece_id(const casie__wordpiece *wp, const char *s, size_t n);
@@ -900,16 +900,16 @@ int casie__wordpiece_from_encoder(casie__wordpiece *wp, const casie_encoder *enc
  * are owned and reused from one call to the next; free with
  * casie__pieces_free. */
 typedef struct casie__pieces {
-    int32_t n;             /* pieces */
-    int32_t *id;           /* (n,) vocabulary ids */
-    int32_t *start, *end;  /* (n,) code-point span in doc->text: from the first character the piece
-                            * comes from to the last, inclusive ([UNK]: its whole word) */
-    int32_t *tok;          /* (n,) the first of doc->tokens the span overlaps (-1: none) */
-    int32_t n_tokens;      /* doc->n_tokens */
+    int32_t n;                     /* pieces */
+    int32_t *id;                   /* (n,) vocabulary ids */
+    int32_t *start, *end;          /* (n,) code-point span in doc->text: from the first character the piece
+                                    * comes from to the last, inclusive ([UNK]: its whole word) */
+    int32_t *tok;                  /* (n,) the first of doc->tokens the span overlaps (-1: none) */
+    int32_t n_tokens;              /* doc->n_tokens */
     int32_t *tok_first, *tok_last; /* (n_tokens,) the first and last piece whose span overlaps token t;
-                            * -1 when none does, which only happens to a token whose every
-                            * character BERT drops (U+FFFD, controls, format and private-use
-                            * characters; nonspacing marks, when it lower-cases) */
+                                    * -1 when none does, which only happens to a token whose every
+                                    * character BERT drops (U+FFFD, controls, format and private-use
+                                    * characters; nonspacing marks, when it lower-cases) */
     size_t cap, cap_tok;
 } casie__pieces;
 

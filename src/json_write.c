@@ -37,7 +37,8 @@ static void putc_(casie__jw *b, char c) { casie__jw_put(b, &c, 1); }
 static void newline(casie__jw *b) {
     if (!b->pretty) return;
     putc_(b, '\n');
-    for (int i = 0; i < b->depth; i++) casie__jw_put(b, "  ", 2);
+    for (int i = 0; i < b->depth; i++)
+        casie__jw_put(b, "  ", 2);
 }
 
 void casie__jw_sep(casie__jw *b) {
@@ -74,13 +75,20 @@ void casie__jw_str(casie__jw *b, const char *s, size_t n) {
                 continue;
             }
             esc = "\xEF\xBF\xBD";
-        } else if (c == '"') esc = "\\\"";
-        else if (c == '\\') esc = "\\\\";
-        else if (c == '\n') esc = "\\n";
-        else if (c == '\r') esc = "\\r";
-        else if (c == '\t') esc = "\\t";
-        else if (c == '\b') esc = "\\b";
-        else if (c == '\f') esc = "\\f";
+        } else if (c == '"')
+            esc = "\\\"";
+        else if (c == '\\')
+            esc = "\\\\";
+        else if (c == '\n')
+            esc = "\\n";
+        else if (c == '\r')
+            esc = "\\r";
+        else if (c == '\t')
+            esc = "\\t";
+        else if (c == '\b')
+            esc = "\\b";
+        else if (c == '\f')
+            esc = "\\f";
         else if (c < 0x20) {
             snprintf(tmp, sizeof tmp, "\\u%04x", c);
             esc = tmp;
@@ -160,12 +168,24 @@ void casie__jw_value(casie__jw *b, json_t *v) {
         casie__jw_end(b, ']');
         break;
     }
-    case JSON_STRING: casie__jw_str(b, json_string_value(v), json_string_length(v)); break;
-    case JSON_INTEGER: casie__jw_int(b, (long long)json_integer_value(v)); break;
-    case JSON_REAL: casie__jw_real(b, json_real_value(v)); break;
-    case JSON_TRUE: casie__jw_puts(b, "true"); break;
-    case JSON_FALSE: casie__jw_puts(b, "false"); break;
-    default: casie__jw_puts(b, "null"); break;
+    case JSON_STRING:
+        casie__jw_str(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        casie__jw_int(b, (long long)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        casie__jw_real(b, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        casie__jw_puts(b, "true");
+        break;
+    case JSON_FALSE:
+        casie__jw_puts(b, "false");
+        break;
+    default:
+        casie__jw_puts(b, "null");
+        break;
     }
 }
 
@@ -175,7 +195,8 @@ int casie__jw_members(casie__jw *b, json_t *obj, const char *const *skip) {
     int n = 0;
     json_object_foreach(obj, k, v) {
         int known = 0;
-        for (int i = 0; skip && skip[i] && !known; i++) known = !strcmp(k, skip[i]);
+        for (int i = 0; skip && skip[i] && !known; i++)
+            known = !strcmp(k, skip[i]);
         if (known) continue;
         casie__jw_key(b, k);
         casie__jw_value(b, v);

@@ -12,11 +12,14 @@ int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int 
     int lo = 0, hi = doc->n_tokens;
     while (lo < hi) { /* first token ending after s */
         int mid = (lo + hi) / 2;
-        if (doc->tokens[mid].end <= s) lo = mid + 1;
-        else hi = mid;
+        if (doc->tokens[mid].end <= s)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     int b = lo, k = lo;
-    while (k < doc->n_tokens && doc->tokens[k].start < e) k++;
+    while (k < doc->n_tokens && doc->tokens[k].start < e)
+        k++;
     if (k <= b) return 0;
     *tb = b;
     *te = k;
@@ -52,7 +55,8 @@ static void bio_masks(int n_types, int L, uint8_t *allowed, uint8_t *start_ok) {
             if (p > 0 && (p - 1) / 2 >= n_types) ok = 0;
             allowed[p * L + l] = (uint8_t)ok;
         }
-    for (int l = 0; l < L; l++) start_ok[l] = (uint8_t)(l == 0 || ((l - 1) % 2 == 0 && (l - 1) / 2 < n_types));
+    for (int l = 0; l < L; l++)
+        start_ok[l] = (uint8_t)(l == 0 || ((l - 1) % 2 == 0 && (l - 1) / 2 < n_types));
 }
 
 void casie__trig_masks(uint8_t *allowed, uint8_t *start_ok) {

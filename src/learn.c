@@ -54,7 +54,8 @@ void casie__linear_free(casie__linear *m) {
 
 static void average(float *w, float *u, size_t n, long c) {
     float inv = 1.0f / (float)c;
-    for (size_t i = 0; i < n; i++) w[i] -= u[i] * inv;
+    for (size_t i = 0; i < n; i++)
+        w[i] -= u[i] * inv;
 }
 
 void casie__linear_finish(casie__linear *m) {
@@ -74,22 +75,24 @@ static inline float bf16_to_f32(uint16_t h) { /* bfloat16 is a float's top half 
     return f;
 }
 
-
 /* The rows are scattered over a table of megabytes: every row is asked for
  * before the first is summed, so that their cache misses overlap. */
 CASIE_HOT void casie__linear_score(const casie__linear *m, const uint64_t *feats, int n_feats, float *scores) {
     const uint32_t mask = m->n_rows - 1, L = m->n_labels, S = m->stride;
     if (m->wh) {
-        for (int k = 0; k < n_feats; k++) __builtin_prefetch(m->wh + (size_t)(feats[k] & mask) * S);
+        for (int k = 0; k < n_feats; k++)
+            __builtin_prefetch(m->wh + (size_t)(feats[k] & mask) * S);
         for (int k = 0; k < n_feats; k++) {
             const uint16_t *row = m->wh + (size_t)(feats[k] & mask) * S;
-            for (uint32_t l = 0; l < L; l++) scores[l] += bf16_to_f32(row[l]);
+            for (uint32_t l = 0; l < L; l++)
+                scores[l] += bf16_to_f32(row[l]);
         }
         return;
     }
     for (int k = 0; k < n_feats; k++) {
         const float *row = m->w + (size_t)(feats[k] & mask) * S;
-        for (uint32_t l = 0; l < L; l++) scores[l] += row[l];
+        for (uint32_t l = 0; l < L; l++)
+            scores[l] += row[l];
     }
 }
 
@@ -173,18 +176,19 @@ float casie__logsumexp(const float *x, int n) {
         if (x[i] > mx) mx = x[i];
     if (mx <= NEG_INF) return NEG_INF;
     double s = 0;
-    for (int i = 0; i < n; i++) s += exp((double)(x[i] - mx));
+    for (int i = 0; i < n; i++)
+        s += exp((double)(x[i] - mx));
     return mx + (float)log(s);
 }
 
-static int marginals_log(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
-                         const uint8_t *start_ok, float temp, float *P);
+static int marginals_log(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
+                         float temp, float *P);
 
 /* Forward-backward in probability space with per-position scaling: one exp
  * per label and position instead of one per label pair.  Falls back to the
  * log-space version when a scaled row underflows. */
-int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
-                     const uint8_t *start_ok, float temp, float *P) {
+int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
+                     float temp, float *P) {
     const int L = (int)m->n_labels;
     if (n <= 0) return CASIE_OK;
     double *psi = malloc(sizeof(double) * (size_t)n * L), *A = malloc(sizeof(double) * (size_t)n * L);
@@ -229,9 +233,11 @@ int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_
             A[i * L + l] = a * psi[i * L + l];
             c += A[i * L + l];
         }
-        if (!(c > 1e-280) || !isfinite(c)) ok = 0;
+        if (!(c > 1e-280) || !isfinite(c))
+            ok = 0;
         else
-            for (int l = 0; l < L; l++) A[i * L + l] /= c;
+            for (int l = 0; l < L; l++)
+                A[i * L + l] /= c;
     }
     for (int i = n - 1; ok && i >= 0; i--) { /* backward, each row normalized */
         double c = 0;
@@ -247,18 +253,22 @@ int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_
             B[i * L + p] = b;
             c += b;
         }
-        if (!(c > 1e-280) || !isfinite(c)) ok = 0;
+        if (!(c > 1e-280) || !isfinite(c))
+            ok = 0;
         else
-            for (int p = 0; p < L; p++) B[i * L + p] /= c;
+            for (int p = 0; p < L; p++)
+                B[i * L + p] /= c;
     }
     for (int i = 0; ok && i < n; i++) {
         double z = 0;
-        for (int l = 0; l < L; l++) z += A[i * L + l] * B[i * L + l];
+        for (int l = 0; l < L; l++)
+            z += A[i * L + l] * B[i * L + l];
         if (!(z > 0)) {
             ok = 0;
             break;
         }
-        for (int l = 0; l < L; l++) P[i * L + l] = (float)(A[i * L + l] * B[i * L + l] / z);
+        for (int l = 0; l < L; l++)
+            P[i * L + l] = (float)(A[i * L + l] * B[i * L + l] / z);
     }
     free(psi);
     free(A);
@@ -268,8 +278,8 @@ int casie__marginals(const casie__linear *m, const float *E, int n, const uint8_
     return ok ? CASIE_OK : marginals_log(m, E, n, allowed, start_ok, temp, P);
 }
 
-static int marginals_log(const casie__linear *m, const float *E, int n, const uint8_t *allowed,
-                         const uint8_t *start_ok, float temp, float *P) {
+static int marginals_log(const casie__linear *m, const float *E, int n, const uint8_t *allowed, const uint8_t *start_ok,
+                         float temp, float *P) {
     const int L = (int)m->n_labels;
     int rc = CASIE_ERR_NOMEM;
     if (n <= 0) return CASIE_OK;
@@ -281,11 +291,13 @@ static int marginals_log(const casie__linear *m, const float *E, int n, const ui
     for (int i = 1; i < n; i++)
         for (int l = 0; l < L; l++) {
             for (int p = 0; p < L; p++)
-                tmp[p] = (allowed && !allowed[p * L + l]) ? NEG_INF
-                                                          : A[(i - 1) * L + p] + temp * (m->trans ? m->trans[p * L + l] : 0);
+                tmp[p] = (allowed && !allowed[p * L + l])
+                             ? NEG_INF
+                             : A[(i - 1) * L + p] + temp * (m->trans ? m->trans[p * L + l] : 0);
             A[i * L + l] = casie__logsumexp(tmp, L) + temp * E[i * L + l];
         }
-    for (int l = 0; l < L; l++) B[(n - 1) * L + l] = 0;
+    for (int l = 0; l < L; l++)
+        B[(n - 1) * L + l] = 0;
     for (int i = n - 2; i >= 0; i--)
         for (int p = 0; p < L; p++) {
             for (int l = 0; l < L; l++)
@@ -322,5 +334,6 @@ uint16_t casie__f32_to_bf16(float f) { return f32_to_bf16(f); }
 void casie__linear_round_bf16(casie__linear *m) {
     if (!m->w) return;
     size_t n = (size_t)m->n_rows * m->stride;
-    for (size_t i = 0; i < n; i++) m->w[i] = bf16_to_f32(f32_to_bf16(m->w[i]));
+    for (size_t i = 0; i < n; i++)
+        m->w[i] = bf16_to_f32(f32_to_bf16(m->w[i]));
 }

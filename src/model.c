@@ -47,8 +47,10 @@ static const struct {
     uint32_t rows, labels;
     int sequence;
 } LINEAR[CASIE__N_LIN] = {
-    [CASIE__LIN_TRIG] = {1u << 17, CASIE_TRIG_LABELS, 1},      [CASIE__LIN_ARG] = {1u << 16, CASIE_ARG_LABELS, 1},
-    [CASIE__LIN_ENT] = {1u << 15, CASIE_N_ENTITY_TYPES, 0},    [CASIE__LIN_REALIS] = {1u << 15, CASIE_N_REALIS, 0},
+    [CASIE__LIN_TRIG] = {1u << 17, CASIE_TRIG_LABELS, 1},
+    [CASIE__LIN_ARG] = {1u << 16, CASIE_ARG_LABELS, 1},
+    [CASIE__LIN_ENT] = {1u << 15, CASIE_N_ENTITY_TYPES, 0},
+    [CASIE__LIN_REALIS] = {1u << 15, CASIE_N_REALIS, 0},
     [CASIE__LIN_COREF] = {1u << 14, 2, 0},
 };
 
@@ -122,7 +124,8 @@ static unsigned char *linear_serialize(const casie__linear *m, size_t *size) {
     }
     uint16_t *w = (uint16_t *)(buf + wat);
     size_t nw = (size_t)m->n_rows * m->stride;
-    for (size_t i = 0; i < nw; i++) w[i] = m->wh ? m->wh[i] : casie__f32_to_bf16(m->w[i]);
+    for (size_t i = 0; i < nw; i++)
+        w[i] = m->wh ? m->wh[i] : casie__f32_to_bf16(m->w[i]);
     *size = n;
     return buf;
 }
@@ -135,7 +138,8 @@ static int linear_map(casie__linear *m, const casie__section *s, uint32_t want_l
                       casie_error *err) {
     const unsigned char *p = s->data;
     if (s->size < 32) return corrupt(err, path, "short linear section");
-    uint32_t rows = casie__get_u32le(p), L = casie__get_u32le(p + 4), stride = casie__get_u32le(p + 8), seq = casie__get_u32le(p + 12);
+    uint32_t rows = casie__get_u32le(p), L = casie__get_u32le(p + 4), stride = casie__get_u32le(p + 8),
+             seq = casie__get_u32le(p + 12);
     uint32_t dtype = casie__get_u32le(p + 16), fv = casie__get_u32le(p + 20);
     if (fv < CASIE_FEATURE_VERSION_MIN || fv > CASIE_FEATURE_VERSION)
         return casie__error(err, CASIE_ERR_MODEL_VERSION, -1,
@@ -161,8 +165,10 @@ static int linear_map(casie__linear *m, const casie__section *s, uint32_t want_l
     /* a NaN or infinity (exponent all ones) would silently end every decode:
      * refused like any other corruption */
     uint16_t bad = 0;
-    for (size_t i = 0, n = (size_t)rows * stride; i < n; i++) bad |= (uint16_t)((m->wh[i] & 0x7f80u) == 0x7f80u);
-    for (size_t i = 0; seq && i < (size_t)L * L + L; i++) bad |= (uint16_t)!isfinite(m->trans[i]);
+    for (size_t i = 0, n = (size_t)rows * stride; i < n; i++)
+        bad |= (uint16_t)((m->wh[i] & 0x7f80u) == 0x7f80u);
+    for (size_t i = 0; seq && i < (size_t)L * L + L; i++)
+        bad |= (uint16_t)!isfinite(m->trans[i]);
     if (bad) return corrupt(err, path, "non-finite weight in a linear section");
     return CASIE_OK;
 }
@@ -180,9 +186,11 @@ static int xenc_read(casie_model *m, int which, const casie__section *s, const c
     xs->window = (int32_t)casie__get_u32le(p + 16);
     xs->stride = (int32_t)casie__get_u32le(p + 20);
     int zeros = 1;
-    for (int i = 24; i < 32; i++) zeros &= p[i] == 0;
-    if (xdim < 1 || xdim > 4096 || layers < 1 || layers + 1 > CASIE_XMIX_MAX || s->size != 80 + 4 * ((size_t)layers + 1) ||
-        xs->window < 8 || xs->window > 65536 || xs->stride < 1 || xs->stride > xs->window - 2 || !zeros)
+    for (int i = 24; i < 32; i++)
+        zeros &= p[i] == 0;
+    if (xdim < 1 || xdim > 4096 || layers < 1 || layers + 1 > CASIE_XMIX_MAX ||
+        s->size != 80 + 4 * ((size_t)layers + 1) || xs->window < 8 || xs->window > 65536 || xs->stride < 1 ||
+        xs->stride > xs->window - 2 || !zeros)
         return corrupt(err, path, "bad XENC section");
     xs->enc_layers = (int32_t)layers;
     memcpy(xs->enc_file, p + 32, sizeof xs->enc_file);
@@ -199,7 +207,8 @@ static int xenc_read(casie_model *m, int which, const casie__section *s, const c
 /* ---- META: the metadata, a JSON object ---- */
 
 static int meta_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
-    CASIE_UNUSED(which); CASIE_UNUSED(owned);
+    CASIE_UNUSED(which);
+    CASIE_UNUSED(owned);
     const char *meta = m->meta ? m->meta : "{}";
     s->data = meta;
     s->size = strlen(meta);
@@ -222,7 +231,10 @@ static int meta_load(casie_model *m, int which, const casie__section *s, const c
     return CASIE_OK;
 }
 
-static void meta_release(casie_model *m, int which) { CASIE_UNUSED(which); free(m->meta); }
+static void meta_release(casie_model *m, int which) {
+    CASIE_UNUSED(which);
+    free(m->meta);
+}
 
 /* ---- LABL: the role slots ---- */
 
@@ -301,7 +313,10 @@ static int clus_load(casie_model *m, int which, const casie__section *s, const c
     return CASIE_OK;
 }
 
-static void clus_release(casie_model *m, int which) { CASIE_UNUSED(which); free(m->clusters_owned); }
+static void clus_release(casie_model *m, int which) {
+    CASIE_UNUSED(which);
+    free(m->clusters_owned);
+}
 
 /* ---- EMBD: the word vectors ---- */
 
@@ -357,7 +372,8 @@ static int net_save(const casie_model *m, int which, casie__section *s, unsigned
     unsigned char *b = *owned = calloc(1, size);
     if (!b) return CASIE_ERR_NOMEM;
     const int32_t dims[6] = {nn->D, nn->H, nn->U, nn->K, nn->L, nn->L2};
-    for (int i = 0; i < 6; i++) casie__put_u32le(b + 4 * i, (uint32_t)dims[i]);
+    for (int i = 0; i < 6; i++)
+        casie__put_u32le(b + 4 * i, (uint32_t)dims[i]);
     if (nn->n_params) memcpy(b + 32, nn->p, sizeof(float) * nn->n_params);
     s->data = b;
     s->size = size;
@@ -373,8 +389,8 @@ static int net_load(casie_model *m, int which, const casie__section *s, const ch
     const int is_arg = CASIE__NET_IS_ARG(which), tv = casie__tokvec_dim(&m->emb) + m->xdim;
     const casie__nnet *first = &m->nets[second_net(which) ? which - 1 : which];
     const unsigned char *np = s->data;
-    int D = (int)casie__get_u32le(np), H = (int)casie__get_u32le(np + 4), U = (int)casie__get_u32le(np + 8), K = (int)casie__get_u32le(np + 12),
-        L = (int)casie__get_u32le(np + 16), L2 = (int)casie__get_u32le(np + 20);
+    int D = (int)casie__get_u32le(np), H = (int)casie__get_u32le(np + 4), U = (int)casie__get_u32le(np + 8),
+        K = (int)casie__get_u32le(np + 12), L = (int)casie__get_u32le(np + 16), L2 = (int)casie__get_u32le(np + 20);
     if (D != tv + (is_arg ? CASIE_ARGVEC_REL : 0) || L != (is_arg ? CASIE_ARG_LABELS : CASIE_TRIG_LABELS) ||
         (int64_t)U != (int64_t)(is_arg ? 4 : 2) * H || L2 != (is_arg ? CASIE_N_REALIS : 0) ||
         (second_net(which) && (H != first->H || K != first->K)) || casie__nnet_dims(nn, D, H, U, K, L, L2) ||
@@ -426,7 +442,8 @@ static int tune_save(const casie_model *m, int which, casie__section *s, unsigne
     CASIE_UNUSED(which);
     unsigned char *b = *owned = calloc(1, TUNE_SIZE);
     if (!b) return CASIE_ERR_NOMEM;
-    for (int i = 0; i < N_TUNE; i++) memcpy(b + 4 * i, (const char *)m + TUNE_FIELDS[i], 4);
+    for (int i = 0; i < N_TUNE; i++)
+        memcpy(b + 4 * i, (const char *)m + TUNE_FIELDS[i], 4);
     s->data = b;
     s->size = TUNE_SIZE;
     return CASIE_OK;
@@ -436,7 +453,8 @@ static int tune_load(casie_model *m, int which, const casie__section *s, const c
     CASIE_UNUSED(which);
     if (s->size != TUNE_SIZE) return corrupt(err, path, "missing or bad TUNE section");
     const unsigned char *b = s->data;
-    for (int i = 0; i < N_TUNE; i++) memcpy((char *)m + TUNE_FIELDS[i], b + 4 * i, 4);
+    for (int i = 0; i < N_TUNE; i++)
+        memcpy((char *)m + TUNE_FIELDS[i], b + 4 * i, 4);
     for (int i = 4 * N_TUNE; i < TUNE_SIZE; i++)
         if (b[i]) return corrupt(err, path, "nonzero reserved bytes in the TUNE section");
     if (!(m->trig_mix >= 0 && m->trig_mix <= 100 && m->arg_mix >= 0 && m->arg_mix <= 100 && m->realis_mix >= 0 &&
@@ -453,7 +471,8 @@ static int tune_load(casie_model *m, int which, const casie__section *s, const c
 /* ---- CATG: the argument category classifier (category.c), optional ---- */
 
 static int catg_save(const casie_model *m, int which, casie__section *s, unsigned char **owned) {
-    CASIE_UNUSED(which); CASIE_UNUSED(owned);
+    CASIE_UNUSED(which);
+    CASIE_UNUSED(owned);
     if (!m->cat) return ABSENT;
     const void *data;
     size_t size;
@@ -468,7 +487,10 @@ static int catg_load(casie_model *m, int which, const casie__section *s, const c
     return casie__category_load(m, s, path, err);
 }
 
-static void catg_release(casie_model *m, int which) { CASIE_UNUSED(which); casie__category_free(m->cat); }
+static void catg_release(casie_model *m, int which) {
+    CASIE_UNUSED(which);
+    casie__category_free(m->cat);
+}
 
 /* ======================================================================== */
 /* The table                                                                */
@@ -525,11 +547,14 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
         casie__section *s = &secs[n];
         memcpy(s->tag, SECTIONS[i].tag, 5);
         rc = SECTIONS[i].save(m, SECTIONS[i].which, s, &owned[i]);
-        if (rc == ABSENT) rc = CASIE_OK;
-        else if (!rc) n++;
+        if (rc == ABSENT)
+            rc = CASIE_OK;
+        else if (!rc)
+            n++;
     }
     if (!rc) rc = casie__model_file_write(path, secs, n, err);
-    for (int i = 0; i < N_SECTIONS; i++) free(owned[i]);
+    for (int i = 0; i < N_SECTIONS; i++)
+        free(owned[i]);
     if (rc == CASIE_ERR_NOMEM) casie__error(err, rc, -1, "%s: out of memory saving the model", path);
     return rc;
 }

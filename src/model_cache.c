@@ -131,7 +131,8 @@ int casie__pool_give(casie__pool *p, void *item) {
 
 void casie__pool_free(casie__pool *p) {
     if (!p) return;
-    for (int i = 0; i < p->n; i++) p->destroy(p->item[i]);
+    for (int i = 0; i < p->n; i++)
+        p->destroy(p->item[i]);
     pthread_mutex_destroy(&p->mu);
     free(p);
 }

@@ -36,13 +36,23 @@ static int kind_ok(int kind) { return kind == CASIE__FILE_MODEL || kind == CASIE
 enum {
     FORMAT_VERSION = 1, /* the newest container version this file reads and writes */
     MAX_SECTIONS = 256,
-    ALIGN = 32,         /* every section starts at a multiple of this */
+    ALIGN = 32, /* every section starts at a multiple of this */
     HEADER_SIZE = 32,
     ENTRY_SIZE = 32,
     /* header fields */
-    H_MAGIC = 0, H_VERSION = 8, H_NSECS = 12, H_FILESIZE = 16, H_CRC = 24, H_RESERVED = 28,
+    H_MAGIC = 0,
+    H_VERSION = 8,
+    H_NSECS = 12,
+    H_FILESIZE = 16,
+    H_CRC = 24,
+    H_RESERVED = 28,
     /* section table entry fields */
-    E_TAG = 0, E_FLAGS = 4, E_OFFSET = 8, E_SIZE = 16, E_CRC = 24, E_RESERVED = 28
+    E_TAG = 0,
+    E_FLAGS = 4,
+    E_OFFSET = 8,
+    E_SIZE = 16,
+    E_CRC = 24,
+    E_RESERVED = 28
 };
 
 /* The name used in messages for casie__model_file_parse's buffer. */
@@ -72,7 +82,8 @@ typedef struct crc32c_tables {
 static void crc32c_init(crc32c_tables *ct) {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
         ct->t[0][i] = c;
     }
     for (int i = 0; i < 256; i++) {
@@ -96,7 +107,8 @@ static uint32_t crc32c_update(const crc32c_tables *ct, uint32_t crc, const void 
         p += 8;
         n -= 8;
     }
-    while (n--) crc = ct->t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    while (n--)
+        crc = ct->t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 
@@ -159,8 +171,8 @@ int casie__container_write(const char *path, int kind, const casie__section *sec
     for (int i = 0; i < n_secs; i++) {
         const casie__section *s = &secs[i];
         if (strnlen(s->tag, sizeof s->tag) != 4 || !tag_ok((const unsigned char *)s->tag))
-            return casie__error(err, CASIE_ERR_INVALID_ARG, -1,
-                                "%s: section %d: a tag is 4 printable ASCII characters", path, i);
+            return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: section %d: a tag is 4 printable ASCII characters",
+                                path, i);
         if (!s->data && s->size)
             return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "%s: section %s: no data", path, s->tag);
         for (int j = 0; j < i; j++)
@@ -274,8 +286,8 @@ static int validate(const unsigned char *p, size_t size, const char *name, int k
     uint32_t version = casie__get_u32le(p + H_VERSION);
     if (version > FORMAT_VERSION)
         return casie__error(err, CASIE_ERR_MODEL_VERSION, H_VERSION,
-                            "%s: %s format version %u is newer than this casie reads (version %d)", name, noun,
-                            version, FORMAT_VERSION);
+                            "%s: %s format version %u is newer than this casie reads (version %d)", name, noun, version,
+                            FORMAT_VERSION);
     if (version == 0) return CORRUPT(H_VERSION, "%s: corrupt %s file: format version 0", name, noun);
     /* sizes and table bounds */
     uint32_t n = casie__get_u32le(p + H_NSECS);
@@ -334,8 +346,8 @@ static int validate(const unsigned char *p, size_t size, const char *name, int k
         }
         uint64_t off = casie__get_u64le(ent + E_OFFSET), sz = casie__get_u64le(ent + E_SIZE);
         if (off % ALIGN) {
-            rc = CORRUPT(epos + E_OFFSET, "%s: corrupt %s file: section %s at offset %llu is not %d-byte aligned",
-                         name, noun, s->tag, (unsigned long long)off, ALIGN);
+            rc = CORRUPT(epos + E_OFFSET, "%s: corrupt %s file: section %s at offset %llu is not %d-byte aligned", name,
+                         noun, s->tag, (unsigned long long)off, ALIGN);
             goto fail;
         }
         if (off > size || sz > size - off) {

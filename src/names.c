@@ -36,12 +36,11 @@
 
 /* Words that open a noun phrase without naming anything. */
 static int is_determiner(const char *w, size_t n) {
-    static const char *const D[] = {"the",   "a",     "an",    "this",  "that",  "these",  "those", "its",
-                                    "their", "his",   "her",   "our",   "my",    "your",   "some",  "any",
-                                    "all",   "both",  "each",  "every", "several", "many", "most",  "other",
-                                    "another", "such", "no",   "one",   "it",    "they",   "them",  "he",
-                                    "she",   "we",    "you",   "i",     "us",    "who",    "which", "someone",
-                                    "anyone", "everyone", NULL};
+    static const char *const D[] = {
+        "the",  "a",     "an",      "this", "that", "these", "those",   "its",    "their",    "his",     "her",
+        "our",  "my",    "your",    "some", "any",  "all",   "both",    "each",   "every",    "several", "many",
+        "most", "other", "another", "such", "no",   "one",   "it",      "they",   "them",     "he",      "she",
+        "we",   "you",   "i",       "us",   "who",  "which", "someone", "anyone", "everyone", NULL};
     for (int i = 0; D[i]; i++)
         if (strlen(D[i]) == n && !strncasecmp(w, D[i], n)) return 1;
     return 0;
@@ -58,7 +57,8 @@ static int occurs_inside(const casie_doc *doc, const char *w, size_t n) {
         if (t[i] != w[0] || memcmp(t + i, w, n)) continue;
         if (isalnum((unsigned char)t[i - 1]) || (i + n < len && isalnum((unsigned char)t[i + n]))) continue;
         size_t k = i; /* the character before it, past spaces, quotes and brackets */
-        while (k > 0 && strchr(" \t\"'([", t[k - 1])) k--;
+        while (k > 0 && strchr(" \t\"'([", t[k - 1]))
+            k--;
         if (k > 0 && !strchr(".!?:\n\r", t[k - 1])) return 1;
     }
     return 0;
@@ -71,7 +71,8 @@ static int occurs_lower(const casie_doc *doc, const char *w, size_t n) {
     const char *t = doc->text;
     char low[64];
     if (n == 0 || n >= sizeof low) return 0;
-    for (size_t i = 0; i < n; i++) low[i] = (char)tolower((unsigned char)w[i]);
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)tolower((unsigned char)w[i]);
     for (size_t i = 0; i + n <= len; i++) {
         if (t[i] != low[0] || memcmp(t + i, low, n)) continue;
         if ((i == 0 || !isalnum((unsigned char)t[i - 1])) && (i + n == len || !isalnum((unsigned char)t[i + n])))
@@ -83,11 +84,12 @@ static int occurs_lower(const casie_doc *doc, const char *w, size_t n) {
 /* The nouns news uses for participants it does not name, which a sentence
  * can open with ("Hackers stole ...") without the article using them again. */
 static int is_common_head(const char *w, size_t n) {
-    static const char *const H[] = {"hackers",   "attackers", "criminals", "cybercriminals", "crooks", "scammers",
-                                    "users",     "customers", "people",    "victims",        "researchers", "officials",
-                                    "employees", "patients",  "students",  "experts",        "authorities", "police",
-                                    "investigators", "companies", "organizations", "businesses", "hospitals",
-                                    "ransomware", "malware", "emails", "messages", "patches", "updates", NULL};
+    static const char *const H[] = {"hackers",       "attackers",   "criminals", "cybercriminals", "crooks",
+                                    "scammers",      "users",       "customers", "people",         "victims",
+                                    "researchers",   "officials",   "employees", "patients",       "students",
+                                    "experts",       "authorities", "police",    "investigators",  "companies",
+                                    "organizations", "businesses",  "hospitals", "ransomware",     "malware",
+                                    "emails",        "messages",    "patches",   "updates",        NULL};
     for (int i = 0; H[i]; i++)
         if (strlen(H[i]) == n && !strncasecmp(w, H[i], n)) return 1;
     return 0;
@@ -110,7 +112,8 @@ int casie__mention_named(const casie_doc *doc, const char *text, int32_t start) 
     if (!text) return 0;
     int first_word = 1;
     for (const char *p = text; *p;) {
-        while (*p && !isalnum((unsigned char)*p) && !((unsigned char)*p & 0x80)) p++;
+        while (*p && !isalnum((unsigned char)*p) && !((unsigned char)*p & 0x80))
+            p++;
         const char *w = p;
         while (*p && (isalnum((unsigned char)*p) || ((unsigned char)*p & 0x80) || *p == '-' || *p == '.' || *p == '\''))
             p++;
@@ -143,16 +146,18 @@ int casie__mention_named(const casie_doc *doc, const char *text, int32_t start) 
  * "Fancy Bear").  "a group of hackers", "the group" and "hacking groups" are
  * not.  A heuristic over the mention's words. */
 int casie__is_group_name(const char *s) {
-    static const char *const GROUP[] = {"group",   "gang",     "team",    "squad", "crew",  "family", "collective",
-                                        "brokers", "syndicate", "bear",   "bears", "panda", "kitten", "spider",
-                                        "chollima", NULL};
+    static const char *const GROUP[] = {"group",      "gang",    "team",      "squad", "crew",  "family",
+                                        "collective", "brokers", "syndicate", "bear",  "bears", "panda",
+                                        "kitten",     "spider",  "chollima",  NULL};
     static const char *const TRACK[] = {"APT", "FIN", "TA", "UNC", NULL};
     int capital = 0, first = 1;
     const char *p = s;
     while (*p) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         const char *w = p;
-        while (*p && *p != ' ') p++;
+        while (*p && *p != ' ')
+            p++;
         size_t n = (size_t)(p - w);
         if (!n) break;
         if (first) {
@@ -169,7 +174,8 @@ int casie__is_group_name(const char *s) {
             if (n > t && !strncmp(w, TRACK[i], t) && isdigit((unsigned char)w[t])) return 1;
         }
         size_t m = n;
-        while (m && !isalnum((unsigned char)w[m - 1])) m--; /* "Group," */
+        while (m && !isalnum((unsigned char)w[m - 1]))
+            m--; /* "Group," */
         for (int i = 0; GROUP[i]; i++)
             if (capital && m == strlen(GROUP[i]) && !strncasecmp(w, GROUP[i], m)) return 1;
         if (isupper((unsigned char)*w)) capital = 1;
@@ -182,8 +188,17 @@ int casie__is_group_name(const char *s) {
  * "personal information" is not the "Social Security numbers" of another
  * event. */
 static int participant(int role) {
-    static const char *const P[] = {"Attacker", "Victim", "Tool", "Trusted-Entity", "Vulnerability", "Discoverer",
-                                    "Vulnerable_System", "Vulnerable_System_Owner", "Releaser", "Patch", NULL};
+    static const char *const P[] = {"Attacker",
+                                    "Victim",
+                                    "Tool",
+                                    "Trusted-Entity",
+                                    "Vulnerability",
+                                    "Discoverer",
+                                    "Vulnerable_System",
+                                    "Vulnerable_System_Owner",
+                                    "Releaser",
+                                    "Patch",
+                                    NULL};
     const char *name = casie_role_name(role);
     for (int i = 0; P[i] && name; i++)
         if (!strcmp(name, P[i])) return 1;
@@ -203,7 +218,8 @@ const char **casie_doc_arg_names(const casie_doc *doc, int *n_out, casie_error *
         return NULL;
     }
     for (int h = 0; h < doc->n_hoppers; h++)
-        for (int e = 0; e < doc->hoppers[h].n_events; e++) n += doc->hoppers[h].events[e].n_args;
+        for (int e = 0; e < doc->hoppers[h].n_events; e++)
+            n += doc->hoppers[h].events[e].n_args;
     const char **out = calloc((size_t)n + 1, sizeof *out);
     const casie_arg **all = malloc(sizeof *all * ((size_t)n + 1));
     int *hop = malloc(sizeof *hop * ((size_t)n + 1));
@@ -229,8 +245,10 @@ const char **casie_doc_arg_names(const casie_doc *doc, int *n_out, casie_error *
     for (int i = 0; i < n; i++) {
         int r = all[i]->role;
         if (!out[i] || r < 0 || r >= CASIE_N_ROLES) continue;
-        if (!only[r]) only[r] = out[i], distinct[r] = 1;
-        else if (distinct[r] == 1 && strcasecmp(only[r], out[i])) distinct[r] = 2;
+        if (!only[r])
+            only[r] = out[i], distinct[r] = 1;
+        else if (distinct[r] == 1 && strcasecmp(only[r], out[i]))
+            distinct[r] = 2;
     }
     const char *first[CASIE_N_ROLES]; /* the current hopper's first name of each role */
     for (int i = 0, h0 = -1; i < n; i++) {

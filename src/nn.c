@@ -47,8 +47,8 @@ static void layout(casie__nnet *n) {
 
 int casie__nnet_dims(casie__nnet *n, int D, int H, int U, int K, int L, int L2) {
     memset(n, 0, sizeof *n);
-    if (D < 1 || D > 4096 || H < 1 || H > 1024 || U < 1 || U > 8192 || K < 1 || K > 1024 || L < 1 || L > 64 ||
-        L2 < 0 || L2 > 64)
+    if (D < 1 || D > 4096 || H < 1 || H > 1024 || U < 1 || U > 8192 || K < 1 || K > 1024 || L < 1 || L > 64 || L2 < 0 ||
+        L2 > 64)
         return CASIE_ERR_INVALID_ARG;
     n->D = D, n->H = H, n->U = U, n->K = K, n->L = L, n->L2 = L2;
     layout(n);
@@ -59,7 +59,8 @@ static float rng_unit(uint64_t *s) { return (float)(casie__rng_next(s) >> 40) * 
 
 static void glorot(float *w, size_t rows, size_t cols, uint64_t *rng) {
     float a = sqrtf(6.0f / (float)(rows + cols));
-    for (size_t i = 0; i < rows * cols; i++) w[i] = (2.0f * rng_unit(rng) - 1.0f) * a;
+    for (size_t i = 0; i < rows * cols; i++)
+        w[i] = (2.0f * rng_unit(rng) - 1.0f) * a;
 }
 
 int casie__nnet_init(casie__nnet *n, int D, int H, int U, int K, int L, int L2, uint64_t seed) {
@@ -71,7 +72,8 @@ int casie__nnet_init(casie__nnet *n, int D, int H, int U, int K, int L, int L2, 
     size_t G = 4 * (size_t)H, I = (size_t)D + (size_t)H;
     glorot(p + n->o_wf, G, I, &rng);
     glorot(p + n->o_wb, G, I, &rng);
-    for (int k = 0; k < H; k++) p[n->o_bf + H + k] = p[n->o_bb + H + k] = 1.0f; /* forget gates open */
+    for (int k = 0; k < H; k++)
+        p[n->o_bf + H + k] = p[n->o_bb + H + k] = 1.0f; /* forget gates open */
     for (int h = 0; h < (L2 ? 2 : 1); h++) {
         glorot(p + n->o_w1[h], (size_t)K, (size_t)U, &rng);
         glorot(p + n->o_w2[h], (size_t)(h ? L2 : L), (size_t)K, &rng);
@@ -113,9 +115,11 @@ INLINE float hsum8(v8f a) { return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[
 INLINE float dot(const float *restrict w, const float *restrict x, int c) {
     v8f acc = {0, 0, 0, 0, 0, 0, 0, 0};
     int j = 0;
-    for (; j + 8 <= c; j += 8) acc += ld8(w + j) * ld8(x + j);
+    for (; j + 8 <= c; j += 8)
+        acc += ld8(w + j) * ld8(x + j);
     float s = hsum8(acc);
-    for (; j < c; j++) s += w[j] * x[j];
+    for (; j < c; j++)
+        s += w[j] * x[j];
     return s;
 }
 
@@ -131,7 +135,8 @@ INLINE void dot4(const float *restrict W, size_t ld, const float *restrict x, in
         a0 += ld8(w0 + j) * xj, a1 += ld8(w1 + j) * xj, a2 += ld8(w2 + j) * xj, a3 += ld8(w3 + j) * xj;
     }
     float s0 = hsum8(a0), s1 = hsum8(a1), s2 = hsum8(a2), s3 = hsum8(a3);
-    for (; j < c; j++) s0 += w0[j] * x[j], s1 += w1[j] * x[j], s2 += w2[j] * x[j], s3 += w3[j] * x[j];
+    for (; j < c; j++)
+        s0 += w0[j] * x[j], s1 += w1[j] * x[j], s2 += w2[j] * x[j], s3 += w3[j] * x[j];
     y[0] = s0, y[1] = s1, y[2] = s2, y[3] = s3;
 }
 
@@ -143,7 +148,8 @@ INLINE void matvec_ld(const float *restrict W, size_t ld, const float *restrict 
         dot4(W + (size_t)i * ld, ld, x, c, y + i);
         if (b) y[i] += b[i], y[i + 1] += b[i + 1], y[i + 2] += b[i + 2], y[i + 3] += b[i + 3];
     }
-    for (; i < r; i++) y[i] = dot(W + (size_t)i * ld, x, c) + (b ? b[i] : 0.0f);
+    for (; i < r; i++)
+        y[i] = dot(W + (size_t)i * ld, x, c) + (b ? b[i] : 0.0f);
 }
 
 /* y (r,) = W (r, c) x (c,) + b */
@@ -158,7 +164,8 @@ INLINE void matvec_t_add(const float *restrict W, const float *restrict d, int r
         const float *w = W + (size_t)i * c;
         float di = d[i];
         if (di == 0.0f) continue;
-        for (int j = 0; j < c; j++) x[j] += w[j] * di;
+        for (int j = 0; j < c; j++)
+            x[j] += w[j] * di;
     }
 }
 
@@ -168,17 +175,20 @@ INLINE void outer_add(float *restrict G, const float *restrict d, const float *r
         float di = d[i];
         if (di == 0.0f) continue;
         float *g = G + (size_t)i * c;
-        for (int j = 0; j < c; j++) g[j] += di * x[j];
+        for (int j = 0; j < c; j++)
+            g[j] += di * x[j];
     }
 }
 
 /* One LSTM step: z (4H) from [x; hp] then the gates in place (i f g o
  * activated), c and h out. */
-INLINE void lstm_step(const float *W, const float *bias, int D, int H, const float *x, const float *hp,
-                      const float *cp, float *xh, float *z, float *c, float *h) {
+INLINE void lstm_step(const float *W, const float *bias, int D, int H, const float *x, const float *hp, const float *cp,
+                      float *xh, float *z, float *c, float *h) {
     memcpy(xh, x, sizeof(float) * (size_t)D);
-    if (hp) memcpy(xh + D, hp, sizeof(float) * (size_t)H);
-    else memset(xh + D, 0, sizeof(float) * (size_t)H);
+    if (hp)
+        memcpy(xh + D, hp, sizeof(float) * (size_t)H);
+    else
+        memset(xh + D, 0, sizeof(float) * (size_t)H);
     matvec(W, bias, xh, 4 * H, D + H, z);
     for (int k = 0; k < H; k++) {
         float ig = sigm(z[k]), fg = sigm(z[H + k]), gg = tanh_(z[2 * H + k]), og = sigm(z[3 * H + k]);
@@ -204,16 +214,19 @@ void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C) {
         for (int dir = 0; dir < 2; dir++) {
             const float *W = n->p + (dir ? n->o_wb : n->o_wf) + col;
             float *out = C + (size_t)(col - c0) * 2 * G + (size_t)dir * G;
-            for (int r = 0; r < G; r++) out[r] = W[(size_t)r * I];
+            for (int r = 0; r < G; r++)
+                out[r] = W[(size_t)r * I];
         }
 }
 
 HOT void casie__nnet_add_tcol(const float *col, float v, int n, float *z) {
-    for (int r = 0; r < n; r++) z[r] += v * col[r];
+    for (int r = 0; r < n; r++)
+        z[r] += v * col[r];
 }
 
 HOT void casie__nnet_sum2(const float *a, const float *b, int n, float *z) {
-    for (int r = 0; r < n; r++) z[r] = a[r] + b[r];
+    for (int r = 0; r < n; r++)
+        z[r] = a[r] + b[r];
 }
 
 /* ---- the recurrence at inference, in 16-bit integers ----
@@ -250,13 +263,15 @@ static void quantize_rows(const float *W0, const float *W1, size_t ld, int rows,
     for (int r = 0; r < G; r++) {
         const float *w = (r < rows ? W0 + (size_t)r * ld : W1 + (size_t)(r - rows) * ld) + k0;
         float mx = 0.0f;
-        for (int k = 0; k < nk; k++) mx = fmaxf(mx, fabsf(w[k]));
+        for (int k = 0; k < nk; k++)
+            mx = fmaxf(mx, fabsf(w[k]));
         float step = mx > 0.0f ? mx / (float)qmax : 0.0f;
         scale[r] = step / div;
         for (int k = 0; k < nkp; k++) {
             long iv = k < nk && step > 0.0f ? lrintf(w[k] / step) : 0;
-            q[((size_t)(k / 2) * G + (size_t)r) * 2 + (size_t)(k & 1)] =
-                (int16_t)(iv > qmax ? qmax : iv < -qmax ? -qmax : iv);
+            q[((size_t)(k / 2) * G + (size_t)r) * 2 + (size_t)(k & 1)] = (int16_t)(iv > qmax    ? qmax
+                                                                                   : iv < -qmax ? -qmax
+                                                                                                : iv);
         }
     }
 }
@@ -272,11 +287,13 @@ void casie__nnet_rec_quantize(const casie__nnet *n, void *R) {
 
 /* acc (G,) = sum over k of hq[k] * q[k][r], exactly */
 static void rec_sums_c(const int16_t *q, const int16_t *hq, int Hp, int G, int32_t *acc) {
-    for (int r = 0; r < G; r++) acc[r] = 0;
+    for (int r = 0; r < G; r++)
+        acc[r] = 0;
     for (int k2 = 0; k2 < Hp / 2; k2++) {
         const int16_t *w = q + (size_t)k2 * G * 2;
         const int32_t h0 = hq[2 * k2], h1 = hq[2 * k2 + 1];
-        for (int r = 0; r < G; r++) acc[r] += h0 * w[2 * r] + h1 * w[2 * r + 1];
+        for (int r = 0; r < G; r++)
+            acc[r] += h0 * w[2 * r] + h1 * w[2 * r + 1];
     }
 }
 
@@ -284,7 +301,7 @@ static void rec_sums_c(const int16_t *q, const int16_t *hq, int Hp, int G, int32
 #include <immintrin.h>
 #define REC_AVX2 1
 __attribute__((target("avx2"))) static void rec_sums_avx2(const int16_t *q, const int16_t *hq, int Hp, int G,
-                                                           int32_t *acc) {
+                                                          int32_t *acc) {
     int r0 = 0;
     for (; r0 + 64 <= G; r0 += 64) { /* eight vectors of sums in registers */
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
@@ -312,8 +329,9 @@ __attribute__((target("avx2"))) static void rec_sums_avx2(const int16_t *q, cons
         for (int k2 = 0; k2 < Hp / 2; k2++) {
             int32_t pair;
             memcpy(&pair, hq + 2 * k2, sizeof pair);
-            a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_set1_epi32(pair),
-                                                      _mm256_loadu_si256((const __m256i *)(q + ((size_t)k2 * G + (size_t)r0) * 2))));
+            a = _mm256_add_epi32(
+                a, _mm256_madd_epi16(_mm256_set1_epi32(pair),
+                                     _mm256_loadu_si256((const __m256i *)(q + ((size_t)k2 * G + (size_t)r0) * 2))));
         }
         _mm256_storeu_si256((__m256i *)(acc + r0), a);
     }
@@ -330,9 +348,7 @@ __attribute__((target("avx2"))) static void rec_sums_avx2(const int16_t *q, cons
 
 static _Atomic int use_avx2 = -1; /* -1: not asked yet */
 
-void casie__nnet_use_avx2(int on) {
-    atomic_store_explicit(&use_avx2, on ? -1 : 0, memory_order_relaxed);
-}
+void casie__nnet_use_avx2(int on) { atomic_store_explicit(&use_avx2, on ? -1 : 0, memory_order_relaxed); }
 
 static void rec_sums(const int16_t *q, const int16_t *hq, int Hp, int G, int32_t *acc) {
 #ifdef REC_AVX2
@@ -370,13 +386,15 @@ void casie__nnet_proj_quantize(const casie__nnet *n, int nc, void *P) {
 void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z,
                            float *work) {
     const int G2 = 8 * n->H, ncp = proj_ncp(nc);
-    int32_t *acc = (int32_t *)work;   /* (8H,) */
+    int32_t *acc = (int32_t *)work;     /* (8H,) */
     int16_t *x = (int16_t *)(acc + G2); /* (ncp,) */
-    for (int j = 0; j < nc; j++) x[j] = v[j];
+    for (int j = 0; j < nc; j++)
+        x[j] = v[j];
     if (ncp > nc) x[nc] = 0;
     const float *scale = (const float *)((const unsigned char *)P + (size_t)ncp * G2 * sizeof(int16_t));
     rec_sums((const int16_t *)P, x, ncp, G2, acc);
-    for (int r = 0; r < G2; r++) z[r] = (float)acc[r] * scale[r] * vscale;
+    for (int r = 0; r < G2; r++)
+        z[r] = (float)acc[r] * scale[r] * vscale;
 }
 
 /* e^x for eight lanes: 2^n e^r with n = round(x / ln 2) and a degree-5
@@ -386,7 +404,8 @@ void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const in
  * clamped so that 2^n stays a normal float.  n is rounded by adding and
  * subtracting 1.5 * 2^23, which leaves the nearest integer in a float. */
 typedef int32_t v8i __attribute__((vector_size(32)));
-#define V8(c) {c, c, c, c, c, c, c, c}
+#define V8(c)                                                                                                          \
+    { c, c, c, c, c, c, c, c }
 INLINE v8f exp8(v8f x) {
     const v8f hi = V8(88.0f), lo = -hi, magic = V8(12582912.0f), c5 = V8(0.008369148490818804f);
     v8i m = x > hi;
@@ -425,12 +444,12 @@ INLINE void quant_state8(v8f h, int16_t *out) {
 /* The recurrence from the input projections Zx with R from
  * casie__nnet_rec_quantize: z = zx + scale * (the integer sums over the
  * previous states); gates eight lanes at a time. */
-HOT void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs,
-                                 int16_t *Hq, float *work) {
+HOT void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs, int16_t *Hq,
+                                 float *work) {
     const int H = n->H, G = 4 * H, Hp = rec_hp(n);
     float *z = work, *c = z + G, *cp = c + H;
-    int32_t *acc = (int32_t *)(cp + H);   /* (G,), casie__nnet_work counts it */
-    int16_t *hq = (int16_t *)(acc + G);    /* (Hp,) */
+    int32_t *acc = (int32_t *)(cp + H); /* (G,), casie__nnet_work counts it */
+    int16_t *hq = (int16_t *)(acc + G); /* (Hp,) */
     const int vec = H % 8 == 0;
     for (int dir = 0; dir < 2; dir++) {
         const unsigned char *blk = (const unsigned char *)R + (size_t)dir * rec_dir_bytes(n);
@@ -442,7 +461,8 @@ HOT void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const floa
             float *h = Hs + (size_t)t * 2 * H + (size_t)dir * H;
             if (s) {
                 rec_sums(q, hq, Hp, G, acc); /* hq: the previous step's states */
-                for (int r = 0; r < G; r++) z[r] = zx[r] + (float)acc[r] * scale[r];
+                for (int r = 0; r < G; r++)
+                    z[r] = zx[r] + (float)acc[r] * scale[r];
             } else {
                 memcpy(z, zx, sizeof(float) * (size_t)G);
             }
@@ -474,12 +494,15 @@ HOT void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const floa
 INLINE void head_out(const casie__nnet *n, int h, float *a, float *out) {
     const int K = n->K, L = h ? n->L2 : n->L;
     int k = 0;
-    for (; k + 8 <= K; k += 8) st8(a + k, tanh8(ld8(a + k)));
-    for (; k < K; k++) a[k] = tanh_(a[k]);
+    for (; k + 8 <= K; k += 8)
+        st8(a + k, tanh8(ld8(a + k)));
+    for (; k < K; k++)
+        a[k] = tanh_(a[k]);
     const float *W2 = n->p + n->o_w2[h], *b2 = n->p + n->o_b2[h];
     float y[64]; /* L <= 64 (casie__nnet_dims) */
     matvec_ld(W2, (size_t)K, b2, a, L, K, y);
-    for (int l = 0; l < L; l++) out[l] += y[l];
+    for (int l = 0; l < L; l++)
+        out[l] += y[l];
 }
 
 HOT void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work) {
@@ -516,7 +539,8 @@ HOT void casie__nnet_head_from_q(const casie__nnet *n, int h, const void *Q, con
     int32_t *acc = (int32_t *)(a + K);
     const float *scale = (const float *)((const unsigned char *)Q + (size_t)c0 * K * sizeof(int16_t));
     rec_sums((const int16_t *)Q, uq, c0, K, acc);
-    for (int k = 0; k < K; k++) a[k] = base[k] + (float)acc[k] * scale[k];
+    for (int k = 0; k < K; k++)
+        a[k] = base[k] + (float)acc[k] * scale[k];
     head_out(n, h, a, out);
 }
 
@@ -572,7 +596,8 @@ int casie__nn_train_reserve(casie__nn_train *t, int len, int n_heads) {
 INLINE void dropout(float *x, size_t n, float p, uint64_t *rng) {
     if (p <= 0) return;
     float keep = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++) x[i] = rng_unit(rng) < p ? 0.0f : x[i] * keep;
+    for (size_t i = 0; i < n; i++)
+        x[i] = rng_unit(rng) < p ? 0.0f : x[i] * keep;
 }
 
 HOT void casie__nn_train_encode(casie__nn_train *t, int len) {
@@ -599,9 +624,11 @@ HOT void casie__nn_train_head_fwd(casie__nn_train *t, int k, int h, float *out) 
     float *u = t->U + (size_t)k * n->U, *a = t->A + (size_t)k * n->K;
     dropout(u, (size_t)n->U, t->dropout, &t->rng);
     matvec(n->p + n->o_w1[h], n->p + n->o_b1[h], u, n->K, n->U, a);
-    for (int j = 0; j < n->K; j++) a[j] = tanh_(a[j]);
+    for (int j = 0; j < n->K; j++)
+        a[j] = tanh_(a[j]);
     const float *W2 = n->p + n->o_w2[h], *b2 = n->p + n->o_b2[h];
-    for (int l = 0; l < L; l++) out[l] += b2[l] + dot(W2 + (size_t)l * n->K, a, n->K);
+    for (int l = 0; l < L; l++)
+        out[l] += b2[l] + dot(W2 + (size_t)l * n->K, a, n->K);
 }
 
 HOT void casie__nn_train_head_bwd(casie__nn_train *t, int k, int h, const float *dout, float *du) {
@@ -610,11 +637,14 @@ HOT void casie__nn_train_head_bwd(casie__nn_train *t, int k, int h, const float 
     const float *u = t->U + (size_t)k * U, *a = t->A + (size_t)k * K;
     float da[1024] = {0};
     outer_add(t->g + n->o_w2[h], dout, a, L, K);
-    for (int l = 0; l < L; l++) t->g[n->o_b2[h] + l] += dout[l];
+    for (int l = 0; l < L; l++)
+        t->g[n->o_b2[h] + l] += dout[l];
     matvec_t_add(n->p + n->o_w2[h], dout, L, K, da);
-    for (int j = 0; j < K; j++) da[j] *= 1.0f - a[j] * a[j];
+    for (int j = 0; j < K; j++)
+        da[j] *= 1.0f - a[j] * a[j];
     outer_add(t->g + n->o_w1[h], da, u, K, U);
-    for (int j = 0; j < K; j++) t->g[n->o_b1[h] + j] += da[j];
+    for (int j = 0; j < K; j++)
+        t->g[n->o_b1[h] + j] += da[j];
     memset(du, 0, sizeof(float) * (size_t)U);
     matvec_t_add(n->p + n->o_w1[h], da, K, U, du);
     for (int j = 0; j < U; j++) /* through the dropout mask: dropped inputs were zeroed */
@@ -649,17 +679,21 @@ HOT void casie__nn_train_encode_bwd(casie__nn_train *t, int len) {
                 dc[k] = dck * fg;
             }
             memcpy(xh, t->X + (size_t)t_ * D, sizeof(float) * (size_t)D);
-            if (hp) memcpy(xh + D, hp, sizeof(float) * (size_t)H);
-            else memset(xh + D, 0, sizeof(float) * (size_t)H);
+            if (hp)
+                memcpy(xh + D, hp, sizeof(float) * (size_t)H);
+            else
+                memset(xh + D, 0, sizeof(float) * (size_t)H);
             outer_add(gW, dz, xh, 4 * H, I);
-            for (int k = 0; k < 4 * H; k++) gb[k] += dz[k];
+            for (int k = 0; k < 4 * H; k++)
+                gb[k] += dz[k];
             /* dh_prev = W[:, D:]^T dz */
             memset(dhn, 0, sizeof(float) * (size_t)H);
             for (int r = 0; r < 4 * H; r++) {
                 float d = dz[r];
                 if (d == 0.0f) continue;
                 const float *w = W + (size_t)r * I + D;
-                for (int k = 0; k < H; k++) dhn[k] += w[k] * d;
+                for (int k = 0; k < H; k++)
+                    dhn[k] += w[k] * d;
             }
         }
     }
@@ -670,7 +704,8 @@ HOT void casie__nn_train_step(casie__nn_train *t) {
     float *p = n->own;
     const size_t N = n->n_params;
     double norm = 0;
-    for (size_t i = 0; i < N; i++) norm += (double)t->g[i] * t->g[i];
+    for (size_t i = 0; i < N; i++)
+        norm += (double)t->g[i] * t->g[i];
     norm = sqrt(norm);
     float scale = norm > 5.0 ? (float)(5.0 / norm) : 1.0f; /* clip the gradient norm at 5 */
     t->step++;
@@ -686,7 +721,8 @@ HOT void casie__nn_train_step(casie__nn_train *t) {
     }
     if (t->averaging) {
         float k = 1.0f / (float)++t->n_avg;
-        for (size_t i = 0; i < N; i++) t->avg[i] += (p[i] - t->avg[i]) * k;
+        for (size_t i = 0; i < N; i++)
+            t->avg[i] += (p[i] - t->avg[i]) * k;
     }
 }
 
@@ -696,33 +732,38 @@ void casie__nn_train_finish(casie__nn_train *t) {
 
 /* ---- CRF loss ---- */
 
-
 HOT float casie__crf_loss(const float *E, int n, int L, const float *trans, const float *start, const uint8_t *allowed,
-                      const uint8_t *start_ok, const int *gold, float *dE, float *dtrans, float *dstart, float *work) {
+                          const uint8_t *start_ok, const int *gold, float *dE, float *dtrans, float *dstart,
+                          float *work) {
     float *A = work, *B = A + (size_t)n * L, *tmp = B + (size_t)n * L;
-    for (int l = 0; l < L; l++) A[l] = (start_ok && !start_ok[l]) ? NEG_INF : E[l] + start[l];
+    for (int l = 0; l < L; l++)
+        A[l] = (start_ok && !start_ok[l]) ? NEG_INF : E[l] + start[l];
     for (int i = 1; i < n; i++)
         for (int l = 0; l < L; l++) {
             for (int p = 0; p < L; p++)
                 tmp[p] = (allowed && !allowed[p * L + l]) ? NEG_INF : A[(i - 1) * L + p] + trans[p * L + l];
             A[i * L + l] = casie__logsumexp(tmp, L) + E[i * L + l];
         }
-    for (int l = 0; l < L; l++) B[(size_t)(n - 1) * L + l] = 0;
+    for (int l = 0; l < L; l++)
+        B[(size_t)(n - 1) * L + l] = 0;
     for (int i = n - 2; i >= 0; i--)
         for (int p = 0; p < L; p++) {
             for (int l = 0; l < L; l++)
-                tmp[l] = (allowed && !allowed[p * L + l]) ? NEG_INF : trans[p * L + l] + E[(i + 1) * L + l] + B[(i + 1) * L + l];
+                tmp[l] = (allowed && !allowed[p * L + l]) ? NEG_INF
+                                                          : trans[p * L + l] + E[(i + 1) * L + l] + B[(i + 1) * L + l];
             B[i * L + p] = casie__logsumexp(tmp, L);
         }
     float Z = casie__logsumexp(A + (size_t)(n - 1) * L, L);
     float gs = start[gold[0]] + E[gold[0]];
-    for (int i = 1; i < n; i++) gs += trans[gold[i - 1] * L + gold[i]] + E[i * L + gold[i]];
+    for (int i = 1; i < n; i++)
+        gs += trans[gold[i - 1] * L + gold[i]] + E[i * L + gold[i]];
     for (int i = 0; i < n; i++)
         for (int l = 0; l < L; l++) {
             float v = A[i * L + l] + B[i * L + l] - Z;
             dE[i * L + l] = (v < -60 ? 0.0f : expf(v)) - (gold[i] == l);
         }
-    for (int l = 0; l < L; l++) dstart[l] += dE[l];
+    for (int l = 0; l < L; l++)
+        dstart[l] += dE[l];
     for (int i = 1; i < n; i++) {
         for (int p = 0; p < L; p++) {
             float ap = A[(i - 1) * L + p];

@@ -28,11 +28,11 @@
 
 typedef struct hspan {
     int32_t start, end;
-    int trigger;   /* 1 trigger, 0 argument */
-    int label;     /* subtype (trigger) or role (argument) */
-    char *title;   /* what the span is (all its uses, one per line) */
-    int order;     /* index of its first use, for a stable order */
-    float score;   /* the highest score of its uses, < 0 when none has one */
+    int trigger; /* 1 trigger, 0 argument */
+    int label;   /* subtype (trigger) or role (argument) */
+    char *title; /* what the span is (all its uses, one per line) */
+    int order;   /* index of its first use, for a stable order */
+    float score; /* the highest score of its uses, < 0 when none has one */
 } hspan;
 
 /* Elements open at once, at most: the dev predictions of the default model
@@ -42,12 +42,23 @@ typedef struct hspan {
 static void put_escaped(FILE *f, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         switch (s[i]) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(s[i], f);
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(s[i], f);
         }
     }
 }
@@ -99,7 +110,8 @@ static int merge_spans(hspan *v, int *n) {
         size_t a = strlen(h->title), b = strlen(v[i].title);
         char *t = realloc(h->title, a + b + 2);
         if (!t) {
-            for (int j = i; j < *n; j++) free(v[j].title);
+            for (int j = i; j < *n; j++)
+                free(v[j].title);
             *n = k;
             return -1;
         }
@@ -133,7 +145,8 @@ static void open_mark(FILE *f, const hspan *h, int continued) {
     if (continued)
         fprintf(f, "%s %s (continued)", h->trigger ? casie_subtype_name(h->label) : casie_role_name(h->label),
                 h->trigger ? "trigger" : "argument");
-    else esc(f, h->title);
+    else
+        esc(f, h->title);
     fputs("\">", f);
 }
 
@@ -190,7 +203,8 @@ static int render_text(FILE *f, const casie_doc *d, const hspan *sp, int ns, int
         int low = depth, grp[MAX_NESTING], cont[MAX_NESTING], g = 0;
         for (int j = 0; j < depth && low == depth; j++)
             if (sp[open[j]].end == a) low = j;
-        for (int j = depth - 1; j >= low; j--) fputs("</mark>", f);
+        for (int j = depth - 1; j >= low; j--)
+            fputs("</mark>", f);
         for (int j = low; j < depth; j++)
             if (sp[open[j]].end != a) grp[g] = open[j], cont[g++] = 1;
         depth = low;
@@ -220,8 +234,9 @@ static int render_text(FILE *f, const casie_doc *d, const hspan *sp, int ns, int
             put_escaped(f, d->text + d->cp_byte[a], (size_t)(d->cp_byte[b] - d->cp_byte[a]));
         }
     }
-    while (depth > 0) depth--, fputs("</mark>", f); /* none: every span in the text has ended */
-    *skipped += ns - next;                          /* starting after the text */
+    while (depth > 0)
+        depth--, fputs("</mark>", f); /* none: every span in the text has ended */
+    *skipped += ns - next;            /* starting after the text */
     fputs("</div>\n", f);
     free(cut);
     return 0;
@@ -300,8 +315,10 @@ static int render_doc(FILE *f, const casie_doc *d) {
         if (!rc) {
             fprintf(f, " &middot; %d highlighted spans", ns - skipped);
             if (skipped)
-                fprintf(f, " (%d more not highlighted: nested over %d deep, empty or outside the text; all are "
-                           "listed below)", skipped, MAX_NESTING);
+                fprintf(f,
+                        " (%d more not highlighted: nested over %d deep, empty or outside the text; all are "
+                        "listed below)",
+                        skipped, MAX_NESTING);
             fputs("</p>\n", f);
             fwrite(body, 1, body_len, f);
         }
@@ -309,7 +326,8 @@ static int render_doc(FILE *f, const casie_doc *d) {
         render_events(f, d);
         fputs("</section>\n", f);
     }
-    for (int i = 0; i < ns; i++) free(sp[i].title);
+    for (int i = 0; i < ns; i++)
+        free(sp[i].title);
     free(sp);
     return rc;
 }
@@ -324,8 +342,10 @@ static void render_head(FILE *f) {
           "mark{background:none;color:inherit;padding:0}\n"
           "mark.trig{font-weight:700;border-radius:3px}\n"
           "mark.arg{border-bottom:3px solid hsl(var(--h),70%,45%);background:hsla(var(--h),70%,60%,.15)}\n"
-          "mark[title]:hover{outline:2px solid #333;cursor:help}\n", f);
-    for (int s = 0; s < CASIE_N_SUBTYPES; s++) fprintf(f, ".st%d{background:%s !important}\n", s, SUBTYPE_COLOUR[s]);
+          "mark[title]:hover{outline:2px solid #333;cursor:help}\n",
+          f);
+    for (int s = 0; s < CASIE_N_SUBTYPES; s++)
+        fprintf(f, ".st%d{background:%s !important}\n", s, SUBTYPE_COLOUR[s]);
     fputs(".chip,.role{display:inline-block;padding:0 .4em;border-radius:3px;font-size:13px}\n"
           ".role{border-bottom:3px solid hsl(var(--h),70%,45%);background:hsla(var(--h),70%,60%,.15)}\n"
           ".legend{display:flex;flex-wrap:wrap;gap:.3em;margin:.5em 0}\n"
@@ -348,7 +368,8 @@ static void render_head(FILE *f) {
     fputs("</div>\n<div class=\"legend\"><b>Argument roles:</b>", f);
     for (int r = 0; r < CASIE_N_ROLES; r++)
         fprintf(f, "<span class=\"role\" style=\"--h:%d\">%s</span>", role_hue(r), casie_role_name(r));
-    fputs("</div>\n<p class=\"meta\">Hover a highlighted span to see what it is; faint ones scored under 0.5.</p>\n", f);
+    fputs("</div>\n<p class=\"meta\">Hover a highlighted span to see what it is; faint ones scored under 0.5.</p>\n",
+          f);
     casie__html_filters(f);
 }
 

@@ -18,9 +18,9 @@
 #include <time.h>
 
 /* The roles a summary row shows, most telling first, at most SHOWN_ARGS. */
-static const char *const MAIN_ROLES[] = {"Attacker", "Victim",   "CVE",  "Vulnerability", "Vulnerable_System",
-                                         "Patch",    "Releaser", "Tool", "Compromised-Data", "Price",
-                                         "Number-of-Victim", "Discoverer", "Time", NULL};
+static const char *const MAIN_ROLES[] = {
+    "Attacker", "Victim",           "CVE",   "Vulnerability",    "Vulnerable_System", "Patch", "Releaser",
+    "Tool",     "Compromised-Data", "Price", "Number-of-Victim", "Discoverer",        "Time",  NULL};
 #define SHOWN_ARGS 5
 #define ARG_TEXT 60
 
@@ -33,12 +33,23 @@ static void esc_cut(FILE *f, const char *s, int max) {
         if (((unsigned char)s[i] & 0xC0) != 0x80 && n++ == max) break;
     for (size_t j = 0; j < i; j++) {
         switch (s[j]) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(s[j], f);
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(s[j], f);
         }
     }
     if (s[i]) fputs("\u2026", f);
@@ -103,11 +114,12 @@ void casie__html_summary(FILE *f, const casie_doc *d) {
         for (int i = 0; i < d->hoppers[h].n_events; i++) {
             const casie_event *e = &d->hoppers[h].events[i];
             int low = e->score >= 0 && e->score < CASIE_HTML_LOW_SCORE;
-            fprintf(f, "<tr class=\"ev%s\" data-hopper=\"%d\" data-subtype=\"%s\" data-realis=\"%s\" data-score=\"%.4f\">",
+            fprintf(f,
+                    "<tr class=\"ev%s\" data-hopper=\"%d\" data-subtype=\"%s\" data-realis=\"%s\" data-score=\"%.4f\">",
                     low ? " low" : "", h + 1, casie_subtype_name(e->subtype), casie_realis_name(e->realis),
                     e->score >= 0 ? e->score : 1.0);
-            fprintf(f, "<td>%d</td><td><span class=\"chip st%d\">%s</span></td><td>%s</td><td class=\"trigger\">", h + 1,
-                    e->subtype, casie_subtype_name(e->subtype), casie_realis_name(e->realis));
+            fprintf(f, "<td>%d</td><td><span class=\"chip st%d\">%s</span></td><td>%s</td><td class=\"trigger\">",
+                    h + 1, e->subtype, casie_subtype_name(e->subtype), casie_realis_name(e->realis));
             esc_cut(f, e->text, ARG_TEXT);
             fputs("</td><td>", f);
             main_args(f, e, names ? names + base : NULL);
@@ -128,7 +140,8 @@ void casie__html_filters(FILE *f) {
     for (int s = 0; s < CASIE_N_SUBTYPES; s++)
         fprintf(f, "<option>%s</option>", casie_subtype_name(s));
     fputs("</select></label> <label>realis <select id=\"f-realis\"><option value=\"\">all</option>", f);
-    for (int r = 0; r < CASIE_N_REALIS; r++) fprintf(f, "<option>%s</option>", casie_realis_name(r));
+    for (int r = 0; r < CASIE_N_REALIS; r++)
+        fprintf(f, "<option>%s</option>", casie_realis_name(r));
     fputs("</select></label> <label>minimum score <input id=\"f-score\" type=\"number\" min=\"0\" max=\"1\" "
           "step=\"0.05\" value=\"0\"></label> <span id=\"f-count\"></span></form>\n",
           f);
@@ -155,7 +168,8 @@ void casie__html_script(FILE *f) {
           "    });\n"
           "    count.textContent = shown + ' of ' + total + ' events shown';\n"
           "  }\n"
-          "  [st, re, sc].forEach(function (e) { e.addEventListener('input', apply); e.addEventListener('change', apply); });\n"
+          "  [st, re, sc].forEach(function (e) { e.addEventListener('input', apply); e.addEventListener('change', "
+          "apply); });\n"
           "  apply();\n"
           "})();\n"
           "</script>\n",

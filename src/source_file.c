@@ -39,8 +39,10 @@ static int header_field(const char *s, const char *end, const char *tag, const c
         ce = memchr(cb, '\n', (size_t)(end - cb));
         if (!ce) ce = end;
     }
-    while (cb < ce && is_space(*cb)) cb++;
-    while (ce > cb && is_space(ce[-1])) ce--;
+    while (cb < ce && is_space(*cb))
+        cb++;
+    while (ce > cb && is_space(ce[-1]))
+        ce--;
     *b = cb;
     *e = ce;
     return 1;
@@ -77,7 +79,8 @@ casie_doc *casie_doc_from_source(const char *bytes, size_t len, const char *name
         return NULL;
     }
     const char *tb = ts + 6, *te = end;
-    for (const char *p = tb; (p = find_bytes(p, end, "</text>")); p++) te = p; /* the last one */
+    for (const char *p = tb; (p = find_bytes(p, end, "</text>")); p++)
+        te = p; /* the last one */
     if (!(doc = casie__doc_new())) goto nomem;
     if (name) {
         if (!(doc->id = casie__path_id(name))) goto nomem;
@@ -98,12 +101,16 @@ casie_doc *casie_doc_from_source(const char *bytes, size_t len, const char *name
         if (*p == '\r') {
             if (p + 1 < te && p[1] == '\n') p++;
             text[n++] = ' ';
-        } else if (*p == '\n') text[n++] = ' ';
-        else text[n++] = *p;
+        } else if (*p == '\n')
+            text[n++] = ' ';
+        else
+            text[n++] = *p;
     }
     size_t a = 0;
-    while (a < n && is_space(text[a])) a++;
-    while (n > a && is_space(text[n - 1])) n--;
+    while (a < n && is_space(text[a]))
+        a++;
+    while (n > a && is_space(text[n - 1]))
+        n--;
     if (casie__doc_set_text(doc, text + a, n - a, err)) goto fail;
     free(text);
     return doc;
@@ -114,4 +121,3 @@ fail:
     casie_doc_free(doc);
     return NULL;
 }
-

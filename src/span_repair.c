@@ -33,7 +33,8 @@ int casie__span_matches(const casie_doc *d, long s, long e, const char *text, si
 static void kmp_table(const char *t, size_t tlen, uint32_t *fail) {
     fail[0] = 0;
     for (uint32_t i = 1, k = 0; i < tlen; i++) {
-        while (k > 0 && t[i] != t[k]) k = fail[k - 1];
+        while (k > 0 && t[i] != t[k])
+            k = fail[k - 1];
         if (t[i] == t[k]) k++;
         fail[i] = k;
     }
@@ -52,7 +53,8 @@ static long nearest_in(const casie_doc *d, long s, int32_t lo, int32_t hi, const
     long cp = lo, best = -1, best_dist = 0;
     for (; b < b1; b++) {
         cp += ((unsigned char)x[b] & 0xC0) != 0x80; /* code points in [0, b] */
-        while (k > 0 && x[b] != t[k]) k = fail[k - 1];
+        while (k > 0 && x[b] != t[k])
+            k = fail[k - 1];
         if (x[b] == t[k]) k++;
         if (k < tlen) continue;
         k = fail[k - 1];

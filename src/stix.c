@@ -114,17 +114,18 @@ static char *normalize(const char *s) {
     }
     out[k] = 0;
     free(folded);
-    while (k && strchr(".,;:!?'\"", out[k - 1])) out[--k] = 0;
+    while (k && strchr(".,;:!?'\"", out[k - 1]))
+        out[--k] = 0;
     if (!strncmp(out, "the ", 4)) memmove(out, out + 4, k - 3);
     return out;
 }
 
 /* Words that name nobody in particular: never an entity. */
 static int is_pronoun(const char *norm) {
-    static const char *const P[] = {"he",    "she",   "it",     "they",   "we",      "i",      "you",  "him",
-                                    "her",   "them",  "us",     "me",     "his",     "its",    "their", "our",
-                                    "who",   "whom",  "which",  "that",   "this",    "these",  "those", "someone",
-                                    "anyone", "somebody", "anybody", "everyone", "one", NULL};
+    static const char *const P[] = {"he",     "she",      "it",      "they",     "we",   "i",     "you",   "him",
+                                    "her",    "them",     "us",      "me",       "his",  "its",   "their", "our",
+                                    "who",    "whom",     "which",   "that",     "this", "these", "those", "someone",
+                                    "anyone", "somebody", "anybody", "everyone", "one",  NULL};
     for (int i = 0; P[i]; i++)
         if (!strcmp(norm, P[i])) return 1;
     return !norm[0];
@@ -141,15 +142,18 @@ static int find_cves(const char *s, char (*out)[32], int max) {
     for (const char *p = s; p && *p && n < max; p++) {
         if (strncasecmp(p, "CVE-", 4) || (p > s && isalnum((unsigned char)p[-1]))) continue;
         int k = 4;
-        while (k < 8 && isdigit((unsigned char)p[k])) k++;
+        while (k < 8 && isdigit((unsigned char)p[k]))
+            k++;
         if (k != 8 || p[8] != '-') continue;
         int m = 9;
-        while (m < 9 + 19 && isdigit((unsigned char)p[m])) m++;
+        while (m < 9 + 19 && isdigit((unsigned char)p[m]))
+            m++;
         if (m - 9 < 4 || isdigit((unsigned char)p[m]) || (p[9] == '0' && m - 9 != 4)) continue;
         char id[32];
         snprintf(id, sizeof id, "CVE-%.*s", m - 4, p + 4);
         int dup = 0;
-        for (int i = 0; i < n; i++) dup |= !strcmp(out[i], id);
+        for (int i = 0; i < n; i++)
+            dup |= !strcmp(out[i], id);
         if (!dup) memcpy(out[n++], id, sizeof id);
         p += m - 1;
     }
@@ -161,13 +165,13 @@ static int find_cves(const char *s, char (*out)[32], int max) {
 /* ======================================================================== */
 
 typedef struct builder {
-    json_t *objects; /* array: every object but the report, in order of discovery */
-    json_t *refs;    /* the report's object_refs (the same ids) */
-    json_t *seen;    /* object id -> the object (a borrowed reference held by objects) */
-    char ts[32];     /* created, modified, published */
-    int failed;      /* out of memory */
+    json_t *objects;   /* array: every object but the report, in order of discovery */
+    json_t *refs;      /* the report's object_refs (the same ids) */
+    json_t *seen;      /* object id -> the object (a borrowed reference held by objects) */
+    char ts[32];       /* created, modified, published */
+    int failed;        /* out of memory */
     const char *scope; /* the document id: entity ids are per article, as their timestamps are */
-    float conf;      /* the confidence of the objects being made (0..1), or < 0: none */
+    float conf;        /* the confidence of the objects being made (0..1), or < 0: none */
     char only_cve[32]; /* the article's one CVE id, or "": what "the flaw" is when it names no other */
 } builder;
 
@@ -272,7 +276,9 @@ static void relate_desc(builder *b, const char *src, const char *rel, const char
     take(b, o);
 }
 
-static void relate(builder *b, const char *src, const char *rel, const char *dst) { relate_desc(b, src, rel, dst, NULL); }
+static void relate(builder *b, const char *src, const char *rel, const char *dst) {
+    relate_desc(b, src, rel, dst, NULL);
+}
 
 /* ---- what a hopper says beyond its entities ---- */
 
@@ -280,11 +286,21 @@ static void relate(builder *b, const char *src, const char *rel, const char *dst
  * into the description of the campaign or vulnerability they belong to and
  * into x_casie_<role> properties (lower case, '-' as '_'), lists of the
  * mentions as written. */
-static const char *const FACT_ROLES[] = {"Compromised-Data", "Number-of-Data",  "Number-of-Victim",
-                                         "Price",            "Damage-Amount",   "Payment-Method",
-                                         "Time",             "Place",           "Purpose",
-                                         "Capabilities",     "Vulnerable_System_Version", "Patch-Number",
-                                         "Issues-Addressed", "Supported_Platform", NULL};
+static const char *const FACT_ROLES[] = {"Compromised-Data",
+                                         "Number-of-Data",
+                                         "Number-of-Victim",
+                                         "Price",
+                                         "Damage-Amount",
+                                         "Payment-Method",
+                                         "Time",
+                                         "Place",
+                                         "Purpose",
+                                         "Capabilities",
+                                         "Vulnerable_System_Version",
+                                         "Patch-Number",
+                                         "Issues-Addressed",
+                                         "Supported_Platform",
+                                         NULL};
 
 /* The facts of hopper hp: {"x_casie_price": ["$500"], ...} and, under
  * "description", lead (may be NULL) then "Price: $500. Time: last week."
@@ -312,7 +328,8 @@ static json_t *hopper_facts(builder *b, const casie_hopper *hp, const char *lead
         }
         char key[64], *d = NULL;
         snprintf(key, sizeof key, "x_casie_%s", FACT_ROLES[r]);
-        for (char *p = key; *p; p++) *p = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
+        for (char *p = key; *p; p++)
+            *p = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
         for (size_t q = 0; q < json_array_size(list); q++) {
             const char *v = json_string_value(json_array_get(list, q));
             d = q ? strf("%s; %s", desc, v) : strf("%s%s%s: %s", desc, desc[0] ? ". " : "", FACT_ROLES[r], v);
@@ -349,8 +366,10 @@ static void add_facts(builder *b, json_t *o, const json_t *x) {
         }
         const char *own = json_string_value(json_object_get(o, "description"));
         char *d = own ? strf("%s. %s", own, json_string_value(v)) : strf("%s", json_string_value(v));
-        if (!d) b->failed = 1;
-        else set(b, o, "description", jstr(b, d));
+        if (!d)
+            b->failed = 1;
+        else
+            set(b, o, "description", jstr(b, d));
         free(d);
     }
 }
@@ -373,7 +392,8 @@ static void copy_name(char out[64], const char *name) {
     size_t n = strlen(name);
     if (n > 63) {
         n = 63;
-        while (n && ((unsigned char)name[n] & 0xC0) == 0x80) n--;
+        while (n && ((unsigned char)name[n] & 0xC0) == 0x80)
+            n--;
     }
     memcpy(out, name, n);
     out[n] = 0;
@@ -398,7 +418,8 @@ static int add_vulnerabilities(builder *b, const casie_hopper *hp, const char **
 #define KEEP(name)                                                                                                     \
     do {                                                                                                               \
         int seen_ = 0;                                                                                                 \
-        for (int q_ = 0; q_ < nv; q_++) seen_ |= !strcmp(vulns[q_], id);                                               \
+        for (int q_ = 0; q_ < nv; q_++)                                                                                \
+            seen_ |= !strcmp(vulns[q_], id);                                                                           \
         if (id[0] && !seen_ && nv < MAX_VULNS) copy_name(vnames[nv], (name)), memcpy(vulns[nv++], id, ID_MAX);         \
     } while (0)
     for (int i = 0; i < hp->n_events; base += hp->events[i++].n_args) {
@@ -412,7 +433,8 @@ static int add_vulnerabilities(builder *b, const casie_hopper *hp, const char **
                 int n = arg_cves(e->args[a].text, found);
                 for (int j = 0; j < n && nc < MAX_CVES; j++) {
                     int dup = 0;
-                    for (int q = 0; q < nc; q++) dup |= !strcmp(cves[q], found[j]);
+                    for (int q = 0; q < nc; q++)
+                        dup |= !strcmp(cves[q], found[j]);
                     if (!dup) memcpy(cves[nc++], found[j], 32);
                 }
             }
@@ -512,13 +534,17 @@ static void vuln_relations(builder *b, const casie_hopper *hp, const char **name
                 ncoa++, made = 1;
             if (g->role == R_SYSTEM && name) {
                 software(b, name, vendor ? vendor : owner, version, id);
-                for (int v = 0; v < nv; v++) relate_desc(b, vulns[v], "related-to", id, "affects");
+                for (int v = 0; v < nv; v++)
+                    relate_desc(b, vulns[v], "related-to", id, "affects");
             }
             if (g->role == R_DISCOVERER && name) {
                 const char *ent = casie_entity_name(g->entity);
-                const char *cls = ent && !strcmp(ent, "Person") ? "individual" : ent && !strcmp(ent, "Organization") ? "organization" : "unknown";
+                const char *cls = ent && !strcmp(ent, "Person")         ? "individual"
+                                  : ent && !strcmp(ent, "Organization") ? "organization"
+                                                                        : "unknown";
                 if (entity(b, "identity", name, NULL, json_pack("{s:s}", "identity_class", cls), id) == 0)
-                    for (int v = 0; v < nv; v++) relate_desc(b, vulns[v], "related-to", id, "discovered by");
+                    for (int v = 0; v < nv; v++)
+                        relate_desc(b, vulns[v], "related-to", id, "discovered by");
             }
         }
     }
@@ -531,9 +557,11 @@ static void vuln_relations(builder *b, const casie_hopper *hp, const char **name
     }
     char vid[ID_MAX];
     vid[0] = 0;
-    if (vendor && entity(b, "identity", vendor, NULL, json_pack("{s:s}", "identity_class", "organization"), vid)) vid[0] = 0;
+    if (vendor && entity(b, "identity", vendor, NULL, json_pack("{s:s}", "identity_class", "organization"), vid))
+        vid[0] = 0;
     for (int c = 0; c < ncoa; c++) {
-        for (int v = 0; v < nv; v++) relate(b, coa[c], "mitigates", vulns[v]);
+        for (int v = 0; v < nv; v++)
+            relate(b, coa[c], "mitigates", vulns[v]);
         if (vid[0]) relate_desc(b, coa[c], "related-to", vid, "released by");
     }
 }
@@ -544,7 +572,9 @@ static int is_attack(int subtype) {
 
 /* The attack-pattern of an attack subtype. */
 static const char *subtype_pattern(int subtype) {
-    return subtype == CASIE_SUBTYPE_DATABREACH ? "Data breach" : subtype == CASIE_SUBTYPE_PHISHING ? "Phishing" : "Ransom";
+    return subtype == CASIE_SUBTYPE_DATABREACH ? "Data breach"
+           : subtype == CASIE_SUBTYPE_PHISHING ? "Phishing"
+                                               : "Ransom";
 }
 
 /* An attack-pattern's CAPEC meta attack pattern (casie_arg.category) as an
@@ -599,7 +629,10 @@ static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *h
     const char *sub = casie_subtype_name(first->subtype), *realis = casie_realis_name(first->realis);
     char *name = victim ? strf("%s against %s", sub, victim) : strf("%s: %s", sub, first->text ? first->text : "");
     char *desc = strf("%s event (%s, %d mention%s) reported in \"%s\"", sub, realis ? realis : "Actual", hp->n_events,
-                      hp->n_events == 1 ? "" : "s", doc->title ? doc->title : doc->id ? doc->id : "the article");
+                      hp->n_events == 1 ? "" : "s",
+                      doc->title ? doc->title
+                      : doc->id  ? doc->id
+                                 : "the article");
     if (o && name && desc) {
         set(b, o, "name", jstr(b, name));
         set(b, o, "description", jstr(b, desc));
@@ -638,7 +671,8 @@ static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp,
     char camp[ID_MAX], vulns[MAX_VULNS][ID_MAX], vnames[MAX_VULNS][64], id[ID_MAX];
     json_t *facts = hopper_facts(b, hp, NULL);
     add_campaign(b, doc, hp, names, facts, camp);
-    int nv = add_vulnerabilities(b, hp, names, camp[0] ? NULL : facts, vulns, vnames); /* first: the rest points at them */
+    int nv =
+        add_vulnerabilities(b, hp, names, camp[0] ? NULL : facts, vulns, vnames); /* first: the rest points at them */
     vuln_relations(b, hp, names, nv, vulns, vnames);
     json_decref(facts);
     for (int i = 0, base = 0; i < hp->n_events; base += hp->events[i++].n_args) {
@@ -669,7 +703,8 @@ static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp,
                            id) == 0) {
                     relate(b, camp, "uses", id);
                     if (mal)
-                        for (int v = 0; v < nv; v++) relate(b, id, "exploits", vulns[v]);
+                        for (int v = 0; v < nv; v++)
+                            relate(b, id, "exploits", vulns[v]);
                 }
             } else if (g->role == R_PATTERN && camp[0]) {
                 if (entity(b, "attack-pattern", name, NULL, capec_ref(b, g->category), id) == 0)
@@ -698,9 +733,12 @@ static int parse_date(const char *s, char out[32]) {
 static int web_link(const char *link) {
     size_t n;
     if (!link) return 0;
-    if (!strncasecmp(link, "http://", 7)) n = 7;
-    else if (!strncasecmp(link, "https://", 8)) n = 8;
-    else return 0;
+    if (!strncasecmp(link, "http://", 7))
+        n = 7;
+    else if (!strncasecmp(link, "https://", 8))
+        n = 8;
+    else
+        return 0;
     if (!link[n] || strchr("/?#:@", link[n])) return 0; /* no host */
     for (const unsigned char *p = (const unsigned char *)link; *p; p++)
         if (*p <= ' ' || *p == 0x7f) return 0;
@@ -741,8 +779,10 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
                 char c[MAX_CVES][32];
                 int n = g->role == casie_role_from_name("CVE") && g->text ? arg_cves(g->text, c) : 0;
                 for (int j = 0; j < n && !many; j++) {
-                    if (b.only_cve[0] && strcmp(b.only_cve, c[j])) many = 1, b.only_cve[0] = 0;
-                    else memcpy(b.only_cve, c[j], 32);
+                    if (b.only_cve[0] && strcmp(b.only_cve, c[j]))
+                        many = 1, b.only_cve[0] = 0;
+                    else
+                        memcpy(b.only_cve, c[j], 32);
                 }
             }
     int n_events = 0, counts[CASIE_N_SUBTYPES] = {0};

@@ -70,23 +70,30 @@ static const uint8_t ASCII_CLASS[128] = {
 static uint8_t char_class(uint32_t cp) {
     if (cp < 128) return ASCII_CLASS[cp];
     switch (utf8proc_category((utf8proc_int32_t)cp)) {
-    case UTF8PROC_CATEGORY_LL: return K_LOWER;
+    case UTF8PROC_CATEGORY_LL:
+        return K_LOWER;
     case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LT: return K_UPPER;
+    case UTF8PROC_CATEGORY_LT:
+        return K_UPPER;
     case UTF8PROC_CATEGORY_LM:
     case UTF8PROC_CATEGORY_LO:
     case UTF8PROC_CATEGORY_MN:
     case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME: return K_LETTER;
+    case UTF8PROC_CATEGORY_ME:
+        return K_LETTER;
     case UTF8PROC_CATEGORY_ND:
     case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_NO: return K_DIGIT;
+    case UTF8PROC_CATEGORY_NO:
+        return K_DIGIT;
     case UTF8PROC_CATEGORY_ZS:
     case UTF8PROC_CATEGORY_ZL:
     case UTF8PROC_CATEGORY_ZP:
-    case UTF8PROC_CATEGORY_CC: return K_SPACE;
-    case UTF8PROC_CATEGORY_CF: return K_FORMAT;
-    default: return K_PUNCT;
+    case UTF8PROC_CATEGORY_CC:
+        return K_SPACE;
+    case UTF8PROC_CATEGORY_CF:
+        return K_FORMAT;
+    default:
+        return K_PUNCT;
     }
 }
 
@@ -160,7 +167,8 @@ static int in_list_ci(const tk *t, int32_t i, int32_t e, const char *const *list
     for (; *list; list++) {
         const char *w = *list;
         int32_t j = i;
-        while (*w && j < e && lower_ascii(t->c[j]) == (uint32_t)(unsigned char)*w) w++, j++;
+        while (*w && j < e && lower_ascii(t->c[j]) == (uint32_t)(unsigned char)*w)
+            w++, j++;
         if (!*w && j == e) return 1;
     }
     return 0;
@@ -171,49 +179,103 @@ static int in_list_ci(const tk *t, int32_t i, int32_t e, const char *const *list
 /* ------------------------------------------------------------------------ */
 
 /* Abbreviations written with a final period (without it here). */
-static const char *const ABBREV_TITLE[] = { /* never end a sentence */
-    "Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Gov", "Sen", "Rep", "Gen", "Lt", "Col", "Sgt", "Capt", "Rev", "Hon",
-    "Pres", "Supt", "Cpl", "Adm", "Maj", "Mt", "Ft", "Messrs", "vs", "No", "Nos", "Vol", "Fig", "approx", "Ph",
-    "e.g", "i.e", "cf", "al", NULL};
-static const char *const ABBREV_OTHER[] = { /* may end a sentence */
-    "Inc", "Corp", "Ltd", "Co", "Jr", "Sr", "Bros", "etc", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep",
-    "Sept", "Oct", "Nov", "Dec", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat", "Sun",
-    "Dept", "Ave", "Blvd", "Calif", "Mass", "Fla", "Ariz", "Conn", "Penn", "Tenn", "Minn",
-    "Govt", "Univ", "Assn", "Pty", "Ltda", "Md", "Va", "Pa", NULL};
+static const char *const ABBREV_TITLE[] = {/* never end a sentence */
+                                           "Mr",  "Mrs", "Ms",     "Dr",  "Prof", "St",     "Gov", "Sen",  "Rep",
+                                           "Gen", "Lt",  "Col",    "Sgt", "Capt", "Rev",    "Hon", "Pres", "Supt",
+                                           "Cpl", "Adm", "Maj",    "Mt",  "Ft",   "Messrs", "vs",  "No",   "Nos",
+                                           "Vol", "Fig", "approx", "Ph",  "e.g",  "i.e",    "cf",  "al",   NULL};
+static const char *const ABBREV_OTHER[] = {/* may end a sentence */
+                                           "Inc",  "Corp", "Ltd",  "Co",   "Jr",   "Sr",   "Bros",  "etc",  "Jan",
+                                           "Feb",  "Mar",  "Apr",  "Jun",  "Jul",  "Aug",  "Sep",   "Sept", "Oct",
+                                           "Nov",  "Dec",  "Mon",  "Tue",  "Tues", "Wed",  "Thu",   "Thur", "Thurs",
+                                           "Fri",  "Sat",  "Sun",  "Dept", "Ave",  "Blvd", "Calif", "Mass", "Fla",
+                                           "Ariz", "Conn", "Penn", "Tenn", "Minn", "Govt", "Univ",  "Assn", "Pty",
+                                           "Ltda", "Md",   "Va",   "Pa",   NULL};
 
 /* Capitalized words that open a sentence after an abbreviation ("... Inc. The"). */
-static const char *const OPENERS[] = {
-    "The", "This", "That", "These", "Those", "It", "Its", "He", "She", "They", "We", "I", "In", "On", "At", "A",
-    "An", "But", "And", "However", "According", "After", "As", "For", "If", "When", "While", "Some", "There",
-    "Our", "His", "Her", "Their", "You", "Your", "Also", "Since", "Although", "Though", "Other", "Meanwhile",
-    "So", "What", "Last", "Now", "One", "Two", "Three", "Many", "Most", "More", "Even", "Still", "Then", "To",
-    "With", "Without", "By", "From", "Of", "Over", "Earlier", "Later", "Today", "Yesterday", "Such", "Both",
-    "Each", "Every", "Any", "Anyone", "Several", "Another", "Why", "How", "Who", "Where", "Once", "Because",
-    "Unfortunately", "Fortunately", "Furthermore", "Moreover", "Additionally", "Instead", "Nevertheless",
-    "Finally", "First", "Second", "Thus", "Therefore", "Despite", "During", "Among", "Following", "Given",
-    "Based", "Like", "Unlike", "Just", "Only", "Not", "Using", "Here", "Whether", "Similar", "Besides", "Yet",
-    "Upon", "Specifically", "Please", "Due", "All", "No", "Researchers", "Officials", "Police", "Hackers",
-    "Users", "Attackers", "Experts", NULL};
+static const char *const OPENERS[] = {"The",         "This",
+                                      "That",        "These",
+                                      "Those",       "It",
+                                      "Its",         "He",
+                                      "She",         "They",
+                                      "We",          "I",
+                                      "In",          "On",
+                                      "At",          "A",
+                                      "An",          "But",
+                                      "And",         "However",
+                                      "According",   "After",
+                                      "As",          "For",
+                                      "If",          "When",
+                                      "While",       "Some",
+                                      "There",       "Our",
+                                      "His",         "Her",
+                                      "Their",       "You",
+                                      "Your",        "Also",
+                                      "Since",       "Although",
+                                      "Though",      "Other",
+                                      "Meanwhile",   "So",
+                                      "What",        "Last",
+                                      "Now",         "One",
+                                      "Two",         "Three",
+                                      "Many",        "Most",
+                                      "More",        "Even",
+                                      "Still",       "Then",
+                                      "To",          "With",
+                                      "Without",     "By",
+                                      "From",        "Of",
+                                      "Over",        "Earlier",
+                                      "Later",       "Today",
+                                      "Yesterday",   "Such",
+                                      "Both",        "Each",
+                                      "Every",       "Any",
+                                      "Anyone",      "Several",
+                                      "Another",     "Why",
+                                      "How",         "Who",
+                                      "Where",       "Once",
+                                      "Because",     "Unfortunately",
+                                      "Fortunately", "Furthermore",
+                                      "Moreover",    "Additionally",
+                                      "Instead",     "Nevertheless",
+                                      "Finally",     "First",
+                                      "Second",      "Thus",
+                                      "Therefore",   "Despite",
+                                      "During",      "Among",
+                                      "Following",   "Given",
+                                      "Based",       "Like",
+                                      "Unlike",      "Just",
+                                      "Only",        "Not",
+                                      "Using",       "Here",
+                                      "Whether",     "Similar",
+                                      "Besides",     "Yet",
+                                      "Upon",        "Specifically",
+                                      "Please",      "Due",
+                                      "All",         "No",
+                                      "Researchers", "Officials",
+                                      "Police",      "Hackers",
+                                      "Users",       "Attackers",
+                                      "Experts",     NULL};
 
 /* File name extensions (lowercase). */
 static const char *const FILE_EXT[] = {
-    "exe", "dll", "doc", "docx", "docm", "xls", "xlsx", "xlsm", "ppt", "pptx", "pdf", "zip", "rar", "7z", "js",
-    "jse", "vbs", "vbe", "wsf", "hta", "scr", "bat", "cmd", "ps1", "jar", "apk", "ipa", "txt", "rtf", "lnk",
-    "iso", "img", "msi", "bin", "sh", "py", "php", "asp", "aspx", "jsp", "html", "htm", "png", "jpg", "jpeg",
-    "gif", "csv", "sql", "json", "xml", "tar", "gz", "tgz", "dat", "cab", "dmg", "pkg", "sys", "tmp", "log",
-    "cfg", "ini", "locky", "crypt", "encrypted", "wncry", "wnry", "zepto", "odin", "cerber", "mp3", "mp4", "eml",
-    "msg", "swf", "svg", "ico", "bak", "db", NULL};
+    "exe",  "dll", "doc",   "docx",  "docm",      "xls",   "xlsx", "xlsm",  "ppt",  "pptx",   "pdf", "zip",
+    "rar",  "7z",  "js",    "jse",   "vbs",       "vbe",   "wsf",  "hta",   "scr",  "bat",    "cmd", "ps1",
+    "jar",  "apk", "ipa",   "txt",   "rtf",       "lnk",   "iso",  "img",   "msi",  "bin",    "sh",  "py",
+    "php",  "asp", "aspx",  "jsp",   "html",      "htm",   "png",  "jpg",   "jpeg", "gif",    "csv", "sql",
+    "json", "xml", "tar",   "gz",    "tgz",       "dat",   "cab",  "dmg",   "pkg",  "sys",    "tmp", "log",
+    "cfg",  "ini", "locky", "crypt", "encrypted", "wncry", "wnry", "zepto", "odin", "cerber", "mp3", "mp4",
+    "eml",  "msg", "swf",   "svg",   "ico",       "bak",   "db",   NULL};
 
 /* Top-level domains (lowercase); any two-letter ending also counts. */
-static const char *const TLD[] = {"com", "net", "org", "gov", "edu", "mil", "int", "info", "biz", "onion", "xyz",
-                                  "top", "club", "online", "site", "website", "tech", "store", "work", "live",
-                                  "app", "dev", "io", "ly", "name", "pro", "mobi", "asia", "space", "link", "news",
-                                  "cloud", "email", "support", "services", "online", NULL};
+static const char *const TLD[] = {"com",   "net",     "org",      "gov",    "edu",   "mil",    "int",  "info",
+                                  "biz",   "onion",   "xyz",      "top",    "club",  "online", "site", "website",
+                                  "tech",  "store",   "work",     "live",   "app",   "dev",    "io",   "ly",
+                                  "name",  "pro",     "mobi",     "asia",   "space", "link",   "news", "cloud",
+                                  "email", "support", "services", "online", NULL};
 
 /* Number suffixes: 2.5m, 1990s, 21st, 64bit. */
-static const char *const NUM_SUFFIX[] = {"k", "m", "mn", "b", "bn", "million", "billion", "s", "st", "nd",
-                                         "rd", "th", "gb", "mb", "kb", "tb", "x", "bit", "mbps", "gbps", "pm",
-                                         "am", "h", "k+", NULL};
+static const char *const NUM_SUFFIX[] = {"k",    "m",    "mn", "b",  "bn", "million", "billion", "s", "st",
+                                         "nd",   "rd",   "th", "gb", "mb", "kb",      "tb",      "x", "bit",
+                                         "mbps", "gbps", "pm", "am", "h",  "k+",      NULL};
 
 /* ------------------------------------------------------------------------ */
 /* Abbreviations                                                            */
@@ -233,10 +295,13 @@ static int is_dotted(const tk *t, int32_t i, int32_t e) {
  * sentence opener?  long_only: ignore the one-letter openers A and I. */
 static int opener_follows(const tk *t, int32_t j, int long_only) {
     if (j >= t->n || t->k[j] != K_SPACE) return 0;
-    while (j < t->n && t->k[j] == K_SPACE) j++;
-    while (j < t->n && is_open(t->c[j])) j++;
+    while (j < t->n && t->k[j] == K_SPACE)
+        j++;
+    while (j < t->n && is_open(t->c[j]))
+        j++;
     int32_t e = j;
-    while (e < t->n && IS_ALPHA(t->k[e])) e++;
+    while (e < t->n && IS_ALPHA(t->k[e]))
+        e++;
     if (long_only && e - j < 2) return 0;
     return in_list(t, j, e, OPENERS);
 }
@@ -251,7 +316,8 @@ static int abbrev_kind(const tk *t, int32_t i, int32_t e) {
         /* "No." and "Nos." only before a number */
         if (eq(t, i, e, "No") || eq(t, i, e, "Nos")) {
             int32_t j = e + 1;
-            while (j < t->n && t->k[j] == K_SPACE) j++;
+            while (j < t->n && t->k[j] == K_SPACE)
+                j++;
             return t->k[j] == K_DIGIT ? AB_TITLE : AB_NONE;
         }
         return AB_TITLE;
@@ -271,12 +337,18 @@ static uint32_t classify(const tk *t, int32_t i, int32_t e) {
     int n_alpha = 0, n_digit = 0, n_dot = 0, n_other = 0, at = -1;
     int32_t last_dot = -1;
     for (int32_t j = i; j < e; j++) {
-        if (IS_ALPHA(k[j])) n_alpha++;
-        else if (k[j] == K_DIGIT) n_digit++;
-        else if (c[j] == '.') n_dot++, last_dot = j;
-        else if (c[j] == '[' && j + 3 < e && c[j + 1] == '.' && c[j + 2] == ']') n_dot++, last_dot = j + 2, j += 2;
-        else if (c[j] == '@' && at < 0) at = (int)(j - i);
-        else n_other++;
+        if (IS_ALPHA(k[j]))
+            n_alpha++;
+        else if (k[j] == K_DIGIT)
+            n_digit++;
+        else if (c[j] == '.')
+            n_dot++, last_dot = j;
+        else if (c[j] == '[' && j + 3 < e && c[j + 1] == '.' && c[j + 2] == ']')
+            n_dot++, last_dot = j + 2, j += 2;
+        else if (c[j] == '@' && at < 0)
+            at = (int)(j - i);
+        else
+            n_other++;
     }
     if (at > 0 && last_dot > i + at) return CASIE_TOK_EMAIL | CASIE_TOK_URL;
     if (at == 0) return CASIE_TOK_WORD; /* @handle */
@@ -301,13 +373,15 @@ static uint32_t classify(const tk *t, int32_t i, int32_t e) {
         /* v2.1, V10 */
         if ((c[i] == 'v' || c[i] == 'V') && k[i + 1] == K_DIGIT) {
             int32_t j = i + 1;
-            while (j < e && (k[j] == K_DIGIT || c[j] == '.')) j++;
+            while (j < e && (k[j] == K_DIGIT || c[j] == '.'))
+                j++;
             if (j == e) return CASIE_TOK_NUMBER | CASIE_TOK_VERSION;
         }
         /* 2.5m, 1990s, 21st */
         if (k[i] == K_DIGIT) {
             int32_t j = i;
-            while (j < e && (k[j] == K_DIGIT || c[j] == '.' || c[j] == ',')) j++;
+            while (j < e && (k[j] == K_DIGIT || c[j] == '.' || c[j] == ','))
+                j++;
             if (in_list_ci(t, j, e, NUM_SUFFIX)) return CASIE_TOK_NUMBER;
         }
     }
@@ -332,20 +406,33 @@ static int joins(const tk *t, int32_t j) {
     uint8_t p = t->k[j - 1], q = t->k[j + 1];
     if (!IS_ALNUM(p) || !IS_ALNUM(q)) return 0;
     switch (ch) {
-    case '-': case '_': case '.': case '@': case 0x2010: case 0x2011: return 1;
-    case ',': case ':': case '/': return p == K_DIGIT && q == K_DIGIT;
-    case '&': return p == K_UPPER && q == K_UPPER;
-    case '\'': case 0x2019: return IS_ALPHA(p) && IS_ALPHA(q);
-    default: return t->k[j] == K_FORMAT;
+    case '-':
+    case '_':
+    case '.':
+    case '@':
+    case 0x2010:
+    case 0x2011:
+        return 1;
+    case ',':
+    case ':':
+    case '/':
+        return p == K_DIGIT && q == K_DIGIT;
+    case '&':
+        return p == K_UPPER && q == K_UPPER;
+    case '\'':
+    case 0x2019:
+        return IS_ALPHA(p) && IS_ALPHA(q);
+    default:
+        return t->k[j] == K_FORMAT;
     }
 }
 
 /* What the word scanner knows about the characters it has passed, kept up
  * to date incrementally so that no check rescans the word. */
 typedef struct scan {
-    int32_t upto;                   /* state covers c[i, upto) */
-    int all_lower, all_digit;       /* every character so far is Ll / a digit */
-    int numeric, comma;             /* only digits , . so far; a comma seen */
+    int32_t upto;             /* state covers c[i, upto) */
+    int all_lower, all_digit; /* every character so far is Ll / a digit */
+    int numeric, comma;       /* only digits , . so far; a comma seen */
 } scan;
 
 static void scan_to(const tk *t, scan *st, int32_t j) {
@@ -365,7 +452,8 @@ static int grouped_number_ends(const tk *t, scan *st, int32_t j) {
     scan_to(t, st, j);
     if (!st->numeric || !st->comma) return 0;
     int32_t e = j;
-    while (e - j <= 12 && IS_ALPHA(t->k[e])) e++;
+    while (e - j <= 12 && IS_ALPHA(t->k[e]))
+        e++;
     return !in_list_ci(t, j, e, NUM_SUFFIX);
 }
 
@@ -378,7 +466,8 @@ static int missing_space(const tk *t, scan *st, int32_t i, int32_t j, int32_t b)
     scan_to(t, st, j);
     if (!((st->all_lower && j - i >= 2) || (st->all_digit && j - i <= 4))) return 0;
     int32_t e = j + 1;
-    while (IS_ALPHA(k[e])) e++;
+    while (IS_ALPHA(k[e]))
+        e++;
     return !(t->c[e] == '.' && IS_ALNUM(k[e + 1]));
 }
 
@@ -439,8 +528,10 @@ static void core(tk *t, int32_t a, int32_t b) {
                 break;
             }
             uint32_t f;
-            if (c[j - 1] == '.' && j - 1 > i) f = CASIE_TOK_WORD | CASIE_TOK_ABBREV;
-            else f = classify(t, i, j);
+            if (c[j - 1] == '.' && j - 1 > i)
+                f = CASIE_TOK_WORD | CASIE_TOK_ABBREV;
+            else
+                f = classify(t, i, j);
             /* example.com/path: a domain followed by a path is a URL */
             if ((f & CASIE_TOK_URL) && !(f & CASIE_TOK_EMAIL) && j < b && c[j] == '/') {
                 emit(t, i, b, CASIE_TOK_URL);
@@ -457,7 +548,8 @@ static void core(tk *t, int32_t a, int32_t b) {
         int32_t j = i + 1;
         uint32_t ch = c[i];
         if (ch == '.' || ch == '-' || ch == '*' || ch == '=' || ch == '_' || ch == '~' || ch == '!' || ch == '?')
-            while (j < b && c[j] == ch) j++;
+            while (j < b && c[j] == ch)
+                j++;
         uint32_t f = CASIE_TOK_PUNCT;
         if (is_currency(ch)) f |= CASIE_TOK_MONEY;
         if (ch == '%') f |= CASIE_TOK_PERCENT;
@@ -474,15 +566,17 @@ static void chunk(tk *t, int32_t a, int32_t b) {
     const uint8_t *k = t->k;
     /* prefixes */
     while (a < b) {
-        if (k[a] == K_FORMAT) a++;
+        if (k[a] == K_FORMAT)
+            a++;
         else if (is_open(c[a]) && !(is_apos(c[a]) && b - a >= 2 && (c[a + 1] == 's' || c[a + 1] == 'S') &&
-                                     (b - a == 2 || !IS_ALNUM(k[a + 2])))) {
+                                    (b - a == 2 || !IS_ALNUM(k[a + 2])))) {
             emit(t, a, a + 1, CASIE_TOK_PUNCT);
             a++;
         } else if (is_currency(c[a])) {
             emit(t, a, a + 1, CASIE_TOK_PUNCT | CASIE_TOK_MONEY);
             a++;
-        } else break;
+        } else
+            break;
     }
     /* suffixes, innermost last */
     int32_t sfx_s[MAX_SUFFIX], sfx_e[MAX_SUFFIX];
@@ -510,17 +604,20 @@ static void chunk(tk *t, int32_t a, int32_t b) {
         else if (ch == ')' || ch == ']' || ch == '}') {
             uint32_t open = ch == ')' ? '(' : ch == ']' ? '[' : '{';
             int depth = 0;
-            for (int32_t j = a; j < b - 1; j++) depth += (c[j] == open) - (c[j] == ch);
+            for (int32_t j = a; j < b - 1; j++)
+                depth += (c[j] == open) - (c[j] == ch);
             if (depth > 0) break; /* balanced inside: Windows(R), wiki/X_(y) */
             s = b - 1;
         } else if (is_close(ch) || is_trail(ch)) {
             s = b - 1;
-            while (s > a && c[s - 1] == ch && (ch == '!' || ch == '?' || ch == '*')) s--;
+            while (s > a && c[s - 1] == ch && (ch == '!' || ch == '?' || ch == '*'))
+                s--;
             if (ch == '%') f |= CASIE_TOK_PERCENT;
         } else if (ch == '.') {
             if (len >= 2 && c[b - 2] == '.') {
                 s = b - 2;
-                while (s > a && c[s - 1] == '.') s--;
+                while (s > a && c[s - 1] == '.')
+                    s--;
             } else {
                 int ab = abbrev_kind(t, a, b - 1);
                 /* "Apple Inc. The ..." and "Plan B. This ...": the period ends
@@ -528,9 +625,11 @@ static void chunk(tk *t, int32_t a, int32_t b) {
                 if (ab == AB_NONE || ((ab == AB_INITIAL || (ab == AB_OTHER && !is_dotted(t, a, b - 1))) &&
                                       opener_follows(t, b, ab == AB_INITIAL)))
                     s = b - 1;
-                else break;
+                else
+                    break;
             }
-        } else break;
+        } else
+            break;
         sfx_s[ns] = s, sfx_e[ns] = b, sfx_f[ns] = f, ns++;
         b = s;
     }
@@ -595,7 +694,8 @@ static int split_sentences(tk *t, casie_sentence **sents, int32_t *n_sents) {
              * ellipsis needs an uppercase letter after it */
             if (end && (t->c[tok[i].start] == 0x2026 || tok[i].end - tok[i].start > 1)) {
                 int32_t q = last + 1;
-                while (q + 1 < n && is_open(t->c[tok[q].start]) && tok[q].end - tok[q].start == 1) q++;
+                while (q + 1 < n && is_open(t->c[tok[q].start]) && tok[q].end - tok[q].start == 1)
+                    q++;
                 if (t->k[tok[q].start] != K_UPPER) end = 0;
             }
         } else if ((tok[i].flags & CASIE_TOK_ABBREV) && i + 1 < n && tok[i + 1].start > tok[i].end) {
@@ -613,7 +713,8 @@ static int split_sentences(tk *t, casie_sentence **sents, int32_t *n_sents) {
         S[ns].end = tok[last].end;
         S[ns].tok_begin = begin;
         S[ns].tok_end = last + 1;
-        for (int32_t j = begin; j <= last; j++) tok[j].sent = (int32_t)ns;
+        for (int32_t j = begin; j <= last; j++)
+            tok[j].sent = (int32_t)ns;
         ns++;
         begin = last + 1;
         i = last;
@@ -669,7 +770,8 @@ int casie__tokenize(casie_doc *doc, casie_error *err) {
             continue;
         }
         int32_t j = i + 1;
-        while (cls[j] != K_SPACE) j++;
+        while (cls[j] != K_SPACE)
+            j++;
         chunk(&t, i, j);
         i = j;
     }

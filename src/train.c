@@ -25,7 +25,7 @@
 #include <string.h>
 
 void casie__train_log(const trainer *t, const char *fmt, ...) {
-                      if (!t->p->log) return;
+    if (!t->p->log) return;
     char buf[512];
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -77,16 +77,15 @@ static char *train_metadata(const casie_train_params *p, const casie_model *m, c
     const struct {
         const char *key;
         float v;
-    } tuned[] = {{"trig_bias", m->trig_bias}, {"arg_bias", m->arg_bias},   {"coref_bias", m->coref_bias},
+    } tuned[] = {{"trig_bias", m->trig_bias},         {"arg_bias", m->arg_bias}, {"coref_bias", m->coref_bias},
                  {"coref_generic", m->coref_generic}, {"trig_mix", m->trig_mix}, {"arg_mix", m->arg_mix},
                  {"realis_mix", m->realis_mix}};
-    json_t *o = json_pack("{s:s, s:o, s:i, s:i, s:i, s:s, s:s, s:s, s:b, s:b, s:I, s:i, s:i, s:f, s:f, s:i, s:i, s:i}",
-                          "casie_version", CASIE_VERSION_STRING, "seed", seed, "epochs", p->epochs,
-                          "n_train", n_train, "n_dev", n_dev, "train_hash", th, "dev_hash", dh, "corpus",
-                          tag, "clusters", p->clusters != NULL, "embeddings",
-                          p->embeddings != NULL, "emb_words", (json_int_t)m->emb.n_words, "hidden", p->hidden, "head",
-                          p->head, "lr", (double)p->lr, "dropout", (double)p->dropout, "arg_nets", p->arg_nets,
-                          "trig_nets", p->trig_nets, "threads", p->threads);
+    json_t *o = json_pack(
+        "{s:s, s:o, s:i, s:i, s:i, s:s, s:s, s:s, s:b, s:b, s:I, s:i, s:i, s:f, s:f, s:i, s:i, s:i}", "casie_version",
+        CASIE_VERSION_STRING, "seed", seed, "epochs", p->epochs, "n_train", n_train, "n_dev", n_dev, "train_hash", th,
+        "dev_hash", dh, "corpus", tag, "clusters", p->clusters != NULL, "embeddings", p->embeddings != NULL,
+        "emb_words", (json_int_t)m->emb.n_words, "hidden", p->hidden, "head", p->head, "lr", (double)p->lr, "dropout",
+        (double)p->dropout, "arg_nets", p->arg_nets, "trig_nets", p->trig_nets, "threads", p->threads);
     int bad = !o;
     for (size_t i = 0; i < sizeof tuned / sizeof tuned[0] && !bad; i++)
         bad = json_object_set_new(o, tuned[i].key, json_real(round((double)tuned[i].v * 100) / 100)) != 0;
@@ -203,7 +202,8 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
         if (casie_doc_analyze(train[d], err)) goto fail;
         if (!(t.tf[d] = casie__doc_tokfeats(train[d], &m->clusters))) goto nomem;
         ntok += train[d]->n_tokens;
-        for (int h = 0; h < train[d]->n_hoppers; h++) nev += train[d]->hoppers[h].n_events;
+        for (int h = 0; h < train[d]->n_hoppers; h++)
+            nev += train[d]->hoppers[h].n_events;
     }
     casie__train_log(&t, "training on %d documents, %ld tokens, %ld events; %u clustered words", n_train, ntok, nev,
                      m->clusters.n_slots ? m->clusters.n_slots / 2 : 0);
@@ -219,8 +219,8 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
         if (casie__xcache_fill(&xc, m, all, n_all, p.threads, err)) goto fail;
         m->xcache = &xc;
         t.xv = xc.v;
-        casie__train_log(&t, "encoder %s: %d layers x %d, vectors of %d documents", m->xs.enc_file,
-                         m->xs.enc_layers, m->xdim, n_all);
+        casie__train_log(&t, "encoder %s: %d layers x %d, vectors of %d documents", m->xs.enc_file, m->xs.enc_layers,
+                         m->xdim, n_all);
     }
     casie__choose_slots(&t);
     int rc = train_run(&t);
@@ -230,7 +230,8 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     }
     if (rc) goto nomem;
     /* predictions of this model and of its saved file are the same */
-    for (int i = 0; i < CASIE__N_LIN; i++) casie__linear_round_bf16(&m->lin[i]);
+    for (int i = 0; i < CASIE__N_LIN; i++)
+        casie__linear_round_bf16(&m->lin[i]);
     if (dev && n_dev > 0 && (rc = casie__tune(&t, dev, n_dev, err))) goto fail;
     /* argument categories (category.c), when the documents have any */
     if ((rc = casie__category_attach(m, train, n_train, NULL, 0, &p, err)) == CASIE_ERR_EMPTY) {
@@ -240,7 +241,8 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
     if (rc) goto fail;
     if (!(m->meta = train_metadata(&p, m, train, n_train, dev, n_dev))) goto nomem;
     casie__train_log(&t, "training done");
-    for (int d = 0; d < n_train; d++) free(t.tf[d]);
+    for (int d = 0; d < n_train; d++)
+        free(t.tf[d]);
     free(t.tf);
     m->xcache = NULL;
     casie__xcache_free(&xc);
@@ -250,11 +252,11 @@ nomem:
     casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory while training");
 fail:
     if (t.tf)
-        for (int d = 0; d < n_train; d++) free(t.tf[d]);
+        for (int d = 0; d < n_train; d++)
+            free(t.tf[d]);
     free(t.tf);
     casie__xcache_free(&xc);
     free(all);
     casie_model_free(m);
     return NULL;
 }
-

@@ -34,7 +34,8 @@ static void *dev_predict(void *arg) {
             d = casie_doc_from_text(j->dev[i]->text, j->dev[i]->text_len, j->dev[i]->id, &j->err);
         }
         if (!d) j->rc = j->err.code ? j->err.code : CASIE_ERR_NOMEM;
-        if (!j->rc) j->rc = j->mode == 2 ? casie__extract_triggers(j->m, d, &j->err) : casie_extract(j->m, d, &xp, &j->err);
+        if (!j->rc)
+            j->rc = j->mode == 2 ? casie__extract_triggers(j->m, d, &j->err) : casie_extract(j->m, d, &xp, &j->err);
         j->out[i] = d;
     }
     return NULL;
@@ -50,11 +51,15 @@ static int dev_predictions(const casie_model *m, casie_doc *const *dev, int n_de
     dev_job jobs[DEV_THREADS];
     pthread_t th[DEV_THREADS];
     int nt = threads < 1 ? 1 : threads > DEV_THREADS ? DEV_THREADS : threads, started = 1, rc = CASIE_OK;
-    for (int k = 0; k < nt; k++) jobs[k] = (dev_job){m, dev, out, n_dev, k, nt, mode, CASIE_OK, {0}};
-    while (started < nt && !pthread_create(&th[started], NULL, dev_predict, &jobs[started])) started++;
+    for (int k = 0; k < nt; k++)
+        jobs[k] = (dev_job){m, dev, out, n_dev, k, nt, mode, CASIE_OK, {0}};
+    while (started < nt && !pthread_create(&th[started], NULL, dev_predict, &jobs[started]))
+        started++;
     dev_predict(&jobs[0]);
-    for (int k = started; k < nt; k++) dev_predict(&jobs[k]); /* threads that did not start */
-    for (int k = 1; k < started; k++) pthread_join(th[k], NULL);
+    for (int k = started; k < nt; k++)
+        dev_predict(&jobs[k]); /* threads that did not start */
+    for (int k = 1; k < started; k++)
+        pthread_join(th[k], NULL);
     for (int k = 0; k < nt && !rc; k++)
         if ((rc = jobs[k].rc) && err) *err = jobs[k].err;
     return rc;
@@ -66,11 +71,14 @@ int casie__dev_scores(const casie_model *m, casie_doc *const *dev, int n_dev, in
     casie_eval *ev = casie_eval_new();
     int rc = out && ev ? dev_predictions(m, dev, n_dev, mode, threads, out, err)
                        : casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory scoring the dev documents");
-    for (int i = 0; i < n_dev && !rc; i++) rc = casie_eval_add(ev, dev[i], out[i], err);
-    for (int i = 0; out && i < n_dev; i++) casie_doc_free(out[i]);
+    for (int i = 0; i < n_dev && !rc; i++)
+        rc = casie_eval_add(ev, dev[i], out[i], err);
+    for (int i = 0; out && i < n_dev; i++)
+        casie_doc_free(out[i]);
     free(out);
     double p, r;
-    for (int k = 0; !rc && k < CASIE_N_METRICS; k++) casie_prf(casie_eval_counts(ev, k, -1, -1), &p, &r, &f1[k]);
+    for (int k = 0; !rc && k < CASIE_N_METRICS; k++)
+        casie_prf(casie_eval_counts(ev, k, -1, -1), &p, &r, &f1[k]);
     casie_eval_free(ev);
     return rc;
 }
@@ -95,7 +103,8 @@ int casie__dev_brier(const casie_model *m, casie_doc *const *dev, int n_dev, int
                         for (int gk = 0; gk < g->hoppers[gh].n_events && !ok; gk++) {
                             const casie_event *ge = &g->hoppers[gh].events[gk];
                             if (ge->subtype != e->subtype) continue;
-                            if (a < 0) ok = ge->start == e->start && ge->end == e->end;
+                            if (a < 0)
+                                ok = ge->start == e->start && ge->end == e->end;
                             else
                                 for (int ga = 0; ga < ge->n_args && !ok; ga++)
                                     ok = ge->args[ga].start == e->args[a].start && ge->args[ga].end == e->args[a].end &&
@@ -107,7 +116,8 @@ int casie__dev_brier(const casie_model *m, casie_doc *const *dev, int n_dev, int
                 }
             }
     }
-    for (int i = 0; out && i < n_dev; i++) casie_doc_free(out[i]);
+    for (int i = 0; out && i < n_dev; i++)
+        casie_doc_free(out[i]);
     free(out);
     *brier = n ? sum / (double)n : 0;
     return rc;

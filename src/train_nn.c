@@ -54,7 +54,7 @@ static int epoch_check(trainer *t, int ep, const char *stage, casie__nn_train *n
     if (!cur.nn) return casie__error(&t->err, CASIE_ERR_NOMEM, -1, "out of memory checking %s on dev", stage);
     memcpy(cur.nn, nt->n_avg ? nt->avg : nt->n->own, sizeof(float) * nt->n->n_params);
     if (nt->n == &m->trig_nn || nt->n == &m->trig_nn2) {
-        mm.trig = m->trig; /* the perceptron, trained before on this thread */
+        mm.trig = m->trig;   /* the perceptron, trained before on this thread */
         mm.trig_nn = *nt->n; /* this network alone, whichever of the two */
         mm.trig_nn.own = NULL;
         mm.trig_nn.p = cur.nn;
@@ -73,7 +73,8 @@ static int epoch_check(trainer *t, int ep, const char *stage, casie__nn_train *n
         best_free(&cur);
         return rc;
     }
-    for (int k = 0; k < n_metrics; k++) cur.score += f1[metrics[k]];
+    for (int k = 0; k < n_metrics; k++)
+        cur.score += f1[metrics[k]];
     char line[256];
     int k = snprintf(line, sizeof line, "%s: epoch %d, dev%s", stage, ep + 1, mode == 1 ? " (given triggers)" : "");
     for (int i = 0; i < n_metrics && k > 0 && (size_t)k < sizeof line; i++)
@@ -124,7 +125,8 @@ static void fit_free(net_fit *f) {
 static int fit_init(net_fit *f, casie__nnet *nn, const casie_train_params *p, int maxn, uint64_t seed) {
     memset(f, 0, sizeof *f);
     const size_t L = (size_t)nn->L, n = (size_t)(maxn > 0 ? maxn : 1);
-    if (casie__nn_train_init(&f->nt, nn, p->lr, p->dropout, seed) || casie__nn_train_reserve(&f->nt, (int)n, (int)n + 1))
+    if (casie__nn_train_init(&f->nt, nn, p->lr, p->dropout, seed) ||
+        casie__nn_train_reserve(&f->nt, (int)n, (int)n + 1))
         goto fail;
     f->E = malloc(sizeof(float) * n * L);
     f->dE = malloc(sizeof(float) * n * L);
@@ -169,7 +171,8 @@ static int net_epochs(trainer *t, const net_stage *st) {
     int rc = CASIE_ERR_NOMEM, *order = malloc(sizeof(int) * ((size_t)st->n_items + 1));
     memset(&f, 0, sizeof f);
     if (!order || fit_init(&f, st->nn, t->p, CASIE_NN_CHUNK, st->fit_seed)) goto done;
-    for (int i = 0; i < st->n_items; i++) order[i] = i;
+    for (int i = 0; i < st->n_items; i++)
+        order[i] = i;
     uint64_t rng = st->rng_seed;
     int epochs = casie__epochs_or(t, st->default_epochs);
     for (int ep = 0; ep < epochs; ep++) {
@@ -244,7 +247,8 @@ static void trig_heads(void *ctx, net_fit *f, int n, double *loss, double *loss2
     for (int i = 0; i < n; i++) {
         casie__nn_train_head_bwd(&f->nt, i, 0, f->dE + (size_t)i * L, f->du);
         float *dh = f->nt.dHs + (size_t)i * 2 * H;
-        for (int j = 0; j < 2 * H; j++) dh[j] += f->du[j];
+        for (int j = 0; j < 2 * H; j++)
+            dh[j] += f->du[j];
     }
 }
 
@@ -274,8 +278,17 @@ static int train_trigger_net(trainer *t, int which) {
     }
     const net_stage st = {which ? "triggers (network 2)" : "triggers (network)",
                           which ? &t->m->trig_nn2 : &t->m->trig_nn,
-                          n_items, TRIG_NN_EPOCHS, seed * 2 + 1, seed * 2 + 7, 2, trig_metric, 1, NULL,
-                          trig_fill, trig_heads, &c};
+                          n_items,
+                          TRIG_NN_EPOCHS,
+                          seed * 2 + 1,
+                          seed * 2 + 7,
+                          2,
+                          trig_metric,
+                          1,
+                          NULL,
+                          trig_fill,
+                          trig_heads,
+                          &c};
     rc = net_epochs(t, &st);
 done:
     casie__trigger_golds_free(t, c.gold);
@@ -336,7 +349,8 @@ static void arg_heads(void *ctx, net_fit *f, int n, double *loss, double *rloss)
         memcpy(u + 2 * H, f->nt.Hs + (size_t)th * 2 * H, sizeof(float) * 2 * (size_t)H);
         casie__nn_train_head_fwd(&f->nt, i, 0, f->E + (size_t)i * L);
         if (i + b >= tb && i + b < te) /* an argument never overlaps its trigger */
-            for (int l = 1; l < L; l++) f->E[(size_t)i * L + l] = -1e30f;
+            for (int l = 1; l < L; l++)
+                f->E[(size_t)i * L + l] = -1e30f;
     }
     *loss += fit_crf(f, n, c->gold, c->allowed, c->start_ok);
     { /* realis: softmax over head 1 */
@@ -346,19 +360,24 @@ static void arg_heads(void *ctx, net_fit *f, int n, double *loss, double *rloss)
         memcpy(u + 2 * H, f->nt.Hs + (size_t)th * 2 * H, sizeof(float) * 2 * (size_t)H);
         casie__nn_train_head_fwd(&f->nt, n, 1, rs);
         float mx = rs[0], z = 0;
-        for (int l = 1; l < CASIE_N_REALIS; l++) mx = rs[l] > mx ? rs[l] : mx;
-        for (int l = 0; l < CASIE_N_REALIS; l++) z += (dr[l] = expf(rs[l] - mx));
-        for (int l = 0; l < CASIE_N_REALIS; l++) dr[l] = dr[l] / z - (l == ev->realis);
+        for (int l = 1; l < CASIE_N_REALIS; l++)
+            mx = rs[l] > mx ? rs[l] : mx;
+        for (int l = 0; l < CASIE_N_REALIS; l++)
+            z += (dr[l] = expf(rs[l] - mx));
+        for (int l = 0; l < CASIE_N_REALIS; l++)
+            dr[l] = dr[l] / z - (l == ev->realis);
         *rloss -= logf(dr[ev->realis] + 1.0f + 1e-12f);
         casie__nn_train_head_bwd(&f->nt, n, 1, dr, f->du);
         float *d0 = f->nt.dHs + (size_t)tf0 * 2 * H, *d1 = f->nt.dHs + (size_t)th * 2 * H;
-        for (int j = 0; j < 2 * H; j++) d0[j] += f->du[j], d1[j] += f->du[2 * H + j];
+        for (int j = 0; j < 2 * H; j++)
+            d0[j] += f->du[j], d1[j] += f->du[2 * H + j];
     }
     for (int i = 0; i < n; i++) {
         if (i + b >= tb && i + b < te) continue;
         casie__nn_train_head_bwd(&f->nt, i, 0, f->dE + (size_t)i * L, f->du);
         float *dh = f->nt.dHs + (size_t)i * 2 * H, *dt = f->nt.dHs + (size_t)th * 2 * H;
-        for (int j = 0; j < 2 * H; j++) dh[j] += f->du[j], dt[j] += f->du[2 * H + j];
+        for (int j = 0; j < 2 * H; j++)
+            dh[j] += f->du[j], dt[j] += f->du[2 * H + j];
     }
 }
 
@@ -372,8 +391,17 @@ static int train_argument_net(trainer *t, int which) {
     if ((c.is_trig = casie__trigger_tokens(t))) {
         const net_stage st = {which ? "arguments (network 2)" : "arguments (network)",
                               which ? &t->m->arg_nn2 : &t->m->arg_nn,
-                              n_ev, ARG_NN_EPOCHS, seed * 2 + 3, seed * 2 + 9, 1, arg_metrics, 2, "realis",
-                              arg_fill, arg_heads, &c};
+                              n_ev,
+                              ARG_NN_EPOCHS,
+                              seed * 2 + 3,
+                              seed * 2 + 9,
+                              1,
+                              arg_metrics,
+                              2,
+                              "realis",
+                              arg_fill,
+                              arg_heads,
+                              &c};
         rc = net_epochs(t, &st);
     }
     casie__trigger_tokens_free(t, c.is_trig);

@@ -29,23 +29,42 @@ typedef struct param_def {
 #define F(field) offsetof(casie_train_params, field)
 static const param_def PARAMS[] = {
     {{"seed", "N", "shuffling and initialisation seed (same seed and data, same model bytes)", 1},
-     P_U64, F(seed), 0, 0, 0},
+     P_U64,
+     F(seed),
+     0,
+     0,
+     0},
     {{"threads", "N", "training threads, 1..64", 2}, P_INT, F(threads), 1, 64, 0},
     {{"epochs", "N", "passes of every learner, 0..1000; 0: each learner's own", 0}, P_INT, F(epochs), 0, 1000, 0},
     {{"emb_words", "N", "clustered words given a vector, most frequent first, 1..65535", 50000},
-     P_INT, F(emb_words), 1, 65535, 0},
+     P_INT,
+     F(emb_words),
+     1,
+     65535,
+     0},
     {{"hidden", "N", "LSTM states per direction in the neural taggers, 1..512", 64}, P_INT, F(hidden), 1, 512, 0},
     {{"head", "N", "hidden units of the taggers' heads, 1..512", 64}, P_INT, F(head), 1, 512, 0},
     {{"lr", "X", "Adam step of the neural taggers, in (0, 1)", 0.001}, P_FLOAT, F(lr), 0, 1, 3},
     {{"dropout", "X", "dropout on the taggers' inputs and states, in [0, 0.9); 0: none", 0.25},
-     P_FLOAT, F(dropout), 0, 0.9, 2},
+     P_FLOAT,
+     F(dropout),
+     0,
+     0.9,
+     2},
     {{"arg_nets", "N", "argument networks from different seeds, their scores added, 1..2", 2},
-     P_INT, F(arg_nets), 1, 2, 0},
+     P_INT,
+     F(arg_nets),
+     1,
+     2,
+     0},
     {{"trig_nets", "N", "trigger networks, likewise, 1..2", 1}, P_INT, F(trig_nets), 1, 2, 0},
     {{"encoder", "FILE",
-      "an encoder (casie encoder import) whose layers every network reads; the model needs it to load",
-      0},
-     P_FILE, F(encoder), 0, 0, 0},
+      "an encoder (casie encoder import) whose layers every network reads; the model needs it to load", 0},
+     P_FILE,
+     F(encoder),
+     0,
+     0,
+     0},
 };
 #undef F
 #define N_PARAMS ((int)(sizeof PARAMS / sizeof PARAMS[0]))
@@ -58,10 +77,17 @@ casie_train_params casie_train_default_params(void) {
     for (int i = 0; i < N_PARAMS; i++) {
         char *f = (char *)&p + PARAMS[i].off;
         switch (PARAMS[i].kind) {
-        case P_U64: *(uint64_t *)(void *)f = (uint64_t)PARAMS[i].o.dflt; break;
-        case P_INT: *(int *)(void *)f = (int)PARAMS[i].o.dflt; break;
-        case P_FLOAT: *(float *)(void *)f = (float)PARAMS[i].o.dflt; break;
-        default: break; /* a file: none */
+        case P_U64:
+            *(uint64_t *)(void *)f = (uint64_t)PARAMS[i].o.dflt;
+            break;
+        case P_INT:
+            *(int *)(void *)f = (int)PARAMS[i].o.dflt;
+            break;
+        case P_FLOAT:
+            *(float *)(void *)f = (float)PARAMS[i].o.dflt;
+            break;
+        default:
+            break; /* a file: none */
         }
     }
     return p;
@@ -82,8 +108,9 @@ int casie__train_params_check(const casie_train_params *p, casie_error *err) {
     for (int i = 0; i < N_PARAMS; i++) {
         const param_def *d = &PARAMS[i];
         const char *f = (const char *)p + d->off;
-        double x = d->kind == P_INT ? *(const int *)(const void *)f
-                   : d->kind == P_FLOAT ? *(const float *)(const void *)f : 0;
+        double x = d->kind == P_INT     ? *(const int *)(const void *)f
+                   : d->kind == P_FLOAT ? *(const float *)(const void *)f
+                                        : 0;
         int rc = in_range(d, x, err);
         if (rc) return rc;
     }

@@ -16,10 +16,12 @@ static int seq_step(casie__linear *m, const uint64_t *F, const int *off, int n, 
                     const uint8_t *allowed, const uint8_t *start_ok) {
     const int L = (int)m->n_labels;
     memset(E, 0, sizeof(float) * (size_t)n * L);
-    for (int i = 0; i < n; i++) casie__linear_score(m, F + off[i], off[i + 1] - off[i], E + (size_t)i * L);
+    for (int i = 0; i < n; i++)
+        casie__linear_score(m, F + off[i], off[i + 1] - off[i], E + (size_t)i * L);
     if (casie__viterbi(m, E, n, allowed, start_ok, pred)) return -1;
     int wrong = 0;
-    for (int i = 0; i < n; i++) wrong += pred[i] != gold[i];
+    for (int i = 0; i < n; i++)
+        wrong += pred[i] != gold[i];
     if (wrong) {
         float c = (float)m->c;
         for (int i = 0; i < n; i++) {
@@ -95,7 +97,8 @@ static int seq_epochs(trainer *t, const seq_stage *st) {
     float *E = malloc(sizeof(float) * (size_t)maxn * L);
     fbuf fb = {0};
     if (!order || !pred || !off || !E) goto done;
-    for (int i = 0; i < st->n_items; i++) order[i] = i;
+    for (int i = 0; i < st->n_items; i++)
+        order[i] = i;
     uint64_t rng = st->seed;
     int epochs = casie__epochs_or(t, st->default_epochs);
     for (int ep = 0; ep < epochs; ep++) {
@@ -162,13 +165,15 @@ int casie__train_triggers_perc(trainer *t) {
     trig_items c = {t, NULL, NULL, NULL, {0}, {0}, NULL, 0, 0};
     casie__trig_masks(c.allowed, c.start_ok);
     int n_items = 0, rc = CASIE_ERR_NOMEM, k = 0;
-    for (int d = 0; d < t->n_docs; d++) n_items += t->docs[d]->n_sents;
+    for (int d = 0; d < t->n_docs; d++)
+        n_items += t->docs[d]->n_sents;
     c.item_doc = malloc(sizeof(int) * ((size_t)n_items + 1));
     c.item_sent = malloc(sizeof(int) * ((size_t)n_items + 1));
     c.gold = casie__trigger_golds(t);
     if (c.item_doc && c.item_sent && c.gold) {
         for (int d = 0; d < t->n_docs; d++)
-            for (int s = 0; s < t->docs[d]->n_sents; s++) c.item_doc[k] = d, c.item_sent[k] = s, k++;
+            for (int s = 0; s < t->docs[d]->n_sents; s++)
+                c.item_doc[k] = d, c.item_sent[k] = s, k++;
         const seq_stage st = {"triggers", &t->m->trig, n_items, 12, t->p->seed * 2 + 1, trig_begin, trig_feats, &c};
         rc = seq_epochs(t, &st);
     }
@@ -282,7 +287,8 @@ int casie__train_classifiers(trainer *t) {
     uint64_t f[CASIE_MAX_FEATS];
     if (n_ev < 0) return CASIE_ERR_NOMEM;
     if (!(order = malloc(sizeof(int) * ((size_t)n_ev + 1)))) goto done;
-    for (int i = 0; i < n_ev; i++) order[i] = i;
+    for (int i = 0; i < n_ev; i++)
+        order[i] = i;
     uint64_t rng = t->p->seed * 2 + 5;
     int epochs = casie__epochs_or(t, 8);
     for (int ep = 0; ep < epochs; ep++) {

@@ -16,7 +16,8 @@ static const float MIX[] = {0.0f, 0.01f, 0.02f, 0.03f, 0.05f, 0.075f, 0.1f, 0.15
 static int tune_tagger(trainer *t, casie_doc *const *dev, int n_dev, int stage, casie_error *err) {
     static const float BIAS[] = {0.0f, 0.25f, 0.5f, 0.75f, 1.0f, 1.25f, 1.5f, 2.0f, 3.0f};
     casie_model *m = t->m;
-    float best_m = 0, best_b = 0, *mix = stage ? &m->arg_mix : &m->trig_mix, *bias = stage ? &m->arg_bias : &m->trig_bias;
+    float best_m = 0, best_b = 0, *mix = stage ? &m->arg_mix : &m->trig_mix,
+          *bias = stage ? &m->arg_bias : &m->trig_bias;
     double best = -1;
     for (size_t i = 0; i < sizeof MIX / sizeof MIX[0]; i++)
         for (size_t j = 0; j < sizeof BIAS / sizeof BIAS[0]; j++) {
@@ -99,15 +100,19 @@ int casie__tune(trainer *t, casie_doc *const *dev, int n_dev, casie_error *err) 
         double best = 1e9;
         for (size_t g = 0; g < sizeof TEMPS / sizeof TEMPS[0]; g++) {
             double b;
-            if (stage == 0) m->trig_temp = TEMPS[g];
-            else m->arg_temp = TEMPS[g];
+            if (stage == 0)
+                m->trig_temp = TEMPS[g];
+            else
+                m->arg_temp = TEMPS[g];
             if ((rc = casie__dev_brier(m, dev, n_dev, stage, T, &b, err))) return rc;
             casie__train_log(t, "calibrating %s confidence, scale %.3f: Brier score %.4f",
                              stage == 0 ? "trigger" : "argument", (double)TEMPS[g], b);
             if (b < best) best = b, best_t = TEMPS[g];
         }
-        if (stage == 0) m->trig_temp = best_t;
-        else m->arg_temp = best_t;
+        if (stage == 0)
+            m->trig_temp = best_t;
+        else
+            m->arg_temp = best_t;
     }
     return CASIE_OK;
 }

@@ -55,8 +55,7 @@ static inline int ascii8(const unsigned char *s) {
     return (w & HIGH_BITS) == 0;
 }
 
-int casie__utf8_normalize(const char *in, size_t len, char **out, size_t *out_len, int32_t **cp_byte,
-                          int32_t *n_cp) {
+int casie__utf8_normalize(const char *in, size_t len, char **out, size_t *out_len, int32_t **cp_byte, int32_t *n_cp) {
     const unsigned char *s = (const unsigned char *)in;
     size_t ncp = 0, nout = 0, i = 0;
     uint32_t cp;
@@ -70,8 +69,10 @@ int casie__utf8_normalize(const char *in, size_t len, char **out, size_t *out_le
             continue;
         }
         int k = decode(s + i, len - i, &cp);
-        if (k) i += (size_t)k, nout += (size_t)k;
-        else i += 1, nout += 3;
+        if (k)
+            i += (size_t)k, nout += (size_t)k;
+        else
+            i += 1, nout += 3;
         ncp++;
     }
     if (nout > (size_t)INT32_MAX - 1 || ncp > (size_t)INT32_MAX - 1) return CASIE_ERR_LIMIT;
@@ -87,7 +88,8 @@ int casie__utf8_normalize(const char *in, size_t len, char **out, size_t *out_le
         if (len) memcpy(text, in, len);
         while (i < len) {
             if (i + 8 <= len && ascii8(s + i)) {
-                for (int j = 0; j < 8; j++) cpb[k_cp++] = (int32_t)(i + (size_t)j);
+                for (int j = 0; j < 8; j++)
+                    cpb[k_cp++] = (int32_t)(i + (size_t)j);
                 i += 8;
                 continue;
             }
@@ -100,7 +102,8 @@ int casie__utf8_normalize(const char *in, size_t len, char **out, size_t *out_le
         while (i < len) {
             if (i + 8 <= len && ascii8(s + i)) {
                 memcpy(text + o, s + i, 8);
-                for (int j = 0; j < 8; j++) cpb[k_cp++] = (int32_t)(o + (size_t)j);
+                for (int j = 0; j < 8; j++)
+                    cpb[k_cp++] = (int32_t)(o + (size_t)j);
                 i += 8, o += 8;
                 continue;
             }

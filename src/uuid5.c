@@ -24,13 +24,18 @@ static void sha1_block(sha1 *s, const unsigned char *p) {
     uint32_t w[80], a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4];
     for (int i = 0; i < 16; i++)
         w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-    for (int i = 16; i < 80; i++) w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    for (int i = 16; i < 80; i++)
+        w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     for (int i = 0; i < 80; i++) {
         uint32_t f, k;
-        if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-        else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-        else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-        else f = b ^ c ^ d, k = 0xCA62C1D6;
+        if (i < 20)
+            f = (b & c) | (~b & d), k = 0x5A827999;
+        else if (i < 40)
+            f = b ^ c ^ d, k = 0x6ED9EBA1;
+        else if (i < 60)
+            f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
+        else
+            f = b ^ c ^ d, k = 0xCA62C1D6;
         uint32_t t = rol32(a, 5) + f + e + k + w[i];
         e = d, d = c, c = rol32(b, 30), b = a, a = t;
     }
@@ -59,11 +64,14 @@ static void sha1_final(sha1 *s, unsigned char out[20]) {
     uint64_t bits = s->len * 8;
     unsigned char pad = 0x80, zero = 0, lenb[8];
     sha1_update(s, &pad, 1);
-    while (s->n != 56) sha1_update(s, &zero, 1);
-    for (int i = 0; i < 8; i++) lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
+    while (s->n != 56)
+        sha1_update(s, &zero, 1);
+    for (int i = 0; i < 8; i++)
+        lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
     sha1_update(s, lenb, 8);
     for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 4; j++) out[4 * i + j] = (unsigned char)(s->h[i] >> (24 - 8 * j));
+        for (int j = 0; j < 4; j++)
+            out[4 * i + j] = (unsigned char)(s->h[i] >> (24 - 8 * j));
 }
 
 /* The UUIDv5 of `name` in namespace `ns`, as 36 characters + NUL. */
@@ -79,4 +87,3 @@ void casie__uuid5(const unsigned char ns[16], const char *name, char out[37]) {
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3],
              h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
 }
-

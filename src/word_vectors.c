@@ -45,10 +45,12 @@ int casie__clusters_load(casie_model *m, const char *path, const char *emb_path,
     char *buf = casie__read_file(path, &len, err);
     if (!buf) return err ? err->code : CASIE_ERR_IO;
     long lines = 0;
-    for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
+    for (size_t i = 0; i < len; i++)
+        lines += buf[i] == '\n';
     if (lines > CLUSTER_WORDS) lines = CLUSTER_WORDS;
     uint32_t n = 1024;
-    while ((uint64_t)n * 3 < (uint64_t)lines * 4) n *= 2; /* load at most 0.75 */
+    while ((uint64_t)n * 3 < (uint64_t)lines * 4)
+        n *= 2; /* load at most 0.75 */
     casie__cluster_entry *slots = calloc(n, sizeof *slots);
     int rc = CASIE_OK;
     if (!slots) {
@@ -79,31 +81,36 @@ int casie__clusters_load(casie_model *m, const char *path, const char *emb_path,
             uint64_t key = casie__word_hash(p, (size_t)(tab - p));
             if (!key) key = 1;
             uint32_t i = (uint32_t)key & (n - 1);
-            while (slots[i].key && slots[i].key != key) i = (i + 1) & (n - 1);
+            while (slots[i].key && slots[i].key != key)
+                i = (i + 1) & (n - 1);
             slots[i].key = key;
             slots[i].c[0] = (uint16_t)c0, slots[i].c[1] = (uint16_t)c1, slots[i].c[2] = (uint16_t)c2;
             long r = lineno - 1;
             if (emb_path && r < n_emb) {
                 size_t wlen = strlen(gw);
                 if (wlen != (size_t)(tab - p) || memcmp(gw, p, wlen)) {
-                    rc = casie__error(err, CASIE_ERR_PARSE, lineno,
-                                      "%s:%ld: word differs from word %ld of %s (both must be in GloVe frequency order)",
-                                      path, lineno, r + 1, emb_path);
+                    rc =
+                        casie__error(err, CASIE_ERR_PARSE, lineno,
+                                     "%s:%ld: word differs from word %ld of %s (both must be in GloVe frequency order)",
+                                     path, lineno, r + 1, emb_path);
                     goto fail;
                 }
                 gw += wlen + 1;
                 float v[CASIE_GLOVE_MAX_DIM];
-                for (uint32_t d = 0; d < g->dim; d++) v[d] = casie_glove_value(g, (uint32_t)r, d);
+                for (uint32_t d = 0; d < g->dim; d++)
+                    v[d] = casie_glove_value(g, (uint32_t)r, d);
                 float mx = 0;
-                for (uint32_t d = 0; d < g->dim; d++) mx = fabsf(v[d]) > mx ? fabsf(v[d]) : mx;
+                for (uint32_t d = 0; d < g->dim; d++)
+                    mx = fabsf(v[d]) > mx ? fabsf(v[d]) : mx;
                 float sc = mx > 0 ? mx / 127.0f : 1.0f;
                 m->emb_scale_owned[r] = sc;
-                for (uint32_t d = 0; d < g->dim; d++) m->emb_v_owned[(size_t)r * g->dim + d] = (int8_t)lrintf(v[d] / sc);
+                for (uint32_t d = 0; d < g->dim; d++)
+                    m->emb_v_owned[(size_t)r * g->dim + d] = (int8_t)lrintf(v[d] / sc);
                 slots[i].pad = (uint16_t)(r + 1);
             }
         } else if (nl > p) {
-            rc = casie__error(err, CASIE_ERR_PARSE, lineno, "%s:%ld: expected word and three cluster ids, tab-separated",
-                              path, lineno);
+            rc = casie__error(err, CASIE_ERR_PARSE, lineno,
+                              "%s:%ld: expected word and three cluster ids, tab-separated", path, lineno);
             goto fail;
         }
         p = nl + 1;

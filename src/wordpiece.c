@@ -58,7 +58,8 @@ static inline uint64_t h_step(uint64_t h, unsigned char c) { return (h ^ c) * 0x
 static inline uint64_t h_final(uint64_t h) { return casie__mix64(h); }
 
 static uint64_t h_bytes(uint64_t h, const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) h = h_step(h, (unsigned char)s[i]);
+    for (size_t i = 0; i < n; i++)
+        h = h_step(h, (unsigned char)s[i]);
     return h;
 }
 
@@ -96,8 +97,8 @@ int casie__wordpiece_init(casie__wordpiece *wp, const char *const *vocab, int32_
                           casie_error *err) {
     memset(wp, 0, sizeof *wp);
     if (!vocab || n_vocab < 1 || n_vocab > (1 << 24))
-        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "vocabulary: %ld entries (1 to %d allowed)",
-                            (long)n_vocab, 1 << 24);
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "vocabulary: %ld entries (1 to %d allowed)", (long)n_vocab,
+                            1 << 24);
     size_t total = 0;
     for (int32_t i = 0; i < n_vocab; i++) {
         if (!vocab[i]) return casie__error(err, CASIE_ERR_INVALID_ARG, i, "vocabulary: entry %ld is missing", (long)i);
@@ -106,7 +107,8 @@ int casie__wordpiece_init(casie__wordpiece *wp, const char *const *vocab, int32_
             return casie__error(err, CASIE_ERR_LIMIT, i, "vocabulary: over 4 GB of text at entry %ld", (long)i);
     }
     uint32_t n_slots = 1;
-    while (n_slots < 2u * (uint32_t)n_vocab) n_slots <<= 1;
+    while (n_slots < 2u * (uint32_t)n_vocab)
+        n_slots <<= 1;
     wp->n_vocab = n_vocab;
     wp->lower = lower ? 1 : 0;
     wp->n_slots = n_slots;
@@ -160,7 +162,8 @@ int casie__wordpiece_from_encoder(casie__wordpiece *wp, const casie_encoder *enc
         return casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: %ld vocabulary entries", name, (long)cfg->n_vocab);
     const char **v = malloc((size_t)cfg->n_vocab * sizeof *v);
     if (!v) return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory reading the vocabulary", name);
-    for (int32_t i = 0; i < cfg->n_vocab; i++) v[i] = casie__encoder_piece(enc, i, NULL);
+    for (int32_t i = 0; i < cfg->n_vocab; i++)
+        v[i] = casie__encoder_piece(enc, i, NULL);
     int rc = casie__wordpiece_init(wp, v, cfg->n_vocab, cfg->lowercase, err);
     free(v);
     if (rc) return rc;
@@ -185,11 +188,11 @@ enum { C_DROP = 0, C_SPACE, C_PUNCT, C_WORD, C_CJK };
 
 /* ASCII: controls (but tab, newline, return) dropped, BERT's punctuation
  * ranges, the rest word characters. */
-static const uint8_t ASCII_KIND[128] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2,
-    2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2,
-    2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 0};
+static const uint8_t ASCII_KIND[128] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                        0, 0, 0, 0, 0, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3,
+                                        3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+                                        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3,
+                                        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 0};
 
 /* The ideograph blocks `tokenizers` isolates (its is_chinese_char). */
 static int is_cjk(uint32_t c) {
@@ -212,36 +215,36 @@ enum { CN = UTF8PROC_CATEGORY_CN, PO = UTF8PROC_CATEGORY_PO, MN = UTF8PROC_CATEG
 static const struct {
     uint32_t lo, hi;
     uint8_t cat;
-} OLD_CATEGORY[] = {
-    {0x061D, 0x061D, CN}, {0x07FD, 0x07FD, CN}, {0x0890, 0x0891, CN}, {0x0898, 0x089F, CN}, {0x08CA, 0x08E2, CN},
-    {0x09FD, 0x09FE, CN}, {0x0A76, 0x0A76, CN}, {0x0AFA, 0x0AFF, CN}, {0x0B55, 0x0B55, CN}, {0x0C04, 0x0C04, CN},
-    {0x0C3C, 0x0C3C, CN}, {0x0C77, 0x0C77, CN}, {0x0C84, 0x0C84, CN}, {0x0D00, 0x0D00, CN}, {0x0D3B, 0x0D3C, CN},
-    {0x0D81, 0x0D81, CN}, {0x0EBA, 0x0EBA, CN}, {0x0ECE, 0x0ECE, CN}, {0x166D, 0x166D, PO}, {0x1734, 0x1734, MN},
-    {0x180F, 0x180F, CN}, {0x1885, 0x1886, CN}, {0x1ABF, 0x1ACE, CN}, {0x1B7D, 0x1B7E, CN}, {0x1DF6, 0x1DFB, CN},
-    {0x2E43, 0x2E4F, CN}, {0x2E52, 0x2E5D, CN}, {0xA82C, 0xA82C, CN}, {0xA8C5, 0xA8C5, CN}, {0xA8FF, 0xA8FF, CN},
-    {0xA9BD, 0xA9BD, CN}, {0x10D24, 0x10D27, CN}, {0x10EAB, 0x10EAD, CN}, {0x10EFD, 0x10EFF, CN},
-    {0x10F46, 0x10F50, CN}, {0x10F55, 0x10F59, CN}, {0x10F82, 0x10F89, CN}, {0x11070, 0x11070, CN},
-    {0x11073, 0x11074, CN}, {0x110C2, 0x110C2, CN}, {0x110CD, 0x110CD, CN}, {0x111C9, 0x111C9, PO},
-    {0x111CF, 0x111CF, CN}, {0x1123E, 0x1123E, CN}, {0x11241, 0x11241, CN}, {0x1133B, 0x1133B, CN},
-    {0x11438, 0x1143F, CN}, {0x11442, 0x11444, CN}, {0x11446, 0x11446, CN}, {0x1144B, 0x1144F, CN},
-    {0x1145A, 0x1145B, CN}, {0x1145D, 0x1145E, CN}, {0x11660, 0x1166C, CN}, {0x116B9, 0x116B9, CN},
-    {0x1182F, 0x11837, CN}, {0x11839, 0x1183B, CN}, {0x1193B, 0x1193C, CN}, {0x1193E, 0x1193E, CN},
-    {0x11943, 0x11946, CN}, {0x119D4, 0x119D7, CN}, {0x119DA, 0x119DB, CN}, {0x119E0, 0x119E0, CN},
-    {0x119E2, 0x119E2, CN}, {0x11A01, 0x11A0A, CN}, {0x11A33, 0x11A38, CN}, {0x11A3B, 0x11A47, CN},
-    {0x11A51, 0x11A56, CN}, {0x11A59, 0x11A5B, CN}, {0x11A8A, 0x11A96, CN}, {0x11A98, 0x11A9C, CN},
-    {0x11A9E, 0x11AA2, CN}, {0x11B00, 0x11B09, CN}, {0x11C30, 0x11C36, CN}, {0x11C38, 0x11C3D, CN},
-    {0x11C3F, 0x11C3F, CN}, {0x11C41, 0x11C45, CN}, {0x11C70, 0x11C71, CN}, {0x11C92, 0x11CA7, CN},
-    {0x11CAA, 0x11CB0, CN}, {0x11CB2, 0x11CB3, CN}, {0x11CB5, 0x11CB6, CN}, {0x11D31, 0x11D36, CN},
-    {0x11D3A, 0x11D3A, CN}, {0x11D3C, 0x11D3D, CN}, {0x11D3F, 0x11D45, CN}, {0x11D47, 0x11D47, CN},
-    {0x11D90, 0x11D91, CN}, {0x11D95, 0x11D95, CN}, {0x11D97, 0x11D97, CN}, {0x11EF3, 0x11EF4, CN},
-    {0x11EF7, 0x11EF8, CN}, {0x11F00, 0x11F01, CN}, {0x11F36, 0x11F3A, CN}, {0x11F40, 0x11F40, CN},
-    {0x11F42, 0x11F4F, CN}, {0x11FFF, 0x11FFF, CN}, {0x12FF1, 0x12FF2, CN}, {0x13430, 0x13440, CN},
-    {0x13447, 0x13455, CN}, {0x16E97, 0x16E9A, CN}, {0x16F4F, 0x16F4F, CN}, {0x16FE2, 0x16FE2, CN},
-    {0x16FE4, 0x16FE4, CN}, {0x1CF00, 0x1CF2D, CN}, {0x1CF30, 0x1CF46, CN}, {0x1E000, 0x1E006, CN},
-    {0x1E008, 0x1E018, CN}, {0x1E01B, 0x1E021, CN}, {0x1E023, 0x1E024, CN}, {0x1E026, 0x1E02A, CN},
-    {0x1E08F, 0x1E08F, CN}, {0x1E130, 0x1E136, CN}, {0x1E2AE, 0x1E2AE, CN}, {0x1E2EC, 0x1E2EF, CN},
-    {0x1E4EC, 0x1E4EF, CN}, {0x1E944, 0x1E94A, CN}, {0x1E95E, 0x1E95F, CN}
-};
+} OLD_CATEGORY[] = {{0x061D, 0x061D, CN},   {0x07FD, 0x07FD, CN},   {0x0890, 0x0891, CN},   {0x0898, 0x089F, CN},
+                    {0x08CA, 0x08E2, CN},   {0x09FD, 0x09FE, CN},   {0x0A76, 0x0A76, CN},   {0x0AFA, 0x0AFF, CN},
+                    {0x0B55, 0x0B55, CN},   {0x0C04, 0x0C04, CN},   {0x0C3C, 0x0C3C, CN},   {0x0C77, 0x0C77, CN},
+                    {0x0C84, 0x0C84, CN},   {0x0D00, 0x0D00, CN},   {0x0D3B, 0x0D3C, CN},   {0x0D81, 0x0D81, CN},
+                    {0x0EBA, 0x0EBA, CN},   {0x0ECE, 0x0ECE, CN},   {0x166D, 0x166D, PO},   {0x1734, 0x1734, MN},
+                    {0x180F, 0x180F, CN},   {0x1885, 0x1886, CN},   {0x1ABF, 0x1ACE, CN},   {0x1B7D, 0x1B7E, CN},
+                    {0x1DF6, 0x1DFB, CN},   {0x2E43, 0x2E4F, CN},   {0x2E52, 0x2E5D, CN},   {0xA82C, 0xA82C, CN},
+                    {0xA8C5, 0xA8C5, CN},   {0xA8FF, 0xA8FF, CN},   {0xA9BD, 0xA9BD, CN},   {0x10D24, 0x10D27, CN},
+                    {0x10EAB, 0x10EAD, CN}, {0x10EFD, 0x10EFF, CN}, {0x10F46, 0x10F50, CN}, {0x10F55, 0x10F59, CN},
+                    {0x10F82, 0x10F89, CN}, {0x11070, 0x11070, CN}, {0x11073, 0x11074, CN}, {0x110C2, 0x110C2, CN},
+                    {0x110CD, 0x110CD, CN}, {0x111C9, 0x111C9, PO}, {0x111CF, 0x111CF, CN}, {0x1123E, 0x1123E, CN},
+                    {0x11241, 0x11241, CN}, {0x1133B, 0x1133B, CN}, {0x11438, 0x1143F, CN}, {0x11442, 0x11444, CN},
+                    {0x11446, 0x11446, CN}, {0x1144B, 0x1144F, CN}, {0x1145A, 0x1145B, CN}, {0x1145D, 0x1145E, CN},
+                    {0x11660, 0x1166C, CN}, {0x116B9, 0x116B9, CN}, {0x1182F, 0x11837, CN}, {0x11839, 0x1183B, CN},
+                    {0x1193B, 0x1193C, CN}, {0x1193E, 0x1193E, CN}, {0x11943, 0x11946, CN}, {0x119D4, 0x119D7, CN},
+                    {0x119DA, 0x119DB, CN}, {0x119E0, 0x119E0, CN}, {0x119E2, 0x119E2, CN}, {0x11A01, 0x11A0A, CN},
+                    {0x11A33, 0x11A38, CN}, {0x11A3B, 0x11A47, CN}, {0x11A51, 0x11A56, CN}, {0x11A59, 0x11A5B, CN},
+                    {0x11A8A, 0x11A96, CN}, {0x11A98, 0x11A9C, CN}, {0x11A9E, 0x11AA2, CN}, {0x11B00, 0x11B09, CN},
+                    {0x11C30, 0x11C36, CN}, {0x11C38, 0x11C3D, CN}, {0x11C3F, 0x11C3F, CN}, {0x11C41, 0x11C45, CN},
+                    {0x11C70, 0x11C71, CN}, {0x11C92, 0x11CA7, CN}, {0x11CAA, 0x11CB0, CN}, {0x11CB2, 0x11CB3, CN},
+                    {0x11CB5, 0x11CB6, CN}, {0x11D31, 0x11D36, CN}, {0x11D3A, 0x11D3A, CN}, {0x11D3C, 0x11D3D, CN},
+                    {0x11D3F, 0x11D45, CN}, {0x11D47, 0x11D47, CN}, {0x11D90, 0x11D91, CN}, {0x11D95, 0x11D95, CN},
+                    {0x11D97, 0x11D97, CN}, {0x11EF3, 0x11EF4, CN}, {0x11EF7, 0x11EF8, CN}, {0x11F00, 0x11F01, CN},
+                    {0x11F36, 0x11F3A, CN}, {0x11F40, 0x11F40, CN}, {0x11F42, 0x11F4F, CN}, {0x11FFF, 0x11FFF, CN},
+                    {0x12FF1, 0x12FF2, CN}, {0x13430, 0x13440, CN}, {0x13447, 0x13455, CN}, {0x16E97, 0x16E9A, CN},
+                    {0x16F4F, 0x16F4F, CN}, {0x16FE2, 0x16FE2, CN}, {0x16FE4, 0x16FE4, CN}, {0x1CF00, 0x1CF2D, CN},
+                    {0x1CF30, 0x1CF46, CN}, {0x1E000, 0x1E006, CN}, {0x1E008, 0x1E018, CN}, {0x1E01B, 0x1E021, CN},
+                    {0x1E023, 0x1E024, CN}, {0x1E026, 0x1E02A, CN}, {0x1E08F, 0x1E08F, CN}, {0x1E130, 0x1E136, CN},
+                    {0x1E2AE, 0x1E2AE, CN}, {0x1E2EC, 0x1E2EF, CN}, {0x1E4EC, 0x1E4EF, CN}, {0x1E944, 0x1E94A, CN},
+                    {0x1E95E, 0x1E95F, CN}};
 
 static int category(uint32_t c) {
     int lo = 0, hi = (int)(sizeof OLD_CATEGORY / sizeof *OLD_CATEGORY) - 1;
@@ -274,8 +277,10 @@ static int is_punct(uint32_t c) {
     case UTF8PROC_CATEGORY_PE:
     case UTF8PROC_CATEGORY_PI:
     case UTF8PROC_CATEGORY_PF:
-    case UTF8PROC_CATEGORY_PO: return 1;
-    default: return 0;
+    case UTF8PROC_CATEGORY_PO:
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -286,8 +291,10 @@ static int kind_u(uint32_t c) {
     case UTF8PROC_CATEGORY_CC:
     case UTF8PROC_CATEGORY_CF:
     case UTF8PROC_CATEGORY_CO:
-    case UTF8PROC_CATEGORY_CS: return C_DROP;
-    default: break;
+    case UTF8PROC_CATEGORY_CS:
+        return C_DROP;
+    default:
+        break;
     }
     if (is_space_u(c)) return C_SPACE;
     if (is_cjk(c)) return C_CJK;
@@ -303,10 +310,10 @@ static int kind_u(uint32_t c) {
  * each begins in buf and the text code point it came from. */
 #define W_CAP (CASIE_WP_MAX_WORD + 1)
 typedef struct word {
-    int32_t n;                /* characters so far (all of them) */
-    int32_t first, last;      /* source code points of the first and last */
-    int32_t boff[W_CAP + 1];  /* byte offset of character k in buf */
-    int32_t src[W_CAP];       /* source code point of character k */
+    int32_t n;               /* characters so far (all of them) */
+    int32_t first, last;     /* source code points of the first and last */
+    int32_t boff[W_CAP + 1]; /* byte offset of character k in buf */
+    int32_t src[W_CAP];      /* source code point of character k */
     char buf[4 * W_CAP];
 } word;
 
@@ -378,7 +385,8 @@ static void flush(run *r, word *w) {
         uint64_t h = prefix ? r->hcont : H_SEED;
         int32_t e = s;
         while (e < n && w->boff[e + 1] - w->boff[s] + prefix <= wp->max_bytes) {
-            for (int32_t b = w->boff[e]; b < w->boff[e + 1]; b++) h = h_step(h, (unsigned char)w->buf[b]);
+            for (int32_t b = w->boff[e]; b < w->boff[e + 1]; b++)
+                h = h_step(h, (unsigned char)w->buf[b]);
             r->hs[++e] = h;
         }
         int32_t id = -1;
@@ -440,11 +448,13 @@ void casie__pieces_free(casie__pieces *p) {
 static void map_tokens(const casie_doc *doc, casie__pieces *o) {
     int32_t nt = o->n_tokens;
     const casie_token *T = doc->tokens;
-    for (int32_t t = 0; t < nt; t++) o->tok_first[t] = o->tok_last[t] = -1;
+    for (int32_t t = 0; t < nt; t++)
+        o->tok_first[t] = o->tok_last[t] = -1;
     int32_t t = 0;
     for (int32_t p = 0; p < o->n; p++) {
         int32_t s = o->start[p], e = o->end[p];
-        while (t < nt && T[t].end <= s) t++;
+        while (t < nt && T[t].end <= s)
+            t++;
         o->tok[p] = t < nt && T[t].start < e ? t : -1;
         for (int32_t u = t; u < nt && T[u].start < e; u++) {
             if (o->tok_first[u] < 0) o->tok_first[u] = p;
@@ -472,10 +482,17 @@ int casie__wordpiece_doc(const casie__wordpiece *wp, const casie_doc *doc, casie
         if (c < 128) {
             p++;
             switch (ASCII_KIND[c]) {
-            case C_DROP: break;
-            case C_SPACE: flush(&r, w); break;
-            case C_PUNCT: single(&r, w, c, i); break;
-            default: add_char(w, lower && c >= 'A' && c <= 'Z' ? c + 32 : c, i); break;
+            case C_DROP:
+                break;
+            case C_SPACE:
+                flush(&r, w);
+                break;
+            case C_PUNCT:
+                single(&r, w, c, i);
+                break;
+            default:
+                add_char(w, lower && c >= 'A' && c <= 'Z' ? c + 32 : c, i);
+                break;
             }
             continue;
         }
@@ -483,8 +500,11 @@ int casie__wordpiece_doc(const casie__wordpiece *wp, const casie_doc *doc, casie
         c = casie__utf8_get((const char *)p, &adv);
         p += adv;
         switch (kind_u(c)) {
-        case C_DROP: break;
-        case C_SPACE: flush(&r, w); break;
+        case C_DROP:
+            break;
+        case C_SPACE:
+            flush(&r, w);
+            break;
         case C_CJK: /* a word of its own, normalized too (U+F900 reads U+8C48) */
             flush(&r, w);
             if (lower)

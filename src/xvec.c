@@ -33,7 +33,8 @@ void casie__xspec_default(casie__xspec *xs, const casie_encoder *enc, const char
     xs->window = c->max_positions;
     xs->stride = c->max_positions * 3 / 4;
     int first = c->n_layers >= 4 ? c->n_layers - 3 : 1;
-    for (int l = first; l <= c->n_layers; l++) xs->mix[l] = 1.0f / (float)(c->n_layers - first + 1);
+    for (int l = first; l <= c->n_layers; l++)
+        xs->mix[l] = 1.0f / (float)(c->n_layers - first + 1);
     if (enc_file) {
         const char *base = strrchr(enc_file, '/');
         base = base ? base + 1 : enc_file;
@@ -56,8 +57,8 @@ typedef struct pool_ctx {
     const casie__pieces *pc;
     const float *w; /* (n_sel,) the mix weights of the selected layers, in layer order */
     int n_sel, H, n_tokens;
-    float *mixed;   /* (H,) */
-    float *out;     /* (n_tokens, H) */
+    float *mixed; /* (H,) */
+    float *out;   /* (n_tokens, H) */
 } pool_ctx;
 
 static void pool_piece(void *user, int i, const float *const *h) {
@@ -65,12 +66,14 @@ static void pool_piece(void *user, int i, const float *const *h) {
     const int H = c->H;
     memset(c->mixed, 0, sizeof(float) * (size_t)H);
     for (int t = 0; t < c->n_sel; t++)
-        for (int j = 0; j < H; j++) c->mixed[j] += c->w[t] * h[t][j];
+        for (int j = 0; j < H; j++)
+            c->mixed[j] += c->w[t] * h[t][j];
     /* the tokens its span overlaps: from the first one on, while they start before it ends */
     for (int32_t t = c->pc->tok[i]; t >= 0 && t < c->n_tokens && c->doc->tokens[t].start < c->pc->end[i]; t++) {
         if (c->pc->tok_first[t] < 0 || c->pc->tok_first[t] > i || c->pc->tok_last[t] < i) continue;
         float *o = c->out + (size_t)t * (size_t)H;
-        for (int j = 0; j < H; j++) o[j] += c->mixed[j];
+        for (int j = 0; j < H; j++)
+            o[j] += c->mixed[j];
     }
 }
 
@@ -91,7 +94,13 @@ int casie__xvec_compute(const casie_encoder *enc, const struct casie__wordpiece 
     int nl = 0;
     for (int l = 0; l < 64; l++)
         if ((mask >> l) & 1u) w[nl++] = xs->mix[l];
-    pool_ctx c = {doc, &pc, w, nl, H, doc->n_tokens < pc.n_tokens ? doc->n_tokens : pc.n_tokens, malloc(sizeof(float) * (size_t)H),
+    pool_ctx c = {doc,
+                  &pc,
+                  w,
+                  nl,
+                  H,
+                  doc->n_tokens < pc.n_tokens ? doc->n_tokens : pc.n_tokens,
+                  malloc(sizeof(float) * (size_t)H),
                   out};
     if (!c.mixed) {
         rc = casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory encoding %d word pieces", name, pc.n);
@@ -106,7 +115,8 @@ int casie__xvec_compute(const casie_encoder *enc, const struct casie__wordpiece 
         int32_t a = pc.tok_first[t], b = pc.tok_last[t];
         if (a < 0 || b < a) continue;
         float *o = out + (size_t)t * (size_t)H, inv = 1.0f / (float)(b - a + 1);
-        for (int j = 0; j < H; j++) o[j] *= inv;
+        for (int j = 0; j < H; j++)
+            o[j] *= inv;
     }
 done:
     free(c.mixed);
@@ -144,7 +154,8 @@ int casie__doc_xvec(const casie_model *m, const casie_doc *doc, const float **ou
 uint64_t casie__xcache_key(const casie_doc *doc) { return casie__hash_bytes(doc->text, doc->text_len, 0x78766563); }
 
 void casie__xcache_free(casie__xcache *c) {
-    for (int i = 0; c->v && i < c->n; i++) free(c->v[i]);
+    for (int i = 0; c->v && i < c->n; i++)
+        free(c->v[i]);
     free(c->v);
     free(c->key);
     free(c->n_tokens);
@@ -170,8 +181,10 @@ static void *fill_worker(void *arg) {
         casie_error e;
         int rc = CASIE_ERR_NOMEM;
         float *v = malloc(sizeof(float) * ((size_t)doc->n_tokens + 1) * (size_t)j->m->xdim);
-        if (!v) casie__error(&e, rc, -1, "%s: out of memory for the encoder's vectors", doc->id ? doc->id : "document");
-        else rc = casie__xvec_compute(j->m->enc, j->m->wp, &j->m->xs, doc, v, &e);
+        if (!v)
+            casie__error(&e, rc, -1, "%s: out of memory for the encoder's vectors", doc->id ? doc->id : "document");
+        else
+            rc = casie__xvec_compute(j->m->enc, j->m->wp, &j->m->xs, doc, v, &e);
         if (rc) {
             free(v);
             pthread_mutex_lock(&j->mu);
@@ -194,7 +207,8 @@ int casie__xcache_fill(casie__xcache *c, const casie_model *m, casie_doc *const 
         return casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory for the encoder's vectors of %d documents", n);
     }
     c->n = n;
-    for (int i = 0; i < n; i++) c->key[i] = casie__xcache_key(docs[i]), c->n_tokens[i] = docs[i]->n_tokens;
+    for (int i = 0; i < n; i++)
+        c->key[i] = casie__xcache_key(docs[i]), c->n_tokens[i] = docs[i]->n_tokens;
     fill_job j = {.c = c, .m = m, .docs = docs};
     atomic_init(&j.next, 0);
     atomic_init(&j.rc, 0);
@@ -204,7 +218,8 @@ int casie__xcache_fill(casie__xcache *c, const casie_model *m, casie_doc *const 
     for (; nt < threads - 1 && nt < 64; nt++)
         if (pthread_create(&th[nt], NULL, fill_worker, &j)) break;
     fill_worker(&j);
-    for (int k = 0; k < nt; k++) pthread_join(th[k], NULL);
+    for (int k = 0; k < nt; k++)
+        pthread_join(th[k], NULL);
     pthread_mutex_destroy(&j.mu);
     int rc = atomic_load(&j.rc);
     if (rc) {

@@ -58,7 +58,8 @@ static inline int cli_run(const char *args, char **out, char **err) {
 
 static inline int cli_count(const char *s, const char *what) {
     int n = 0;
-    for (const char *p = s; (p = strstr(p, what)); p++) n++;
+    for (const char *p = s; (p = strstr(p, what)); p++)
+        n++;
     return n;
 }
 

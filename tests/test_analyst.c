@@ -57,20 +57,28 @@ static void cve_forms(void **state) {
     (void)state;
     assert_int_equal(cve_len("CVE-2026-40119"), 14);
     assert_int_equal(cve_len("cve-2026-40118,"), 14);
-    assert_int_equal(cve_len("CVE\xe2\x80\x93" "2026\xe2\x80\x93" "40117"), 14); /* en dashes */
+    assert_int_equal(cve_len("CVE\xe2\x80\x93"
+                             "2026\xe2\x80\x93"
+                             "40117"),
+                     14); /* en dashes */
     assert_int_equal(cve_len("CVE2018-0986"), 12);
-    assert_int_equal(cve_len("CVE-2018-1234x"), 0);       /* runs into a word */
+    assert_int_equal(cve_len("CVE-2018-1234x"), 0);        /* runs into a word */
     assert_int_equal(cve_len("CVE-2018-1234-related"), 0); /* joined on */
     assert_int_equal(cve_len("CVE-18-1234"), 0);
     assert_int_equal(cve_len("CVE-2018-123"), 0);
     char id[32];
-    assert_true(casie__cve_normalize("cve\xe2\x80\x93" "2026\xe2\x80\x93" "40117", id, sizeof id));
+    assert_true(casie__cve_normalize("cve\xe2\x80\x93"
+                                     "2026\xe2\x80\x93"
+                                     "40117",
+                                     id, sizeof id));
     assert_string_equal(id, "CVE-2026-40117");
     assert_true(casie__cve_normalize("CVE2018-0986", id, sizeof id));
     assert_string_equal(id, "CVE-2018-0986");
     assert_false(casie__cve_normalize("SA-CORE-2018-004", id, sizeof id));
     /* the tokenizer keeps each form whole and flags it */
-    const char *text = "Fixed: CVE\xe2\x80\x93" "2026\xe2\x80\x93" "40117 and cve-2026-40118.";
+    const char *text = "Fixed: CVE\xe2\x80\x93"
+                       "2026\xe2\x80\x93"
+                       "40117 and cve-2026-40118.";
     casie_error err = {0};
     casie_doc *d = casie_doc_from_text(text, strlen(text), "t", &err);
     assert_int_equal(casie_doc_analyze(d, &err), CASIE_OK);
@@ -142,7 +150,10 @@ static void patch_day(void **state) {
     assert_string_equal(d->title, "Northwind ships fixes for three flaws in its mail server");
     assert_string_equal(d->date, "2026_11_10");
     /* each id is a CVE argument, as written; no hopper holds two */
-    const char *ids[3] = {"CVE\xe2\x80\x93" "2026\xe2\x80\x93" "40117", "cve-2026-40118", "CVE-2026-40119"};
+    const char *ids[3] = {"CVE\xe2\x80\x93"
+                          "2026\xe2\x80\x93"
+                          "40117",
+                          "cve-2026-40118", "CVE-2026-40119"};
     int found[3] = {0};
     for (int h = 0; h < d->n_hoppers; h++) {
         char first[32] = "";
@@ -154,7 +165,8 @@ static void patch_day(void **state) {
                 assert_true(casie__cve_normalize(e->args[a].text, id, sizeof id));
                 if (!first[0]) memcpy(first, id, sizeof id);
                 assert_string_equal(first, id);
-                for (int k = 0; k < 3; k++) found[k] |= !strcmp(e->args[a].text, ids[k]);
+                for (int k = 0; k < 3; k++)
+                    found[k] |= !strcmp(e->args[a].text, ids[k]);
             }
         }
     }
@@ -206,7 +218,8 @@ static void named_attackers(void **state) {
                        "The Corvid Gang used phishing against Greenvale.";
     casie_error err = {0};
     casie_doc *d = casie_doc_from_text(text, strlen(text), "t", &err);
-    casie_event ev[3] = {make_event(d, "demanded", CASIE_SUBTYPE_RANSOM), make_event(d, "encrypted", CASIE_SUBTYPE_RANSOM),
+    casie_event ev[3] = {make_event(d, "demanded", CASIE_SUBTYPE_RANSOM),
+                         make_event(d, "encrypted", CASIE_SUBTYPE_RANSOM),
                          make_event(d, "used", CASIE_SUBTYPE_PHISHING)};
     push_arg(d, &ev[0], "Hexlock", "Attacker");
     casie_arg *a = push_arg(d, &ev[1], "Hexlock", "Tool");
@@ -217,7 +230,8 @@ static void named_attackers(void **state) {
     assert_string_equal(casie_role_name(ev[1].args[0].role), "Attacker"); /* the same name elsewhere */
     assert_string_equal(casie_role_name(ev[2].args[0].role), "Attacker"); /* a named group */
     assert_string_equal(casie_entity_name(ev[2].args[0].entity), "Organization");
-    for (int k = 0; k < 3; k++) casie__event_free(&ev[k]);
+    for (int k = 0; k < 3; k++)
+        casie__event_free(&ev[k]);
     /* which mentions name someone */
     const char *t2 = "Hackers hit Acme. Users of Acme were warned. Microsoft said the company and the gang were "
                      "unknown; REvil and APT28 were named, and 86 flaws.";
@@ -274,22 +288,25 @@ static void undated_text(void **state) {
     casie_free(js);
     casie_doc_free(d);
     /* dates as articles write them */
-    const char *forms[][2] = {{"Title\nMarch 3, 2026\n\nText.", "2026_03_03"}, {"Title\n3 Mar 2026\nText.", "2026_03_03"},
+    const char *forms[][2] = {{"Title\nMarch 3, 2026\n\nText.", "2026_03_03"},
+                              {"Title\n3 Mar 2026\nText.", "2026_03_03"},
                               {"Title\nPosted 2026/12/01 by staff\nText.", "2026_12_01"},
                               {"Title\nFebruary 30, 2026\nText.", NULL}};
     for (int k = 0; k < 4; k++) {
         casie_doc *x = casie_doc_from_text(forms[k][0], strlen(forms[k][0]), "t", &err);
         assert_non_null(x);
         assert_string_equal(x->title, "Title");
-        if (forms[k][1]) assert_string_equal(x->date, forms[k][1]);
-        else assert_null(x->date);
+        if (forms[k][1])
+            assert_string_equal(x->date, forms[k][1]);
+        else
+            assert_null(x->date);
         casie_doc_free(x);
     }
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(cve_forms),       cmocka_unit_test(cve_rule),     cmocka_unit_test(patch_day),
+        cmocka_unit_test(cve_forms),       cmocka_unit_test(cve_rule),       cmocka_unit_test(patch_day),
         cmocka_unit_test(named_attackers), cmocka_unit_test(ransom_article), cmocka_unit_test(undated_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -83,7 +83,8 @@ static void round_trip(void **state) {
     check_doc(d);
     char *js = casie_doc_to_json(d, CASIE_JSON_COMPACT, NULL, &err);
     assert_non_null(js);
-    assert_non_null(strstr(js, "\"role\":{\"type\":\"Purpose\",\"subtype\":\"Selling\",\"confidence\":0.910096138715744}"));
+    assert_non_null(
+        strstr(js, "\"role\":{\"type\":\"Purpose\",\"subtype\":\"Selling\",\"confidence\":0.910096138715744}"));
     assert_non_null(
         strstr(js, "\"role\":{\"type\":\"Attack-Pattern\",\"CAPEC-Meta\":\"Flooding\",\"confidence\":0.5,\"note\":3}"));
     assert_non_null(strstr(js, "\"role\":{\"type\":\"Purpose\",\"subtype\":\"other\",\"confidence\":0.25}"));
@@ -172,7 +173,7 @@ static void eval_counts(void **state) {
     assert_int_equal(c.matched, 2);
     assert_int_equal(c.correct, 1);
     assert_int_equal(c.predicted, 2);
-    assert_int_equal(c.majority, 1); /* Monetary and Selling once each among matched pairs */
+    assert_int_equal(c.majority, 1);   /* Monetary and Selling once each among matched pairs */
     c = casie_eval_category(ev, P, 2); /* Monetary */
     assert_true(c.matched == 1 && c.correct == 1 && c.predicted == 2);
     c = casie_eval_category(ev, P, 6); /* Selling */
@@ -277,7 +278,7 @@ static void strip_categories(char *s) {
     for (int k = 0; keys[k]; k++)
         for (char *p; (p = strstr(s, keys[k]));) {
             char *from = k == 0 ? p + strlen("\"Purpose\"") : p; /* keep the role's type */
-            char *q = strchr(p + strlen(keys[k]), '"') + 1;     /* past the name */
+            char *q = strchr(p + strlen(keys[k]), '"') + 1;      /* past the name */
             if (!strncmp(q, ",\"confidence\":", 14)) q += 14 + strspn(q + 14, "0123456789.e-");
             memmove(from, q, strlen(q) + 1);
         }
@@ -426,8 +427,8 @@ int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/casie-cat-XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(names),          cmocka_unit_test(round_trip),         cmocka_unit_test(eval_counts),
-        cmocka_unit_test(stix_fields),    cmocka_unit_test(trained_classifier), cmocka_unit_test(trained_with_the_taggers),
+        cmocka_unit_test(names),       cmocka_unit_test(round_trip),         cmocka_unit_test(eval_counts),
+        cmocka_unit_test(stix_fields), cmocka_unit_test(trained_classifier), cmocka_unit_test(trained_with_the_taggers),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];

@@ -51,12 +51,13 @@ static void tiny_model_gains_categories(void **state) {
     FILE *in = fopen(args, "r"), *o = fopen(ids, "w");
     assert_non_null(in);
     assert_non_null(o);
-    for (int i = 0; i < 80 && fgets(line, sizeof line, in); i++) fputs(line, o);
+    for (int i = 0; i < 80 && fgets(line, sizeof line, in); i++)
+        fputs(line, o);
     fclose(in);
     fclose(o);
     char *out, *err;
-    snprintf(args, sizeof args, "train-categories -m '%s' -o '%s' --corpus '%s' --train '%s' --holdout 20", tiny,
-             with, corpus, ids);
+    snprintf(args, sizeof args, "train-categories -m '%s' -o '%s' --corpus '%s' --train '%s' --holdout 20", tiny, with,
+             corpus, ids);
     assert_int_equal(cli_run(args, &out, &err), 0);
     assert_non_null(strstr(err, "categories on 20 held-out documents (gold spans): purpose "));
     assert_non_null(strstr(err, "wrote "));
@@ -68,8 +69,10 @@ static void tiny_model_gains_categories(void **state) {
     assert_null(strstr(out, "Purpose ["));
     free(out), free(err);
     /* every argument of a category role shows its category beside the role */
-    snprintf(args, sizeof args, "extract -m '%s' --format text '%s/annotation/10015.json' '%s/annotation/10016.json' "
-             "'%s/annotation/10017.json' '%s/annotation/10021.json'", with, corpus, corpus, corpus, corpus);
+    snprintf(args, sizeof args,
+             "extract -m '%s' --format text '%s/annotation/10015.json' '%s/annotation/10016.json' "
+             "'%s/annotation/10017.json' '%s/annotation/10021.json'",
+             with, corpus, corpus, corpus, corpus);
     assert_int_equal(cli_run(args, &out, &err), 0);
     assert_null(strstr(err, "predicts no argument categories"));
     int with_cat = cli_count(out, "      Purpose [") + cli_count(out, "      Attack-Pattern [") +

@@ -44,11 +44,15 @@ static void jsonl_order_threads_and_errors(void **state) {
     assert_non_null(in);
     for (int i = 0; i < 150; i++) {
         char line[512];
-        if (i == 70) snprintf(line, sizeof line, "{\"id\": \"r%d\", \"text\": 5}\n", i);
-        else if (i == 71) snprintf(line, sizeof line, "this is not json\n");
-        else snprintf(line, sizeof line, "{\"id\": \"r%d\", \"text\": \"%s\"}\n", i, i % 2 ? ART1 : ART2);
+        if (i == 70)
+            snprintf(line, sizeof line, "{\"id\": \"r%d\", \"text\": 5}\n", i);
+        else if (i == 71)
+            snprintf(line, sizeof line, "this is not json\n");
+        else
+            snprintf(line, sizeof line, "{\"id\": \"r%d\", \"text\": \"%s\"}\n", i, i % 2 ? ART1 : ART2);
         size_t k = strlen(line);
-        while (n + k + 1 > cap) assert_non_null(in = realloc(in, cap *= 2));
+        while (n + k + 1 > cap)
+            assert_non_null(in = realloc(in, cap *= 2));
         memcpy(in + n, line, k + 1);
         n += k;
     }
@@ -72,8 +76,10 @@ static void jsonl_order_threads_and_errors(void **state) {
     const char *line = o1;
     for (int i = 0; i < 150; i++) {
         char want[64];
-        if (i == 70 || i == 71) snprintf(want, sizeof want, "in.jsonl:%d\"", i + 1);
-        else snprintf(want, sizeof want, "\"sourcefile\":\"r%d.txt\"", i);
+        if (i == 70 || i == 71)
+            snprintf(want, sizeof want, "in.jsonl:%d\"", i + 1);
+        else
+            snprintf(want, sizeof want, "\"sourcefile\":\"r%d.txt\"", i);
         const char *end = strchr(line, '\n');
         assert_non_null(end);
         char *hit = strstr(line, want);
@@ -158,8 +164,8 @@ static void thresholds_trade_recall(void **state) {
     (void)state;
     char *lo, *hi, *e1, *e2;
     assert_int_equal(cli_run("extract examples/sample-article.txt", &lo, &e1), 0);
-    assert_int_equal(cli_run("extract --trigger-threshold 0.9 --arg-threshold 0.9 examples/sample-article.txt", &hi, &e2),
-                     0);
+    assert_int_equal(
+        cli_run("extract --trigger-threshold 0.9 --arg-threshold 0.9 examples/sample-article.txt", &hi, &e2), 0);
     assert_true(cli_count(hi, "\"role\"") < cli_count(lo, "\"role\""));
     assert_true(cli_count(hi, "\"nugget\"") <= cli_count(lo, "\"nugget\""));
     free(lo), free(hi), free(e1), free(e2);
@@ -197,8 +203,12 @@ static void given_triggers_keep_gold(void **state) {
 static void output_errors(void **state) {
     (void)state;
     static const char *const cmds[] = {
-        "tokenize examples/sample-article.txt", "extract --format text examples/sample-article.txt",
-        "extract --format stix examples/sample-article.txt", "extract --help", "--version", "stats tests/data",
+        "tokenize examples/sample-article.txt",
+        "extract --format text examples/sample-article.txt",
+        "extract --format stix examples/sample-article.txt",
+        "extract --help",
+        "--version",
+        "stats tests/data",
     };
     char sh[2048], path[256];
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -232,7 +242,8 @@ static void output_errors(void **state) {
     fclose(a);
     static const char *const traps[2] = {"", "trap '' PIPE; "};
     for (int t = 0; t < 2; t++) {
-        const char *const readers[3] = {"extract --jsonl --threads 2 < ", "tokenize ", "extract --format text --jsonl < "};
+        const char *const readers[3] = {"extract --jsonl --threads 2 < ", "tokenize ",
+                                        "extract --format text --jsonl < "};
         for (int r = 0; r < 3; r++) {
             snprintf(sh, sizeof sh, "(%s%s %s%s 2>%s/pipe.err; echo $? >%s/pipe.rc) | head -c 100 >/dev/null", traps[t],
                      cli_bin, readers[r], r == 1 ? article : path, cli_tmpdir, cli_tmpdir);
@@ -256,8 +267,11 @@ static const char *write_records(const char *name, const char *const *ids, int n
     static char buf[8192];
     size_t k = 0;
     for (int i = 0; i < n; i++) {
-        if (ids[i]) k += (size_t)snprintf(buf + k, sizeof buf - k, "{\"id\": \"%s\", \"text\": \"record %d: %s\"}\n", ids[i], i, ART1);
-        else k += (size_t)snprintf(buf + k, sizeof buf - k, "{\"text\": \"record %d: %s\"}\n", i, ART1);
+        if (ids[i])
+            k += (size_t)snprintf(buf + k, sizeof buf - k, "{\"id\": \"%s\", \"text\": \"record %d: %s\"}\n", ids[i], i,
+                                  ART1);
+        else
+            k += (size_t)snprintf(buf + k, sizeof buf - k, "{\"text\": \"record %d: %s\"}\n", i, ART1);
     }
     return cli_write(name, buf);
 }
@@ -377,8 +391,8 @@ static void no_silent_overwrites(void **state) {
     if (nul_refused ? rc != 1 : rc != 0 || !strstr(e, "<stdin>:6: its name is taken in this run; wrote a-2.json"))
         fail_msg("the id with a NUL: status %d, stderr '%s'", rc, e);
     free(o), free(e);
-    static const char *const names[] = {"x.json",       "x-2.json",    "stdin-3.json", "stdin-4.json", "a.json",
-                                        "a-2.json",     "stdin-7.json", "%2E.json",    "line%0Abreak.json"};
+    static const char *const names[] = {"x.json",   "x-2.json",     "stdin-3.json", "stdin-4.json",     "a.json",
+                                        "a-2.json", "stdin-7.json", "%2E.json",     "line%0Abreak.json"};
     for (int i = 0; i < 9; i++) {
         char p[512];
         if (i == 5 && nul_refused) continue;
@@ -451,8 +465,9 @@ static void write_failure_keeps_old_file(void **state) {
     snprintf(sh, sizeof sh, "%s/sample-article.json", out);
     char *good = cli_slurp(sh);
     assert_true(strlen(good) > 4096);
-    snprintf(sh, sizeof sh, "(trap '' XFSZ; ulimit -f 4; %s extract --force -o %s examples/sample-article.txt) >%s/o 2>%s/e",
-             cli_bin, out, cli_tmpdir, cli_tmpdir);
+    snprintf(sh, sizeof sh,
+             "(trap '' XFSZ; ulimit -f 4; %s extract --force -o %s examples/sample-article.txt) >%s/o 2>%s/e", cli_bin,
+             out, cli_tmpdir, cli_tmpdir);
     int rc = system(sh);
     assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
     snprintf(sh, sizeof sh, "%s/e", cli_tmpdir);
@@ -466,12 +481,13 @@ static void write_failure_keeps_old_file(void **state) {
     free(now);
     assert_int_equal(count_files(out, ""), 1);
     /* a full tmpfs: a good file written, the disk filled, the file written again */
-    snprintf(sh, sizeof sh,
-             "unshare -rm sh -c 'mkdir -p %s/mnt && mount -t tmpfs -o size=64k none %s/mnt && cd %s/mnt && "
-             "%s extract -o out %s/examples/sample-article.txt && cp out/sample-article.json ../good5 && "
-             "head -c 40000 /dev/zero > fill; %s extract --force -o out %s/examples/sample-article.txt; echo $? > ../rc; "
-             "cmp -s out/sample-article.json ../good5 && echo same >> ../rc; ls -A out | wc -l >> ../rc' >%s/o 2>%s/e",
-             cli_tmpdir, cli_tmpdir, cli_tmpdir, abs_bin, cwd, abs_bin, cwd, cli_tmpdir, cli_tmpdir);
+    snprintf(
+        sh, sizeof sh,
+        "unshare -rm sh -c 'mkdir -p %s/mnt && mount -t tmpfs -o size=64k none %s/mnt && cd %s/mnt && "
+        "%s extract -o out %s/examples/sample-article.txt && cp out/sample-article.json ../good5 && "
+        "head -c 40000 /dev/zero > fill; %s extract --force -o out %s/examples/sample-article.txt; echo $? > ../rc; "
+        "cmp -s out/sample-article.json ../good5 && echo same >> ../rc; ls -A out | wc -l >> ../rc' >%s/o 2>%s/e",
+        cli_tmpdir, cli_tmpdir, cli_tmpdir, abs_bin, cwd, abs_bin, cwd, cli_tmpdir, cli_tmpdir);
     if (system(sh) != 0) {
         print_message("no tmpfs in a user namespace here: the ENOSPC case is left to RLIMIT_FSIZE\n");
     } else {
@@ -531,10 +547,22 @@ static void text_format_to_dir(void **state) {
 static void numeric_options_strict(void **state) {
     (void)state;
     static const char *const bad[] = {
-        "--threads 2abc",          "--threads 4294967297",    "--threads ''",           "--threads ' 4'",
-        "--threads +4",            "--threads -1",            "--threads 65",           "--threads 0x4",
-        "--trigger-threshold 0.5x", "--trigger-threshold nan", "--arg-threshold inf",    "--arg-threshold 0x1p-1",
-        "--arg-threshold ' 0.5'",  "--arg-threshold ''",      "--trigger-threshold 1.5", "--trigger-threshold 1e999",
+        "--threads 2abc",
+        "--threads 4294967297",
+        "--threads ''",
+        "--threads ' 4'",
+        "--threads +4",
+        "--threads -1",
+        "--threads 65",
+        "--threads 0x4",
+        "--trigger-threshold 0.5x",
+        "--trigger-threshold nan",
+        "--arg-threshold inf",
+        "--arg-threshold 0x1p-1",
+        "--arg-threshold ' 0.5'",
+        "--arg-threshold ''",
+        "--trigger-threshold 1.5",
+        "--trigger-threshold 1e999",
     };
     char args[256], *o, *e;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -543,9 +571,9 @@ static void numeric_options_strict(void **state) {
         if (rc != 2 || !strstr(e, " takes ")) fail_msg("%s: status %d, stderr '%s'", bad[i], rc, e);
         free(o), free(e);
     }
-    assert_int_equal(cli_run("extract --threads 64 --trigger-threshold 1e-1 --arg-threshold 0 examples/sample-article.txt",
-                             &o, &e),
-                     0);
+    assert_int_equal(
+        cli_run("extract --threads 64 --trigger-threshold 1e-1 --arg-threshold 0 examples/sample-article.txt", &o, &e),
+        0);
     free(o), free(e);
 }
 
@@ -635,9 +663,8 @@ static void oversized_input_refused_first(void **state) {
     assert_non_null(strstr(e, "big.txt: 314572800 bytes, over the limit of 268435456 bytes for one document"));
     free(o), free(e);
     unlink(big);
-    snprintf(sh, sizeof sh,
-             "(trap '' PIPE; dd if=/dev/zero bs=1M count=300 2>%s/dd.err) | %s extract >%s/o 2>%s/e", cli_tmpdir,
-             cli_bin, cli_tmpdir, cli_tmpdir);
+    snprintf(sh, sizeof sh, "(trap '' PIPE; dd if=/dev/zero bs=1M count=300 2>%s/dd.err) | %s extract >%s/o 2>%s/e",
+             cli_tmpdir, cli_bin, cli_tmpdir, cli_tmpdir);
     int rc = system(sh);
     assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
     snprintf(sh, sizeof sh, "%s/e", cli_tmpdir);
@@ -647,7 +674,8 @@ static void oversized_input_refused_first(void **state) {
     snprintf(sh, sizeof sh, "%s/dd.err", cli_tmpdir);
     char *dd = cli_slurp(sh), *out = strstr(dd, "records out");
     assert_non_null(out);
-    while (out > dd && out[-1] != '\n') out--;
+    while (out > dd && out[-1] != '\n')
+        out--;
     long written = atol(out);
     if (written >= 300) fail_msg("the whole pipe was read: %s", dd);
     free(dd);
@@ -671,14 +699,22 @@ static void oversized_input_refused_first(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sample_article_text_and_json), cmocka_unit_test(jsonl_order_threads_and_errors),
-        cmocka_unit_test(bad_input_and_output),         cmocka_unit_test(thresholds_trade_recall),
-        cmocka_unit_test(given_triggers_keep_gold),    cmocka_unit_test(under_gnu_parallel),
-        cmocka_unit_test(output_errors),                cmocka_unit_test(output_stays_in_dir),
-        cmocka_unit_test(output_never_follows_links),   cmocka_unit_test(long_output_dir),
-        cmocka_unit_test(no_silent_overwrites),         cmocka_unit_test(write_failure_keeps_old_file),
-        cmocka_unit_test(given_triggers_stay_in_dir),   cmocka_unit_test(text_format_to_dir),
-        cmocka_unit_test(numeric_options_strict),       cmocka_unit_test(input_formats),
+        cmocka_unit_test(sample_article_text_and_json),
+        cmocka_unit_test(jsonl_order_threads_and_errors),
+        cmocka_unit_test(bad_input_and_output),
+        cmocka_unit_test(thresholds_trade_recall),
+        cmocka_unit_test(given_triggers_keep_gold),
+        cmocka_unit_test(under_gnu_parallel),
+        cmocka_unit_test(output_errors),
+        cmocka_unit_test(output_stays_in_dir),
+        cmocka_unit_test(output_never_follows_links),
+        cmocka_unit_test(long_output_dir),
+        cmocka_unit_test(no_silent_overwrites),
+        cmocka_unit_test(write_failure_keeps_old_file),
+        cmocka_unit_test(given_triggers_stay_in_dir),
+        cmocka_unit_test(text_format_to_dir),
+        cmocka_unit_test(numeric_options_strict),
+        cmocka_unit_test(input_formats),
         cmocka_unit_test(bom_source_file_everywhere),
         cmocka_unit_test(oversized_input_refused_first),
     };

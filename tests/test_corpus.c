@@ -43,8 +43,10 @@ static void write_file(const char *path, const char *s) {
 }
 
 static void assert_str_or_null_equal(const char *a, const char *b) {
-    if (!a || !b) assert_ptr_equal(a, b);
-    else assert_string_equal(a, b);
+    if (!a || !b)
+        assert_ptr_equal(a, b);
+    else
+        assert_string_equal(a, b);
 }
 
 /* Same events, spans, roles, entity types, realis, hoppers, indices, extras. */
@@ -171,7 +173,8 @@ static void corpus_split_order_and_missing_id(void **state) {
     casie_corpus *c = casie_corpus_read(dir, ids, 3, &err);
     assert_non_null(c);
     assert_int_equal(c->n_docs, 3);
-    for (int i = 0; i < 3; i++) assert_string_equal(c->docs[i]->id, ids[i]);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(c->docs[i]->id, ids[i]);
     assert_int_equal(c->docs[0]->n_issues, 1);
     assert_string_equal(c->docs[0]->issues[0].text, "been leaked.");
     assert_int_equal(c->docs[0]->issues[0].start, 2429);
@@ -331,8 +334,10 @@ static void error_deep_nesting(void **state) {
     char *s = malloc(2 * depth + 64);
     assert_non_null(s);
     size_t n = (size_t)sprintf(s, "{\"content\": \"x\", \"deep\": ");
-    for (size_t i = 0; i < depth; i++) s[n++] = '[';
-    for (size_t i = 0; i < depth; i++) s[n++] = ']';
+    for (size_t i = 0; i < depth; i++)
+        s[n++] = '[';
+    for (size_t i = 0; i < depth; i++)
+        s[n++] = ']';
     s[n++] = '}';
     s[n] = 0;
     assert_null(casie_doc_from_json(s, n, "deep.json", &err));
@@ -341,16 +346,20 @@ static void error_deep_nesting(void **state) {
     assert_non_null(strstr(err.message, "nested"));
     /* 64 levels are fine; brackets inside strings do not count. */
     n = (size_t)sprintf(s, "{\"content\": \"[[[[{{{{\", \"x\": ");
-    for (int i = 0; i < 63; i++) s[n++] = '[';
-    for (int i = 0; i < 63; i++) s[n++] = ']';
+    for (int i = 0; i < 63; i++)
+        s[n++] = '[';
+    for (int i = 0; i < 63; i++)
+        s[n++] = ']';
     s[n++] = '}';
     s[n] = 0;
     casie_doc *d = casie_doc_from_json(s, n, "ok.json", &err);
     if (!d) fail_msg("%s", err.message);
     casie_doc_free(d);
     n = (size_t)sprintf(s, "{\"content\": \"x\", \"x\": ");
-    for (int i = 0; i < 64; i++) s[n++] = '[';
-    for (int i = 0; i < 64; i++) s[n++] = ']';
+    for (int i = 0; i < 64; i++)
+        s[n++] = '[';
+    for (int i = 0; i < 64; i++)
+        s[n++] = ']';
     s[n++] = '}';
     s[n] = 0;
     assert_null(casie_doc_from_json(s, n, "deep.json", &err));
@@ -431,7 +440,8 @@ static char *repetitive_record(int n_pairs, int n_spans, size_t *len) {
     char *s = malloc(cap);
     assert_non_null(s);
     n += (size_t)sprintf(s + n, "{\"id\":\"rep\",\"text\":\"");
-    for (int i = 0; i < n_pairs; i++) s[n++] = 'a', s[n++] = ' ';
+    for (int i = 0; i < n_pairs; i++)
+        s[n++] = 'a', s[n++] = ' ';
     n += (size_t)sprintf(s + n, "\",\"cyberevent\":{\"hopper\":[");
     for (int i = 0; i < n_spans; i++) {
         long at = (long)i * 7919 % n_pairs * 2 + 1;
@@ -480,19 +490,21 @@ static void repair_far_and_nowhere(void **state) {
     /* "x" x 5000, "Acme", "x" x 5000, "Acme", "x" x 5000, "é" x 3000 */
     n += (size_t)sprintf(s + n, "{\"text\":\"");
     for (int k = 0; k < 3; k++) {
-        for (int i = 0; i < 5000; i++) s[n++] = 'x';
+        for (int i = 0; i < 5000; i++)
+            s[n++] = 'x';
         if (k < 2) n += (size_t)sprintf(s + n, "Acme");
     }
-    for (int i = 0; i < 3000; i++) s[n++] = '\xc3', s[n++] = '\xa9';
-    n += (size_t)sprintf(s + n,
-                         "\",\"cyberevent\":{\"hopper\":[{\"events\":["
-                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":7000,\"endOffset\":7004,\"text\":\"Acme\"}},"
-                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":7502,\"endOffset\":7506,\"text\":\"Acme\"}},"
-                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":18000,\"endOffset\":18004,\"text\":\"Acme\"}},"
-                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":-3,\"endOffset\":1,\"text\":\"Acme\"}},"
-                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":18000,\"endOffset\":18002,\"text\":\"xé\"}},"
-                         "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":100,\"endOffset\":104,\"text\":\"Acne\"}}"
-                         "]}]}}");
+    for (int i = 0; i < 3000; i++)
+        s[n++] = '\xc3', s[n++] = '\xa9';
+    n += (size_t)sprintf(
+        s + n, "\",\"cyberevent\":{\"hopper\":[{\"events\":["
+               "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":7000,\"endOffset\":7004,\"text\":\"Acme\"}},"
+               "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":7502,\"endOffset\":7506,\"text\":\"Acme\"}},"
+               "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":18000,\"endOffset\":18004,\"text\":\"Acme\"}},"
+               "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":-3,\"endOffset\":1,\"text\":\"Acme\"}},"
+               "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":18000,\"endOffset\":18002,\"text\":\"xé\"}},"
+               "{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":100,\"endOffset\":104,\"text\":\"Acne\"}}"
+               "]}]}}");
     casie_error err = {0};
     casie_doc *d = casie_doc_from_json(s, n, "far.json", &err);
     if (!d) fail_msg("%s", err.message);
@@ -589,7 +601,8 @@ static void nul_in_strings_refused(void **state) {
          "\"nugget\": {\"startOffset\": 0, \"endOffset\": 1, \"text\": \"a\"}}]}]}}",
          "\"subtype\""},
         {"{\"text\": \"ab\", \"cyberevent\": {\"hopper\": [{\"events\": [{\"subtype\": \"Ransom\", \"nugget\": "
-         "{\"startOffset\": 0, \"endOffset\": 1, \"text\": \"a\"}, \"argument\": [{\"startOffset\": 1, \"endOffset\": 2, "
+         "{\"startOffset\": 0, \"endOffset\": 1, \"text\": \"a\"}, \"argument\": [{\"startOffset\": 1, \"endOffset\": "
+         "2, "
          "\"text\": \"b\", \"type\": \"Person\", \"role\": \"Victim\\u0000x\"}]}]}]}}",
          "\"role\""},
     };

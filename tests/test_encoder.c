@@ -127,7 +127,8 @@ static void read_ref(const char *path, ref_file *r) {
         ref_seq *q = &r->seq[s];
         assert_int_equal(fscanf(f, " ids %d", &q->n), 1);
         assert_true(q->n >= 1 && q->n <= 64);
-        for (int i = 0; i < q->n; i++) assert_int_equal(fscanf(f, " %d", &q->ids[i]), 1);
+        for (int i = 0; i < q->n; i++)
+            assert_int_equal(fscanf(f, " %d", &q->ids[i]), 1);
         assert_int_equal(fscanf(f, " mask"), 0);
         for (int i = 0; i < q->n; i++) {
             int m;
@@ -137,13 +138,15 @@ static void read_ref(const char *path, ref_file *r) {
         size_t cnt = (size_t)r->layers * q->n * r->H;
         q->h = malloc(cnt * sizeof *q->h);
         assert_non_null(q->h);
-        for (size_t k = 0; k < cnt; k++) assert_int_equal(fscanf(f, " %f", &q->h[k]), 1);
+        for (size_t k = 0; k < cnt; k++)
+            assert_int_equal(fscanf(f, " %f", &q->h[k]), 1);
     }
     fclose(f);
 }
 
 static void free_ref(ref_file *r) {
-    for (int s = 0; s < r->n_seq; s++) free(r->seq[s].h);
+    for (int s = 0; s < r->n_seq; s++)
+        free(r->seq[s].h);
 }
 
 static uint64_t all_layers(const casie_encoder *e) { return (2ull << e->cfg.n_layers) - 1; }
@@ -218,7 +221,8 @@ static void test_mask_matters(void **state) {
     float *out = malloc(cnt * sizeof *out);
     assert_int_equal(casie__encoder_forward(e, q->ids, NULL, q->n, all_layers(e), CASIE_Q8_PLAIN, out, NULL, &err), 0);
     double worst = 0;
-    for (size_t i = (size_t)q->n * r.H; i < cnt; i++) worst = fmax(worst, fabs((double)out[i] - q->h[i]));
+    for (size_t i = (size_t)q->n * r.H; i < cnt; i++)
+        worst = fmax(worst, fabs((double)out[i] - q->h[i]));
     assert_true(worst > 0.2);
     free(out);
     free_ref(&r);
@@ -260,7 +264,7 @@ static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
 static void test_kernels_agree(void **state) {
     (void)state;
     int ran = 0;
-    static const int SIZES[][3] = {{1, 1, 1},   {3, 5, 31},  {4, 4, 64},   {5, 7, 65},   {9, 70, 200},
+    static const int SIZES[][3] = {{1, 1, 1},     {3, 5, 31},   {4, 4, 64},    {5, 7, 65},  {9, 70, 200},
                                    {16, 64, 384}, {7, 130, 96}, {13, 3, 1536}, {2, 67, 127}};
     for (size_t t = 0; t < sizeof SIZES / sizeof SIZES[0]; t++) {
         int n = SIZES[t][0], rows = SIZES[t][1], cols = SIZES[t][2], S = (cols + 63) & ~63;
@@ -269,7 +273,8 @@ static void test_kernels_agree(void **state) {
         float *xs = malloc(n * sizeof *xs);
         int32_t *sum = calloc(rows, sizeof *sum);
         float *y[3];
-        for (int k = 0; k < 3; k++) y[k] = malloc((size_t)n * rows * sizeof(float));
+        for (int k = 0; k < 3; k++)
+            y[k] = malloc((size_t)n * rows * sizeof(float));
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
                 /* extremes included: +-127 and 0 */
@@ -281,7 +286,8 @@ static void test_kernels_agree(void **state) {
             ws[r] = 0.001f * (float)(1 + r % 7);
             b[r] = 0.5f - (float)(r % 3);
         }
-        for (int i = 0; i < n * cols; i++) x[i] = (float)((int)(casie__rng_next(&g_rng) % 2001) - 1000) / 97.0f;
+        for (int i = 0; i < n * cols; i++)
+            x[i] = (float)((int)(casie__rng_next(&g_rng) % 2001) - 1000) / 97.0f;
         x[0] = 1000.0f; /* a large first activation quantizes to 127 */
         casie__q8_quantize(x, n, cols, S, xq, xs);
         casie__q8mat m = {rows, cols, S, wq, ws, sum};
@@ -297,12 +303,14 @@ static void test_kernels_agree(void **state) {
         for (int i = 0; i < n; i++)
             for (int r = 0; r < rows; r++) {
                 int32_t s = 0;
-                for (int c = 0; c < cols; c++) s += xq[(size_t)i * S + c] * wq[(size_t)r * S + c];
+                for (int c = 0; c < cols; c++)
+                    s += xq[(size_t)i * S + c] * wq[(size_t)r * S + c];
                 float v = (float)s * (xs[i] * ws[r]);
                 assert_true(y[0][(size_t)i * rows + r] == v + b[r]);
             }
         free(wq), free(xq), free(ws), free(b), free(x), free(xs), free(sum);
-        for (int k = 0; k < 3; k++) free(y[k]);
+        for (int k = 0; k < 3; k++)
+            free(y[k]);
     }
     print_message("kernels compared with plain C: %d products (avx2 %d, vnni %d)\n", ran,
                   casie__q8_supported(CASIE_Q8_AVX2), casie__q8_supported(CASIE_Q8_VNNI));
@@ -316,7 +324,8 @@ static void test_forward_same_on_every_kernel(void **state) {
     casie_encoder *e = casie_encoder_load(g_tiny, &err);
     assert_non_null(e);
     int32_t ids[16];
-    for (int i = 0; i < 16; i++) ids[i] = (i * 7 + 3) % 48;
+    for (int i = 0; i < 16; i++)
+        ids[i] = (i * 7 + 3) % 48;
     float ref[3 * 16 * 32], out[3 * 16 * 32];
     assert_int_equal(casie__encoder_forward(e, ids, NULL, 16, 7, CASIE_Q8_PLAIN, ref, NULL, &err), 0);
     for (int k = CASIE_Q8_AVX2; k <= CASIE_Q8_VNNI; k++) {
@@ -339,7 +348,8 @@ static void test_quantize_and_gelu(void **state) {
     assert_int_equal(q[2], 32);
     assert_int_equal(q[3], 0);
     assert_int_equal(q[4], 0);
-    for (int c = 5; c < 64; c++) assert_int_equal(q[c], 0);
+    for (int c = 5; c < 64; c++)
+        assert_int_equal(q[c], 0);
     float z[3] = {0, 0, 0};
     q[0] = 9;
     casie__q8_quantize(z, 1, 3, 64, q, &s);
@@ -367,7 +377,8 @@ static void test_encode_long(void **state) {
     assert_non_null(e);
     enum { N = 40, W = 12, ST = 5, C = W - 2, H = 32 };
     int32_t ids[N];
-    for (int i = 0; i < N; i++) ids[i] = 5 + (i * 11) % 43;
+    for (int i = 0; i < N; i++)
+        ids[i] = 5 + (i * 11) % 43;
     static float out[2 * N * H], win[2 * W * H];
     assert_int_equal(casie__encoder_encode_long(e, ids, N, W, ST, 6, CASIE_Q8_BEST, out, &err), 0);
     /* windows start at 0, 5, ..., 30 (the last covers 30..39); piece i must
@@ -412,7 +423,8 @@ static void *run_thread(void *p) {
     thread_arg *a = p;
     int32_t ids[16];
     for (int r = 0; r < 20 && !a->rc; r++) {
-        for (int i = 0; i < 16; i++) ids[i] = (i * 5 + 1) % 48;
+        for (int i = 0; i < 16; i++)
+            ids[i] = (i * 5 + 1) % 48;
         a->rc = casie__encoder_forward(a->e, ids, NULL, 16, 7, CASIE_Q8_BEST, a->out, NULL, NULL);
     }
     return NULL;
@@ -430,8 +442,10 @@ static void test_threads(void **state) {
         a[t].rc = 0;
         assert_int_equal(pthread_create(&th[t], NULL, run_thread, &a[t]), 0);
     }
-    for (int t = 0; t < 3; t++) assert_int_equal(pthread_join(th[t], NULL), 0);
-    for (int t = 0; t < 3; t++) assert_int_equal(a[t].rc, 0);
+    for (int t = 0; t < 3; t++)
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+    for (int t = 0; t < 3; t++)
+        assert_int_equal(a[t].rc, 0);
     assert_memory_equal(a[0].out, a[1].out, sizeof a[0].out);
     assert_memory_equal(a[0].out, a[2].out, sizeof a[0].out);
     casie_encoder_free(e);
@@ -459,7 +473,8 @@ static void rewrite(const char *out, const char *tag, void (*fn)(unsigned char *
         }
     }
     assert_int_equal(casie__container_write(out, CASIE__FILE_ENCODER, secs, mf.n_secs, &err), 0);
-    for (int i = 0; i < mf.n_secs; i++) free(copies[i]);
+    for (int i = 0; i < mf.n_secs; i++)
+        free(copies[i]);
     casie__model_file_close(&mf);
 }
 
@@ -584,7 +599,7 @@ static void test_refuses_bad_files(void **state) {
         rewrite(p, "WGTS", set_u32, kv);
         expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "query/key/value of layer 0 row 0 has scale");
         uint32_t boff = soff + 2 * 3 * 32 * 4; /* after the scales and sums: the biases */
-        kv[0] = boff, kv[1] = 0x7fc00000u;  /* NaN */
+        kv[0] = boff, kv[1] = 0x7fc00000u;     /* NaN */
         rewrite(p, "WGTS", set_u32, kv);
         expect_refused(p, CASIE_ERR_MODEL_CORRUPT, "query/key/value bias of layer 0 value 0 is not finite");
     }
@@ -650,7 +665,8 @@ static void strip_prefix(const char *dir) {
     size_t n;
     unsigned char *b = read_all(p, &n);
     uint64_t hl = 0;
-    for (int i = 7; i >= 0; i--) hl = hl << 8 | b[i];
+    for (int i = 7; i >= 0; i--)
+        hl = hl << 8 | b[i];
     char *h = malloc(hl + 1), *o = malloc(hl + 1);
     memcpy(h, b + 8, hl);
     h[hl] = 0;
@@ -662,9 +678,11 @@ static void strip_prefix(const char *dir) {
         } else
             o[k++] = h[i++];
     }
-    while (k % 8) o[k++] = ' ';
+    while (k % 8)
+        o[k++] = ' ';
     unsigned char *nb = malloc(8 + k + (n - 8 - hl));
-    for (int i = 0; i < 8; i++) nb[i] = (unsigned char)((uint64_t)k >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        nb[i] = (unsigned char)((uint64_t)k >> (8 * i));
     memcpy(nb + 8, o, k);
     memcpy(nb + 8 + k, b + 8 + hl, n - 8 - hl);
     write_all(p, nb, 8 + k + (n - 8 - hl));
@@ -690,7 +708,8 @@ static void test_import_refuses(void **state) {
     edit_file(d, "config.json", "\"intermediate_size\": 40", "\"intermediate_size\": 41");
     expect_import_fails(d, CASIE_ERR_SCHEMA, "tensor encoder.layer.0.intermediate.dense.weight has shape [40,32]");
     d = make_ckpt("c4");
-    edit_file(d, "model.safetensors", "bert.encoder.layer.1.output.dense.bias", "bert.encoder.layer.1.output.dense.bias");
+    edit_file(d, "model.safetensors", "bert.encoder.layer.1.output.dense.bias",
+              "bert.encoder.layer.1.output.dense.bias");
     edit_file(d, "model.safetensors", "layer.1.output.LayerNorm.bias", "layer.1.output.LayerNorm.bia_");
     expect_import_fails(d, CASIE_ERR_SCHEMA, "no tensor encoder.layer.1.output.LayerNorm.bias");
     d = make_ckpt("c5");
@@ -772,7 +791,8 @@ static void test_import_survives_damage(void **state) {
     size_t n;
     unsigned char *orig = read_all(p, &n), *b = malloc(n);
     uint64_t hl = 0;
-    for (int i = 7; i >= 0; i--) hl = hl << 8 | orig[i];
+    for (int i = 7; i >= 0; i--)
+        hl = hl << 8 | orig[i];
     uint64_t rng = 12345;
     int ok = 0, refused = 0;
     for (int it = 0; it < 300; it++) {
@@ -841,7 +861,8 @@ static void test_real_encoder(void **state) {
         int32_t ids[64];
         assert_int_equal(fscanf(f, " ids %d", &n), 1);
         assert_true(n > 0 && n <= 64);
-        for (int i = 0; i < n; i++) assert_int_equal(fscanf(f, " %d", &ids[i]), 1);
+        for (int i = 0; i < n; i++)
+            assert_int_equal(fscanf(f, " %d", &ids[i]), 1);
         float *out = malloc((size_t)n * H * sizeof *out);
         assert_int_equal(casie__encoder_forward(e, ids, NULL, n, 1ull << layers, CASIE_Q8_BEST, out, NULL, &err), 0);
         for (int i = 0; i < n; i++)
@@ -856,7 +877,8 @@ static void test_real_encoder(void **state) {
             float want;
             assert_int_equal(fscanf(f, " %f", &want), 1);
             double m = 0;
-            for (int i = 0; i < n; i++) m += out[(size_t)i * H + d];
+            for (int i = 0; i < n; i++)
+                m += out[(size_t)i * H + d];
             m /= n;
             dot += m * want, na += m * m, nb += (double)want * want;
         }
@@ -864,8 +886,8 @@ static void test_real_encoder(void **state) {
         free(out);
     }
     fclose(f);
-    print_message("%s vs numpy: max |diff| %.4f over the first %d dims, min cosine of the means %.6f\n",
-                  REAL_ENC, worst, dims, worst_cos);
+    print_message("%s vs numpy: max |diff| %.4f over the first %d dims, min cosine of the means %.6f\n", REAL_ENC,
+                  worst, dims, worst_cos);
     assert_true(worst < 0.15);
     assert_true(worst_cos > 0.997);
     casie_encoder_free(e);

@@ -165,7 +165,8 @@ static void duplicates_count_once(void **state) {
     casie_eval *ev = casie_eval_new();
     casie_error err = {0};
     assert_int_equal(casie_eval_add(ev, g, p, &err), CASIE_OK);
-    for (int m = 0; m < CASIE_METRIC_COREF; m++) assert_counts(ev, m, -1, -1, 1, 0, 0);
+    for (int m = 0; m < CASIE_METRIC_COREF; m++)
+        assert_counts(ev, m, -1, -1, 1, 0, 0);
     assert_counts(ev, CASIE_METRIC_COREF, -1, -1, 0, 0, 0);
     assert_counts(ev, CASIE_METRIC_COREF_MUC, -1, -1, 0, 0, 0);
     double P, R, F;
@@ -236,7 +237,8 @@ static void coref_muc_merge(void **state) {
     add_event(g, h, DB, ACT, 20, 25);
     add_event(g, h, DB, ACT, 30, 35);
     h = add_hopper(p);
-    for (int k = 0; k < 4; k++) add_event(p, h, DB, ACT, 10 * k, 10 * k + 5);
+    for (int k = 0; k < 4; k++)
+        add_event(p, h, DB, ACT, 10 * k, 10 * k + 5);
     casie_eval *ev = casie_eval_new();
     casie_error err = {0};
     assert_int_equal(casie_eval_add(ev, g, p, &err), CASIE_OK);
@@ -267,9 +269,10 @@ static void prf_and_names(void **state) {
     casie_prf(nopred, &p, &r, &f);
     assert_true(p == 0 && r == 0 && f == 0);
     casie_prf(c, NULL, NULL, &f); /* any output may be NULL */
-    static const char *const names[] = {"trig_i", "trig_c", "arg_i", "arg_c", "arg_c_linked", "realis", "ent_type",
-                                        "coref",  "coref_muc"};
-    for (int m = 0; m < CASIE_N_METRICS; m++) assert_string_equal(casie_metric_name(m), names[m]);
+    static const char *const names[] = {"trig_i", "trig_c",   "arg_i", "arg_c",    "arg_c_linked",
+                                        "realis", "ent_type", "coref", "coref_muc"};
+    for (int m = 0; m < CASIE_N_METRICS; m++)
+        assert_string_equal(casie_metric_name(m), names[m]);
     assert_null(casie_metric_name(CASIE_N_METRICS));
     assert_null(casie_metric_name(-1));
     casie_eval_free(NULL);
@@ -284,7 +287,8 @@ static void gold_against_itself(void **state) {
     assert_int_equal(dev->n_docs, 100);
     casie_eval *ev = casie_eval_new();
     casie_error err = {0};
-    for (int i = 0; i < dev->n_docs; i++) assert_int_equal(casie_eval_add(ev, dev->docs[i], dev->docs[i], &err), 0);
+    for (int i = 0; i < dev->n_docs; i++)
+        assert_int_equal(casie_eval_add(ev, dev->docs[i], dev->docs[i], &err), 0);
     for (int m = 0; m < CASIE_N_METRICS; m++) {
         casie_counts c = casie_eval_counts(ev, m, -1, -1);
         double p, r, f;
@@ -303,18 +307,22 @@ static void gold_against_itself(void **state) {
     /* Every event is a trigger; no two triggers share a span (README). */
     long events = 0;
     for (int i = 0; i < dev->n_docs; i++)
-        for (int h = 0; h < dev->docs[i]->n_hoppers; h++) events += dev->docs[i]->hoppers[h].n_events;
+        for (int h = 0; h < dev->docs[i]->n_hoppers; h++)
+            events += dev->docs[i]->hoppers[h].n_events;
     assert_true(casie_eval_counts(ev, CASIE_METRIC_TRIG_C, -1, -1).tp <= events);
     long by_subtype = 0;
-    for (int s = 0; s < CASIE_N_SUBTYPES; s++) by_subtype += casie_eval_counts(ev, CASIE_METRIC_TRIG_C, s, -1).tp;
+    for (int s = 0; s < CASIE_N_SUBTYPES; s++)
+        by_subtype += casie_eval_counts(ev, CASIE_METRIC_TRIG_C, s, -1).tp;
     assert_int_equal(by_subtype, casie_eval_counts(ev, CASIE_METRIC_TRIG_C, -1, -1).tp);
     long by_role = 0;
-    for (int r = 0; r < CASIE_N_ROLES; r++) by_role += casie_eval_counts(ev, CASIE_METRIC_ARG_C, -1, r).tp;
+    for (int r = 0; r < CASIE_N_ROLES; r++)
+        by_role += casie_eval_counts(ev, CASIE_METRIC_ARG_C, -1, r).tp;
     assert_int_equal(by_role, casie_eval_counts(ev, CASIE_METRIC_ARG_C, -1, -1).tp);
 
     /* Against empty predictions: recall 0, every gold tuple a false negative. */
     casie_eval *ev0 = casie_eval_new();
-    for (int i = 0; i < dev->n_docs; i++) assert_int_equal(casie_eval_add(ev0, dev->docs[i], NULL, &err), 0);
+    for (int i = 0; i < dev->n_docs; i++)
+        assert_int_equal(casie_eval_add(ev0, dev->docs[i], NULL, &err), 0);
     for (int m = 0; m < CASIE_N_METRICS; m++) {
         casie_counts c0 = casie_eval_counts(ev0, m, -1, -1), c = casie_eval_counts(ev, m, -1, -1);
         assert_int_equal(c0.tp, 0);
@@ -328,8 +336,8 @@ static void gold_against_itself(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hand_made_pair), cmocka_unit_test(duplicates_count_once), cmocka_unit_test(coref_pairs),
-        cmocka_unit_test(coref_muc_merge),
+        cmocka_unit_test(hand_made_pair), cmocka_unit_test(duplicates_count_once),
+        cmocka_unit_test(coref_pairs),    cmocka_unit_test(coref_muc_merge),
         cmocka_unit_test(prf_and_names),  cmocka_unit_test(gold_against_itself),
     };
     return cmocka_run_group_tests_name("eval", tests, NULL, NULL);

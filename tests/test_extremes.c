@@ -60,7 +60,8 @@ static double now(void) {
 
 static int n_events(const casie_doc *d) {
     int n = 0;
-    for (int h = 0; h < d->n_hoppers; h++) n += d->hoppers[h].n_events;
+    for (int h = 0; h < d->n_hoppers; h++)
+        n += d->hoppers[h].n_events;
     return n;
 }
 
@@ -155,8 +156,10 @@ static void deep_json(void **state) {
     char *s = malloc(2 * depth + 16);
     assert_non_null(s);
     size_t k = (size_t)sprintf(s, "{\"text\":");
-    for (size_t i = 0; i < depth; i++) s[k++] = '[';
-    for (size_t i = 0; i < depth; i++) s[k++] = ']';
+    for (size_t i = 0; i < depth; i++)
+        s[k++] = '[';
+    for (size_t i = 0; i < depth; i++)
+        s[k++] = ']';
     s[k++] = '}';
     s[k] = 0;
     casie_error err = {0};
@@ -169,7 +172,9 @@ static void deep_json(void **state) {
     snprintf(path, sizeof path, "%s/deep.jsonl", cli_tmpdir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "{\"id\": \"a\", \"text\": \"Hackers stole data.\"}\n%s{\"id\": \"b\", \"text\": \"Acme was hacked.\"}\n", s);
+    fprintf(f,
+            "{\"id\": \"a\", \"text\": \"Hackers stole data.\"}\n%s{\"id\": \"b\", \"text\": \"Acme was hacked.\"}\n",
+            s);
     fclose(f);
     char args[512], *out, *er;
     snprintf(args, sizeof args, "extract --jsonl < %s", path);
@@ -212,7 +217,8 @@ static double big_record(double mb, double *secs, long *out_bytes) {
         if (*p == '\n' || *p == '"' || *p == '\\') *p = ' ';
     size_t sl = strlen(sample), want = (size_t)(mb * 1048576);
     fputs("{\"id\": \"big\", \"text\": \"", f);
-    for (size_t n = 0; n < want; n += sl + 1) fprintf(f, "%s ", sample);
+    for (size_t n = 0; n < want; n += sl + 1)
+        fprintf(f, "%s ", sample);
     fputs("\"}\n", f);
     fclose(f);
     free(sample);
@@ -252,7 +258,8 @@ static void slow_tier(void **state) {
     assert_non_null(f);
     char *sample = cli_slurp("examples/sample-article.txt");
     size_t sl = strlen(sample);
-    for (size_t n = 0; n < (size_t)100 << 20; n += sl) fputs(sample, f);
+    for (size_t n = 0; n < (size_t)100 << 20; n += sl)
+        fputs(sample, f);
     fclose(f);
     free(sample);
     snprintf(args, sizeof args, "exec %s extract --threads 1 %s > /dev/null", cli_bin, path);
@@ -263,8 +270,9 @@ static void slow_tier(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(empty_and_blank), cmocka_unit_test(nul_bytes),          cmocka_unit_test(million_character_line),
-        cmocka_unit_test(deep_json),       cmocka_unit_test(large_jsonl_record), cmocka_unit_test(slow_tier),
+        cmocka_unit_test(empty_and_blank),        cmocka_unit_test(nul_bytes),
+        cmocka_unit_test(million_character_line), cmocka_unit_test(deep_json),
+        cmocka_unit_test(large_jsonl_record),     cmocka_unit_test(slow_tier),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -38,11 +38,14 @@ static long g_n_live;
 static int g_trace;
 static int g_in_jansson; /* the failed allocation was jansson's */
 
-static size_t slot_of(const void *p) { return (size_t)(((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull >> 44) & (LIVE_SLOTS - 1); }
+static size_t slot_of(const void *p) {
+    return (size_t)(((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ull >> 44) & (LIVE_SLOTS - 1);
+}
 
 static void live_add(void *p) {
     size_t i = slot_of(p);
-    while (g_live[i] && g_live[i] != (void *)1) i = (i + 1) & (LIVE_SLOTS - 1);
+    while (g_live[i] && g_live[i] != (void *)1)
+        i = (i + 1) & (LIVE_SLOTS - 1);
     g_live[i] = p;
     g_n_live++;
 }
@@ -176,7 +179,8 @@ static uint64_t g_out_hash; /* of the last operation's output, 0 when none */
 
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t h) {
     const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
     return h | 1;
 }
 static uint64_t hash_str(const char *s) { return hash_bytes(s, strlen(s), 1469598103934665603ull); }
@@ -201,13 +205,16 @@ static int op_json(casie_error *err) { return op_load_extract(err, 1); }
 /* A tiny annotated corpus: tests/data/drift.json and two records given
  * their events by JSON. */
 static const char *const train_docs[] = {
-    "{\"id\": \"t1\", \"text\": \"Hackers breached Acme and stole data.\", \"cyberevent\": {\"hopper\": [{\"events\": [{"
+    "{\"id\": \"t1\", \"text\": \"Hackers breached Acme and stole data.\", \"cyberevent\": {\"hopper\": [{\"events\": "
+    "[{"
     "\"type\": \"Attack\", \"subtype\": \"Databreach\", \"realis\": \"Actual\", \"nugget\": {\"startOffset\": 8, "
     "\"endOffset\": 16, \"text\": \"breached\"}, \"argument\": [{\"startOffset\": 0, \"endOffset\": 7, \"text\": "
     "\"Hackers\", \"role\": {\"type\": \"Attacker\"}, \"type\": \"Person\"}, {\"startOffset\": 17, \"endOffset\": 21, "
     "\"text\": \"Acme\", \"role\": {\"type\": \"Victim\"}, \"type\": \"Organization\"}]}]}]}}",
-    "{\"id\": \"t2\", \"text\": \"Microsoft patched the flaw in Windows.\", \"cyberevent\": {\"hopper\": [{\"events\": [{"
-    "\"type\": \"Vulnerability-related\", \"subtype\": \"PatchVulnerability\", \"realis\": \"Actual\", \"nugget\": {\"startOffset\": "
+    "{\"id\": \"t2\", \"text\": \"Microsoft patched the flaw in Windows.\", \"cyberevent\": {\"hopper\": [{\"events\": "
+    "[{"
+    "\"type\": \"Vulnerability-related\", \"subtype\": \"PatchVulnerability\", \"realis\": \"Actual\", \"nugget\": "
+    "{\"startOffset\": "
     "10, \"endOffset\": 17, \"text\": \"patched\"}, \"argument\": [{\"startOffset\": 0, \"endOffset\": 9, \"text\": "
     "\"Microsoft\", \"role\": {\"type\": \"Releaser\"}, \"type\": \"Organization\"}]}]}]}}",
 };
@@ -241,7 +248,8 @@ static int op_train(casie_error *err) {
     }
     casie_model_free(m);
 done:
-    for (int i = 0; i < n; i++) casie_doc_free(docs[i]);
+    for (int i = 0; i < n; i++)
+        casie_doc_free(docs[i]);
     return rc;
 }
 
@@ -281,9 +289,12 @@ static long fail_each(op_fn op, const long *ks, int n_ks) {
             g_errors++;
         } else if (g_failed) {
             /* a failure with a fallback (e.g. a smaller buffer) is fine, a different result is not */
-            if (g_out_hash == want) g_recovered++;
-            else if (g_in_jansson) g_jansson_lossy++;
-            else fail_msg("allocation %ld of %ld failed: success with a different result", k, total);
+            if (g_out_hash == want)
+                g_recovered++;
+            else if (g_in_jansson)
+                g_jansson_lossy++;
+            else
+                fail_msg("allocation %ld of %ld failed: success with a different result", k, total);
         }
         if (g_n_live != live0) fail_msg("allocation %ld of %ld failed: %ld blocks leaked", k, total, g_n_live - live0);
     }
@@ -300,7 +311,8 @@ static void nomem_load_extract_text(void **state) {
 static void nomem_load_extract_json(void **state) {
     (void)state;
     long n = fail_each(op_json, NULL, 0);
-    print_message("model load + extract (JSON record): %ld allocations, each failed in turn: %ld errors, %ld recovered, %ld lost bytes in jansson\n",
+    print_message("model load + extract (JSON record): %ld allocations, each failed in turn: %ld errors, %ld "
+                  "recovered, %ld lost bytes in jansson\n",
                   n, g_errors, g_recovered, g_jansson_lossy);
 }
 
@@ -313,12 +325,15 @@ static void nomem_training_sample(void **state) {
     /* the first 40, then 40 spread evenly over the rest, and the last */
     long ks[81];
     int n = 0;
-    for (long k = 1; k <= 40 && k <= total; k++) ks[n++] = k;
-    for (int i = 1; i <= 40 && total > 40; i++) ks[n++] = 40 + (total - 40) * i / 41;
+    for (long k = 1; k <= 40 && k <= total; k++)
+        ks[n++] = k;
+    for (int i = 1; i <= 40 && total > 40; i++)
+        ks[n++] = 40 + (total - 40) * i / 41;
     ks[n++] = total;
     fail_each(op_train, ks, n);
-    print_message("training: %ld allocations, %d of them failed in turn: %ld errors, %ld recovered, %ld lost bytes in jansson\n",
-                  total, n, g_errors, g_recovered, g_jansson_lossy);
+    print_message(
+        "training: %ld allocations, %d of them failed in turn: %ld errors, %ld recovered, %ld lost bytes in jansson\n",
+        total, n, g_errors, g_recovered, g_jansson_lossy);
 }
 
 /* ---- damaged model files ---- */
@@ -385,8 +400,10 @@ static void tiny_model_damaged(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(nomem_load_extract_text), cmocka_unit_test(nomem_load_extract_json),
-        cmocka_unit_test(nomem_training_sample),   cmocka_unit_test(tiny_model_damaged),
+        cmocka_unit_test(nomem_load_extract_text),
+        cmocka_unit_test(nomem_load_extract_json),
+        cmocka_unit_test(nomem_training_sample),
+        cmocka_unit_test(tiny_model_damaged),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -29,7 +29,8 @@ static void template_ids_unique_within_each_model(void **state) {
 static int realis_features(uint32_t fv, uint64_t *out) {
     casie__tokfeat tf[6];
     memset(tf, 0, sizeof tf);
-    for (int i = 0; i < 6; i++) tf[i].w = tf[i].s = tf[i].shape = tf[i].suf3 = 1000u + (uint64_t)i * 7919u;
+    for (int i = 0; i < 6; i++)
+        tf[i].w = tf[i].s = tf[i].shape = tf[i].suf3 = 1000u + (uint64_t)i * 7919u;
     tf[3].w = tf[0].w; /* the trigger [2, 4): its last word is the sentence's first */
     return casie__realis_feats(tf, 0, 6, 2, 4, 1, fv, out);
 }
@@ -37,7 +38,8 @@ static int realis_features(uint32_t fv, uint64_t *out) {
 static int count_equal_pairs(const uint64_t *f, int n) {
     int k = 0;
     for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++) k += f[i] == f[j];
+        for (int j = i + 1; j < n; j++)
+            k += f[i] == f[j];
     return k;
 }
 
@@ -48,7 +50,8 @@ static void realis_versions(void **state) {
     assert_int_equal(n3, n4);
     /* the same templates in the same order: all but the two renumbered agree */
     int differ = 0;
-    for (int i = 0; i < n3; i++) differ += f3[i] != f4[i];
+    for (int i = 0; i < n3; i++)
+        differ += f3[i] != f4[i];
     assert_int_equal(differ, 2);
     /* only version 3 has the collision (R_BEFORE_W's words may repeat in both) */
     assert_int_equal(count_equal_pairs(f3, n3), count_equal_pairs(f4, n4) + 1);

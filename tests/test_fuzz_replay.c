@@ -52,9 +52,8 @@ static void model(void **state) {
     (void)state;
     /* the tiny model as is (mode byte 0) and with its checksums recomputed (1) */
     char sh[1024];
-    snprintf(sh, sizeof sh,
-             "for m in 0 1; do { printf \"\\\\00$m\"; cat %s/fuzz/tiny.model; } > %s/tiny.$m; done", build_dir(),
-             cli_tmpdir);
+    snprintf(sh, sizeof sh, "for m in 0 1; do { printf \"\\\\00$m\"; cat %s/fuzz/tiny.model; } > %s/tiny.$m; done",
+             build_dir(), cli_tmpdir);
     assert_int_equal(system(sh), 0);
     snprintf(sh, sizeof sh, "tests/data/fuzz/model/* %s/tiny.0 %s/tiny.1", cli_tmpdir, cli_tmpdir);
     replay("model", sh);
@@ -62,9 +61,8 @@ static void model(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(tokenize), cmocka_unit_test(json),    cmocka_unit_test(jsonl),
-        cmocka_unit_test(http),     cmocka_unit_test(extract), cmocka_unit_test(model),
-        cmocka_unit_test(outname),
+        cmocka_unit_test(tokenize), cmocka_unit_test(json),  cmocka_unit_test(jsonl),   cmocka_unit_test(http),
+        cmocka_unit_test(extract),  cmocka_unit_test(model), cmocka_unit_test(outname),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
 }

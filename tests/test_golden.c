@@ -55,10 +55,11 @@ static void check_golden(const char *expected_path, const char *out) {
             if (*a == '\n') line++;
             a++, b++;
         }
-        while (a > want && a[-1] != '\n') a--, b--;
+        while (a > want && a[-1] != '\n')
+            a--, b--;
         int la = (int)strcspn(a, "\n"), lb = (int)strcspn(b, "\n");
-        fail_msg("%s differs at line %d:\n  recorded: %.*s\n  now:      %.*s", expected_path, line,
-                 la > 300 ? 300 : la, a, lb > 300 ? 300 : lb, b);
+        fail_msg("%s differs at line %d:\n  recorded: %.*s\n  now:      %.*s", expected_path, line, la > 300 ? 300 : la,
+                 a, lb > 300 ? 300 : lb, b);
     }
     free(want);
 }
@@ -109,9 +110,12 @@ static void articles_as_jsonl_two_threads(void **state) {
         if (need > cap) assert_non_null(in = realloc(in, cap = 2 * need));
         n += (size_t)sprintf(in + n, "{\"id\": \"%s\", \"text\": \"", articles[i]);
         for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-            if (*p == '"' || *p == '\\') n += (size_t)sprintf(in + n, "\\%c", *p);
-            else if (*p < 0x20) n += (size_t)sprintf(in + n, "\\u%04x", *p);
-            else in[n++] = (char)*p;
+            if (*p == '"' || *p == '\\')
+                n += (size_t)sprintf(in + n, "\\%c", *p);
+            else if (*p < 0x20)
+                n += (size_t)sprintf(in + n, "\\u%04x", *p);
+            else
+                in[n++] = (char)*p;
         }
         n += (size_t)sprintf(in + n, "\"}\n");
         free(text);
@@ -162,7 +166,8 @@ static void articles_accurate(void **state) {
 /* 64-bit FNV-1a of one output line. */
 static uint64_t line_digest(const char *s, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
     return h;
 }
 
@@ -174,7 +179,8 @@ static void digest_lines(const char *out, char **ids, const char *mode, char *ac
         if (!e) fail_msg("%s: %d output lines, expected %d", mode, i, N_CORPUS);
         if (strstr(p, "\"error\"") && strstr(p, "\"error\"") < e) fail_msg("%s: document %s failed", mode, ids[i]);
         size_t n = strlen(acc);
-        snprintf(acc + n, cap - n, "%s %s %016llx\n", mode, ids[i], (unsigned long long)line_digest(p, (size_t)(e - p)));
+        snprintf(acc + n, cap - n, "%s %s %016llx\n", mode, ids[i],
+                 (unsigned long long)line_digest(p, (size_t)(e - p)));
         p = e + 1;
     }
 }
@@ -217,7 +223,8 @@ static void corpus_dev_digests(void **state) {
     digest_lines(out, ids, "given", acc, sizeof acc);
     free(out);
     check_golden(GDIR "/corpus.digest", acc);
-    for (int i = 0; i < n; i++) free(ids[i]);
+    for (int i = 0; i < n; i++)
+        free(ids[i]);
 }
 
 int main(void) {

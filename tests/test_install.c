@@ -31,15 +31,20 @@ static void install_and_use(void **state) {
     snprintf(build, sizeof build, "%s/build", cli_tmpdir);
     char cmd[4096];
     /* a plain (uninstrumented) build of its own, so this test means the same under make asan */
-    snprintf(cmd, sizeof cmd, "make --no-print-directory -s install BUILD=%s CC=cc OPT=-O1 PREFIX=%s DESTDIR=", build, prefix);
+    snprintf(cmd, sizeof cmd, "make --no-print-directory -s install BUILD=%s CC=cc OPT=-O1 PREFIX=%s DESTDIR=", build,
+             prefix);
     assert_int_equal(sh(cmd), 0);
     /* DESTDIR stages the same tree under another root */
-    snprintf(cmd, sizeof cmd, "make --no-print-directory -s install BUILD=%s CC=cc OPT=-O1 PREFIX=/opt/casie DESTDIR=%s",
-             build, dest);
+    snprintf(cmd, sizeof cmd,
+             "make --no-print-directory -s install BUILD=%s CC=cc OPT=-O1 PREFIX=/opt/casie DESTDIR=%s", build, dest);
     assert_int_equal(sh(cmd), 0);
-    const char *files[] = {"/opt/casie/bin/casie", "/opt/casie/lib/libcasie.a", "/opt/casie/lib/libcasie.so.0",
-                           "/opt/casie/include/casie.h", "/opt/casie/lib/pkgconfig/casie.pc",
-                           "/opt/casie/share/casie/casie-fast.model", "/opt/casie/share/man/man1/casie.1"};
+    const char *files[] = {"/opt/casie/bin/casie",
+                           "/opt/casie/lib/libcasie.a",
+                           "/opt/casie/lib/libcasie.so.0",
+                           "/opt/casie/include/casie.h",
+                           "/opt/casie/lib/pkgconfig/casie.pc",
+                           "/opt/casie/share/casie/casie-fast.model",
+                           "/opt/casie/share/man/man1/casie.1"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s%s", dest, files[i]);
@@ -52,8 +57,8 @@ static void install_and_use(void **state) {
              prefix, cli_tmpdir, cli_tmpdir, cli_tmpdir);
     assert_int_equal(sh(cmd), 0);
     /* the installed CLI finds the installed model */
-    snprintf(cmd, sizeof cmd, "%s/bin/casie extract --format text examples/sample-article.txt | grep -q 'Attack.Ransom'",
-             prefix);
+    snprintf(cmd, sizeof cmd,
+             "%s/bin/casie extract --format text examples/sample-article.txt | grep -q 'Attack.Ransom'", prefix);
     assert_int_equal(sh(cmd), 0);
     /* the man page formats */
     snprintf(cmd, sizeof cmd, "grep -q '^.SH SYNOPSIS' %s/share/man/man1/casie.1", prefix);
@@ -70,12 +75,13 @@ static void install_and_use(void **state) {
              cli_tmpdir, prefix);
     assert_int_equal(sh(cmd), 0);
     /* and statically */
-    snprintf(cmd, sizeof cmd,
-             "cc -std=c11 examples/extract_example.c -I%s/include %s/lib/libcasie.a "
-             "$(PKG_CONFIG_PATH=%s/lib/pkgconfig pkg-config --static --libs-only-other --libs casie | sed 's/-lcasie//') "
-             "-o %s/example-static && %s/example-static %s/share/casie/casie-fast.model "
-             "'Microsoft released a patch for the vulnerability.' | grep -q 'PatchVulnerability'",
-             prefix, prefix, prefix, cli_tmpdir, cli_tmpdir, prefix);
+    snprintf(
+        cmd, sizeof cmd,
+        "cc -std=c11 examples/extract_example.c -I%s/include %s/lib/libcasie.a "
+        "$(PKG_CONFIG_PATH=%s/lib/pkgconfig pkg-config --static --libs-only-other --libs casie | sed 's/-lcasie//') "
+        "-o %s/example-static && %s/example-static %s/share/casie/casie-fast.model "
+        "'Microsoft released a patch for the vulnerability.' | grep -q 'PatchVulnerability'",
+        prefix, prefix, prefix, cli_tmpdir, cli_tmpdir, prefix);
     assert_int_equal(sh(cmd), 0);
 }
 

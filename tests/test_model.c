@@ -48,7 +48,8 @@ static char *predict_mode(const casie_model *m, const casie_corpus *c, int given
         assert_int_equal(casie_extract(m, d, &xp, &err), CASIE_OK);
         char *js = doc_json(d);
         size_t k = strlen(js);
-        while (n + k + 2 > cap) assert_non_null(all = realloc(all, cap *= 2));
+        while (n + k + 2 > cap)
+            assert_non_null(all = realloc(all, cap *= 2));
         memcpy(all + n, js, k + 1);
         n += k;
         casie_free(js);
@@ -266,7 +267,8 @@ static void params_table(void **state) {
                 p.head == 64 && p.lr == 0.001f && p.dropout == 0.25f && p.arg_nets == 2 && p.trig_nets == 1);
     assert_null(p.encoder);
     int n = 0;
-    for (const casie_train_option *o; (o = casie_train_option_at(n)); n++) assert_non_null(o->help);
+    for (const casie_train_option *o; (o = casie_train_option_at(n)); n++)
+        assert_non_null(o->help);
     assert_int_equal(n, 11);
     assert_null(casie_train_option_at(-1));
     assert_int_equal(casie_train_param_set(&p, "dropout", "0", &err), CASIE_OK);
@@ -313,7 +315,8 @@ static void training_errors_keep_their_message(void **state) {
     assert_int_equal(err.code, CASIE_ERR_INVALID_ARG);
     assert_non_null(strstr(err.message, "realis 7"));
     casie_doc_free(bad);
-    for (int i = 0; i < 2; i++) casie_doc_free(docs[i]);
+    for (int i = 0; i < 2; i++)
+        casie_doc_free(docs[i]);
 }
 
 static void default_model_on_dev(void **state) {
@@ -377,7 +380,8 @@ static void pooled_scratch_between_documents(void **state) {
     char *lng = malloc(5 * len + 1);
     assert_non_null(lng);
     lng[0] = 0;
-    for (int k = 0; k < 5; k++) strcat(lng, sample);
+    for (int k = 0; k < 5; k++)
+        strcat(lng, sample);
     for (char *c = lng; *c; c++)
         if (*c == '.' || *c == '\n') *c = ',';
     const char *text[4] = {lng, "Hackers stole the records of 2,000 patients from the clinic last week.",
@@ -390,7 +394,8 @@ static void pooled_scratch_between_documents(void **state) {
         assert_non_null(want[i] = extract_text(fresh, text[i]));
         casie_model_free(fresh);
     }
-    for (int i = 0; i < 3; i++) assert_non_null(strstr(want[i], "\"nugget\""));
+    for (int i = 0; i < 3; i++)
+        assert_non_null(strstr(want[i], "\"nugget\""));
     casie_error err = {0};
     casie_model *m = casie_model_load(path, &err);
     assert_non_null(m);
@@ -400,7 +405,8 @@ static void pooled_scratch_between_documents(void **state) {
     pool_worker(&jobs[0]);
     pthread_join(th, NULL);
     assert_int_equal(jobs[0].bad + jobs[1].bad, 0);
-    for (int i = 0; i < 4; i++) casie_free(want[i]);
+    for (int i = 0; i < 4; i++)
+        casie_free(want[i]);
     free(lng);
     casie_model_free(m);
 }
@@ -411,7 +417,8 @@ static void pooled_scratch_between_documents(void **state) {
  * Victim argument on the first occurrence of `victim` after `from`. */
 static casie_event ransom_event(const char *text, int n, const char *victim, const char *from, casie_arg *arg) {
     const char *t = text;
-    for (int k = 0; k <= n; k++) t = strstr(k ? t + 1 : t, "paid");
+    for (int k = 0; k <= n; k++)
+        t = strstr(k ? t + 1 : t, "paid");
     const char *v = strstr(strstr(text, from), victim);
     assert_non_null(t);
     assert_non_null(v);
@@ -493,9 +500,9 @@ static void crafted_metadata_refused(void **state) {
         size_t len;
         int ok;
     } M[] = {
-        {"{\"corpus\":\"a\"b\"}", 16, 0},       {"[1,2]", 5, 0},       {"{\"a\":1} {}", 10, 0},
-        {"{\"a\":1}\0junk", 12, 0},            {"", 0, 0},            {"{\"a\":\"\\u0000\"}", 13, 0},
-        {"{\"corpus\":\"a\\\"b\"}", 17, 1},     {" {} ", 4, 1},
+        {"{\"corpus\":\"a\"b\"}", 16, 0},   {"[1,2]", 5, 0}, {"{\"a\":1} {}", 10, 0},
+        {"{\"a\":1}\0junk", 12, 0},         {"", 0, 0},      {"{\"a\":\"\\u0000\"}", 13, 0},
+        {"{\"corpus\":\"a\\\"b\"}", 17, 1}, {" {} ", 4, 1},
     };
     char path[128];
     snprintf(path, sizeof path, "%s/meta.model", tmpdir);
@@ -530,8 +537,10 @@ int main(void) {
         cmocka_unit_test(bad_params_refused),
         cmocka_unit_test(params_table),
         cmocka_unit_test(training_errors_keep_their_message),
-        cmocka_unit_test(small_model_round_trip), cmocka_unit_test(one_network_each),
-        cmocka_unit_test(default_model_on_dev), cmocka_unit_test(pooled_scratch_between_documents),
+        cmocka_unit_test(small_model_round_trip),
+        cmocka_unit_test(one_network_each),
+        cmocka_unit_test(default_model_on_dev),
+        cmocka_unit_test(pooled_scratch_between_documents),
         cmocka_unit_test(coref_sees_heads_and_openings),
         cmocka_unit_test(crafted_metadata_refused),
     };

@@ -30,9 +30,9 @@ static char *digests; /* the lines made so far */
 static size_t digests_len;
 
 /* Words of the fixture documents, in a made-up frequency order. */
-static const char *const WORDS[] = {"the", "of", "and", "hackers", "stole", "data", "attack", "breach",
-                                    "patch", "update", "released", "vulnerability", "company", "said", "customers",
-                                    "card", "network", "software"};
+static const char *const WORDS[] = {"the",     "of",     "and",       "hackers", "stole",    "data",
+                                    "attack",  "breach", "patch",     "update",  "released", "vulnerability",
+                                    "company", "said",   "customers", "card",    "network",  "software"};
 #define N_WORDS ((int)(sizeof WORDS / sizeof *WORDS))
 #define DIM 4
 
@@ -47,17 +47,21 @@ static void put_u32(FILE *f, uint32_t v) {
 static int write_word_files(void) {
     FILE *c = fopen(clusters_path, "w"), *v = fopen(vectors_path, "wb");
     if (!c || !v) return -1;
-    for (int i = 0; i < N_WORDS; i++) fprintf(c, "%s\t%d\t%d\t%d\n", WORDS[i], i % 3, i % 5, i % 7);
+    for (int i = 0; i < N_WORDS; i++)
+        fprintf(c, "%s\t%d\t%d\t%d\n", WORDS[i], i % 3, i % 5, i % 7);
     uint32_t nv = N_WORDS - 2, wl = 0;
-    for (uint32_t i = 0; i < nv; i++) wl += (uint32_t)strlen(WORDS[i]) + 1;
+    for (uint32_t i = 0; i < nv; i++)
+        wl += (uint32_t)strlen(WORDS[i]) + 1;
     uint32_t pad = (4 - wl % 4) % 4;
     fwrite("CSGLOVE1", 1, 8, v);
     put_u32(v, nv);
     put_u32(v, DIM);
     put_u32(v, wl + pad);
     put_u32(v, 0); /* reserved */
-    for (uint32_t i = 0; i < nv; i++) fwrite(WORDS[i], 1, strlen(WORDS[i]) + 1, v);
-    for (uint32_t i = 0; i < pad; i++) fputc(0, v);
+    for (uint32_t i = 0; i < nv; i++)
+        fwrite(WORDS[i], 1, strlen(WORDS[i]) + 1, v);
+    for (uint32_t i = 0; i < pad; i++)
+        fputc(0, v);
     for (uint32_t i = 0; i < nv; i++)
         for (int d = 0; d < DIM; d++) {
             float x = (float)((int)(i * 7 + (uint32_t)d * 3) % 11 - 5) / 4.0f;
@@ -93,7 +97,8 @@ static int teardown(void **state) {
 
 static uint64_t fnv1a(const void *p, size_t n, uint64_t h) {
     const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
     return h;
 }
 
@@ -108,7 +113,8 @@ static void train_digest(const char *name, casie_train_params p, int with_dev) {
     snprintf(path, sizeof path, "%s/%s.model", tmpdir, name);
     assert_int_equal(casie_model_save(m, path, &err), CASIE_OK);
     casie_model_free(m);
-    for (int i = 0; i < 2; i++) casie_doc_free(docs[i]);
+    for (int i = 0; i < 2; i++)
+        casie_doc_free(docs[i]);
     casie__model_file mf;
     assert_int_equal(casie__model_file_open(path, &mf, &err), CASIE_OK);
     uint64_t h = 0xcbf29ce484222325ull;
@@ -186,7 +192,8 @@ static void trained_models_as_recorded(void **state) {
     size_t n = fread(want, 1, sizeof want - 1, f);
     fclose(f);
     want[n] = 0;
-    if (strcmp(want, digests)) fail_msg("trained models differ from %s:\nrecorded:\n%snow:\n%s", DIGESTS, want, digests);
+    if (strcmp(want, digests))
+        fail_msg("trained models differ from %s:\nrecorded:\n%snow:\n%s", DIGESTS, want, digests);
 }
 
 /* The committed models load and save as the same bytes: the file format

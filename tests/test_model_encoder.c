@@ -63,7 +63,8 @@ static casie_model *train_tiny(const char *encoder) {
     casie_error err = {0};
     casie_model *m = casie_train(docs, 2, docs, 2, &p, &err);
     if (!m) fail_msg("train: %s", err.message);
-    for (int i = 0; i < 2; i++) casie_doc_free(docs[i]);
+    for (int i = 0; i < 2; i++)
+        casie_doc_free(docs[i]);
     return m;
 }
 

@@ -64,10 +64,12 @@ static unsigned char *read_bytes(const char *path, size_t *n) {
 }
 
 static void put32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 static void put64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 }
 static uint32_t get32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -80,7 +82,8 @@ static uint32_t ref_crc(uint32_t crc, const void *data, size_t n) {
     crc = ~crc;
     while (n--) {
         crc ^= *p++;
-        for (int k = 0; k < 8; k++) crc = (crc & 1) ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
+        for (int k = 0; k < 8; k++)
+            crc = (crc & 1) ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
     }
     return ~crc;
 }
@@ -254,7 +257,8 @@ static void test_golden_layout(void **state) {
     assert_int_equal(get64(b + 16), 259);
     assert_int_equal(get32(b + 28), 0);
     static const uint64_t offs[4] = {160, 192, 192, 256};
-    for (int i = 0; i < 4; i++) assert_int_equal(get64(b + 32 + 32 * i + 8), offs[i]);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(get64(b + 32 + 32 * i + 8), offs[i]);
     free(ref);
     free(b);
 }
@@ -278,9 +282,11 @@ static void test_round_trip(void **state) {
     enum { NF = 1000 };
     float *f = malloc(NF * sizeof *f);
     assert_non_null(f);
-    for (int i = 0; i < NF; i++) f[i] = (float)i * 0.25f - 17.0f;
+    for (int i = 0; i < NF; i++)
+        f[i] = (float)i * 0.25f - 17.0f;
     char odd[33];
-    for (int i = 0; i < 33; i++) odd[i] = (char)(i * 7);
+    for (int i = 0; i < 33; i++)
+        odd[i] = (char)(i * 7);
     const casie__section secs[6] = {{"META", "{\"version\":\"0.1.0\"}", 19},
                                     {"F32A", f, NF * sizeof *f},
                                     {"ZERO", NULL, 0},
@@ -296,7 +302,8 @@ static void test_round_trip(void **state) {
     assert_int_equal(mf.owned, 0);
     check_sections(&mf, secs, 6);
     const float *g = casie__model_file_find(&mf, "F32A")->data; /* floats in place */
-    for (int i = 0; i < NF; i++) assert_true(g[i] == f[i]);
+    for (int i = 0; i < NF; i++)
+        assert_true(g[i] == f[i]);
     assert_null(casie__model_file_find(&mf, "NONE"));
     assert_null(casie__model_file_find(&mf, "MET"));
     assert_null(casie__model_file_find(&mf, "META!"));
@@ -493,13 +500,13 @@ static void test_err_corrupt(void **state) {
     unsigned char *b = small_image(&n);
     unsigned char *c = malloc(n + 64);
     assert_non_null(c);
-#define EDIT(stmt, needle)                                 \
-    do {                                                   \
-        memcpy(c, b, n);                                   \
-        stmt;                                              \
-        fix_header_crc(c, n);                              \
-        refused(c, n, CASIE_ERR_MODEL_CORRUPT, needle);    \
-        refused_file(c, n, CASIE_ERR_MODEL_CORRUPT, needle); \
+#define EDIT(stmt, needle)                                                                                             \
+    do {                                                                                                               \
+        memcpy(c, b, n);                                                                                               \
+        stmt;                                                                                                          \
+        fix_header_crc(c, n);                                                                                          \
+        refused(c, n, CASIE_ERR_MODEL_CORRUPT, needle);                                                                \
+        refused_file(c, n, CASIE_ERR_MODEL_CORRUPT, needle);                                                           \
     } while (0)
     enum { T = 32, META = T, EMPT = T + 32, WGHT = T + 64, TAIL = T + 96 };
     EDIT(put32(c + 8, 0), "format version 0");
@@ -675,22 +682,14 @@ static int group_teardown(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crc_check_value),
-        cmocka_unit_test(test_crc_many_lengths),
-        cmocka_unit_test(test_golden_layout),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_zero_sections),
-        cmocka_unit_test(test_overwrite),
-        cmocka_unit_test(test_close_is_safe),
-        cmocka_unit_test(test_every_byte_flip),
-        cmocka_unit_test(test_every_truncation),
-        cmocka_unit_test(test_appended_bytes),
-        cmocka_unit_test(test_random_damage),
-        cmocka_unit_test(test_err_magic),
-        cmocka_unit_test(test_err_version),
-        cmocka_unit_test(test_err_corrupt),
-        cmocka_unit_test(test_err_io),
-        cmocka_unit_test(test_err_invalid_arg),
+        cmocka_unit_test(test_crc_check_value),  cmocka_unit_test(test_crc_many_lengths),
+        cmocka_unit_test(test_golden_layout),    cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_zero_sections),    cmocka_unit_test(test_overwrite),
+        cmocka_unit_test(test_close_is_safe),    cmocka_unit_test(test_every_byte_flip),
+        cmocka_unit_test(test_every_truncation), cmocka_unit_test(test_appended_bytes),
+        cmocka_unit_test(test_random_damage),    cmocka_unit_test(test_err_magic),
+        cmocka_unit_test(test_err_version),      cmocka_unit_test(test_err_corrupt),
+        cmocka_unit_test(test_err_io),           cmocka_unit_test(test_err_invalid_arg),
         cmocka_unit_test(test_err_limit),
     };
     return cmocka_run_group_tests_name("model_io", tests, group_setup, group_teardown);

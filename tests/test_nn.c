@@ -31,21 +31,25 @@ static double loss_of(casie__nn_train *t, const float *X, const float *c1, const
         memcpy(u + 2 * H, t->Hs + (size_t)(N - 1) * 2 * H, sizeof(float) * 2 * H);
         memset(out[i], 0, sizeof out[i]);
         casie__nn_train_head_fwd(t, i, 0, out[i]);
-        for (int l = 0; l < L; l++) loss += c1[i * L + l] * out[i][l];
+        for (int l = 0; l < L; l++)
+            loss += c1[i * L + l] * out[i][l];
     }
     float *u = t->U + (size_t)N * n->U;
     memcpy(u, t->Hs, sizeof(float) * 2 * H);
     memcpy(u + 2 * H, t->Hs + (size_t)(N - 1) * 2 * H, sizeof(float) * 2 * H);
     casie__nn_train_head_fwd(t, N, 1, out2);
-    for (int l = 0; l < L2; l++) loss += c2[l] * out2[l];
+    for (int l = 0; l < L2; l++)
+        loss += c2[l] * out2[l];
     if (grad) {
         float du[4 * H];
         for (int i = 0; i < N; i++) {
             casie__nn_train_head_bwd(t, i, 0, c1 + i * L, du);
-            for (int j = 0; j < 2 * H; j++) t->dHs[i * 2 * H + j] += du[j], t->dHs[(N - 1) * 2 * H + j] += du[2 * H + j];
+            for (int j = 0; j < 2 * H; j++)
+                t->dHs[i * 2 * H + j] += du[j], t->dHs[(N - 1) * 2 * H + j] += du[2 * H + j];
         }
         casie__nn_train_head_bwd(t, N, 1, c2, du);
-        for (int j = 0; j < 2 * H; j++) t->dHs[j] += du[j], t->dHs[(N - 1) * 2 * H + j] += du[2 * H + j];
+        for (int j = 0; j < 2 * H; j++)
+            t->dHs[j] += du[j], t->dHs[(N - 1) * 2 * H + j] += du[2 * H + j];
         casie__nn_train_encode_bwd(t, N);
     }
     return loss;
@@ -60,10 +64,14 @@ static void network_gradients_match_finite_differences(void **state) {
     assert_int_equal(casie__nn_train_reserve(&t, N, N + 1), CASIE_OK);
     uint64_t s = 99;
     float X[N * D], c1[N * L], c2[L2];
-    for (int i = 0; i < N * D; i++) X[i] = frand(&s);
-    for (int i = 0; i < N * L; i++) c1[i] = frand(&s);
-    for (int i = 0; i < L2; i++) c2[i] = frand(&s);
-    for (size_t i = 0; i < n.n_params; i++) n.own[i] += 0.3f * frand(&s); /* away from the symmetric start */
+    for (int i = 0; i < N * D; i++)
+        X[i] = frand(&s);
+    for (int i = 0; i < N * L; i++)
+        c1[i] = frand(&s);
+    for (int i = 0; i < L2; i++)
+        c2[i] = frand(&s);
+    for (size_t i = 0; i < n.n_params; i++)
+        n.own[i] += 0.3f * frand(&s); /* away from the symmetric start */
     loss_of(&t, X, c1, c2, 1);
     float *g = malloc(sizeof(float) * n.n_params);
     assert_non_null(g);
@@ -135,12 +143,15 @@ static void check_inference(int d, int h, int k, int l, int len) {
         casie__nnet_use_avx2(1);
         assert_memory_equal(zc, z, sizeof(float) * (size_t)G2);
         for (int dir = 0; dir < 2; dir++)
-            for (int r = 0; r < 4 * h; r++) z[dir * 4 * h + r] += n.p[(dir ? n.o_bb : n.o_bf) + (size_t)r];
-        for (int j = c0; j < d; j++) casie__nnet_add_tcol(C + (size_t)(j - c0) * G2, X[(size_t)i * d + j], G2, z);
+            for (int r = 0; r < 4 * h; r++)
+                z[dir * 4 * h + r] += n.p[(dir ? n.o_bb : n.o_bf) + (size_t)r];
+        for (int j = c0; j < d; j++)
+            casie__nnet_add_tcol(C + (size_t)(j - c0) * G2, X[(size_t)i * d + j], G2, z);
     }
     free(C), free(P), free(V);
     casie__nnet_rec_quantize(&n, R);
-    int16_t *Hq = malloc(sizeof(int16_t) * (size_t)(len * 2 * h)), *Hqc = malloc(sizeof(int16_t) * (size_t)(len * 2 * h));
+    int16_t *Hq = malloc(sizeof(int16_t) * (size_t)(len * 2 * h)),
+            *Hqc = malloc(sizeof(int16_t) * (size_t)(len * 2 * h));
     void *Q = malloc(casie__nnet_head_bytes(&n, 2 * h));
     assert_true(Hq && Hqc && Q);
     casie__nnet_head_quantize(&n, 0, 2 * h, Q);
@@ -162,14 +173,16 @@ static void check_inference(int d, int h, int k, int l, int len) {
     memcpy(t.X, X, sizeof(float) * (size_t)(len * d));
     casie__nn_train_encode(&t, len);
     float worst = 0;
-    for (int i = 0; i < len * 2 * h; i++) worst = fmaxf(worst, fabsf(Hs[i] - t.Hs[i]));
+    for (int i = 0; i < len * 2 * h; i++)
+        worst = fmaxf(worst, fabsf(Hs[i] - t.Hs[i]));
     for (int i = 0; i < len; i++) {
         memset(a, 0, sizeof(float) * (size_t)l);
         memset(b, 0, sizeof(float) * (size_t)l);
         casie__nnet_head_from_q(&n, 0, Q, n.p + n.o_b1[0], Hq + i * 2 * h, 2 * h, a, work); /* as extraction */
         memcpy(t.U + (size_t)i * n.U, t.Hs + i * 2 * h, sizeof(float) * 2 * (size_t)h);
         casie__nn_train_head_fwd(&t, i, 0, b);
-        for (int j = 0; j < l; j++) worst = fmaxf(worst, fabsf(a[j] - b[j]));
+        for (int j = 0; j < l; j++)
+            worst = fmaxf(worst, fabsf(a[j] - b[j]));
     }
     printf("# H %d: inference within %.1e of the training forward pass\n", h, (double)worst);
     assert_true(worst < 5e-4f);
@@ -197,9 +210,12 @@ static void crf_gradients_match_finite_differences(void **state) {
     uint64_t s = 17;
     float E[CN * CL], trans[CL * CL], start[CL], dE[CN * CL], dtrans[CL * CL] = {0}, dstart[CL] = {0};
     float work[(2 * CN + 1) * CL], tmp[CN * CL], tt[CL * CL] = {0}, ts[CL] = {0};
-    for (int i = 0; i < CN * CL; i++) E[i] = 2 * frand(&s);
-    for (int i = 0; i < CL * CL; i++) trans[i] = frand(&s);
-    for (int i = 0; i < CL; i++) start[i] = frand(&s);
+    for (int i = 0; i < CN * CL; i++)
+        E[i] = 2 * frand(&s);
+    for (int i = 0; i < CL * CL; i++)
+        trans[i] = frand(&s);
+    for (int i = 0; i < CL; i++)
+        start[i] = frand(&s);
     const int gold[CN] = {0, 1, 2, 0, 3}; /* O B-0 I-0 O B-1 */
     float loss = casie__crf_loss(E, CN, CL, trans, start, allowed, start_ok, gold, dE, dtrans, dstart, work);
     assert_true(loss > 0);

@@ -25,7 +25,8 @@ static int count_page_spans(const char *html) {
         assert_non_null(q);
         e = strtol(q + 10, NULL, 10);
         int dup = 0;
-        for (int i = 0; i < n && !dup; i++) dup = seen[i][0] == kind && seen[i][1] == s && seen[i][2] == e;
+        for (int i = 0; i < n && !dup; i++)
+            dup = seen[i][0] == kind && seen[i][1] == s && seen[i][2] == e;
         if (dup) continue;
         if (n == cap) assert_non_null(seen = realloc(seen, sizeof *seen * (size_t)(cap *= 2)));
         seen[n][0] = kind, seen[n][1] = s, seen[n][2] = e;
@@ -48,7 +49,8 @@ static int count_doc_spans(const char *json, size_t len, const char *name) {
             for (int a = -1; a < e->n_args; a++) {
                 int32_t k = a < 0, s = a < 0 ? e->start : e->args[a].start, t = a < 0 ? e->end : e->args[a].end;
                 int dup = 0;
-                for (int j = 0; j < n && !dup; j++) dup = v[j][0] == k && v[j][1] == s && v[j][2] == t;
+                for (int j = 0; j < n && !dup; j++)
+                    dup = v[j][0] == k && v[j][1] == s && v[j][2] == t;
                 if (!dup && n < 4096) v[n][0] = k, v[n][1] = s, v[n][2] = t, n++;
             }
         }
@@ -90,7 +92,7 @@ static void render_counts(const char *json, int *want, int *got, char *html_path
     assert_null(strstr(html, "http-equiv=\"refresh\""));
     assert_int_equal(cli_count(html, "<script"), 1); /* the filters' inline script only */
     assert_null(strstr(html, "<script src"));
-    assert_null(strstr(html, "src=\"http"));    /* no network */
+    assert_null(strstr(html, "src=\"http")); /* no network */
     assert_null(strstr(html, "href=\"http"));
     free(html);
 }
@@ -111,12 +113,13 @@ static void sample_spans_match_json(void **state) {
 
 static void article_text_is_escaped(void **state) {
     (void)state;
-    const char *doc = "{\"content\": \"<script>alert(1)</script> Hackers stole the data & \\\"more\\\".\", "
-                      "\"sourcefile\": \"x.txt\", \"cyberevent\": {\"hopper\": [{\"index\": 0, \"relation\": \"Same\", "
-                      "\"events\": [{\"index\": \"E1\", \"type\": \"Attack\", \"subtype\": \"Databreach\", \"realis\": "
-                      "\"Actual\", \"nugget\": {\"index\": \"T1\", \"startOffset\": 34, \"endOffset\": 39, \"text\": "
-                      "\"stole\"}, \"argument\": [{\"index\": \"T2\", \"startOffset\": 26, \"endOffset\": 33, \"text\": "
-                      "\"Hackers\", \"type\": \"Person\", \"role\": {\"type\": \"Attacker\"}}]}]}]}}";
+    const char *doc =
+        "{\"content\": \"<script>alert(1)</script> Hackers stole the data & \\\"more\\\".\", "
+        "\"sourcefile\": \"x.txt\", \"cyberevent\": {\"hopper\": [{\"index\": 0, \"relation\": \"Same\", "
+        "\"events\": [{\"index\": \"E1\", \"type\": \"Attack\", \"subtype\": \"Databreach\", \"realis\": "
+        "\"Actual\", \"nugget\": {\"index\": \"T1\", \"startOffset\": 34, \"endOffset\": 39, \"text\": "
+        "\"stole\"}, \"argument\": [{\"index\": \"T2\", \"startOffset\": 26, \"endOffset\": 33, \"text\": "
+        "\"Hackers\", \"type\": \"Person\", \"role\": {\"type\": \"Attacker\"}}]}]}]}}";
     const char *path = cli_write("xss.json", doc);
     char args[512], *out, *err;
     snprintf(args, sizeof args, "render %s", path);
@@ -141,7 +144,8 @@ static size_t write_spans(const char *path, int len, int n_args, int nested, int
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     fprintf(f, "{\"id\":\"spans\",\"text\":\"");
-    for (int i = 0; i < len; i++) fputc('x', f);
+    for (int i = 0; i < len; i++)
+        fputc('x', f);
     fprintf(f, "\",\"cyberevent\":{\"hopper\":[{\"events\":[{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":0,"
                "\"endOffset\":1},\"argument\":[");
     for (int i = 1; i <= n_args; i++)
@@ -314,7 +318,8 @@ static void summary_and_filters(void **state) {
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     char line[4096], last[4096] = "";
-    while (fgets(line, sizeof line, p)) fputs(line, stdout), memcpy(last, line, sizeof line);
+    while (fgets(line, sizeof line, p))
+        fputs(line, stdout), memcpy(last, line, sizeof line);
     int rc = pclose(p);
     assert_non_null(strstr(last, " 0 errors"));
     assert_int_equal(rc, 0);
@@ -322,12 +327,9 @@ static void summary_and_filters(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sample_spans_match_json),
-        cmocka_unit_test(article_text_is_escaped),
-        cmocka_unit_test(output_linear_in_spans),
-        cmocka_unit_test(in_chromium),
-        cmocka_unit_test(summary_and_filters),
-        cmocka_unit_test(library_html_parts),
+        cmocka_unit_test(sample_spans_match_json), cmocka_unit_test(article_text_is_escaped),
+        cmocka_unit_test(output_linear_in_spans),  cmocka_unit_test(in_chromium),
+        cmocka_unit_test(summary_and_filters),     cmocka_unit_test(library_html_parts),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
 }

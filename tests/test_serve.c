@@ -121,7 +121,8 @@ static pid_t serve_start(int *p, const char *log, ...) {
     int n = 6;
     va_list ap;
     va_start(ap, log);
-    for (const char *a; n < 31 && (a = va_arg(ap, const char *));) argv[n++] = a;
+    for (const char *a; n < 31 && (a = va_arg(ap, const char *));)
+        argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
     for (int attempt = 0; attempt < 5; attempt++) {
@@ -276,7 +277,8 @@ static void *client(void *arg) {
 static void concurrent_clients(void **state) {
     (void)state;
     pthread_t th[8];
-    for (int i = 0; i < 8; i++) pthread_create(&th[i], NULL, client, NULL);
+    for (int i = 0; i < 8; i++)
+        pthread_create(&th[i], NULL, client, NULL);
     long total = 0;
     for (int i = 0; i < 8; i++) {
         void *r;
@@ -317,7 +319,8 @@ static void slow_client_is_cut(void **state) {
         }
         usleep(250000);
     }
-    for (int i = 0; i < 4; i++) close(fds[i]);
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
     print_message("slow clients cut after %.1f s; %d other requests meanwhile, slowest %.3f s\n", cut_at, good, worst);
     assert_true(cut_at > 2.5 && cut_at < 6);
     assert_true(worst < 1.0);
@@ -335,7 +338,8 @@ static void health_answered_during_extractions(void **state) {
     (void)state;
     pthread_t th[3];
     atomic_store(&slow_done, 0);
-    for (int i = 0; i < 3; i++) pthread_create(&th[i], NULL, slow_request, NULL);
+    for (int i = 0; i < 3; i++)
+        pthread_create(&th[i], NULL, slow_request, NULL);
     usleep(300000); /* the requests are in */
     double worst = 0;
     for (int i = 0; i < 4; i++) {
@@ -364,7 +368,8 @@ static void health_answered_during_extractions(void **state) {
 static void half_closed_clients_answered(void **state) {
     (void)state;
     int idle[3];
-    for (int i = 0; i < 3; i++) assert_true((idle[i] = dial(port)) >= 0);
+    for (int i = 0; i < 3; i++)
+        assert_true((idle[i] = dial(port)) >= 0);
     int ok = 0;
     const char *t = "Hackers stole the personal data of 2 million customers from Acme Bank on Monday.";
     for (int i = 0; i < 40; i++) {
@@ -374,7 +379,8 @@ static void half_closed_clients_answered(void **state) {
         ok += st == 200 && (i % 4 == 3 ? strstr(b, "\"ok\"") : strstr(b, "Databreach")) != NULL;
         if (st > 0) free(b);
     }
-    for (int i = 0; i < 3; i++) close(idle[i]);
+    for (int i = 0; i < 3; i++)
+        close(idle[i]);
     assert_int_equal(ok, 40);
 }
 
@@ -389,8 +395,9 @@ static void framing_and_media_types(void **state) {
     assert_int_equal(http_to(port, "POST", "/v1/extract", "text/plain", "Content-Length: 24\r\n", t, n, 0, &b), 400);
     assert_non_null(strstr(b, "Content-Length"));
     free(b);
-    const char *refused[] = {"text/plainXYZ", "application/jsonp", "text/plain; charset=latin1", "text/plain; foo",
-                             "text/plain/x", "text", "application/json-seq"};
+    const char *refused[] = {"text/plainXYZ",       "application/jsonp", "text/plain; charset=latin1",
+                             "text/plain; foo",     "text/plain/x",      "text",
+                             "application/json-seq"};
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
         assert_int_equal(http("POST", "/v1/extract", refused[i], t, n, &b), 415);
         free(b);
@@ -466,7 +473,8 @@ static void idle_connections_cannot_lock_out(void **state) {
     char c;
     assert_true((pf[0].revents & (POLLIN | POLLHUP)) && read(fds[0], &c, 1) <= 0);
     assert_int_equal(pf[1].revents, 0);
-    for (int i = 0; i < 12; i++) close(fds[i]);
+    for (int i = 0; i < 12; i++)
+        close(fds[i]);
     kill(pid, SIGTERM);
     int status = wait_exit(pid, 10);
     assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -515,10 +523,10 @@ static void memory_bounded(void **state) {
     kill(pid, SIGTERM);
     int status = wait_exit(pid, 10);
     assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    print_message("512 KiB of commas: peak RSS %ld -> %ld KB (+%ld KB; estimate %d KB)\n", before, after, after - before,
-                  (128 * 512 + 8 * 1024));
+    print_message("512 KiB of commas: peak RSS %ld -> %ld KB (+%ld KB; estimate %d KB)\n", before, after,
+                  after - before, (128 * 512 + 8 * 1024));
 #if defined(__SANITIZE_ADDRESS__) /* GCC */
-    skip(); /* ASan's shadow memory and quarantine are not the program's */
+    skip();                       /* ASan's shadow memory and quarantine are not the program's */
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) /* clang */
     skip();
@@ -569,8 +577,10 @@ static void *ka_loop(void *arg) {
         const char *req = k->post ? post : get;
         if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) break;
         int st = ka_read(fd);
-        if (st == 200) k->ok++;
-        else if (st == 503) k->unavailable++;
+        if (st == 200)
+            k->ok++;
+        else if (st == 503)
+            k->unavailable++;
         else {
             k->torn += st != 0;
             break;
@@ -664,7 +674,8 @@ static void *slow_request(void *arg) {
     const char *vg = getenv("CASIE_VALGRIND");
     size_t n = vg && !strcmp(vg, "1") ? 20000 : 200000; /* about 2 s of extraction */
     char *t = malloc(n + 1);
-    for (size_t i = 0; i < n; i++) t[i] = "Hackers stole data from the bank. "[i % 34];
+    for (size_t i = 0; i < n; i++)
+        t[i] = "Hackers stole data from the bank. "[i % 34];
     t[n] = 0;
     char *b;
     long st = http("POST", "/v1/extract", "text/plain", t, n, &b);

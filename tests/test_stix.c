@@ -41,16 +41,18 @@ static const char *DOC =
     "\"role\": {\"type\": \"CVE\"}}]}]}]}}";
 
 /* Ids computed independently (Python: uuid.uuid5(UUID("4b1e7c2a-9355-4f0d-a638-e1275c90b46f"), key)). */
-#define ID_ACTOR "threat-actor--b33026a4-2bec-557c-8c0c-3d166cdf8e05"           /* threat-actor|t1|hackers */
-#define ID_VICTIM "identity--75977a18-9437-563e-b591-10d47301f75e"              /* identity|t1|acme corp */
-#define ID_VULN "vulnerability--6118e7cc-dbb4-5dd3-bc0b-4a51fe3c8749"           /* vulnerability|t1|cve-2017-0144 */
-#define ID_RANSOM "attack-pattern--a21684e1-fd56-5d60-8569-bcc0f580feb0"        /* attack-pattern|t1|ransom */
-#define ID_LOCKY "malware--a79a088d-03ca-5e4d-ad8a-f9410071d76e"                /* malware|t1|locky ransomware */
-#define ID_PATCH "course-of-action--bd51f534-df23-57d9-b12f-9a12264f550f"       /* course-of-action|t1|patch for cve-2017-0144 */
-#define ID_MSFT "identity--5ca848c7-8a2e-549b-a8ea-227e7ae67073"                /* identity|t1|microsoft */
+#define ID_ACTOR "threat-actor--b33026a4-2bec-557c-8c0c-3d166cdf8e05"    /* threat-actor|t1|hackers */
+#define ID_VICTIM "identity--75977a18-9437-563e-b591-10d47301f75e"       /* identity|t1|acme corp */
+#define ID_VULN "vulnerability--6118e7cc-dbb4-5dd3-bc0b-4a51fe3c8749"    /* vulnerability|t1|cve-2017-0144 */
+#define ID_RANSOM "attack-pattern--a21684e1-fd56-5d60-8569-bcc0f580feb0" /* attack-pattern|t1|ransom */
+#define ID_LOCKY "malware--a79a088d-03ca-5e4d-ad8a-f9410071d76e"         /* malware|t1|locky ransomware */
+#define ID_PATCH                                                                                                       \
+    "course-of-action--bd51f534-df23-57d9-b12f-9a12264f550f"     /* course-of-action|t1|patch for cve-2017-0144 */
+#define ID_MSFT "identity--5ca848c7-8a2e-549b-a8ea-227e7ae67073" /* identity|t1|microsoft */
 
 static void hex(const unsigned char *h, int n, char *out) {
-    for (int i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", h[i]);
+    for (int i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", h[i]);
 }
 
 static void sha1_and_uuid5_vectors(void **state) {
@@ -187,7 +189,8 @@ static void structure_and_determinism(void **state) {
     assert_non_null(d);
     assert_int_equal(d->n_issues, 0);
     size_t len = 0;
-    char *a = casie_doc_to_stix(d, CASIE_JSON_COMPACT, &len, &err), *b = casie_doc_to_stix(d, CASIE_JSON_COMPACT, NULL, &err);
+    char *a = casie_doc_to_stix(d, CASIE_JSON_COMPACT, &len, &err),
+         *b = casie_doc_to_stix(d, CASIE_JSON_COMPACT, NULL, &err);
     assert_non_null(a);
     assert_non_null(b);
     assert_int_equal(len, strlen(a));
@@ -267,7 +270,7 @@ static void structure_and_determinism(void **state) {
         size_t tl = strlen(type);
         assert_int_equal(strlen(id), tl + 2 + 36);
         assert_memory_equal(id, type, tl);
-        assert_int_equal(id[tl + 2 + 14], '5');              /* UUID version 5 */
+        assert_int_equal(id[tl + 2 + 14], '5');           /* UUID version 5 */
         assert_non_null(strchr("89ab", id[tl + 2 + 19])); /* RFC 4122 variant */
     }
     json_decref(bundle);
@@ -353,7 +356,7 @@ static void entities_across_events(void **state) {
     assert_int_equal(count_type(bundle, "campaign"), 4);
     assert_int_equal(count_type(bundle, "threat-actor"), 0); /* "The hackers", "Hackers", "They" name nobody */
     assert_int_equal(count_type(bundle, "intrusion-set"), 1);
-    assert_int_equal(count_type(bundle, "identity"), 2); /* Acme = ACME, Initech; not "it" */
+    assert_int_equal(count_type(bundle, "identity"), 2);       /* Acme = ACME, Initech; not "it" */
     assert_int_equal(count_type(bundle, "attack-pattern"), 2); /* Data breach, Phishing */
     assert_int_equal(count_type(bundle, "vulnerability"), 1);
     size_t i;
@@ -425,8 +428,10 @@ static void names_facts_relations(void **state) {
     /* the en dashes as UTF-8 */
     size_t k = 0;
     for (const char *p = text; *p; p++) {
-        if (!strncmp(p, "\\u2013", 6)) buf[k++] = '\xe2', buf[k++] = '\x80', buf[k++] = '\x93', p += 5;
-        else buf[k++] = *p;
+        if (!strncmp(p, "\\u2013", 6))
+            buf[k++] = '\xe2', buf[k++] = '\x80', buf[k++] = '\x93', p += 5;
+        else
+            buf[k++] = *p;
     }
     buf[k] = 0;
     casie_error err = {0};
@@ -483,7 +488,7 @@ static void names_facts_relations(void **state) {
     assert_int_equal(count_type(bundle, "threat-actor"), 1);
     assert_non_null(o = named(bundle, "threat-actor", "REvil"));
     assert_int_equal(json_integer_value(json_object_get(o, "confidence")), 95); /* its best mention */
-    assert_int_equal(count_type(bundle, "identity"), 3); /* Kaseya, Microsoft, Jane Roe */
+    assert_int_equal(count_type(bundle, "identity"), 3);                        /* Kaseya, Microsoft, Jane Roe */
     assert_non_null(named(bundle, "identity", "Kaseya"));
     assert_null(named(bundle, "identity", "the company"));
     assert_non_null(c = named(bundle, "campaign", "Ransom against Kaseya"));
@@ -518,12 +523,18 @@ static void only_web_links(void **state) {
         const char *link;
         int web;
     } L[] = {
-        {"https://example.org/a", 1},       {"HTTP://Example.org", 1},
-        {"javascript:alert(1)", 0},         {"JavaScript://example.org/%0aalert(1)", 0},
-        {"data:text/html,<script>x</script>", 0}, {"vbscript:msgbox(1)", 0},
-        {"http://", 0},                     {"https:///path", 0},
-        {"http://exa mple.org", 0},         {"http://example.org/\n", 0},
-        {"ftp://example.org/a", 0},         {"example.org/a", 0},
+        {"https://example.org/a", 1},
+        {"HTTP://Example.org", 1},
+        {"javascript:alert(1)", 0},
+        {"JavaScript://example.org/%0aalert(1)", 0},
+        {"data:text/html,<script>x</script>", 0},
+        {"vbscript:msgbox(1)", 0},
+        {"http://", 0},
+        {"https:///path", 0},
+        {"http://exa mple.org", 0},
+        {"http://example.org/\n", 0},
+        {"ftp://example.org/a", 0},
+        {"example.org/a", 0},
     };
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
         casie_error err = {0};
@@ -554,8 +565,10 @@ static void only_web_links(void **state) {
 /* The schemas: $STIX_SCHEMAS, ../shared/stix2-schemas/schemas, or next to the corpus. */
 static int find_schemas(const char *corpus, char *out, size_t cap) {
     const char *env = getenv("STIX_SCHEMAS");
-    if (env && *env) snprintf(out, cap, "%s", env);
-    else snprintf(out, cap, "../shared/stix2-schemas/schemas");
+    if (env && *env)
+        snprintf(out, cap, "%s", env);
+    else
+        snprintf(out, cap, "../shared/stix2-schemas/schemas");
     if (access(out, R_OK) == 0 || (env && *env)) return access(out, R_OK) == 0;
     snprintf(out, cap, "%s/../stix2-schemas/schemas", corpus);
     return access(out, R_OK) == 0;
@@ -566,32 +579,201 @@ static int find_schemas(const char *corpus, char *out, size_t cap) {
  * attackers", "These emails", "critical vulnerabilities").  It is the test's
  * own list, independent of how names.c decides (from capitals and the
  * article's other mentions); docs/ACCURACY.md states it. */
-static const char *const GENERIC_WORDS[] = {
-    "a", "an", "the", "this", "that", "these", "those", "its", "their", "his", "her", "our", "my", "your", "some",
-    "any", "all", "both", "each", "several", "many", "most", "other", "another", "such", "same", "one", "two",
-    "three", "new", "critical", "malicious", "remote", "security", "unknown", "unnamed", "unidentified",
-    "affected", "vulnerable", "major", "large", "small", "popular", "local", "third-party", "zero-day",
-    "serious", "severe", "fake", "company", "companies", "firm", "firms", "organization", "organizations",
-    "business", "businesses", "user", "users", "customer", "customers", "people", "person", "individuals",
-    "individual", "victim", "victims", "employees", "employee", "staff", "members", "member", "patients",
-    "students", "consumers", "clients", "account", "accounts", "bug", "bugs", "issue", "issues", "flaw", "flaws",
-    "vulnerability", "vulnerabilities", "hole", "holes", "weakness", "weaknesses", "patch", "patches", "update",
-    "updates", "fix", "fixes", "attacker", "attackers", "hacker", "hackers", "criminals", "cybercriminals",
-    "actor", "actors", "group", "groups", "gang", "gangs", "crooks", "scammers", "fraudsters", "email", "emails",
-    "e-mail", "e-mails", "message", "messages", "malware", "ransomware", "virus", "viruses", "trojan", "software",
-    "attack", "attacks", "campaign", "campaigns", "data", "information", "site", "sites", "website", "websites",
-    "server", "servers", "system", "systems", "network", "networks", "researcher", "researchers", "team",
-    "government", "agency", "hospital", "hospitals", "school", "schools", "university", "bank", "banks", "city",
-    "officials", "vendor", "vendors", "exploit", "exploits", "code", "app", "apps", "device", "devices", "link",
-    "links", "attachment", "attachments", "file", "files", "platform", "service", "services", "product",
-    "products", "tool", "tools", "it", "they", "them", "he", "she", "we", "you", "us", "who", "which", "someone",
-    "anyone", NULL};
+static const char *const GENERIC_WORDS[] = {"a",
+                                            "an",
+                                            "the",
+                                            "this",
+                                            "that",
+                                            "these",
+                                            "those",
+                                            "its",
+                                            "their",
+                                            "his",
+                                            "her",
+                                            "our",
+                                            "my",
+                                            "your",
+                                            "some",
+                                            "any",
+                                            "all",
+                                            "both",
+                                            "each",
+                                            "several",
+                                            "many",
+                                            "most",
+                                            "other",
+                                            "another",
+                                            "such",
+                                            "same",
+                                            "one",
+                                            "two",
+                                            "three",
+                                            "new",
+                                            "critical",
+                                            "malicious",
+                                            "remote",
+                                            "security",
+                                            "unknown",
+                                            "unnamed",
+                                            "unidentified",
+                                            "affected",
+                                            "vulnerable",
+                                            "major",
+                                            "large",
+                                            "small",
+                                            "popular",
+                                            "local",
+                                            "third-party",
+                                            "zero-day",
+                                            "serious",
+                                            "severe",
+                                            "fake",
+                                            "company",
+                                            "companies",
+                                            "firm",
+                                            "firms",
+                                            "organization",
+                                            "organizations",
+                                            "business",
+                                            "businesses",
+                                            "user",
+                                            "users",
+                                            "customer",
+                                            "customers",
+                                            "people",
+                                            "person",
+                                            "individuals",
+                                            "individual",
+                                            "victim",
+                                            "victims",
+                                            "employees",
+                                            "employee",
+                                            "staff",
+                                            "members",
+                                            "member",
+                                            "patients",
+                                            "students",
+                                            "consumers",
+                                            "clients",
+                                            "account",
+                                            "accounts",
+                                            "bug",
+                                            "bugs",
+                                            "issue",
+                                            "issues",
+                                            "flaw",
+                                            "flaws",
+                                            "vulnerability",
+                                            "vulnerabilities",
+                                            "hole",
+                                            "holes",
+                                            "weakness",
+                                            "weaknesses",
+                                            "patch",
+                                            "patches",
+                                            "update",
+                                            "updates",
+                                            "fix",
+                                            "fixes",
+                                            "attacker",
+                                            "attackers",
+                                            "hacker",
+                                            "hackers",
+                                            "criminals",
+                                            "cybercriminals",
+                                            "actor",
+                                            "actors",
+                                            "group",
+                                            "groups",
+                                            "gang",
+                                            "gangs",
+                                            "crooks",
+                                            "scammers",
+                                            "fraudsters",
+                                            "email",
+                                            "emails",
+                                            "e-mail",
+                                            "e-mails",
+                                            "message",
+                                            "messages",
+                                            "malware",
+                                            "ransomware",
+                                            "virus",
+                                            "viruses",
+                                            "trojan",
+                                            "software",
+                                            "attack",
+                                            "attacks",
+                                            "campaign",
+                                            "campaigns",
+                                            "data",
+                                            "information",
+                                            "site",
+                                            "sites",
+                                            "website",
+                                            "websites",
+                                            "server",
+                                            "servers",
+                                            "system",
+                                            "systems",
+                                            "network",
+                                            "networks",
+                                            "researcher",
+                                            "researchers",
+                                            "team",
+                                            "government",
+                                            "agency",
+                                            "hospital",
+                                            "hospitals",
+                                            "school",
+                                            "schools",
+                                            "university",
+                                            "bank",
+                                            "banks",
+                                            "city",
+                                            "officials",
+                                            "vendor",
+                                            "vendors",
+                                            "exploit",
+                                            "exploits",
+                                            "code",
+                                            "app",
+                                            "apps",
+                                            "device",
+                                            "devices",
+                                            "link",
+                                            "links",
+                                            "attachment",
+                                            "attachments",
+                                            "file",
+                                            "files",
+                                            "platform",
+                                            "service",
+                                            "services",
+                                            "product",
+                                            "products",
+                                            "tool",
+                                            "tools",
+                                            "it",
+                                            "they",
+                                            "them",
+                                            "he",
+                                            "she",
+                                            "we",
+                                            "you",
+                                            "us",
+                                            "who",
+                                            "which",
+                                            "someone",
+                                            "anyone",
+                                            NULL};
 
 static int generic_name(const char *name) {
     char w[64];
     int words = 0;
     for (const char *p = name; *p;) {
-        while (*p && !isalnum((unsigned char)*p) && *p != '-' && !((unsigned char)*p & 0x80)) p++;
+        while (*p && !isalnum((unsigned char)*p) && *p != '-' && !((unsigned char)*p & 0x80))
+            p++;
         size_t n = 0;
         while (*p && (isalnum((unsigned char)*p) || *p == '-' || *p == '\'' || ((unsigned char)*p & 0x80))) {
             if (n < sizeof w - 1) w[n++] = (char)tolower((unsigned char)*p);
@@ -600,7 +782,8 @@ static int generic_name(const char *name) {
         if (!n) break;
         w[n] = 0;
         int found = 0;
-        for (int i = 0; GENERIC_WORDS[i] && !found; i++) found = !strcmp(w, GENERIC_WORDS[i]);
+        for (int i = 0; GENERIC_WORDS[i] && !found; i++)
+            found = !strcmp(w, GENERIC_WORDS[i]);
         if (!found) return 0;
         words++;
     }
@@ -640,14 +823,17 @@ static int cve_conflicts(const casie_doc *d) {
             char ids[8][32];
             int k = 0;
             for (int a = 0; a < e->n_args && k < 8; a++)
-                if (!strcmp(casie_role_name(e->args[a].role), "CVE") && casie__cve_normalize(e->args[a].text, ids[k], 32)) k++;
+                if (!strcmp(casie_role_name(e->args[a].role), "CVE") &&
+                    casie__cve_normalize(e->args[a].text, ids[k], 32))
+                    k++;
             if (!k) continue;
             if (!first[0]) {
                 memcpy(first, ids[0], 32);
                 continue;
             }
             int shared = 0;
-            for (int j = 0; j < k; j++) shared |= !strcmp(ids[j], first);
+            for (int j = 0; j < k; j++)
+                shared |= !strcmp(ids[j], first);
             bad |= !shared;
         }
         n += bad;
@@ -704,8 +890,8 @@ static void dev_bundles_validate(void **state) {
     assert_true(objects > 1000);
     /* at most 3% of the named objects are generic noun phrases; every
      * vulnerability that has a CVE id is named by it */
-    printf("stix: %ld named objects, %ld generic (%.2f%%), %ld vulnerabilities with a CVE not named by it\n",
-           n_named, n_generic, 100.0 * (double)n_generic / (double)n_named, n_unnamed_cve);
+    printf("stix: %ld named objects, %ld generic (%.2f%%), %ld vulnerabilities with a CVE not named by it\n", n_named,
+           n_generic, 100.0 * (double)n_generic / (double)n_named, n_unnamed_cve);
     assert_true(n_named > 500);
     assert_true(n_generic * 100 <= 3 * n_named);
     assert_int_equal(n_unnamed_cve, 0);
@@ -736,12 +922,9 @@ static void dev_bundles_validate(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sha1_and_uuid5_vectors),
-        cmocka_unit_test(names),
-        cmocka_unit_test(structure_and_determinism),
-        cmocka_unit_test(entities_across_events),
-        cmocka_unit_test(names_facts_relations),
-        cmocka_unit_test(only_web_links),
+        cmocka_unit_test(sha1_and_uuid5_vectors),    cmocka_unit_test(names),
+        cmocka_unit_test(structure_and_determinism), cmocka_unit_test(entities_across_events),
+        cmocka_unit_test(names_facts_relations),     cmocka_unit_test(only_web_links),
         cmocka_unit_test(dev_bundles_validate),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);

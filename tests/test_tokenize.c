@@ -32,7 +32,8 @@ static const char *tok_text(const casie_doc *d, int i) {
 static void expect_tokens(const char *text, const char *const *want) {
     casie_doc *d = analyze(text);
     int n = 0;
-    while (want[n]) n++;
+    while (want[n])
+        n++;
     for (int i = 0; i < d->n_tokens && i < n; i++) {
         if (strcmp(tok_text(d, i), want[i]) != 0)
             fail_msg("\"%s\": token %d is \"%s\", want \"%s\"", text, i, tok_text(d, i), want[i]);
@@ -41,10 +42,10 @@ static void expect_tokens(const char *text, const char *const *want) {
     casie_doc_free(d);
 }
 
-#define TOKENS(text, ...)                                   \
-    do {                                                    \
-        static const char *const want_[] = {__VA_ARGS__, NULL}; \
-        expect_tokens(text, want_);                         \
+#define TOKENS(text, ...)                                                                                              \
+    do {                                                                                                               \
+        static const char *const want_[] = {__VA_ARGS__, NULL};                                                        \
+        expect_tokens(text, want_);                                                                                    \
     } while (0)
 
 /* Index of the first token whose text is s, or fails. */
@@ -68,7 +69,8 @@ static void expect_tok(const casie_doc *d, const char *s, int32_t start, int32_t
 static void expect_sents(const char *text, const char *const *want) {
     casie_doc *d = analyze(text);
     int n = 0;
-    while (want[n]) n++;
+    while (want[n])
+        n++;
     for (int s = 0; s < d->n_sents && s < n; s++) {
         int32_t b0 = d->cp_byte[d->sents[s].start], b1 = d->cp_byte[d->sents[s].end];
         if ((size_t)(b1 - b0) != strlen(want[s]) || memcmp(d->text + b0, want[s], (size_t)(b1 - b0)) != 0)
@@ -78,10 +80,10 @@ static void expect_sents(const char *text, const char *const *want) {
     casie_doc_free(d);
 }
 
-#define SENTS(text, ...)                                    \
-    do {                                                    \
-        static const char *const want_[] = {__VA_ARGS__, NULL}; \
-        expect_sents(text, want_);                          \
+#define SENTS(text, ...)                                                                                               \
+    do {                                                                                                               \
+        static const char *const want_[] = {__VA_ARGS__, NULL};                                                        \
+        expect_sents(text, want_);                                                                                     \
     } while (0)
 
 /* ---- tokens kept whole ---- */
@@ -140,8 +142,8 @@ static void test_ipv4(void **state) {
 
 static void test_cve(void **state) {
     (void)state;
-    TOKENS("CVE-2017-0144 and CVE-2017-0144's fix (CVE-2016-10033).", "CVE-2017-0144", "and", "CVE-2017-0144",
-           "'s", "fix", "(", "CVE-2016-10033", ")", ".");
+    TOKENS("CVE-2017-0144 and CVE-2017-0144's fix (CVE-2016-10033).", "CVE-2017-0144", "and", "CVE-2017-0144", "'s",
+           "fix", "(", "CVE-2016-10033", ")", ".");
     casie_doc *d = analyze("£ CVE-2017-0144’s");
     expect_tok(d, "CVE-2017-0144", 2, 15, CASIE_TOK_CVE);
     expect_tok(d, "’s", 15, 17, CASIE_TOK_WORD);
@@ -162,8 +164,8 @@ static void test_versions_and_numbers(void **state) {
 
 static void test_money_and_percent(void **state) {
     (void)state;
-    TOKENS("paid $2.5m and £1,000 (50%) or €300.", "paid", "$", "2.5m", "and", "£", "1,000", "(", "50", "%", ")",
-           "or", "€", "300", ".");
+    TOKENS("paid $2.5m and £1,000 (50%) or €300.", "paid", "$", "2.5m", "and", "£", "1,000", "(", "50", "%", ")", "or",
+           "€", "300", ".");
     casie_doc *d = analyze("’£1,000 and $2.5m, 50%");
     expect_tok(d, "£", 1, 2, CASIE_TOK_MONEY | CASIE_TOK_PUNCT);
     expect_tok(d, "1,000", 2, 7, CASIE_TOK_NUMBER | CASIE_TOK_MONEY);
@@ -198,8 +200,8 @@ static void test_possessives_and_contractions(void **state) {
 
 static void test_quotes_and_dashes(void **state) {
     (void)state;
-    TOKENS("“Hack Back!” — said ‘him’ – 5−3 \"ok\" 'yes'", "“", "Hack", "Back", "!", "”", "—", "said", "‘", "him",
-           "’", "–", "5", "−", "3", "\"", "ok", "\"", "'", "yes", "'");
+    TOKENS("“Hack Back!” — said ‘him’ – 5−3 \"ok\" 'yes'", "“", "Hack", "Back", "!", "”", "—", "said", "‘", "him", "’",
+           "–", "5", "−", "3", "\"", "ok", "\"", "'", "yes", "'");
     TOKENS("attack—the end…", "attack", "—", "the", "end", "…");
     TOKENS("wait... what", "wait", "...", "what");
     casie_doc *d = analyze("’“x”—y");
@@ -235,7 +237,9 @@ static void test_other(void **state) {
     /* soft hyphen inside a word joins it; a stray format character is space */
     TOKENS("cyber\xC2\xADsecurity \xE2\x80\x8EWord", "cyber\xC2\xADsecurity", "Word");
     /* invalid bytes read as U+FFFD, a symbol token */
-    TOKENS("a\xFF" "b", "a", "\xEF\xBF\xBD", "b");
+    TOKENS("a\xFF"
+           "b",
+           "a", "\xEF\xBF\xBD", "b");
     TOKENS("tab\there\nnew\xC2\xA0line", "tab", "here", "new", "line");
 }
 
@@ -245,8 +249,8 @@ static void test_sentences_abbreviations(void **state) {
     (void)state;
     SENTS("Mr. Smith met Dr. Jones at St. Jude in the U.S. on Jan. 5. They left.",
           "Mr. Smith met Dr. Jones at St. Jude in the U.S. on Jan. 5.", "They left.");
-    SENTS("It hit Apple Inc. The company said so. It hit the U.S. Department of Defense.",
-          "It hit Apple Inc.", "The company said so.", "It hit the U.S. Department of Defense.");
+    SENTS("It hit Apple Inc. The company said so. It hit the U.S. Department of Defense.", "It hit Apple Inc.",
+          "The company said so.", "It hit the U.S. Department of Defense.");
     SENTS("See e.g. Microsoft. By J. Smith, vs. Google.", "See e.g. Microsoft.", "By J. Smith, vs. Google.");
 }
 
@@ -260,8 +264,8 @@ static void test_sentences_urls_and_numbers(void **state) {
 
 static void test_sentences_quotes(void **state) {
     (void)state;
-    SENTS("He said “stop.” Then he left! She asked (why?) Nobody knew. \"Yes.\" 'No.' Fine",
-          "He said “stop.”", "Then he left!", "She asked (why?)", "Nobody knew.", "\"Yes.\"", "'No.'", "Fine");
+    SENTS("He said “stop.” Then he left! She asked (why?) Nobody knew. \"Yes.\" 'No.' Fine", "He said “stop.”",
+          "Then he left!", "She asked (why?)", "Nobody knew.", "\"Yes.\"", "'No.'", "Fine");
     SENTS("Really? “Yes,” he said.", "Really?", "“Yes,” he said.");
 }
 
@@ -314,8 +318,7 @@ static void check_invariants(const casie_doc *d) {
         for (int32_t k = t->start; k < t->end; k++) {
             /* format characters may sit inside a word; nothing else spacey */
             uint32_t cp = cp_at(d, k);
-            if (is_space_cp(cp))
-                assert_int_equal(utf8proc_category((utf8proc_int32_t)cp), UTF8PROC_CATEGORY_CF);
+            if (is_space_cp(cp)) assert_int_equal(utf8proc_category((utf8proc_int32_t)cp), UTF8PROC_CATEGORY_CF);
             covered[k] = 1;
         }
         assert_false(is_space_cp(cp_at(d, t->start)));
@@ -332,7 +335,8 @@ static void check_invariants(const casie_doc *d) {
         assert_true(S->tok_end > S->tok_begin);
         assert_int_equal(S->start, d->tokens[S->tok_begin].start);
         assert_int_equal(S->end, d->tokens[S->tok_end - 1].end);
-        for (int32_t i = S->tok_begin; i < S->tok_end; i++) assert_int_equal(d->tokens[i].sent, s);
+        for (int32_t i = S->tok_begin; i < S->tok_end; i++)
+            assert_int_equal(d->tokens[i].sent, s);
         next = S->tok_end;
     }
     assert_int_equal(next, d->n_tokens);
@@ -340,10 +344,54 @@ static void check_invariants(const casie_doc *d) {
 
 static void test_invariants_random(void **state) {
     (void)state;
-    static const char *const pieces[] = {
-        "a", "Z", "7", ".", ",", "'", "’", "s", "t", "n", "-", "—", "@", "/", ":", "http://", "www.", "$", "£",
-        "%", "(", ")", "\"", "“", "”", " ", " ", "  ", "\xC2\xA0", "\xC2\xAD", "\xE2\x80\x8E", "\xFF", "é", "…",
-        "U.S.", "Inc.", "CVE-2017-", "0144", "e.g.", "[.]", "#", "&", "_", "!", "?", "1,000", "\t", "\0"};
+    static const char *const pieces[] = {"a",
+                                         "Z",
+                                         "7",
+                                         ".",
+                                         ",",
+                                         "'",
+                                         "’",
+                                         "s",
+                                         "t",
+                                         "n",
+                                         "-",
+                                         "—",
+                                         "@",
+                                         "/",
+                                         ":",
+                                         "http://",
+                                         "www.",
+                                         "$",
+                                         "£",
+                                         "%",
+                                         "(",
+                                         ")",
+                                         "\"",
+                                         "“",
+                                         "”",
+                                         " ",
+                                         " ",
+                                         "  ",
+                                         "\xC2\xA0",
+                                         "\xC2\xAD",
+                                         "\xE2\x80\x8E",
+                                         "\xFF",
+                                         "é",
+                                         "…",
+                                         "U.S.",
+                                         "Inc.",
+                                         "CVE-2017-",
+                                         "0144",
+                                         "e.g.",
+                                         "[.]",
+                                         "#",
+                                         "&",
+                                         "_",
+                                         "!",
+                                         "?",
+                                         "1,000",
+                                         "\t",
+                                         "\0"};
     const int np = (int)(sizeof pieces / sizeof *pieces);
     uint64_t x = 0x9e3779b97f4a7c15ull;
     char buf[4096];

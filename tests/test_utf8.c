@@ -19,13 +19,16 @@ static void check(const char *in, size_t len, const char *want, size_t want_len,
     assert_memory_equal(out, want, want_len);
     assert_int_equal(out[out_len], '\0');
     assert_int_equal(ncp, want_ncp);
-    for (int32_t i = 0; i <= ncp; i++) assert_int_equal(cpb[i], want_cpb[i]);
+    for (int32_t i = 0; i <= ncp; i++)
+        assert_int_equal(cpb[i], want_cpb[i]);
     /* the check and the JSON writer agree with the repair: valid exactly
      * when nothing was replaced */
     int unchanged = want_len == len && !memcmp(want, in, len);
     long bad = casie_utf8_check(in, len);
-    if (unchanged) assert_int_equal(bad, -1);
-    else assert_true(bad >= 0 && (size_t)bad < len && casie__utf8_valid_len(in + bad, len - (size_t)bad) == 0);
+    if (unchanged)
+        assert_int_equal(bad, -1);
+    else
+        assert_true(bad >= 0 && (size_t)bad < len && casie__utf8_valid_len(in + bad, len - (size_t)bad) == 0);
     free(out);
     free(cpb);
 }
@@ -43,7 +46,8 @@ static void test_ascii(void **state) {
 static void test_valid_multibyte(void **state) {
     (void)state;
     /* a (1) é (2) ’ (3) 😀 (4) b (1) */
-    const char in[] = "a\xC3\xA9\xE2\x80\x99\xF0\x9F\x98\x80" "b";
+    const char in[] = "a\xC3\xA9\xE2\x80\x99\xF0\x9F\x98\x80"
+                      "b";
     const int32_t cpb[] = {0, 1, 3, 6, 10, 11};
     check(in, sizeof in - 1, in, sizeof in - 1, cpb, 5);
     /* the largest scalar U+10FFFF and the last before the surrogates */
@@ -56,7 +60,10 @@ static void test_invalid_bytes(void **state) {
     (void)state;
     /* a stray continuation byte and a byte never used in UTF-8 */
     const int32_t cpb[] = {0, 1, 4, 5, 8, 9};
-    check("a\x80" "b\xFF" "c", 5, "a" FFFD "b" FFFD "c", 9, cpb, 5);
+    check("a\x80"
+          "b\xFF"
+          "c",
+          5, "a" FFFD "b" FFFD "c", 9, cpb, 5);
 }
 
 static void test_overlong(void **state) {
@@ -107,7 +114,8 @@ static void test_nul_kept(void **state) {
 static void test_long_mixed(void **state) {
     (void)state;
     /* crosses the 8-byte ASCII fast path with an invalid byte inside a block */
-    const char in[] = "0123456789abc\x80" "defghijklmnop\xC3\xA9";
+    const char in[] = "0123456789abc\x80"
+                      "defghijklmnop\xC3\xA9";
     char *out = NULL;
     size_t out_len = 0;
     int32_t *cpb = NULL, ncp = 0;
@@ -126,14 +134,16 @@ static void test_long_mixed(void **state) {
 static void test_doc_from_text(void **state) {
     (void)state;
     /* the public path: "£5 ’x" with a bad byte; offsets are code points */
-    const char in[] = "\xC2\xA3" "5 \xE2\x80\x99x\xFE";
+    const char in[] = "\xC2\xA3"
+                      "5 \xE2\x80\x99x\xFE";
     casie_error err = {0};
     casie_doc *d = casie_doc_from_text(in, sizeof in - 1, "t", &err);
     assert_non_null(d);
     assert_int_equal(d->n_cp, 6);
     assert_int_equal(d->text_len, 2 + 1 + 1 + 3 + 1 + 3);
     const int32_t cpb[] = {0, 2, 3, 4, 7, 8, 11};
-    for (int i = 0; i <= 6; i++) assert_int_equal(d->cp_byte[i], cpb[i]);
+    for (int i = 0; i <= 6; i++)
+        assert_int_equal(d->cp_byte[i], cpb[i]);
     assert_string_equal(d->text + 8, FFFD);
     casie_doc_free(d);
 }
@@ -165,10 +175,10 @@ static void test_check_offsets(void **state) {
     assert_int_equal(casie_utf8_check("", 0), -1);
     assert_int_equal(casie_utf8_check("plain ascii text, long enough", 29), -1);
     assert_int_equal(casie_utf8_check("caf\xC3\xA9 \xF0\x9F\x98\x80", 10), -1);
-    assert_int_equal(casie_utf8_check("0123456789abcdef\xC3", 17), 16); /* cut short */
-    assert_int_equal(casie_utf8_check("abc\xED\xA0\x80", 6), 3);         /* a surrogate */
+    assert_int_equal(casie_utf8_check("0123456789abcdef\xC3", 17), 16);    /* cut short */
+    assert_int_equal(casie_utf8_check("abc\xED\xA0\x80", 6), 3);           /* a surrogate */
     assert_int_equal(casie_utf8_check("abcdefgh\xF4\x90\x80\x80", 12), 8); /* over U+10FFFF */
-    assert_int_equal(casie_utf8_check("a\0b\xC0\xAF", 5), 3);            /* NUL valid; overlong not */
+    assert_int_equal(casie_utf8_check("a\0b\xC0\xAF", 5), 3);              /* NUL valid; overlong not */
 }
 
 int main(void) {

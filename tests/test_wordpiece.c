@@ -41,7 +41,8 @@ static void vocab_read(vocab *v) {
     v->text = casie__read_file(path, &len, &err);
     if (!v->text) fail_msg("%s", err.message);
     v->n = 0;
-    for (size_t i = 0; i < len; i++) v->n += v->text[i] == '\n';
+    for (size_t i = 0; i < len; i++)
+        v->n += v->text[i] == '\n';
     v->line = malloc((size_t)v->n * sizeof *v->line);
     assert_non_null(v->line);
     char *p = v->text;
@@ -197,10 +198,10 @@ static const char *pieces_of(const casie__wordpiece *wp, const char *text) {
     return buf;
 }
 
-static const char *const SMALL[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "un",    "##aff", "##able", "##a",
-                                    "aff",   "##ff",  "a",     "##b",   "b",     ",",     ".",      "##.",
-                                    "cafe",  "Café",  "##é",   "x",     "##x",   "hello", "Hello",  "##y",
-                                    "unaff", "##abl", "##e",   "##",    "#",     "中",    "文",     "-"};
+static const char *const SMALL[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "un",  "##aff", "##able", "##a",
+                                    "aff",   "##ff",  "a",     "##b",   "b",   ",",     ".",      "##.",
+                                    "cafe",  "Café",  "##é",   "x",     "##x", "hello", "Hello",  "##y",
+                                    "unaff", "##abl", "##e",   "##",    "#",   "中",    "文",     "-"};
 #define N_SMALL ((int32_t)(sizeof SMALL / sizeof *SMALL))
 
 static void test_longest_match(void **state) {
@@ -246,7 +247,8 @@ static void test_word_limit(void **state) {
         text[0] = 'a';
         text[n] = 0;
         size_t at = (size_t)snprintf(want, sizeof want, "a");
-        for (int k = 1; k < n; k++) at += (size_t)snprintf(want + at, sizeof want - at, " ##x");
+        for (int k = 1; k < n; k++)
+            at += (size_t)snprintf(want + at, sizeof want - at, " ##x");
         assert_string_equal(pieces_of(&wp, text), n <= CASIE_WP_MAX_WORD ? want : "[UNK]");
     }
     /* characters are counted after normalization: "é" loses its mark and
@@ -276,7 +278,8 @@ static void test_word_limit(void **state) {
     assert_int_equal(P.end[0], (int32_t)big);
     casie_doc_free(d);
     /* and a megabyte of "a." is a million pieces */
-    for (size_t k = 1; k < big; k += 2) t[k] = '.';
+    for (size_t k = 1; k < big; k += 2)
+        t[k] = '.';
     d = analyze(t, big);
     assert_int_equal(casie__wordpiece_doc(&wp, d, &P, &err), CASIE_OK);
     assert_int_equal(P.n, (int32_t)big);
@@ -533,7 +536,8 @@ static void test_corpus_map(void **state) {
         rounds++;
     } while (now_s() - t0 < 0.5);
     double dt = now_s() - t0;
-    printf("wordpiece: %d dev documents x %d, %.2f MB/s, %.2f M pieces/s of CPU time (%ld pieces in 20 documents, %ld over a "
+    printf("wordpiece: %d dev documents x %d, %.2f MB/s, %.2f M pieces/s of CPU time (%ld pieces in 20 documents, %ld "
+           "over a "
            "token's end)\n",
            c->n_docs, rounds, (double)bytes / dt / 1e6, (double)pieces / dt / 1e6, n_pieces, crossing);
     casie__pieces_free(&P);
@@ -545,9 +549,9 @@ static void test_corpus_map(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference),      cmocka_unit_test(test_code_points), cmocka_unit_test(test_encoder_vocab),
-        cmocka_unit_test(test_longest_match), cmocka_unit_test(test_word_limit),
-        cmocka_unit_test(test_cased),          cmocka_unit_test(test_repeated_entry), cmocka_unit_test(test_bad_vocab),
-        cmocka_unit_test(test_token_map),      cmocka_unit_test(test_corpus_map),
+        cmocka_unit_test(test_longest_match),  cmocka_unit_test(test_word_limit),  cmocka_unit_test(test_cased),
+        cmocka_unit_test(test_repeated_entry), cmocka_unit_test(test_bad_vocab),   cmocka_unit_test(test_token_map),
+        cmocka_unit_test(test_corpus_map),
     };
     return cmocka_run_group_tests_name("wordpiece", tests, NULL, NULL);
 }

@@ -48,7 +48,8 @@ static inline int tiny_model_write(const char *from, const char *to, uint32_t ro
      * model has no clusters), freshly initialised: what they score is noise,
      * but every code path runs */
     if (casie__nnet_init(&m->trig_nn, CASIE_TOKVEC_EXTRA, 4, 8, 4, CASIE_TRIG_LABELS, 0, 1) ||
-        casie__nnet_init(&m->arg_nn, CASIE_TOKVEC_EXTRA + CASIE_ARGVEC_REL, 4, 16, 4, CASIE_ARG_LABELS, CASIE_N_REALIS, 2) ||
+        casie__nnet_init(&m->arg_nn, CASIE_TOKVEC_EXTRA + CASIE_ARGVEC_REL, 4, 16, 4, CASIE_ARG_LABELS, CASIE_N_REALIS,
+                         2) ||
         (big->arg_nn2.p && /* the second argument network when the default model has one */
          casie__nnet_init(&m->arg_nn2, CASIE_TOKVEC_EXTRA + CASIE_ARGVEC_REL, 4, 16, 4, CASIE_ARG_LABELS,
                           CASIE_N_REALIS, 3)) ||

@@ -28,7 +28,8 @@ static const struct {
 
 static void usage(FILE *f) {
     fprintf(f, "usage: casie <command> [options]   (casie <command> --help)\n\ncommands:\n");
-    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-16s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-16s %s\n", COMMANDS[i].name, COMMANDS[i].help);
     fprintf(f, "\ncasie %s\n", casie_version());
 }
 

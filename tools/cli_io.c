@@ -105,7 +105,8 @@ ssize_t cli_read_line(FILE *f, char **buf, size_t *cap, size_t max) {
 void cli_skip_line(FILE *f) {
     int ch;
     flockfile(f);
-    while ((ch = getc_unlocked(f)) != EOF && ch != '\n') continue;
+    while ((ch = getc_unlocked(f)) != EOF && ch != '\n')
+        continue;
     funlockfile(f);
 }
 
@@ -159,8 +160,10 @@ char *cli_printable(const char *s, char *out, size_t cap) {
             if (n + 4 <= cap) memcpy(out + n, "...", 3), n += 3;
             break;
         }
-        if (w == 4) n += (size_t)snprintf(out + n, cap - n, "\\x%02x", ch);
-        else out[n++] = (char)ch;
+        if (w == 4)
+            n += (size_t)snprintf(out + n, cap - n, "\\x%02x", ch);
+        else
+            out[n++] = (char)ch;
     }
     if (cap) out[n < cap ? n : cap - 1] = 0;
     return out;
@@ -186,7 +189,9 @@ casie_model *cli_load_model(const char *name, casie_error *err) {
     casie_model *m = casie_model_open(name, dirs, err);
     if (m && err->message[0]) fprintf(stderr, "casie: %s\n", err->message); /* why not the accurate model */
     if (m && !casie_model_has_categories(m)) /* once: each command loads its model once */
-        fprintf(stderr, "casie: note: model %s predicts no argument categories (it was made before them; "
-                        "casie train-categories adds them)\n", name && *name ? name : "default");
+        fprintf(stderr,
+                "casie: note: model %s predicts no argument categories (it was made before them; "
+                "casie train-categories adds them)\n",
+                name && *name ? name : "default");
     return m;
 }

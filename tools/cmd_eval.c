@@ -32,9 +32,9 @@ static int usage(FILE *f) {
 
 typedef struct source {
     const char *path;
-    char *dir;         /* the directory holding <id>.json, or NULL for JSONL */
-    casie_doc **docs;  /* JSONL: every document, in file order */
-    char **where;      /* JSONL: "file:line" of each document */
+    char *dir;        /* the directory holding <id>.json, or NULL for JSONL */
+    casie_doc **docs; /* JSONL: every document, in file order */
+    char **where;     /* JSONL: "file:line" of each document */
     int n_docs;
 } source;
 
@@ -77,7 +77,8 @@ static int read_jsonl(source *s, casie_error *err) {
     while ((n = getline(&line, &cap, f)) >= 0) {
         lineno++;
         ssize_t i = 0;
-        while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n')) i++;
+        while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
+            i++;
         if (i == n) continue;
         char where[4200];
         snprintf(where, sizeof where, "%s:%ld", s->path, lineno);
@@ -258,8 +259,10 @@ int cmd_eval(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
-        if (!strcmp(a, "--detail")) detail = 1;
-        else if (!strcmp(a, "--json")) json = 1;
+        if (!strcmp(a, "--detail"))
+            detail = 1;
+        else if (!strcmp(a, "--json"))
+            json = 1;
         else if (!strcmp(a, "--ids")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "casie eval: --ids needs a file\n");
@@ -269,8 +272,10 @@ int cmd_eval(int argc, char **argv) {
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "casie eval: unknown option %s\n", a);
             return usage(stderr);
-        } else if (!gold_path) gold_path = a;
-        else if (!pred_path) pred_path = a;
+        } else if (!gold_path)
+            gold_path = a;
+        else if (!pred_path)
+            pred_path = a;
         else {
             fprintf(stderr, "casie eval: too many arguments\n");
             return usage(stderr);
@@ -299,7 +304,8 @@ int cmd_eval(int argc, char **argv) {
     if (gs.dir) {
         if (!(gold_dir = casie_corpus_read(gold_path, (const char *const *)ids, ids ? n_ids : 0, &err))) goto fail;
         n_gold = gold_dir->n_docs;
-    } else n_gold = ids ? n_ids : gs.n_docs;
+    } else
+        n_gold = ids ? n_ids : gs.n_docs;
     golds = calloc((size_t)(n_gold ? n_gold : 1), sizeof *golds);
     wheres = calloc((size_t)(n_gold ? n_gold : 1), sizeof *wheres);
     owned_where = calloc((size_t)(n_gold ? n_gold : 1), sizeof *owned_where);
@@ -344,14 +350,16 @@ int cmd_eval(int argc, char **argv) {
         n_scored++;
     }
     if (n_scored == n_missing) { /* no pair compared: a wrong directory, not a score of zero */
-        if (n_gold == 0) snprintf(err.message, sizeof err.message, "eval: %.200s: no gold documents to score", gold_path);
+        if (n_gold == 0)
+            snprintf(err.message, sizeof err.message, "eval: %.200s: no gold documents to score", gold_path);
         else
             snprintf(err.message, sizeof err.message,
                      "eval: %.150s: no prediction for any of the %d gold documents; nothing was scored", pred_path,
                      n_gold);
         goto fail;
     }
-    if (json) print_json(ev, detail, n_scored, n_missing);
+    if (json)
+        print_json(ev, detail, n_scored, n_missing);
     else {
         print_table(ev, detail);
         eval_print_categories(ev, detail);
@@ -362,7 +370,8 @@ int cmd_eval(int argc, char **argv) {
 fail:
     if (rc) cli_fail(&err);
     if (owned_where)
-        for (int i = 0; i < n_gold; i++) free(owned_where[i]);
+        for (int i = 0; i < n_gold; i++)
+            free(owned_where[i]);
     free(owned_where);
     free(golds);
     free(wheres);

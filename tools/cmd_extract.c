@@ -39,31 +39,31 @@ typedef struct ctx {
     const char *given; /* gold directory for --given-triggers */
     int given_fd;      /* ... opened once */
     const char *outdir;
-    out_dir *od;       /* ... opened once */
-    int format;        /* 0 json, 1 text, 2 stix */
-    int pretty;        /* a single whole-file document: indented JSON */
+    out_dir *od; /* ... opened once */
+    int format;  /* 0 json, 1 text, 2 stix */
+    int pretty;  /* a single whole-file document: indented JSON */
     int scores;
     int threads;
     long docs, failed;
-    int progress;      /* stderr is a terminal */
+    int progress; /* stderr is a terminal */
     struct timespec t0, last;
 } ctx;
 
 /* One input document and what became of it. */
 typedef struct job {
-    char *buf;      /* the input bytes (owned) */
+    char *buf; /* the input bytes (owned) */
     size_t len;
-    char where[512];/* file, or file:line */
-    long record;    /* JSONL line, 0 for a whole file */
-    int in_fmt;     /* IN_* (IN_AUTO: by its content) */
-    char *out;      /* what goes to stdout (owned), may be NULL */
+    char where[512]; /* file, or file:line */
+    long record;     /* JSONL line, 0 for a whole file */
+    int in_fmt;      /* IN_* (IN_AUTO: by its content) */
+    char *out;       /* what goes to stdout (owned), may be NULL */
     size_t out_len;
-    char *js;       /* then this document's JSON and a newline (owned, not copied), may be NULL */
+    char *js; /* then this document's JSON and a newline (owned, not copied), may be NULL */
     size_t js_len;
-    char msg[600];  /* what goes to stderr when failed */
+    char msg[600]; /* what goes to stderr when failed */
     int failed;
-    char tmp[64];   /* -o: the temporary file written, to be named in input order */
-    char *name_id;  /* ... and the id it is named after (owned) */
+    char tmp[64];  /* -o: the temporary file written, to be named in input order */
+    char *name_id; /* ... and the id it is named after (owned) */
 } job;
 
 static int usage(FILE *f) {
@@ -98,7 +98,8 @@ static int usage(FILE *f) {
 
 static void print_text(FILE *f, const casie_doc *d) {
     int nev = 0;
-    for (int h = 0; h < d->n_hoppers; h++) nev += d->hoppers[h].n_events;
+    for (int h = 0; h < d->n_hoppers; h++)
+        nev += d->hoppers[h].n_events;
     fprintf(f, "== %s%s%s%s: %d events in %d hoppers\n", d->id ? d->id : "document", d->title ? " \"" : "",
             d->title ? d->title : "", d->title ? "\"" : "", nev, d->n_hoppers);
     for (int h = 0; h < d->n_hoppers; h++) {
@@ -127,8 +128,10 @@ static void print_text(FILE *f, const casie_doc *d) {
 static void put_error_record(FILE *f, const char *id, const char *msg) {
     size_t n = 0;
     char *rec = casie_error_to_json(id, msg, &n);
-    if (rec) fwrite(rec, 1, n, f);
-    else fputs("{\"error\":\"out of memory\"}", f);
+    if (rec)
+        fwrite(rec, 1, n, f);
+    else
+        fputs("{\"error\":\"out of memory\"}", f);
     fputc('\n', f);
     casie_free(rec);
 }
@@ -261,8 +264,9 @@ static void run_job(const ctx *c, job *j) {
                 text = NULL;
                 snprintf(err.message, sizeof err.message, "out of memory");
             }
-        } else js = c->format == 2 ? casie_doc_to_stix(doc, 0, &len, &err)
-                                   : casie_doc_to_json(doc, c->scores ? CASIE_JSON_SCORES : 0, &len, &err);
+        } else
+            js = c->format == 2 ? casie_doc_to_stix(doc, 0, &len, &err)
+                                : casie_doc_to_json(doc, c->scores ? CASIE_JSON_SCORES : 0, &len, &err);
         const char *body = js ? js : text;
         char wmsg[400];
         if (!body) {
@@ -334,14 +338,16 @@ static int flush_batch(batch *b) {
     for (int t = 1; t < nt; t++)
         if (pthread_create(&th[started], NULL, worker, b) == 0) started++;
     worker(b);
-    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
     int rc = 0;
     for (int i = 0; i < b->n; i++) {
         job *j = &b->jobs[i];
         c->docs++;
         if (j->tmp[0]) { /* -o: named here, in input order */
             char final[OUT_NAME_MAX + 32], msg[400];
-            long k = out_dir_commit(c->od, j->tmp, j->name_id, strlen(j->name_id), final, sizeof final, msg, sizeof msg);
+            long k =
+                out_dir_commit(c->od, j->tmp, j->name_id, strlen(j->name_id), final, sizeof final, msg, sizeof msg);
             if (k < 0) {
                 j->failed = 1;
                 snprintf(j->msg, sizeof j->msg, "%.190s: %s", j->where, msg);
@@ -376,8 +382,10 @@ static int add_job(batch *b, char *buf, size_t len, const char *where, long reco
     j->len = len;
     j->record = record;
     j->in_fmt = in_fmt;
-    if (record) snprintf(j->where, sizeof j->where, "%.480s:%ld", where, record);
-    else snprintf(j->where, sizeof j->where, "%.500s", where);
+    if (record)
+        snprintf(j->where, sizeof j->where, "%.480s:%ld", where, record);
+    else
+        snprintf(j->where, sizeof j->where, "%.500s", where);
     return b->n == BATCH ? flush_batch(b) : 0;
 }
 
@@ -403,8 +411,10 @@ static int is_blank(const char *s, size_t n) {
 /* A line that is a whole JSON object (after a byte-order mark): the input is JSONL. */
 static int is_record_line(const char *s, size_t n) {
     size_t i = bom(s, n);
-    while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
-    while (n > i && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    while (n > i && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
     return n - i >= 2 && s[i] == '{' && s[n - 1] == '}';
 }
 
@@ -482,8 +492,10 @@ static int read_input(batch *b, FILE *f, const char *name, int fmt, long long si
     }
     if (n == -3 || (n == -2 && fmt != IN_JSONL)) { /* a first line too long for a record or a document */
         free(line);
-        if (n == -3) snprintf(msg, sizeof msg, "%.450s: out of memory", name);
-        else snprintf(msg, sizeof msg, "%.450s: over the limit of %zu bytes for one document", name, max);
+        if (n == -3)
+            snprintf(msg, sizeof msg, "%.450s: out of memory", name);
+        else
+            snprintf(msg, sizeof msg, "%.450s: over the limit of %zu bytes for one document", name, max);
         return add_failed(b, name, msg);
     }
     if (fmt == IN_AUTO && !is_record_line(line, (size_t)n)) /* one whole document: the first line and the rest */
@@ -500,7 +512,8 @@ static int read_input(batch *b, FILE *f, const char *name, int fmt, long long si
             break;
         } else if (!is_blank(line, (size_t)n)) {
             char *rec = malloc((size_t)n + 1);
-            if (!rec) rc = add_failed(b, name, "out of memory");
+            if (!rec)
+                rc = add_failed(b, name, "out of memory");
             else {
                 memcpy(rec, line, (size_t)n + 1);
                 rc = add_job(b, rec, (size_t)n, name, lineno, IN_JSON);
@@ -547,7 +560,8 @@ int cmd_extract(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             free(files);
             return usage(stdout);
-        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) model = v;
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model"))
+            model = v;
         else if (!strcmp(a, "--format")) {
             if (strcmp(v, "json") && strcmp(v, "text") && strcmp(v, "stix")) {
                 fprintf(stderr, "casie extract: --format is json, text or stix, not '%s'\n", v);
@@ -557,12 +571,17 @@ int cmd_extract(int argc, char **argv) {
             c.format = !strcmp(v, "text") ? 1 : !strcmp(v, "stix") ? 2 : 0;
         } else if (!strcmp(a, "--input-format") || !strcmp(a, "--jsonl")) {
             int k = 0;
-            if (!strcmp(a, "--jsonl")) k = IN_JSONL;
+            if (!strcmp(a, "--jsonl"))
+                k = IN_JSONL;
             else
-                while (k <= IN_SOURCE && strcmp(v, IN_NAMES[k])) k++;
+                while (k <= IN_SOURCE && strcmp(v, IN_NAMES[k]))
+                    k++;
             if (k > IN_SOURCE || (in_fmt >= 0 && in_fmt != k)) {
-                if (k > IN_SOURCE) fprintf(stderr, "casie extract: --input-format is auto, text, json, jsonl or source\n");
-                else fprintf(stderr, "casie extract: --input-format %s and %s disagree\n", IN_NAMES[in_fmt], IN_NAMES[k]);
+                if (k > IN_SOURCE)
+                    fprintf(stderr, "casie extract: --input-format is auto, text, json, jsonl or source\n");
+                else
+                    fprintf(stderr, "casie extract: --input-format %s and %s disagree\n", IN_NAMES[in_fmt],
+                            IN_NAMES[k]);
                 free(files);
                 return 2;
             }
@@ -573,8 +592,10 @@ int cmd_extract(int argc, char **argv) {
                 free(files);
                 return 2;
             }
-            if (a[2] == 't') c.p.trigger_threshold = (float)x;
-            else c.p.argument_threshold = (float)x;
+            if (a[2] == 't')
+                c.p.trigger_threshold = (float)x;
+            else
+                c.p.argument_threshold = (float)x;
         } else if (!strcmp(a, "--threads")) {
             long x;
             if (cli_opt_long("extract", a, v, 1, 64, &x)) {
@@ -582,15 +603,20 @@ int cmd_extract(int argc, char **argv) {
                 return 2;
             }
             c.threads = (int)x;
-        } else if (!strcmp(a, "--given-triggers")) c.given = v, c.p.given_triggers = 1;
-        else if (!strcmp(a, "-o")) c.outdir = v;
-        else if (!strcmp(a, "--force")) force = 1;
-        else if (!strcmp(a, "--no-scores")) c.scores = 0;
+        } else if (!strcmp(a, "--given-triggers"))
+            c.given = v, c.p.given_triggers = 1;
+        else if (!strcmp(a, "-o"))
+            c.outdir = v;
+        else if (!strcmp(a, "--force"))
+            force = 1;
+        else if (!strcmp(a, "--no-scores"))
+            c.scores = 0;
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "casie extract: unknown option %s\n", a);
             free(files);
             return usage(stderr);
-        } else files[nfiles++] = argv[i];
+        } else
+            files[nfiles++] = argv[i];
         if (takes) i++;
     }
     if (in_fmt < 0) in_fmt = IN_AUTO;

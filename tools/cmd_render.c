@@ -55,7 +55,8 @@ static int render_input(FILE *out, const char *name, const char *buf, size_t len
     int failed = 0;
     const char *p = buf, *end = buf + len;
     size_t i = 0;
-    while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\r' || buf[i] == '\t')) i++;
+    while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\r' || buf[i] == '\t'))
+        i++;
     const char *nl = memchr(buf + i, '\n', len - i);
     int jsonl = nl && nl > buf + i && (nl[-1] == '}' || (nl[-1] == '\r' && nl - 1 > buf + i && nl[-2] == '}'));
     if (!jsonl) {
@@ -142,7 +143,8 @@ int cmd_render(int argc, char **argv) {
     free(files);
     if (werr) {
         if (errno != EPIPE) /* a reader that went away: quietly */
-            fprintf(stderr, "casie render: writing %s: %s\n", outpath ? outpath : "output", strerror(errno ? errno : EIO));
+            fprintf(stderr, "casie render: writing %s: %s\n", outpath ? outpath : "output",
+                    strerror(errno ? errno : EIO));
         return 1;
     }
     return failed ? 1 : 0;

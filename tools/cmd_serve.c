@@ -73,22 +73,22 @@ typedef struct conn_slot {
     size_t got;   /* body bytes of that request so far */
 } conn_slot;
 
-#define MIN_BODY_RATE 65536.0 /* bytes a second a request body earns in time */
+#define MIN_BODY_RATE 65536.0        /* bytes a second a request body earns in time */
 #define CONN_STACK ((size_t)1 << 20) /* a connection thread's stack: it never extracts */
 
 typedef struct server {
-    serve_ctx h; /* what serve_respond needs */
-    double timeout;        /* seconds a request may take to arrive */
-    pthread_mutex_t lock;  /* guards conns, n_live and the counts below */
-    conn_slot *conns;      /* (n_slots,) */
-    int n_slots;           /* 2 * max_live: room for connections still closing */
-    int n_live, max_live;  /* open connections not cut; --max-connections */
+    serve_ctx h;                                 /* what serve_respond needs */
+    double timeout;                              /* seconds a request may take to arrive */
+    pthread_mutex_t lock;                        /* guards conns, n_live and the counts below */
+    conn_slot *conns;                            /* (n_slots,) */
+    int n_slots;                                 /* 2 * max_live: room for connections still closing */
+    int n_live, max_live;                        /* open connections not cut; --max-connections */
     long cut_slow, cut_idle, cut_full, cut_stop; /* connections cut: deadline, evicted at the limit, refused, at stop */
-    atomic_int stop;       /* the watchdog ends */
-    atomic_int in_flight;  /* requests begun and not yet completed */
-    atomic_int stopping;   /* a signal came: new requests get 503, responses Connection: close */
-    atomic_int cutting;    /* --shutdown-timeout passed: queued requests get 503 unextracted */
-    atomic_int extracting; /* workers inside serve_respond */
+    atomic_int stop;                             /* the watchdog ends */
+    atomic_int in_flight;                        /* requests begun and not yet completed */
+    atomic_int stopping;                         /* a signal came: new requests get 503, responses Connection: close */
+    atomic_int cutting;                          /* --shutdown-timeout passed: queued requests get 503 unextracted */
+    atomic_int extracting;                       /* workers inside serve_respond */
     /* complete requests, first come first served by the workers: the
      * connection threads never extract, so none waits behind another's
      * queue of connections */
@@ -154,10 +154,13 @@ static void make_room(server *s, conn_slot *k) {
     conn_slot *oldest = NULL;
     for (int i = 0; i < s->n_slots; i++) {
         conn_slot *o = &s->conns[i];
-        if (o->c && o != k && !o->cut && o->phase == 0 && (!oldest || o->since < oldest->since) && !pending(o)) oldest = o;
+        if (o->c && o != k && !o->cut && o->phase == 0 && (!oldest || o->since < oldest->since) && !pending(o))
+            oldest = o;
     }
-    if (oldest) cut(s, oldest, &s->cut_idle);
-    else cut(s, k, &s->cut_full);
+    if (oldest)
+        cut(s, oldest, &s->cut_idle);
+    else
+        cut(s, k, &s->cut_full);
 }
 
 static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -288,9 +291,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         int lengths = 0;
         MHD_get_connection_values(c, MHD_HEADER_KIND, count_length, &lengths);
         /* answered before the body (libmicrohttpd then closes the connection) */
-        if (lengths > 1) error_answer(r, 400, "more than one Content-Length header");
-        else if (atomic_load(&s->stopping)) error_answer(r, 503, "the server is shutting down");
-        else return MHD_YES;
+        if (lengths > 1)
+            error_answer(r, 400, "more than one Content-Length header");
+        else if (atomic_load(&s->stopping))
+            error_answer(r, 503, "the server is shutting down");
+        else
+            return MHD_YES;
         r->state = 2;
         return send_answer(s, c, r);
     }
@@ -305,7 +311,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
         const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
         r->state = 2;
-        if (atomic_load(&s->stopping)) error_answer(r, 503, "the server is shutting down");
+        if (atomic_load(&s->stopping))
+            error_answer(r, 503, "the server is shutting down");
         else if (!(r->status = serve_route(&s->h, method, url, ct, fmt, &r->body, &r->out, &r->out_len))) {
             /* an extraction: to the queue; this connection's thread waits for a worker's answer */
             r->method = strdup(method);
@@ -315,14 +322,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             if (!r->method || !r->url || (ct && !r->ctype) || (fmt && !r->format)) return MHD_NO;
             if (pthread_cond_init(&r->done, NULL)) return MHD_NO;
             pthread_mutex_lock(&s->qlock);
-            if (s->qstop) error_answer(r, 503, "the server is shutting down"); /* no worker left to answer */
+            if (s->qstop)
+                error_answer(r, 503, "the server is shutting down"); /* no worker left to answer */
             else {
                 r->state = 1;
-                if (s->qtail) s->qtail->next = r;
-                else s->qhead = r;
+                if (s->qtail)
+                    s->qtail->next = r;
+                else
+                    s->qhead = r;
                 s->qtail = r;
                 pthread_cond_signal(&s->qcond);
-                while (r->state == 1) pthread_cond_wait(&r->done, &s->qlock);
+                while (r->state == 1)
+                    pthread_cond_wait(&r->done, &s->qlock);
             }
             pthread_mutex_unlock(&s->qlock);
             pthread_cond_destroy(&r->done);
@@ -335,7 +346,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 /* Waits until an extraction estimated at need bytes fits in the budget. */
 static void memory_take(server *s, size_t need) {
     pthread_mutex_lock(&s->mlock);
-    while (s->mem_used && s->mem_used + need > s->h.max_memory) pthread_cond_wait(&s->mcond, &s->mlock);
+    while (s->mem_used && s->mem_used + need > s->h.max_memory)
+        pthread_cond_wait(&s->mcond, &s->mlock);
     s->mem_used += need;
     pthread_mutex_unlock(&s->mlock);
 }
@@ -353,12 +365,14 @@ static void *worker(void *arg) {
     server *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->qlock);
-        while (!s->qhead && !s->qstop) pthread_cond_wait(&s->qcond, &s->qlock);
+        while (!s->qhead && !s->qstop)
+            pthread_cond_wait(&s->qcond, &s->qlock);
         request *r = s->qhead;
         if (r && !(s->qhead = r->next)) s->qtail = NULL;
         pthread_mutex_unlock(&s->qlock);
         if (!r) return NULL; /* stopping, queue empty */
-        if (atomic_load(&s->cutting)) error_answer(r, 503, "the server is shutting down");
+        if (atomic_load(&s->cutting))
+            error_answer(r, 503, "the server is shutting down");
         else {
             size_t need = serve_extract_memory(s->h.m, r->body.len);
             if (s->h.max_memory) memory_take(s, need);
@@ -387,8 +401,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
         const unsigned char *ip = (const unsigned char *)&((const struct sockaddr_in *)ci->client_addr)->sin_addr;
         snprintf(addr, sizeof addr, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
     }
-    fprintf(stderr, "serve: %s \"%s\" %d %zu bytes in, %zu out, %.1f ms%s\n", addr, r->line, r->status, r->body.len, r->out_len,
-            ms_since(&r->t0), toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+    fprintf(stderr, "serve: %s \"%s\" %d %zu bytes in, %zu out, %.1f ms%s\n", addr, r->line, r->status, r->body.len,
+            r->out_len, ms_since(&r->t0), toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
     serve_body_free(&r->body);
     free(r->method), free(r->url), free(r->ctype), free(r->format), free(r->out);
     free(r);
@@ -417,7 +431,8 @@ static void stop_workers(server *s, pthread_t *w, int n) {
     s->qstop = 1;
     pthread_cond_broadcast(&s->qcond);
     pthread_mutex_unlock(&s->qlock);
-    for (int i = 0; i < n; i++) pthread_join(w[i], NULL);
+    for (int i = 0; i < n; i++)
+        pthread_join(w[i], NULL);
 }
 
 /* An integer option within [lo, hi]; 0, or -1 with a message. */
@@ -468,11 +483,14 @@ int cmd_serve(int argc, char **argv) {
         }
         i++;
         size_t k = 0, n_opts = sizeof opts / sizeof *opts;
-        while (k < n_opts && strcmp(a, opts[k].name)) k++;
+        while (k < n_opts && strcmp(a, opts[k].name))
+            k++;
         if (k < n_opts) {
             if (int_option(a, v, opts[k].lo, opts[k].hi, opts[k].v)) return 2;
-        } else if (!strcmp(a, "--host")) host = v;
-        else if (!strcmp(a, "-m") || !strcmp(a, "--model")) model = v;
+        } else if (!strcmp(a, "--host"))
+            host = v;
+        else if (!strcmp(a, "-m") || !strcmp(a, "--model"))
+            model = v;
         else {
             fprintf(stderr, "casie serve: unknown option %s\n", a);
             return usage(stderr);
@@ -526,13 +544,14 @@ int cmd_serve(int argc, char **argv) {
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC |
             MHD_USE_ERROR_LOG,
-        (uint16_t)port, NULL, NULL, handle, &s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_STACK_SIZE, (size_t)CONN_STACK,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s.n_slots, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_NOTIFY_CONNECTION, conn_notify, &s, MHD_OPTION_END);
+        (uint16_t)port, NULL, NULL, handle, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)CONN_STACK, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s.n_slots,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout, MHD_OPTION_NOTIFY_COMPLETED, completed, &s,
+        MHD_OPTION_NOTIFY_CONNECTION, conn_notify, &s, MHD_OPTION_END);
     pthread_t wd;
     int wd_ok = d && pthread_create(&wd, NULL, watchdog, &s) == 0;
-    while (wd_ok && n_workers < threads && pthread_create(&workers[n_workers], NULL, worker, &s) == 0) n_workers++;
+    while (wd_ok && n_workers < threads && pthread_create(&workers[n_workers], NULL, worker, &s) == 0)
+        n_workers++;
     if (!d || !wd_ok || n_workers < threads) {
         fprintf(stderr, "casie serve: cannot %s on %s:%ld\n", d ? "start its threads" : "listen", host, port);
         stop_workers(&s, workers, n_workers);
@@ -567,7 +586,8 @@ int cmd_serve(int argc, char **argv) {
     if (left) { /* out of time: queued requests answered 503, every socket shut */
         atomic_store(&s.cutting, 1);
         close_connections(&s, 1);
-        for (int k = 0; k < 50 && atomic_load(&s.extracting); k++) usleep(10000);
+        for (int k = 0; k < 50 && atomic_load(&s.extracting); k++)
+            usleep(10000);
         if (atomic_load(&s.extracting)) { /* an extraction cannot be interrupted: leave it */
             fprintf(stderr, "serve: stopped after %.1f s: %d requests cut, an extraction abandoned\n", now_s() - t0,
                     left);

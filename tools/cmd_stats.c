@@ -109,7 +109,8 @@ static double pct(long a, long b) { return b ? 100.0 * (double)a / (double)b : 0
 
 /* Indices 0..n-1 sorted by count, largest first (stable). */
 static void by_count(const long *count, int n, int *order) {
-    for (int i = 0; i < n; i++) order[i] = i;
+    for (int i = 0; i < n; i++)
+        order[i] = i;
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && count[order[j]] > count[order[j - 1]]; j--) {
             int t = order[j];
@@ -128,7 +129,8 @@ static void print_group(const char *title, const long *count, int n, const char 
 
 static void json_group(const char *key, const long *count, int n, const char *(*name)(int)) {
     printf(", \"%s\": {", key);
-    for (int i = 0; i < n; i++) printf("%s\"%s\": %ld", i ? ", " : "", name(i), count[i]);
+    for (int i = 0; i < n; i++)
+        printf("%s\"%s\": %ld", i ? ", " : "", name(i), count[i]);
     printf("}");
 }
 
@@ -172,8 +174,10 @@ int cmd_stats(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
-        if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--show-misaligned")) show = 1;
+        if (!strcmp(a, "--json"))
+            json = 1;
+        else if (!strcmp(a, "--show-misaligned"))
+            show = 1;
         else if (!strcmp(a, "--split")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "casie stats: --split needs a file\n");
@@ -183,7 +187,8 @@ int cmd_stats(int argc, char **argv) {
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "casie stats: unknown option %s\n", a);
             return usage(stderr);
-        } else if (!dir) dir = a;
+        } else if (!dir)
+            dir = a;
         else {
             fprintf(stderr, "casie stats: too many arguments\n");
             return usage(stderr);

@@ -25,10 +25,10 @@ static int usage(FILE *f) {
 static const struct {
     unsigned flag;
     const char *name;
-} FLAGS[] = {{CASIE_TOK_WORD, "WORD"},       {CASIE_TOK_NUMBER, "NUMBER"}, {CASIE_TOK_PUNCT, "PUNCT"},
-             {CASIE_TOK_URL, "URL"},         {CASIE_TOK_EMAIL, "EMAIL"},   {CASIE_TOK_IP, "IP"},
-             {CASIE_TOK_CVE, "CVE"},         {CASIE_TOK_VERSION, "VERSION"}, {CASIE_TOK_FILE, "FILE"},
-             {CASIE_TOK_MONEY, "MONEY"},     {CASIE_TOK_ABBREV, "ABBREV"}, {CASIE_TOK_PERCENT, "PERCENT"}};
+} FLAGS[] = {{CASIE_TOK_WORD, "WORD"},   {CASIE_TOK_NUMBER, "NUMBER"},   {CASIE_TOK_PUNCT, "PUNCT"},
+             {CASIE_TOK_URL, "URL"},     {CASIE_TOK_EMAIL, "EMAIL"},     {CASIE_TOK_IP, "IP"},
+             {CASIE_TOK_CVE, "CVE"},     {CASIE_TOK_VERSION, "VERSION"}, {CASIE_TOK_FILE, "FILE"},
+             {CASIE_TOK_MONEY, "MONEY"}, {CASIE_TOK_ABBREV, "ABBREV"},   {CASIE_TOK_PERCENT, "PERCENT"}};
 
 static void print_flags(unsigned f) {
     int any = 0;
@@ -89,9 +89,12 @@ static casie_doc *load_stdin(casie_error *err) {
     }
     casie_doc *d;
     int fmt = casie_doc_detect_format(buf, len, NULL);
-    if (fmt == CASIE_INPUT_JSON) d = casie_doc_from_json(buf, len, "<stdin>", err);
-    else if (fmt == CASIE_INPUT_SOURCE) d = casie_doc_from_source(buf, len, "<stdin>", err);
-    else d = casie_doc_from_text(buf, len, "stdin", err);
+    if (fmt == CASIE_INPUT_JSON)
+        d = casie_doc_from_json(buf, len, "<stdin>", err);
+    else if (fmt == CASIE_INPUT_SOURCE)
+        d = casie_doc_from_source(buf, len, "<stdin>", err);
+    else
+        d = casie_doc_from_text(buf, len, "stdin", err);
     free(buf);
     return d;
 }

@@ -36,8 +36,10 @@ static int usage(FILE *f) {
         int n = snprintf(flag, sizeof flag, "--%s %s", o->name, o->value);
         for (int k = 2; k < n && flag[k] != ' '; k++)
             if (flag[k] == '_') flag[k] = '-';
-        if (!strcmp(o->value, "FILE")) fprintf(f, "  %-17s %s\n", flag, o->help);
-        else fprintf(f, "  %-17s %s (default %g)\n", flag, o->help, o->dflt);
+        if (!strcmp(o->value, "FILE"))
+            fprintf(f, "  %-17s %s\n", flag, o->help);
+        else
+            fprintf(f, "  %-17s %s (default %g)\n", flag, o->help, o->dflt);
     }
     return f == stdout ? 0 : 2;
 }
@@ -57,8 +59,10 @@ static const char *param_name(const char *opt, char *buf, size_t size) {
 /* Reads a split by name or path into a corpus. */
 static casie_corpus *read_split(const char *corpus, const char *split, casie_error *err) {
     char path[4096];
-    if (strchr(split, '/') || strstr(split, ".txt")) snprintf(path, sizeof path, "%s", split);
-    else snprintf(path, sizeof path, "%s/splits/%s.txt", corpus, split);
+    if (strchr(split, '/') || strstr(split, ".txt"))
+        snprintf(path, sizeof path, "%s", split);
+    else
+        snprintf(path, sizeof path, "%s/splits/%s.txt", corpus, split);
     int n;
     char **ids = casie_read_ids(path, &n, err);
     if (!ids) return NULL;
@@ -143,12 +147,18 @@ int cmd_train(int argc, char **argv) {
             fprintf(stderr, "casie train: %s needs a value\n", a);
             return usage(stderr);
         }
-        if (!strcmp(a, "--corpus")) corpus = v;
-        else if (!strcmp(a, "--train")) train = v;
-        else if (!strcmp(a, "--dev")) dev = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
-        else if (!strcmp(a, "--clusters")) clusters = v;
-        else if (!strcmp(a, "--embeddings")) embeddings = v;
+        if (!strcmp(a, "--corpus"))
+            corpus = v;
+        else if (!strcmp(a, "--train"))
+            train = v;
+        else if (!strcmp(a, "--dev"))
+            dev = v;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
+            out = v;
+        else if (!strcmp(a, "--clusters"))
+            clusters = v;
+        else if (!strcmp(a, "--embeddings"))
+            embeddings = v;
         else if (!strcmp(a, "--limit")) {
             char *end;
             errno = 0;
@@ -202,8 +212,10 @@ int cmd_train(int argc, char **argv) {
             now_s() - t0, clusters ? ", clusters from " : "", clusters ? clusters : "");
     casie_model *m = casie_train(tr->docs, n_train, dv ? dv->docs : NULL, dv ? dv->n_docs : 0, &p, &err);
     int rc = 0;
-    if (!m) rc = cli_fail(&err);
-    else if (casie_model_save(m, out, &err)) rc = cli_fail(&err);
+    if (!m)
+        rc = cli_fail(&err);
+    else if (casie_model_save(m, out, &err))
+        rc = cli_fail(&err);
     else {
         fprintf(stderr, "train: wrote %s (%.1fs in all)\n", out, now_s() - t0);
         if (dv) rc = score_dev(m, dv);

@@ -40,8 +40,10 @@ static int usage(FILE *f) {
 
 static casie_corpus *read_split(const char *corpus, const char *split, casie_error *err) {
     char path[4096];
-    if (strchr(split, '/') || strstr(split, ".txt")) snprintf(path, sizeof path, "%s", split);
-    else snprintf(path, sizeof path, "%s/splits/%s.txt", corpus, split);
+    if (strchr(split, '/') || strstr(split, ".txt"))
+        snprintf(path, sizeof path, "%s", split);
+    else
+        snprintf(path, sizeof path, "%s/splits/%s.txt", corpus, split);
     int n;
     char **ids = casie_read_ids(path, &n, err);
     if (!ids) return NULL;
@@ -74,11 +76,16 @@ int cmd_train_categories(int argc, char **argv) {
             return usage(stderr);
         }
         i++;
-        if (!strcmp(a, "-m") || !strcmp(a, "--model")) model = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = v;
-        else if (!strcmp(a, "--corpus")) corpus = v;
-        else if (!strcmp(a, "--train")) train = v;
-        else if (!strcmp(a, "--dev")) dev = v;
+        if (!strcmp(a, "-m") || !strcmp(a, "--model"))
+            model = v;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
+            out = v;
+        else if (!strcmp(a, "--corpus"))
+            corpus = v;
+        else if (!strcmp(a, "--train"))
+            train = v;
+        else if (!strcmp(a, "--dev"))
+            dev = v;
         else if (!strcmp(a, "--holdout")) {
             if (cli_opt_long("train-categories", a, v, 1, 100000, &holdout)) return 2;
         } else if (!strcmp(a, "--seed")) {
@@ -101,7 +108,8 @@ int cmd_train_categories(int argc, char **argv) {
         fprintf(stderr, "casie train-categories: no model %s\n", model);
         return 1;
     }
-    if (in_place) out = path;
+    if (in_place)
+        out = path;
     else if (same_file(path, out)) {
         fprintf(stderr, "casie train-categories: -o %s is the input model; use --in-place to replace it\n", out);
         return 2;
@@ -129,8 +137,10 @@ int cmd_train_categories(int argc, char **argv) {
         held = dv->docs, n_held = dv->n_docs;
     }
     int rc = 0;
-    if (casie_model_add_categories(path, out, tr->docs, n_train, held, n_held, &p, &err)) rc = cli_fail(&err);
-    else fprintf(stderr, "train-categories: wrote %s\n", out);
+    if (casie_model_add_categories(path, out, tr->docs, n_train, held, n_held, &p, &err))
+        rc = cli_fail(&err);
+    else
+        fprintf(stderr, "train-categories: wrote %s\n", out);
     casie_corpus_free(tr);
     casie_corpus_free(dv);
     return rc;

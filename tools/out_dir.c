@@ -20,7 +20,8 @@
 
 static uint64_t fnv1a(const char *s, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
     return h;
 }
 
@@ -90,14 +91,16 @@ out_names *out_names_new(void) {
 
 void out_names_free(out_names *s) {
     if (!s) return;
-    for (size_t i = 0; i < s->cap; i++) free(s->slot[i].name);
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->slot[i].name);
     free(s->slot);
     free(s);
 }
 
 static name_slot *find(const out_names *s, const char *name) {
     size_t i = (size_t)fnv1a(name, strlen(name)) & (s->cap - 1);
-    while (s->slot[i].name && strcmp(s->slot[i].name, name)) i = (i + 1) & (s->cap - 1);
+    while (s->slot[i].name && strcmp(s->slot[i].name, name))
+        i = (i + 1) & (s->cap - 1);
     return &s->slot[i];
 }
 
@@ -173,7 +176,8 @@ out_dir *out_dir_open(const char *path, const char *ext, int force, char *msg, s
         snprintf(msg, msg_cap, "%s: %s", shown(path, sh, sizeof sh), strerror(errno));
         goto fail;
     }
-    for (size_t n = strlen(d->path); n > 1 && d->path[n - 1] == '/'; n--) d->path[n - 1] = 0; /* "out/" -> "out" */
+    for (size_t n = strlen(d->path); n > 1 && d->path[n - 1] == '/'; n--)
+        d->path[n - 1] = 0; /* "out/" -> "out" */
     snprintf(d->ext, sizeof d->ext, "%s", ext);
     d->force = force;
     d->pid = (long)getpid();
@@ -252,7 +256,7 @@ long out_dir_commit(out_dir *d, const char *tmp, const char *id, size_t len, cha
     struct stat st;
     int rc;
     if (fstatat(d->fd, final, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        const char *why = S_ISLNK(st.st_mode)   ? "is a symbolic link; not replaced"
+        const char *why = S_ISLNK(st.st_mode)    ? "is a symbolic link; not replaced"
                           : !S_ISREG(st.st_mode) ? "exists and is not a regular file; not replaced"
                           : !d->force            ? "exists; not replaced without --force"
                                                  : NULL;
@@ -273,7 +277,8 @@ long out_dir_commit(out_dir *d, const char *tmp, const char *id, size_t len, cha
                      final);
             goto fail;
         }
-    } else rc = -1;
+    } else
+        rc = -1;
     if (rc != 0) {
         snprintf(msg, msg_cap, "%s/%s: %s", shown(d->path, sh, sizeof sh), final, strerror(errno));
         goto fail;

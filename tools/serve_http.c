@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 int serve_body_append(serve_body *b, const char *chunk, size_t n, size_t max_body) {
     if (!b->too_big && (n > max_body || b->len > max_body - n)) {
         b->too_big = 1;
@@ -23,7 +22,8 @@ int serve_body_append(serve_body *b, const char *chunk, size_t n, size_t max_bod
     if (b->too_big || !n) return 0;
     if (b->len + n + 1 > b->cap) {
         size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->len + n + 1) nc *= 2;
+        while (nc < b->len + n + 1)
+            nc *= 2;
         char *nb = realloc(b->data, nc);
         if (!nb) return -1;
         b->data = nb;
@@ -48,12 +48,14 @@ static int is_tchar(unsigned char c) {
 /* Skips a token at *p; its length (0: none). */
 static size_t token(const char **p) {
     const char *b = *p;
-    while (is_tchar((unsigned char)**p)) (*p)++;
+    while (is_tchar((unsigned char)**p))
+        (*p)++;
     return (size_t)(*p - b);
 }
 
 static void ows(const char **p) {
-    while (**p == ' ' || **p == '\t') (*p)++;
+    while (**p == ' ' || **p == '\t')
+        (*p)++;
 }
 
 int serve_content_type(const char *ct) {
@@ -65,7 +67,7 @@ int serve_content_type(const char *ct) {
     size_t tl = (size_t)(p - type);
     int kind = tl == 10 && !strncasecmp(type, "text/plain", 10)         ? SERVE_CT_TEXT
                : tl == 16 && !strncasecmp(type, "application/json", 16) ? SERVE_CT_JSON
-                                                                         : SERVE_CT_OTHER;
+                                                                        : SERVE_CT_OTHER;
     for (;;) { /* parameters: ; name=value, the value a token or a quoted string */
         ows(&p);
         if (!*p) return kind;
@@ -92,8 +94,8 @@ int serve_content_type(const char *ct) {
             if (vl < sizeof val) memcpy(val, v, vl);
         }
         if (nl == 7 && !strncasecmp(name, "charset", 7)) {
-            int utf8 = vl < sizeof val && ((vl == 5 && !strncasecmp(val, "utf-8", 5)) ||
-                                           (vl == 8 && !strncasecmp(val, "us-ascii", 8)));
+            int utf8 = vl < sizeof val &&
+                       ((vl == 5 && !strncasecmp(val, "utf-8", 5)) || (vl == 8 && !strncasecmp(val, "us-ascii", 8)));
             if (!utf8) kind = SERVE_CT_OTHER;
         }
     }
@@ -114,8 +116,10 @@ void serve_log_escape(char *dst, size_t cap, const char *s, size_t max) {
             k += 3;
             break;
         }
-        if (plain) dst[k++] = (char)c;
-        else dst[k++] = '\\', dst[k++] = 'x', dst[k++] = hex[c >> 4], dst[k++] = hex[c & 15];
+        if (plain)
+            dst[k++] = (char)c;
+        else
+            dst[k++] = '\\', dst[k++] = 'x', dst[k++] = hex[c >> 4], dst[k++] = hex[c & 15];
     }
     dst[k] = 0;
 }
@@ -164,7 +168,8 @@ static int extract_check(const serve_ctx *s, const char *ct, const char *fmt, co
         return answer_error(413, msg, out, out_len);
     }
     int kind = serve_content_type(ct);
-    if (kind == SERVE_CT_BAD) return answer_error(415, "malformed Content-Type: use text/plain or application/json", out, out_len);
+    if (kind == SERVE_CT_BAD)
+        return answer_error(415, "malformed Content-Type: use text/plain or application/json", out, out_len);
     if (kind != SERVE_CT_TEXT && kind != SERVE_CT_JSON)
         return answer_error(415, "Content-Type must be text/plain or application/json (charset UTF-8)", out, out_len);
     return 0;
@@ -182,9 +187,12 @@ static char *with_id(const char *js, size_t len, const char *id, size_t *out_len
     k += (size_t)sprintf(o, "{\"id\":\"");
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)id[i];
-        if (c == '"' || c == '\\') o[k++] = '\\', o[k++] = (char)c;
-        else if (c < 0x20) k += (size_t)sprintf(o + k, "\\u%04x", c);
-        else o[k++] = (char)c;
+        if (c == '"' || c == '\\')
+            o[k++] = '\\', o[k++] = (char)c;
+        else if (c < 0x20)
+            k += (size_t)sprintf(o + k, "\\u%04x", c);
+        else
+            o[k++] = (char)c;
     }
     o[k++] = '"';
     if (len > 2 || js[1] != '}') o[k++] = ',';
@@ -224,18 +232,21 @@ static int extract(const serve_ctx *s, const char *ct, const char *fmt, const se
     return answer(200, js, len, out, out_len);
 }
 
-int serve_route(const serve_ctx *s, const char *method, const char *url, const char *content_type,
-                const char *format, const serve_body *body, char **out, size_t *out_len) {
+int serve_route(const serve_ctx *s, const char *method, const char *url, const char *content_type, const char *format,
+                const serve_body *body, char **out, size_t *out_len) {
     int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
-    if (!strcmp(url, "/healthz")) return get ? answer_copy("{\"status\":\"ok\"}\n", out, out_len) : answer_error(405, "use GET", out, out_len);
-    if (!strcmp(url, "/v1/labels")) return get ? answer_copy(s->labels, out, out_len) : answer_error(405, "use GET", out, out_len);
+    if (!strcmp(url, "/healthz"))
+        return get ? answer_copy("{\"status\":\"ok\"}\n", out, out_len) : answer_error(405, "use GET", out, out_len);
+    if (!strcmp(url, "/v1/labels"))
+        return get ? answer_copy(s->labels, out, out_len) : answer_error(405, "use GET", out, out_len);
     if (!strcmp(url, "/v1/extract"))
-        return post ? extract_check(s, content_type, format, body, out, out_len) : answer_error(405, "use POST", out, out_len);
+        return post ? extract_check(s, content_type, format, body, out, out_len)
+                    : answer_error(405, "use POST", out, out_len);
     return answer_error(404, "no such endpoint: use POST /v1/extract, GET /v1/labels, GET /healthz", out, out_len);
 }
 
-int serve_respond(const serve_ctx *s, const char *method, const char *url, const char *content_type,
-                  const char *format, const serve_body *body, char **out, size_t *out_len) {
+int serve_respond(const serve_ctx *s, const char *method, const char *url, const char *content_type, const char *format,
+                  const serve_body *body, char **out, size_t *out_len) {
     int st = serve_route(s, method, url, content_type, format, body, out, out_len);
     return st ? st : extract(s, content_type, format, body, out, out_len);
 }
@@ -253,9 +264,11 @@ char *serve_labels_json(const casie_model *m) {
         k += (size_t)snprintf(b + k, cap - k, "%s{\"type\":\"%s\",\"subtype\":\"%s\"}", i ? "," : "",
                               casie_event_type_name(i), casie_subtype_name(i));
     k += (size_t)snprintf(b + k, cap - k, "],\"realis\":[");
-    for (int i = 0; i < CASIE_N_REALIS; i++) k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_realis_name(i));
+    for (int i = 0; i < CASIE_N_REALIS; i++)
+        k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_realis_name(i));
     k += (size_t)snprintf(b + k, cap - k, "],\"roles\":[");
-    for (int i = 0; i < CASIE_N_ROLES; i++) k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_role_name(i));
+    for (int i = 0; i < CASIE_N_ROLES; i++)
+        k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_role_name(i));
     k += (size_t)snprintf(b + k, cap - k, "],\"entity_types\":[");
     for (int i = 0; i < CASIE_N_ENTITY_TYPES; i++)
         k += (size_t)snprintf(b + k, cap - k, "%s\"%s\"", i ? "," : "", casie_entity_name(i));

@@ -39,8 +39,8 @@ void serve_body_free(serve_body *b);
  * absent).  Returns the HTTP status and sets *out (malloc'd JSON, free with
  * free) and *out_len; returns -1 with *out NULL when out of memory even for
  * an error answer.  Thread-safe on a shared ctx. */
-int serve_respond(const serve_ctx *s, const char *method, const char *url, const char *content_type,
-                  const char *format, const serve_body *body, char **out, size_t *out_len);
+int serve_respond(const serve_ctx *s, const char *method, const char *url, const char *content_type, const char *format,
+                  const serve_body *body, char **out, size_t *out_len);
 
 /* The answers that need no extraction (every endpoint but POST /v1/extract,
  * and that one's 400, 413 and 415 decided from its headers alone), so that
@@ -48,8 +48,8 @@ int serve_respond(const serve_ctx *s, const char *method, const char *url, const
  * Returns the status with *out set as serve_respond does, 0 when the request
  * needs extraction (serve_respond then answers it), or -1 when out of memory.
  * Thread-safe on a shared ctx. */
-int serve_route(const serve_ctx *s, const char *method, const char *url, const char *content_type,
-                const char *format, const serve_body *body, char **out, size_t *out_len);
+int serve_route(const serve_ctx *s, const char *method, const char *url, const char *content_type, const char *format,
+                const serve_body *body, char **out, size_t *out_len);
 
 /* What a Content-Type header names: SERVE_CT_TEXT (text/plain),
  * SERVE_CT_JSON (application/json), SERVE_CT_OTHER (another media type, or a
