@@ -43,9 +43,11 @@
  * vulnerability and into x_casie_* properties; every object carries a
  * confidence (0-100) from the scores of the mentions that made it.
  *
- * Not here: reading STIX; observables (SCOs).
+ * Not here: the vulnerabilities, their fixes and products (stix_vuln.c; the
+ * builder and its helpers are shared through stix_build.h); reading STIX;
+ * observables (SCOs) other than software.
  */
-#include "internal.h"
+#include "stix_build.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -60,10 +62,8 @@
 static const unsigned char NAMESPACE[16] = {0x4b, 0x1e, 0x7c, 0x2a, 0x93, 0x55, 0x4f, 0x0d,
                                             0xa6, 0x38, 0xe1, 0x27, 0x5c, 0x90, 0xb4, 0x6f};
 
-enum { ID_MAX = 80 }; /* "type--uuid": the longest type here is 16 characters */
-
 /* "type--<UUIDv5 of key>". */
-static void stix_id(char out[ID_MAX], const char *type, const char *key) {
+void casie__stix_id(char out[ID_MAX], const char *type, const char *key) {
     char u[37];
     casie__uuid5(NAMESPACE, key, u);
     snprintf(out, ID_MAX, "%s--%s", type, u);
@@ -74,8 +74,7 @@ static void stix_id(char out[ID_MAX], const char *type, const char *key) {
 /* ======================================================================== */
 
 /* A printf into a new string (NULL when out of memory). */
-static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *strf(const char *fmt, ...) {
+char *casie__stix_strf(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -92,7 +91,7 @@ static char *strf(const char *fmt, ...) {
 /* The key that makes one entity one object: NFKC case folded (ASCII lower
  * case if that fails), whitespace collapsed, a leading "the " and trailing
  * punctuation dropped.  malloc'd, or NULL when out of memory. */
-static char *normalize(const char *s) {
+char *casie__stix_normalize(const char *s) {
     char *folded = (char *)utf8proc_NFKC_Casefold((const utf8proc_uint8_t *)s);
     const char *in = folded ? folded : s;
     size_t n = strlen(in), k = 0;
@@ -137,7 +136,7 @@ static int is_group_name(const char *s) { return casie__is_group_name(s); }
 /* The CVE ids in s ("CVE-2017-0144", upper case), at most `max`, without
  * repeats; returns the count.  Sequence numbers are 4 digits, or more without
  * a leading zero, as the CVE syntax (and the STIX schema) has it. */
-static int find_cves(const char *s, char (*out)[32], int max) {
+int casie__stix_find_cves(const char *s, char (*out)[32], int max) {
     int n = 0;
     for (const char *p = s; p && *p && n < max; p++) {
         if (strncasecmp(p, "CVE-", 4) || (p > s && isalnum((unsigned char)p[-1]))) continue;
@@ -164,20 +163,9 @@ static int find_cves(const char *s, char (*out)[32], int max) {
 /* Building the bundle                                                      */
 /* ======================================================================== */
 
-typedef struct builder {
-    json_t *objects;   /* array: every object but the report, in order of discovery */
-    json_t *refs;      /* the report's object_refs (the same ids) */
-    json_t *seen;      /* object id -> the object (a borrowed reference held by objects) */
-    char ts[32];       /* created, modified, published */
-    int failed;        /* out of memory */
-    const char *scope; /* the document id: entity ids are per article, as their timestamps are */
-    float conf;        /* the confidence of the objects being made (0..1), or < 0: none */
-    char only_cve[32]; /* the article's one CVE id, or "": what "the flaw" is when it names no other */
-} builder;
-
 /* A JSON string of s, with invalid UTF-8 (possible only in a document built by
  * hand) replaced by U+FFFD. */
-static json_t *jstr(builder *b, const char *s) {
+json_t *casie__stix_jstr(builder *b, const char *s) {
     json_t *j = json_string(s);
     if (!j) {
         char *fixed = NULL;
@@ -191,12 +179,12 @@ static json_t *jstr(builder *b, const char *s) {
     return j;
 }
 
-static void set(builder *b, json_t *o, const char *key, json_t *v) {
+void casie__stix_set(builder *b, json_t *o, const char *key, json_t *v) {
     if (!v || json_object_set_new(o, key, v)) b->failed = 1;
 }
 
 /* Adds o (owned) unless an object with its id is already there. */
-static void take(builder *b, json_t *o) {
+void casie__stix_take(builder *b, json_t *o) {
     if (!o) {
         b->failed = 1;
         return;
@@ -206,7 +194,8 @@ static void take(builder *b, json_t *o) {
     if (!id || old) {
         /* one object per entity: it keeps the highest confidence of its mentions */
         json_t *c = json_object_get(o, "confidence"), *oc = old ? json_object_get(old, "confidence") : NULL;
-        if (c && (!oc || json_integer_value(c) > json_integer_value(oc))) set(b, old, "confidence", json_incref(c));
+        if (c && (!oc || json_integer_value(c) > json_integer_value(oc)))
+            casie__stix_set(b, old, "confidence", json_incref(c));
         json_decref(o);
         return;
     }
@@ -217,67 +206,68 @@ static void take(builder *b, json_t *o) {
 
 /* A new object with the common properties; its id from type and key. */
 static json_t *sdo(builder *b, const char *type, const char *key, char id[ID_MAX]) {
-    stix_id(id, type, key);
+    casie__stix_id(id, type, key);
     json_t *o = json_object();
     if (!o) {
         b->failed = 1;
         return NULL;
     }
-    set(b, o, "type", json_string(type));
-    set(b, o, "spec_version", json_string("2.1"));
-    set(b, o, "id", json_string(id));
-    set(b, o, "created", json_string(b->ts));
-    set(b, o, "modified", json_string(b->ts));
+    casie__stix_set(b, o, "type", json_string(type));
+    casie__stix_set(b, o, "spec_version", json_string("2.1"));
+    casie__stix_set(b, o, "id", json_string(id));
+    casie__stix_set(b, o, "created", json_string(b->ts));
+    casie__stix_set(b, o, "modified", json_string(b->ts));
     if (b->conf >= 0) /* STIX confidence: 0..100 */
-        set(b, o, "confidence", json_integer((json_int_t)(100.0f * (b->conf > 1 ? 1 : b->conf) + 0.5f)));
+        casie__stix_set(b, o, "confidence", json_integer((json_int_t)(100.0f * (b->conf > 1 ? 1 : b->conf) + 0.5f)));
     return o;
 }
 
 /* An entity of `type` named `name`, its id keyed by type and the normalized
  * `key` (name when NULL); `extra` (owned, may be NULL) adds properties.  The
  * id goes to id; returns 0, or -1 (id empty) for a pronoun. */
-static int entity(builder *b, const char *type, const char *name, const char *key, json_t *extra, char id[ID_MAX]) {
+int casie__stix_entity(builder *b, const char *type, const char *name, const char *key, json_t *extra,
+                       char id[ID_MAX]) {
     id[0] = 0;
-    char *norm = normalize(key ? key : name);
+    char *norm = casie__stix_normalize(key ? key : name);
     if (!norm || is_pronoun(norm)) {
         if (!norm) b->failed = 1;
         free(norm);
         json_decref(extra);
         return -1;
     }
-    char *k = strf("%s|%s|%s", type, b->scope, norm);
+    char *k = casie__stix_strf("%s|%s|%s", type, b->scope, norm);
     free(norm);
     json_t *o = k ? sdo(b, type, k, id) : NULL;
     free(k);
     if (o) {
-        set(b, o, "name", jstr(b, name));
+        casie__stix_set(b, o, "name", casie__stix_jstr(b, name));
         if (extra && json_object_update(o, extra)) b->failed = 1;
     }
     json_decref(extra);
     int ok = o != NULL;
-    take(b, o);
+    casie__stix_take(b, o);
     return ok ? 0 : -1;
 }
 
 /* A relationship src rel dst, with a description when desc is not NULL
  * (what a generic related-to means: "released", "affects"). */
-static void relate_desc(builder *b, const char *src, const char *rel, const char *dst, const char *desc) {
+void casie__stix_relate_desc(builder *b, const char *src, const char *rel, const char *dst, const char *desc) {
     if (!src[0] || !dst[0]) return;
     char id[ID_MAX];
-    char *key = strf("%s|%s|%s", src, rel, dst);
+    char *key = casie__stix_strf("%s|%s|%s", src, rel, dst);
     json_t *o = key ? sdo(b, "relationship", key, id) : NULL;
     free(key);
     if (o) {
-        set(b, o, "relationship_type", json_string(rel));
-        set(b, o, "source_ref", json_string(src));
-        set(b, o, "target_ref", json_string(dst));
-        if (desc) set(b, o, "description", json_string(desc));
+        casie__stix_set(b, o, "relationship_type", json_string(rel));
+        casie__stix_set(b, o, "source_ref", json_string(src));
+        casie__stix_set(b, o, "target_ref", json_string(dst));
+        if (desc) casie__stix_set(b, o, "description", json_string(desc));
     }
-    take(b, o);
+    casie__stix_take(b, o);
 }
 
-static void relate(builder *b, const char *src, const char *rel, const char *dst) {
-    relate_desc(b, src, rel, dst, NULL);
+void casie__stix_relate(builder *b, const char *src, const char *rel, const char *dst) {
+    casie__stix_relate_desc(b, src, rel, dst, NULL);
 }
 
 /* ---- what a hopper says beyond its entities ---- */
@@ -307,7 +297,7 @@ static const char *const FACT_ROLES[] = {"Compromised-Data",
  * Owned by the caller. */
 static json_t *hopper_facts(builder *b, const casie_hopper *hp, const char *lead) {
     json_t *x = json_object();
-    char *desc = strf("%s", lead ? lead : "");
+    char *desc = casie__stix_strf("%s", lead ? lead : "");
     if (!x || !desc) goto nomem;
     for (int r = 0; FACT_ROLES[r]; r++) {
         int role = casie_role_from_name(FACT_ROLES[r]);
@@ -320,7 +310,7 @@ static json_t *hopper_facts(builder *b, const casie_hopper *hp, const char *lead
                 if (g->role != role || !g->text) continue;
                 for (size_t q = 0; q < json_array_size(list); q++)
                     dup |= !strcmp(json_string_value(json_array_get(list, q)), g->text);
-                if (!dup && json_array_append_new(list, jstr(b, g->text))) b->failed = 1;
+                if (!dup && json_array_append_new(list, casie__stix_jstr(b, g->text))) b->failed = 1;
             }
         if (!json_array_size(list)) {
             json_decref(list);
@@ -332,17 +322,18 @@ static json_t *hopper_facts(builder *b, const casie_hopper *hp, const char *lead
             *p = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
         for (size_t q = 0; q < json_array_size(list); q++) {
             const char *v = json_string_value(json_array_get(list, q));
-            d = q ? strf("%s; %s", desc, v) : strf("%s%s%s: %s", desc, desc[0] ? ". " : "", FACT_ROLES[r], v);
+            d = q ? casie__stix_strf("%s; %s", desc, v)
+                  : casie__stix_strf("%s%s%s: %s", desc, desc[0] ? ". " : "", FACT_ROLES[r], v);
             free(desc);
             if (!(desc = d)) goto nomem;
         }
-        set(b, x, key, list);
+        casie__stix_set(b, x, key, list);
     }
     if (desc[0]) {
-        char *d = strf("%s.", desc);
+        char *d = casie__stix_strf("%s.", desc);
         free(desc);
         if (!(desc = d)) goto nomem;
-        set(b, x, "description", jstr(b, desc));
+        casie__stix_set(b, x, "description", casie__stix_jstr(b, desc));
     }
     free(desc);
     return x;
@@ -355,214 +346,23 @@ nomem:
 
 /* Copies the facts (x, may be NULL) onto o: x_casie_* properties, and the
  * description after o's own. */
-static void add_facts(builder *b, json_t *o, const json_t *x) {
+void casie__stix_add_facts(builder *b, json_t *o, const json_t *x) {
     const char *k;
     json_t *v;
     if (!o || !x) return;
     json_object_foreach((json_t *)x, k, v) {
         if (strcmp(k, "description")) {
-            set(b, o, k, json_incref(v));
+            casie__stix_set(b, o, k, json_incref(v));
             continue;
         }
         const char *own = json_string_value(json_object_get(o, "description"));
-        char *d = own ? strf("%s. %s", own, json_string_value(v)) : strf("%s", json_string_value(v));
+        char *d =
+            own ? casie__stix_strf("%s. %s", own, json_string_value(v)) : casie__stix_strf("%s", json_string_value(v));
         if (!d)
             b->failed = 1;
         else
-            set(b, o, "description", jstr(b, d));
+            casie__stix_set(b, o, "description", casie__stix_jstr(b, d));
         free(d);
-    }
-}
-
-/* A vulnerability named by its CVE id, with the CVE as external reference;
- * `text` (the mention, may be NULL) becomes its description, then the
- * hopper's facts (x, borrowed, may be NULL). */
-static void cve_vuln(builder *b, const char *cve, const char *text, const json_t *facts, char id[ID_MAX]) {
-    json_t *x = json_pack("{s:[{s:s,s:s}]}", "external_references", "source_name", "cve", "external_id", cve);
-    if (x && text && strcasecmp(text, cve)) json_object_set_new(x, "description", jstr(b, text));
-    if (!x) b->failed = 1;
-    add_facts(b, x, facts);
-    entity(b, "vulnerability", cve, NULL, x, id);
-}
-
-enum { MAX_CVES = 16, MAX_VULNS = 32 };
-
-/* name into out[64], cut short (at a UTF-8 character boundary) if longer */
-static void copy_name(char out[64], const char *name) {
-    size_t n = strlen(name);
-    if (n > 63) {
-        n = 63;
-        while (n && ((unsigned char)name[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(out, name, n);
-    out[n] = 0;
-}
-
-/* The CVE ids of a CVE argument as written (CVE–2018–0986 too), in their
- * normal form; the count. */
-static int arg_cves(const char *text, char (*out)[32]) {
-    char id[32];
-    if (casie__cve_normalize(text, id, sizeof id) && find_cves(id, out, 1) == 1) return 1;
-    return find_cves(text, out, MAX_CVES);
-}
-
-/* The vulnerabilities of one hopper (their ids in vulns and their names in
- * vnames, count returned).  A mention without a CVE id becomes one only when
- * it names the vulnerability (names: the hopper's argument names). */
-static int add_vulnerabilities(builder *b, const casie_hopper *hp, const char **names, const json_t *facts,
-                               char (*vulns)[ID_MAX], char (*vnames)[64]) {
-    const int R_VULN = casie_role_from_name("Vulnerability"), R_CVE = casie_role_from_name("CVE");
-    int nv = 0, base = 0;
-    char id[ID_MAX];
-#define KEEP(name)                                                                                                     \
-    do {                                                                                                               \
-        int seen_ = 0;                                                                                                 \
-        for (int q_ = 0; q_ < nv; q_++)                                                                                \
-            seen_ |= !strcmp(vulns[q_], id);                                                                           \
-        if (id[0] && !seen_ && nv < MAX_VULNS) copy_name(vnames[nv], (name)), memcpy(vulns[nv++], id, ID_MAX);         \
-    } while (0)
-    for (int i = 0; i < hp->n_events; base += hp->events[i++].n_args) {
-        const casie_event *e = &hp->events[i];
-        char cves[MAX_CVES][32], own[MAX_CVES][32];
-        int nc = 0;
-        b->conf = e->score;
-        for (int a = 0; a < e->n_args; a++)
-            if (e->args[a].role == R_CVE && e->args[a].text) {
-                char found[MAX_CVES][32];
-                int n = arg_cves(e->args[a].text, found);
-                for (int j = 0; j < n && nc < MAX_CVES; j++) {
-                    int dup = 0;
-                    for (int q = 0; q < nc; q++)
-                        dup |= !strcmp(cves[q], found[j]);
-                    if (!dup) memcpy(cves[nc++], found[j], 32);
-                }
-            }
-        /* mentions first, so that a vulnerability named by its CVE is described by them */
-        for (int a = 0; a < e->n_args; a++) {
-            const casie_arg *g = &e->args[a];
-            if (g->role != R_VULN || !g->text) continue;
-            if (g->score >= 0) b->conf = g->score;
-            int n = find_cves(g->text, own, MAX_CVES);
-            if (n) {
-                for (int j = 0; j < n; j++) {
-                    cve_vuln(b, own[j], g->text, facts, id);
-                    KEEP(own[j]);
-                }
-            } else if (nc == 1) { /* the event's one CVE names it */
-                cve_vuln(b, cves[0], g->text, facts, id);
-                KEEP(cves[0]);
-            } else if (!nc && !names[base + a] && b->only_cve[0]) { /* "the flaw" of an article about one CVE */
-                cve_vuln(b, b->only_cve, g->text, facts, id);
-                KEEP(b->only_cve);
-            } else if (names[base + a]) {
-                json_t *x = json_object();
-                add_facts(b, x, facts);
-                if (entity(b, "vulnerability", names[base + a], NULL, x, id) == 0) KEEP(names[base + a]);
-            }
-        }
-        b->conf = e->score;
-        for (int j = 0; j < nc; j++) {
-            cve_vuln(b, cves[j], NULL, facts, id);
-            KEEP(cves[j]);
-        }
-    }
-#undef KEEP
-    return nv;
-}
-
-/* A product (a Vulnerable_System that names one) as a software observable:
- * its name, the vendor, the version. */
-static void software(builder *b, const char *name, const char *vendor, const char *version, char id[ID_MAX]) {
-    char *norm = normalize(name);
-    char *key = norm ? strf("software|%s|%s", b->scope, norm) : NULL;
-    free(norm);
-    id[0] = 0;
-    if (!key) {
-        b->failed = 1;
-        return;
-    }
-    stix_id(id, "software", key);
-    free(key);
-    json_t *o = json_pack("{s:s,s:s,s:s}", "type", "software", "spec_version", "2.1", "id", id);
-    if (o) {
-        set(b, o, "name", jstr(b, name));
-        if (vendor) set(b, o, "vendor", jstr(b, vendor));
-        if (version) set(b, o, "version", jstr(b, version));
-    }
-    take(b, o);
-}
-
-/* What a hopper of vulnerability events says about its vulnerabilities
- * (vulns, vnames: nv of them): the fix (a course-of-action that mitigates
- * each, named by its mention when that names it, else "Patch for" the
- * vulnerability), the vendor that released it (identity, related-to the
- * fix and named as the product's vendor), the products (software,
- * related-to from each vulnerability they have) and who discovered them
- * (identity, related-to from each vulnerability). */
-static void vuln_relations(builder *b, const casie_hopper *hp, const char **names, int nv, char (*vulns)[ID_MAX],
-                           char (*vnames)[64]) {
-    const int R_PATCH = casie_role_from_name("Patch"), R_RELEASER = casie_role_from_name("Releaser"),
-              R_SYSTEM = casie_role_from_name("Vulnerable_System"),
-              R_OWNER = casie_role_from_name("Vulnerable_System_Owner"),
-              R_VERSION = casie_role_from_name("Vulnerable_System_Version"),
-              R_DISCOVERER = casie_role_from_name("Discoverer");
-    const char *vendor = NULL, *owner = NULL, *version = NULL, *patch_mention = NULL;
-    int patch_event = 0, made = 0;
-    char id[ID_MAX], coa[MAX_VULNS][ID_MAX];
-    int ncoa = 0;
-    for (int i = 0, base = 0; i < hp->n_events; base += hp->events[i++].n_args) {
-        const casie_event *e = &hp->events[i];
-        patch_event |= e->subtype == CASIE_SUBTYPE_PATCH_VULNERABILITY;
-        for (int a = 0; a < e->n_args; a++) {
-            const casie_arg *g = &e->args[a];
-            if (g->role == R_RELEASER && names[base + a] && !vendor) vendor = names[base + a];
-            if (g->role == R_OWNER && names[base + a] && !owner) owner = names[base + a];
-            if (g->role == R_VERSION && g->text && !version) version = g->text;
-        }
-    }
-    if (!nv) return;
-    for (int i = 0, base = 0; i < hp->n_events; base += hp->events[i++].n_args) {
-        const casie_event *e = &hp->events[i];
-        for (int a = 0; a < e->n_args; a++) {
-            const casie_arg *g = &e->args[a];
-            const char *name = names[base + a];
-            b->conf = g->score >= 0 ? g->score : e->score;
-            if (g->role == R_PATCH && !name && g->text && !patch_mention) patch_mention = g->text;
-            if (g->role == R_PATCH && name && ncoa < MAX_VULNS &&
-                entity(b, "course-of-action", name, NULL, NULL, coa[ncoa]) == 0)
-                ncoa++, made = 1;
-            if (g->role == R_SYSTEM && name) {
-                software(b, name, vendor ? vendor : owner, version, id);
-                for (int v = 0; v < nv; v++)
-                    relate_desc(b, vulns[v], "related-to", id, "affects");
-            }
-            if (g->role == R_DISCOVERER && name) {
-                const char *ent = casie_entity_name(g->entity);
-                const char *cls = ent && !strcmp(ent, "Person")         ? "individual"
-                                  : ent && !strcmp(ent, "Organization") ? "organization"
-                                                                        : "unknown";
-                if (entity(b, "identity", name, NULL, json_pack("{s:s}", "identity_class", cls), id) == 0)
-                    for (int v = 0; v < nv; v++)
-                        relate_desc(b, vulns[v], "related-to", id, "discovered by");
-            }
-        }
-    }
-    if (!made && patch_event) { /* the fix has no name of its own: named by what it fixes */
-        char *name = strf("Patch for %s%s", vnames[0], nv > 1 ? " and others" : "");
-        json_t *x = patch_mention ? json_pack("{s:s}", "description", patch_mention) : NULL;
-        if (name && entity(b, "course-of-action", name, NULL, x, coa[ncoa]) == 0) ncoa++;
-        if (!name) b->failed = 1;
-        free(name);
-    }
-    char vid[ID_MAX];
-    vid[0] = 0;
-    if (vendor && entity(b, "identity", vendor, NULL, json_pack("{s:s}", "identity_class", "organization"), vid))
-        vid[0] = 0;
-    for (int c = 0; c < ncoa; c++) {
-        for (int v = 0; v < nv; v++)
-            relate(b, coa[c], "mitigates", vulns[v]);
-        if (vid[0]) relate_desc(b, coa[c], "related-to", vid, "released by");
     }
 }
 
@@ -586,7 +386,7 @@ static const char *subtype_pattern(int subtype) {
 static json_t *capec_ref(builder *b, const char *category) {
     if (!category) return NULL;
     json_t *x = json_pack("{s:[{s:s,s:o}]}", "external_references", "source_name", "capec-meta", "description",
-                          jstr(b, category));
+                          casie__stix_jstr(b, category));
     if (!x) b->failed = 1;
     return x;
 }
@@ -627,28 +427,29 @@ static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *h
     json_t *o = sdo(b, "campaign", key, camp);
     free(key);
     const char *sub = casie_subtype_name(first->subtype), *realis = casie_realis_name(first->realis);
-    char *name = victim ? strf("%s against %s", sub, victim) : strf("%s: %s", sub, first->text ? first->text : "");
-    char *desc = strf("%s event (%s, %d mention%s) reported in \"%s\"", sub, realis ? realis : "Actual", hp->n_events,
-                      hp->n_events == 1 ? "" : "s",
-                      doc->title ? doc->title
-                      : doc->id  ? doc->id
-                                 : "the article");
+    char *name = victim ? casie__stix_strf("%s against %s", sub, victim)
+                        : casie__stix_strf("%s: %s", sub, first->text ? first->text : "");
+    char *desc = casie__stix_strf("%s event (%s, %d mention%s) reported in \"%s\"", sub, realis ? realis : "Actual",
+                                  hp->n_events, hp->n_events == 1 ? "" : "s",
+                                  doc->title ? doc->title
+                                  : doc->id  ? doc->id
+                                             : "the article");
     if (o && name && desc) {
-        set(b, o, "name", jstr(b, name));
-        set(b, o, "description", jstr(b, desc));
+        casie__stix_set(b, o, "name", casie__stix_jstr(b, name));
+        casie__stix_set(b, o, "description", casie__stix_jstr(b, desc));
         if (purpose) { /* its category first when it has one: "Monetary: to extort money" */
-            char *obj = purpose_cat ? strf("%s: %s", purpose_cat, purpose) : NULL;
+            char *obj = purpose_cat ? casie__stix_strf("%s: %s", purpose_cat, purpose) : NULL;
             if (purpose_cat && !obj) b->failed = 1;
-            set(b, o, "objective", jstr(b, obj ? obj : purpose));
+            casie__stix_set(b, o, "objective", casie__stix_jstr(b, obj ? obj : purpose));
             free(obj);
         }
-        add_facts(b, o, facts);
+        casie__stix_add_facts(b, o, facts);
     } else {
         b->failed = 1;
     }
     free(name);
     free(desc);
-    take(b, o);
+    casie__stix_take(b, o);
     /* the attack-patterns of its subtypes */
     int done[CASIE_N_SUBTYPES] = {0};
     for (int i = 0; i < hp->n_events; i++) {
@@ -656,8 +457,8 @@ static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *h
         if (!is_attack(st) || done[st]) continue;
         done[st] = 1;
         char ap[ID_MAX];
-        entity(b, "attack-pattern", subtype_pattern(st), NULL, NULL, ap);
-        relate(b, camp, "uses", ap);
+        casie__stix_entity(b, "attack-pattern", subtype_pattern(st), NULL, NULL, ap);
+        casie__stix_relate(b, camp, "uses", ap);
     }
 }
 
@@ -671,9 +472,9 @@ static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp,
     char camp[ID_MAX], vulns[MAX_VULNS][ID_MAX], vnames[MAX_VULNS][64], id[ID_MAX];
     json_t *facts = hopper_facts(b, hp, NULL);
     add_campaign(b, doc, hp, names, facts, camp);
-    int nv =
-        add_vulnerabilities(b, hp, names, camp[0] ? NULL : facts, vulns, vnames); /* first: the rest points at them */
-    vuln_relations(b, hp, names, nv, vulns, vnames);
+    int nv = casie__stix_add_vulnerabilities(b, hp, names, camp[0] ? NULL : facts, vulns,
+                                             vnames); /* first: the rest points at them */
+    casie__stix_vuln_relations(b, hp, names, nv, vulns, vnames);
     json_decref(facts);
     for (int i = 0, base = 0; i < hp->n_events; base += hp->events[i++].n_args) {
         const casie_event *e = &hp->events[i];
@@ -686,8 +487,9 @@ static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp,
             if (!ent) ent = "";
             b->conf = g->score >= 0 ? g->score : e->score;
             if (g->role == R_ATTACKER) {
-                if (entity(b, is_group_name(name) ? "intrusion-set" : "threat-actor", name, NULL, NULL, id) == 0)
-                    relate(b, camp, "attributed-to", id);
+                if (casie__stix_entity(b, is_group_name(name) ? "intrusion-set" : "threat-actor", name, NULL, NULL,
+                                       id) == 0)
+                    casie__stix_relate(b, camp, "attributed-to", id);
             } else if (g->role == R_VICTIM) {
                 const char *cls = !strcmp(ent, "Person")         ? "individual"
                                   : !strcmp(ent, "Organization") ? "organization"
@@ -695,20 +497,20 @@ static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp,
                                      !strcmp(ent, "Website"))
                                       ? "system"
                                       : "unknown";
-                if (entity(b, "identity", name, NULL, json_pack("{s:s}", "identity_class", cls), id) == 0)
-                    relate(b, camp, "targets", id);
+                if (casie__stix_entity(b, "identity", name, NULL, json_pack("{s:s}", "identity_class", cls), id) == 0)
+                    casie__stix_relate(b, camp, "targets", id);
             } else if (g->role == R_TOOL) {
                 int mal = !strcmp(ent, "Malware");
-                if (entity(b, mal ? "malware" : "tool", name, NULL, mal ? json_pack("{s:b}", "is_family", 0) : NULL,
-                           id) == 0) {
-                    relate(b, camp, "uses", id);
+                if (casie__stix_entity(b, mal ? "malware" : "tool", name, NULL,
+                                       mal ? json_pack("{s:b}", "is_family", 0) : NULL, id) == 0) {
+                    casie__stix_relate(b, camp, "uses", id);
                     if (mal)
                         for (int v = 0; v < nv; v++)
-                            relate(b, id, "exploits", vulns[v]);
+                            casie__stix_relate(b, id, "exploits", vulns[v]);
                 }
             } else if (g->role == R_PATTERN && camp[0]) {
-                if (entity(b, "attack-pattern", name, NULL, capec_ref(b, g->category), id) == 0)
-                    relate(b, camp, "uses", id);
+                if (casie__stix_entity(b, "attack-pattern", name, NULL, capec_ref(b, g->category), id) == 0)
+                    casie__stix_relate(b, camp, "uses", id);
             }
         }
     }
@@ -777,7 +579,7 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
             for (int a = 0; a < doc->hoppers[h].events[i].n_args && !many; a++) {
                 const casie_arg *g = &doc->hoppers[h].events[i].args[a];
                 char c[MAX_CVES][32];
-                int n = g->role == casie_role_from_name("CVE") && g->text ? arg_cves(g->text, c) : 0;
+                int n = g->role == casie_role_from_name("CVE") && g->text ? casie__stix_arg_cves(g->text, c) : 0;
                 for (int j = 0; j < n && !many; j++) {
                     if (b.only_cve[0] && strcmp(b.only_cve, c[j]))
                         many = 1, b.only_cve[0] = 0;
@@ -803,43 +605,47 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
          * to its source, the site that published the article (or casie) */
         char host[256], id[ID_MAX];
         int site = link_host(doc->link, host, sizeof host);
-        entity(&b, "identity", site ? host : "casie", NULL,
-               json_pack("{s:s}", "identity_class", site ? "organization" : "system"), id);
+        casie__stix_entity(&b, "identity", site ? host : "casie", NULL,
+                           json_pack("{s:s}", "identity_class", site ? "organization" : "system"), id);
     }
     if (b.failed) goto nomem;
 
     char rid[ID_MAX], bid[ID_MAX];
-    key = strf("report|%s|%s|%s", doc->id ? doc->id : "", doc->title ? doc->title : "", doc->link ? doc->link : "");
+    key = casie__stix_strf("report|%s|%s|%s", doc->id ? doc->id : "", doc->title ? doc->title : "",
+                           doc->link ? doc->link : "");
     b.conf = top; /* the report: as sure as its surest event */
     report = key ? sdo(&b, "report", key, rid) : NULL;
     if (!report) goto nomem;
     /* "3 events (2 Ransom, 1 PatchVulnerability) found by casie" */
-    desc = strf("%d event%s", n_events, n_events == 1 ? "" : "s");
+    desc = casie__stix_strf("%d event%s", n_events, n_events == 1 ? "" : "s");
     for (int s = 0, first = 1; s < CASIE_N_SUBTYPES && desc; s++) {
         if (!counts[s]) continue;
-        char *d = strf("%s%s%d %s", desc, first ? " (" : ", ", counts[s], casie_subtype_name(s));
+        char *d = casie__stix_strf("%s%s%d %s", desc, first ? " (" : ", ", counts[s], casie_subtype_name(s));
         free(desc);
         desc = d;
         first = 0;
     }
     if (desc) {
-        char *d = strf("%s%s found by casie", desc, n_events ? ")" : "");
+        char *d = casie__stix_strf("%s%s found by casie", desc, n_events ? ")" : "");
         free(desc);
         desc = d;
     }
     if (!desc) goto nomem;
-    set(&b, report, "name", jstr(&b, doc->title && doc->title[0] ? doc->title : doc->id ? doc->id : "article"));
-    set(&b, report, "description", jstr(&b, desc));
-    set(&b, report, "report_types", json_pack("[s]", "threat-report"));
-    set(&b, report, "published", json_string(b.ts));
+    casie__stix_set(&b, report, "name",
+                    casie__stix_jstr(&b, doc->title && doc->title[0] ? doc->title
+                                         : doc->id                   ? doc->id
+                                                                     : "article"));
+    casie__stix_set(&b, report, "description", casie__stix_jstr(&b, desc));
+    casie__stix_set(&b, report, "report_types", json_pack("[s]", "threat-report"));
+    casie__stix_set(&b, report, "published", json_string(b.ts));
     if (web_link(doc->link)) {
         json_t *ref = json_pack("{s:s}", "source_name", "article");
-        if (ref) set(&b, ref, "url", jstr(&b, doc->link));
-        set(&b, report, "external_references", ref ? json_pack("[o]", ref) : NULL);
+        if (ref) casie__stix_set(&b, ref, "url", casie__stix_jstr(&b, doc->link));
+        casie__stix_set(&b, report, "external_references", ref ? json_pack("[o]", ref) : NULL);
     }
-    set(&b, report, "object_refs", json_incref(b.refs));
+    casie__stix_set(&b, report, "object_refs", json_incref(b.refs));
     if (b.failed) goto nomem;
-    stix_id(bid, "bundle", rid);
+    casie__stix_id(bid, "bundle", rid);
     bundle = json_pack("{s:s,s:s,s:[O]}", "type", "bundle", "id", bid, "objects", report);
     if (!bundle || json_array_extend(json_object_get(bundle, "objects"), b.objects)) goto nomem;
     out = json_dumps(bundle, JSON_PRESERVE_ORDER | (flags & CASIE_JSON_COMPACT ? JSON_COMPACT : JSON_INDENT(2)));

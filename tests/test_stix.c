@@ -95,22 +95,22 @@ static void sha1_and_uuid5_vectors(void **state) {
     casie__uuid5(DNS, "python.org", u);
     assert_string_equal(u, "886313e1-3b8a-5372-9b90-0c9aee199e5d");
     char id[ID_MAX];
-    stix_id(id, "threat-actor", "threat-actor|t1|hackers");
+    casie__stix_id(id, "threat-actor", "threat-actor|t1|hackers");
     assert_string_equal(id, ID_ACTOR);
 }
 
 static void names(void **state) {
     (void)state;
-    char *n = normalize("  The   Dark\tOverlord. ");
+    char *n = casie__stix_normalize("  The   Dark\tOverlord. ");
     assert_string_equal(n, "dark overlord");
     free(n);
-    n = normalize("ÄCME Ｃｏｒｐ"); /* NFKC case folding: fullwidth letters too */
+    n = casie__stix_normalize("ÄCME Ｃｏｒｐ"); /* NFKC case folding: fullwidth letters too */
     assert_string_equal(n, "äcme corp");
     free(n);
-    n = normalize("They");
+    n = casie__stix_normalize("They");
     assert_true(is_pronoun(n));
     free(n);
-    n = normalize("the hackers");
+    n = casie__stix_normalize("the hackers");
     assert_false(is_pronoun(n));
     free(n);
 
@@ -130,12 +130,12 @@ static void names(void **state) {
     assert_false(is_group_name("TAX"));
 
     char c[MAX_CVES][32];
-    assert_int_equal(find_cves("CVE-2017-0144 and cve-2017-0145, again CVE-2017-0144", c, MAX_CVES), 2);
+    assert_int_equal(casie__stix_find_cves("CVE-2017-0144 and cve-2017-0145, again CVE-2017-0144", c, MAX_CVES), 2);
     assert_string_equal(c[0], "CVE-2017-0144");
     assert_string_equal(c[1], "CVE-2017-0145");
-    assert_int_equal(find_cves("CVE-2018-1000001", c, MAX_CVES), 1);
+    assert_int_equal(casie__stix_find_cves("CVE-2018-1000001", c, MAX_CVES), 1);
     assert_string_equal(c[0], "CVE-2018-1000001");
-    assert_int_equal(find_cves("CVE-2017-01443 CVE-2017-014 CVE-17-0144 XCVE-2017-0144", c, MAX_CVES), 0);
+    assert_int_equal(casie__stix_find_cves("CVE-2017-01443 CVE-2017-014 CVE-17-0144 XCVE-2017-0144", c, MAX_CVES), 0);
 
     char ts[32];
     assert_true(parse_date("2017_05_14", ts));
