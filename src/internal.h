@@ -720,6 +720,9 @@ void casie__uuid5(const unsigned char ns[16], const char *name, char out[37]);
 
 /* ---- the HTML page's analyst parts (render_summary.c) ---- */
 #define CASIE_HTML_LOW_SCORE 0.5f /* scores under this are shown faint */
+/* n bytes of s with & < > " ' as HTML entities (render_html.c): the one
+ * escaper of the page's text, attributes included. */
+void casie__html_escape(FILE *f, const char *s, size_t n);
 /* <h2>title</h2> and a line with the article's date (or, without one,
  * that it is unknown and the day the page was made). */
 void casie__html_doc_header(FILE *f, const casie_doc *d);

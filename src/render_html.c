@@ -39,7 +39,7 @@ typedef struct hspan {
  * nest two deep at most, gold annotations never overlap. */
 #define MAX_NESTING 4
 
-static void put_escaped(FILE *f, const char *s, size_t n) {
+void casie__html_escape(FILE *f, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         switch (s[i]) {
         case '&':
@@ -62,7 +62,7 @@ static void put_escaped(FILE *f, const char *s, size_t n) {
         }
     }
 }
-static void esc(FILE *f, const char *s) { put_escaped(f, s ? s : "", s ? strlen(s) : 0); }
+static void esc(FILE *f, const char *s) { casie__html_escape(f, s ? s : "", s ? strlen(s) : 0); }
 
 /* Colours: subtypes by a fixed palette, roles spread over the hue circle. */
 static const char *const SUBTYPE_COLOUR[CASIE_N_SUBTYPES] = {"#f4a7a7", "#a7c7f4", "#f4d7a7", "#b9e4b0", "#d8b9f0"};
@@ -172,7 +172,7 @@ static size_t shown_bytes(const char *s, int max, int *cut) {
 static void esc_shown(FILE *f, const char *s) {
     int cut;
     size_t n = shown_bytes(s ? s : "", SHOWN_TEXT, &cut);
-    put_escaped(f, s ? s : "", n);
+    casie__html_escape(f, s ? s : "", n);
     if (cut) fputs("\u2026", f);
 }
 
@@ -231,7 +231,7 @@ static int render_text(FILE *f, const casie_doc *d, const hspan *sp, int ns, int
         }
         if (a < d->n_cp) {
             int32_t b = cut[k + 1];
-            put_escaped(f, d->text + d->cp_byte[a], (size_t)(d->cp_byte[b] - d->cp_byte[a]));
+            casie__html_escape(f, d->text + d->cp_byte[a], (size_t)(d->cp_byte[b] - d->cp_byte[a]));
         }
     }
     while (depth > 0)

@@ -31,27 +31,7 @@ static void esc_cut(FILE *f, const char *s, int max) {
     if (!s) return;
     for (; s[i]; i++)
         if (((unsigned char)s[i] & 0xC0) != 0x80 && n++ == max) break;
-    for (size_t j = 0; j < i; j++) {
-        switch (s[j]) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(s[j], f);
-        }
-    }
+    casie__html_escape(f, s, i);
     if (s[i]) fputs("\u2026", f);
 }
 
