@@ -195,3 +195,17 @@ casie_model *cli_load_model(const char *name, casie_error *err) {
                 name && *name ? name : "default");
     return m;
 }
+
+casie_corpus *cli_read_split(const char *corpus, const char *split, casie_error *err) {
+    char path[4096];
+    if (strchr(split, '/') || strstr(split, ".txt"))
+        snprintf(path, sizeof path, "%s", split);
+    else
+        snprintf(path, sizeof path, "%s/splits/%s.txt", corpus, split);
+    int n;
+    char **ids = casie_read_ids(path, &n, err);
+    if (!ids) return NULL;
+    casie_corpus *c = casie_corpus_read(corpus, (const char *const *)ids, n, err);
+    casie_strings_free(ids, n);
+    return c;
+}

@@ -44,4 +44,8 @@ char *cli_printable(const char *s, char *out, size_t cap);
  * first; a note on stderr when the default falls back to the fast model. */
 casie_model *cli_load_model(const char *name, casie_error *err);
 
+/* The documents of a split of the corpus, by name (CORPUS/splits/NAME.txt)
+ * or by the path of an id list (a name with '/' or ".txt"). */
+casie_corpus *cli_read_split(const char *corpus, const char *split, casie_error *err);
+
 #endif

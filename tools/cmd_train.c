@@ -56,21 +56,6 @@ static const char *param_name(const char *opt, char *buf, size_t size) {
     return NULL;
 }
 
-/* Reads a split by name or path into a corpus. */
-static casie_corpus *read_split(const char *corpus, const char *split, casie_error *err) {
-    char path[4096];
-    if (strchr(split, '/') || strstr(split, ".txt"))
-        snprintf(path, sizeof path, "%s", split);
-    else
-        snprintf(path, sizeof path, "%s/splits/%s.txt", corpus, split);
-    int n;
-    char **ids = casie_read_ids(path, &n, err);
-    if (!ids) return NULL;
-    casie_corpus *c = casie_corpus_read(corpus, (const char *const *)ids, n, err);
-    casie_strings_free(ids, n);
-    return c;
-}
-
 /* Can the model be written to `out`?  Checked before training (it used to be
  * found out after it): `out` is not a directory, and a file can be created
  * beside it (a probe file, removed at once).  Prints why not. */
@@ -201,9 +186,9 @@ int cmd_train(int argc, char **argv) {
 
     casie_error err = {0};
     double t0 = now_s();
-    casie_corpus *tr = read_split(corpus, train, &err), *dv = NULL;
+    casie_corpus *tr = cli_read_split(corpus, train, &err), *dv = NULL;
     if (!tr) return cli_fail(&err);
-    if (strcmp(dev, "none") && !(dv = read_split(corpus, dev, &err))) {
+    if (strcmp(dev, "none") && !(dv = cli_read_split(corpus, dev, &err))) {
         casie_corpus_free(tr);
         return cli_fail(&err);
     }

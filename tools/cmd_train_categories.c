@@ -38,20 +38,6 @@ static int usage(FILE *f) {
     return f == stdout ? 0 : 2;
 }
 
-static casie_corpus *read_split(const char *corpus, const char *split, casie_error *err) {
-    char path[4096];
-    if (strchr(split, '/') || strstr(split, ".txt"))
-        snprintf(path, sizeof path, "%s", split);
-    else
-        snprintf(path, sizeof path, "%s/splits/%s.txt", corpus, split);
-    int n;
-    char **ids = casie_read_ids(path, &n, err);
-    if (!ids) return NULL;
-    casie_corpus *c = casie_corpus_read(corpus, (const char *const *)ids, n, err);
-    casie_strings_free(ids, n);
-    return c;
-}
-
 /* Are a and b the same file (or the same path when b does not exist)? */
 static int same_file(const char *a, const char *b) {
     struct stat sa, sb;
@@ -116,7 +102,7 @@ int cmd_train_categories(int argc, char **argv) {
     }
     p.log = log_stderr;
     casie_error err = {0};
-    casie_corpus *tr = read_split(corpus, train, &err), *dv = NULL;
+    casie_corpus *tr = cli_read_split(corpus, train, &err), *dv = NULL;
     if (!tr) return cli_fail(&err);
     int n_train = tr->n_docs;
     casie_doc *const *held = NULL;
@@ -130,7 +116,7 @@ int cmd_train_categories(int argc, char **argv) {
         n_train = tr->n_docs - (int)holdout;
         held = tr->docs + n_train, n_held = (int)holdout;
     } else if (strcmp(dev, "none")) {
-        if (!(dv = read_split(corpus, dev, &err))) {
+        if (!(dv = cli_read_split(corpus, dev, &err))) {
             casie_corpus_free(tr);
             return cli_fail(&err);
         }
