@@ -27,45 +27,29 @@ typedef struct param_def {
 } param_def;
 
 #define F(field) offsetof(casie_train_params, field)
+/* one entry a line: the table is read as a table (clang-format would break
+ * the long ones into a field a line) */
+/* clang-format off */
 static const param_def PARAMS[] = {
     {{"seed", "N", "shuffling and initialisation seed (same seed and data, same model bytes)", 1},
-     P_U64,
-     F(seed),
-     0,
-     0,
-     0},
+     P_U64, F(seed), 0, 0, 0},
     {{"threads", "N", "training threads, 1..64", 2}, P_INT, F(threads), 1, 64, 0},
     {{"epochs", "N", "passes of every learner, 0..1000; 0: each learner's own", 0}, P_INT, F(epochs), 0, 1000, 0},
     {{"emb_words", "N", "clustered words given a vector, most frequent first, 1..65535", 50000},
-     P_INT,
-     F(emb_words),
-     1,
-     65535,
-     0},
+     P_INT, F(emb_words), 1, 65535, 0},
     {{"hidden", "N", "LSTM states per direction in the neural taggers, 1..512", 64}, P_INT, F(hidden), 1, 512, 0},
     {{"head", "N", "hidden units of the taggers' heads, 1..512", 64}, P_INT, F(head), 1, 512, 0},
     {{"lr", "X", "Adam step of the neural taggers, in (0, 1)", 0.001}, P_FLOAT, F(lr), 0, 1, 3},
     {{"dropout", "X", "dropout on the taggers' inputs and states, in [0, 0.9); 0: none", 0.25},
-     P_FLOAT,
-     F(dropout),
-     0,
-     0.9,
-     2},
+     P_FLOAT, F(dropout), 0, 0.9, 2},
     {{"arg_nets", "N", "argument networks from different seeds, their scores added, 1..2", 2},
-     P_INT,
-     F(arg_nets),
-     1,
-     2,
-     0},
+     P_INT, F(arg_nets), 1, 2, 0},
     {{"trig_nets", "N", "trigger networks, likewise, 1..2", 1}, P_INT, F(trig_nets), 1, 2, 0},
     {{"encoder", "FILE",
       "an encoder (casie encoder import) whose layers every network reads; the model needs it to load", 0},
-     P_FILE,
-     F(encoder),
-     0,
-     0,
-     0},
+     P_FILE, F(encoder), 0, 0, 0},
 };
+/* clang-format on */
 #undef F
 #define N_PARAMS ((int)(sizeof PARAMS / sizeof PARAMS[0]))
 
