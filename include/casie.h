@@ -225,6 +225,8 @@ typedef struct casie_doc {
     int n_repaired;           /* spans moved back onto their text on reading */
     casie_span_issue *issues; /* spans that could not be repaired */
     int n_issues;
+
+    int id_is_integer; /* the record's "id" was a JSON integer (id holds its digits) */
 } casie_doc;
 
 /* The byte offset of the first byte in s (n bytes) that does not begin a

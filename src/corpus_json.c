@@ -329,15 +329,18 @@ static int read_root(reader *r, json_t *root, int flags) {
     if ((rc = get_string(r, root, "sourcefile", "", &sf))) return rc;
     if (sf && !(d->sourcefile = casie__strdup(sf))) return nomem(r);
     json_t *jid = json_object_get(root, "id");
-    if (json_is_string(jid))
-        d->id = casie__strdup(json_string_value(jid));
-    else if (json_is_integer(jid)) {
+    if (json_is_integer(jid)) {
         char tmp[32];
         snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(jid));
         d->id = casie__strdup(tmp);
-    } else if (jid && !json_is_null(jid))
+        d->id_is_integer = 1;
+    } else if (jid && !json_is_null(jid) && !json_is_string(jid))
         return casie__error(r->err, CASIE_ERR_SCHEMA, -1, "%s: \"id\" is neither a string nor an integer", r->name);
-    else if (sf)
+    else if (jid && !json_is_null(jid)) {
+        const char *id; /* a NUL would cut the id, and the name of its output file */
+        if ((rc = get_string(r, root, "id", "", &id))) return rc;
+        d->id = casie__strdup(id);
+    } else if (sf)
         d->id = id_from_sourcefile(sf);
     if (((jid && !json_is_null(jid)) || sf) && !d->id) return nomem(r); /* a null id is no id */
 

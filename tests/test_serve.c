@@ -223,6 +223,20 @@ static void endpoints(void **state) {
     assert_int_equal(http("POST", "/v1/extract", "application/json", quoted, strlen(quoted), &b), 200);
     assert_int_equal(strncmp(b, "{\"id\":\"q\\\"7\",", 13), 0);
     free(b);
+    /* a number comes back a number, a string of digits a string */
+    const char *num = "{\"id\": 42, \"text\": \"Hackers stole data from Acme Bank.\"}";
+    assert_int_equal(http("POST", "/v1/extract", "application/json", num, strlen(num), &b), 200);
+    assert_int_equal(strncmp(b, "{\"id\":42,", 9), 0);
+    free(b);
+    const char *digits = "{\"id\": \"42\", \"text\": \"Hackers stole data from Acme Bank.\"}";
+    assert_int_equal(http("POST", "/v1/extract", "application/json", digits, strlen(digits), &b), 200);
+    assert_int_equal(strncmp(b, "{\"id\":\"42\",", 11), 0);
+    free(b);
+    /* an id with a NUL would come back cut: refused, naming the field */
+    const char *nul = "{\"id\": \"a\\u0000b\", \"text\": \"Hackers stole data.\"}";
+    assert_int_equal(http("POST", "/v1/extract", "application/json", nul, strlen(nul), &b), 400);
+    assert_non_null(strstr(b, "\\\"id\\\" contains a NUL"));
+    free(b);
     assert_int_equal(http("POST", "/v1/extract?format=stix", "text/plain", text, strlen(text), &b), 200);
     assert_non_null(strstr(b, "{\"type\":\"bundle\""));
     assert_non_null(strstr(b, "\"type\":\"report\""));

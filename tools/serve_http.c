@@ -6,6 +6,7 @@
  */
 #include "serve_http.h"
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,26 +176,21 @@ static int extract_check(const serve_ctx *s, const char *ct, const char *fmt, co
     return 0;
 }
 
-/* The JSON object js (len bytes) with "id": id as its first member
- * (malloc'd, its length in *out_len), or NULL when out of memory. */
-static char *with_id(const char *js, size_t len, const char *id, size_t *out_len) {
-    size_t n = strlen(id), k = 0;
-    char *o = malloc(len + 6 * n + 16);
-    if (!o || !len || js[0] != '{') {
-        free(o);
+/* The JSON object js (len bytes) with the document's "id" as its first
+ * member, a number when the request gave one (malloc'd, its length in
+ * *out_len), or NULL when out of memory. */
+static char *with_id(const char *js, size_t len, const casie_doc *d, size_t *out_len) {
+    json_t *jid = d->id_is_integer ? json_integer(strtoll(d->id, NULL, 10)) : json_string(d->id);
+    char *id = jid ? json_dumps(jid, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    json_decref(jid);
+    size_t n = id ? strlen(id) : 0;
+    char *o = id && len && js[0] == '{' ? malloc(len + n + 8) : NULL;
+    if (!o) {
+        free(id);
         return NULL;
     }
-    k += (size_t)sprintf(o, "{\"id\":\"");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)id[i];
-        if (c == '"' || c == '\\')
-            o[k++] = '\\', o[k++] = (char)c;
-        else if (c < 0x20)
-            k += (size_t)sprintf(o + k, "\\u%04x", c);
-        else
-            o[k++] = (char)c;
-    }
-    o[k++] = '"';
+    size_t k = (size_t)sprintf(o, "{\"id\":%s", id);
+    free(id);
     if (len > 2 || js[1] != '}') o[k++] = ',';
     memcpy(o + k, js + 1, len - 1);
     k += len - 1;
@@ -222,7 +218,7 @@ static int extract(const serve_ctx *s, const char *ct, const char *fmt, const se
                     : casie_doc_to_json(d, CASIE_JSON_SCORES | CASIE_JSON_COMPACT, &len, &err);
     /* a JSON request's "id" comes back first in the CASIE JSON answer */
     if (js && !stix && !is_text && d->id && !d->sourcefile) {
-        char *with = with_id(js, len, d->id, &len);
+        char *with = with_id(js, len, d, &len);
         casie_free(js);
         js = with;
     }
