@@ -202,9 +202,7 @@ static int read_argument(reader *r, json_t *ja, const char *ev_where, casie_even
     rc = read_span(r, ja, where, &a->start, &a->end, &a->text);
     if (rc < 0) return rc;
     if (rc == 0) { /* dropped */
-        free(a->index);
-        free(a->extra);
-        free(a->role_extra);
+        casie__arg_free(a);
         ev->n_args--;
     }
     return CASIE_OK;

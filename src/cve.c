@@ -176,7 +176,7 @@ static int only_ids(const casie_doc *doc, casie_event *ev, int cve_role) {
             for (int k = b; k < e && id < 0; k++)
                 if (doc->tokens[k].flags & CASIE_TOK_CVE) id = k;
         if (a->role == cve_role && id < 0) {
-            free(a->text), free(a->index), free(a->extra), free(a->role_extra);
+            casie__arg_free(a);
             continue;
         }
         if (a->role == cve_role && (a->start != doc->tokens[id].start || a->end != doc->tokens[id].end)) {

@@ -68,14 +68,16 @@ char *casie__doc_substr(const casie_doc *doc, int32_t start, int32_t end) {
     return casie__strndup(doc->text + b0, (size_t)(b1 - b0));
 }
 
+void casie__arg_free(casie_arg *a) {
+    free(a->text);
+    free(a->index);
+    free(a->extra);
+    free(a->role_extra);
+}
+
 void casie__event_clear_args(casie_event *e) {
-    for (int j = 0; j < e->n_args; j++) {
-        casie_arg *a = &e->args[j];
-        free(a->text);
-        free(a->index);
-        free(a->extra);
-        free(a->role_extra);
-    }
+    for (int j = 0; j < e->n_args; j++)
+        casie__arg_free(&e->args[j]);
     free(e->args);
     e->args = NULL;
     e->n_args = 0;
