@@ -521,11 +521,19 @@ typedef struct casie_encoder_config {
     int32_t cls_id, sep_id, pad_id, unk_id; /* the special pieces, -1 when the vocabulary lacks one */
     uint64_t hash;    /* of the vocabulary and weights, computed on import: identifies the encoder */
     const char *name; /* where it came from (the checkpoint's name), NUL-terminated; owned by the encoder */
+    int32_t arch;     /* CASIE_ENCODER_BERT or CASIE_ENCODER_MPNET */
+    /* MPNet: the relative position buckets whose learned bias every layer's
+     * attention adds (0 for BERT), and the position id of the first piece
+     * (its padding id + 1; 0 for BERT) */
+    int32_t rel_buckets, pos_offset;
 } casie_encoder_config;
 
-/* Converts a BERT-family checkpoint in the Hugging Face layout (dir holds
- * config.json, vocab.txt, model.safetensors, and tokenizer_config.json when
- * there is one) into an encoder file at out_path, written atomically.
+enum { CASIE_ENCODER_BERT = 0, CASIE_ENCODER_MPNET = 1 };
+
+/* Converts a BERT-family checkpoint (model_type "bert" or "mpnet") in the
+ * Hugging Face layout (dir holds config.json, vocab.txt, model.safetensors,
+ * and tokenizer_config.json when there is one) into an encoder file at
+ * out_path, written atomically.
  * Refuses anything else (another model type or activation, missing or
  * misshapen tensors, dtypes other than F32/F16/BF16) naming the file. */
 CASIE_API int casie_encoder_import(const char *dir, const char *out_path, casie_error *err);

@@ -1,8 +1,9 @@
 /*
  * encoder.c - the transformer encoder: loading an encoder file and the
  * forward pass of a BERT-family encoder (embeddings, self-attention with the
- * padding mask, GELU feed-forward, residuals and layer norms), for one
- * sequence or, in overlapping windows, for a sequence of any length.
+ * padding mask, GELU feed-forward, residuals and layer norms; MPNet's
+ * relative position bias in the attention), for one sequence or, in
+ * overlapping windows, for a sequence of any length.
  *
  * Not here: the int8 kernels and GELU (encoder_kernels.c), converting a
  * checkpoint (encoder_import.c), WordPiece (wordpiece.c).
@@ -31,11 +32,12 @@
 #include <string.h>
 
 enum {
-    ENC_VERSION = 1, /* the newest ECFG/VOCB/WGTS layout this file reads */
+    ENC_VERSION = 2, /* the newest ECFG/VOCB/WGTS layout this file reads (2: MPNet) */
     ECFG_SIZE = 96,
     MAX_NAME = 1024,
     WEIGHT_INT8_ROWS = 1,
     ACT_GELU_ERF = 1,
+    MPNET_MAX_DISTANCE = 128, /* MPNet's relative positions: the last bucket starts near here */
 };
 
 static uint64_t align32(uint64_t x) { return (x + 31) & ~(uint64_t)31; }
@@ -77,6 +79,7 @@ uint64_t casie__encoder_bind(casie_encoder *enc, const unsigned char *base) {
     enc->type = take(&w, (uint64_t)c->type_vocab * H * 4);
     enc->emb_ln_g = take(&w, H * 4);
     enc->emb_ln_b = take(&w, H * 4);
+    enc->rel_bias = c->rel_buckets ? take(&w, (uint64_t)c->rel_buckets * (uint64_t)c->n_heads * 4) : NULL;
     for (int l = 0; l < c->n_layers; l++) {
         casie__enc_layer *L = base ? &enc->layers[l] : &scratch;
         take_q8(&w, &L->qkv, 3 * c->hidden, c->hidden, 1);
@@ -157,7 +160,22 @@ static int read_config(const unsigned char *p, const char *path, casie_encoder_c
                        casie__get_u32le(p + 64));
     if (casie__get_u32le(p + 68) != ACT_GELU_ERF)
         return CORRUPT("%s: corrupt encoder file: ECFG activation %u (only 1, GELU)", path, casie__get_u32le(p + 68));
-    for (int i = 72; i < ECFG_SIZE; i++)
+    /* version 2 adds the architecture, MPNet's relative position buckets
+     * and the first position id; version 1 is BERT, those bytes reserved */
+    int reserved = 72;
+    c->arch = CASIE_ENCODER_BERT, c->rel_buckets = 0, c->pos_offset = 0;
+    if (version >= 2) {
+        uint32_t arch = casie__get_u32le(p + 72), nb = casie__get_u32le(p + 76), po = casie__get_u32le(p + 80);
+        if (arch != CASIE_ENCODER_BERT && arch != CASIE_ENCODER_MPNET)
+            return CORRUPT("%s: corrupt encoder file: ECFG architecture %u (0 BERT, 1 MPNet)", path, arch);
+        if (arch == CASIE_ENCODER_MPNET ? nb < 4 || nb > 1024 || nb % 2 : nb != 0)
+            return CORRUPT("%s: corrupt encoder file: ECFG %u relative position buckets", path, nb);
+        if (po > (uint32_t)c->max_positions - 3)
+            return CORRUPT("%s: corrupt encoder file: ECFG first position %u of %d", path, po, c->max_positions);
+        c->arch = (int32_t)arch, c->rel_buckets = (int32_t)nb, c->pos_offset = (int32_t)po;
+        reserved = 84;
+    }
+    for (int i = reserved; i < ECFG_SIZE; i++)
         if (p[i]) return CORRUPT("%s: corrupt encoder file: ECFG reserved byte %d is not zero", path, i);
     return CASIE_OK;
 }
@@ -236,7 +254,9 @@ static int check_weights(const casie_encoder *e, const char *path, casie_error *
         (rc = check_floats(e->pos, (uint64_t)c->max_positions * H, path, "position embeddings", -1, err)) ||
         (rc = check_floats(e->type, (uint64_t)c->type_vocab * H, path, "token type embeddings", -1, err)) ||
         (rc = check_floats(e->emb_ln_g, H, path, "embedding layer norm", -1, err)) ||
-        (rc = check_floats(e->emb_ln_b, H, path, "embedding layer norm", -1, err)))
+        (rc = check_floats(e->emb_ln_b, H, path, "embedding layer norm", -1, err)) ||
+        (e->rel_bias && (rc = check_floats(e->rel_bias, (uint64_t)c->rel_buckets * (uint64_t)c->n_heads, path,
+                                           "relative position bias", -1, err))))
         return rc;
     for (int l = 0; l < c->n_layers; l++) {
         const casie__enc_layer *L = &e->layers[l];
@@ -515,14 +535,15 @@ AVX512_TARGET static void context_avx512(const float *p, int n8, int nq, const f
 #endif
 
 /* One head's attention: ctx (n, ldc) columns [0, dh) = softmax(q k^T /
- * sqrt(dh) over unmasked keys) v, with q, k, v (n, ld) views of the fused
- * projection.  Scratch: kt (dh, n8) and p (4, n8), n8 = n rounded up to 16.
+ * sqrt(dh) + bias over unmasked keys) v, with q, k, v (n, ld) views of the
+ * fused projection; the bias of query i and key j is rel[j - i + n - 1]
+ * when rel is not NULL (MPNet), else 0.  Scratch: kt (dh, n8) and p (4, n8), n8 = n rounded up to 16.
  * Four queries at a time; the maxima and sums run in eight lanes (the same
  * order on every build, so the same bits).  simd: 0 plain C, 1 AVX2, 2
  * AVX-512 (what the CPU has). */
 ENC_HOT
 static void attend(const float *q, const float *k, const float *v, int ld, int n, int dh, const uint8_t *mask,
-                   float *ctx, int ldc, float *kt, float *p, int simd) {
+                   const float *rel, float *ctx, int ldc, float *kt, float *p, int simd) {
     const int n8 = (n + 15) & ~15;
     for (int d = 0; d < dh; d++) {
         float *kd = kt + (size_t)d * n8;
@@ -550,6 +571,10 @@ static void attend(const float *q, const float *k, const float *v, int ld, int n
             scores_plain(qi, kt, n8, dh, scale, p);
         for (int a = 0; a < nq; a++) {
             float *pa = p + (size_t)a * n8;
+            /* MPNet: the bias of key j's offset from query i0 + a */
+            if (rel)
+                for (int j = 0; j < n; j++)
+                    pa[j] += rel[j - (i0 + a) + n - 1];
             /* keys that do not count: padding past n, and masked ones (unless
              * every key is masked: then all n count, as BERT's additive mask
              * gives) */
@@ -596,7 +621,7 @@ static void attend(const float *q, const float *k, const float *v, int ld, int n
 
 /* The work block: each array at a multiple of 64 bytes. */
 typedef struct work_layout {
-    size_t x, qkv, ctx, tmp, ff, kt, p, xs, xq, total;
+    size_t x, qkv, ctx, tmp, ff, kt, p, xs, xq, rel, total;
 } work_layout;
 
 static size_t up64(size_t x) { return (x + 63) & ~(size_t)63; }
@@ -616,6 +641,7 @@ static work_layout layout_work(const casie_encoder_config *c, int n) {
     w.p = at, at += up64(4 * N8 * 4);
     w.xs = at, at += up64(N * 4);
     w.xq = at, at += up64(N * S);
+    w.rel = at, at += c->rel_buckets ? up64((size_t)c->n_heads * (2 * N - 1) * 4) : 0;
     w.total = at;
     return w;
 }
@@ -632,13 +658,26 @@ static int n_selected(const casie_encoder *enc, uint64_t layers) {
     return k;
 }
 
+/* MPNet's bucket for a key `rel` pieces after its query (before: rel < 0):
+ * half the buckets for each direction, the first quarter one offset each,
+ * the rest on a log scale up to max_distance, computed in float as the
+ * reference does so that the boundaries fall the same way. */
+static int rel_bucket(int rel, int n_buckets, int max_distance) {
+    int half = n_buckets / 2, exact = half / 2, ret = rel > 0 ? half : 0, d = rel < 0 ? -rel : rel;
+    if (d < exact) return ret + d;
+    float v = logf((float)d / (float)exact) / (float)log((double)max_distance / exact) * (float)(half - exact);
+    int large = exact + (int)v;
+    return ret + (large < half - 1 ? large : half - 1);
+}
+
 int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const uint8_t *mask, int n, uint64_t layers,
                            int kernel, float *out, void *work, casie_error *err) {
     if (!enc || !ids || !out)
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__encoder_forward: no encoder, ids or output");
     const casie_encoder_config *c = &enc->cfg;
-    if (n < 1 || n > c->max_positions)
-        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: %d pieces, expected 1..%d", n, c->max_positions);
+    if (n < 1 || n > c->max_positions - c->pos_offset)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: %d pieces, expected 1..%d", n,
+                            c->max_positions - c->pos_offset);
     if (layers >> (c->n_layers + 1))
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: layer selection %#llx beyond layer %d",
                             (unsigned long long)layers, c->n_layers);
@@ -662,16 +701,27 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
     const int H = c->hidden, nh = c->n_heads, dh = H / nh;
     size_t plane = (size_t)n * (size_t)H;
 
-    /* embeddings: word + position + token type 0, then layer norm */
-    for (int i = 0; i < n; i++) {
+    /* embeddings: word + position + token type 0, then layer norm.  MPNet
+     * numbers the unmasked pieces from pos_offset and gives masked ones
+     * the padding's position, pos_offset - 1. */
+    for (int i = 0, seen = 0; i < n; i++) {
         const int8_t *wq = enc->word.q + (size_t)ids[i] * enc->word.stride;
         float ws = enc->word.scale[ids[i]];
-        const float *pe = enc->pos + (size_t)i * H;
+        int pos = c->arch != CASIE_ENCODER_MPNET ? i : mask && !mask[i] ? c->pos_offset - 1 : c->pos_offset + seen++;
+        const float *pe = enc->pos + (size_t)pos * H;
         float *xi = x + (size_t)i * H;
         for (int d = 0; d < H; d++)
             xi[d] = (float)wq[d] * ws + pe[d] + enc->type[d];
     }
     add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps, ctx);
+    /* MPNet: each head's bias by offset, shared by every layer */
+    float *rel = enc->rel_bias ? (float *)(wb + wl.rel) : NULL;
+    if (rel)
+        for (int r = -(n - 1); r < n; r++) {
+            const float *b = enc->rel_bias + (size_t)rel_bucket(r, c->rel_buckets, MPNET_MAX_DISTANCE) * nh;
+            for (int h = 0; h < nh; h++)
+                rel[(size_t)h * (2 * (size_t)n - 1) + (size_t)(r + n - 1)] = b[h];
+        }
     float *o = out;
     if (layers & 1) {
         memcpy(o, x, plane * sizeof *x);
@@ -684,7 +734,8 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
         casie__q8_quantize(x, n, H, L->qkv.stride, xq, xs);
         casie__q8_matmul(kernel, xq, xs, n, &L->qkv, L->b_qkv, qkv, 3 * H);
         for (int h = 0; h < nh; h++)
-            attend(qkv + h * dh, qkv + H + h * dh, qkv + 2 * H + h * dh, 3 * H, n, dh, mask, ctx + h * dh, H, kt, p,
+            attend(qkv + h * dh, qkv + H + h * dh, qkv + 2 * H + h * dh, 3 * H, n, dh, mask,
+                   rel ? rel + (size_t)h * (2 * (size_t)n - 1) : NULL, ctx + h * dh, H, kt, p,
                    kernel == CASIE_Q8_VNNI ? 2 : kernel == CASIE_Q8_AVX2);
         casie__q8_quantize(ctx, n, H, L->out.stride, xq, xs);
         casie__q8_matmul(kernel, xq, xs, n, &L->out, L->b_out, tmp, H);
@@ -717,10 +768,10 @@ int casie__encoder_encode_long_each(const casie_encoder *enc, const int32_t *ids
     if (c->cls_id < 0 || c->sep_id < 0)
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder %s: no [CLS] or [SEP] in its vocabulary", c->name);
     int content = window - 2;
-    if (window > c->max_positions || content < 1 || stride < 1 || stride > content)
+    if (window > c->max_positions - c->pos_offset || content < 1 || stride < 1 || stride > content)
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1,
                             "encoder: window %d and stride %d (need 3 <= window <= %d, 1 <= stride <= window - 2)",
-                            window, stride, c->max_positions);
+                            window, stride, c->max_positions - c->pos_offset);
     if (n == 0) return CASIE_OK;
     int n_sel = n_selected(enc, layers);
     const int H = c->hidden;

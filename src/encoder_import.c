@@ -53,12 +53,14 @@ static int read_config_json(const char *file, casie_encoder_config *c, char **na
         goto done;
     }
     const char *mt = json_string_value(json_object_get(root, "model_type"));
-    if (!mt || strcmp(mt, "bert") != 0) {
+    if (!mt || (strcmp(mt, "bert") != 0 && strcmp(mt, "mpnet") != 0)) {
         rc = casie__error(err, CASIE_ERR_SCHEMA, -1,
-                          "%s: model_type is %s%s%s, not \"bert\": only BERT-family encoders can be imported", file,
-                          mt ? "\"" : "", mt ? mt : "missing", mt ? "\"" : "");
+                          "%s: model_type is %s%s%s, not \"bert\" or \"mpnet\": only BERT-family encoders can be "
+                          "imported",
+                          file, mt ? "\"" : "", mt ? mt : "missing", mt ? "\"" : "");
         goto done;
     }
+    c->arch = strcmp(mt, "mpnet") ? CASIE_ENCODER_BERT : CASIE_ENCODER_MPNET;
     json_t *act = json_object_get(root, "hidden_act");
     if (act && (!json_is_string(act) || strcmp(json_string_value(act), "gelu") != 0)) {
         rc = casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: hidden_act is %s, not \"gelu\" (the erf form, as BERT's)",
@@ -66,7 +68,8 @@ static int read_config_json(const char *file, casie_encoder_config *c, char **na
         goto done;
     }
     json_t *pet = json_object_get(root, "position_embedding_type");
-    if (pet && (!json_is_string(pet) || strcmp(json_string_value(pet), "absolute") != 0)) {
+    if (c->arch == CASIE_ENCODER_BERT && pet &&
+        (!json_is_string(pet) || strcmp(json_string_value(pet), "absolute") != 0)) {
         rc = casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: position_embedding_type is not \"absolute\"", file);
         goto done;
     }
@@ -75,9 +78,25 @@ static int read_config_json(const char *file, casie_encoder_config *c, char **na
         (rc = cfg_int(root, "num_attention_heads", file, 1, 256, &c->n_heads, err)) ||
         (rc = cfg_int(root, "intermediate_size", file, 1, 65536, &c->intermediate, err)) ||
         (rc = cfg_int(root, "max_position_embeddings", file, 3, 65536, &c->max_positions, err)) ||
-        (rc = cfg_int(root, "type_vocab_size", file, 1, 256, &c->type_vocab, err)) ||
         (rc = cfg_int(root, "vocab_size", file, 1, 4194304, &c->n_vocab, err)))
         goto done;
+    if (c->arch == CASIE_ENCODER_BERT) {
+        if ((rc = cfg_int(root, "type_vocab_size", file, 1, 256, &c->type_vocab, err))) goto done;
+    } else { /* MPNet: no token types (one zero row), positions from the padding id + 1, relative buckets */
+        int32_t pad = 1;
+        c->type_vocab = 1;
+        c->rel_buckets = 32;
+        if ((json_object_get(root, "pad_token_id") &&
+             (rc = cfg_int(root, "pad_token_id", file, 0, c->max_positions - 4, &pad, err))) ||
+            (json_object_get(root, "relative_attention_num_buckets") &&
+             (rc = cfg_int(root, "relative_attention_num_buckets", file, 4, 1024, &c->rel_buckets, err))))
+            goto done;
+        if (c->rel_buckets % 2) {
+            rc = casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: relative_attention_num_buckets must be even", file);
+            goto done;
+        }
+        c->pos_offset = pad + 1;
+    }
     if (c->hidden % c->n_heads) {
         rc = casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: hidden_size %d is not a multiple of num_attention_heads %d",
                           file, c->hidden, c->n_heads);
@@ -99,13 +118,31 @@ done:
     return rc;
 }
 
-/* do_lower_case from tokenizer_config.json: 1, 0, or -1 when the file or
- * the key is absent. */
-static int read_lowercase(const char *file) {
+/* The special pieces' names: [CLS], [SEP], [PAD], [UNK] for BERT; for
+ * MPNet tokenizer_config.json's cls_token, sep_token, pad_token and
+ * unk_token (a string or {"content": ...}), else <s>, </s>, <pad>, [UNK]. */
+typedef struct specials {
+    char name[4][64];
+} specials;
+
+/* do_lower_case from tokenizer_config.json (1, 0, or -1 when the file or
+ * the key is absent) and the special pieces' names for arch. */
+static int read_tokenizer_config(const char *file, int arch, specials *sp) {
+    static const char *const BERT[4] = {"[CLS]", "[SEP]", "[PAD]", "[UNK]"};
+    static const char *const MPNET[4] = {"<s>", "</s>", "<pad>", "[UNK]"};
+    static const char *const KEYS[4] = {"cls_token", "sep_token", "pad_token", "unk_token"};
+    for (int k = 0; k < 4; k++)
+        snprintf(sp->name[k], sizeof sp->name[k], "%s", arch == CASIE_ENCODER_MPNET ? MPNET[k] : BERT[k]);
     json_t *root = json_load_file(file, 0, NULL);
     if (!root) return -1;
     json_t *v = json_object_get(root, "do_lower_case");
     int r = json_is_boolean(v) ? json_is_true(v) : -1;
+    for (int k = 0; k < 4 && arch == CASIE_ENCODER_MPNET; k++) {
+        json_t *t = json_object_get(root, KEYS[k]);
+        if (json_is_object(t)) t = json_object_get(t, "content");
+        const char *nm = json_string_value(t);
+        if (nm && *nm && strlen(nm) < sizeof sp->name[k]) snprintf(sp->name[k], sizeof sp->name[k], "%s", nm);
+    }
     json_decref(root);
     return r;
 }
@@ -116,9 +153,9 @@ static int read_lowercase(const char *file) {
 
 /* VOCB's bytes (docs/FORMAT.md) from vocab.txt, one piece per line (as
  * BERT's tokenizer reads it: only "\n" ends a line); the special ids and
- * whether any piece has an ASCII capital outside brackets. */
-static int read_vocab(const char *file, casie_encoder_config *c, unsigned char **out, size_t *out_len, int *has_upper,
-                      casie_error *err) {
+ * whether any piece but those has an ASCII capital outside brackets. */
+static int read_vocab(const char *file, const specials *sp, casie_encoder_config *c, unsigned char **out,
+                      size_t *out_len, int *has_upper, casie_error *err) {
     size_t len;
     char *text = casie__read_file(file, &len, err);
     if (!text) return err ? err->code : CASIE_ERR_IO;
@@ -142,7 +179,6 @@ static int read_vocab(const char *file, casie_encoder_config *c, unsigned char *
         rc = casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", file);
         goto done;
     }
-    static const char *const SPECIAL[4] = {"[CLS]", "[SEP]", "[PAD]", "[UNK]"};
     int32_t *ids[4] = {&c->cls_id, &c->sep_id, &c->pad_id, &c->unk_id};
     for (int k = 0; k < 4; k++)
         *ids[k] = -1;
@@ -159,9 +195,13 @@ static int read_vocab(const char *file, casie_encoder_config *c, unsigned char *
             free(v);
             goto done;
         }
+        int special = 0;
         for (int k = 0; k < 4; k++)
-            if (*ids[k] < 0 && plen == strlen(SPECIAL[k]) && !memcmp(piece, SPECIAL[k], plen)) *ids[k] = (int32_t)id;
-        if (!(piece[0] == '[' && piece[plen - 1] == ']'))
+            if (plen == strlen(sp->name[k]) && !memcmp(piece, sp->name[k], plen)) {
+                special = 1;
+                if (*ids[k] < 0) *ids[k] = (int32_t)id;
+            }
+        if (!special && !(piece[0] == '[' && piece[plen - 1] == ']'))
             for (size_t i = 0; i < plen; i++)
                 *has_upper |= piece[i] >= 'A' && piece[i] <= 'Z';
         casie__put_u32le(v + 4 * id, (uint32_t)at);
@@ -187,7 +227,8 @@ typedef struct safetensors {
     size_t size;
     const unsigned char *data; /* after the header */
     size_t data_size;
-    json_t *header; /* name -> {dtype, shape, data_offsets} */
+    json_t *header;     /* name -> {dtype, shape, data_offsets} */
+    const char *prefix; /* what a tensor's name may start with: "bert." or "mpnet." */
 } safetensors;
 
 static int st_open(safetensors *st, const char *path, casie_error *err) {
@@ -252,7 +293,7 @@ static int st_get(const safetensors *st, const char *name, int64_t d0, int64_t d
     *out = NULL;
     char full[300];
     json_t *t = json_object_get(st->header, name);
-    snprintf(full, sizeof full, "bert.%s", name);
+    snprintf(full, sizeof full, "%s%s", st->prefix, name);
     if (!t) t = json_object_get(st->header, full);
     if (!t) {
         /* checkpoints converted from TensorFlow call a layer norm's weight gamma and its bias beta */
@@ -261,11 +302,12 @@ static int st_get(const safetensors *st, const char *name, int64_t d0, int64_t d
             char alt[200];
             snprintf(alt, sizeof alt, "%.*s.%s", (int)(dot - name), name, strcmp(dot, ".weight") ? "beta" : "gamma");
             t = json_object_get(st->header, alt);
-            snprintf(full, sizeof full, "bert.%s", alt);
+            snprintf(full, sizeof full, "%s%s", st->prefix, alt);
             if (!t) t = json_object_get(st->header, full);
         }
     }
-    if (!t) return casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: no tensor %s (nor bert.%s)", st->path, name, name);
+    if (!t)
+        return casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: no tensor %s (nor %s%s)", st->path, name, st->prefix, name);
     const char *dt = json_string_value(json_object_get(t, "dtype"));
     json_t *shape = json_object_get(t, "shape"), *offs = json_object_get(t, "data_offsets");
     int esz = !dt ? 0 : !strcmp(dt, "F32") ? 4 : (!strcmp(dt, "F16") || !strcmp(dt, "BF16")) ? 2 : 0;
@@ -369,27 +411,33 @@ static int fill_weights(const safetensors *st, casie_encoder *e, casie_error *er
     const casie_encoder_config *c = &e->cfg;
     const int H = c->hidden, I = c->intermediate;
     int rc;
+    const int mpnet = c->arch == CASIE_ENCODER_MPNET;
     if ((rc = put_matrix(st, "embeddings.word_embeddings.weight", c->n_vocab, H, &e->word, 0, err)) ||
         (rc = put_floats(st, "embeddings.position_embeddings.weight", c->max_positions, H, e->pos, err)) ||
-        (rc = put_floats(st, "embeddings.token_type_embeddings.weight", c->type_vocab, H, e->type, err)) ||
+        (!mpnet && (rc = put_floats(st, "embeddings.token_type_embeddings.weight", c->type_vocab, H, e->type, err))) ||
         (rc = put_floats(st, "embeddings.LayerNorm.weight", H, 0, e->emb_ln_g, err)) ||
-        (rc = put_floats(st, "embeddings.LayerNorm.bias", H, 0, e->emb_ln_b, err)))
+        (rc = put_floats(st, "embeddings.LayerNorm.bias", H, 0, e->emb_ln_b, err)) ||
+        (mpnet &&
+         (rc = put_floats(st, "encoder.relative_attention_bias.weight", c->rel_buckets, c->n_heads, e->rel_bias, err))))
         return rc;
-    static const char *const QKV[3] = {"query", "key", "value"};
+    /* the attention's tensors: BERT's names, then MPNet's */
+    static const char *const QKV[2][3] = {{"self.query", "self.key", "self.value"}, {"attn.q", "attn.k", "attn.v"}};
+    static const char *const ATT_OUT[2] = {"output.dense", "attn.o"}, *const ATT_LN[2] = {"output.LayerNorm",
+                                                                                          "LayerNorm"};
     for (int l = 0; l < c->n_layers; l++) {
         casie__enc_layer *L = &e->layers[l];
         char nm[160];
 #define NAME(fmt) (snprintf(nm, sizeof nm, "encoder.layer.%d." fmt, l), nm)
+#define ATT(part, what) (snprintf(nm, sizeof nm, "encoder.layer.%d.attention.%s.%s", l, part, what), nm)
         for (int k = 0; k < 3; k++) {
-            snprintf(nm, sizeof nm, "encoder.layer.%d.attention.self.%s.weight", l, QKV[k]);
-            if ((rc = put_matrix(st, nm, H, H, &L->qkv, k * H, err))) return rc;
-            snprintf(nm, sizeof nm, "encoder.layer.%d.attention.self.%s.bias", l, QKV[k]);
-            if ((rc = put_floats(st, nm, H, 0, L->b_qkv + k * H, err))) return rc;
+            if ((rc = put_matrix(st, ATT(QKV[mpnet][k], "weight"), H, H, &L->qkv, k * H, err)) ||
+                (rc = put_floats(st, ATT(QKV[mpnet][k], "bias"), H, 0, L->b_qkv + k * H, err)))
+                return rc;
         }
-        if ((rc = put_matrix(st, NAME("attention.output.dense.weight"), H, H, &L->out, 0, err)) ||
-            (rc = put_floats(st, NAME("attention.output.dense.bias"), H, 0, L->b_out, err)) ||
-            (rc = put_floats(st, NAME("attention.output.LayerNorm.weight"), H, 0, L->ln1_g, err)) ||
-            (rc = put_floats(st, NAME("attention.output.LayerNorm.bias"), H, 0, L->ln1_b, err)) ||
+        if ((rc = put_matrix(st, ATT(ATT_OUT[mpnet], "weight"), H, H, &L->out, 0, err)) ||
+            (rc = put_floats(st, ATT(ATT_OUT[mpnet], "bias"), H, 0, L->b_out, err)) ||
+            (rc = put_floats(st, ATT(ATT_LN[mpnet], "weight"), H, 0, L->ln1_g, err)) ||
+            (rc = put_floats(st, ATT(ATT_LN[mpnet], "bias"), H, 0, L->ln1_b, err)) ||
             (rc = put_matrix(st, NAME("intermediate.dense.weight"), I, H, &L->ff1, 0, err)) ||
             (rc = put_floats(st, NAME("intermediate.dense.bias"), I, 0, L->b_ff1, err)) ||
             (rc = put_matrix(st, NAME("output.dense.weight"), H, I, &L->ff2, 0, err)) ||
@@ -398,6 +446,7 @@ static int fill_weights(const safetensors *st, casie_encoder *e, casie_error *er
             (rc = put_floats(st, NAME("output.LayerNorm.bias"), H, 0, L->ln2_b, err)))
             return rc;
 #undef NAME
+#undef ATT
     }
     return CASIE_OK;
 }
@@ -420,8 +469,9 @@ int casie_encoder_import(const char *dir, const char *out_path, casie_error *err
     safetensors st = {0};
     int has_upper = 0, rc;
     if ((rc = read_config_json(f_cfg, &e.cfg, &name, err))) goto done;
-    if ((rc = read_vocab(f_voc, &e.cfg, &vocb, &vocb_len, &has_upper, err))) goto done;
-    int lower = read_lowercase(f_tok);
+    specials sp;
+    int lower = read_tokenizer_config(f_tok, e.cfg.arch, &sp);
+    if ((rc = read_vocab(f_voc, &sp, &e.cfg, &vocb, &vocb_len, &has_upper, err))) goto done;
     e.cfg.lowercase = lower >= 0 ? lower : !has_upper;
     if (!name) { /* the directory's last component */
         const char *b = dir + strlen(dir);
@@ -438,6 +488,7 @@ int casie_encoder_import(const char *dir, const char *out_path, casie_error *err
         goto done;
     }
     if ((rc = st_open(&st, f_st, err))) goto done;
+    st.prefix = e.cfg.arch == CASIE_ENCODER_MPNET ? "mpnet." : "bert.";
     uint64_t size = casie__encoder_bind(&e, NULL);
     if (size > SIZE_MAX || !(wgts = aligned_alloc(64, (size_t)((size + 63) & ~(uint64_t)63))) ||
         !(e.layers = calloc((size_t)e.cfg.n_layers, sizeof *e.layers))) {
@@ -452,7 +503,7 @@ int casie_encoder_import(const char *dir, const char *out_path, casie_error *err
     uint64_t hash = casie__hash_bytes(wgts, (size_t)size, casie__hash_bytes(vocb, vocb_len, 0));
     unsigned char cfg[96] = {0};
     const casie_encoder_config *c = &e.cfg;
-    casie__put_u32le(cfg + 0, 1);
+    casie__put_u32le(cfg + 0, c->arch == CASIE_ENCODER_BERT ? 1u : 2u); /* a BERT file as before */
     casie__put_u32le(cfg + 4, (uint32_t)c->n_layers);
     casie__put_u32le(cfg + 8, (uint32_t)c->hidden);
     casie__put_u32le(cfg + 12, (uint32_t)c->n_heads);
@@ -472,6 +523,11 @@ int casie_encoder_import(const char *dir, const char *out_path, casie_error *err
     casie__put_u32le(cfg + 60, (uint32_t)(hash >> 32));
     casie__put_u32le(cfg + 64, 1); /* int8 rows */
     casie__put_u32le(cfg + 68, 1); /* GELU, erf */
+    if (c->arch != CASIE_ENCODER_BERT) {
+        casie__put_u32le(cfg + 72, (uint32_t)c->arch);
+        casie__put_u32le(cfg + 76, (uint32_t)c->rel_buckets);
+        casie__put_u32le(cfg + 80, (uint32_t)c->pos_offset);
+    }
     casie__section secs[4] = {
         {"ECFG", cfg, sizeof cfg},
         {"NAME", name, strlen(name) + 1},

@@ -93,8 +93,8 @@ void casie__wordpiece_free(casie__wordpiece *wp) {
     memset(wp, 0, sizeof *wp);
 }
 
-int casie__wordpiece_init(casie__wordpiece *wp, const char *const *vocab, int32_t n_vocab, int lower,
-                          casie_error *err) {
+/* The lookup table over the entries, without the special ids. */
+static int build(casie__wordpiece *wp, const char *const *vocab, int32_t n_vocab, int lower, casie_error *err) {
     memset(wp, 0, sizeof *wp);
     if (!vocab || n_vocab < 1 || n_vocab > (1 << 24))
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "vocabulary: %ld entries (1 to %d allowed)", (long)n_vocab,
@@ -139,11 +139,23 @@ int casie__wordpiece_init(casie__wordpiece *wp, const char *const *vocab, int32_
         wp->slot[k] = (uint32_t)i + 1;
     }
     wp->off[n_vocab] = at;
+    return CASIE_OK;
+}
+
+/* BERT's special pieces, by name. */
+static void bert_specials(casie__wordpiece *wp) {
     wp->unk = casie__wordpiece_id(wp, "[UNK]", 5);
     wp->cls = casie__wordpiece_id(wp, "[CLS]", 5);
     wp->sep = casie__wordpiece_id(wp, "[SEP]", 5);
     wp->pad = casie__wordpiece_id(wp, "[PAD]", 5);
     wp->mask = casie__wordpiece_id(wp, "[MASK]", 6);
+}
+
+int casie__wordpiece_init(casie__wordpiece *wp, const char *const *vocab, int32_t n_vocab, int lower,
+                          casie_error *err) {
+    int rc = build(wp, vocab, n_vocab, lower, err);
+    if (rc) return rc;
+    bert_specials(wp);
     const char *missing = wp->unk < 0 ? "[UNK]" : wp->cls < 0 ? "[CLS]" : wp->sep < 0 ? "[SEP]" : NULL;
     if (missing) {
         casie__wordpiece_free(wp);
@@ -164,9 +176,20 @@ int casie__wordpiece_from_encoder(casie__wordpiece *wp, const casie_encoder *enc
     if (!v) return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory reading the vocabulary", name);
     for (int32_t i = 0; i < cfg->n_vocab; i++)
         v[i] = casie__encoder_piece(enc, i, NULL);
-    int rc = casie__wordpiece_init(wp, v, cfg->n_vocab, cfg->lowercase, err);
+    int rc = cfg->arch == CASIE_ENCODER_BERT ? casie__wordpiece_init(wp, v, cfg->n_vocab, cfg->lowercase, err)
+                                             : build(wp, v, cfg->n_vocab, cfg->lowercase, err);
     free(v);
     if (rc) return rc;
+    if (cfg->arch != CASIE_ENCODER_BERT) { /* its special pieces have other names: the file's ids */
+        wp->cls = cfg->cls_id, wp->sep = cfg->sep_id, wp->pad = cfg->pad_id, wp->unk = cfg->unk_id;
+        wp->mask = -1;
+        if (wp->cls >= 0 && wp->sep >= 0 && wp->unk >= 0) return CASIE_OK;
+        casie__wordpiece_free(wp);
+        return casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, "%s: no %s piece", name,
+                            cfg->cls_id < 0   ? "first (cls)"
+                            : cfg->sep_id < 0 ? "last (sep)"
+                                              : "unknown-word");
+    }
     const char *bad = wp->cls != cfg->cls_id   ? "[CLS]"
                       : wp->sep != cfg->sep_id ? "[SEP]"
                       : wp->unk != cfg->unk_id ? "[UNK]"

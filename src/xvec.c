@@ -30,8 +30,8 @@ void casie__xspec_default(casie__xspec *xs, const casie_encoder *enc, const char
     memset(xs, 0, sizeof *xs);
     xs->enc_hash = c->hash;
     xs->enc_layers = c->n_layers;
-    xs->window = c->max_positions;
-    xs->stride = c->max_positions * 3 / 4;
+    xs->window = c->max_positions - c->pos_offset; /* MPNet's first pieces take positions 2.. */
+    xs->stride = xs->window * 3 / 4;
     int first = c->n_layers >= 4 ? c->n_layers - 3 : 1;
     for (int l = first; l <= c->n_layers; l++)
         xs->mix[l] = 1.0f / (float)(c->n_layers - first + 1);
@@ -238,28 +238,17 @@ int casie__xvec_use(casie_model *m, casie_encoder *enc, const casie__xspec *xs, 
                             c->name ? c->name : "?", (unsigned long long)c->hash, c->n_layers, xs->enc_file,
                             (unsigned long long)xs->enc_hash, xs->enc_layers);
     casie__wordpiece *wp = calloc(1, sizeof *wp);
-    const char **vocab = malloc(sizeof(char *) * (size_t)(c->n_vocab > 0 ? c->n_vocab : 1));
-    int rc = CASIE_ERR_NOMEM;
-    if (!wp || !vocab) {
-        casie__error(err, rc, -1, "out of memory for the encoder's vocabulary");
-        goto fail;
+    if (!wp) return casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory for the encoder's vocabulary");
+    int rc = casie__wordpiece_from_encoder(wp, enc, err);
+    if (rc) {
+        free(wp);
+        return rc;
     }
-    for (int32_t i = 0; i < c->n_vocab; i++)
-        if (!(vocab[i] = casie__encoder_piece(enc, i, NULL))) {
-            rc = casie__error(err, CASIE_ERR_ENCODER, i, "encoder %s: no vocabulary entry %ld", c->name, (long)i);
-            goto fail;
-        }
-    if ((rc = casie__wordpiece_init(wp, vocab, c->n_vocab, c->lowercase, err))) goto fail;
-    free(vocab);
     m->xs = *xs;
     m->xdim = c->hidden;
     m->enc = enc;
     m->wp = wp;
     return CASIE_OK;
-fail:
-    free(wp);
-    free(vocab);
-    return rc;
 }
 
 int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err) {

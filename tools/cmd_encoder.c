@@ -17,7 +17,7 @@
 static int usage(FILE *f) {
     fprintf(f, "usage: casie encoder import DIR -o FILE\n"
                "       casie encoder info FILE\n"
-               "  import: converts a BERT-family checkpoint in the Hugging Face layout (DIR holds\n"
+               "  import: converts a BERT-family checkpoint (BERT or MPNet) in the Hugging Face layout (DIR holds\n"
                "          config.json, vocab.txt, model.safetensors) into a casie encoder file\n"
                "  info:   prints an encoder file's configuration\n");
     return f == stdout ? 0 : 2;
@@ -52,10 +52,14 @@ static int cmd_info(int argc, char **argv) {
     casie_encoder *e = casie_encoder_load(argv[1], &err);
     if (!e) return cli_fail(&err);
     const casie_encoder_config *c = casie_encoder_get_config(e);
-    printf("name %s\nhash %016" PRIx64 "\nlayers %d\nhidden %d\nheads %d\nintermediate %d\nmax_positions %d\n"
-           "type_vocab %d\nvocab %d\nlowercase %d\nlayer_norm_eps %g\ncls %d\nsep %d\npad %d\nunk %d\n",
-           c->name, c->hash, c->n_layers, c->hidden, c->n_heads, c->intermediate, c->max_positions, c->type_vocab,
-           c->n_vocab, c->lowercase, (double)c->layer_norm_eps, c->cls_id, c->sep_id, c->pad_id, c->unk_id);
+    printf("name %s\narch %s\nhash %016" PRIx64 "\nlayers %d\nhidden %d\nheads %d\nintermediate %d\n"
+           "max_positions %d\ntype_vocab %d\nvocab %d\nlowercase %d\nlayer_norm_eps %g\ncls %d\nsep %d\npad %d\n"
+           "unk %d\n",
+           c->name, c->arch == CASIE_ENCODER_MPNET ? "mpnet" : "bert", c->hash, c->n_layers, c->hidden, c->n_heads,
+           c->intermediate, c->max_positions, c->type_vocab, c->n_vocab, c->lowercase, (double)c->layer_norm_eps,
+           c->cls_id, c->sep_id, c->pad_id, c->unk_id);
+    if (c->arch == CASIE_ENCODER_MPNET)
+        printf("relative_buckets %d\nfirst_position %d\n", c->rel_buckets, c->pos_offset);
     casie_encoder_free(e);
     return 0;
 }
