@@ -69,18 +69,26 @@ echo "load: casie serve pid $srv on 127.0.0.1:$port, $(wc -l < "$tmp/list") arti
 rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$srv/status"; }
 # warm-up: rounds of 10 s of the same load until RSS settles (a round adds
 # under 5% + 2 MB; 6 rounds at most), so that RSS starts from its working level
+# (taken as the last round's highest sample)
 # (the bodies in flight, the allocator's arenas, each worker's buffers grown to
 # the largest article it has met) and the check is for growth. The accurate
 # model answers about 20 times fewer requests a second than the fast one, so it
 # needs more rounds to meet every article.
 rss0=$(rss)
+( while kill -0 "$srv" 2>/dev/null; do rss >> "$tmp/rss_warm"; sleep 1; done ) &
+warm_sampler=$!
 for round in 1 2 3 4 5 6; do
   wrk -t 2 -c "$conns" -d 10s --timeout 30s -s bench/load.lua "http://127.0.0.1:$port" -- "$tmp/list" 20 "$max_body" \
     > "$tmp/warm.out" 2>&1
   prev=$rss0; rss0=$(rss)
   [ "$rss0" -le $((prev + prev / 20 + 2)) ] && break
 done
-echo "load: warm-up $round round(s) of 10 s, RSS $rss0 MB"
+kill "$warm_sampler" 2>/dev/null
+# the working level: the highest RSS sampled in the warm-up's last round (the
+# requests in flight at one sampling differ from those at the next)
+warm_max=$(tail -n 10 "$tmp/rss_warm" | sort -n | tail -1)
+[ -n "$warm_max" ] && [ "$warm_max" -gt "$rss0" ] && rss0=$warm_max
+echo "load: warm-up $round round(s) of 10 s, RSS $rss0 MB (the last round's highest sample)"
 ( while kill -0 "$srv" 2>/dev/null; do rss >> "$tmp/rss"; sleep 1; done ) &
 sampler=$!
 wrk -t 2 -c "$conns" -d "${secs}s" --timeout 30s -s bench/load.lua "http://127.0.0.1:$port" -- "$tmp/list" 20 "$max_body" \
