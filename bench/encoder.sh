@@ -4,7 +4,7 @@
 # (bench/encoder_ort.py, float32 and ONNX Runtime's own dynamic int8), for
 # all-MiniLM-L6-v2 (6 layers) and a 12-layer encoder of the same shapes (its
 # layers twice: bge-small-en-v1.5's and MiniLM-L12's shapes, 12 x 384), and
-# all-mpnet-base-v2 (12 x 768) when it is there.
+# all-mpnet-base-v2 (12 x 768) when it is there, under both.
 # Pieces per CPU second over sequences of 128 and 512 pieces.
 #
 # Skipped without the encoder (scripts/fetch_encoder.sh).  ONNX Runtime is
@@ -56,3 +56,15 @@ for stack in 1 2; do
       echo "| ONNX Runtime ($((6 * stack)) layers${q:+, int8}): failed, see above | | |"
   done
 done
+# all-mpnet-base-v2 the same way, when it was fetched
+if [ -f models/encoders/mpnet-base.enc ]; then
+  mck="$BUILD/bench-ckpt-mpnet"
+  if [ ! -f "$mck/model.safetensors" ]; then
+    KEEP_CHECKPOINT="$mck" FORCE=1 CASIE="$CASIE" bash scripts/fetch_encoder.sh mpnet-base >/dev/null ||
+      { echo "bench encoder: could not fetch all-mpnet-base-v2's checkpoint: skipped"; exit 0; }
+  fi
+  for q in "" --int8; do
+    "$venv/bin/python" bench/encoder_ort.py "$mck" --seconds "$SECS" $q ||
+      echo "| ONNX Runtime (MPNet-base${q:+, int8}): failed, see above | | |"
+  done
+fi

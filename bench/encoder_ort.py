@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""encoder_ort.py - the same BERT encoder under ONNX Runtime, one CPU thread,
+"""encoder_ort.py - the same BERT (or MPNet) encoder under ONNX Runtime, one CPU thread,
 for bench/encoder.sh (make bench): pieces per second over sequences of 128
 and 512 pieces, as bench/encoder.c measures casie's.
 
@@ -11,7 +11,8 @@ quantize_dynamic, int8 weights per row and uint8 activations, its fastest
 CPU path), the standard BertModel computation: embeddings and layer norm,
 per layer query/key/value MatMul+Add, scaled dot-product attention with
 Softmax, output projection, residual and LayerNormalization, Erf GELU
-feed-forward.  --stack K repeats the layers K times (as bench/encoder.c
+feed-forward (for MPNet its relative position bias added to the scores and
+its positions from the padding id + 1).  --stack K repeats the layers K times (as bench/encoder.c
 --stack does for casie). ONNX Runtime's graph optimizations are all on.
 Needs numpy, onnx and onnxruntime (pip; bench/encoder.sh makes a venv).
 """
@@ -28,7 +29,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from encoder_reference import read_safetensors  # noqa: E402
+from encoder_reference import mpnet_position_bias, read_safetensors  # noqa: E402
 
 
 def build(ckpt, stack):
@@ -53,12 +54,24 @@ def build(ckpt, stack):
     def ln(x, prefix):
         return node("LayerNormalization", [x, init(prefix + ".g", w[prefix + ".weight"]), init(prefix + ".b", w[prefix + ".bias"])], axis=-1, epsilon=eps)
 
-    # ids (1, n) -> embeddings
+    # ids (1, n) -> embeddings; MPNet: positions from pad_token_id + 1, no
+    # token types, and a relative position bias added to every layer's scores
+    mpnet = cfg.get("model_type") == "mpnet"
+    first = cfg.get("pad_token_id", 1) + 1 if mpnet else 0
     e = node("Gather", [init("word", w["embeddings.word_embeddings.weight"]), "ids"])
     n = node("Shape", ["ids"], start=1, end=2)
-    pos = node("Slice", [init("pos", w["embeddings.position_embeddings.weight"]), init("zero", np.array([0], np.int64)), n, init("axis0", np.array([0], np.int64))])
-    e = node("Add", [node("Add", [e, pos]), init("type0", w["embeddings.token_type_embeddings.weight"][0])])
+    zero, axis0 = init("zero", np.array([0], np.int64)), init("axis0", np.array([0], np.int64))
+    pos = node("Slice", [init("pos", w["embeddings.position_embeddings.weight"][first:]), zero, n, axis0])
+    e = node("Add", [e, pos])
+    if not mpnet:
+        e = node("Add", [e, init("type0", w["embeddings.token_type_embeddings.weight"][0])])
     x = ln(e, "embeddings.LayerNorm")
+    if mpnet:  # (heads, 512, 512), cut to (heads, n, n) once
+        full = init("relbias", mpnet_position_bias(w, cfg, 512).astype(np.float32))
+        rel = node("Slice", [full, init("zero2", np.array([0, 0], np.int64)), node("Concat", [n, n], axis=0),
+                             init("axes12", np.array([1, 2], np.int64))])
+    names = (("attn.q", "attn.k", "attn.v"), "attn.o", "LayerNorm") if mpnet else \
+        (("self.query", "self.key", "self.value"), "output.dense", "output.LayerNorm")
     shp = init("heads_shape", np.array([1, -1, nh, dh], np.int64))
     back = init("back_shape", np.array([1, -1, H], np.int64))
     scale = init("scale", np.array(1.0 / np.sqrt(dh), np.float32))
@@ -66,14 +79,16 @@ def build(ckpt, stack):
         for l in range(L):
             p = "encoder.layer.%d." % l
             heads = []
-            for name in ("query", "key", "value"):
-                t = node("Reshape", [linear(x, p + "attention.self." + name), shp])
+            for name in names[0]:
+                t = node("Reshape", [linear(x, p + "attention." + name), shp])
                 heads.append(node("Transpose", [t], perm=[0, 2, 1, 3]))
             q, k, v = heads
             s = node("Mul", [node("MatMul", [q, node("Transpose", [k], perm=[0, 1, 3, 2])]), scale])
+            if mpnet:
+                s = node("Add", [s, rel])
             c = node("MatMul", [node("Softmax", [s], axis=-1), v])
             c = node("Reshape", [node("Transpose", [c], perm=[0, 2, 1, 3]), back])
-            x = ln(node("Add", [x, linear(c, p + "attention.output.dense")]), p + "attention.output.LayerNorm")
+            x = ln(node("Add", [x, linear(c, p + "attention." + names[1])]), p + "attention." + names[2])
             f = linear(x, p + "intermediate.dense")
             f = node("Mul", [node("Mul", [f, node("Add", [node("Erf", [node("Mul", [f, init("rsqrt2", np.array(2 ** -0.5, np.float32))])]), init("one", np.array(1.0, np.float32))])]), init("half", np.array(0.5, np.float32))])
             x = ln(node("Add", [x, linear(f, p + "output.dense")]), p + "output.LayerNorm")
