@@ -149,8 +149,9 @@ def main():
             if time.process_time() - t0 >= secs:
                 break
         rates.append(pieces / (time.process_time() - t0))
-    print("| ONNX Runtime %s, %s, 1 thread (%d layers) | %.0f | %.0f |"
-          % (ort.__version__, "int8 dynamic" if int8 else "float32", layers, rates[0], rates[1]))
+    print("| ONNX Runtime %s, %s, 1 thread (%s, %d layers x %d) | %.0f | %.0f |"
+          % (ort.__version__, "int8 dynamic" if int8 else "float32", cfg.get("model_type", "bert"), layers,
+             cfg["hidden_size"], rates[0], rates[1]))
 
 
 if __name__ == "__main__":
