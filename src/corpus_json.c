@@ -332,13 +332,13 @@ static int read_root(reader *r, json_t *root, int flags) {
         snprintf(tmp, sizeof tmp, "%lld", (long long)json_integer_value(jid));
         d->id = casie__strdup(tmp);
         d->id_is_integer = 1;
-    } else if (jid && !json_is_null(jid) && !json_is_string(jid))
-        return casie__error(r->err, CASIE_ERR_SCHEMA, -1, "%s: \"id\" is neither a string nor an integer", r->name);
-    else if (jid && !json_is_null(jid)) {
+    } else if (json_is_string(jid)) {
         const char *id; /* a NUL would cut the id, and the name of its output file */
         if ((rc = get_string(r, root, "id", "", &id))) return rc;
         d->id = casie__strdup(id);
-    } else if (sf)
+    } else if (jid && !json_is_null(jid))
+        return casie__error(r->err, CASIE_ERR_SCHEMA, -1, "%s: \"id\" is neither a string nor an integer", r->name);
+    else if (sf)
         d->id = id_from_sourcefile(sf);
     if (((jid && !json_is_null(jid)) || sf) && !d->id) return nomem(r); /* a null id is no id */
 

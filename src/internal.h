@@ -169,8 +169,9 @@ int casie__span_matches(const casie_doc *d, long s, long e, const char *text, si
 int casie__span_nearest(const casie_doc *d, long s, const char *t, size_t tlen, long ncp, size_t *full_searched,
                         long *at);
 
+/* Frees what an argument owns (its strings), not the struct itself. */
+void casie__arg_free(casie_arg *a);
 /* Frees an event's arguments (leaves it with none). */
-void casie__arg_free(casie_arg *a); /* what it owns, not a itself */
 void casie__event_clear_args(casie_event *e);
 /* Frees everything an event owns and zeroes it (not the struct itself). */
 void casie__event_free(casie_event *e);
