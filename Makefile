@@ -86,7 +86,8 @@ check-tests: $(TEST_BIN) $(BUILD)/casie $(REPLAY_BIN)
 
 test: setup
 	@$(MAKE) --no-print-directory all
-	@bash scripts/fetch_encoder.sh --soft
+	@bash scripts/fetch_encoder.sh --soft mpnet-base
+	@bash scripts/fetch_encoder.sh --soft minilm-l6
 	@$(MAKE) --no-print-directory check-tests
 
 # Re-records the fast model's golden outputs (tests/test_golden.c), for a
@@ -96,7 +97,7 @@ golden: all $(BUILD)/tests/test_golden
 
 run: setup
 	@$(MAKE) --no-print-directory all
-	@bash scripts/fetch_encoder.sh --soft
+	@bash scripts/fetch_encoder.sh --soft mpnet-base
 	@bash scripts/run_sample.sh $(BUILD)/casie
 
 asan: setup
@@ -144,8 +145,9 @@ $(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(BUILD)/fuzz/replay.o 
 	  $(BUILD)/libcasie.a $(DEP_LIBS)
 
 bench: all
+	@bash scripts/fetch_encoder.sh --soft mpnet-base
+	@bash scripts/fetch_encoder.sh --soft minilm-l6
 	@bash bench/run.sh $(BUILD)/casie
-	@bash scripts/fetch_encoder.sh --soft
 	@bash bench/encoder.sh $(BUILD)/casie
 
 install: all

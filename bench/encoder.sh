@@ -4,7 +4,8 @@
 # (bench/encoder_ort.py, float32 and ONNX Runtime's own dynamic int8), for
 # all-MiniLM-L6-v2 (6 layers) and a 12-layer encoder of the same shapes (its
 # layers twice: bge-small-en-v1.5's and MiniLM-L12's shapes, 12 x 384), and
-# all-mpnet-base-v2 (12 x 768) when it is there, under both.
+# all-mpnet-base-v2 (12 x 768, the accurate model's) when it is there, under
+# both.
 # Pieces per CPU second over sequences of 128 and 512 pieces.
 #
 # Skipped without the encoder (scripts/fetch_encoder.sh).  ONNX Runtime is
@@ -16,7 +17,7 @@ BUILD=$(dirname "$CASIE")
 ENC=models/encoders/minilm-l6.enc
 SECS=${BENCH_SECONDS:-2}
 if [ ! -f "$ENC" ]; then
-  echo "bench encoder: skipped (no $ENC; scripts/fetch_encoder.sh makes it)"
+  echo "bench encoder: skipped (no $ENC; scripts/fetch_encoder.sh minilm-l6 makes it)"
   exit 0
 fi
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Iinclude -Isrc bench/encoder.c -o "$BUILD/bench_encoder" \
@@ -27,8 +28,8 @@ echo "## casie's encoder, one thread"
 echo
 "$BUILD/bench_encoder" "$BUILD/minilm-l6x2.enc" "$SECS"
 rm -f "$BUILD/minilm-l6x2.enc"
-# the 12-layer candidate with its own weights, when fetched
-# (scripts/fetch_encoder.sh mpnet-base; not by setup: 410 MB)
+# the accurate model's encoder, 12 layers with their own weights, when fetched
+# (scripts/fetch_encoder.sh mpnet-base)
 if [ -f models/encoders/mpnet-base.enc ]; then
   echo
   "$BUILD/bench_encoder" models/encoders/mpnet-base.enc "$SECS"

