@@ -581,9 +581,9 @@ done:
 /* Per byte of text: 128 bytes cover the worst inputs measured with the fast
  * model, its JSON answer included (docs/HARDENING.md).  A model with an
  * encoder keeps xdim floats per token, and the worst text has a token per
- * byte (a run of commas: 1,685 bytes per byte measured for xdim 384, about
- * 330 on news text): 128 + 4 xdim more.  Fixed: one extraction's scratch,
- * and one encoder window's states and work. */
+ * byte (a run of commas: 1,685 bytes per byte measured for xdim 384, 3,216
+ * for 768; news text about 330 and 657): 128 + 4 xdim more.  Fixed: one
+ * extraction's scratch, and one encoder window's states and work. */
 size_t casie_extract_memory(const casie_model *m, size_t n) {
     size_t per = 128 + (m && m->xdim > 0 ? 128 + 4 * (size_t)m->xdim : 0);
     size_t fixed = ((size_t)8 << 20) + (m && m->xdim > 0 ? (size_t)24 << 20 : 0);

@@ -4,7 +4,9 @@
  * arguments and name their STIX vulnerabilities; hoppers never hold two CVE
  * ids; named attackers keep their role; mentions that name nobody make no
  * STIX object; a plain-text article's headline and date title and date its
- * report.  The rules themselves are also tested on hand-built events.
+ * report; the accurate model reads patch language ("plugs", "closed",
+ * "addressed", "rolled out fixes").  The rules themselves are also tested on
+ * hand-built events.
  */
 #include "cli_common.h"
 #include "../src/internal.h"
@@ -15,6 +17,7 @@
 #define PATCH_DAY "tests/data/analyst/patch-day.txt"
 #define RANSOM "tests/data/analyst/ransom-gang.txt"
 #define UNTITLED "tests/data/analyst/untitled.txt"
+#define PATCH_LANGUAGE "tests/data/analyst/patch-language.txt"
 
 static casie_model *model;
 
@@ -304,10 +307,58 @@ static void undated_text(void **state) {
     }
 }
 
+/* ---- patch language, the accurate model ---- */
+
+/* The hoppers of d's PatchVulnerability event whose trigger contains word,
+ * or -1. */
+static int patch_hopper(const casie_doc *d, const char *word) {
+    for (int h = 0; h < d->n_hoppers; h++)
+        for (int i = 0; i < d->hoppers[h].n_events; i++) {
+            const casie_event *e = &d->hoppers[h].events[i];
+            if (!strcmp(casie_subtype_name(e->subtype), "PatchVulnerability") && strstr(e->text, word)) return h;
+        }
+    return -1;
+}
+
+/* A patch-day article in the words the fast model misses ("plugs",
+ * "closed", "plugged"): the accurate model, whose encoder reads them, finds
+ * a patch at each, the two CVE ids in two hoppers.  Skipped where the
+ * encoder is not installed. */
+static void patch_language(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_model *acc = casie_model_open("accurate", NULL, &err);
+    if (!acc) {
+        print_message("skipped: %s\n", err.message);
+        skip();
+    }
+    casie_doc *d = casie_doc_load(PATCH_LANGUAGE, &err);
+    assert_non_null(d);
+    assert_int_equal(casie_extract(acc, d, NULL, &err), CASIE_OK);
+    const char *words[] = {"plugs", "closed", "plugged", "addressed", "rolled out"};
+    for (int k = 0; k < 5; k++) {
+        if (patch_hopper(d, words[k]) < 0) fail_msg("no patch event at \"%s\"", words[k]);
+    }
+    int cve_hopper[2] = {-1, -1};
+    for (int h = 0; h < d->n_hoppers; h++)
+        for (int i = 0; i < d->hoppers[h].n_events; i++) {
+            const casie_event *e = &d->hoppers[h].events[i];
+            for (int a = 0; a < e->n_args; a++)
+                for (int k = 0; k < 2; k++)
+                    if (!strcmp(e->args[a].text, k ? "CVE-2026-31191" : "CVE-2026-31190") &&
+                        !strcmp(casie_role_name(e->args[a].role), "CVE"))
+                        cve_hopper[k] = h;
+        }
+    assert_true(cve_hopper[0] >= 0 && cve_hopper[1] >= 0 && cve_hopper[0] != cve_hopper[1]);
+    casie_doc_free(d);
+    casie_model_free(acc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cve_forms),       cmocka_unit_test(cve_rule),       cmocka_unit_test(patch_day),
         cmocka_unit_test(named_attackers), cmocka_unit_test(ransom_article), cmocka_unit_test(undated_text),
+        cmocka_unit_test(patch_language),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
