@@ -14,6 +14,13 @@ fi
 args=()
 [ -n "${MODEL:-}" ] && args=(-m "$MODEL")
 unset CASIE_MODEL
+if [ -z "${MODEL:-}" ]; then # say which model the default is
+  if echo . | "$CASIE" extract -m accurate >/dev/null 2>&1; then
+    echo "run: the default model is the accurate one (models/casie-accurate.model and its encoder)" >&2
+  else
+    echo "run: the default model is the fast one (the accurate one's encoder is not installed)" >&2
+  fi
+fi
 if [ "${JSON:-0}" = 1 ]; then
   "$CASIE" extract "${args[@]}" "$SAMPLE"
 else
