@@ -298,9 +298,12 @@ int main(int argc, char **argv) {
         snprintf(rd[nr].name, sizeof rd[nr].name, "layer %d", l);
         rd[nr++].w[l] = 1;
     }
-    static const int runs[][2] = {{1, 3}, {2, 4}, {2, 5}, {3, 5}, {1, 6}, {3, 6}, {4, 6}, {0, 6}};
+    /* runs for a 6-layer encoder, and for a 12-layer one */
+    static const int runs[][2] = {{1, 3},  {2, 4},  {2, 5},  {3, 5},  {1, 6},  {3, 6},  {4, 6},
+                                  {0, 6},  {4, 7},  {5, 8},  {6, 9},  {7, 10}, {8, 11}, {9, 12},
+                                  {5, 10}, {3, 12}, {5, 12}, {7, 12}, {1, 12}, {4, 9}};
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
-        if (runs[k][1] >= L) continue;
+        if (runs[k][1] >= L || (L > 7 && k < 8)) continue;
         memset(&rd[nr], 0, sizeof rd[nr]);
         snprintf(rd[nr].name, sizeof rd[nr].name, "mean %d-%d", runs[k][0], runs[k][1]);
         for (int l = runs[k][0]; l <= runs[k][1]; l++)

@@ -425,6 +425,8 @@ typedef struct casie_train_params {
     void *log_user;
     const char *encoder; /* an encoder file (casie encoder import) whose layers become extra inputs of
                             every network, or NULL: none.  The model names it and needs it to load. */
+    int enc_first;       /* the encoder's layers each token reads, their mean: enc_first..enc_last */
+    int enc_last;        /* (1-based; 0, 0: its last four layers) */
 } casie_train_params;
 
 /* The defaults of every parameter (those of the table below; no files, no

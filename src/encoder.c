@@ -728,7 +728,7 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
         o += plane;
     }
 
-    for (int l = 0; l < c->n_layers; l++) {
+    for (int l = 0; l < c->n_layers && (layers >> (l + 1)); l++) { /* up to the last layer asked for */
         const casie__enc_layer *L = &enc->layers[l];
         /* self-attention */
         casie__q8_quantize(x, n, H, L->qkv.stride, xq, xs);

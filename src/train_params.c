@@ -48,6 +48,9 @@ static const param_def PARAMS[] = {
     {{"encoder", "FILE",
       "an encoder (casie encoder import) whose layers every network reads; the model needs it to load", 0},
      P_FILE, F(encoder), 0, 0, 0},
+    {{"enc_first", "N", "the first encoder layer whose output the networks read (a mean up to enc_last), 0..64; "
+      "0: the last four", 0}, P_INT, F(enc_first), 0, 64, 0},
+    {{"enc_last", "N", "the last such layer, 0..64; 0: the encoder's last", 0}, P_INT, F(enc_last), 0, 64, 0},
 };
 /* clang-format on */
 #undef F

@@ -283,7 +283,8 @@ static void test_mask_matters(void **state) {
     casie_encoder_free(e);
 }
 
-/* Selected layers come out in order, each equal to the full run's. */
+/* Selected layers come out in order, each equal to the full run's (a run
+ * stops after the last layer asked for). */
 static void test_layer_selection(void **state) {
     (void)state;
     casie_error err = {0};

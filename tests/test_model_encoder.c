@@ -52,7 +52,9 @@ static const char *const TEXT =
     "Hackers broke into the payment network of Halvorsen Markets and stole the card numbers of 310,000 "
     "shoppers. Velta Software released an emergency update that patches CVE-2025-10442.";
 
-static casie_model *train_tiny(const char *encoder) {
+/* A tiny model over encoder, reading the mean of its layers first..last
+ * (0, 0: the default); NULL with *err when training refuses. */
+static casie_model *train_tiny_layers(const char *encoder, int first, int last, casie_error *err) {
     casie_doc *docs[2] = {test_gold_doc("breach"), test_gold_doc("patch")};
     casie_train_params p = casie_train_default_params();
     p.epochs = 2;
@@ -60,12 +62,52 @@ static casie_model *train_tiny(const char *encoder) {
     p.hidden = 8;
     p.head = 8;
     p.encoder = encoder;
-    casie_error err = {0};
-    casie_model *m = casie_train(docs, 2, docs, 2, &p, &err);
-    if (!m) fail_msg("train: %s", err.message);
+    p.enc_first = first;
+    p.enc_last = last;
+    casie_model *m = casie_train(docs, 2, docs, 2, &p, err);
     for (int i = 0; i < 2; i++)
         casie_doc_free(docs[i]);
     return m;
+}
+
+static casie_model *train_tiny(const char *encoder) {
+    casie_error err = {0};
+    casie_model *m = train_tiny_layers(encoder, 0, 0, &err);
+    if (!m) fail_msg("train: %s", err.message);
+    return m;
+}
+
+/* Which layers the networks read: by default the last four (the tiny
+ * encoder's two, and not its embeddings); enc_first..enc_last otherwise,
+ * kept through a save; a range the encoder does not have is refused. */
+static void layer_choice(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_model *m = train_tiny(enc_path);
+    assert_true(m->xs.mix[0] == 0.0f && m->xs.mix[1] == 0.5f && m->xs.mix[2] == 0.5f);
+    casie_model_free(m);
+    m = train_tiny_layers(enc_path, 1, 1, &err);
+    if (!m) fail_msg("train: %s", err.message);
+    assert_true(m->xs.mix[0] == 0.0f && m->xs.mix[1] == 1.0f && m->xs.mix[2] == 0.0f);
+    char path[320];
+    snprintf(path, sizeof path, "%s/layer1.model", tmpdir);
+    assert_int_equal(casie_model_save(m, path, &err), CASIE_OK);
+    setenv("CASIE_ENCODER", enc_path, 1);
+    casie_model *l = casie_model_load(path, &err);
+    unsetenv("CASIE_ENCODER");
+    if (!l) fail_msg("load: %s", err.message);
+    assert_memory_equal(l->xs.mix, m->xs.mix, sizeof m->xs.mix);
+    char *a = extract_json(m, TEXT), *b = extract_json(l, TEXT);
+    assert_string_equal(a, b);
+    casie_free(a), casie_free(b);
+    casie_model_free(l);
+    casie_model_free(m);
+    const int bad[][2] = {{1, 3}, {2, 1}, {3, 0}};
+    for (int k = 0; k < 3; k++) {
+        assert_null(train_tiny_layers(enc_path, bad[k][0], bad[k][1], &err));
+        assert_int_equal(err.code, CASIE_ERR_INVALID_ARG);
+        assert_non_null(strstr(err.message, "layers 1..2"));
+    }
 }
 
 static void trained_equals_loaded(void **state) {
@@ -234,9 +276,8 @@ static void accurate_model_on_dev(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(trained_equals_loaded),
-        cmocka_unit_test(no_encoder_no_section),
-        cmocka_unit_test(models_by_name),
+        cmocka_unit_test(trained_equals_loaded), cmocka_unit_test(no_encoder_no_section),
+        cmocka_unit_test(models_by_name),        cmocka_unit_test(layer_choice),
         cmocka_unit_test(accurate_model_on_dev),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
