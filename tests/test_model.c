@@ -266,10 +266,11 @@ static void params_table(void **state) {
     assert_true(p.seed == 1 && p.threads == 2 && p.epochs == 0 && p.emb_words == 50000 && p.hidden == 64 &&
                 p.head == 64 && p.lr == 0.001f && p.dropout == 0.25f && p.arg_nets == 2 && p.trig_nets == 1);
     assert_null(p.encoder);
+    assert_true(p.enc_first == 0 && p.enc_last == 0);
     int n = 0;
     for (const casie_train_option *o; (o = casie_train_option_at(n)); n++)
         assert_non_null(o->help);
-    assert_int_equal(n, 11);
+    assert_int_equal(n, 13);
     assert_null(casie_train_option_at(-1));
     assert_int_equal(casie_train_param_set(&p, "dropout", "0", &err), CASIE_OK);
     assert_true(p.dropout == 0.0f);
