@@ -656,6 +656,10 @@ void casie__pool_free(casie__pool *p);
  * three quarters of that, the mean of its last four layers (or all of them,
  * when it has fewer). */
 void casie__xspec_default(casie__xspec *xs, const casie_encoder *enc, const char *enc_file);
+/* Makes xs read the mean of the encoder's layers first..last (1-based; a 0
+ * last is its last layer, a 0 first the fourth layer from last, or 1);
+ * INVALID_ARG, xs unchanged, for layers the encoder does not have. */
+int casie__xspec_layers(casie__xspec *xs, int first, int last, casie_error *err);
 /* Vectors (doc->n_tokens, hidden) of an analyzed doc: each token's is the
  * mean over its word pieces of xs's mix of the encoder's layers; zeros for a
  * token with no piece. */

@@ -172,20 +172,7 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
         casie__xspec xs;
         if (!enc) goto fail;
         casie__xspec_default(&xs, enc, p.encoder);
-        if (p.enc_first || p.enc_last) { /* the mean of enc_first..enc_last instead of the last four */
-            const int nl = casie_encoder_get_config(enc)->n_layers, last = p.enc_last ? p.enc_last : nl,
-                      first = p.enc_first ? p.enc_first : (last > 3 ? last - 3 : 1);
-            if (first < 1 || first > last || last > nl) {
-                casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder layers %d..%d: the encoder has layers 1..%d",
-                             first, last, nl);
-                casie_encoder_free(enc);
-                goto fail;
-            }
-            memset(xs.mix, 0, sizeof xs.mix);
-            for (int l = first; l <= last; l++)
-                xs.mix[l] = 1.0f / (float)(last - first + 1);
-        }
-        if (casie__xvec_use(m, enc, &xs, err)) {
+        if (casie__xspec_layers(&xs, p.enc_first, p.enc_last, err) || casie__xvec_use(m, enc, &xs, err)) {
             casie_encoder_free(enc);
             goto fail;
         }

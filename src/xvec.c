@@ -25,6 +25,19 @@
 #include <stdio.h>
 #include <string.h>
 
+int casie__xspec_layers(casie__xspec *xs, int first, int last, casie_error *err) {
+    const int nl = xs->enc_layers;
+    if (!last) last = nl;
+    if (!first) first = last > 3 ? last - 3 : 1;
+    if (first < 1 || first > last || last > nl)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder layers %d..%d: the encoder has layers 1..%d",
+                            first, last, nl);
+    memset(xs->mix, 0, sizeof xs->mix);
+    for (int l = first; l <= last; l++)
+        xs->mix[l] = 1.0f / (float)(last - first + 1);
+    return CASIE_OK;
+}
+
 void casie__xspec_default(casie__xspec *xs, const casie_encoder *enc, const char *enc_file) {
     const casie_encoder_config *c = casie_encoder_get_config(enc);
     memset(xs, 0, sizeof *xs);
@@ -32,9 +45,7 @@ void casie__xspec_default(casie__xspec *xs, const casie_encoder *enc, const char
     xs->enc_layers = c->n_layers;
     xs->window = c->max_positions - c->pos_offset; /* MPNet's first pieces take positions 2.. */
     xs->stride = xs->window * 3 / 4;
-    int first = c->n_layers >= 4 ? c->n_layers - 3 : 1;
-    for (int l = first; l <= c->n_layers; l++)
-        xs->mix[l] = 1.0f / (float)(c->n_layers - first + 1);
+    casie__xspec_layers(xs, 0, 0, NULL); /* the last four: always within the encoder */
     if (enc_file) {
         const char *base = strrchr(enc_file, '/');
         base = base ? base + 1 : enc_file;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,10 @@ int cli_opt_double(const char *cmd, const char *opt, const char *s, double lo, d
     fprintf(stderr, "casie %s: %s takes a number from %g to %g, not '%s'\n", cmd, opt, lo, hi,
             cli_printable(s, shown, sizeof shown));
     return -1;
+}
+
+void cli_trim_after(const casie_model *m, size_t len) {
+    if (len >= ((size_t)1 << 20) || casie_extract_memory(m, len) >= ((size_t)32 << 20)) malloc_trim(0);
 }
 
 char *cli_printable(const char *s, char *out, size_t cap) {

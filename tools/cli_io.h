@@ -35,6 +35,13 @@ int cli_parse_double(const char *s, double lo, double hi, double *out);
 int cli_opt_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
 int cli_opt_double(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
 
+/* After extracting a text of len bytes with m: hands the memory the
+ * extraction took back to the system (malloc_trim) when it was large (a
+ * text of 1 MB, or an estimate of 32 MB: any with the accurate model, whose
+ * encoder's vectors are thousands of bytes per byte), rather than keep it in
+ * the thread's malloc arena, where the next documents fragment it. */
+void cli_trim_after(const casie_model *m, size_t len);
+
 /* Copies s to out (cap > 0) for a message: control bytes and DEL become
  * \xHH, the rest is kept; cut (with "...") to fit.  Returns out. */
 char *cli_printable(const char *s, char *out, size_t cap);

@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -301,12 +300,7 @@ static void run_job(const ctx *c, job *j) {
         snprintf(j->msg, sizeof j->msg, "%.500s: out of memory", j->where);
     }
     casie_doc_free(doc);
-    /* hand a large extraction's memory back to the system rather than keep
-     * it in this thread's malloc arena, where the next documents fragment
-     * it: one of 1 MB, or any with the accurate model (its encoder's vectors
-     * are thousands of bytes per byte; 100 dev articles on 2 threads peaked
-     * at 353 MB without this) */
-    if (j->len >= ((size_t)1 << 20) || casie_extract_memory(c->m, j->len) >= ((size_t)32 << 20)) malloc_trim(0);
+    cli_trim_after(c->m, j->len); /* 100 dev articles on 2 threads, accurate model: 353 MB peak without */
 }
 
 /* ---- the batch ---- */

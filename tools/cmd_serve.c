@@ -47,7 +47,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -380,11 +379,7 @@ static void *worker(void *arg) {
             r->status = serve_respond(&s->h, r->method, r->url, r->ctype, r->format, &r->body, &r->out, &r->out_len);
             atomic_fetch_sub(&s->extracting, 1);
             if (s->h.max_memory) memory_give(s, need);
-            /* hand what a large extraction took back to the system, instead
-             * of keeping it in this thread's malloc arena: a document of 1 MB,
-             * or any with the accurate model (its encoder's vectors alone are
-             * hundreds of bytes per byte) */
-            if (r->body.len >= ((size_t)1 << 20) || need >= ((size_t)32 << 20)) malloc_trim(0);
+            cli_trim_after(s->h.m, r->body.len);
         }
         pthread_mutex_lock(&s->qlock);
         r->state = 2;
