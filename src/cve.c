@@ -165,6 +165,32 @@ static int nearest_event(const casie_doc *doc, const casie_event *ev, int n_ev, 
     return best;
 }
 
+/* The vulnerability event scoring at least threshold, in token t's
+ * sentence, one of whose Vulnerability arguments holds t or lies next to it
+ * (no more than one punctuation token between): "critical bug CVE-2018-0171"
+ * names the bug that event is about, whichever trigger is nearer.  -1 if
+ * none.  On the training split's gold events this picks the owner of every
+ * id it applies to. */
+static int named_event(const casie_doc *doc, const casie_event *ev, int n_ev, float threshold, int32_t t,
+                       int vuln_role) {
+    const casie_token *tok = &doc->tokens[t];
+    const casie_sentence *s = &doc->sents[tok->sent];
+    for (int k = 0; k < n_ev; k++) {
+        if (!is_vuln(&ev[k]) || ev[k].score < threshold || event_sent(doc, &ev[k]) != tok->sent) continue;
+        for (int i = 0; i < ev[k].n_args; i++) {
+            int ab, ae;
+            if (ev[k].args[i].role != vuln_role ||
+                !casie__span_tokens(doc, ev[k].args[i].start, ev[k].args[i].end, &ab, &ae))
+                continue;
+            if (ab < s->tok_begin || ae > s->tok_end) continue;
+            int before = ae == t || (ae == t - 1 && (doc->tokens[t - 1].flags & CASIE_TOK_PUNCT));
+            int after = ab == t + 1 || (ab == t + 2 && (doc->tokens[t + 1].flags & CASIE_TOK_PUNCT));
+            if ((ab <= t && t < ae) || before || after) return k;
+        }
+    }
+    return -1;
+}
+
 /* A CVE argument is a CVE id: one the tagger gave around an id shrinks to
  * it ("(CVE-2017-5521)"), one with no id in it ("SA-CORE-2018-004") goes. */
 static int only_ids(const casie_doc *doc, casie_event *ev, int cve_role) {
@@ -192,17 +218,20 @@ static int only_ids(const casie_doc *doc, casie_event *ev, int cve_role) {
 }
 
 int casie__cve_args(const casie_doc *doc, casie_event *ev, int n_ev, float threshold) {
-    const int cve_role = casie_role_from_name("CVE"), cve_ent = casie_entity_from_name("CVE");
+    const int cve_role = casie_role_from_name("CVE"), cve_ent = casie_entity_from_name("CVE"),
+              vuln_role = casie_role_from_name("Vulnerability");
     for (int k = 0; k < n_ev; k++) {
         int rc = only_ids(doc, &ev[k], cve_role);
         if (rc) return rc;
     }
     for (int32_t t = 0; t < doc->n_tokens; t++) {
         if (!(doc->tokens[t].flags & CASIE_TOK_CVE)) continue;
-        /* the nearest vulnerability event of the id's sentence; failing
-         * one, the id is described there, not patched: the nearest
-         * disclosure within two sentences, else the nearest patch */
-        int k = nearest_event(doc, ev, n_ev, threshold, t, 0, 0, -1);
+        /* the event whose Vulnerability argument the id names; else the
+         * nearest vulnerability event of the id's sentence; failing one,
+         * the id is described there, not patched: the nearest disclosure
+         * within two sentences, else the nearest patch */
+        int k = named_event(doc, ev, n_ev, threshold, t, vuln_role);
+        if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 0, 0, -1);
         if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 1, 2, CASIE_SUBTYPE_DISCOVER_VULNERABILITY);
         if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 1, 2, CASIE_SUBTYPE_PATCH_VULNERABILITY);
         if (k < 0) continue;

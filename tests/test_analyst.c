@@ -145,6 +145,35 @@ static void cve_rule(void **state) {
     casie_doc_free(d);
 }
 
+/* An id next to an event's Vulnerability argument is that event's, though
+ * another vulnerability trigger of the sentence is nearer to it. */
+static void cve_rule_named(void **state) {
+    (void)state;
+    const char *text = "Acme released a patch for critical bug CVE-2026-2001 affecting Bolt servers.";
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_text(text, strlen(text), "t", &err);
+    assert_int_equal(casie_doc_analyze(d, &err), CASIE_OK);
+    casie_event ev[2] = {make_event(d, "released", CASIE_SUBTYPE_PATCH_VULNERABILITY),
+                         make_event(d, "affecting", CASIE_SUBTYPE_DISCOVER_VULNERABILITY)};
+    push_arg(d, &ev[0], "critical bug", "Vulnerability");
+    assert_int_equal(casie__cve_args(d, ev, 2, 0.0f), CASIE_OK);
+    assert_int_equal(ev[0].n_args, 2);
+    assert_string_equal(casie_role_name(ev[0].args[1].role), "CVE");
+    assert_string_equal(ev[0].args[1].text, "CVE-2026-2001");
+    assert_int_equal(ev[1].n_args, 0);
+    /* without the argument, the nearer trigger takes it */
+    casie__arg_free(&ev[0].args[1]);
+    casie__arg_free(&ev[0].args[0]);
+    ev[0].n_args = 0;
+    assert_int_equal(casie__cve_args(d, ev, 2, 0.0f), CASIE_OK);
+    assert_int_equal(ev[0].n_args, 0);
+    assert_int_equal(ev[1].n_args, 1);
+    assert_string_equal(ev[1].args[0].text, "CVE-2026-2001");
+    casie__event_free(&ev[0]);
+    casie__event_free(&ev[1]);
+    casie_doc_free(d);
+}
+
 /* ---- the patch-day article end to end ---- */
 
 static void patch_day(void **state) {
@@ -362,9 +391,9 @@ static void patch_language(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(cve_forms),       cmocka_unit_test(cve_rule),       cmocka_unit_test(patch_day),
-        cmocka_unit_test(named_attackers), cmocka_unit_test(ransom_article), cmocka_unit_test(undated_text),
-        cmocka_unit_test(patch_language),
+        cmocka_unit_test(cve_forms),    cmocka_unit_test(cve_rule),        cmocka_unit_test(cve_rule_named),
+        cmocka_unit_test(patch_day),    cmocka_unit_test(named_attackers), cmocka_unit_test(ransom_article),
+        cmocka_unit_test(undated_text), cmocka_unit_test(patch_language),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
