@@ -2,13 +2,15 @@
  * coref_feats.c - the features of a pair of events that the coreference
  * model scores (whether the later event joins the earlier one's hopper):
  * their subtypes, distance, trigger words, realis, the arguments they share
- * or contradict, and how the later event's sentence opens.
+ * or contradict, how the later event's sentence opens, and, for a model over
+ * an encoder, how alike the encoder finds their triggers and their arguments.
  *
  * Used in training on gold events and in extraction on predicted ones.
  * Not here: the clustering that uses the scores (extract.c).
  */
 #include "internal.h"
 
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 
@@ -37,8 +39,50 @@ static int arg_head(const casie_doc *doc, const casie__tokfeat *tf, const casie_
     return 1;
 }
 
-int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b,
-                       uint64_t *out) {
+/* The cosine of the means of xv's rows [ab, ae) and [bb, be), in one of 20
+ * buckets of 0.1 (-1 .. 1). */
+static uint64_t cos_bucket(const float *xv, int xdim, int ab, int ae, int bb, int be) {
+    double dot = 0, na = 0, nb = 0;
+    for (int k = 0; k < xdim; k++) {
+        double x = 0, y = 0;
+        for (int i = ab; i < ae; i++)
+            x += xv[(size_t)i * (size_t)xdim + (size_t)k];
+        for (int i = bb; i < be; i++)
+            y += xv[(size_t)i * (size_t)xdim + (size_t)k];
+        dot += x * y, na += x * x, nb += y * y;
+    }
+    double c = na > 0 && nb > 0 ? dot / sqrt(na * nb) : 0;
+    int q = (int)floor((c + 1) * 10);
+    return (uint64_t)(q < 0 ? 0 : q > 19 ? 19 : q);
+}
+
+/* How alike the encoder finds the two triggers, and the most alike pair of
+ * argument heads in one role ("the hospital" and "Hancock Health" read
+ * alike in context, "the hospital" and "the bank" do not); at most three
+ * features. */
+static int encoder_feats(const casie_doc *doc, const casie__tokfeat *tf, const float *xv, int xdim,
+                         const casie_event *a, const casie_event *b, int ab, int ae, int bb, int be, uint64_t same,
+                         uint64_t pair, uint64_t *out) {
+    int n = 0;
+    uint64_t tc = cos_bucket(xv, xdim, ab, ae, bb, be);
+    out[n++] = casie__hc(44, same * 32 + tc);
+    out[n++] = casie__hc(casie__hc(45, pair), tc);
+    int best = -1;
+    for (int i = 0; i < a->n_args; i++)
+        for (int j = 0; j < b->n_args; j++) {
+            int ha, na, hb, nb;
+            if (a->args[i].role != b->args[j].role || !arg_head(doc, tf, &a->args[i], &ha, &na) ||
+                !arg_head(doc, tf, &b->args[j], &hb, &nb))
+                continue;
+            int c = (int)cos_bucket(xv, xdim, ha, ha + 1, hb, hb + 1);
+            if (c > best) best = c;
+        }
+    if (best >= 0) out[n++] = casie__hc(46, same * 32 + (uint64_t)best);
+    return n;
+}
+
+int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const float *xv, int xdim, const casie_event *a,
+                       const casie_event *b, uint64_t *out) {
     int n = 0, ab, ae, bb, be;
     if (!casie__span_tokens(doc, a->start, a->end, &ab, &ae) || !casie__span_tokens(doc, b->start, b->end, &bb, &be))
         return 0;
@@ -81,10 +125,11 @@ int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const cas
     out[n++] = casie__hc(11, same * 16 + (uint64_t)(both > 3 ? 3 : both) * 4 + (uint64_t)(clash > 3 ? 3 : clash));
     out[n++] = casie__hc(12, same * 64 + (uint64_t)(a->realis * 4 + b->realis) * 4 + (uint64_t)(clash > 1 ? 2 : clash));
     out[n++] = casie__hc(10, same * 64 + (uint64_t)(doc->tokens[ab].sent == 0) * 2 + (doc->tokens[bb].sent == 0));
+    if (xv) n += encoder_feats(doc, tf, xv, xdim, a, b, ab, ae, bb, be, same, pair, out + n);
     /* each pair of arguments in one role: do their head words agree, and is
      * each a name or a number ("Kansas Heart Hospital" against "Hancock
      * Health" is another victim, "the hospital" may be the same).  Up to
-     * here at most 12 + CASIE_N_ROLES (26) features; this loop stops two
+     * here at most 15 + CASIE_N_ROLES (26) features; this loop stops two
      * short of CASIE_COREF_FEATS to leave room for the opening's two. */
     for (int i = 0; i < a->n_args; i++)
         for (int j = 0; j < b->n_args && n < CASIE_COREF_FEATS - 2; j++) {
@@ -103,4 +148,8 @@ int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const cas
     out[n++] = casie__hc(casie__hc(42, same), tf[o].w);
     if (o + 1 < bsent->tok_end) out[n++] = casie__hc(casie__hc(43, same), casie__hc(tf[o].w, tf[o + 1].w));
     return n;
+}
+
+const float *casie__coref_xv(const casie_model *m, const float *xv) {
+    return m->xdim > 0 && m->coref.fv >= 5 ? xv : NULL;
 }

@@ -466,7 +466,8 @@ static void find_realis(const casie_model *m, const casie_doc *doc, const casie_
 /* Best-first clustering: each event joins the cluster of its best-scoring
  * earlier event when that link scores positive and no event of that cluster
  * conflicts with it. */
-static int cluster_events(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, evlist *l, int *cl) {
+static int cluster_events(const casie_model *m, const casie_doc *doc, const casie__tokfeat *tf, const float *xv,
+                          evlist *l, int *cl) {
     uint64_t feats[CASIE_COREF_FEATS];
     casie__conflicts cf;
     if (casie__conflicts_init(&cf, doc, tf, l->ev, l->n)) return CASIE_ERR_NOMEM;
@@ -475,7 +476,7 @@ static int cluster_events(const casie_model *m, const casie_doc *doc, const casi
         float best = 0;
         for (int i = j > CASIE_COREF_WINDOW ? j - CASIE_COREF_WINDOW : 0; i < j; i++) {
             float sc[2] = {0, 0};
-            int nf = casie__coref_feats(doc, tf, &l->ev[i], &l->ev[j], feats);
+            int nf = casie__coref_feats(doc, tf, xv, m->xdim, &l->ev[i], &l->ev[j], feats);
             casie__linear_score(&m->coref, feats, nf, sc);
             /* the pair weights were learnt on gold realis, where a Generic
              * event seldom shares a hopper; a predicted Generic one often
@@ -569,7 +570,7 @@ static int after_triggers(const casie_model *m, casie_doc *doc, const casie__tok
     }
     if ((rc = casie__cve_args(doc, l->ev, l->n, p->argument_threshold))) goto done;
     casie__actor_roles(doc, l->ev, l->n);
-    if ((rc = cluster_events(m, doc, tf, l, cl))) goto done;
+    if ((rc = cluster_events(m, doc, tf, casie__coref_xv(m, sc->xv), l, cl))) goto done;
     rc = build_hoppers(doc, l, cl);
     if (!rc) rc = casie__category_predict(m, doc, tf); /* argument categories (category.c) */
 done:

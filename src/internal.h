@@ -283,8 +283,9 @@ typedef struct casie__linear {
  * are scored with the templates they were trained with.  4: the realis
  * templates of the trigger's last word and of the previous word with the
  * subtype have ids of their own (in 3 the first shared the sentence's first
- * word's, so the two were one feature). */
-#define CASIE_FEATURE_VERSION 4
+ * word's, so the two were one feature).  5: a coreference model over an
+ * encoder reads how alike its vectors find two events (coref_feats.c). */
+#define CASIE_FEATURE_VERSION 5
 #define CASIE_FEATURE_VERSION_MIN 3
 
 int casie__linear_init(casie__linear *m, uint32_t n_rows, uint32_t n_labels, int sequence, int training);
@@ -697,9 +698,13 @@ void casie__arg_masks(const casie_model *m, int subtype, uint8_t *allowed, uint8
 
 /* ---- coreference pair features (coref_feats.c) ---- */
 /* The features of the pair of events a, b (a first) into out
- * (CASIE_COREF_FEATS at most); returns how many. */
-int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie_event *a, const casie_event *b,
-                       uint64_t *out);
+ * (CASIE_COREF_FEATS at most); returns how many.  xv: the document's encoder
+ * vectors (n_tokens, xdim) for a coreference model of feature version 5 or
+ * later over an encoder, else NULL (casie__coref_xv). */
+int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const float *xv, int xdim, const casie_event *a,
+                       const casie_event *b, uint64_t *out);
+/* xv when m's coreference model reads the encoder's vectors, else NULL. */
+const float *casie__coref_xv(const casie_model *m, const float *xv);
 
 /* ---- extraction (extract.c) ---- */
 /* Only the trigger stage of casie_extract (each event its own hopper); reads

@@ -249,7 +249,8 @@ static int class_step(casie__linear *m, const uint64_t *f, int nf, int gold) {
 }
 
 /* Coreference: a perceptron over every pair of gold events in a document,
- * on the gold arguments. */
+ * on the gold arguments (and the encoder's vectors, when the model has an
+ * encoder). */
 static void train_coref(trainer *t, casie__linear *m) {
     uint64_t f[CASIE_COREF_FEATS];
     const int epochs = casie__epochs_or(t, 6);
@@ -257,6 +258,7 @@ static void train_coref(trainer *t, casie__linear *m) {
         long w = 0, tot = 0;
         for (int d = 0; d < t->n_docs; d++) {
             const casie_doc *doc = t->docs[d];
+            const float *xv = casie__coref_xv(t->m, t->xv ? t->xv[d] : NULL);
             for (int h1 = 0; h1 < doc->n_hoppers; h1++)
                 for (int i1 = 0; i1 < doc->hoppers[h1].n_events; i1++)
                     for (int h2 = h1; h2 < doc->n_hoppers; h2++)
@@ -266,7 +268,7 @@ static void train_coref(trainer *t, casie__linear *m) {
                                 const casie_event *x = a;
                                 a = b, b = x;
                             }
-                            int nf = casie__coref_feats(doc, t->tf[d], a, b, f);
+                            int nf = casie__coref_feats(doc, t->tf[d], xv, t->m->xdim, a, b, f);
                             if (!nf) continue;
                             w += class_step(m, f, nf, h1 == h2);
                             tot++;

@@ -452,7 +452,7 @@ static int pair_feats(const char *text, const char *va, const char *vb, const ch
     assert_non_null(tf);
     casie_arg x, y;
     casie_event a = ransom_event(text, 0, va, text, &x), b = ransom_event(text, 1, vb, from, &y);
-    int n = casie__coref_feats(d, tf, &a, &b, f);
+    int n = casie__coref_feats(d, tf, NULL, 0, &a, &b, f);
     assert_true(n > 0 && n <= CASIE_COREF_FEATS);
     qsort(f, (size_t)n, sizeof *f, cmp_u64);
     free(tf);
