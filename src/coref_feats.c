@@ -39,34 +39,61 @@ static int arg_head(const casie_doc *doc, const casie__tokfeat *tf, const casie_
     return 1;
 }
 
-/* The cosine of the means of xv's rows [ab, ae) and [bb, be), in one of 20
- * buckets of 0.1 (-1 .. 1). */
-static uint64_t cos_bucket(const float *xv, int xdim, int ab, int ae, int bb, int be) {
-    double dot = 0, na = 0, nb = 0;
-    for (int k = 0; k < xdim; k++) {
-        double x = 0, y = 0;
-        for (int i = ab; i < ae; i++)
-            x += xv[(size_t)i * (size_t)xdim + (size_t)k];
-        for (int i = bb; i < be; i++)
-            y += xv[(size_t)i * (size_t)xdim + (size_t)k];
-        dot += x * y, na += x * x, nb += y * y;
-    }
-    double c = na > 0 && nb > 0 ? dot / sqrt(na * nb) : 0;
+/* The cosine of x and y (xdim floats) in one of 20 buckets of 0.1
+ * (-1 .. 1); 0 when either is zero. */
+static uint64_t cos_bucket(const float *x, const float *y, int xdim) {
+    double dot = 0, nx = 0, ny = 0;
+    for (int k = 0; k < xdim; k++)
+        dot += (double)x[k] * y[k], nx += (double)x[k] * x[k], ny += (double)y[k] * y[k];
+    double c = nx > 0 && ny > 0 ? dot / sqrt(nx * ny) : 0;
     int q = (int)floor((c + 1) * 10);
     return (uint64_t)(q < 0 ? 0 : q > 19 ? 19 : q);
 }
 
-/* How alike the encoder finds the two triggers, and the most alike pair of
- * argument heads in one role ("the hospital" and "Hancock Health" read
- * alike in context, "the hospital" and "the bank" do not); at most three
- * features. */
-static int encoder_feats(const casie_doc *doc, const casie__tokfeat *tf, const float *xv, int xdim,
+/* The mean of cv's rows [b, e) into out. */
+static void row_mean(const casie__coref_vecs *cv, int b, int e, float *out) {
+    memset(out, 0, sizeof(float) * (size_t)cv->xdim);
+    for (int i = b; i < e; i++)
+        for (int k = 0; k < cv->xdim; k++)
+            out[k] += cv->xv[(size_t)i * (size_t)cv->xdim + (size_t)k];
+}
+
+int casie__coref_vecs_init(casie__coref_vecs *cv, const casie_doc *doc, const float *xv, int xdim) {
+    *cv = (casie__coref_vecs){.xv = xv, .xdim = xdim};
+    if (!xv) return CASIE_OK;
+    /* three rows of scratch, then a row per sentence */
+    cv->buf = malloc(sizeof(float) * (size_t)xdim * ((size_t)doc->n_sents + 3));
+    if (!cv->buf) return CASIE_ERR_NOMEM;
+    for (int s = 0; s < doc->n_sents; s++)
+        row_mean(cv, doc->sents[s].tok_begin, doc->sents[s].tok_end, cv->buf + (size_t)(s + 3) * (size_t)xdim);
+    return CASIE_OK;
+}
+
+void casie__coref_vecs_free(casie__coref_vecs *cv) {
+    free(cv->buf);
+    cv->buf = NULL;
+}
+
+/* How alike the encoder finds the two triggers (by subtype pair, and by
+ * the sentences between them: alike triggers far apart are less often one
+ * event than alike triggers of one paragraph), the two sentences, and the
+ * most alike pair of argument heads in one role ("the hospital" and
+ * "Hancock Health" read alike in context, "the hospital" and "the bank" do
+ * not); at most five features. */
+static int encoder_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie__coref_vecs *cv,
                          const casie_event *a, const casie_event *b, int ab, int ae, int bb, int be, uint64_t same,
                          uint64_t pair, uint64_t *out) {
-    int n = 0;
-    uint64_t tc = cos_bucket(xv, xdim, ab, ae, bb, be);
+    const int D = cv->xdim;
+    float *va = cv->buf, *vb = cv->buf + D, *sent = cv->buf + 3 * (size_t)D;
+    int n = 0, sa = doc->tokens[ab].sent, sb = doc->tokens[bb].sent;
+    uint64_t gap = (uint64_t)(sb - sa > 3 ? 3 : sb - sa);
+    row_mean(cv, ab, ae, va);
+    row_mean(cv, bb, be, vb);
+    uint64_t tc = cos_bucket(va, vb, D);
     out[n++] = casie__hc(44, same * 32 + tc);
     out[n++] = casie__hc(casie__hc(45, pair), tc);
+    out[n++] = casie__hc(48, (same * 4 + gap) * 32 + tc);
+    out[n++] = casie__hc(47, same * 32 + cos_bucket(sent + (size_t)sa * D, sent + (size_t)sb * D, D));
     int best = -1;
     for (int i = 0; i < a->n_args; i++)
         for (int j = 0; j < b->n_args; j++) {
@@ -74,15 +101,15 @@ static int encoder_feats(const casie_doc *doc, const casie__tokfeat *tf, const f
             if (a->args[i].role != b->args[j].role || !arg_head(doc, tf, &a->args[i], &ha, &na) ||
                 !arg_head(doc, tf, &b->args[j], &hb, &nb))
                 continue;
-            int c = (int)cos_bucket(xv, xdim, ha, ha + 1, hb, hb + 1);
+            int c = (int)cos_bucket(cv->xv + (size_t)ha * D, cv->xv + (size_t)hb * D, D);
             if (c > best) best = c;
         }
     if (best >= 0) out[n++] = casie__hc(46, same * 32 + (uint64_t)best);
     return n;
 }
 
-int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const float *xv, int xdim, const casie_event *a,
-                       const casie_event *b, uint64_t *out) {
+int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie__coref_vecs *cv,
+                       const casie_event *a, const casie_event *b, uint64_t *out) {
     int n = 0, ab, ae, bb, be;
     if (!casie__span_tokens(doc, a->start, a->end, &ab, &ae) || !casie__span_tokens(doc, b->start, b->end, &bb, &be))
         return 0;
@@ -125,11 +152,11 @@ int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const flo
     out[n++] = casie__hc(11, same * 16 + (uint64_t)(both > 3 ? 3 : both) * 4 + (uint64_t)(clash > 3 ? 3 : clash));
     out[n++] = casie__hc(12, same * 64 + (uint64_t)(a->realis * 4 + b->realis) * 4 + (uint64_t)(clash > 1 ? 2 : clash));
     out[n++] = casie__hc(10, same * 64 + (uint64_t)(doc->tokens[ab].sent == 0) * 2 + (doc->tokens[bb].sent == 0));
-    if (xv) n += encoder_feats(doc, tf, xv, xdim, a, b, ab, ae, bb, be, same, pair, out + n);
+    if (cv && cv->xv) n += encoder_feats(doc, tf, cv, a, b, ab, ae, bb, be, same, pair, out + n);
     /* each pair of arguments in one role: do their head words agree, and is
      * each a name or a number ("Kansas Heart Hospital" against "Hancock
      * Health" is another victim, "the hospital" may be the same).  Up to
-     * here at most 15 + CASIE_N_ROLES (26) features; this loop stops two
+     * here at most 17 + CASIE_N_ROLES (26) features; this loop stops two
      * short of CASIE_COREF_FEATS to leave room for the opening's two. */
     for (int i = 0; i < a->n_args; i++)
         for (int j = 0; j < b->n_args && n < CASIE_COREF_FEATS - 2; j++) {

@@ -470,13 +470,18 @@ static int cluster_events(const casie_model *m, const casie_doc *doc, const casi
                           evlist *l, int *cl) {
     uint64_t feats[CASIE_COREF_FEATS];
     casie__conflicts cf;
-    if (casie__conflicts_init(&cf, doc, tf, l->ev, l->n)) return CASIE_ERR_NOMEM;
+    casie__coref_vecs cv;
+    if (casie__coref_vecs_init(&cv, doc, xv, m->xdim)) return CASIE_ERR_NOMEM;
+    if (casie__conflicts_init(&cf, doc, tf, l->ev, l->n)) {
+        casie__coref_vecs_free(&cv);
+        return CASIE_ERR_NOMEM;
+    }
     for (int j = 0; j < l->n; j++) {
         cl[j] = j;
         float best = 0;
         for (int i = j > CASIE_COREF_WINDOW ? j - CASIE_COREF_WINDOW : 0; i < j; i++) {
             float sc[2] = {0, 0};
-            int nf = casie__coref_feats(doc, tf, xv, m->xdim, &l->ev[i], &l->ev[j], feats);
+            int nf = casie__coref_feats(doc, tf, &cv, &l->ev[i], &l->ev[j], feats);
             casie__linear_score(&m->coref, feats, nf, sc);
             /* the pair weights were learnt on gold realis, where a Generic
              * event seldom shares a hopper; a predicted Generic one often
@@ -492,6 +497,7 @@ static int cluster_events(const casie_model *m, const casie_doc *doc, const casi
         casie__conflicts_add(&cf, cl[j], j);
     }
     casie__conflicts_free(&cf);
+    casie__coref_vecs_free(&cv);
     return CASIE_OK;
 }
 

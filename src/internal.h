@@ -697,12 +697,23 @@ void casie__trig_masks(uint8_t *allowed, uint8_t *start_ok);
 void casie__arg_masks(const casie_model *m, int subtype, uint8_t *allowed, uint8_t *start_ok);
 
 /* ---- coreference pair features (coref_feats.c) ---- */
+/* A document's encoder vectors as the coreference features read them: xv
+ * (n_tokens, xdim), or NULL for none, and buf: scratch and each sentence's
+ * mean vector, made once by casie__coref_vecs_init. */
+typedef struct casie__coref_vecs {
+    const float *xv;
+    int xdim;
+    float *buf;
+} casie__coref_vecs;
+int casie__coref_vecs_init(casie__coref_vecs *cv, const casie_doc *doc, const float *xv, int xdim);
+void casie__coref_vecs_free(casie__coref_vecs *cv);
 /* The features of the pair of events a, b (a first) into out
- * (CASIE_COREF_FEATS at most); returns how many.  xv: the document's encoder
- * vectors (n_tokens, xdim) for a coreference model of feature version 5 or
- * later over an encoder, else NULL (casie__coref_xv). */
-int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const float *xv, int xdim, const casie_event *a,
-                       const casie_event *b, uint64_t *out);
+ * (CASIE_COREF_FEATS at most); returns how many.  cv: the document's
+ * encoder vectors for a coreference model of feature version 5 or later
+ * over an encoder (casie__coref_xv), else NULL or cv->xv NULL.  Not
+ * reentrant on one cv (its scratch). */
+int casie__coref_feats(const casie_doc *doc, const casie__tokfeat *tf, const casie__coref_vecs *cv,
+                       const casie_event *a, const casie_event *b, uint64_t *out);
 /* xv when m's coreference model reads the encoder's vectors, else NULL. */
 const float *casie__coref_xv(const casie_model *m, const float *xv);
 

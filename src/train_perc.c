@@ -251,14 +251,16 @@ static int class_step(casie__linear *m, const uint64_t *f, int nf, int gold) {
 /* Coreference: a perceptron over every pair of gold events in a document,
  * on the gold arguments (and the encoder's vectors, when the model has an
  * encoder). */
-static void train_coref(trainer *t, casie__linear *m) {
+static int train_coref(trainer *t, casie__linear *m) {
     uint64_t f[CASIE_COREF_FEATS];
     const int epochs = casie__epochs_or(t, 6);
     for (int ep = 0; ep < epochs; ep++) {
         long w = 0, tot = 0;
         for (int d = 0; d < t->n_docs; d++) {
             const casie_doc *doc = t->docs[d];
-            const float *xv = casie__coref_xv(t->m, t->xv ? t->xv[d] : NULL);
+            casie__coref_vecs cv;
+            if (casie__coref_vecs_init(&cv, doc, casie__coref_xv(t->m, t->xv ? t->xv[d] : NULL), t->m->xdim))
+                return CASIE_ERR_NOMEM;
             for (int h1 = 0; h1 < doc->n_hoppers; h1++)
                 for (int i1 = 0; i1 < doc->hoppers[h1].n_events; i1++)
                     for (int h2 = h1; h2 < doc->n_hoppers; h2++)
@@ -268,15 +270,17 @@ static void train_coref(trainer *t, casie__linear *m) {
                                 const casie_event *x = a;
                                 a = b, b = x;
                             }
-                            int nf = casie__coref_feats(doc, t->tf[d], xv, t->m->xdim, a, b, f);
+                            int nf = casie__coref_feats(doc, t->tf[d], &cv, a, b, f);
                             if (!nf) continue;
                             w += class_step(m, f, nf, h1 == h2);
                             tot++;
                         }
+            casie__coref_vecs_free(&cv);
         }
         casie__train_log(t, "coreference: epoch %d/%d, pair errors %ld of %ld", ep + 1, epochs, w, tot);
     }
     casie__linear_finish(m);
+    return CASIE_OK;
 }
 
 /* Entity types and realis: multiclass perceptrons over the gold events and
@@ -320,8 +324,7 @@ int casie__train_classifiers(trainer *t) {
     }
     casie__linear_finish(&m->realis);
     casie__linear_finish(&m->ent);
-    train_coref(t, &m->coref);
-    rc = CASIE_OK;
+    rc = train_coref(t, &m->coref);
 done:
     free(evs);
     free(order);

@@ -55,7 +55,7 @@ static void realis_versions(void **state) {
     assert_int_equal(differ, 2);
     /* only version 3 has the collision (R_BEFORE_W's words may repeat in both) */
     assert_int_equal(count_equal_pairs(f3, n3), count_equal_pairs(f4, n4) + 1);
-    assert_int_equal(CASIE_FEATURE_VERSION, 4);
+    assert_int_equal(CASIE_FEATURE_VERSION, 5);
 }
 
 /* The committed models were trained with version 3 and must be scored with

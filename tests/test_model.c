@@ -452,7 +452,7 @@ static int pair_feats(const char *text, const char *va, const char *vb, const ch
     assert_non_null(tf);
     casie_arg x, y;
     casie_event a = ransom_event(text, 0, va, text, &x), b = ransom_event(text, 1, vb, from, &y);
-    int n = casie__coref_feats(d, tf, NULL, 0, &a, &b, f);
+    int n = casie__coref_feats(d, tf, NULL, &a, &b, f);
     assert_true(n > 0 && n <= CASIE_COREF_FEATS);
     qsort(f, (size_t)n, sizeof *f, cmp_u64);
     free(tf);
@@ -489,6 +489,64 @@ static void coref_sees_heads_and_openings(void **state) {
                         "Health group and Mercy Hospital Center, it said.";
     n3 = pair_feats(text3, "Hancock Health", "Kansas Heart Hospital", "For", f3);
     assert_true(same_feats(f2, n2, f3, n3));
+}
+
+/* A coreference model over an encoder (feature version 5) also reads how
+ * alike the encoder's vectors find the two triggers, their sentences and
+ * the two victims' heads; a model of version 4, or one without an encoder,
+ * does not. */
+static void coref_reads_encoder_vectors(void **state) {
+    (void)state;
+    const char *text = "Hancock Health paid a ransom. Later Kansas Heart Hospital paid a ransom too.";
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_text(text, strlen(text), "pair", &err);
+    assert_non_null(d);
+    assert_int_equal(casie_doc_analyze(d, &err), CASIE_OK);
+    casie__clusters none = {0};
+    casie__tokfeat *tf = casie__doc_tokfeats(d, &none);
+    assert_non_null(tf);
+    casie_arg x, y;
+    casie_event a = ransom_event(text, 0, "Hancock Health", text, &x),
+                b = ransom_event(text, 1, "Kansas Heart Hospital", "Later", &y);
+    enum { XD = 4 };
+    float *xv = calloc((size_t)d->n_tokens * XD, sizeof(float));
+    assert_non_null(xv);
+    for (int t = 0; t < d->n_tokens; t++) /* every token alike */
+        xv[t * XD] = 1, xv[t * XD + 1] = 0.1f * (float)t;
+    uint64_t f0[CASIE_COREF_FEATS], f1[CASIE_COREF_FEATS], f2[CASIE_COREF_FEATS];
+    casie__coref_vecs none_cv, cv;
+    assert_int_equal(casie__coref_vecs_init(&none_cv, d, NULL, XD), CASIE_OK);
+    int n0 = casie__coref_feats(d, tf, &none_cv, &a, &b, f0);
+    assert_int_equal(casie__coref_feats(d, tf, NULL, &a, &b, f2), n0);
+    assert_int_equal(casie__coref_vecs_init(&cv, d, xv, XD), CASIE_OK);
+    int n1 = casie__coref_feats(d, tf, &cv, &a, &b, f1);
+    /* the triggers (three), the sentences and the victims' heads */
+    assert_int_equal(n1, n0 + 5);
+    /* the second trigger's vector turned away: other similarity features */
+    int tb, te;
+    assert_true(casie__span_tokens(d, b.start, b.end, &tb, &te));
+    xv[tb * XD] = -1;
+    int n2 = casie__coref_feats(d, tf, &cv, &a, &b, f2);
+    assert_int_equal(n2, n1);
+    int differ = 0;
+    for (int i = 0; i < n1; i++)
+        differ += f1[i] != f2[i];
+    assert_int_equal(differ, 3); /* the three trigger features */
+    casie__coref_vecs_free(&cv);
+    /* which models read them */
+    casie_model *m = NULL;
+    assert_int_equal(casie__model_alloc(&m, 0), CASIE_OK);
+    assert_int_equal(m->coref.fv, 5);
+    assert_null(casie__coref_xv(m, xv)); /* no encoder */
+    m->xdim = XD;
+    assert_ptr_equal(casie__coref_xv(m, xv), xv);
+    m->coref.fv = 4;
+    assert_null(casie__coref_xv(m, xv)); /* trained before version 5 */
+    m->xdim = 0;
+    casie_model_free(m);
+    free(xv);
+    free(tf);
+    casie_doc_free(d);
 }
 
 /* A model's metadata is handed out as JSON (casie serve's /v1/labels): a
@@ -543,6 +601,7 @@ int main(void) {
         cmocka_unit_test(default_model_on_dev),
         cmocka_unit_test(pooled_scratch_between_documents),
         cmocka_unit_test(coref_sees_heads_and_openings),
+        cmocka_unit_test(coref_reads_encoder_vectors),
         cmocka_unit_test(crafted_metadata_refused),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
