@@ -440,16 +440,23 @@ static int cmp_u64(const void *x, const void *y) {
     return a < b ? -1 : a > b;
 }
 
+/* text as an analysed document (*d) and its token features, no clusters. */
+static casie__tokfeat *pair_doc(const char *text, casie_doc **d) {
+    casie_error err = {0};
+    *d = casie_doc_from_text(text, strlen(text), "pair", &err);
+    assert_non_null(*d);
+    assert_int_equal(casie_doc_analyze(*d, &err), CASIE_OK);
+    casie__clusters none = {0};
+    casie__tokfeat *tf = casie__doc_tokfeats(*d, &none);
+    assert_non_null(tf);
+    return tf;
+}
+
 /* The sorted coreference features of the first two "paid" events of text,
  * the first with victim va, the second with victim vb (found after `from`). */
 static int pair_feats(const char *text, const char *va, const char *vb, const char *from, uint64_t *f) {
-    casie_error err = {0};
-    casie_doc *d = casie_doc_from_text(text, strlen(text), "pair", &err);
-    assert_non_null(d);
-    assert_int_equal(casie_doc_analyze(d, &err), CASIE_OK);
-    casie__clusters none = {0};
-    casie__tokfeat *tf = casie__doc_tokfeats(d, &none);
-    assert_non_null(tf);
+    casie_doc *d;
+    casie__tokfeat *tf = pair_doc(text, &d);
     casie_arg x, y;
     casie_event a = ransom_event(text, 0, va, text, &x), b = ransom_event(text, 1, vb, from, &y);
     int n = casie__coref_feats(d, tf, NULL, &a, &b, f);
@@ -498,13 +505,8 @@ static void coref_sees_heads_and_openings(void **state) {
 static void coref_reads_encoder_vectors(void **state) {
     (void)state;
     const char *text = "Hancock Health paid a ransom. Later Kansas Heart Hospital paid a ransom too.";
-    casie_error err = {0};
-    casie_doc *d = casie_doc_from_text(text, strlen(text), "pair", &err);
-    assert_non_null(d);
-    assert_int_equal(casie_doc_analyze(d, &err), CASIE_OK);
-    casie__clusters none = {0};
-    casie__tokfeat *tf = casie__doc_tokfeats(d, &none);
-    assert_non_null(tf);
+    casie_doc *d;
+    casie__tokfeat *tf = pair_doc(text, &d);
     casie_arg x, y;
     casie_event a = ransom_event(text, 0, "Hancock Health", text, &x),
                 b = ransom_event(text, 1, "Kansas Heart Hospital", "Later", &y);
