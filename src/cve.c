@@ -133,6 +133,19 @@ static int event_sent(const casie_doc *doc, const casie_event *ev) {
     return casie__span_tokens(doc, ev->start, ev->end, &tb, &te) ? doc->tokens[tb].sent : -1;
 }
 
+/* The first of ev (in document order) starting at or after from; n_ev if none. */
+static int first_event_from(const casie_event *ev, int n_ev, int32_t from) {
+    int a = 0, b = n_ev;
+    while (a < b) {
+        int mid = a + (b - a) / 2;
+        if (ev[mid].start < from)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a;
+}
+
 /* The vulnerability event scoring at least threshold nearest to token t
  * (code points between them) among those whose trigger's sentence is within
  * [lo, hi] sentences of t's, of subtype `subtype` (-1: either); -1 if none.
@@ -144,17 +157,9 @@ static int nearest_event(const casie_doc *doc, const casie_event *ev, int n_ev, 
     int first = tok->sent - hi > 0 ? tok->sent - hi : 0,
         last = tok->sent + hi < doc->n_sents ? tok->sent + hi : doc->n_sents - 1;
     int32_t from = doc->sents[first].start, to = doc->sents[last].end;
-    int a = 0, b = n_ev; /* the first event starting at or after `from` */
-    while (a < b) {
-        int mid = a + (b - a) / 2;
-        if (ev[mid].start < from)
-            a = mid + 1;
-        else
-            b = mid;
-    }
     int best = -1;
     int32_t best_d = INT32_MAX;
-    for (int k = a; k < n_ev && ev[k].start < to; k++) {
+    for (int k = first_event_from(ev, n_ev, from); k < n_ev && ev[k].start < to; k++) {
         if (!is_vuln(&ev[k]) || ev[k].score < threshold || (subtype >= 0 && ev[k].subtype != subtype)) continue;
         int s = event_sent(doc, &ev[k]);
         int gap = s > tok->sent ? s - tok->sent : tok->sent - s;
@@ -170,12 +175,13 @@ static int nearest_event(const casie_doc *doc, const casie_event *ev, int n_ev, 
  * (no more than one punctuation token between): "critical bug CVE-2018-0171"
  * names the bug that event is about, whichever trigger is nearer.  -1 if
  * none.  On the training split's gold events this picks the owner of every
- * id it applies to. */
+ * id it applies to.  Like nearest_event, it looks only at the events that
+ * start in that sentence. */
 static int named_event(const casie_doc *doc, const casie_event *ev, int n_ev, float threshold, int32_t t,
                        int vuln_role) {
     const casie_token *tok = &doc->tokens[t];
     const casie_sentence *s = &doc->sents[tok->sent];
-    for (int k = 0; k < n_ev; k++) {
+    for (int k = first_event_from(ev, n_ev, s->start); k < n_ev && ev[k].start < s->end; k++) {
         if (!is_vuln(&ev[k]) || ev[k].score < threshold || event_sent(doc, &ev[k]) != tok->sent) continue;
         for (int i = 0; i < ev[k].n_args; i++) {
             int ab, ae;

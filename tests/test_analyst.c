@@ -82,9 +82,7 @@ static void cve_forms(void **state) {
     const char *text = "Fixed: CVE\xe2\x80\x93"
                        "2026\xe2\x80\x93"
                        "40117 and cve-2026-40118.";
-    casie_error err = {0};
-    casie_doc *d = casie_doc_from_text(text, strlen(text), "t", &err);
-    assert_int_equal(casie_doc_analyze(d, &err), CASIE_OK);
+    casie_doc *d = test_analyzed(text);
     int n = 0;
     for (int t = 0; t < d->n_tokens; t++)
         if (d->tokens[t].flags & CASIE_TOK_CVE) {
@@ -125,9 +123,7 @@ static void cve_rule(void **state) {
     (void)state;
     const char *text = "Acme patched the CVE-2026-1001 hole and SA-2026-7. "
                        "Rivet found a bug in Bolt. The bug is CVE-2026-1002.";
-    casie_error err = {0};
-    casie_doc *d = casie_doc_from_text(text, strlen(text), "t", &err);
-    assert_int_equal(casie_doc_analyze(d, &err), CASIE_OK);
+    casie_doc *d = test_analyzed(text);
     casie_event ev[2] = {make_event(d, "patched", CASIE_SUBTYPE_PATCH_VULNERABILITY),
                          make_event(d, "found", CASIE_SUBTYPE_DISCOVER_VULNERABILITY)};
     push_arg(d, &ev[0], "the CVE-2026-1001 hole", "Vulnerability");
@@ -150,9 +146,7 @@ static void cve_rule(void **state) {
 static void cve_rule_named(void **state) {
     (void)state;
     const char *text = "Acme released a patch for critical bug CVE-2026-2001 affecting Bolt servers.";
-    casie_error err = {0};
-    casie_doc *d = casie_doc_from_text(text, strlen(text), "t", &err);
-    assert_int_equal(casie_doc_analyze(d, &err), CASIE_OK);
+    casie_doc *d = test_analyzed(text);
     casie_event ev[2] = {make_event(d, "released", CASIE_SUBTYPE_PATCH_VULNERABILITY),
                          make_event(d, "affecting", CASIE_SUBTYPE_DISCOVER_VULNERABILITY)};
     push_arg(d, &ev[0], "critical bug", "Vulnerability");

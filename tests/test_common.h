@@ -24,6 +24,15 @@ static inline const char *test_corpus(void) {
     return access(p, R_OK) == 0 ? c : NULL;
 }
 
+/* text as a document named "t", analysed (sentences and tokens). */
+static inline casie_doc *test_analyzed(const char *text) {
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_text(text, strlen(text), "t", &err);
+    assert_non_null(d);
+    assert_int_equal(casie_doc_analyze(d, &err), CASIE_OK);
+    return d;
+}
+
 /* Reads split `name` of the corpus (first `limit` ids when limit > 0). */
 static inline casie_corpus *test_split(const char *corpus, const char *name, int limit) {
     char p[4096];

@@ -10,14 +10,6 @@
 
 #include <utf8proc.h>
 
-static casie_doc *analyze(const char *text) {
-    casie_error err = {0};
-    casie_doc *d = casie_doc_from_text(text, strlen(text), "t", &err);
-    assert_non_null(d);
-    assert_int_equal(casie_doc_analyze(d, &err), CASIE_OK);
-    return d;
-}
-
 /* Text of token i (static buffer). */
 static const char *tok_text(const casie_doc *d, int i) {
     static char buf[512];
@@ -30,7 +22,7 @@ static const char *tok_text(const casie_doc *d, int i) {
 
 /* Asserts that text tokenizes into exactly the NULL-terminated list want. */
 static void expect_tokens(const char *text, const char *const *want) {
-    casie_doc *d = analyze(text);
+    casie_doc *d = test_analyzed(text);
     int n = 0;
     while (want[n])
         n++;
@@ -67,7 +59,7 @@ static void expect_tok(const casie_doc *d, const char *s, int32_t start, int32_t
 
 /* Asserts the sentences of text, as their exact texts. */
 static void expect_sents(const char *text, const char *const *want) {
-    casie_doc *d = analyze(text);
+    casie_doc *d = test_analyzed(text);
     int n = 0;
     while (want[n])
         n++;
@@ -96,11 +88,11 @@ static void test_urls(void **state) {
            "example.com/login.php", ".");
     TOKENS("at hxxp://bad[.]com/x.exe", "at", "hxxp://bad[.]com/x.exe");
     TOKENS("lloydstbs[.]com.", "lloydstbs[.]com", ".");
-    casie_doc *d = analyze("’’ www.x.com/a and bit.ly");
+    casie_doc *d = test_analyzed("’’ www.x.com/a and bit.ly");
     expect_tok(d, "www.x.com/a", 3, 14, CASIE_TOK_URL);
     expect_tok(d, "bit.ly", 19, 25, CASIE_TOK_URL);
     casie_doc_free(d);
-    d = analyze("’ police-pay[.]com");
+    d = test_analyzed("’ police-pay[.]com");
     expect_tok(d, "police-pay[.]com", 2, 18, CASIE_TOK_URL);
     casie_doc_free(d);
 }
@@ -110,7 +102,7 @@ static void test_emails(void **state) {
     TOKENS("Write to spam@docusign.com, or john.doe@example.co.uk.", "Write", "to", "spam@docusign.com", ",", "or",
            "john.doe@example.co.uk", ".");
     TOKENS("\"hhhh@mailinator.com,\" he said", "\"", "hhhh@mailinator.com", ",", "\"", "he", "said");
-    casie_doc *d = analyze("“£” a@b.com");
+    casie_doc *d = test_analyzed("“£” a@b.com");
     expect_tok(d, "a@b.com", 4, 11, CASIE_TOK_EMAIL | CASIE_TOK_URL);
     casie_doc_free(d);
 }
@@ -119,7 +111,7 @@ static void test_domains_and_files(void **state) {
     (void)state;
     TOKENS("Open invoice.doc.exe from example.com or report.pdf.", "Open", "invoice.doc.exe", "from", "example.com",
            "or", "report.pdf", ".");
-    casie_doc *d = analyze("é invoice.doc.exe and example.com");
+    casie_doc *d = test_analyzed("é invoice.doc.exe and example.com");
     expect_tok(d, "invoice.doc.exe", 2, 17, CASIE_TOK_FILE);
     expect_tok(d, "example.com", 22, 33, CASIE_TOK_URL);
     casie_doc_free(d);
@@ -128,13 +120,13 @@ static void test_domains_and_files(void **state) {
 static void test_ipv4(void **state) {
     (void)state;
     TOKENS("from 192.168.1.10: blocked", "from", "192.168.1.10", ":", "blocked");
-    casie_doc *d = analyze("—10.0.0.1 4.5.0.324");
+    casie_doc *d = test_analyzed("—10.0.0.1 4.5.0.324");
     expect_tok(d, "10.0.0.1", 1, 9, CASIE_TOK_IP);
     expect_tok(d, "4.5.0.324", 10, 19, CASIE_TOK_VERSION); /* 324 > 255: not an address */
     assert_false(d->tokens[2].flags & CASIE_TOK_IP);
     casie_doc_free(d);
     /* a group of digits too long for an int is no octet (and no overflow: fuzz_tokenize) */
-    d = analyze("1.2.3.4444444444444");
+    d = test_analyzed("1.2.3.4444444444444");
     assert_int_equal(d->n_tokens, 1);
     assert_false(d->tokens[0].flags & CASIE_TOK_IP);
     casie_doc_free(d);
@@ -144,7 +136,7 @@ static void test_cve(void **state) {
     (void)state;
     TOKENS("CVE-2017-0144 and CVE-2017-0144's fix (CVE-2016-10033).", "CVE-2017-0144", "and", "CVE-2017-0144", "'s",
            "fix", "(", "CVE-2016-10033", ")", ".");
-    casie_doc *d = analyze("£ CVE-2017-0144’s");
+    casie_doc *d = test_analyzed("£ CVE-2017-0144’s");
     expect_tok(d, "CVE-2017-0144", 2, 15, CASIE_TOK_CVE);
     expect_tok(d, "’s", 15, 17, CASIE_TOK_WORD);
     casie_doc_free(d);
@@ -155,7 +147,7 @@ static void test_versions_and_numbers(void **state) {
     TOKENS("iOS 10.3.2 and v2.1 fix 1,000 of 2.5 bugs in 2017.", "iOS", "10.3.2", "and", "v2.1", "fix", "1,000", "of",
            "2.5", "bugs", "in", "2017", ".");
     TOKENS("Version 2.0. The 1990s", "Version", "2.0", ".", "The", "1990s");
-    casie_doc *d = analyze("’ 10.3.2 v2.1 1,000");
+    casie_doc *d = test_analyzed("’ 10.3.2 v2.1 1,000");
     expect_tok(d, "10.3.2", 2, 8, CASIE_TOK_NUMBER | CASIE_TOK_VERSION);
     expect_tok(d, "v2.1", 9, 13, CASIE_TOK_VERSION);
     expect_tok(d, "1,000", 14, 19, CASIE_TOK_NUMBER);
@@ -166,7 +158,7 @@ static void test_money_and_percent(void **state) {
     (void)state;
     TOKENS("paid $2.5m and £1,000 (50%) or €300.", "paid", "$", "2.5m", "and", "£", "1,000", "(", "50", "%", ")", "or",
            "€", "300", ".");
-    casie_doc *d = analyze("’£1,000 and $2.5m, 50%");
+    casie_doc *d = test_analyzed("’£1,000 and $2.5m, 50%");
     expect_tok(d, "£", 1, 2, CASIE_TOK_MONEY | CASIE_TOK_PUNCT);
     expect_tok(d, "1,000", 2, 7, CASIE_TOK_NUMBER | CASIE_TOK_MONEY);
     expect_tok(d, "$", 12, 13, CASIE_TOK_MONEY);
@@ -180,7 +172,7 @@ static void test_hyphens(void **state) {
     (void)state;
     TOKENS("spear-phishing e-mail over Wi-Fi, state-of-the-art", "spear-phishing", "e-mail", "over", "Wi-Fi", ",",
            "state-of-the-art");
-    casie_doc *d = analyze("“spear-phishing”");
+    casie_doc *d = test_analyzed("“spear-phishing”");
     expect_tok(d, "spear-phishing", 1, 15, CASIE_TOK_WORD);
     casie_doc_free(d);
 }
@@ -192,7 +184,7 @@ static void test_possessives_and_contractions(void **state) {
     TOKENS("don't can’t won't I'm they’re we've I'll he'd", "do", "n't", "ca", "n’t", "wo", "n't", "I", "'m", "they",
            "’re", "we", "'ve", "I", "'ll", "he", "'d");
     TOKENS("O'Brien", "O'Brien");
-    casie_doc *d = analyze("£ county’s");
+    casie_doc *d = test_analyzed("£ county’s");
     expect_tok(d, "county", 2, 8, CASIE_TOK_WORD);
     expect_tok(d, "’s", 8, 10, CASIE_TOK_WORD);
     casie_doc_free(d);
@@ -204,7 +196,7 @@ static void test_quotes_and_dashes(void **state) {
            "–", "5", "−", "3", "\"", "ok", "\"", "'", "yes", "'");
     TOKENS("attack—the end…", "attack", "—", "the", "end", "…");
     TOKENS("wait... what", "wait", "...", "what");
-    casie_doc *d = analyze("’“x”—y");
+    casie_doc *d = test_analyzed("’“x”—y");
     expect_tok(d, "“", 1, 2, CASIE_TOK_PUNCT);
     expect_tok(d, "x", 2, 3, CASIE_TOK_WORD);
     expect_tok(d, "—", 4, 5, CASIE_TOK_PUNCT);
@@ -217,7 +209,7 @@ static void test_abbreviations(void **state) {
            "in", "Jan.", "by", "J.", "Smith", ",", "e.g.", ",", "Mr.", "Li", "etc.");
     TOKENS("No. 5 and no. Then", "No.", "5", "and", "no", ".", "Then");
     TOKENS("U.S.-based", "U.S.", "-", "based");
-    casie_doc *d = analyze("‘ U.S. Inc.");
+    casie_doc *d = test_analyzed("‘ U.S. Inc.");
     expect_tok(d, "U.S.", 2, 6, CASIE_TOK_ABBREV);
     expect_tok(d, "Inc.", 7, 11, CASIE_TOK_ABBREV);
     casie_doc_free(d);
@@ -283,7 +275,7 @@ static void test_empty(void **state) {
     (void)state;
     const char *texts[] = {"", "   \t\n ", "\xC2\xA0"};
     for (int k = 0; k < 3; k++) {
-        casie_doc *d = analyze(texts[k]);
+        casie_doc *d = test_analyzed(texts[k]);
         assert_int_equal(d->n_tokens, 0);
         assert_int_equal(d->n_sents, 0);
         assert_int_equal(casie_doc_analyze(d, NULL), CASIE_OK); /* idempotent */
