@@ -8,11 +8,11 @@
  * only about half of them: a CVE id is rare, so its token's features carry
  * little weight.  The tokenizer flags each id (CASIE_TOK_CVE, through
  * casie__cve_len), and after the argument tagger this rule gives the flagged
- * token the CVE role in the nearest DiscoverVulnerability and the nearest
- * PatchVulnerability event of its sentence, or, when its sentence has
- * neither, in the nearest vulnerability event of the sentence before or
- * after.  The argument keeps the text as written; the STIX writer names the
- * vulnerability by the normal form.
+ * token the CVE role in the vulnerability event of its sentence one of whose
+ * Vulnerability arguments names it, else in the nearest vulnerability event
+ * of its sentence, or, when its sentence has none, in the nearest one within
+ * two sentences, of either subtype.  The argument keeps the text as written;
+ * the STIX writer names the vulnerability by the normal form.
  *
  * Not here: the tokenizer (tokenize.c), the taggers (extract.c).
  */
@@ -234,12 +234,10 @@ int casie__cve_args(const casie_doc *doc, casie_event *ev, int n_ev, float thres
         if (!(doc->tokens[t].flags & CASIE_TOK_CVE)) continue;
         /* the event whose Vulnerability argument the id names; else the
          * nearest vulnerability event of the id's sentence; failing one,
-         * the id is described there, not patched: the nearest disclosure
-         * within two sentences, else the nearest patch */
+         * the nearest within two sentences, of either subtype */
         int k = named_event(doc, ev, n_ev, threshold, t, vuln_role);
         if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 0, 0, -1);
-        if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 1, 2, CASIE_SUBTYPE_DISCOVER_VULNERABILITY);
-        if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 1, 2, CASIE_SUBTYPE_PATCH_VULNERABILITY);
+        if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 1, 2, -1);
         if (k < 0) continue;
         int rc = make_room(doc, &ev[k], t, cve_role, cve_ent);
         if (rc == 0) rc = add_arg(doc, &ev[k], doc->tokens[t].start, doc->tokens[t].end, cve_role, cve_ent);

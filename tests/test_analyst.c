@@ -118,7 +118,7 @@ static casie_event make_event(casie_doc *d, const char *trigger, int subtype) {
 
 /* The rule after the tagger: an id inside a larger argument is cut out of
  * it, a CVE argument that is no id goes, an id with no event in its
- * sentence goes to the disclosure a sentence away. */
+ * sentence goes to the vulnerability event a sentence away. */
 static void cve_rule(void **state) {
     (void)state;
     const char *text = "Acme patched the CVE-2026-1001 hole and SA-2026-7. "
@@ -163,6 +163,27 @@ static void cve_rule_named(void **state) {
     assert_int_equal(ev[0].n_args, 0);
     assert_int_equal(ev[1].n_args, 1);
     assert_string_equal(ev[1].args[0].text, "CVE-2026-2001");
+    casie__event_free(&ev[0]);
+    casie__event_free(&ev[1]);
+    casie_doc_free(d);
+}
+
+/* An id with no vulnerability event in its sentence goes to the nearest
+ * one within two sentences, a patch as well as a disclosure: on the
+ * training split's held-out folds that is right more often than
+ * preferring the disclosure (docs/EXPERIMENTS.md). */
+static void cve_rule_nearby(void **state) {
+    (void)state;
+    const char *text = "Rivet found a bug in Bolt last year. Acme fixed it on Monday. "
+                       "The bug is CVE-2026-3001. Nothing else changed. Or here. Nor CVE-2026-3002.";
+    casie_doc *d = test_analyzed(text);
+    casie_event ev[2] = {make_event(d, "found", CASIE_SUBTYPE_DISCOVER_VULNERABILITY),
+                         make_event(d, "fixed", CASIE_SUBTYPE_PATCH_VULNERABILITY)};
+    assert_int_equal(casie__cve_args(d, ev, 2, 0.0f), CASIE_OK);
+    assert_int_equal(ev[0].n_args, 0);
+    assert_int_equal(ev[1].n_args, 1); /* the second id is three sentences away: nobody's */
+    assert_string_equal(casie_role_name(ev[1].args[0].role), "CVE");
+    assert_string_equal(ev[1].args[0].text, "CVE-2026-3001");
     casie__event_free(&ev[0]);
     casie__event_free(&ev[1]);
     casie_doc_free(d);
@@ -386,6 +407,7 @@ static void patch_language(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cve_forms),    cmocka_unit_test(cve_rule),        cmocka_unit_test(cve_rule_named),
+        cmocka_unit_test(cve_rule_nearby),
         cmocka_unit_test(patch_day),    cmocka_unit_test(named_attackers), cmocka_unit_test(ransom_article),
         cmocka_unit_test(undated_text), cmocka_unit_test(patch_language),
     };
