@@ -72,6 +72,12 @@ static int is_vuln(const casie_event *e) {
     return e->subtype == CASIE_SUBTYPE_DISCOVER_VULNERABILITY || e->subtype == CASIE_SUBTYPE_PATCH_VULNERABILITY;
 }
 
+/* A vulnerability event the rule may give an id to: one scoring at least
+ * threshold, or one without a score (a given trigger, not a found one). */
+static int takes_ids(const casie_event *e, float threshold) {
+    return is_vuln(e) && (e->score < 0 || e->score >= threshold);
+}
+
 /* Arguments never overlap within an event, and a CVE id is an argument of
  * its own: an argument of ev that holds the CVE token t and more keeps only
  * its part after the id, or, when the id ends it, its part before ("the
@@ -146,7 +152,7 @@ static int first_event_from(const casie_event *ev, int n_ev, int32_t from) {
     return a;
 }
 
-/* The vulnerability event scoring at least threshold nearest to token t
+/* The vulnerability event taking ids (takes_ids) nearest to token t
  * (code points between them) among those whose trigger's sentence is within
  * [lo, hi] sentences of t's, of subtype `subtype` (-1: either); -1 if none.
  * ev is in document order, so only the events starting within hi sentences
@@ -160,7 +166,7 @@ static int nearest_event(const casie_doc *doc, const casie_event *ev, int n_ev, 
     int best = -1;
     int32_t best_d = INT32_MAX;
     for (int k = first_event_from(ev, n_ev, from); k < n_ev && ev[k].start < to; k++) {
-        if (!is_vuln(&ev[k]) || ev[k].score < threshold || (subtype >= 0 && ev[k].subtype != subtype)) continue;
+        if (!takes_ids(&ev[k], threshold) || (subtype >= 0 && ev[k].subtype != subtype)) continue;
         int s = event_sent(doc, &ev[k]);
         int gap = s > tok->sent ? s - tok->sent : tok->sent - s;
         if (s < 0 || gap < lo || gap > hi) continue;
@@ -170,7 +176,7 @@ static int nearest_event(const casie_doc *doc, const casie_event *ev, int n_ev, 
     return best;
 }
 
-/* The vulnerability event scoring at least threshold, in token t's
+/* The vulnerability event taking ids (takes_ids), in token t's
  * sentence, one of whose Vulnerability arguments holds t or lies next to it
  * (no more than one punctuation token between): "critical bug CVE-2018-0171"
  * names the bug that event is about, whichever trigger is nearer.  -1 if
@@ -182,7 +188,7 @@ static int named_event(const casie_doc *doc, const casie_event *ev, int n_ev, fl
     const casie_token *tok = &doc->tokens[t];
     const casie_sentence *s = &doc->sents[tok->sent];
     for (int k = first_event_from(ev, n_ev, s->start); k < n_ev && ev[k].start < s->end; k++) {
-        if (!is_vuln(&ev[k]) || ev[k].score < threshold || event_sent(doc, &ev[k]) != tok->sent) continue;
+        if (!takes_ids(&ev[k], threshold) || event_sent(doc, &ev[k]) != tok->sent) continue;
         for (int i = 0; i < ev[k].n_args; i++) {
             int ab, ae;
             if (ev[k].args[i].role != vuln_role ||

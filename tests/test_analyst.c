@@ -184,6 +184,17 @@ static void cve_rule_nearby(void **state) {
     assert_int_equal(ev[1].n_args, 1); /* the second id is three sentences away: nobody's */
     assert_string_equal(casie_role_name(ev[1].args[0].role), "CVE");
     assert_string_equal(ev[1].args[0].text, "CVE-2026-3001");
+    /* an event under the threshold takes none; one without a score (a
+     * given trigger) is taken as certain */
+    casie__arg_free(&ev[1].args[0]);
+    ev[1].n_args = 0;
+    assert_int_equal(casie__cve_args(d, ev, 2, 0.95f), CASIE_OK);
+    assert_int_equal(ev[0].n_args + ev[1].n_args, 0);
+    ev[1].score = -1.0f;
+    assert_int_equal(casie__cve_args(d, ev, 2, 0.95f), CASIE_OK);
+    assert_int_equal(ev[0].n_args, 0);
+    assert_int_equal(ev[1].n_args, 1);
+    assert_string_equal(ev[1].args[0].text, "CVE-2026-3001");
     casie__event_free(&ev[0]);
     casie__event_free(&ev[1]);
     casie_doc_free(d);
@@ -406,10 +417,9 @@ static void patch_language(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(cve_forms),    cmocka_unit_test(cve_rule),        cmocka_unit_test(cve_rule_named),
-        cmocka_unit_test(cve_rule_nearby),
-        cmocka_unit_test(patch_day),    cmocka_unit_test(named_attackers), cmocka_unit_test(ransom_article),
-        cmocka_unit_test(undated_text), cmocka_unit_test(patch_language),
+        cmocka_unit_test(cve_forms),       cmocka_unit_test(cve_rule),     cmocka_unit_test(cve_rule_named),
+        cmocka_unit_test(cve_rule_nearby), cmocka_unit_test(patch_day),    cmocka_unit_test(named_attackers),
+        cmocka_unit_test(ransom_article),  cmocka_unit_test(undated_text), cmocka_unit_test(patch_language),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
