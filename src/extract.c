@@ -302,7 +302,7 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
         for (int i = b; i < e; i++) {
             float *row = sc->E + (size_t)(i - b) * L;
             if (m->trig_mix != 0.0f)
-                mixed_score(&m->trig, m->trig_mix, feats, casie__trig_feats(tf, b, e, i, feats), row);
+                mixed_score(&m->trig, m->trig_mix, feats, casie__trig_feats(tf, b, e, i, m->trig.fv, feats), row);
             for (int l = 1; l < L; l++)
                 row[l] += m->trig_bias;
         }

@@ -131,6 +131,14 @@ casie__tokfeat *casie__doc_tokfeats(const casie_doc *doc, const casie__clusters 
             if (tf[t].s == th[k]) topics |= 1u << k;
     for (int t = 0; t < doc->n_tokens; t++)
         tf[t].topics = topics;
+    for (int k = 0; k < doc->n_sents; k++) {
+        const casie_sentence *se = &doc->sents[k];
+        uint32_t sf = 0;
+        for (int t = se->tok_begin; t < se->tok_end; t++)
+            sf |= tf[t].flags;
+        for (int t = se->tok_begin; t < se->tok_end; t++)
+            tf[t].sflags = sf;
+    }
     sb_stemmer_delete(stem);
     return tf;
 }
@@ -211,6 +219,8 @@ enum {
     F_S_FAR = 703,      /* a stem 2-4 tokens away, by side */
     F_CL2_PREV_W = 709, /* the finest cluster with the previous word */
     F_CL2_NEXT_W = 710, /* with the next word */
+    F_SENT_CVE = 720,   /* the sentence holds a CVE id (version 6) */
+    F_SENT_CVE_S = 721, /* that, with the token's stem */
     /* arguments */
     A_BIAS = 40,
     A_W,
@@ -285,9 +295,10 @@ enum {
 
 static const int A_CL_LEVEL[3] = {A_CL, A_CL1, A_CL2}, E_CL_HEAD_LEVEL[3] = {E_CL_HEAD, E_CL_HEAD1, E_CL_HEAD2};
 
-static const int TRIG_IDS[] = {F_BIAS,   F_W,       F_S,     F_SHAPE,   F_PRE,     F_SUF,        F_CL0,       F_CL1,
-                               F_CL2,    F_FLAGS,   F_CAP,   F_W_2GRAM, F_S_2GRAM, F_SENT_FIRST, F_SENT_LAST, F_W_NEXT,
-                               F_S_NEXT, F_S_3GRAM, F_TOPIC, F_TOPIC_S, F_S_FAR,   F_CL2_PREV_W, F_CL2_NEXT_W};
+static const int TRIG_IDS[] = {F_BIAS,       F_W,          F_S,        F_SHAPE,     F_PRE,     F_SUF,     F_CL0,
+                               F_CL1,        F_CL2,        F_FLAGS,    F_CAP,       F_W_2GRAM, F_S_2GRAM, F_SENT_FIRST,
+                               F_SENT_LAST,  F_W_NEXT,     F_S_NEXT,   F_S_3GRAM,   F_TOPIC,   F_TOPIC_S, F_S_FAR,
+                               F_CL2_PREV_W, F_CL2_NEXT_W, F_SENT_CVE, F_SENT_CVE_S};
 static const int ARG_IDS[] = {
     A_BIAS,           A_W,           A_S,       A_SHAPE,        A_SUF,    A_PRE,       A_CL,
     A_FLAGS,          A_POS,         A_DIST,    A_POS_W,        A_POS_S,  A_TRIG_S,    A_TRIG_W_POS,
@@ -325,7 +336,7 @@ static inline uint64_t f3(int tmpl, uint64_t a, uint64_t b, uint64_t c) {
 /* The word at i+off within [b, e), or a boundary symbol. */
 #define WORD_AT(tf, b, e, i, field) ((i) >= (b) && (i) < (e) ? (tf)[i].field : ((i) < (b) ? 0xb0b0ull : 0xe0e0ull))
 
-int casie__trig_feats(const casie__tokfeat *tf, int b, int e, int i, uint64_t *out) {
+int casie__trig_feats(const casie__tokfeat *tf, int b, int e, int i, uint32_t fv, uint64_t *out) {
     int n = 0;
     PUT(f1(F_BIAS, 0));
     for (int off = -2; off <= 2; off++) {
@@ -360,6 +371,12 @@ int casie__trig_feats(const casie__tokfeat *tf, int b, int e, int i, uint64_t *o
         }
     if (i == b) PUT(f1(F_SENT_FIRST, 0));
     if (i == e - 1) PUT(f1(F_SENT_LAST, 0));
+    /* a CVE id in the sentence: it is about a vulnerability, its verbs
+     * ("closed", "mitigating") more likely one's triggers */
+    if (fv >= 6 && (tf[i].sflags & CASIE_TOK_CVE)) {
+        PUT(f1(F_SENT_CVE, 0));
+        PUT(f2(F_SENT_CVE_S, 0, tf[i].s));
+    }
     return n;
 }
 

@@ -284,8 +284,10 @@ typedef struct casie__linear {
  * templates of the trigger's last word and of the previous word with the
  * subtype have ids of their own (in 3 the first shared the sentence's first
  * word's, so the two were one feature).  5: a coreference model over an
- * encoder reads how alike its vectors find two events (coref_feats.c). */
-#define CASIE_FEATURE_VERSION 5
+ * encoder reads how alike its vectors find two events (coref_feats.c).
+ * 6: the trigger templates know whether the token's sentence holds a CVE
+ * id. */
+#define CASIE_FEATURE_VERSION 6
 #define CASIE_FEATURE_VERSION_MIN 3
 
 int casie__linear_init(casie__linear *m, uint32_t n_rows, uint32_t n_labels, int sequence, int training);
@@ -448,6 +450,7 @@ typedef struct casie__tokfeat {
     uint32_t flags;  /* CASIE_TOK_* */
     uint8_t cap;     /* 0 lower, 1 capitalized, 2 all caps, 3 other */
     uint32_t topics; /* document-level: bit k set when topic word k occurs in the document */
+    uint32_t sflags; /* sentence-level: the CASIE_TOK_* flags of any of its sentence's tokens */
     uint16_t emb;    /* word vector row + 1, 0 when the word has none */
 } casie__tokfeat;
 
@@ -487,7 +490,7 @@ uint64_t casie__word_hash(const char *s, size_t n); /* of the lowercased form */
 
 #define CASIE_MAX_FEATS 160
 /* Trigger tagger features of token i in tokens [b, e) of the doc. */
-int casie__trig_feats(const casie__tokfeat *tf, int b, int e, int i, uint64_t *out);
+int casie__trig_feats(const casie__tokfeat *tf, int b, int e, int i, uint32_t fv, uint64_t *out);
 
 /* Argument tagger: features of token i for one trigger. */
 typedef struct casie__arg_ctx {

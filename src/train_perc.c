@@ -158,7 +158,7 @@ static int trig_begin(void *ctx, int k, seq_item *it) {
 
 static int trig_feats(void *ctx, int i, uint64_t *out) {
     const trig_items *c = ctx;
-    return casie__trig_feats(c->tf, c->b, c->e, i, out);
+    return casie__trig_feats(c->tf, c->b, c->e, i, c->t->m->trig.fv, out);
 }
 
 int casie__train_triggers_perc(trainer *t) {

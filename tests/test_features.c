@@ -2,7 +2,8 @@
  * test_features.c - the feature layout's single owner: no two templates of
  * one model share an id; the realis templates that shared ids in feature
  * version 3 stay as they were for models of that version and are apart in
- * the current one; the committed models keep their version; the token and
+ * the current one; the trigger templates of a CVE id's sentence come with
+ * version 6; the committed models keep their version; the token and
  * relation columns sit where internal.h names them.
  */
 #include "test_common.h"
@@ -55,7 +56,34 @@ static void realis_versions(void **state) {
     assert_int_equal(differ, 2);
     /* only version 3 has the collision (R_BEFORE_W's words may repeat in both) */
     assert_int_equal(count_equal_pairs(f3, n3), count_equal_pairs(f4, n4) + 1);
-    assert_int_equal(CASIE_FEATURE_VERSION, 5);
+    assert_int_equal(CASIE_FEATURE_VERSION, 6);
+}
+
+/* Version 6: a token of a sentence holding a CVE id gets two trigger
+ * features more (the fact, and the fact with its stem); a model of an
+ * older version, or a sentence without an id, gets none. */
+static void trigger_sentence_with_cve(void **state) {
+    (void)state;
+    casie_doc *d = test_analyzed("Acme closed CVE-2026-1001 on Monday. Rivet closed the hole.");
+    casie__tokfeat *tf = casie__doc_tokfeats(d, NULL);
+    assert_non_null(tf);
+    assert_int_equal(d->n_sents, 2);
+    const casie_sentence *s0 = &d->sents[0], *s1 = &d->sents[1];
+    uint64_t f5[CASIE_MAX_FEATS], f6[CASIE_MAX_FEATS];
+    for (int t = s0->tok_begin; t < s0->tok_end; t++) {
+        assert_true(tf[t].sflags & CASIE_TOK_CVE);
+        int n5 = casie__trig_feats(tf, s0->tok_begin, s0->tok_end, t, 5, f5);
+        int n6 = casie__trig_feats(tf, s0->tok_begin, s0->tok_end, t, 6, f6);
+        assert_int_equal(n6, n5 + 2);
+        assert_memory_equal(f5, f6, sizeof(uint64_t) * (size_t)n5);
+    }
+    for (int t = s1->tok_begin; t < s1->tok_end; t++) {
+        assert_false(tf[t].sflags & CASIE_TOK_CVE);
+        assert_int_equal(casie__trig_feats(tf, s1->tok_begin, s1->tok_end, t, 6, f6),
+                         casie__trig_feats(tf, s1->tok_begin, s1->tok_end, t, 5, f5));
+    }
+    free(tf);
+    casie_doc_free(d);
 }
 
 /* The committed models were trained with version 3 and must be scored with
@@ -109,6 +137,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(template_ids_unique_within_each_model),
         cmocka_unit_test(realis_versions),
+        cmocka_unit_test(trigger_sentence_with_cve),
         cmocka_unit_test(models_keep_their_version),
         cmocka_unit_test(token_columns_where_named),
     };
