@@ -116,6 +116,24 @@ static casie_event make_event(casie_doc *d, const char *trigger, int subtype) {
     return e;
 }
 
+/* text analysed, with two vulnerability events on triggers t0 and t1 */
+static casie_doc *two_events(const char *text, casie_event ev[2], const char *t0, int s0, const char *t1, int s1) {
+    casie_doc *d = test_analyzed(text);
+    ev[0] = make_event(d, t0, s0);
+    ev[1] = make_event(d, t1, s1);
+    return d;
+}
+
+/* Runs the rule at threshold; then only ev[1] holds an argument, the CVE id
+ * `id`. */
+static void rule_gives_second(casie_doc *d, casie_event ev[2], float threshold, const char *id) {
+    assert_int_equal(casie__cve_args(d, ev, 2, threshold), CASIE_OK);
+    assert_int_equal(ev[0].n_args, 0);
+    assert_int_equal(ev[1].n_args, 1);
+    assert_string_equal(casie_role_name(ev[1].args[0].role), "CVE");
+    assert_string_equal(ev[1].args[0].text, id);
+}
+
 /* The rule after the tagger: an id inside a larger argument is cut out of
  * it, a CVE argument that is no id goes, an id with no event in its
  * sentence goes to the vulnerability event a sentence away. */
@@ -123,9 +141,9 @@ static void cve_rule(void **state) {
     (void)state;
     const char *text = "Acme patched the CVE-2026-1001 hole and SA-2026-7. "
                        "Rivet found a bug in Bolt. The bug is CVE-2026-1002.";
-    casie_doc *d = test_analyzed(text);
-    casie_event ev[2] = {make_event(d, "patched", CASIE_SUBTYPE_PATCH_VULNERABILITY),
-                         make_event(d, "found", CASIE_SUBTYPE_DISCOVER_VULNERABILITY)};
+    casie_event ev[2];
+    casie_doc *d = two_events(text, ev, "patched", CASIE_SUBTYPE_PATCH_VULNERABILITY, "found",
+                              CASIE_SUBTYPE_DISCOVER_VULNERABILITY);
     push_arg(d, &ev[0], "the CVE-2026-1001 hole", "Vulnerability");
     push_arg(d, &ev[0], "SA-2026-7", "CVE");
     assert_int_equal(casie__cve_args(d, ev, 2, 0.0f), CASIE_OK);
@@ -146,9 +164,9 @@ static void cve_rule(void **state) {
 static void cve_rule_named(void **state) {
     (void)state;
     const char *text = "Acme released a patch for critical bug CVE-2026-2001 affecting Bolt servers.";
-    casie_doc *d = test_analyzed(text);
-    casie_event ev[2] = {make_event(d, "released", CASIE_SUBTYPE_PATCH_VULNERABILITY),
-                         make_event(d, "affecting", CASIE_SUBTYPE_DISCOVER_VULNERABILITY)};
+    casie_event ev[2];
+    casie_doc *d = two_events(text, ev, "released", CASIE_SUBTYPE_PATCH_VULNERABILITY, "affecting",
+                              CASIE_SUBTYPE_DISCOVER_VULNERABILITY);
     push_arg(d, &ev[0], "critical bug", "Vulnerability");
     assert_int_equal(casie__cve_args(d, ev, 2, 0.0f), CASIE_OK);
     assert_int_equal(ev[0].n_args, 2);
@@ -159,10 +177,7 @@ static void cve_rule_named(void **state) {
     casie__arg_free(&ev[0].args[1]);
     casie__arg_free(&ev[0].args[0]);
     ev[0].n_args = 0;
-    assert_int_equal(casie__cve_args(d, ev, 2, 0.0f), CASIE_OK);
-    assert_int_equal(ev[0].n_args, 0);
-    assert_int_equal(ev[1].n_args, 1);
-    assert_string_equal(ev[1].args[0].text, "CVE-2026-2001");
+    rule_gives_second(d, ev, 0.0f, "CVE-2026-2001");
     casie__event_free(&ev[0]);
     casie__event_free(&ev[1]);
     casie_doc_free(d);
@@ -176,14 +191,10 @@ static void cve_rule_nearby(void **state) {
     (void)state;
     const char *text = "Rivet found a bug in Bolt last year. Acme fixed it on Monday. "
                        "The bug is CVE-2026-3001. Nothing else changed. Or here. Nor CVE-2026-3002.";
-    casie_doc *d = test_analyzed(text);
-    casie_event ev[2] = {make_event(d, "found", CASIE_SUBTYPE_DISCOVER_VULNERABILITY),
-                         make_event(d, "fixed", CASIE_SUBTYPE_PATCH_VULNERABILITY)};
-    assert_int_equal(casie__cve_args(d, ev, 2, 0.0f), CASIE_OK);
-    assert_int_equal(ev[0].n_args, 0);
-    assert_int_equal(ev[1].n_args, 1); /* the second id is three sentences away: nobody's */
-    assert_string_equal(casie_role_name(ev[1].args[0].role), "CVE");
-    assert_string_equal(ev[1].args[0].text, "CVE-2026-3001");
+    casie_event ev[2];
+    casie_doc *d =
+        two_events(text, ev, "found", CASIE_SUBTYPE_DISCOVER_VULNERABILITY, "fixed", CASIE_SUBTYPE_PATCH_VULNERABILITY);
+    rule_gives_second(d, ev, 0.0f, "CVE-2026-3001"); /* the second id, three sentences away: nobody's */
     /* an event under the threshold takes none; one without a score (a
      * given trigger) is taken as certain */
     casie__arg_free(&ev[1].args[0]);
@@ -191,10 +202,7 @@ static void cve_rule_nearby(void **state) {
     assert_int_equal(casie__cve_args(d, ev, 2, 0.95f), CASIE_OK);
     assert_int_equal(ev[0].n_args + ev[1].n_args, 0);
     ev[1].score = -1.0f;
-    assert_int_equal(casie__cve_args(d, ev, 2, 0.95f), CASIE_OK);
-    assert_int_equal(ev[0].n_args, 0);
-    assert_int_equal(ev[1].n_args, 1);
-    assert_string_equal(ev[1].args[0].text, "CVE-2026-3001");
+    rule_gives_second(d, ev, 0.95f, "CVE-2026-3001");
     casie__event_free(&ev[0]);
     casie__event_free(&ev[1]);
     casie_doc_free(d);
