@@ -538,7 +538,7 @@ static void coref_reads_encoder_vectors(void **state) {
     /* which models read them */
     casie_model *m = NULL;
     assert_int_equal(casie__model_alloc(&m, 0), CASIE_OK);
-    assert_int_equal(m->coref.fv, 5);
+    assert_int_equal(m->coref.fv, CASIE_FEATURE_VERSION);
     assert_null(casie__coref_xv(m, xv)); /* no encoder */
     m->xdim = XD;
     assert_ptr_equal(casie__coref_xv(m, xv), xv);
