@@ -154,11 +154,11 @@ static int first_event_from(const casie_event *ev, int n_ev, int32_t from) {
 
 /* The vulnerability event taking ids (takes_ids) nearest to token t
  * (code points between them) among those whose trigger's sentence is within
- * [lo, hi] sentences of t's, of subtype `subtype` (-1: either); -1 if none.
+ * [lo, hi] sentences of t's; -1 if none.
  * ev is in document order, so only the events starting within hi sentences
  * of t's are looked at. */
 static int nearest_event(const casie_doc *doc, const casie_event *ev, int n_ev, float threshold, int32_t t, int lo,
-                         int hi, int subtype) {
+                         int hi) {
     const casie_token *tok = &doc->tokens[t];
     int first = tok->sent - hi > 0 ? tok->sent - hi : 0,
         last = tok->sent + hi < doc->n_sents ? tok->sent + hi : doc->n_sents - 1;
@@ -166,7 +166,7 @@ static int nearest_event(const casie_doc *doc, const casie_event *ev, int n_ev, 
     int best = -1;
     int32_t best_d = INT32_MAX;
     for (int k = first_event_from(ev, n_ev, from); k < n_ev && ev[k].start < to; k++) {
-        if (!takes_ids(&ev[k], threshold) || (subtype >= 0 && ev[k].subtype != subtype)) continue;
+        if (!takes_ids(&ev[k], threshold)) continue;
         int s = event_sent(doc, &ev[k]);
         int gap = s > tok->sent ? s - tok->sent : tok->sent - s;
         if (s < 0 || gap < lo || gap > hi) continue;
@@ -242,8 +242,8 @@ int casie__cve_args(const casie_doc *doc, casie_event *ev, int n_ev, float thres
          * nearest vulnerability event of the id's sentence; failing one,
          * the nearest within two sentences, of either subtype */
         int k = named_event(doc, ev, n_ev, threshold, t, vuln_role);
-        if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 0, 0, -1);
-        if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 1, 2, -1);
+        if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 0, 0);
+        if (k < 0) k = nearest_event(doc, ev, n_ev, threshold, t, 1, 2);
         if (k < 0) continue;
         int rc = make_room(doc, &ev[k], t, cve_role, cve_ent);
         if (rc == 0) rc = add_arg(doc, &ev[k], doc->tokens[t].start, doc->tokens[t].end, cve_role, cve_ent);
