@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ======================================================================== */
@@ -156,6 +157,42 @@ static void sync_parent_dir(const char *path) {
     free(dir);
 }
 
+/* Refuses to replace path unless it is absent or a regular file: rename
+ * would put a regular file in place of a device node, a FIFO or a symbolic
+ * link (`-o /dev/null` run as root would replace /dev/null). */
+static int check_target(const char *path, casie_error *err) {
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT) return CASIE_OK; /* a new file */
+        return casie__error(err, CASIE_ERR_IO, -1, "%s: %s", path, strerror(errno));
+    }
+    if (S_ISLNK(st.st_mode)) return casie__error(err, CASIE_ERR_IO, -1, "%s: is a symbolic link; not replaced", path);
+    if (!S_ISREG(st.st_mode))
+        return casie__error(err, CASIE_ERR_IO, -1, "%s: exists and is not a regular file; not replaced", path);
+    return CASIE_OK;
+}
+
+/* Creates a new temporary file beside path, named path.PID-XXXXXXXX.tmp in
+ * tmp (cap bytes), and returns its descriptor (-1 and errno on failure).
+ * O_EXCL|O_NOFOLLOW: whatever already has the name (a link planted there, a
+ * FIFO, another writer's temporary) is never opened, only skipped; the name
+ * varies with the time and the buffer's address, so that two writers of one
+ * path, in one process or two, never share a temporary. */
+static int create_temp(const char *path, char *tmp, size_t cap) {
+    for (unsigned tries = 0; tries < 100; tries++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x = ((uint64_t)ts.tv_sec << 30 ^ (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)tmp << 7) +
+                     tries * 0x9e3779b97f4a7c15ull;
+        x = (x ^ x >> 31) * 0xbf58476d1ce4e5b9ull; /* mixed, so that every bit reaches the name */
+        snprintf(tmp, cap, "%s.%ld-%08x.tmp", path, (long)getpid(), (unsigned)(x ^ x >> 32));
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 int casie__container_write(const char *path, int kind, const casie__section *secs, int n_secs, casie_error *err) {
     static const unsigned char zeros[ALIGN] = {0};
     crc32c_tables *ct = NULL;
@@ -182,7 +219,8 @@ int casie__container_write(const char *path, int kind, const casie__section *sec
 
     /* Header and table, with every section at the next aligned offset. */
     size_t table_end = HEADER_SIZE + (size_t)ENTRY_SIZE * (size_t)n_secs;
-    if (!(ct = malloc(sizeof *ct)) || !(head = calloc(1, table_end)) || !(tmp = malloc(strlen(path) + 5))) {
+    size_t tmp_cap = strlen(path) + 32;
+    if (!(ct = malloc(sizeof *ct)) || !(head = calloc(1, table_end)) || !(tmp = malloc(tmp_cap))) {
         rc = casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory writing the model", path);
         goto done;
     }
@@ -210,10 +248,10 @@ int casie__container_write(const char *path, int kind, const casie__section *sec
     casie__put_u32le(head + H_RESERVED, 0);
     casie__put_u32le(head + H_CRC, header_crc(ct, head, table_end));
 
-    /* path.tmp, synced, then renamed over path: readers see the old file or
-     * the whole new one, and mappings of the old file stay valid. */
-    sprintf(tmp, "%s.tmp", path);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+    /* A new temporary, synced, then renamed over path: readers see the old
+     * file or the whole new one, and mappings of the old file stay valid. */
+    if ((rc = check_target(path, err))) goto done;
+    if ((fd = create_temp(path, tmp, tmp_cap)) < 0) {
         rc = casie__error(err, CASIE_ERR_IO, -1, "%s: cannot create: %s", tmp, strerror(errno));
         goto done;
     }

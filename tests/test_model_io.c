@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,22 @@ static unsigned char *read_bytes(const char *path, size_t *n) {
     fclose(f);
     *n = len;
     return buf;
+}
+
+/* How many temporaries of g_dir/name (name.*.tmp) are left in g_dir. */
+static int count_temps(const char *name) {
+    DIR *d = opendir(g_dir);
+    assert_non_null(d);
+    int n = 0;
+    size_t len = strlen(name);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t el = strlen(e->d_name);
+        n += el > len + 5 && !strncmp(e->d_name, name, len) && e->d_name[len] == '.' &&
+             !strcmp(e->d_name + el - 4, ".tmp");
+    }
+    closedir(d);
+    return n;
 }
 
 static void put32(unsigned char *p, uint32_t v) {
@@ -355,14 +372,137 @@ static void test_overwrite(void **state) {
     casie__model_file old, cur;
     assert_int_equal(casie__model_file_open(p, &old, &err), CASIE_OK);
     assert_int_equal(casie__model_file_write(p, &b, 1, &err), CASIE_OK);
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", p);
-    assert_int_equal(access(tmp, F_OK), -1);
+    assert_int_equal(count_temps("over.model"), 0);
     assert_int_equal(casie__model_file_open(p, &cur, &err), CASIE_OK);
     check_sections(&old, &a, 1);
     check_sections(&cur, &b, 1);
     casie__model_file_close(&old);
     casie__model_file_close(&cur);
+}
+
+/* What a hostile hand may leave at the temporary's old name (path.tmp) or
+ * at the path itself.  The writer used to open path.tmp with O_TRUNC and no
+ * O_NOFOLLOW: it wrote through a link planted there (and then renamed the
+ * link over path), waited forever on a FIFO there, and renamed a regular
+ * file over a FIFO or device at path.  Now the temporary is a new file
+ * (O_CREAT|O_EXCL|O_NOFOLLOW, a name of its own), and a path that exists and
+ * is not a regular file is refused, named, and left as it is. */
+static void test_planted_files(void **state) {
+    (void)state;
+    const casie__section s = {"DATA", "model bytes", 11};
+    casie_error err = {0};
+    casie__model_file mf;
+    char tmp[600], victim[600];
+    snprintf(victim, sizeof victim, "%s", tmp_path("victim")); /* tmp_path's buffers are reused */
+    write_bytes(victim, "precious", 8);
+
+    /* a symbolic link at path.tmp: its target is not written */
+    const char *p = tmp_path("link-tmp.model");
+    snprintf(tmp, sizeof tmp, "%s.tmp", p);
+    assert_int_equal(symlink(victim, tmp), 0);
+    alarm(10);
+    assert_int_equal(casie__model_file_write(p, &s, 1, &err), CASIE_OK);
+    alarm(0);
+    size_t n;
+    unsigned char *b = read_bytes(victim, &n);
+    assert_int_equal(n, 8);
+    assert_memory_equal(b, "precious", 8);
+    free(b);
+    struct stat st;
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(casie__model_file_open(p, &mf, &err), CASIE_OK);
+    check_sections(&mf, &s, 1);
+    casie__model_file_close(&mf);
+    assert_int_equal(lstat(tmp, &st), 0); /* left alone */
+    assert_true(S_ISLNK(st.st_mode));
+
+    /* a FIFO at path.tmp with no reader: no wait (the alarm ends the test) */
+    p = tmp_path("fifo-tmp.model");
+    snprintf(tmp, sizeof tmp, "%s.tmp", p);
+    assert_int_equal(mkfifo(tmp, 0600), 0);
+    alarm(10);
+    assert_int_equal(casie__model_file_write(p, &s, 1, &err), CASIE_OK);
+    alarm(0);
+    assert_int_equal(casie__model_file_open(p, &mf, &err), CASIE_OK);
+    casie__model_file_close(&mf);
+
+    /* a FIFO, a link and a directory at path itself: refused, each named */
+    p = tmp_path("fifo.model");
+    assert_int_equal(mkfifo(p, 0600), 0);
+    alarm(10);
+    assert_int_equal(casie__model_file_write(p, &s, 1, &err), CASIE_ERR_IO);
+    alarm(0);
+    assert_non_null(strstr(err.message, p));
+    assert_non_null(strstr(err.message, "not a regular file; not replaced"));
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    assert_int_equal(count_temps("fifo.model"), 0);
+
+    p = tmp_path("link.model");
+    assert_int_equal(symlink(victim, p), 0);
+    assert_int_equal(casie__model_file_write(p, &s, 1, &err), CASIE_ERR_IO);
+    assert_non_null(strstr(err.message, p));
+    assert_non_null(strstr(err.message, "symbolic link; not replaced"));
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    b = read_bytes(victim, &n);
+    assert_memory_equal(b, "precious", 8);
+    free(b);
+
+    p = tmp_path("dir.model");
+    assert_int_equal(mkdir(p, 0700), 0);
+    assert_int_equal(casie__model_file_write(p, &s, 1, &err), CASIE_ERR_IO);
+    assert_non_null(strstr(err.message, "not a regular file; not replaced"));
+    assert_int_equal(rmdir(p), 0);
+    assert_int_equal(count_temps("dir.model"), 0);
+}
+
+/* Two threads writing one path at once: each write is whole (a temporary of
+ * its own each), the file at the end is one of them, no temporary remains.
+ * With one shared path.tmp, one writer truncated the other's file, or
+ * renamed it away under it. */
+typedef struct writer_arg {
+    const char *path;
+    casie__section s;
+    int failures;
+} writer_arg;
+
+static void *writer_thread(void *p) {
+    writer_arg *a = p;
+    for (int i = 0; i < 40; i++) {
+        casie_error err = {0};
+        a->failures += casie__model_file_write(a->path, &a->s, 1, &err) != CASIE_OK;
+    }
+    return NULL;
+}
+
+static void test_concurrent_writers(void **state) {
+    (void)state;
+    enum { NA = 50000, NB = 70000 };
+    char *da = malloc(NA), *db = malloc(NB);
+    assert_non_null(da);
+    assert_non_null(db);
+    memset(da, 'a', NA);
+    memset(db, 'b', NB);
+    const char *p = tmp_path("race.model");
+    writer_arg a = {p, {"DATA", da, NA}, 0}, b = {p, {"DATA", db, NB}, 0};
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, writer_thread, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, writer_thread, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.failures + b.failures, 0);
+    casie__model_file mf;
+    casie_error err = {0};
+    assert_int_equal(casie__model_file_open(p, &mf, &err), CASIE_OK);
+    const casie__section *got = casie__model_file_find(&mf, "DATA");
+    assert_non_null(got);
+    assert_true(got->size == NA ? !memcmp(got->data, da, NA) : got->size == NB && !memcmp(got->data, db, NB));
+    casie__model_file_close(&mf);
+    assert_int_equal(count_temps("race.model"), 0);
+    free(da);
+    free(db);
 }
 
 static void test_close_is_safe(void **state) {
@@ -601,9 +741,7 @@ static void test_err_io(void **state) {
     assert_int_equal(rc, CASIE_ERR_IO);
     assert_non_null(strstr(err.message, p));
     assert_non_null(strstr(err.message, strerror(EFBIG)));
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", p);
-    assert_int_equal(access(tmp, F_OK), -1);
+    assert_int_equal(count_temps("full.model"), 0);
     assert_int_equal(casie__model_file_open(p, &mf, &err), CASIE_OK);
     check_sections(&mf, &s, 1);
     casie__model_file_close(&mf);
@@ -682,15 +820,25 @@ static int group_teardown(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crc_check_value),  cmocka_unit_test(test_crc_many_lengths),
-        cmocka_unit_test(test_golden_layout),    cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_zero_sections),    cmocka_unit_test(test_overwrite),
-        cmocka_unit_test(test_close_is_safe),    cmocka_unit_test(test_every_byte_flip),
-        cmocka_unit_test(test_every_truncation), cmocka_unit_test(test_appended_bytes),
-        cmocka_unit_test(test_random_damage),    cmocka_unit_test(test_err_magic),
-        cmocka_unit_test(test_err_version),      cmocka_unit_test(test_err_corrupt),
-        cmocka_unit_test(test_err_io),           cmocka_unit_test(test_err_invalid_arg),
+        cmocka_unit_test(test_crc_check_value),
+        cmocka_unit_test(test_crc_many_lengths),
+        cmocka_unit_test(test_golden_layout),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_zero_sections),
+        cmocka_unit_test(test_overwrite),
+        cmocka_unit_test(test_close_is_safe),
+        cmocka_unit_test(test_every_byte_flip),
+        cmocka_unit_test(test_every_truncation),
+        cmocka_unit_test(test_appended_bytes),
+        cmocka_unit_test(test_random_damage),
+        cmocka_unit_test(test_err_magic),
+        cmocka_unit_test(test_err_version),
+        cmocka_unit_test(test_err_corrupt),
+        cmocka_unit_test(test_err_io),
+        cmocka_unit_test(test_err_invalid_arg),
         cmocka_unit_test(test_err_limit),
+        cmocka_unit_test(test_planted_files),
+        cmocka_unit_test(test_concurrent_writers),
     };
     return cmocka_run_group_tests_name("model_io", tests, group_setup, group_teardown);
 }
