@@ -27,9 +27,15 @@ static const struct {
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: casie <command> [options]   (casie <command> --help)\n\ncommands:\n");
+    fprintf(f, "usage: casie <command> [options]   (casie <command> --help)\n"
+               "       casie --version\n\ncommands:\n");
     for (int i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-16s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+    fprintf(f, "\nenvironment:\n"
+               "  CASIE_MODEL      the model extract and serve use without -m (fast, accurate or a file)\n"
+               "  CASIE_MODEL_DIR  a folder to look in for a model by name (casie-NAME.model)\n"
+               "  CASIE_ENCODER    the encoder file a model reads, instead of the one beside the model\n"
+               "  CASIE_CORPUS     the corpus train and train-categories read without --corpus (../shared/casie)\n");
     fprintf(f, "\ncasie %s\n", casie_version());
 }
 

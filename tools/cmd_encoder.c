@@ -15,7 +15,7 @@
 #include <string.h>
 
 static int usage(FILE *f) {
-    fprintf(f, "usage: casie encoder import DIR -o FILE\n"
+    fprintf(f, "usage: casie encoder import DIR (-o|--output) FILE\n"
                "       casie encoder info FILE\n"
                "  import: converts a BERT-family checkpoint (BERT or MPNet) in the Hugging Face layout (DIR holds\n"
                "          config.json, vocab.txt, model.safetensors) into a casie encoder file\n"

@@ -70,7 +70,7 @@ static int usage(FILE *f) {
     fprintf(f, "usage: casie extract [-m MODEL] [options] [FILE...]\n"
                "  Reads plain text, CASIE source files, CASIE JSON or JSONL records (stdin when no FILE)\n"
                "  and writes CASIE JSON: one document indented, several as JSONL in input order.\n"
-               "  -m MODEL               fast, accurate or a model file (default: accurate when its\n"
+               "  -m, --model MODEL      fast, accurate or a model file (default: accurate when its\n"
                "                         encoder is installed, else fast; $CASIE_MODEL sets another)\n"
                "  --format json|text|stix  text: a readable listing; stix: a STIX 2.1 bundle per document\n"
                "  --input-format auto|text|json|jsonl|source\n"
