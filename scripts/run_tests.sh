@@ -30,6 +30,10 @@ if [ "${BUILD:-build}" = build ]; then
   pass=$((pass + p)); skip=$((skip + s)); fail=$((fail + f))
   [ $rc -ne 0 ] && failed_bins+=("python/tests")
 fi
+# The documentation against the code (tests/check_docs.sh): one test.
+out=$(bash tests/check_docs.sh 2>&1); rc=$?
+printf '%s\n' "$out"
+if [ $rc -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); failed_bins+=("tests/check_docs.sh"); fi
 [ ${#failed_bins[@]} -gt 0 ] && echo "failing: ${failed_bins[*]}"
 echo "tests: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

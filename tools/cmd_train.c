@@ -25,6 +25,7 @@ static int usage(FILE *f) {
                "  --corpus DIR    annotated corpus (default $CASIE_CORPUS or ../shared/casie)\n"
                "  --train SPLIT   split name (DIR/splits/SPLIT.txt) or id file (default train)\n"
                "  --dev SPLIT     split to tune on and score after training (default dev; 'none' to skip)\n"
+               "  -o, --output MODEL  the model file to write (required)\n"
                "  --clusters FILE word clusters (default data/glove/clusters.tsv when present; 'none' for none)\n"
                "  --embeddings FILE  word vectors for the clustered words (default data/glove/glove100.bin\n"
                "                  when present; 'none' for none)\n"
