@@ -413,13 +413,13 @@ static int usage(FILE *f) {
                "                   [--max-body BYTES] [--max-memory MB] [--max-connections N]\n"
                "                   [--timeout SECONDS] [--shutdown-timeout SECONDS]\n"
                "  POST /v1/extract (text/plain or application/json), GET /v1/labels, GET /healthz.\n"
-               "  Loopback only unless --host says otherwise.  --max-body defaults to 2 MB;\n"
-               "  --max-memory (default 1024) bounds the estimated memory of the extractions running\n"
-               "  at once.  --max-connections (default 256): at the limit the longest idle connection\n"
-               "  is closed.  --timeout (default 30) closes a connection idle that long, or one that\n"
-               "  takes longer (plus 1 s per 64 KB of body) to send its request.  SIGTERM or SIGINT\n"
-               "  stops accepting and finishes the requests in flight, cut after --shutdown-timeout\n"
-               "  (default 10), then exits 0.\n");
+               "  Loopback only unless --host says otherwise.  -m, --model: as for casie extract.\n"
+               "  --max-body defaults to 2 MB; --max-memory (default 1024) bounds the estimated memory\n"
+               "  of the extractions running at once.  --max-connections (default 256): at the limit\n"
+               "  the longest idle connection is closed.  --timeout (default 30) closes a connection\n"
+               "  idle that long, or one that takes longer (plus 1 s per 64 KB of body) to send its\n"
+               "  request.  SIGTERM or SIGINT stops accepting and finishes the requests in flight, cut\n"
+               "  after --shutdown-timeout (default 10), then exits 0.\n");
     return f == stdout ? 0 : 2;
 }
 
