@@ -34,7 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TINY_DIR "tests/data/encoder/tiny"
@@ -708,19 +711,22 @@ static void test_refuses_bad_files(void **state) {
 
 /* ---- bad checkpoints --------------------------------------------------- */
 
-static const char *make_ckpt(const char *name) {
+/* A copy of checkpoint src in g_dir/name. */
+static const char *make_ckpt_from(const char *src, const char *name) {
     static char d[256];
     snprintf(d, sizeof d, "%s/%s", g_dir, name);
     mkdir(d, 0755);
     const char *files[] = {"config.json", "vocab.txt", "model.safetensors", "tokenizer_config.json"};
     for (int i = 0; i < 4; i++) {
         char a[256], b[300];
-        snprintf(a, sizeof a, TINY_DIR "/%s", files[i]);
+        snprintf(a, sizeof a, "%s/%s", src, files[i]);
         snprintf(b, sizeof b, "%s/%s", d, files[i]);
         copy_file(a, b);
     }
     return d;
 }
+
+static const char *make_ckpt(const char *name) { return make_ckpt_from(TINY_DIR, name); }
 
 /* Replaces the first `from` in dir/file by `to`. */
 static void edit_file(const char *dir, const char *file, const char *from, const char *to) {
@@ -861,6 +867,258 @@ static void test_import_refuses(void **state) {
     assert_int_equal(n1, n2);
     assert_memory_equal(x1, x2, n1);
     free(x1), free(x2);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The address space this process holds now, in bytes (VmSize). */
+static unsigned long long vm_size(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    assert_non_null(f);
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %llu kB", &kb) == 1) break;
+    fclose(f);
+    assert_true(kb > 0);
+    return kb << 10;
+}
+
+/* Imports dir in a child that may map at most 256 MB more than it holds
+ * (not under valgrind, which maps memory its own way), within 10 s; the
+ * import must fail with SCHEMA naming needle. */
+static void expect_cheap_refusal(const char *dir, const char *needle) {
+    double t0 = now_s();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        const char *vg = getenv("CASIE_VALGRIND");
+        if (!vg || strcmp(vg, "1")) {
+            struct rlimit r;
+            r.rlim_cur = r.rlim_max = (rlim_t)(vm_size() + (256ull << 20));
+            if (setrlimit(RLIMIT_AS, &r) != 0) _exit(3);
+        }
+        casie_error err = {0};
+        int rc = casie_encoder_import(dir, tmp_path("claim.enc"), &err);
+        if (rc == CASIE_ERR_SCHEMA && strstr(err.message, needle)) _exit(0);
+        fprintf(stderr, "%s: import gave %d \"%s\"; expected \"%s\"\n", dir, rc, err.message, needle);
+        _exit(1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    double took = now_s() - t0;
+    print_message("%s: refused in %.3f s\n", dir, took);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(took < 10);
+}
+
+/* config.json's claim is checked against the safetensors header before
+ * anything as large as it is allocated: a 12-layer, 4096-wide claim on the
+ * tiny checkpoint used to allocate and zero 8.1 GB (27 s) before finding the
+ * first tensor's shape wrong, 48 layers 30 GB; now it is refused at once,
+ * within a 256 MB address-space limit.  The configuration's own ranges are
+ * the loader's (at most 48 layers, 4096 wide). */
+static void test_import_checks_shapes_first(void **state) {
+    (void)state;
+    const char *d = make_ckpt("claim12");
+    edit_file(d, "config.json", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 12");
+    edit_file(d, "config.json", "\"hidden_size\": 32", "\"hidden_size\": 4096");
+    expect_cheap_refusal(d,
+                         "tensor embeddings.word_embeddings.weight has shape [48,32], config.json implies [48, 4096]");
+    d = make_ckpt("claim48");
+    edit_file(d, "config.json", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 48");
+    edit_file(d, "config.json", "\"hidden_size\": 32", "\"hidden_size\": 4096");
+    edit_file(d, "config.json", "\"intermediate_size\": 40", "\"intermediate_size\": 16384");
+    expect_cheap_refusal(d, "has shape [48,32], config.json implies [48, 4096]");
+    /* every tensor is checked before the first is read: the last layer's
+     * missing tensor is found at no cost either */
+    d = make_ckpt("claim-layers");
+    edit_file(d, "config.json", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 48");
+    expect_cheap_refusal(d, "no tensor encoder.layer.2.attention.self.query.weight");
+    d = make_ckpt("claim-wide");
+    edit_file(d, "config.json", "\"hidden_size\": 32", "\"hidden_size\": 4097");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "\"hidden_size\" must be an integer in 1..4096");
+}
+
+/* Replaces the first `from` in dir's safetensors header by `to`, the header
+ * length rewritten, the data unchanged. */
+static void edit_header(const char *dir, const char *from, const char *to) {
+    char p[300];
+    snprintf(p, sizeof p, "%s/model.safetensors", dir);
+    size_t n;
+    unsigned char *b = read_all(p, &n);
+    uint64_t hl = 0;
+    for (int i = 7; i >= 0; i--)
+        hl = hl << 8 | b[i];
+    char *at = memmem(b + 8, hl, from, strlen(from));
+    if (!at) fail_msg("%s: no \"%s\" in the header", p, from);
+    size_t fl = strlen(from), tl = strlen(to), nh = hl - fl + tl, pre = (size_t)(at - (char *)b);
+    unsigned char *o = malloc(n - fl + tl);
+    memcpy(o, b, pre);
+    memcpy(o + pre, to, tl);
+    memcpy(o + pre + tl, at + fl, n - pre - fl);
+    for (int i = 0; i < 8; i++)
+        o[i] = (unsigned char)((uint64_t)nh >> (8 * i));
+    write_all(p, o, n - fl + tl);
+    free(o);
+    free(b);
+}
+
+/* Writes the safetensors file of dir with float value v at data byte off. */
+static void set_weight(const char *dir, size_t off, float v) {
+    char p[300];
+    snprintf(p, sizeof p, "%s/model.safetensors", dir);
+    size_t n;
+    unsigned char *b = read_all(p, &n);
+    uint64_t hl = 0;
+    for (int i = 7; i >= 0; i--)
+        hl = hl << 8 | b[i];
+    assert_true(8 + hl + off + 4 <= n);
+    memcpy(b + 8 + hl + off, &v, 4);
+    write_all(p, b, n);
+    free(b);
+}
+
+/* What a checkpoint's files may hold that no encoder can be made of, each
+ * refused naming the file; and what real checkpoints need, accepted. */
+static void test_import_refuses_bad_files(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_encoder *ref = casie_encoder_load(g_tiny, &err);
+    assert_non_null(ref);
+    /* vocab.txt with CRLF line ends reads as BERT's tokenizers read it: the
+     * same encoder, byte for byte.  It used to keep the "\r" in every piece
+     * (no [CLS], [SEP] or [UNK] then) and exit 0. */
+    const char *d = make_ckpt("crlf");
+    {
+        char p[300];
+        snprintf(p, sizeof p, "%s/vocab.txt", d);
+        size_t n;
+        unsigned char *b = read_all(p, &n), *o = malloc(2 * n);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (b[i] == '\n') o[k++] = '\r';
+            o[k++] = b[i];
+        }
+        write_all(p, o, k);
+        free(o), free(b);
+    }
+    const char *out = tmp_path("crlf.enc");
+    if (casie_encoder_import(d, out, &err)) fail_msg("%s", err.message);
+    casie_encoder *e = casie_encoder_load(out, &err);
+    assert_non_null(e);
+    assert_true(e->cfg.hash == ref->cfg.hash);
+    assert_int_equal(e->cfg.cls_id, ref->cfg.cls_id);
+    casie_encoder_free(e);
+    /* a carriage return anywhere else: the tokenizers disagree on it */
+    d = make_ckpt("cr");
+    edit_file(d, "vocab.txt", "the\n", "t\rhe\n");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "vocab.txt: line 6: a carriage return");
+    /* no [CLS], [SEP] or [UNK]: no sequence could be encoded */
+    static const char *const NEEDED[3] = {"[CLS]", "[SEP]", "[UNK]"};
+    for (int k = 0; k < 3; k++) {
+        char from[16], msg[64];
+        d = make_ckpt("nospecial");
+        snprintf(from, sizeof from, "%s\n", NEEDED[k]);
+        edit_file(d, "vocab.txt", from, "[OTHER]\n");
+        snprintf(msg, sizeof msg, "vocab.txt: no %s piece", NEEDED[k]);
+        expect_import_fails(d, CASIE_ERR_SCHEMA, msg);
+    }
+    d = make_ckpt_from(TINY_MPNET_DIR, "mpnet-nocls");
+    edit_file(d, "vocab.txt", "<s>\n", "<t>\n");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "vocab.txt: no <s> piece");
+    /* a special piece twice: the later id, as the tokenizers' maps keep it
+     * (it took the first, which the tokenizer then refused as not its own) */
+    d = make_ckpt("twice");
+    edit_file(d, "vocab.txt", "[MASK]\n", "[CLS]\n");
+    out = tmp_path("twice.enc");
+    if (casie_encoder_import(d, out, &err)) fail_msg("%s", err.message);
+    e = casie_encoder_load(out, &err);
+    assert_non_null(e);
+    assert_int_equal(e->cfg.cls_id, 4);
+    casie__wordpiece wp;
+    if (casie__wordpiece_from_encoder(&wp, e, &err)) fail_msg("%s", err.message);
+    casie__wordpiece_free(&wp);
+    casie_encoder_free(e);
+
+    /* tensors sharing bytes, or unaligned to their values */
+    d = make_ckpt("overlap");
+    edit_file(d, "model.safetensors", "[6144,8192]", "[0,2048]   ");
+    expect_import_fails(d, CASIE_ERR_PARSE, "overlap in the data");
+    d = make_ckpt("unaligned");
+    edit_file(d, "model.safetensors", "[6144,8192]", "[6146,8194]");
+    expect_import_fails(d, CASIE_ERR_PARSE, "data_offsets start at 6146, not aligned to its 4-byte F32 values");
+    d = make_ckpt("badsize");
+    edit_file(d, "model.safetensors", "[6144,8192]", "[6144,8188]");
+    expect_import_fails(d, CASIE_ERR_PARSE, "data_offsets [6144, 8188] do not hold its shape's values");
+    /* a tensor the encoder does not read is checked all the same */
+    d = make_ckpt("unused");
+    edit_header(d, "{\"bert.", "{\"pooler.x\":{\"dtype\":\"I8\",\"shape\":[9],\"data_offsets\":[1,10]},\"bert.");
+    expect_import_fails(d, CASIE_ERR_PARSE, "overlap in the data");
+
+    /* tokenizer_config.json, when there, must read */
+    d = make_ckpt("tok-bad");
+    edit_file(d, "tokenizer_config.json", "true", "tru");
+    expect_import_fails(d, CASIE_ERR_PARSE, "tokenizer_config.json: line 2");
+    d = make_ckpt("tok-array");
+    edit_file(d, "tokenizer_config.json", "{", "[");
+    edit_file(d, "tokenizer_config.json", "}", "]");
+    expect_import_fails(d, CASIE_ERR_PARSE, "tokenizer_config.json");
+    d = make_ckpt("tok-notobj");
+    {
+        char p[300];
+        snprintf(p, sizeof p, "%s/tokenizer_config.json", d);
+        write_all(p, "[1, 2]", 6);
+    }
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "tokenizer_config.json: not a JSON object");
+    d = make_ckpt("tok-lower");
+    edit_file(d, "tokenizer_config.json", "true", "\"yes\"");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "tokenizer_config.json: do_lower_case is not true or false");
+
+    /* a row of subnormal weights: 127 / absmax is infinite, and 0 * inf
+     * gave NaN to convert to int (undefined; -127 here): now divided */
+    d = make_ckpt("subnormal");
+    for (int c = 0; c < 32; c++)
+        set_weight(d, (size_t)(5 * 32 + c) * 4, c == 3 ? 1e-39f : c == 4 ? -5e-40f : 0.0f);
+    out = tmp_path("subnormal.enc");
+    if (casie_encoder_import(d, out, &err)) fail_msg("%s", err.message);
+    e = casie_encoder_load(out, &err);
+    if (!e) fail_msg("%s", err.message);
+    const int8_t *row = e->word.q + 5 * (size_t)e->word.stride;
+    assert_int_equal(row[3], 127);
+    assert_int_equal(row[4], -64);
+    assert_int_equal(row[0], 0);
+    assert_int_equal(row[31], 0);
+    casie_encoder_free(e);
+    casie_encoder_free(ref);
+}
+
+/* A FIFO (or a directory) in place of any of the four files is refused at
+ * once, named: opening a FIFO used to wait for a writer, forever (the alarm
+ * ends the test then). */
+static void test_import_refuses_fifos(void **state) {
+    (void)state;
+    const char *files[] = {"config.json", "vocab.txt", "model.safetensors", "tokenizer_config.json"};
+    for (int i = 0; i < 4; i++) {
+        for (int dir = 0; dir < 2; dir++) {
+            const char *d = make_ckpt(dir ? "fifo-dir" : "fifo");
+            char p[300];
+            snprintf(p, sizeof p, "%s/%s", d, files[i]);
+            assert_int_equal(unlink(p), 0);
+            assert_int_equal(dir ? mkdir(p, 0700) : mkfifo(p, 0600), 0);
+            casie_error err = {0};
+            alarm(10);
+            int rc = casie_encoder_import(d, tmp_path("fifo.enc"), &err);
+            alarm(0);
+            if (rc != CASIE_ERR_IO || !strstr(err.message, p) || !strstr(err.message, "not a regular file"))
+                fail_msg("%s: import gave %d \"%s\"", p, rc, err.message);
+            assert_int_equal(dir ? rmdir(p) : unlink(p), 0); /* make_ckpt writes it again */
+        }
+    }
 }
 
 /* Random damage to the safetensors file (mostly its JSON header) is refused
@@ -1033,6 +1291,9 @@ int main(void) {
         cmocka_unit_test(test_refuses_bad_files),
         cmocka_unit_test(test_import_refuses),
         cmocka_unit_test(test_import_survives_damage),
+        cmocka_unit_test(test_import_checks_shapes_first),
+        cmocka_unit_test(test_import_refuses_bad_files),
+        cmocka_unit_test(test_import_refuses_fifos),
         cmocka_unit_test(test_real_encoder),
         cmocka_unit_test(test_real_mpnet),
         cmocka_unit_test(test_cli),
