@@ -458,6 +458,106 @@ static void options_checked(void **state) {
     free(out), free(err);
 }
 
+/* ---- request smuggling and answers from the head alone ---- */
+
+/* Sends the n bytes of req on a connection of its own to port p and reads
+ * until the server closes it (5 s at most); returns what came back
+ * (malloc'd) and, in *took, the seconds it took. */
+static char *exchange(int p, const char *req, size_t n, double *took) {
+    int fd = dial(p);
+    assert_true(fd >= 0);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    double t0 = now_s();
+    assert_int_equal(send(fd, req, n, MSG_NOSIGNAL), (ssize_t)n);
+    size_t cap = 1 << 16, got = 0;
+    char *buf = malloc(cap);
+    for (ssize_t r; got + 1 < cap && (r = read(fd, buf + got, cap - got - 1)) > 0;)
+        got += (size_t)r;
+    buf[got] = 0;
+    if (took) *took = now_s() - t0;
+    close(fd);
+    return buf;
+}
+
+/* The responses in a stream of them: each has a Date header (and no JSON
+ * body holds a CR LF). */
+static int n_responses(const char *s) {
+    int n = 0;
+    for (const char *q = s; (q = strstr(q, "\r\nDate: ")); q++)
+        n++;
+    return n;
+}
+
+/* One answer, that status, JSON, and the connection closed after it. */
+static void refused_once(const char *req, int status) {
+    char *out = exchange(port, req, strlen(req), NULL), want[32];
+    snprintf(want, sizeof want, "HTTP/1.1 %d ", status);
+    if (n_responses(out) != 1 || strncmp(out, want, strlen(want)) || !strstr(out, "\r\n\r\n{\"error\":"))
+        fail_msg("request:\n%s\nanswer:\n%s", req, out);
+    assert_non_null(strstr(out, "Content-Type: application/json"));
+    free(out);
+}
+
+/* Framings a proxy and the server could read differently (RFC 9112 6.1,
+ * 6.3) are refused with 400 and the connection closed, so a request hidden
+ * behind them is never answered: Content-Length with Transfer-Encoding (both
+ * were answered), white space before a colon (the header was ignored and
+ * the body read as the next request), two Transfer-Encodings; a coding
+ * other than chunked is a 501, HTTP/1.1 without Host a 400. */
+static void smuggling_refused(void **state) {
+    (void)state;
+    static const char *const bad400[] = {
+        "POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        "POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length : 34\r\n\r\n"
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        "POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad400 / sizeof *bad400; i++)
+        refused_once(bad400[i], 400);
+    refused_once("POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: gzip, "
+                 "chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                 501);
+    /* what real clients send still works: chunked, pipelined, HTTP/1.0 */
+    static const char ok[] = "POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                             "Transfer-Encoding: chunked\r\n\r\n18\r\nRansomware hit the city.\r\n0\r\n\r\n"
+                             "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    char *out = exchange(port, ok, sizeof ok - 1, NULL);
+    assert_int_equal(n_responses(out), 2);
+    assert_int_equal(strncmp(out, "HTTP/1.1 200 ", 13), 0);
+    assert_non_null(strstr(out, "Ransom"));
+    assert_non_null(strstr(out, "{\"status\":\"ok\"}"));
+    free(out);
+    static const char old[] = "GET /healthz HTTP/1.0\r\n\r\n";
+    out = exchange(port, old, sizeof old - 1, NULL);
+    assert_int_equal(strncmp(out, "HTTP/1.1 200 ", 13), 0);
+    free(out);
+}
+
+/* A Content-Length over --max-body is a JSON 413 at once: not after the
+ * timeout (2^63 - 1 used to wait for a body that never came), and not after
+ * a 100 Continue that invites the body. */
+static void too_long_refused_at_once(void **state) {
+    (void)state;
+    static const char huge[] = "POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                               "Content-Length: 9223372036854775807\r\n\r\nabc";
+    static const char cont[] = "POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                               "Expect: 100-continue\r\nContent-Length: 3000000\r\n\r\n";
+    const char *reqs[] = {huge, cont};
+    for (int i = 0; i < 2; i++) {
+        double took;
+        char *out = exchange(port, reqs[i], strlen(reqs[i]), &took);
+        if (strncmp(out, "HTTP/1.1 413 ", 13) || n_responses(out) != 1 ||
+            !strstr(out, "{\"error\":\"request body over"))
+            fail_msg("answer:\n%s", out);
+        assert_true(took < 1.0 * slow_factor());
+        free(out);
+    }
+}
+
 /* ---- servers of their own: limits and stopping ---- */
 
 /* 12 idle connections against --max-connections 8: each new one closes the
@@ -495,6 +595,89 @@ static void idle_connections_cannot_lock_out(void **state) {
     char *l = cli_slurp(log);
     assert_non_null(strstr(l, "idle at the limit"));
     free(l);
+}
+
+/* Uploads stalled after 3 bytes of a 100-byte body fill --max-connections
+ * 8: a new connection closes the one stalled the longest, so health checks
+ * are answered at once, also while the stalled clients reconnect (they
+ * used to be protected as requests under way, and every new connection was
+ * refused until --timeout cut them). */
+static void stalled_uploads_cannot_lock_out(void **state) {
+    (void)state;
+    char log[300];
+    snprintf(log, sizeof log, "%s/serve_stalled.log", cli_tmpdir);
+    int p;
+    pid_t pid = serve_start(&p, log, "--max-connections", "8", "--timeout", "30", (char *)NULL);
+    assert_true(pid > 0);
+    static const char head[] = "POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                               "Content-Length: 100\r\n\r\nabc";
+    int fds[16], n = 0;
+    for (; n < 8; n++) {
+        assert_true((fds[n] = dial(p)) >= 0);
+        assert_int_equal(send(fds[n], head, sizeof head - 1, MSG_NOSIGNAL), (ssize_t)(sizeof head - 1));
+    }
+    usleep(300000); /* their heads and bytes are read */
+    for (int round = 0; round < 4; round++) {
+        char *b;
+        double a = now_s();
+        assert_int_equal(http_to(p, "GET", "/healthz", NULL, NULL, "", 0, 0, &b), 200);
+        free(b);
+        assert_true(now_s() - a < 1.0 * slow_factor());
+        /* a stalled client reconnects */
+        assert_true((fds[n] = dial(p)) >= 0);
+        assert_int_equal(send(fds[n], head, sizeof head - 1, MSG_NOSIGNAL), (ssize_t)(sizeof head - 1));
+        n++;
+        usleep(100000);
+    }
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    kill(pid, SIGTERM);
+    int status = wait_exit(pid, 10);
+    assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *l = cli_slurp(log);
+    assert_non_null(strstr(l, "idle at the limit"));
+    free(l);
+}
+
+/* --max-pieces bounds the work of one request before it starts: a body
+ * with more characters other than white space is a JSON 413, whatever its
+ * media type, and one within it is extracted.  (With the accurate model 50
+ * KB of "!", a word piece per byte, ran for minutes.) */
+static void work_limited(void **state) {
+    (void)state;
+    char log[300];
+    snprintf(log, sizeof log, "%s/serve_work.log", cli_tmpdir);
+    int p;
+    pid_t pid = serve_start(&p, log, "--max-pieces", "1000", (char *)NULL);
+    assert_true(pid > 0);
+    char bang[2001], *b;
+    memset(bang, '!', 2000);
+    bang[2000] = 0;
+    assert_int_equal(http_to(p, "POST", "/v1/extract", "text/plain", NULL, bang, 2000, 0, &b), 413);
+    assert_non_null(strstr(b, "\"error\":\"the body holds 2000 characters other than white space"));
+    assert_non_null(strstr(b, "--max-pieces of 1000"));
+    free(b);
+    char rec[2100];
+    int n = snprintf(rec, sizeof rec, "{\"id\": 1, \"text\": \"%.1500s\"}", bang);
+    assert_int_equal(http_to(p, "POST", "/v1/extract", "application/json", NULL, rec, (size_t)n, 0, &b), 413);
+    free(b);
+    /* white space is free: 1,800 bytes, 900 of them spaces */
+    char words[1801];
+    for (int i = 0; i < 1800; i++)
+        words[i] = i % 2 ? ' ' : 'a';
+    words[1800] = 0;
+    assert_int_equal(http_to(p, "POST", "/v1/extract", "text/plain", NULL, words, 1800, 0, &b), 200);
+    free(b);
+    kill(pid, SIGTERM);
+    int status = wait_exit(pid, 10);
+    assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *out, *err;
+    assert_int_equal(cli_run("serve --help", &out, &err), 0);
+    assert_non_null(strstr(out, "--max-pieces"));
+    free(out), free(err);
+    assert_int_equal(cli_run("serve --max-pieces -5", &out, &err), 2);
+    assert_non_null(strstr(err, "--max-pieces takes an integer from 0"));
+    free(out), free(err);
 }
 
 /* What --max-memory admits: a body whose extraction is estimated over it is
@@ -733,8 +916,12 @@ int main(void) {
         cmocka_unit_test(half_closed_clients_answered),
         cmocka_unit_test(framing_and_media_types),
         cmocka_unit_test(access_log_escaped),
+        cmocka_unit_test(smuggling_refused),
+        cmocka_unit_test(too_long_refused_at_once),
         cmocka_unit_test(options_checked),
         cmocka_unit_test(idle_connections_cannot_lock_out),
+        cmocka_unit_test(stalled_uploads_cannot_lock_out),
+        cmocka_unit_test(work_limited),
         cmocka_unit_test(memory_bounded),
         cmocka_unit_test(sigterm_under_keepalive_get_load),
         cmocka_unit_test(sigterm_under_keepalive_post_load),

@@ -69,6 +69,7 @@ typedef struct conn_slot {
     int phase;    /* 0 waiting for a request (idle, or its head arriving), 1 its body arriving, 2 complete */
     int cut;      /* shut down by us: closing, no longer counted */
     double since; /* when it began to wait for (or read) its current request */
+    double heard; /* when it last showed progress: opened, a request begun or complete, body bytes */
     size_t got;   /* body bytes of that request so far */
 } conn_slot;
 
@@ -134,7 +135,8 @@ static void conn_phase(server *s, struct MHD_Connection *c, int phase) {
     conn_slot *k = slot_of(s, c);
     if (k) {
         k->phase = phase;
-        if (phase != 1) k->since = now_s(), k->got = 0;
+        k->heard = now_s();
+        if (phase != 1) k->since = k->heard, k->got = 0;
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -142,18 +144,22 @@ static void conn_phase(server *s, struct MHD_Connection *c, int phase) {
 static void conn_got(server *s, struct MHD_Connection *c, size_t n) {
     pthread_mutex_lock(&s->lock);
     conn_slot *k = slot_of(s, c);
-    if (k) k->got += n;
+    if (k) k->got += n, k->heard = now_s();
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Over the limit: closes the connection idle the longest other than k (no
- * request begun, nothing unread), or k itself when every other one has a
- * request under way.  Lock held. */
+/* Over the limit: closes the connection idle the longest other than k, or
+ * k itself when every other one is being answered or has bytes unread.
+ * Idle: no request, part of a head, or part of a body, and nothing heard
+ * since.  A stalled upload counts as idle: were it protected, connections
+ * that send a head and a few bytes of body would fill the limit and lock
+ * out every client, health checks included, until --timeout cut them.
+ * Lock held. */
 static void make_room(server *s, conn_slot *k) {
     conn_slot *oldest = NULL;
     for (int i = 0; i < s->n_slots; i++) {
         conn_slot *o = &s->conns[i];
-        if (o->c && o != k && !o->cut && o->phase == 0 && (!oldest || o->since < oldest->since) && !pending(o))
+        if (o->c && o != k && !o->cut && o->phase != 2 && (!oldest || o->heard < oldest->heard) && !pending(o))
             oldest = o;
     }
     if (oldest)
@@ -171,7 +177,8 @@ static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_conte
         conn_slot *k = slot_of(s, NULL);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (k && ci) {
-            *k = (conn_slot){c, ci->connect_fd, 0, 0, now_s(), 0};
+            double t = now_s();
+            *k = (conn_slot){c, ci->connect_fd, 0, 0, t, t, 0};
             if (++s->n_live > s->max_live) make_room(s, k);
             if (atomic_load(&s->stopping)) cut(s, k, &s->cut_stop); /* accepted just before the listener was shut */
         } else if (ci) /* no slot: cannot happen while libmicrohttpd's limit is the table's size */
@@ -227,6 +234,7 @@ typedef struct request {
      * connection's thread waiting on done, until a worker has answered it */
     int state; /* 0 reading, 1 queued, 2 answered */
     int sent;  /* the answer is queued on the connection */
+    int close; /* answered from its head: the connection closes after the answer */
     pthread_cond_t done;
     char *method, *url, *ctype, *format; /* copies for the worker */
     char *out;
@@ -260,23 +268,64 @@ static enum MHD_Result send_answer(server *s, struct MHD_Connection *c, request 
     if (!resp) return MHD_NO;
     r->out = NULL; /* the response owns it */
     MHD_add_response_header(resp, "Content-Type", "application/json");
-    if (atomic_load(&s->stopping)) MHD_add_response_header(resp, "Connection", "close");
+    if (r->close || atomic_load(&s->stopping)) MHD_add_response_header(resp, "Connection", "close");
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ok;
 }
 
-static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+/* What the first call counts among the headers. */
+typedef struct head_info {
+    int n_length, n_coding; /* Content-Length and Transfer-Encoding headers */
+    int bad_name;           /* a name that is not a token, e.g. "Content-Length " from "Content-Length : 5" */
+} head_info;
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    static const char tchar[] = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    head_info *h = cls;
     (void)kind, (void)value;
-    if (!strcasecmp(key, "Content-Length")) (*(int *)cls)++;
+    h->n_length += !strcasecmp(key, "Content-Length");
+    h->n_coding += !strcasecmp(key, "Transfer-Encoding");
+    if (!*key || key[strspn(key, tchar)]) h->bad_name = 1;
     return MHD_YES;
+}
+
+/* The answer a request gets from its head alone, before any of its body is
+ * read: 0 when none, else its status.  A framing that the server and a proxy
+ * in front of it could read differently (request smuggling, RFC 9112 6.1,
+ * 6.3) is refused, and the connection closed: what follows on it cannot be
+ * trusted to be the next request.  libmicrohttpd 0.9.75 checks the Host
+ * header only at MHD_OPTION_STRICT_FOR_CLIENT 1 and white space before a
+ * header's colon only at -1, answering each with an HTML page of its own
+ * (the Host one with its status line and headers twice), so the server
+ * keeps level 0 and checks both here, answering JSON. */
+static int head_refused(server *s, struct MHD_Connection *c, const char *version, request *r) {
+    head_info h = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &h);
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+    if (!strncmp(version, "HTTP/1.", 7) && version[7] >= '1' &&
+        !MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"))
+        return error_answer(r, 400, "no Host header (HTTP/1.1 requires one)");
+    if (h.bad_name) return error_answer(r, 400, "malformed header name (white space before the colon?)");
+    if (h.n_length > 1) return error_answer(r, 400, "more than one Content-Length header");
+    if (h.n_coding > 1 || (te && h.n_length))
+        return error_answer(r, 400, "Transfer-Encoding with Content-Length, or twice: send one framing");
+    if (te && strcasecmp(te, "chunked"))
+        return error_answer(r, 501, "unsupported Transfer-Encoding: use chunked or Content-Length");
+    /* libmicrohttpd has refused a malformed value already; this one is digits */
+    if (cl && strtoull(cl, NULL, 10) > s->h.max_body) { /* at once: neither 100 Continue nor waiting for the body */
+        char msg[128];
+        snprintf(msg, sizeof msg, "request body over the limit of %zu bytes", s->h.max_body);
+        return error_answer(r, 413, msg);
+    }
+    return 0;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_size, void **con_cls) {
     server *s = cls;
     request *r = *con_cls;
-    (void)version;
     if (!r) { /* first call: headers only */
         if (!(r = calloc(1, sizeof *r))) return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &r->t0);
@@ -287,11 +336,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         atomic_fetch_add(&s->in_flight, 1);
         *con_cls = r;
         conn_phase(s, c, 1);
-        int lengths = 0;
-        MHD_get_connection_values(c, MHD_HEADER_KIND, count_length, &lengths);
-        /* answered before the body (libmicrohttpd then closes the connection) */
-        if (lengths > 1)
-            error_answer(r, 400, "more than one Content-Length header");
+        /* answered before the body, and the connection closed */
+        if (head_refused(s, c, version, r))
+            r->close = 1;
         else if (atomic_load(&s->stopping))
             error_answer(r, 503, "the server is shutting down");
         else
@@ -410,13 +457,17 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 
 static int usage(FILE *f) {
     fprintf(f, "usage: casie serve [--host 127.0.0.1] [--port 8080] [-m MODEL] [--threads N]\n"
-               "                   [--max-body BYTES] [--max-memory MB] [--max-connections N]\n"
-               "                   [--timeout SECONDS] [--shutdown-timeout SECONDS]\n"
+               "                   [--max-body BYTES] [--max-memory MB] [--max-pieces N]\n"
+               "                   [--max-connections N] [--timeout SECONDS] [--shutdown-timeout SECONDS]\n"
                "  POST /v1/extract (text/plain or application/json), GET /v1/labels, GET /healthz.\n"
                "  Loopback only unless --host says otherwise.  -m, --model: as for casie extract.\n"
                "  --max-body defaults to 2 MB; --max-memory (default 1024) bounds the estimated memory\n"
-               "  of the extractions running at once.  --max-connections (default 256): at the limit\n"
-               "  the longest idle connection is closed.  --timeout (default 30) closes a connection\n"
+               "  of the extractions running at once.  --max-pieces bounds the work of one request:\n"
+               "  a body with more characters other than white space (each token or word piece holds\n"
+               "  one) is refused with 413 before extracting (default 50000 with a model that reads an\n"
+               "  encoder, about a minute of its slowest input; 2000000 without; 0: no bound).\n"
+               "  --max-connections (default 256): at the limit the longest idle connection (a\n"
+               "  stalled upload is idle) is closed.  --timeout (default 30) closes a connection\n"
                "  idle that long, or one that takes longer (plus 1 s per 64 KB of body) to send its\n"
                "  request.  SIGTERM or SIGINT stops accepting and finishes the requests in flight, cut\n"
                "  after --shutdown-timeout (default 10), then exits 0.\n");
@@ -461,6 +512,7 @@ static int fd_room(long n) {
 int cmd_serve(int argc, char **argv) {
     const char *host = "127.0.0.1", *model = NULL;
     long port = 8080, threads = 2, max_body = 2L << 20, max_mem = 1024, max_conn = 256, timeout = 30, grace = 10;
+    long max_pieces = -1; /* by the model, once loaded */
     const struct {
         const char *name;
         long *v, lo, hi;
@@ -468,6 +520,7 @@ int cmd_serve(int argc, char **argv) {
                 {"--threads", &threads, 1, 64},
                 {"--max-body", &max_body, 1, 256L << 20},
                 {"--max-memory", &max_mem, 0, 1L << 30},
+                {"--max-pieces", &max_pieces, 0, 1L << 30},
                 {"--max-connections", &max_conn, 1, 10000},
                 {"--timeout", &timeout, 1, 86400},
                 {"--shutdown-timeout", &grace, 0, 86400}};
@@ -505,8 +558,9 @@ int cmd_serve(int argc, char **argv) {
     casie_error err = {0};
     casie_model *m = cli_load_model(model, &err);
     if (!m) return cli_fail(&err);
+    if (max_pieces < 0) max_pieces = serve_model_reads_encoder(m) ? 50000 : 2000000;
     static server s; /* one per process; the threads hold its address */
-    s = (server){.h = {m, (size_t)max_body, serve_labels_json(m), (size_t)max_mem << 20},
+    s = (server){.h = {m, (size_t)max_body, serve_labels_json(m), (size_t)max_mem << 20, (size_t)max_pieces},
                  .timeout = (double)timeout,
                  .conns = calloc(2 * (size_t)max_conn, sizeof(conn_slot)),
                  .n_slots = 2 * (int)max_conn,
@@ -544,7 +598,7 @@ int cmd_serve(int argc, char **argv) {
         (uint16_t)port, NULL, NULL, handle, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)CONN_STACK, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s.n_slots,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout, MHD_OPTION_NOTIFY_COMPLETED, completed, &s,
-        MHD_OPTION_NOTIFY_CONNECTION, conn_notify, &s, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, conn_notify, &s, MHD_OPTION_STRICT_FOR_CLIENT, (int)0, MHD_OPTION_END);
     pthread_t wd;
     int wd_ok = d && pthread_create(&wd, NULL, watchdog, &s) == 0;
     while (wd_ok && n_workers < threads && pthread_create(&workers[n_workers], NULL, worker, &s) == 0)

@@ -151,6 +151,21 @@ static int answer_copy(const char *s, char **out, size_t *out_len) {
 
 size_t serve_extract_memory(const casie_model *m, size_t n) { return casie_extract_memory(m, n); }
 
+size_t serve_extract_pieces(const char *data, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)data[i];
+        /* continuation bytes belong to the code point before them */
+        k += (c & 0xc0) != 0x80 && !(c == ' ' || (c >= '\t' && c <= '\r'));
+    }
+    return k;
+}
+
+int serve_model_reads_encoder(const casie_model *m) {
+    size_t mb = (size_t)1 << 20;
+    return casie_extract_memory(m, mb) - casie_extract_memory(m, 0) > 128 * mb;
+}
+
 /* What POST /v1/extract can be told from its headers and size: an error
  * answer, or 0 when it is to be extracted. */
 static int extract_check(const serve_ctx *s, const char *ct, const char *fmt, const serve_body *body, char **out,
@@ -166,6 +181,15 @@ static int extract_check(const serve_ctx *s, const char *ct, const char *fmt, co
         char msg[160];
         snprintf(msg, sizeof msg, "extracting %zu bytes may take %zu MB, over the server's --max-memory of %zu MB",
                  body->len, serve_extract_memory(s->m, body->len) >> 20, s->max_memory >> 20);
+        return answer_error(413, msg, out, out_len);
+    }
+    size_t pieces = s->max_pieces && body->data ? serve_extract_pieces(body->data, body->len) : 0;
+    if (pieces > s->max_pieces) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "the body holds %zu characters other than white space, so up to as many word pieces to extract, "
+                 "over the server's --max-pieces of %zu",
+                 pieces, s->max_pieces);
         return answer_error(413, msg, out, out_len);
     }
     int kind = serve_content_type(ct);

@@ -15,12 +15,26 @@ typedef struct serve_ctx {
     size_t max_body;      /* 413 over this */
     char *labels;         /* the /v1/labels answer, from serve_labels_json */
     size_t max_memory;    /* 413 when serve_extract_memory of the body is over this (0: no bound) */
+    size_t max_pieces;    /* 413 when serve_extract_pieces of the body is over this (0: no bound) */
 } serve_ctx;
 
 /* The most memory extracting a body of n bytes with model m takes (bytes),
  * its JSON answer included: casie_extract_memory, as measured on the worst
  * inputs found (docs/HARDENING.md). */
 size_t serve_extract_memory(const casie_model *m, size_t n);
+
+/* An upper bound of the work of extracting a body of n bytes, counted
+ * before extracting in a pass over the bytes: its code points other than
+ * white space.  Each token, and each word piece an encoder reads, holds at
+ * least one (a run of punctuation is a piece per character, the slowest
+ * input found); a JSON body's escapes and names only add to the count. */
+size_t serve_extract_pieces(const char *data, size_t n);
+
+/* Whether model m reads an encoder (its extractions cost about a
+ * millisecond per word piece; those of a model without one, microseconds
+ * per token): told by casie_extract_memory, which counts the encoder's
+ * vectors per byte beside the 128 bytes per byte of every model. */
+int serve_model_reads_encoder(const casie_model *m);
 
 /* A request body as it arrives, chunk by chunk, bounded by max_body. */
 typedef struct serve_body {
