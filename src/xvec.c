@@ -286,6 +286,15 @@ int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err)
     casie_error own, *e = err ? err : &own;
     casie_encoder *enc = casie_encoder_load(path, e);
     if (!enc) return e->code;
+    /* refused here, not by every extraction (casie__encoder_encode_long's
+     * check) after a load that looked sound */
+    const casie_encoder_config *c = casie_encoder_get_config(enc);
+    if (m->xs.window > c->max_positions - c->pos_offset) {
+        casie_encoder_free(enc);
+        return casie__error(err, CASIE_ERR_ENCODER, -1,
+                            "%s: the model reads windows of %d pieces; encoder %s takes at most %d", model_path,
+                            m->xs.window, path, c->max_positions - c->pos_offset);
+    }
     int rc = casie__xvec_use(m, enc, &m->xs, err);
     if (rc) casie_encoder_free(enc);
     return rc;

@@ -3,7 +3,8 @@
  * trained with the tiny random BERT of tests/data/encoder/tiny on the golden
  * fixture documents, it predicts the same before and after a save and load;
  * loading finds the encoder beside the model, in its encoders/ folder or at
- * $CASIE_ENCODER, and refuses a missing or different encoder; a model without
+ * $CASIE_ENCODER, and refuses a missing or different encoder, or one whose
+ * positions are fewer than the model's window; a model without
  * an encoder has no XENC section and its networks take the plain token
  * vectors.
  */
@@ -224,6 +225,29 @@ static void models_by_name(void **state) {
     assert_int_equal(err.code, CASIE_ERR_IO);
 }
 
+/* A model whose windows are longer than its encoder's positions is refused
+ * at load, naming both files (it used to load, then fail every extraction). */
+static void window_over_positions_refused(void **state) {
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/wide.model", tmpdir);
+    casie_model *m = train_tiny(enc_path);
+    int fit = m->xs.window;
+    m->xs.window = fit + 8;
+    casie_error err = {0};
+    assert_int_equal(casie_model_save(m, path, &err), CASIE_OK);
+    casie_model_free(m);
+    setenv("CASIE_ENCODER", enc_path, 1);
+    assert_null(casie_model_load(path, &err));
+    unsetenv("CASIE_ENCODER");
+    assert_int_equal(err.code, CASIE_ERR_ENCODER);
+    assert_non_null(strstr(err.message, "wide.model"));
+    assert_non_null(strstr(err.message, "tiny.enc"));
+    char want[64];
+    snprintf(want, sizeof want, "windows of %d pieces", fit + 8);
+    assert_non_null(strstr(err.message, want));
+}
+
 /* Without an encoder: no XENC section, the networks' plain widths. */
 static void no_encoder_no_section(void **state) {
     (void)state;
@@ -278,7 +302,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(trained_equals_loaded), cmocka_unit_test(no_encoder_no_section),
         cmocka_unit_test(models_by_name),        cmocka_unit_test(layer_choice),
-        cmocka_unit_test(accurate_model_on_dev),
+        cmocka_unit_test(accurate_model_on_dev), cmocka_unit_test(window_over_positions_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
