@@ -9,9 +9,12 @@
  *
  * The model is loaded once and shared by the worker threads (casie_extract is
  * thread-safe on one model).  Errors are JSON {"error": ...} with 400 (bad
- * JSON, invalid UTF-8, bad query, two Content-Length headers), 404, 405, 413
- * (body over --max-body, or an extraction over --max-memory), 415 (content
- * type) and 503 (shutting down).  One access-log line per request on stderr.
+ * JSON, invalid UTF-8, bad query, an ambiguous framing: see head_refused),
+ * 404, 405, 413 (body over --max-body, an extraction over --max-memory, or
+ * over --max-pieces, the work limit), 415 (content type), 501 (a transfer
+ * coding other than chunked) and 503 (shutting down).  A few malformed heads
+ * libmicrohttpd answers itself, in HTML (docs/HARDENING.md).  One access-log
+ * line per request on stderr.
  *
  * Only extractions wait in the workers' queue (first come, first served);
  * everything else, /healthz and /v1/labels included, is answered by the
