@@ -6,7 +6,7 @@
 set -euo pipefail
 dir=$1
 c=$dir/corpus
-mkdir -p "$c"/{tokenize,json,jsonl,model,http,extract,outname}
+mkdir -p "$c"/{tokenize,json,jsonl,model,http,extract,outname,encoder_import}
 corpus=${CASIE_CORPUS:-../shared/casie}
 for f in tests/data/*; do
   [ -f "$f" ] || continue
@@ -18,8 +18,10 @@ for f in tests/data/*; do
     *) cp "$f" "$c/tokenize/"; cp "$f" "$c/extract/" ;;
   esac
 done
-# the reproducers of fixed findings (tests/data/fuzz/<target>/, replayed by make test)
-for t in tokenize json jsonl model http extract outname; do
+# the reproducers of fixed findings (tests/data/fuzz/<target>/, replayed by make test);
+# encoder_import's are also its seeds: the tiny checkpoints of tests/data/encoder
+# in its input format (fuzz/fuzz_encoder_import.c), and each defect refused
+for t in tokenize json jsonl model http extract outname encoder_import; do
   for f in tests/data/fuzz/$t/*; do [ -f "$f" ] && cp "$f" "$c/$t/"; done
 done
 cp examples/sample-article.txt "$c/tokenize/"

@@ -178,8 +178,10 @@ static int read_config_json(const char *file, const char *text, size_t len, casi
     json_t *eps = json_object_get(root, "layer_norm_eps");
     c->layer_norm_eps = 1e-12f; /* BERT's default */
     if (eps) {
-        if (!json_is_number(eps) || !(json_number_value(eps) > 0) || !(json_number_value(eps) < 1)) {
-            rc = casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: layer_norm_eps must be a number in (0, 1)", file);
+        /* in (0, 1) as the float the file stores: 1e-50 is 0 there, which the loader refuses */
+        if (!json_is_number(eps) || !((float)json_number_value(eps) > 0) || !(json_number_value(eps) < 1)) {
+            rc = casie__error(err, CASIE_ERR_SCHEMA, -1, "%s: layer_norm_eps must be a number in (0, 1) (as a float)",
+                              file);
             goto done;
         }
         c->layer_norm_eps = (float)json_number_value(eps);

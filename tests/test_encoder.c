@@ -1079,6 +1079,12 @@ static void test_import_refuses_bad_files(void **state) {
     edit_file(d, "tokenizer_config.json", "true", "\"yes\"");
     expect_import_fails(d, CASIE_ERR_SCHEMA, "tokenizer_config.json: do_lower_case is not true or false");
 
+    /* a layer norm epsilon that is 0 as a float: the loader refused the
+     * file (found by fuzz_encoder_import) */
+    d = make_ckpt("eps");
+    edit_file(d, "config.json", "1e-12", "1e-50");
+    expect_import_fails(d, CASIE_ERR_SCHEMA, "layer_norm_eps must be a number in (0, 1) (as a float)");
+
     /* a row of subnormal weights: 127 / absmax is infinite, and 0 * inf
      * gave NaN to convert to int (undefined; -127 here): now divided */
     d = make_ckpt("subnormal");
