@@ -8,9 +8,10 @@
 # mpnet-base is the accurate model's encoder; minilm-l6, the smaller one it
 # was compared with, is also fetched by make test for the encoder's checks.
 # Idempotent: quick when the encoder file is there and loads.  --soft (used
-# by make test and make run) turns a failure to fetch, e.g. on a machine
-# without network, into a note on stderr and exit status 0, so that the
-# encoder's tests report themselves skipped.  CASIE=path/to/casie overrides
+# by make test and make run, except under CI=true) turns a failure to fetch,
+# e.g. on a machine without network, into a note on stderr and exit status
+# 0, so that the encoder's tests report themselves skipped (under CI a
+# failed fetch, and any skip, fail the run).  CASIE=path/to/casie overrides
 # the binary (default build/casie); PYTHON the interpreter with pip;
 # KEEP_CHECKPOINT=DIR keeps the unpacked checkpoint there (bench/encoder.sh
 # runs it under ONNX Runtime); FORCE=1 fetches even when the file is there.

@@ -1,20 +1,16 @@
 /*
  * test_model.c - training, saving, loading and extracting: a small model
  * trained on a few dozen documents gives identical predictions after a save
- * and load; training is deterministic; the committed default model keeps its
- * accuracy on the dev split (README figures minus 3 points); a loaded model's
+ * and load; training is deterministic (test_figures holds the committed models to their
+ * dev figures); a loaded model's
  * extraction scratch, kept between documents, leaves no trace in the next.
  */
-#include "dev_score.h"
+#include "test_common.h"
 
 #include "../src/internal.h"
 
 #include <math.h>
 #include <pthread.h>
-
-/* README's dev figures for the default model (update with the model). */
-#define README_TRIG_C 66.33
-#define README_ARG_C 52.12
 
 static char tmpdir[64];
 
@@ -320,17 +316,6 @@ static void training_errors_keep_their_message(void **state) {
         casie_doc_free(docs[i]);
 }
 
-static void default_model_on_dev(void **state) {
-    (void)state;
-    const char *corpus = test_corpus();
-    if (!corpus || access("models/casie-fast.model", R_OK) != 0) skip();
-    casie_error err = {0};
-    casie_model *m = casie_model_load("models/casie-fast.model", &err);
-    assert_non_null(m);
-    dev_score_floor(m, corpus, "default model", README_TRIG_C, README_ARG_C);
-    casie_model_free(m);
-}
-
 /* A loaded model keeps the scratch of finished extractions for the next
  * ones (extract.c's pool): documents of very different sizes, extracted in
  * turn from two threads sharing one model, each give what a freshly loaded
@@ -600,7 +585,6 @@ int main(void) {
         cmocka_unit_test(training_errors_keep_their_message),
         cmocka_unit_test(small_model_round_trip),
         cmocka_unit_test(one_network_each),
-        cmocka_unit_test(default_model_on_dev),
         cmocka_unit_test(pooled_scratch_between_documents),
         cmocka_unit_test(coref_sees_heads_and_openings),
         cmocka_unit_test(coref_reads_encoder_vectors),

@@ -8,7 +8,7 @@
  * an encoder has no XENC section and its networks take the plain token
  * vectors.
  */
-#include "dev_score.h"
+#include "test_common.h"
 
 #include "../src/internal.h"
 
@@ -265,44 +265,13 @@ static void no_encoder_no_section(void **state) {
     casie_model_free(m);
 }
 
-/* The committed accurate model on the dev split, within 3 points of its
- * figures in README.md; skipped without the corpus, the model or its
- * encoder, and under the sanitizers (where the encoder runs about ten times
- * slower: the accuracy is the plain build's to check). */
-#define ACCURATE_TRIG_C 70.04
-#define ACCURATE_ARG_C 59.95
-
-static void accurate_model_on_dev(void **state) {
-    (void)state;
-#if defined(__SANITIZE_ADDRESS__)
-    print_message("skipped under the sanitizers\n");
-    skip();
-#endif
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    print_message("skipped under the sanitizers\n");
-    skip();
-#endif
-#endif
-    const char *corpus = test_corpus();
-    const char *path = "models/casie-accurate.model";
-    if (!corpus || access(path, R_OK) != 0) skip();
-    casie_error err = {0};
-    casie_model *m = casie_model_load(path, &err);
-    if (!m && err.code == CASIE_ERR_ENCODER) {
-        print_message("no encoder installed (scripts/fetch_encoder.sh): %s\n", err.message);
-        skip();
-    }
-    assert_non_null(m);
-    dev_score_floor(m, corpus, "accurate model", ACCURATE_TRIG_C, ACCURATE_ARG_C);
-    casie_model_free(m);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(trained_equals_loaded), cmocka_unit_test(no_encoder_no_section),
-        cmocka_unit_test(models_by_name),        cmocka_unit_test(layer_choice),
-        cmocka_unit_test(accurate_model_on_dev), cmocka_unit_test(window_over_positions_refused),
+        cmocka_unit_test(trained_equals_loaded),
+        cmocka_unit_test(no_encoder_no_section),
+        cmocka_unit_test(models_by_name),
+        cmocka_unit_test(layer_choice),
+        cmocka_unit_test(window_over_positions_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
