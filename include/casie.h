@@ -427,6 +427,10 @@ typedef struct casie_train_params {
                             every network, or NULL: none.  The model names it and needs it to load. */
     int enc_first;       /* the encoder's layers each token reads, their mean: enc_first..enc_last */
     int enc_last;        /* (1-based; 0, 0: its last four layers) */
+    int feature_version; /* the sparse features the linear models read (3 up to the newest): an older one
+                            rebuilds a model made before a newer existed */
+    const char *recipe;  /* recorded in the metadata: the command that made the model, or NULL */
+    const char *commit;  /* recorded in the metadata: the source commit it was made from, or NULL */
 } casie_train_params;
 
 /* The defaults of every parameter (those of the table below; no files, no
@@ -437,7 +441,7 @@ CASIE_API casie_train_params casie_train_default_params(void);
  * --help` prints): entry i, or NULL past the last.  Static; thread-safe. */
 typedef struct casie_train_option {
     const char *name;  /* the field of casie_train_params, e.g. "arg_nets" */
-    const char *value; /* what it takes: "N" (a whole number), "X" (a number) or "FILE" */
+    const char *value; /* what it takes: "N" (a whole number), "X" (a number), "FILE" or "TEXT" */
     const char *help;  /* one line, with its range */
     double dflt;       /* its default (a FILE's: none) */
 } casie_train_option;

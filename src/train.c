@@ -89,6 +89,10 @@ static char *train_metadata(const casie_train_params *p, const casie_model *m, c
     int bad = !o;
     for (size_t i = 0; i < sizeof tuned / sizeof tuned[0] && !bad; i++)
         bad = json_object_set_new(o, tuned[i].key, json_real(round((double)tuned[i].v * 100) / 100)) != 0;
+    /* how to make it again: the features, and the command and commit when given */
+    if (!bad) bad = json_object_set_new(o, "feature_version", json_integer(p->feature_version)) != 0;
+    if (!bad && p->recipe) bad = json_object_set_new(o, "recipe", json_string(p->recipe)) != 0;
+    if (!bad && p->commit) bad = json_object_set_new(o, "commit", json_string(p->commit)) != 0;
     if (!bad)
         bad = json_object_set_new(o, "rows",
                                   json_pack("{s:I, s:I, s:I, s:I, s:I}", "trig", (json_int_t)m->trig.n_rows, "arg",
@@ -159,6 +163,8 @@ casie_model *casie_train(casie_doc *const *train, int n_train, casie_doc *const 
         casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory allocating the model");
         return NULL;
     }
+    for (int i = 0; i < CASIE__N_LIN; i++) /* the features every linear model reads, as asked */
+        m->lin[i].fv = (uint32_t)p.feature_version;
     t.m = m;
     t.docs = train;
     t.n_docs = n_train;

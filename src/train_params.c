@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { P_U64, P_INT, P_FLOAT, P_FILE };
+enum { P_U64, P_INT, P_FLOAT, P_FILE, P_TEXT };
 
 /* A parameter: the public part, its field and type, and its range (lo, hi
  * inclusive unless open says otherwise: bit 0 lo is excluded, bit 1 hi). */
@@ -51,6 +51,12 @@ static const param_def PARAMS[] = {
     {{"enc_first", "N", "the first encoder layer whose output the networks read (a mean up to enc_last), 0..64; "
       "0: the last four", 0}, P_INT, F(enc_first), 0, 64, 0},
     {{"enc_last", "N", "the last such layer, 0..64; 0: the encoder's last", 0}, P_INT, F(enc_last), 0, 64, 0},
+    {{"feature_version", "N", "the sparse features of the linear models, 3..6: 6, the newest; an older one "
+      "rebuilds a model made before it", CASIE_FEATURE_VERSION}, P_INT, F(feature_version),
+     CASIE_FEATURE_VERSION_MIN, CASIE_FEATURE_VERSION, 0},
+    {{"recipe", "TEXT", "the command that made the model, recorded in its metadata", 0}, P_TEXT, F(recipe), 0, 0, 0},
+    {{"commit", "TEXT", "the source commit the model was made from, recorded in its metadata", 0},
+     P_TEXT, F(commit), 0, 0, 0},
 };
 /* clang-format on */
 #undef F
@@ -82,7 +88,7 @@ casie_train_params casie_train_default_params(void) {
 
 /* Whether x lies in d's range; otherwise an INVALID_ARG naming it. */
 static int in_range(const param_def *d, double x, casie_error *err) {
-    if (d->kind == P_U64 || d->kind == P_FILE) return CASIE_OK;
+    if (d->kind == P_U64 || d->kind == P_FILE || d->kind == P_TEXT) return CASIE_OK;
     int ok = ((d->open & 1) ? x > d->lo : x >= d->lo) && ((d->open & 2) ? x < d->hi : x <= d->hi);
     if (ok) return CASIE_OK;
     if (d->kind == P_INT)
@@ -113,7 +119,7 @@ int casie_train_param_set(casie_train_params *p, const char *name, const char *v
     if (!d) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "no training parameter named %s", name);
     char *f = (char *)p + d->off, *end;
     errno = 0;
-    if (d->kind == P_FILE) {
+    if (d->kind == P_FILE || d->kind == P_TEXT) {
         *(const char **)(void *)f = value; /* borrowed, as every path in the parameters */
     } else if (d->kind == P_FLOAT) {
         double x = strtod(value, &end);

@@ -201,16 +201,58 @@ casie_model *cli_load_model(const char *name, casie_error *err) {
     return m;
 }
 
+/* A slice bound of "[A:B]": an optional signed integer; *has = 0 when absent. */
+static const char *slice_bound(const char *s, long *v, int *has) {
+    char *end;
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    *has = end != s;
+    return errno ? NULL : end;
+}
+
+/* Splits "NAME[A:B]" (Python's slice of the split's ids: "train[:-70]",
+ * "train[-70:]") into NAME and its bounds; 0 when split has no slice, -1 when
+ * its slice is malformed. */
+static int split_slice(const char *split, size_t *name_len, long *a, int *has_a, long *b, int *has_b) {
+    const char *lb = strrchr(split, '[');
+    size_t n = strlen(split);
+    if (!lb || n < 2 || split[n - 1] != ']') return 0;
+    *name_len = (size_t)(lb - split);
+    const char *s = slice_bound(lb + 1, a, has_a);
+    if (!s || *s != ':') return -1;
+    s = slice_bound(s + 1, b, has_b);
+    return s && s == split + n - 1 && *name_len > 0 ? 1 : -1;
+}
+
+/* Python's meaning of a slice bound over n items. */
+static int slice_at(long v, int has, int dflt, int n) {
+    if (!has) return dflt;
+    if (v < 0) v += n;
+    return v < 0 ? 0 : v > n ? n : (int)v;
+}
+
 casie_corpus *cli_read_split(const char *corpus, const char *split, casie_error *err) {
     char path[4096];
-    if (strchr(split, '/') || strstr(split, ".txt"))
-        snprintf(path, sizeof path, "%s", split);
+    size_t name_len = strlen(split);
+    long a = 0, b = 0;
+    int has_a = 0, has_b = 0, sliced = split_slice(split, &name_len, &a, &has_a, &b, &has_b);
+    if (sliced < 0) {
+        snprintf(err->message, sizeof err->message, "split %s: a slice is [A:B], whole numbers, either may be left out",
+                 split);
+        err->code = CASIE_ERR_INVALID_ARG;
+        err->position = -1;
+        return NULL;
+    }
+    if (memchr(split, '/', name_len) || strstr(split, ".txt"))
+        snprintf(path, sizeof path, "%.*s", (int)name_len, split);
     else
-        snprintf(path, sizeof path, "%s/splits/%s.txt", corpus, split);
+        snprintf(path, sizeof path, "%s/splits/%.*s.txt", corpus, (int)name_len, split);
     int n;
     char **ids = casie_read_ids(path, &n, err);
     if (!ids) return NULL;
-    casie_corpus *c = casie_corpus_read(corpus, (const char *const *)ids, n, err);
+    int from = slice_at(a, has_a, 0, n), to = slice_at(b, has_b, n, n);
+    if (to < from) to = from;
+    casie_corpus *c = casie_corpus_read(corpus, (const char *const *)ids + from, to - from, err);
     casie_strings_free(ids, n);
     return c;
 }

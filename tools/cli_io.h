@@ -52,7 +52,9 @@ char *cli_printable(const char *s, char *out, size_t cap);
 casie_model *cli_load_model(const char *name, casie_error *err);
 
 /* The documents of a split of the corpus, by name (CORPUS/splits/NAME.txt)
- * or by the path of an id list (a name with '/' or ".txt"). */
+ * or by the path of an id list (a name with '/' or ".txt"), all of them or a
+ * slice as Python writes it: "train[:-70]" (all but the last 70 ids),
+ * "train[-70:]" (the last 70). */
 casie_corpus *cli_read_split(const char *corpus, const char *split, casie_error *err);
 
 #endif

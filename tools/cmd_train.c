@@ -37,7 +37,7 @@ static int usage(FILE *f) {
         int n = snprintf(flag, sizeof flag, "--%s %s", o->name, o->value);
         for (int k = 2; k < n && flag[k] != ' '; k++)
             if (flag[k] == '_') flag[k] = '-';
-        if (!strcmp(o->value, "FILE"))
+        if (!strcmp(o->value, "FILE") || !strcmp(o->value, "TEXT"))
             fprintf(f, "  %-17s %s\n", flag, o->help);
         else
             fprintf(f, "  %-17s %s (default %g)\n", flag, o->help, o->dflt);
