@@ -166,8 +166,8 @@ static void readme_table_from_counts(void **state) {
     static const char header[] = "| metric | fast | accurate | fast, given triggers | accurate, given triggers |";
     static const struct {
         const char *model, *mode;
-    } cols[4] = {{"fast", "end-to-end"}, {"accurate", "end-to-end"}, {"fast", "given-triggers"},
-                 {"accurate", "given-triggers"}};
+    } cols[4] = {
+        {"fast", "end-to-end"}, {"accurate", "end-to-end"}, {"fast", "given-triggers"}, {"accurate", "given-triggers"}};
     char *readme = cli_slurp("README.md"), *t = strstr(readme, header);
     assert_non_null(t);
     t = strchr(t, '\n') + 1; /* the header */
