@@ -509,19 +509,89 @@ static void given_triggers_stay_in_dir(void **state) {
     assert_int_equal(mkdir(sh, 0777), 0);
     snprintf(sh, sizeof sh, "%s/gold/annotation", cli_tmpdir);
     assert_int_equal(mkdir(sh, 0777), 0);
-    cli_write("gold/annotation/g1.json", "{\"id\": \"g1\", \"text\": \"GOLDTEXT " ART1 "\"}");
+    cli_write("gold/annotation/g1.json", "{\"id\": \"gold-id\", \"text\": \"record 0: " ART1 "\"}");
     cli_write("secret.json", "{\"id\": \"s\", \"text\": \"SECRETWORD from outside the gold directory\"}");
     const char *const idv[2] = {"g1", "../../secret"};
     const char *in = write_records("given.jsonl", idv, 2);
     snprintf(sh, sizeof sh, "extract --jsonl --given-triggers %s/gold < %s", cli_tmpdir, in);
     assert_int_equal(cli_run(sh, &o, &e), 1);
     assert_null(strstr(o, "SECRETWORD"));
-    assert_non_null(strstr(o, "GOLDTEXT"));
+    assert_non_null(strstr(o, "\"sourcefile\":\"g1.txt\"")); /* the input's id, not the gold file's */
+    assert_null(strstr(o, "gold-id"));
     assert_non_null(strstr(e, "the id \"../../secret\" is not a plain file name"));
     free(o), free(e);
     snprintf(sh, sizeof sh, "extract --given-triggers %s/nonexistent x", cli_tmpdir);
     assert_int_equal(cli_run(sh, &o, &e), 1);
     assert_non_null(strstr(e, "nonexistent: No such file or directory"));
+    free(o), free(e);
+}
+
+/* --given-triggers reads only regular files inside DIR, and only a gold file
+ * with the input's own text: a FIFO there hung the run, a link was followed
+ * out of DIR, and a gold file with another text silently replaced the
+ * input's text and id. */
+static void given_triggers_regular_same_text(void **state) {
+    (void)state;
+    char sh[2048], *o, *e;
+    static const char *const dirs[] = {"g2", "g2/annotation", "elsewhere"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(sh, sizeof sh, "%s/%s", cli_tmpdir, dirs[i]);
+        assert_int_equal(mkdir(sh, 0777), 0);
+    }
+    cli_write("elsewhere/linked.json", "{\"id\": \"linked\", \"text\": \"record 1: " ART1 "\"}");
+    cli_write("g2/annotation/other.json", "{\"id\": \"other\", \"text\": \"ANOTHERTEXT\"}");
+    snprintf(sh, sizeof sh, "%s/g2/annotation/fifo.json", cli_tmpdir);
+    assert_int_equal(mkfifo(sh, 0666), 0);
+    char target[1024];
+    snprintf(target, sizeof target, "%s/elsewhere/linked.json", cli_tmpdir);
+    snprintf(sh, sizeof sh, "%s/g2/annotation/linked.json", cli_tmpdir);
+    assert_int_equal(symlink(target, sh), 0);
+    const char *const idv[3] = {"fifo", "linked", "other"};
+    const char *in = write_records("given2.jsonl", idv, 3);
+    snprintf(sh, sizeof sh, "extract --jsonl --given-triggers %s/g2 < %s", cli_tmpdir, in);
+    assert_int_equal(cli_run(sh, &o, &e), 1); /* returns: the FIFO is not opened for reading */
+    assert_int_equal(cli_count(o, "\"error\""), 3);
+    assert_non_null(strstr(e, "fifo.json: not a regular file"));
+    assert_non_null(strstr(e, "linked.json: a link (not followed)"));
+    assert_non_null(strstr(e, "the gold file of \"other\" has another text"));
+    assert_null(strstr(o, "ANOTHERTEXT"));
+    free(o), free(e);
+    /* an annotation folder that is itself a link is not followed either */
+    snprintf(sh, sizeof sh, "%s/g3", cli_tmpdir);
+    assert_int_equal(mkdir(sh, 0777), 0);
+    snprintf(target, sizeof target, "%s/elsewhere", cli_tmpdir);
+    snprintf(sh, sizeof sh, "%s/g3/annotation", cli_tmpdir);
+    assert_int_equal(symlink(target, sh), 0);
+    snprintf(sh, sizeof sh, "extract --jsonl --given-triggers %s/g3 < %s", cli_tmpdir, in);
+    assert_int_equal(cli_run(sh, &o, &e), 1);
+    assert_non_null(strstr(e, "annotation/linked.json: a link (not followed)"));
+    free(o), free(e);
+}
+
+/* -m "" named no model, and the default was loaded in silence; an empty
+ * $CASIE_MODEL is as unset. */
+static void empty_model_name_refused(void **state) {
+    (void)state;
+    char *o, *e;
+    const char *in = cli_write("empty-m.txt", ART1);
+    char args[512];
+    snprintf(args, sizeof args, "extract -m '' %s", in);
+    assert_int_not_equal(cli_run(args, &o, &e), 0);
+    assert_non_null(strstr(e, "empty model name"));
+    assert_int_equal(o[0], 0);
+    free(o), free(e);
+    const char *was = getenv("CASIE_MODEL");
+    char *saved = was ? strdup(was) : NULL;
+    setenv("CASIE_MODEL", "", 1);
+    snprintf(args, sizeof args, "extract %s", in);
+    int rc = cli_run(args, &o, &e);
+    if (saved)
+        setenv("CASIE_MODEL", saved, 1);
+    else
+        unsetenv("CASIE_MODEL");
+    free(saved);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(o, "cyberevent"));
     free(o), free(e);
 }
 
@@ -710,6 +780,8 @@ int main(void) {
         cmocka_unit_test(no_silent_overwrites),
         cmocka_unit_test(write_failure_keeps_old_file),
         cmocka_unit_test(given_triggers_stay_in_dir),
+        cmocka_unit_test(given_triggers_regular_same_text),
+        cmocka_unit_test(empty_model_name_refused),
         cmocka_unit_test(text_format_to_dir),
         cmocka_unit_test(numeric_options_strict),
         cmocka_unit_test(input_formats),

@@ -136,6 +136,25 @@ static void put_error_record(FILE *f, const char *id, const char *msg) {
     casie_free(rec);
 }
 
+/* Opens DIR/rel for --given-triggers without leaving DIR: no component may
+ * be a link (O_NOFOLLOW at each step), and only a regular file is read (a
+ * FIFO would block: O_NONBLOCK, then the type is checked).  -1 with errno
+ * set (ELOOP for a link, EINVAL for a file that is not regular). */
+static int open_given(int dir_fd, const char *sub, const char *file) {
+    int d = dir_fd;
+    if (sub && (d = openat(dir_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) return -1;
+    int fd = openat(d, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), e = errno;
+    if (d != dir_fd) close(d);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+        close(fd);
+        fd = -1, e = EINVAL;
+    }
+    if (fd >= 0) fcntl(fd, F_SETFL, 0); /* a regular file: plain blocking reads */
+    errno = e;
+    return fd;
+}
+
 /* Loads the gold document for --given-triggers: DIR/annotation/ID.json, else
  * DIR/ID.json, opened under DIR's descriptor.  The id must be a plain file
  * name (its out_name is itself), so that it cannot lead out of DIR. */
@@ -150,17 +169,17 @@ static casie_doc *load_given(const ctx *c, const char *id, casie_error *err) {
                  cli_printable(id, shown, sizeof shown));
         return NULL;
     }
-    snprintf(rel, sizeof rel, "annotation/%s.json", name);
-    int fd = openat(c->given_fd, rel, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) {
-        snprintf(rel, sizeof rel, "%s.json", name);
-        fd = openat(c->given_fd, rel, O_RDONLY | O_CLOEXEC);
-    }
+    snprintf(rel, sizeof rel, "%s.json", name);
+    int fd = open_given(c->given_fd, "annotation", rel), annotation = 1;
+    if (fd < 0 && errno == ENOENT) fd = open_given(c->given_fd, NULL, rel), annotation = 0;
     char where[600];
-    snprintf(where, sizeof where, "%.300s/%s", c->given, rel);
+    snprintf(where, sizeof where, "%.300s/%s%s", c->given, annotation ? "annotation/" : "", rel);
     if (fd < 0) {
         err->code = CASIE_ERR_IO;
-        snprintf(err->message, sizeof err->message, "%.200s: %s", where, strerror(errno));
+        snprintf(err->message, sizeof err->message, "%.200s: %s", where,
+                 errno == ELOOP || errno == ENOTDIR ? "a link (not followed)"
+                 : errno == EINVAL                  ? "not a regular file"
+                                                    : strerror(errno));
         return NULL;
     }
     FILE *f = fdopen(fd, "rb");
@@ -177,6 +196,28 @@ static casie_doc *load_given(const ctx *c, const char *id, casie_error *err) {
     casie_doc *d = casie_doc_from_json(buf, len, where, err);
     free(buf);
     return d;
+}
+
+/* The gold document g stands in for the input doc: only when their texts
+ * are the same (else its offsets mean other characters, and the output
+ * would be another document's); it takes the input's id.  Frees doc; NULL
+ * with err set when they differ. */
+static casie_doc *given_for(casie_doc *doc, casie_doc *g, casie_error *err) {
+    if (g && (g->text_len != doc->text_len || memcmp(g->text, doc->text, doc->text_len))) {
+        err->code = CASIE_ERR_INVALID_ARG;
+        snprintf(err->message, sizeof err->message,
+                 "the gold file of \"%.100s\" has another text (%zu bytes, the input %zu)", doc->id ? doc->id : "",
+                 g->text_len, doc->text_len);
+        casie_doc_free(g);
+        g = NULL;
+    }
+    if (g) {
+        char *t = g->id;
+        g->id = doc->id, doc->id = t;
+        g->id_is_integer = doc->id_is_integer;
+    }
+    casie_doc_free(doc);
+    return g;
 }
 
 /* A document read as plain text is named after its input: "dir/a.txt" -> "a". */
@@ -228,9 +269,8 @@ static void run_job(const ctx *c, job *j) {
                                : parse_whole(j, &err);
     if (doc && c->given) {
         casie_doc *g = load_given(c, doc->id ? doc->id : "", &err);
-        casie_doc_free(doc);
-        doc = g;
-        if (!g) {
+        doc = g ? given_for(doc, g, &err) : (casie_doc_free(doc), NULL);
+        if (!doc) {
             char tmp[sizeof err.message];
             memcpy(tmp, err.message, sizeof tmp);
             snprintf(err.message, sizeof err.message, "%.90s: --given-triggers: %.140s", j->where, tmp);
