@@ -464,7 +464,7 @@ CASIE_API casie_model *casie_model_load(const char *path, casie_error *err);
  * folder casie was installed with, ./models), else name itself as a path.
  * CASIE_ERR_IO when a named model is nowhere (path then holds its file name). */
 CASIE_API int casie_model_find(const char *name, const char *const *dirs, char *path, size_t path_len);
-/* Loads a model by name or path (casie_model_find).  NULL, "" or "default":
+/* Loads a model by name or path (casie_model_find).  NULL or "default":
  * the accurate model when it loads (its encoder installed), else the fast
  * one; then err->code is CASIE_OK and err->message says why not the
  * accurate one ("" when it is). */

@@ -44,7 +44,11 @@ int casie_model_find(const char *name, const char *const *dirs, char *path, size
 
 casie_model *casie_model_open(const char *name, const char *const *dirs, casie_error *err) {
     char path[4096];
-    int dflt = !name || !*name || strcmp(name, "default") == 0;
+    if (name && !*name) /* an empty name is a mistake (an unset variable), not a wish for the default */
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1,
+                            "an empty model name (fast, accurate, a path, or NULL or \"default\" for the default)"),
+               NULL;
+    int dflt = !name || strcmp(name, "default") == 0;
     if (!dflt) {
         int rc = casie_model_find(name, dirs, path, sizeof path);
         if (rc == CASIE_ERR_IO) {

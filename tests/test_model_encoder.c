@@ -200,6 +200,10 @@ static void models_by_name(void **state) {
     casie_model_free(m);
     assert_int_equal(casie_model_find("accurate", dirs, path, sizeof path), CASIE_OK);
     assert_non_null(strstr(path, "/named/casie-accurate.model"));
+    /* an empty name is refused, not taken for the default */
+    assert_null(casie_model_open("", dirs, &err));
+    assert_int_equal(err.code, CASIE_ERR_INVALID_ARG);
+    assert_non_null(strstr(err.message, "empty model name"));
     /* without its encoder: the fast one, and why */
     snprintf(cmd, sizeof cmd, "rm '%s/tiny.enc'", dir);
     assert_int_equal(system(cmd), 0);

@@ -175,7 +175,7 @@ char *cli_printable(const char *s, char *out, size_t cap) {
 }
 
 casie_model *cli_load_model(const char *name, casie_error *err) {
-    if (!name || !*name) name = getenv("CASIE_MODEL");
+    if (!name && (name = getenv("CASIE_MODEL")) && !*name) name = NULL; /* set but empty: as unset */
     /* the models beside the binary: a build tree's ../models, an install's ../share/casie */
     char dir[3][PATH_MAX];
     const char *dirs[4] = {NULL};

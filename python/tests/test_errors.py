@@ -47,6 +47,14 @@ def test_missing_model():
     assert "/nonexistent/x.model" in e.value.message
 
 
+def test_empty_model_name():
+    # an empty name (an unset variable, a blank field) is refused, not read as the default
+    with pytest.raises(casie.CasieError) as e:
+        casie.Model("")
+    assert e.value.status == "CASIE_ERR_INVALID_ARG"
+    assert "empty model name" in e.value.message
+
+
 def test_not_a_model(tmp_path):
     with pytest.raises(casie.CasieError) as e:
         casie.Model(SAMPLE)
