@@ -1273,6 +1273,30 @@ static void test_cli(void **state) {
     assert_non_null(strstr(err, "casie: "));
     assert_non_null(strstr(err, "config.json"));
     free(out), free(err);
+    /* -o FIFO: refused and left as it is (it was replaced by a regular file);
+     * a link at FILE.tmp: not followed (its target was overwritten) */
+    const char *fifo = tmp_path("out.fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(args, sizeof args, "encoder import %s -o %s", TINY_DIR, fifo);
+    assert_int_equal(cli_run(args, &out, &err), 1);
+    assert_non_null(strstr(err, "out.fifo: exists and is not a regular file; not replaced"));
+    free(out), free(err);
+    struct stat sb;
+    assert_int_equal(lstat(fifo, &sb), 0);
+    assert_true(S_ISFIFO(sb.st_mode));
+    char victim[300];
+    snprintf(victim, sizeof victim, "%s", tmp_path("victim")); /* tmp_path's buffers are reused */
+    write_all(victim, "precious", 8);
+    char link[300];
+    snprintf(link, sizeof link, "%s.tmp", tmp_path("linked.enc"));
+    assert_int_equal(symlink(victim, link), 0);
+    snprintf(args, sizeof args, "encoder import %s -o %s", TINY_DIR, tmp_path("linked.enc"));
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    free(out), free(err);
+    size_t vn;
+    unsigned char *vb = read_all(victim, &vn);
+    assert_int_equal(vn, 8);
+    free(vb);
     snprintf(args, sizeof args, "encoder info %s/config.json", TINY_DIR);
     assert_int_equal(cli_run(args, &out, &err), 1);
     assert_non_null(strstr(err, "not a casie encoder file"));
