@@ -2,7 +2,8 @@
 # make bench: builds bench/bench.c against the library and prints the table,
 # with the peak RSS of `casie extract` over the dev articles, then the
 # ablation table of bench/ablate.c.
-# BENCH_MB (default 50) sets how much text the throughput runs process.
+# BENCH_MB (default 50) sets how much text the throughput runs process;
+# BENCH_ACCURATE_ONLY=1 runs the accurate model's table alone (the AVX2 pass).
 set -euo pipefail
 CASIE=${1:-build/casie}
 BUILD=$(dirname "$CASIE")
@@ -21,9 +22,23 @@ cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Iinclude bench/passes.c -o "$BUI
 # group at a time (what each part costs and buys)
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Iinclude -Isrc bench/ablate.c -o "$BUILD/ablate" "$BUILD/libcasie.a" \
   $(pkg-config --libs jansson libutf8proc) -lstemmer -lpthread -lm
-"$BUILD/bench" "$MODEL" "$CORPUS" "${BENCH_MB:-50}" "$CASIE"
-echo
-"$BUILD/ablate" "$MODEL" "$CORPUS" "${ABLATE_PASSES:-3}"
+# what made the figures: the CPU, and the SIMD path this build takes on it
+cpu=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//')
+if [ "${SIMD:-}" = avx2 ]; then
+  path="AVX2 (a build without AVX-512: make SIMD=avx2)"
+elif grep -qw avx512_vnni /proc/cpuinfo; then
+  path="AVX-512 VNNI"
+elif grep -qw avx2 /proc/cpuinfo; then
+  path="AVX2"
+else
+  path="plain C"
+fi
+echo "## $cpu, $(nproc) cores; SIMD path: $path"
+if [ "${BENCH_ACCURATE_ONLY:-0}" != 1 ]; then
+  "$BUILD/bench" "$MODEL" "$CORPUS" "${BENCH_MB:-50}" "$CASIE"
+  echo
+  "$BUILD/ablate" "$MODEL" "$CORPUS" "${ABLATE_PASSES:-3}"
+fi
 
 # The accurate model, when it and its encoder are installed: the same table
 # over less text (it reads about 60 times slower).
