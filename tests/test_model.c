@@ -263,10 +263,11 @@ static void params_table(void **state) {
                 p.head == 64 && p.lr == 0.001f && p.dropout == 0.25f && p.arg_nets == 2 && p.trig_nets == 1);
     assert_null(p.encoder);
     assert_true(p.enc_first == 0 && p.enc_last == 0);
+    assert_true(p.feature_version == CASIE_FEATURE_VERSION && !p.recipe && !p.commit);
     int n = 0;
     for (const casie_train_option *o; (o = casie_train_option_at(n)); n++)
         assert_non_null(o->help);
-    assert_int_equal(n, 13);
+    assert_int_equal(n, 16);
     assert_null(casie_train_option_at(-1));
     assert_int_equal(casie_train_param_set(&p, "dropout", "0", &err), CASIE_OK);
     assert_true(p.dropout == 0.0f);
@@ -283,6 +284,10 @@ static void params_table(void **state) {
     assert_true(p.seed == UINT64_MAX);
     assert_int_equal(casie_train_param_set(&p, "encoder", "x.enc", &err), CASIE_OK);
     assert_string_equal(p.encoder, "x.enc");
+    assert_int_equal(casie_train_param_set(&p, "feature_version", "2", &err), CASIE_ERR_INVALID_ARG);
+    assert_string_equal(err.message, "feature_version must be 3..6, not 2");
+    assert_int_equal(casie_train_param_set(&p, "recipe", "scripts/train_fast.sh", &err), CASIE_OK);
+    assert_string_equal(p.recipe, "scripts/train_fast.sh");
     p.head = 0; /* 0 is no longer "the default": refused like any other value out of range */
     assert_int_equal(casie__train_params_check(&p, &err), CASIE_ERR_INVALID_ARG);
     assert_string_equal(err.message, "head must be 1..512, not 0");
