@@ -33,13 +33,6 @@
 #define MAX_JSON_FILE ((size_t)16 << 20)    /* config.json, tokenizer_config.json */
 #define MAX_VOCAB_FILE ((size_t)256 << 20)  /* vocab.txt */
 
-/* The in-memory entry point (the fuzz target's, fuzz/fuzz_encoder_import.c,
- * which declares it too): the four files' bytes, named after dir in
- * messages; tokenizer NULL when there is no tokenizer_config.json. */
-int casie__encoder_import_buffers(const char *dir, const char *config, size_t config_len, const char *tokenizer,
-                                  size_t tokenizer_len, const char *vocab, size_t vocab_len, const void *weights,
-                                  size_t weights_len, const char *out_path, casie_error *err);
-
 /* ======================================================================== */
 /* Reading the files                                                        */
 /* ======================================================================== */

@@ -792,6 +792,12 @@ void casie__conflicts_add(casie__conflicts *c, int cluster, int j); /* j joined 
 void casie__conflicts_free(casie__conflicts *c);
 
 /* ---- encoder (encoder.c, encoder_import.c, encoder_kernels.c) ---- */
+/* casie_encoder_import from the four files' bytes (encoder_import.c; the
+ * fuzz target's entry, fuzz/fuzz_encoder_import.c): named after dir in
+ * messages; tokenizer NULL when there is no tokenizer_config.json. */
+int casie__encoder_import_buffers(const char *dir, const char *config, size_t config_len, const char *tokenizer,
+                                  size_t tokenizer_len, const char *vocab, size_t vocab_len, const void *weights,
+                                  size_t weights_len, const char *out_path, casie_error *err);
 /* A BERT-family transformer encoder loaded from a casie encoder file
  * (docs/FORMAT.md, "The encoder file"): every array points into the mapped
  * file, nothing is copied.  Immutable once loaded; any number of threads may

@@ -48,6 +48,11 @@ static void outname(void **state) {
     (void)state;
     replay("outname", "tests/data/fuzz/outname/*");
 }
+
+static void encoder_import(void **state) {
+    (void)state;
+    replay("encoder_import", "tests/data/fuzz/encoder_import/*");
+}
 static void model(void **state) {
     (void)state;
     /* the tiny model as is (mode byte 0) and with its checksums recomputed (1) */
@@ -61,8 +66,9 @@ static void model(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(tokenize), cmocka_unit_test(json),  cmocka_unit_test(jsonl),   cmocka_unit_test(http),
-        cmocka_unit_test(extract),  cmocka_unit_test(model), cmocka_unit_test(outname),
+        cmocka_unit_test(tokenize), cmocka_unit_test(json),           cmocka_unit_test(jsonl),
+        cmocka_unit_test(http),     cmocka_unit_test(extract),        cmocka_unit_test(model),
+        cmocka_unit_test(outname),  cmocka_unit_test(encoder_import),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
 }
