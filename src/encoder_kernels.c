@@ -98,8 +98,9 @@ void casie__q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, 
             continue;
         }
         float inv = 127.0f / m;
+        const int tiny = isinf(inv); /* m under 127 / FLT_MAX: 0 * inf would be NaN, so divide */
         for (int c = 0; c < cols; c++) {
-            float v = xi[c] * inv; /* |v| <= 127 (up to rounding: clamped below) */
+            float v = tiny ? xi[c] / m * 127.0f : xi[c] * inv; /* |v| <= 127 (up to rounding: clamped below) */
             int r = (int)(v + (v >= 0.0f ? 0.5f : -0.5f));
             r = r > 127 ? 127 : r < -127 ? -127 : r;
             qi[c] = (int8_t)r;

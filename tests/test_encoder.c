@@ -413,6 +413,14 @@ static void test_quantize_and_gelu(void **state) {
     casie__q8_quantize(z, 1, 3, 64, q, &s);
     assert_true(s == 0.0f);
     assert_int_equal(q[0], 0);
+    /* a row of tiny (subnormal-range) values: 127 / m is infinite, and 0 *
+     * inf gave NaN, then -127 for every element */
+    float t[3] = {2.4e-38f, -1.2e-38f, 0.0f};
+    casie__q8_quantize(t, 1, 3, 64, q, &s);
+    assert_true(s > 0.0f && isfinite(s));
+    assert_int_equal(q[0], 127);
+    assert_int_equal(q[1], -64); /* -63.5 rounds away from zero */
+    assert_int_equal(q[2], 0);
     /* GELU against erf in double over [-10, 10] */
     double worst = 0;
     for (int i = -20000; i <= 20000; i++) {
