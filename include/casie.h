@@ -473,6 +473,9 @@ CASIE_API void casie_model_free(casie_model *model);
 /* Whether the model predicts argument categories (casie_arg.category);
  * models made before they existed load and predict none. */
 CASIE_API int casie_model_has_categories(const casie_model *model);
+/* Whether the model's networks read a transformer encoder (the accurate
+ * model): such a model extracts about a hundred times slower per byte. */
+CASIE_API int casie_model_has_encoder(const casie_model *model);
 /* Trains the argument category classifier on `train` (documents with
  * events and categories; params: seed, epochs, log) over the token features
  * of the model file in_path, and writes to out_path that file with the

@@ -79,6 +79,8 @@ int casie__model_alloc(casie_model **out, int training) {
 
 char *casie_model_metadata(const casie_model *m) { return m && m->meta ? casie__strdup(m->meta) : NULL; }
 
+int casie_model_has_encoder(const casie_model *m) { return m && m->xdim > 0; }
+
 static int host_is_little_endian(void) {
     const uint16_t one = 1;
     return *(const unsigned char *)&one == 1;

@@ -217,6 +217,7 @@ static void models_by_name(void **state) {
     assert_non_null(m = casie_model_open("fast", dirs, &err));
     casie_model *a = train_tiny(enc_path);
     assert_true(casie_extract_memory(a, 1 << 20) > casie_extract_memory(m, 1 << 20));
+    assert_true(casie_model_has_encoder(a) && !casie_model_has_encoder(m) && !casie_model_has_encoder(NULL));
     assert_true(casie_extract_memory(m, 1 << 20) >= (size_t)128 << 20);
     assert_int_equal(casie_extract_memory(a, SIZE_MAX), SIZE_MAX);
     casie_model_free(a);

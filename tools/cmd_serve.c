@@ -561,7 +561,7 @@ int cmd_serve(int argc, char **argv) {
     casie_error err = {0};
     casie_model *m = cli_load_model(model, &err);
     if (!m) return cli_fail(&err);
-    if (max_pieces < 0) max_pieces = serve_model_reads_encoder(m) ? 50000 : 2000000;
+    if (max_pieces < 0) max_pieces = casie_model_has_encoder(m) ? 50000 : 2000000;
     static server s; /* one per process; the threads hold its address */
     s = (server){.h = {m, (size_t)max_body, serve_labels_json(m), (size_t)max_mem << 20, (size_t)max_pieces},
                  .timeout = (double)timeout,

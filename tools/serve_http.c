@@ -161,11 +161,6 @@ size_t serve_extract_pieces(const char *data, size_t n) {
     return k;
 }
 
-int serve_model_reads_encoder(const casie_model *m) {
-    size_t mb = (size_t)1 << 20;
-    return casie_extract_memory(m, mb) - casie_extract_memory(m, 0) > 128 * mb;
-}
-
 /* What POST /v1/extract can be told from its headers and size: an error
  * answer, or 0 when it is to be extracted. */
 static int extract_check(const serve_ctx *s, const char *ct, const char *fmt, const serve_body *body, char **out,

@@ -30,12 +30,6 @@ size_t serve_extract_memory(const casie_model *m, size_t n);
  * input found); a JSON body's escapes and names only add to the count. */
 size_t serve_extract_pieces(const char *data, size_t n);
 
-/* Whether model m reads an encoder (its extractions cost about a
- * millisecond per word piece; those of a model without one, microseconds
- * per token): told by casie_extract_memory, which counts the encoder's
- * vectors per byte beside the 128 bytes per byte of every model. */
-int serve_model_reads_encoder(const casie_model *m);
-
 /* A request body as it arrives, chunk by chunk, bounded by max_body. */
 typedef struct serve_body {
     char *data; /* NUL-terminated when not NULL */
