@@ -69,6 +69,27 @@ def doc_json(doc, what="doc"):
     raise TypeError("%s must be a dict (a CASIE document) or its JSON text, not %s" % (what, type(doc).__name__))
 
 
+def byte_count(x, what="n_bytes"):
+    """A size in bytes: an int from 0."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError("%s must be an int (a number of bytes), not %s" % (what, type(x).__name__))
+    if x < 0:
+        raise ValueError("%s must be 0 or more, not %d" % (what, x))
+    return int(x)
+
+
+def memory_limit(x, what="max_memory"):
+    """A memory limit in bytes: None (no limit) or a finite number from 0,
+    as an int."""
+    if x is None:
+        return None
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError("%s must be a number of bytes or None, not %s" % (what, type(x).__name__))
+    if not 0 <= x < float("inf"):  # NaN fails too
+        raise ValueError("%s must be a number of bytes from 0, not %r" % (what, x))
+    return int(x)
+
+
 def threshold(x, what):
     """A score threshold: None (the library's default, 0) or a number in [0, 1]."""
     if x is None:

@@ -21,6 +21,8 @@ DATA_DIR = os.path.join(_HERE, "data")  # the bundled models (setup.py)
 
 # casie_status
 OK = 0
+ERR_IO = -2
+ERR_LIMIT = -5
 STATUS_NAMES = {
     0: "CASIE_OK",
     -1: "CASIE_ERR_NOMEM",
@@ -105,6 +107,7 @@ def _load():
         "casie_model_metadata": (P, [P]),
         "casie_extract_default_params": (ExtractParams, []),
         "casie_extract": (I, [P, P, ctypes.POINTER(ExtractParams), E]),
+        "casie_extract_memory": (S, [P, S]),
     }
     for name, (res, args) in protos.items():
         f = getattr(lib, name)

@@ -7,6 +7,10 @@ run in parallel.  extract_many keeps a bounded window of documents in
 flight and yields results in input order, so a stream of any length runs
 in bounded memory.
 
+Model.memory_estimate(n) bounds the memory one extraction of n bytes takes,
+the library's and the conversion to dicts together (measured: "memory"
+below); max_memory refuses a text estimated over it before any work.
+
 Models are found as the CLI finds them (casie_model_open): a name, "fast"
 or "accurate", is looked for in the models bundled with this package, then
 $CASIE_MODEL_DIR, the data folder libcasie was built for, and ./models;
@@ -22,18 +26,111 @@ import concurrent.futures
 import ctypes
 import json
 import os
+import stat
 import threading
 import warnings
 from collections.abc import Mapping
 
 from . import _input
-from ._native import DATA_DIR, JSON_COMPACT, JSON_SCORES, CasieError, Error, doc_out, lib, take_string
+from ._native import DATA_DIR, ERR_IO, ERR_LIMIT, JSON_COMPACT, JSON_SCORES, CasieError, Error, lib, take_string
 
 __all__ = ["Model", "CasieWarning", "extract", "default_model"]
 
 
 class CasieWarning(UserWarning):
     """A note from libcasie, such as why the default model is the fast one."""
+
+
+# --- memory ------------------------------------------------------------------
+#
+# Model.memory_estimate(n) bounds the peak memory one extract of n bytes of
+# text adds to the process, as the sum of two parts (each bounds its phase's
+# peak, so the sum bounds the whole: _run frees the library's document before
+# the conversion):
+#   - libcasie's, casie_extract_memory(model, n): 128 bytes per byte + 8 MB
+#     with the fast model, 3,328 per byte + 32 MB with the accurate one
+#     (docs/HARDENING.md, "The service's memory and stop");
+#   - the conversion's, below: the text's UTF-8 copy, the JSON copied out of
+#     the library (bytes), decoded (a str), json.loads'd to dicts (kept as the
+#     result).
+# The conversion, measured (peak RSS growth, ru_maxrss, of a fresh process
+# doing just that to the library's JSON of 0.5 MB of text; docs/PYTHON.md,
+# "Memory", has the commands):
+#   - per byte of JSON: 6.5-6.6 when the text is ASCII, 9.4-9.9 when it holds
+#     one character over U+FFFF (the JSON's str and "content" then take 4
+#     bytes a character): CONVERT_PER_JSON_BYTE, 12;
+#   - JSON per byte of text: 42.2 on the densest text found ("X stole 5. "
+#     repeated: an event and two arguments every 11 bytes, fast model), 19.0
+#     on the accurate model's densest ("Acme paid a ransom. " repeated), 11.4
+#     and 9.8 on the review's "Hackers stole the personal data of 2 million
+#     customers ..." repeated; 3.2 on the 100 dev articles (fast; 7.9 for the
+#     densest one);
+#   - so per byte of text at most 407 ("X stole 5. " with one emoji, fast):
+#     CONVERT_PER_BYTE, 512, is 12 x 42.7.
+# A text whose JSON comes out longer than 42.7 bytes a byte (a model denser
+# than these) is still held to max_memory: _Limit.check_json compares the
+# estimate from the JSON's actual size before it becomes dicts.
+CONVERT_PER_JSON_BYTE = 12
+CONVERT_PER_BYTE = 512
+CONVERT_FIXED = 2 << 20  # Python's allocator takes memory 1 MiB at a time
+
+
+def _estimate(h, n):
+    """Model.memory_estimate(n) with model handle h."""
+    return lib.casie_extract_memory(h, n) + CONVERT_PER_BYTE * n + CONVERT_FIXED
+
+
+def _num(n):
+    return format(n, ",")
+
+
+def _mib(n):
+    return "%.1f MiB" % (n / 1048576)
+
+
+class _Limit:
+    """One extraction admitted under max_memory: the limit, the text's size,
+    the library's estimate and the whole estimate."""
+
+    __slots__ = ("limit", "n", "lib", "estimate")
+
+    def __init__(self, limit, n, lib_estimate, estimate):
+        self.limit, self.n, self.lib, self.estimate = limit, n, lib_estimate, estimate
+
+    def check_json(self, json_bytes):
+        """CasieError (CASIE_ERR_LIMIT) when the library's estimate and the
+        conversion's, from the JSON's size, come over the limit."""
+        need = self.lib + CONVERT_PER_JSON_BYTE * json_bytes + CONVERT_FIXED
+        if need > self.limit:
+            raise CasieError(
+                ERR_LIMIT,
+                "casie: the events of a text of %s bytes came to %s bytes of JSON, which need an "
+                "estimated %s bytes (%s) with the extraction, over max_memory %s bytes (%s)"
+                % (_num(self.n), _num(json_bytes), _num(need), _mib(need), _num(self.limit), _mib(self.limit)),
+            )
+
+
+class _Budget:
+    """extract_many's max_memory: the estimates of the extractions running at
+    once, which together stay within the limit.  An extraction waits until
+    its estimate fits beside the running ones (one alone within the limit
+    always starts once the others finish, and they never wait on it)."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.used = 0
+        self._cond = threading.Condition()
+
+    def take(self, n):
+        with self._cond:
+            while self.used and self.used + n > self.limit:
+                self._cond.wait()
+            self.used += n
+
+    def give(self, n):
+        with self._cond:
+            self.used -= n
+            self._cond.notify_all()
 
 
 class Model:
@@ -131,6 +228,39 @@ class Model:
         finally:
             self._release()
 
+    # --- memory --------------------------------------------------------------
+
+    def memory_estimate(self, n_bytes):
+        """An upper estimate, in bytes, of the peak memory one extract of a
+        text of n_bytes bytes of UTF-8 (len(text.encode())) adds to the
+        process: libcasie's (casie_extract_memory: the document, its events,
+        the encoder's token vectors, the JSON answer) plus the Python
+        conversion's (the JSON copied out, decoded and turned into dicts,
+        the result included).  What max_memory compares with.  Measured on
+        the worst texts found; docs/PYTHON.md, "Memory", has the figures.
+        Thread-safe."""
+        n = _input.byte_count(n_bytes)
+        h = self._acquire()
+        try:
+            return _estimate(h, n)
+        finally:
+            self._release()
+
+    def _admit(self, h, n, limit, what="casie: a text"):
+        """The _Limit of an extraction of n bytes under max_memory `limit`
+        (None: no limit, returns None); CasieError (CASIE_ERR_LIMIT) when its
+        estimate is over the limit, before any work."""
+        if limit is None:
+            return None
+        est = _estimate(h, n)
+        if est > limit:
+            raise CasieError(
+                ERR_LIMIT,
+                "%s of %s bytes needs an estimated %s bytes (%s) to extract (Model.memory_estimate), "
+                "over max_memory %s bytes (%s)" % (what, _num(n), _num(est), _mib(est), _num(limit), _mib(limit)),
+            )
+        return _Limit(limit, n, lib.casie_extract_memory(h, n), est)
+
     # --- extraction ----------------------------------------------------------
 
     @staticmethod
@@ -144,31 +274,45 @@ class Model:
             p.argument_threshold = a
         return p
 
-    def _run(self, h, doc, params, err):
+    def _run(self, h, doc, params, err, lim=None):
         """Extracts with model handle h into doc (a casie_doc pointer, freed
-        here) and returns its CASIE JSON as a dict."""
+        here) and returns its CASIE JSON as a dict.  The document is freed
+        before the JSON becomes dicts, and the JSON's bytes once decoded, so
+        that the library's memory and the conversion's do not add up.  lim
+        (a _Limit, or None): checks the conversion's estimate, now that the
+        JSON's size is known, against max_memory."""
         try:
             if lib.casie_extract(h, doc, ctypes.byref(params), ctypes.byref(err)) < 0:
                 raise err.exception()
-            return json.loads(doc_out(lib.casie_doc_to_json, doc, JSON_SCORES | JSON_COMPACT, err))
+            n = ctypes.c_size_t(0)
+            ptr = lib.casie_doc_to_json(doc, JSON_SCORES | JSON_COMPACT, ctypes.byref(n), ctypes.byref(err))
+            if not ptr:
+                raise err.exception()
+            data = take_string(ptr, n.value)
         finally:
             lib.casie_doc_free(doc)
+        if lim is not None:
+            lim.check_json(len(data))
+        text = data.decode("utf-8")
+        del data
+        return json.loads(text)
 
-    def _extract_text(self, h, data, cid, params):
+    def _extract_text(self, h, data, cid, params, lim=None):
         err = Error()
         doc = lib.casie_doc_from_text(data, len(data), cid, ctypes.byref(err))
         if not doc:
             raise err.exception()
-        return self._run(h, doc, params, err)
+        return self._run(h, doc, params, err, lim)
 
-    def extract(self, text, id=None, *, trigger_threshold=None, arg_threshold=None):
+    def extract(self, text, id=None, *, trigger_threshold=None, arg_threshold=None, max_memory=None):
         """Extracts the events of one text.
 
         text: str (or UTF-8 bytes).  id: the document's name (str), written as
         its "sourcefile" ("<id>.txt"), or None.  trigger_threshold,
         arg_threshold: keep only triggers / arguments scoring at least this
         (0..1; None: 0, keep all), as the CLI's --trigger-threshold and
-        --arg-threshold.
+        --arg-threshold.  max_memory: bytes, or None for no limit: a text
+        whose memory_estimate is over it is refused before any work.
 
         Returns the CASIE JSON document as a dict, with scores: "content",
         "sourcefile", "info", "cyberevent": {"hopper": [{"events": [...]}]};
@@ -177,49 +321,78 @@ class Model:
         Raises TypeError for a text that is not str or bytes, ValueError for
         text that is not valid Unicode (lone surrogates, bytes that are not
         UTF-8) or a threshold out of range, CasieError when libcasie fails
-        (CASIE_ERR_LIMIT for a text over 256 MiB).  Thread-safe.
+        (CASIE_ERR_LIMIT for a text over 256 MiB, or one estimated over
+        max_memory, the message naming the estimate and the limit; the model
+        stays usable).  Thread-safe.
         """
         data = _input.text_bytes(text)
         cid = _input.c_string(id, "id")
         params = self._params(trigger_threshold, arg_threshold)
+        limit = _input.memory_limit(max_memory)
         h = self._acquire()
         try:
-            return self._extract_text(h, data, cid, params)
+            return self._extract_text(h, data, cid, params, self._admit(h, len(data), limit))
         finally:
             self._release()
 
-    def extract_file(self, path, *, trigger_threshold=None, arg_threshold=None):
+    def extract_file(self, path, *, trigger_threshold=None, arg_threshold=None, max_memory=None):
         """Extracts the events of a file, read as casie_doc_load reads it: a
         .json file (or one starting with "{") as a CASIE document or record (its text in "content" or
         "text"; any annotations are replaced), a CASIE source file (<title>,
         <text> sections) as its text, anything else as plain text; the id is
         the file's name without extension.  Returns a dict as extract does;
         CasieError (CASIE_ERR_IO, _PARSE, ...) naming the file when it cannot
-        be read."""
+        be read.  max_memory: as extract's, the estimate taken for the file's
+        size (its text is no longer); with a limit, a path that is not a
+        regular file (a pipe, a device) is refused (CASIE_ERR_LIMIT), since
+        its size cannot be known before reading it."""
         cpath = _input.path_bytes(path)
         params = self._params(trigger_threshold, arg_threshold)
+        limit = _input.memory_limit(max_memory)
         h = self._acquire()
         try:
-            return self._extract_path(h, cpath, params)
+            return self._extract_path(h, cpath, params, limit)
         finally:
             self._release()
 
-    def _extract_path(self, h, cpath, params):
+    def _file_limit(self, h, cpath, limit):
+        """The _Limit of extracting file cpath (None without a limit), from
+        its size now; CasieError when it is over or cannot be told."""
+        if limit is None:
+            return None
+        name = os.fsdecode(cpath)
+        try:
+            st = os.stat(cpath)
+        except OSError as e:
+            raise CasieError(ERR_IO, "%s: %s" % (name, e.strerror)) from None
+        if not stat.S_ISREG(st.st_mode):
+            raise CasieError(
+                ERR_LIMIT,
+                "%s: not a regular file, so its size, and the memory to extract it, "
+                "cannot be known before reading it (max_memory is set)" % name,
+            )
+        return self._admit(h, st.st_size, limit, "%s: a file" % name)
+
+    def _extract_path(self, h, cpath, params, limit=None, lim=None):
+        if lim is None:
+            lim = self._file_limit(h, cpath, limit)
         err = Error()
         doc = lib.casie_doc_load(cpath, ctypes.byref(err))
         if not doc:
             raise err.exception()
-        return self._run(h, doc, params, err)
+        return self._run(h, doc, params, err, lim)
 
-    def _extract_item(self, h, item, params):
-        """One item of extract_many (model handle h held by the stream)."""
+    @staticmethod
+    def _item_source(item):
+        """What an item of extract_many holds: ("text", UTF-8 bytes, id as C
+        string) or ("path", path bytes, None)."""
         if isinstance(item, (str, bytes, bytearray, memoryview)):
-            return self._extract_text(h, _input.text_bytes(item), None, params)
+            return "text", _input.text_bytes(item), None
         if isinstance(item, os.PathLike):
-            return self._extract_path(h, _input.path_bytes(item), params)
+            return "path", _input.path_bytes(item), None
         if isinstance(item, tuple) and len(item) == 2:
             cid = _input.c_string(item[0], "id")
-            return self._extract_text(h, _input.text_bytes(item[1]), cid, params)
+            return "text", _input.text_bytes(item[1]), cid
         if isinstance(item, Mapping):
             text = item.get("text", item.get("content"))
             if text is None:
@@ -227,13 +400,34 @@ class Model:
             cid = item.get("id")
             if cid is None and isinstance(item.get("sourcefile"), str):
                 cid = item["sourcefile"][:-4] if item["sourcefile"].endswith(".txt") else item["sourcefile"]
-            return self._extract_text(h, _input.text_bytes(text), _input.c_string(cid, "id"), params)
+            return "text", _input.text_bytes(text), _input.c_string(cid, "id")
         raise TypeError(
             "extract_many: an item must be a text (str), an (id, text) pair, a record "
             "{'id': ..., 'text': ...} or a file path (os.PathLike), not %s" % type(item).__name__
         )
 
-    def extract_many(self, items, threads=None, *, trigger_threshold=None, arg_threshold=None):
+    def _extract_item(self, h, item, params, budget=None):
+        """One item of extract_many (model handle h held by the stream).
+        budget (a _Budget, or None): the stream's max_memory, shared by the
+        extractions running at once."""
+        kind, data, cid = self._item_source(item)
+        if budget is None:
+            lim = None
+        elif kind == "path":
+            lim = self._file_limit(h, data, budget.limit)
+        else:
+            lim = self._admit(h, len(data), budget.limit)
+        if lim is not None:
+            budget.take(lim.estimate)
+        try:
+            if kind == "path":
+                return self._extract_path(h, data, params, lim=lim)
+            return self._extract_text(h, data, cid, params, lim)
+        finally:
+            if lim is not None:
+                budget.give(lim.estimate)
+
+    def extract_many(self, items, threads=None, *, trigger_threshold=None, arg_threshold=None, max_memory=None):
         """Extracts the events of many documents with `threads` threads,
         yielding one dict per item in input order as results come.
 
@@ -242,6 +436,12 @@ class Model:
         ...} (or "content", "sourcefile", as the CLI's JSONL), or file paths
         (pathlib.Path, read as extract_file reads them).  threads: worker
         threads (None: the number of processors, at most 8, as the CLI).
+        max_memory: bytes, or None for no limit: the extractions running at
+        once stay within it together (a thread starts one only when its
+        memory_estimate fits beside theirs, as `casie serve --max-memory`
+        does); an item estimated over it alone raises CasieError
+        (CASIE_ERR_LIMIT) in its turn.  The results waiting their turn are
+        the caller's, as any result is.
 
         An item that fails raises its exception (TypeError, ValueError,
         CasieError) when its turn comes; the items before it have been
@@ -254,22 +454,23 @@ class Model:
         if not 1 <= threads <= 256:
             raise ValueError("threads must be from 1 to 256, not %d" % threads)
         params = self._params(trigger_threshold, arg_threshold)
+        limit = _input.memory_limit(max_memory)
         if self._closed:
             raise ValueError("casie: the model is closed")
-        return self._stream(iter(items), threads, params)
+        return self._stream(iter(items), threads, params, None if limit is None else _Budget(limit))
 
-    def _stream(self, it, threads, params):
+    def _stream(self, it, threads, params, budget):
         h = self._acquire()  # the model stays open while the iterator runs
         try:
             if threads == 1:
                 for item in it:
-                    yield self._extract_item(h, item, params)
+                    yield self._extract_item(h, item, params, budget)
                 return
             window = collections.deque()
             with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="casie") as pool:
                 try:
                     for item in it:
-                        window.append(pool.submit(self._extract_item, h, item, params))
+                        window.append(pool.submit(self._extract_item, h, item, params, budget))
                         if len(window) >= 2 * threads:
                             yield window.popleft().result()
                     while window:
@@ -294,7 +495,9 @@ def default_model():
         return _default
 
 
-def extract(text, id=None, *, trigger_threshold=None, arg_threshold=None):
+def extract(text, id=None, *, trigger_threshold=None, arg_threshold=None, max_memory=None):
     """Model.extract with the default model (default_model()), loaded on the
     first call and kept: casie.extract("Attackers breached Equifax.")."""
-    return default_model().extract(text, id, trigger_threshold=trigger_threshold, arg_threshold=arg_threshold)
+    return default_model().extract(
+        text, id, trigger_threshold=trigger_threshold, arg_threshold=arg_threshold, max_memory=max_memory
+    )
