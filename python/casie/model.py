@@ -53,10 +53,11 @@ class CasieWarning(UserWarning):
 #   - the conversion's, below: the text's UTF-8 copy, the JSON copied out of
 #     the library (bytes), decoded (a str), json.loads'd to dicts (kept as the
 #     result).
-# The conversion, measured (peak RSS growth, ru_maxrss, of a fresh process
-# doing just that to the library's JSON of 0.5 MB of text; docs/PYTHON.md,
-# "Memory", has the commands):
-#   - per byte of JSON: 6.5-6.6 when the text is ASCII, 9.4-9.9 when it holds
+# The conversion, measured (peak RSS growth, VmHWM, of a fresh process doing
+# just that to the library's JSON of 0.5 MB of text, fast model, or 0.1 MB,
+# accurate; python tests/test_max_memory.py makes them, docs/PYTHON.md,
+# "Memory", has them all):
+#   - per byte of JSON: 6.4-6.9 when the text is ASCII, 9.6-10.1 when it holds
 #     one character over U+FFFF (the JSON's str and "content" then take 4
 #     bytes a character): CONVERT_PER_JSON_BYTE, 12;
 #   - JSON per byte of text: 42.2 on the densest text found ("X stole 5. "
