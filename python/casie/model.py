@@ -76,9 +76,13 @@ CONVERT_PER_BYTE = 512
 CONVERT_FIXED = 2 << 20  # Python's allocator takes memory 1 MiB at a time
 
 
+_SIZE_MAX = ctypes.c_size_t(-1).value
+
+
 def _estimate(h, n):
-    """Model.memory_estimate(n) with model handle h."""
-    return lib.casie_extract_memory(h, n) + CONVERT_PER_BYTE * n + CONVERT_FIXED
+    """Model.memory_estimate(n) with model handle h (n past SIZE_MAX is
+    SIZE_MAX for the library, which saturates there, not wrapped)."""
+    return lib.casie_extract_memory(h, min(n, _SIZE_MAX)) + CONVERT_PER_BYTE * n + CONVERT_FIXED
 
 
 def _num(n):
@@ -260,7 +264,7 @@ class Model:
                 "%s of %s bytes needs an estimated %s bytes (%s) to extract (Model.memory_estimate), "
                 "over max_memory %s bytes (%s)" % (what, _num(n), _num(est), _mib(est), _num(limit), _mib(limit)),
             )
-        return _Limit(limit, n, lib.casie_extract_memory(h, n), est)
+        return _Limit(limit, n, lib.casie_extract_memory(h, min(n, _SIZE_MAX)), est)
 
     # --- extraction ----------------------------------------------------------
 

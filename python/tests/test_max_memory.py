@@ -122,6 +122,7 @@ def test_estimate_grows_with_text(fast):
     assert 0 < e0 < e1 < e2 and e2 - e1 == e1 - e0
     assert e0 >= casie.model.CONVERT_FIXED
     assert e1 - e0 >= casie.model.CONVERT_PER_BYTE * 1_000_000  # the library's part comes on top
+    assert fast.memory_estimate(1 << 64) > fast.memory_estimate((1 << 64) - 1) >= 1 << 64  # no wrapping
 
 
 @pytest.mark.parametrize("bad, exc", [(-1, ValueError), (1.5, TypeError), ("10", TypeError), (True, TypeError)])
