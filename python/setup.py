@@ -12,6 +12,7 @@ Not here: the bindings (casie/_native.py), the API (casie/*.py).
 """
 import glob
 import os
+import re
 import shutil
 import subprocess
 
@@ -19,8 +20,29 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 from setuptools.dist import Distribution
 
+try:
+    from setuptools.command.bdist_wheel import bdist_wheel
+except ImportError:  # setuptools before 70.1: the wheel package's
+    from wheel.bdist_wheel import bdist_wheel
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+
+
+def _version():
+    """The version, defined once: CASIE_VERSION_STRING in include/casie.h
+    (the library's casie_version() returns the same string)."""
+    h = os.path.join(ROOT, "include", "casie.h")
+    try:
+        with open(h, encoding="utf-8") as f:
+            m = re.search(r'^#define CASIE_VERSION_STRING "([^"]+)"', f.read(), re.M)
+    except OSError:
+        m = None
+    if not m:
+        raise SystemExit(
+            "casie: no CASIE_VERSION_STRING in %s; build from a casie checkout: pip install ./python" % h
+        )
+    return m.group(1)
 
 
 def _make_lib():
@@ -64,7 +86,10 @@ class BuildWithLibcasie(build_py):
             shutil.copyfile(m, os.path.join(data, os.path.basename(m)))
         # the encoder a bundled model reads, when scripts/fetch_encoder.sh
         # fetched it (a model names its encoder's file in its own bytes);
-        # without it the default model is the fast one (as in the CLI)
+        # without it the default model is the fast one (as in the CLI).
+        # CASIE_WHEEL_ENCODER=0 leaves it out (a 112 MB smaller package)
+        if os.environ.get("CASIE_WHEEL_ENCODER", "1") == "0":
+            return
         wanted = b"".join(open(m, "rb").read() for m in models)
         for e in sorted(glob.glob(os.path.join(ROOT, "models", "encoders", "*.enc"))):
             if os.path.basename(e).encode() in wanted:
@@ -78,4 +103,17 @@ class BinaryDistribution(Distribution):
         return True
 
 
-setup(cmdclass={"build_py": BuildWithLibcasie}, distclass=BinaryDistribution)
+class PlatformWheel(bdist_wheel):
+    """Tagged py3-none-PLATFORM: the shared object is plain C loaded by
+    ctypes, so one wheel serves every Python 3 on the platform
+    (scripts/build_wheel.sh then makes PLATFORM a manylinux one)."""
+
+    def get_tag(self):
+        return ("py3", "none") + tuple(super().get_tag()[2:])
+
+
+setup(
+    version=_version(),
+    cmdclass={"build_py": BuildWithLibcasie, "bdist_wheel": PlatformWheel},
+    distclass=BinaryDistribution,
+)

@@ -38,6 +38,7 @@ STATUS_NAMES = {
     -11: "CASIE_ERR_ENCODER",
 }
 JSON_COMPACT = 1
+READ_TEXT_ONLY = 1  # casie_doc_from_json_opts: a record's text, its annotations ignored
 JSON_SCORES = 2
 HTML_HEAD = 1
 HTML_TAIL = 2
@@ -97,6 +98,7 @@ def _load():
         "casie_free": (None, [P]),
         "casie_doc_from_text": (P, [Z, S, Z, E]),
         "casie_doc_from_json": (P, [Z, S, Z, E]),
+        "casie_doc_from_json_opts": (P, [Z, S, Z, I, E]),
         "casie_doc_load": (P, [Z, E]),
         "casie_doc_to_json": (P, [P, I, SP, E]),
         "casie_doc_to_stix": (P, [P, I, SP, E]),
