@@ -6,6 +6,7 @@
 #   make fuzz       libFuzzer targets and seed corpora in build-fuzz/fuzz/
 #   make golden     re-record the golden outputs (tests/test_golden.c)
 #   make valgrind   the whole suite under valgrind memcheck
+#   make wheel      the self-contained Python wheel in build/wheel/ (docs/PYTHON.md)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -27,6 +28,8 @@ ifeq ($(SIMD),avx2)
 ALL_CFLAGS += -DCASIE_NO_AVX512
 endif
 PKGS    := jansson libutf8proc
+# the version, defined once: include/casie.h (python/setup.py reads it too)
+VERSION := $(shell sed -n 's/^\#define CASIE_VERSION_STRING "\(.*\)"/\1/p' include/casie.h)
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer -lpthread -lm
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -70,7 +73,7 @@ $(BUILD)/libcasie.so: $(LIB_OBJ) libcasie.map
 	$(CC) -shared -Wl,-soname,libcasie.so.0 -Wl,--version-script=libcasie.map -o $@ $(LIB_OBJ) $(DEP_LIBS)
 
 $(BUILD)/casie.pc: casie.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 $(BUILD)/casie: $(TOOL_OBJ) $(BUILD)/libcasie.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libcasie.a $(DEP_LIBS) $(TOOL_LIBS)
@@ -98,7 +101,14 @@ test: setup
 	@$(MAKE) --no-print-directory all
 	@$(FETCH) mpnet-base
 	@$(FETCH) minilm-l6
+	@bash scripts/dist_env.sh $(if $(filter true,$(CI)),,--soft)
 	@$(MAKE) --no-print-directory check-tests
+
+# The Python wheel that carries its libraries and models (scripts/build_wheel.sh)
+.PHONY: wheel
+wheel: setup
+	@bash scripts/dist_env.sh
+	@bash scripts/build_wheel.sh
 
 # Re-records the fast model's golden outputs (tests/test_golden.c), for a
 # change that is meant to change predictions; the commit says what moved.

@@ -14,6 +14,9 @@ missing=()
 # node and npm run the STIX schema validator in the tests; any install of them will do
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
+# a Java runtime for Spark (python/tests/test_spark.py; PySpark itself comes
+# pinned from PyPI, scripts/dist_env.sh); any Java 8 to 17 will do
+command -v java >/dev/null 2>&1 || PKGS+=(default-jre-headless)
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
