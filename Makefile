@@ -134,8 +134,15 @@ FUZZ_OBJ_jsonl := $(BUILD)/tools/cli_io.o $(BUILD)/tools/out_dir.o
 FUZZ_OBJ_http  := $(BUILD)/tools/serve_http.o
 FUZZ_OBJ_outname := $(BUILD)/tools/out_dir.o
 
+# the numeric kernels without coverage callbacks (fuzz/coverage_ignore.txt)
+FUZZ_COV   := -fsanitize-coverage-ignorelist=$(abspath fuzz/coverage_ignore.txt)
+
 fuzz: setup
-	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="$(FUZZ_OPT) -fsanitize=fuzzer-no-link" fuzz-bins
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="$(FUZZ_OPT) -fsanitize=fuzzer-no-link $(FUZZ_COV)" fuzz-bins
+
+ifeq ($(BUILD),build-fuzz)
+$(LIB_OBJ) $(TOOL_OBJ): fuzz/coverage_ignore.txt
+endif
 
 fuzz-bins: $(FUZZ_BIN) $(BUILD)/fuzz/tiny.model
 	@bash scripts/fuzz_seeds.sh $(BUILD)/fuzz

@@ -11,13 +11,21 @@
 static const char article[] = "Hackers breached Acme Corp. and stole the data of 2 million customers. "
                               "Microsoft released a patch for CVE-2019-0708 on Tuesday.";
 
-static uint32_t crc32c(const uint8_t *p, size_t n) {
+/* CRC-32C a byte at a time from a table, without coverage callbacks: bit by
+ * bit, the comparison callbacks of its inner loop took half of each
+ * execution (the input is the whole model file, 38 KB). */
+FUZZ_NO_COVERAGE static uint32_t crc32c(const uint8_t *p, size_t n) {
+    static uint32_t t[256];
+    if (!t[1])
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+            t[i] = c;
+        }
     uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    }
+    for (size_t i = 0; i < n; i++)
+        c = t[(c ^ p[i]) & 0xff] ^ (c >> 8);
     return ~c;
 }
 static uint32_t get32(const uint8_t *p) {
