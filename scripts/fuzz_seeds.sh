@@ -28,8 +28,8 @@ cp examples/sample-article.txt "$c/tokenize/"
 cp examples/sample-article.txt "$c/extract/"
 { printf 'POST /v1/extract\ntext/plain\n\377'; cat examples/sample-article.txt; } > "$c/http/sample"
 { printf 'POST /v1/extract?format=stix\napplication/json\n\017'; head -c 3000 tests/data/drift.json; } > "$c/http/stix"
-# scripts/fuzz.sh cuts the inputs of http and jsonl to 1024 bytes, extract's
-# to 128: seeds that fit whole (the records of tests/data/records.jsonl are
+# scripts/fuzz.sh cuts the inputs of http to 1024 bytes, jsonl's to 768,
+# extract's to 128: seeds that fit whole (the records of tests/data/records.jsonl are
 # short), http's bodies under its --max-body (512) and budget (256)
 { printf 'POST /v1/extract\ntext/plain\n\377'; head -c 400 examples/sample-article.txt; } > "$c/http/sample-400"
 { printf 'POST /v1/extract?format=stix\napplication/json\n\017'; head -1 tests/data/records.jsonl; } > "$c/http/stix-short"
@@ -61,7 +61,7 @@ if [ -d "$corpus/annotation" ]; then
     tr -d '\n' < "$f" >> "$c/jsonl/corpus.jsonl"; echo >> "$c/jsonl/corpus.jsonl"
   done
   # and three records of their first 300 bytes (whole words, JSON-escaped),
-  # which fit under jsonl's 1024
+  # which fit under jsonl's 768
   find "$corpus/source" -name '*.txt' | sort | sed -n 1,3p | while read -r f; do
     t=$(head -c 300 "$f" | tr '\n\r\t' '   ' | sed -e 's/[^ ]*$//' -e 's/\\/\\\\/g' -e 's/"/\\"/g')
     printf '{"id": "%s", "text": "%s"}\n' "$(basename "$f" .txt)" "$t"
