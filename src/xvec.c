@@ -289,11 +289,12 @@ int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err)
     /* refused here, not by every extraction (casie__encoder_encode_long's
      * check) after a load that looked sound */
     const casie_encoder_config *c = casie_encoder_get_config(enc);
-    if (m->xs.window > c->max_positions - c->pos_offset) {
+    const int most = c->max_positions - c->pos_offset; /* c lives in enc: read before freeing it */
+    if (m->xs.window > most) {
         casie_encoder_free(enc);
         return casie__error(err, CASIE_ERR_ENCODER, -1,
                             "%s: the model reads windows of %d pieces; encoder %s takes at most %d", model_path,
-                            m->xs.window, path, c->max_positions - c->pos_offset);
+                            m->xs.window, path, most);
     }
     int rc = casie__xvec_use(m, enc, &m->xs, err);
     if (rc) casie_encoder_free(enc);
