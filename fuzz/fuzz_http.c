@@ -21,7 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     const char *tiny = getenv("CASIE_TINY_MODEL");
     g_ctx.m = fuzz_load_model(tiny && *tiny ? tiny : CASIE_TINY_MODEL);
-    g_ctx.max_body = 512; /* under -max_len, so that a longer body is refused */
+    g_ctx.max_body = 512;                                  /* under -max_len, so that a longer body is refused */
     g_ctx.max_memory = serve_extract_memory(g_ctx.m, 256); /* bodies over 256 bytes: 413 */
     if (!(g_ctx.labels = serve_labels_json(g_ctx.m))) abort();
     return 0;
