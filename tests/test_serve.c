@@ -73,13 +73,13 @@ static int http_to(int p, const char *method, const char *path, const char *ctyp
                       "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s%s%s%sContent-Length: %zu\r\n\r\n",
                       method, path, ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
                       extra ? extra : "", len);
-    if (write(fd, head, (size_t)hl) != hl) {
+    if (send(fd, head, (size_t)hl, MSG_NOSIGNAL) != hl) {
         close(fd);
         return -1;
     }
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w <= 0) break; /* the server may answer 413 and close early */
+    for (size_t off = 0; off < len;) { /* no SIGPIPE: the server may answer 413 and close early */
+        ssize_t w = send(fd, data + off, len - off, MSG_NOSIGNAL);
+        if (w <= 0) break;
         off += (size_t)w;
     }
     if (half_close) shutdown(fd, SHUT_WR);
