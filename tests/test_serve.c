@@ -181,6 +181,13 @@ static int wait_exit(pid_t pid, double limit) {
     return status;
 }
 
+/* SIGTERM to a server started here; it exits 0 within 10 s. */
+static void stop_cleanly(pid_t pid) {
+    kill(pid, SIGTERM);
+    int status = wait_exit(pid, 10);
+    assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static int start(void **state) {
     if (cli_setup(state)) return -1;
     snprintf(logpath, sizeof logpath, "%s/serve.log", cli_tmpdir);
@@ -589,9 +596,7 @@ static void idle_connections_cannot_lock_out(void **state) {
     assert_int_equal(pf[1].revents, 0);
     for (int i = 0; i < 12; i++)
         close(fds[i]);
-    kill(pid, SIGTERM);
-    int status = wait_exit(pid, 10);
-    assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    stop_cleanly(pid);
     char *l = cli_slurp(log);
     assert_non_null(strstr(l, "idle at the limit"));
     free(l);
@@ -631,9 +636,7 @@ static void stalled_uploads_cannot_lock_out(void **state) {
     }
     for (int i = 0; i < n; i++)
         close(fds[i]);
-    kill(pid, SIGTERM);
-    int status = wait_exit(pid, 10);
-    assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    stop_cleanly(pid);
     char *l = cli_slurp(log);
     assert_non_null(strstr(l, "idle at the limit"));
     free(l);
@@ -668,9 +671,7 @@ static void work_limited(void **state) {
     words[1800] = 0;
     assert_int_equal(http_to(p, "POST", "/v1/extract", "text/plain", NULL, words, 1800, 0, &b), 200);
     free(b);
-    kill(pid, SIGTERM);
-    int status = wait_exit(pid, 10);
-    assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    stop_cleanly(pid);
     char *out, *err;
     assert_int_equal(cli_run("serve --help", &out, &err), 0);
     assert_non_null(strstr(out, "--max-pieces"));
@@ -717,9 +718,7 @@ static void memory_bounded(void **state) {
     assert_non_null(strstr(b, "--max-memory"));
     free(b);
     free(t2);
-    kill(pid, SIGTERM);
-    int status = wait_exit(pid, 10);
-    assert_true(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    stop_cleanly(pid);
     print_message("512 KiB of commas: peak RSS %ld -> %ld KB (+%ld KB; estimate %d KB)\n", before, after,
                   after - before, (128 * 512 + 8 * 1024));
 #if defined(__SANITIZE_ADDRESS__) /* GCC */
