@@ -114,6 +114,16 @@ check "good requests answered 200 ($n200)" '[ "$n200" -gt 0 ]'
 check "RSS flat ($rss0 -> $rss1 MB)" '[ "$rss1" -le $((rss0 + rss0 / 10 + 8)) ]'
 
 # ---- slow clients: a byte a second ----
+# The time of one good request alone, first (the quickest of three: the first
+# waits while the server finishes what wrk left in flight). The accurate model
+# is slow on a slow CPU, so "unaffected" is measured against it.
+alone=1e9
+for _ in 1 2 3; do
+  t=$(curl -s -o /dev/null -w '%{time_total}' -H 'Content-Type: text/plain' \
+    --data-binary @examples/sample-article.txt "http://127.0.0.1:$port/v1/extract")
+  alone=$(echo "$t $alone" | awk '{print ($1 < $2) ? $1 : $2}')
+done
+bound=$(echo "$alone" | awk '{printf "%.3f", 2 * $1 + 1}')
 req=$'POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\r\nHackers stole data.\n'
 for i in $(seq "$slow"); do
   ( trap '' PIPE # a write to the cut connection fails (EPIPE) instead of killing the client
@@ -139,10 +149,10 @@ wait_deadline=$(( $(date +%s) + 10 ))
 while [ "$(ls "$tmp"/slow.* 2>/dev/null | wc -l)" -lt "$slow" ] && [ "$(date +%s)" -lt "$wait_deadline" ]; do sleep 0.5; done
 cut=$(cat "$tmp"/slow.* 2>/dev/null | awk -v lim=$((timeout + 3)) '$1 <= lim' | wc -l)
 echo "load: slow clients $slow (a byte a second, --timeout $timeout s): $cut cut within $((timeout + 3)) s;" \
-  "meanwhile $good good requests, $bad_good failed, slowest $worst s"
+  "meanwhile $good good requests, $bad_good failed, slowest $worst s (alone $alone s)"
 check "slow clients cut by the timeout ($cut of $slow)" '[ "$cut" -eq "$slow" ]'
-check "good requests unaffected by slow clients ($good ok, $bad_good failed, slowest $worst s)" \
-  '[ "$bad_good" -eq 0 ] && [ "$good" -gt 0 ] && awk "BEGIN{exit !($worst < 2)}"'
+check "good requests unaffected by slow clients ($good ok, $bad_good failed, slowest $worst s, bound $bound s)" \
+  '[ "$bad_good" -eq 0 ] && [ "$good" -gt 0 ] && awk "BEGIN{exit !($worst < $bound)}"'
 check "server alive" 'kill -0 "$srv"'
 kill "$srv"; wait "$srv"
 
