@@ -457,18 +457,31 @@ CASIE_API casie_model *casie_train(casie_doc *const *train, int n_train, casie_d
                                    const casie_train_params *params, casie_error *err);
 
 CASIE_API int casie_model_save(const casie_model *model, const char *path, casie_error *err);
-/* Refuses a file that is not a model, newer, truncated or corrupt. */
+/* What loading may be told besides a path.  The library reads no
+ * environment variable: the CLI, the service and the Python package read
+ * $CASIE_MODEL_DIR and $CASIE_ENCODER and pass them in here. */
+typedef struct casie_model_load_params {
+    const char *const *dirs;  /* folders to look in for a model by name, first (NULL-terminated; NULL: none) */
+    const char *encoder_path; /* the encoder file a model over an encoder reads (NULL or "": the file the model
+                               * names, beside the model or in an encoders/ folder beside it) */
+} casie_model_load_params;
+CASIE_API casie_model_load_params casie_model_default_load_params(void);
+/* Refuses a file that is not a model, newer, truncated or corrupt.
+ * casie_model_load is casie_model_load_with the default parameters. */
 CASIE_API casie_model *casie_model_load(const char *path, casie_error *err);
+CASIE_API casie_model *casie_model_load_with(const char *path, const casie_model_load_params *params, casie_error *err);
 /* The path of model `name`: "fast" or "accurate" (casie-NAME.model, looked
- * for in dirs (NULL-terminated, may be NULL), $CASIE_MODEL_DIR, the data
- * folder casie was installed with, ./models), else name itself as a path.
+ * for in dirs (NULL-terminated, may be NULL), the data folder casie was
+ * installed with, ./models), else name itself as a path.
  * CASIE_ERR_IO when a named model is nowhere (path then holds its file name). */
 CASIE_API int casie_model_find(const char *name, const char *const *dirs, char *path, size_t path_len);
-/* Loads a model by name or path (casie_model_find).  NULL or "default":
- * the accurate model when it loads (its encoder installed), else the fast
- * one; then err->code is CASIE_OK and err->message says why not the
- * accurate one ("" when it is). */
+/* Loads a model by name or path (casie_model_find over params->dirs).  NULL
+ * or "default": the accurate model when it loads (its encoder installed),
+ * else the fast one; then err->code is CASIE_OK and err->message says why
+ * not the accurate one ("" when it is).  casie_model_open(name, dirs, err)
+ * is casie_model_open_with the default parameters and those dirs. */
 CASIE_API casie_model *casie_model_open(const char *name, const char *const *dirs, casie_error *err);
+CASIE_API casie_model *casie_model_open_with(const char *name, const casie_model_load_params *params, casie_error *err);
 CASIE_API void casie_model_free(casie_model *model);
 /* Whether the model predicts argument categories (casie_arg.category);
  * models made before they existed load and predict none. */

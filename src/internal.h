@@ -678,10 +678,10 @@ uint64_t casie__xcache_key(const casie_doc *doc);
 int casie__xcache_fill(casie__xcache *c, const casie_model *m, casie_doc *const *docs, int n, int threads,
                        casie_error *err);
 void casie__xcache_free(casie__xcache *c);
-/* Loads the encoder that model file `model_path` names in xs (xs->enc_file:
- * $CASIE_ENCODER, else beside the model or in its encoders/ folder) and
- * checks it is the one the model was trained with. */
-int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err);
+/* Loads the encoder that model file `model_path` names in xs (enc_path when
+ * not NULL or empty, else xs->enc_file beside the model or in its encoders/
+ * folder) and checks it is the one the model was trained with. */
+int casie__xvec_attach(casie_model *m, const char *model_path, const char *enc_path, casie_error *err);
 /* Sets m up to read encoder enc (taking it over) with spec xs. */
 int casie__xvec_use(casie_model *m, casie_encoder *enc, const casie__xspec *xs, casie_error *err);
 

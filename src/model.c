@@ -561,7 +561,14 @@ int casie_model_save(const casie_model *m, const char *path, casie_error *err) {
     return rc;
 }
 
-casie_model *casie_model_load(const char *path, casie_error *err) {
+casie_model_load_params casie_model_default_load_params(void) {
+    casie_model_load_params p = {.dirs = NULL, .encoder_path = NULL};
+    return p;
+}
+
+casie_model *casie_model_load(const char *path, casie_error *err) { return casie_model_load_with(path, NULL, err); }
+
+casie_model *casie_model_load_with(const char *path, const casie_model_load_params *params, casie_error *err) {
     casie_model *m = NULL;
     if (!path) {
         casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_model_load: no path");
@@ -592,7 +599,7 @@ casie_model *casie_model_load(const char *path, casie_error *err) {
         }
     if (m->xdim > 0) { /* the encoder it reads: found, the very one, and of the width the networks take */
         int32_t xdim = m->xdim;
-        if (casie__xvec_attach(m, path, err)) goto fail;
+        if (casie__xvec_attach(m, path, params ? params->encoder_path : NULL, err)) goto fail;
         if (m->xdim != xdim) {
             casie__error(err, CASIE_ERR_ENCODER, -1, "%s: encoder %s has %d dimensions, the model reads %d", path,
                          m->xs.enc_file, m->xdim, xdim);

@@ -5,8 +5,9 @@
  * networks trained on the corpus alone) and models/casie-accurate.model
  * (the same networks over a pretrained transformer encoder, which must be
  * installed beside it: scripts/fetch_encoder.sh).  A name is looked for in
- * the caller's folders, then $CASIE_MODEL_DIR, then the folder casie was
- * installed with (CASIE_DATADIR), then ./models; anything that is not a name
+ * the caller's folders (the CLI and the Python package add $CASIE_MODEL_DIR;
+ * the library reads no environment), then the folder casie was installed
+ * with (CASIE_DATADIR), then ./models; anything that is not a name
  * is a path.  The default is the accurate model when it loads (its encoder
  * found and the very one it was trained with), else the fast one.
  *
@@ -34,15 +35,23 @@ int casie_model_find(const char *name, const char *const *dirs, char *path, size
     }
     for (int i = 0; dirs && dirs[i]; i++)
         if (in_dir(dirs[i], name, path, path_len)) return CASIE_OK;
-    const char *env = getenv("CASIE_MODEL_DIR");
-    const char *const builtin[] = {env && *env ? env : NULL, CASIE_DATADIR, "models"};
-    for (int i = 0; i < 3; i++)
+    const char *const builtin[] = {CASIE_DATADIR, "models"};
+    for (int i = 0; i < 2; i++)
         if (in_dir(builtin[i], name, path, path_len)) return CASIE_OK;
     snprintf(path, path_len, "casie-%s.model", name);
     return CASIE_ERR_IO;
 }
 
 casie_model *casie_model_open(const char *name, const char *const *dirs, casie_error *err) {
+    casie_model_load_params p = casie_model_default_load_params();
+    p.dirs = dirs;
+    return casie_model_open_with(name, &p, err);
+}
+
+casie_model *casie_model_open_with(const char *name, const casie_model_load_params *params, casie_error *err) {
+    const casie_model_load_params defaults = casie_model_default_load_params();
+    if (!params) params = &defaults;
+    const char *const *dirs = params->dirs;
     char path[4096];
     if (name && !*name) /* an empty name is a mistake (an unset variable), not a wish for the default */
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1,
@@ -59,12 +68,12 @@ casie_model *casie_model_open(const char *name, const char *const *dirs, casie_e
             casie__error(err, rc, -1, "model path too long");
             return NULL;
         }
-        return casie_model_load(path, err);
+        return casie_model_load_with(path, params, err);
     }
     casie_error why = {0};
     casie_model *m = NULL;
     if (casie_model_find("accurate", dirs, path, sizeof path) == CASIE_OK) {
-        if ((m = casie_model_load(path, &why))) {
+        if ((m = casie_model_load_with(path, params, &why))) {
             if (err) memset(err, 0, sizeof *err);
             return m;
         }
@@ -76,7 +85,7 @@ casie_model *casie_model_open(const char *name, const char *const *dirs, casie_e
                      why.message);
         return NULL;
     }
-    if (!(m = casie_model_load(path, err))) return NULL;
+    if (!(m = casie_model_load_with(path, params, err))) return NULL;
     if (err) { /* success, with a note on why the fast model */
         memset(err, 0, sizeof *err);
         snprintf(err->message, sizeof err->message, "using the fast model: %.200s", why.message);

@@ -262,12 +262,12 @@ int casie__xvec_use(casie_model *m, casie_encoder *enc, const casie__xspec *xs, 
     return CASIE_OK;
 }
 
-int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err) {
+int casie__xvec_attach(casie_model *m, const char *model_path, const char *enc_path, casie_error *err) {
     char path[4096];
-    const char *env = getenv("CASIE_ENCODER");
     path[0] = 0;
-    if (env && *env) {
-        snprintf(path, sizeof path, "%s", env);
+    if (enc_path && *enc_path) {
+        if ((size_t)snprintf(path, sizeof path, "%s", enc_path) >= sizeof path)
+            return casie__error(err, CASIE_ERR_LIMIT, -1, "%s: encoder path too long", model_path);
     } else {
         const char *slash = strrchr(model_path, '/');
         int dl = slash ? (int)(slash - model_path) : 1;
@@ -280,7 +280,8 @@ int casie__xvec_attach(casie_model *m, const char *model_path, casie_error *err)
         if (!path[0])
             return casie__error(err, CASIE_ERR_ENCODER, -1,
                                 "%s: the model reads encoder %s, found neither beside it nor in its encoders/ "
-                                "folder (scripts/fetch_encoder.sh fetches it; CASIE_ENCODER names another path)",
+                                "folder (scripts/fetch_encoder.sh fetches it; the load parameters' encoder path, "
+                                "$CASIE_ENCODER to the CLI, names another)",
                                 model_path, m->xs.enc_file);
     }
     casie_error own, *e = err ? err : &own;

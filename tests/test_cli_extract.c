@@ -9,6 +9,7 @@
 #include "cli_common.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/resource.h>
 
 #define ART1 "Hackers stole the personal data of 2 million customers from Acme Bank, the company said on Monday."
@@ -595,6 +596,45 @@ static void empty_model_name_refused(void **state) {
     free(o), free(e);
 }
 
+/* The library reads no environment; the CLI reads $CASIE_MODEL_DIR and
+ * $CASIE_ENCODER and passes them in.  A copy of the binary with no models
+ * beside it finds "fast" only through $CASIE_MODEL_DIR. */
+static void env_read_by_cli(void **state) {
+    (void)state;
+    char cmd[2048], *o, *e;
+    const char *in = cli_write("env.txt", ART1);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/bin' '%s/cwd' && cp '%s' '%s/bin/casie'", cli_tmpdir, cli_tmpdir, cli_bin,
+             cli_tmpdir);
+    assert_int_equal(system(cmd), 0);
+    char models[PATH_MAX];
+    assert_non_null(realpath("models", models));
+    char o_path[256], e_path[256];
+    snprintf(o_path, sizeof o_path, "%s/env.out", cli_tmpdir);
+    snprintf(e_path, sizeof e_path, "%s/env.err", cli_tmpdir);
+    const char *const dirs[] = {"", models};
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "cd '%s/cwd' && CASIE_MODEL_DIR='%s' ../bin/casie extract -m fast '%s' >'%s' 2>'%s'",
+                 cli_tmpdir, dirs[k], in, o_path, e_path);
+        int rc = system(cmd);
+        o = cli_slurp(o_path), e = cli_slurp(e_path);
+        if (k == 0) {
+            assert_int_not_equal(rc, 0);
+            assert_non_null(strstr(e, "no fast model"));
+        } else {
+            assert_int_equal(rc, 0);
+            assert_non_null(strstr(o, "cyberevent"));
+        }
+        free(o), free(e);
+    }
+    /* $CASIE_ENCODER names the accurate model's encoder: a missing one is refused, naming it */
+    snprintf(cmd, sizeof cmd, "CASIE_ENCODER=/nonexistent/casie-x.enc %s extract -m accurate '%s' >'%s' 2>'%s'",
+             cli_bin, in, o_path, e_path);
+    assert_int_not_equal(system(cmd), 0);
+    e = cli_slurp(e_path);
+    assert_non_null(strstr(e, "/nonexistent/casie-x.enc"));
+    free(e);
+}
+
 /* --format text -o DIR wrote JSON. */
 static void text_format_to_dir(void **state) {
     (void)state;
@@ -782,6 +822,7 @@ int main(void) {
         cmocka_unit_test(given_triggers_stay_in_dir),
         cmocka_unit_test(given_triggers_regular_same_text),
         cmocka_unit_test(empty_model_name_refused),
+        cmocka_unit_test(env_read_by_cli),
         cmocka_unit_test(text_format_to_dir),
         cmocka_unit_test(numeric_options_strict),
         cmocka_unit_test(input_formats),

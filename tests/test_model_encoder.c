@@ -3,7 +3,8 @@
  * trained with the tiny random BERT of tests/data/encoder/tiny on the golden
  * fixture documents, it predicts the same before and after a save and load;
  * loading finds the encoder beside the model, in its encoders/ folder or at
- * $CASIE_ENCODER, and refuses a missing or different encoder, or one whose
+ * the load parameters' encoder path (never $CASIE_ENCODER: that is the
+ * CLI's), and refuses a missing or different encoder, or one whose
  * positions are fewer than the model's window; a model without
  * an encoder has no XENC section and its networks take the plain token
  * vectors.
@@ -55,6 +56,13 @@ static const char *const TEXT =
 
 /* A tiny model over encoder, reading the mean of its layers first..last
  * (0, 0: the default); NULL with *err when training refuses. */
+/* casie_model_load_with an encoder path (what $CASIE_ENCODER gives the CLI). */
+static casie_model *load_with_encoder(const char *path, const char *encoder, casie_error *err) {
+    casie_model_load_params p = casie_model_default_load_params();
+    p.encoder_path = encoder;
+    return casie_model_load_with(path, &p, err);
+}
+
 static casie_model *train_tiny_layers(const char *encoder, int first, int last, casie_error *err) {
     casie_doc *docs[2] = {test_gold_doc("breach"), test_gold_doc("patch")};
     casie_train_params p = casie_train_default_params();
@@ -93,9 +101,7 @@ static void layer_choice(void **state) {
     char path[320];
     snprintf(path, sizeof path, "%s/layer1.model", tmpdir);
     assert_int_equal(casie_model_save(m, path, &err), CASIE_OK);
-    setenv("CASIE_ENCODER", enc_path, 1);
-    casie_model *l = casie_model_load(path, &err);
-    unsetenv("CASIE_ENCODER");
+    casie_model *l = load_with_encoder(path, enc_path, &err);
     if (!l) fail_msg("load: %s", err.message);
     assert_memory_equal(l->xs.mix, m->xs.mix, sizeof m->xs.mix);
     char *a = extract_json(m, TEXT), *b = extract_json(l, TEXT);
@@ -148,9 +154,13 @@ static void trained_equals_loaded(void **state) {
     assert_null(casie_model_load(path, &err));
     assert_int_equal(err.code, CASIE_ERR_ENCODER);
     assert_non_null(strstr(err.message, "tiny.enc"));
-    /* named by CASIE_ENCODER */
+    /* the library reads no environment: $CASIE_ENCODER is the CLI's */
     setenv("CASIE_ENCODER", enc_path, 1);
-    assert_non_null(l = casie_model_load(path, &err));
+    assert_null(casie_model_load(path, &err));
+    assert_int_equal(err.code, CASIE_ERR_ENCODER);
+    unsetenv("CASIE_ENCODER");
+    /* named by the load parameters */
+    assert_non_null(l = load_with_encoder(path, enc_path, &err));
     after = extract_json(l, TEXT);
     assert_string_equal(before, after);
     casie_free(after);
@@ -162,12 +172,11 @@ static void trained_equals_loaded(void **state) {
     assert_int_equal(system(cmd), 0);
     snprintf(path, sizeof path, "%s/other.enc", tmpdir);
     assert_int_equal(casie_encoder_import(other, path, &err), CASIE_OK);
-    setenv("CASIE_ENCODER", path, 1);
-    snprintf(path, sizeof path, "%s/m.model", dir);
-    assert_null(casie_model_load(path, &err));
+    char model_path[320];
+    snprintf(model_path, sizeof model_path, "%s/m.model", dir);
+    assert_null(load_with_encoder(model_path, path, &err));
     assert_int_equal(err.code, CASIE_ERR_ENCODER);
     assert_non_null(strstr(err.message, "not the one the model was trained with"));
-    unsetenv("CASIE_ENCODER");
     casie_free(before);
     casie_model_free(m);
 }
@@ -242,9 +251,7 @@ static void window_over_positions_refused(void **state) {
     casie_error err = {0};
     assert_int_equal(casie_model_save(m, path, &err), CASIE_OK);
     casie_model_free(m);
-    setenv("CASIE_ENCODER", enc_path, 1);
-    assert_null(casie_model_load(path, &err));
-    unsetenv("CASIE_ENCODER");
+    assert_null(load_with_encoder(path, enc_path, &err));
     assert_int_equal(err.code, CASIE_ERR_ENCODER);
     assert_non_null(strstr(err.message, "wide.model"));
     assert_non_null(strstr(err.message, "tiny.enc"));

@@ -176,9 +176,11 @@ char *cli_printable(const char *s, char *out, size_t cap) {
 
 casie_model *cli_load_model(const char *name, casie_error *err) {
     if (!name && (name = getenv("CASIE_MODEL")) && !*name) name = NULL; /* set but empty: as unset */
-    /* the models beside the binary: a build tree's ../models, an install's ../share/casie */
+    /* the models beside the binary: a build tree's ../models, an install's
+     * ../share/casie; then $CASIE_MODEL_DIR (the library reads no environment) */
     char dir[3][PATH_MAX];
-    const char *dirs[4] = {NULL};
+    const char *dirs[5] = {NULL};
+    int nd = 0;
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
@@ -188,10 +190,15 @@ casie_model *cli_load_model(const char *name, casie_error *err) {
         static const char *const rel[] = {"/../models", "/models", "/../share/casie"};
         for (int i = 0; i < 3; i++) {
             snprintf(dir[i], sizeof dir[i], "%.*s%s", PATH_MAX - 32, exe, rel[i]);
-            dirs[i] = dir[i];
+            dirs[nd++] = dir[i];
         }
     }
-    casie_model *m = casie_model_open(name, dirs, err);
+    const char *env_dir = getenv("CASIE_MODEL_DIR");
+    if (env_dir && *env_dir) dirs[nd++] = env_dir;
+    casie_model_load_params params = casie_model_default_load_params();
+    params.dirs = dirs;
+    params.encoder_path = getenv("CASIE_ENCODER"); /* NULL or "": the one the model names */
+    casie_model *m = casie_model_open_with(name, &params, err);
     if (m && err->message[0]) fprintf(stderr, "casie: %s\n", err->message); /* why not the accurate model */
     if (m && !casie_model_has_categories(m)) /* once: each command loads its model once */
         fprintf(stderr,

@@ -82,6 +82,15 @@ class ExtractParams(ctypes.Structure):
     ]
 
 
+class ModelLoadParams(ctypes.Structure):
+    """casie_model_load_params"""
+
+    _fields_ = [
+        ("dirs", ctypes.POINTER(ctypes.c_char_p)),
+        ("encoder_path", ctypes.c_char_p),
+    ]
+
+
 def _load():
     if not os.path.isfile(LIB_PATH):
         raise ImportError(
@@ -104,7 +113,8 @@ def _load():
         "casie_doc_to_stix": (P, [P, I, SP, E]),
         "casie_doc_to_html": (P, [P, I, SP, E]),
         "casie_doc_free": (None, [P]),
-        "casie_model_open": (P, [Z, ctypes.POINTER(Z), E]),
+        "casie_model_default_load_params": (ModelLoadParams, []),
+        "casie_model_open_with": (P, [Z, ctypes.POINTER(ModelLoadParams), E]),
         "casie_model_free": (None, [P]),
         "casie_model_metadata": (P, [P]),
         "casie_extract_default_params": (ExtractParams, []),

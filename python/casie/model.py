@@ -11,12 +11,13 @@ Model.memory_estimate(n) bounds the memory one extraction of n bytes takes,
 the library's and the conversion to dicts together (measured: "memory"
 below); max_memory refuses a text estimated over it before any work.
 
-Models are found as the CLI finds them (casie_model_open): a name, "fast"
+Models are found as the CLI finds them (casie_model_open_with): a name, "fast"
 or "accurate", is looked for in the models bundled with this package, then
 $CASIE_MODEL_DIR, the data folder libcasie was built for, and ./models;
 anything else is a path.  With no name, $CASIE_MODEL, else the default: the
 accurate model when its encoder is installed, else the fast one with a
-warning saying why.
+warning saying why.  $CASIE_ENCODER, when set, names the encoder file the
+accurate model reads (libcasie reads no environment; this package does).
 
 Not here: checking arguments (_input.py), STIX, HTML and tables
 (convert.py, frame.py).
@@ -161,9 +162,19 @@ class Model:
             path_or_name = os.environ.get("CASIE_MODEL") or "default"
         name = path_or_name if isinstance(path_or_name, str) else os.fspath(path_or_name)
         cname = _input.path_bytes(name, "model")
-        dirs = (ctypes.c_char_p * 2)(_input.path_bytes(DATA_DIR), None)
+        # the library reads no environment: $CASIE_MODEL_DIR and
+        # $CASIE_ENCODER are read here, as the CLI reads them
+        folders = [_input.path_bytes(DATA_DIR)]
+        if os.environ.get("CASIE_MODEL_DIR"):
+            folders.append(os.fsencode(os.environ["CASIE_MODEL_DIR"]))
+        dirs = (ctypes.c_char_p * (len(folders) + 1))(*folders, None)
+        params = lib.casie_model_default_load_params()
+        params.dirs = dirs
+        encoder = os.environ.get("CASIE_ENCODER")
+        if encoder:
+            params.encoder_path = os.fsencode(encoder)
         err = Error()
-        handle = lib.casie_model_open(cname, dirs, ctypes.byref(err))
+        handle = lib.casie_model_open_with(cname, ctypes.byref(params), ctypes.byref(err))
         if not handle:
             raise err.exception("cannot load model %r" % (name,))
         self._handle = handle
