@@ -13,6 +13,8 @@
 #include "fuzz_common.h"
 
 #include "internal.h"
+#include "encoder.h"
+#include "wordpiece.h"
 
 #include <jansson.h>
 

@@ -16,6 +16,8 @@
  * Not here: which mention names an actor (names.c).
  */
 #include "internal.h"
+#include "actors.h"
+#include "names.h"
 
 #include <string.h>
 #include <strings.h>

@@ -29,6 +29,13 @@
  * Not here: the names (category_names.c); scoring (eval_category.c).
  */
 #include "internal.h"
+#include "category.h"
+#include "feats.h"
+#include "hash.h"
+#include "labels.h"
+#include "linear.h"
+#include "model.h"
+#include "model_file.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -10,6 +10,10 @@
  * Not here: the classifier (category.c).
  */
 #include "internal.h"
+#include "category.h"
+#include "feats.h"
+#include "model.h"
+#include "model_file.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -17,6 +17,7 @@
  * Not here: the classifier that predicts them (category.c).
  */
 #include "internal.h"
+#include "category.h"
 
 #include <jansson.h>
 #include <string.h>

@@ -9,6 +9,11 @@
  * Not here: the clustering that uses the scores (extract.c).
  */
 #include "internal.h"
+#include "coref_feats.h"
+#include "feats.h"
+#include "hash.h"
+#include "labels.h"
+#include "model.h"
 
 #include <math.h>
 #include <string.h>

@@ -17,6 +17,10 @@
  * and split files (corpus.c), the casie_doc object itself (doc.c).
  */
 #include "internal.h"
+#include "category.h"
+#include "doc.h"
+#include "doc_json.h"
+#include "json_write.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -8,6 +8,9 @@
  * STIX (stix.c).
  */
 #include "internal.h"
+#include "category.h"
+#include "doc_json.h"
+#include "json_write.h"
 
 #include <jansson.h>
 #include <math.h>

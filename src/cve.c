@@ -17,6 +17,9 @@
  * Not here: the tokenizer (tokenize.c), the taggers (extract.c).
  */
 #include "internal.h"
+#include "cve.h"
+#include "doc.h"
+#include "labels.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,6 +5,8 @@
  * Not here: reading or writing JSON (corpus_json.c), tokenizing (tokenize.c).
  */
 #include "internal.h"
+#include "doc.h"
+#include "tokenize.h"
 
 #include <string.h>
 

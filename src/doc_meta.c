@@ -16,6 +16,7 @@
  * their title and date in their own fields.
  */
 #include "internal.h"
+#include "doc.h"
 
 #include <ctype.h>
 #include <stdio.h>

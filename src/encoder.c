@@ -15,6 +15,10 @@
  * threads can share one encoder.
  */
 #include "internal.h"
+#include "byte_order.h"
+#include "encoder.h"
+#include "encoder_kernels.h"
+#include "model_file.h"
 
 /* The float loops are built for AVX-512, AVX2 and the baseline, picked when
  * the program loads (as CASIE_HOT, plus AVX-512); lane-wise arithmetic

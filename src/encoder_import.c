@@ -17,6 +17,11 @@
  * naming the file and the field or tensor.
  */
 #include "internal.h"
+#include "byte_order.h"
+#include "encoder.h"
+#include "encoder_kernels.h"
+#include "hash.h"
+#include "model_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

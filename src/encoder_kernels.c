@@ -17,6 +17,7 @@
  *   the row sums stored with the weights.
  */
 #include "internal.h"
+#include "encoder_kernels.h"
 
 /* The float loops are built for AVX-512, AVX2 and the baseline, picked when
  * the program loads (as CASIE_HOT, plus AVX-512); lane-wise arithmetic

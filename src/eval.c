@@ -32,6 +32,7 @@
  * Not here: reading documents (gold drift is repaired when they are read).
  */
 #include "internal.h"
+#include "category.h"
 
 #include <string.h>
 

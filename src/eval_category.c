@@ -13,6 +13,7 @@
  * Not here: the span and role metrics (eval.c).
  */
 #include "internal.h"
+#include "category.h"
 
 #include <string.h>
 

@@ -9,6 +9,19 @@
  * here is read-only on the model, so one model serves many threads.
  */
 #include "internal.h"
+#include "actors.h"
+#include "category.h"
+#include "coref_feats.h"
+#include "cve.h"
+#include "doc.h"
+#include "event_conflict.h"
+#include "extract.h"
+#include "feats.h"
+#include "labels.h"
+#include "linear.h"
+#include "model.h"
+#include "nn.h"
+#include "xvec.h"
 
 #include <pthread.h>
 

@@ -9,6 +9,9 @@
  * CASIE_FEATURE_VERSION (internal.h) with it.
  */
 #include "internal.h"
+#include "doc.h"
+#include "feats.h"
+#include "hash.h"
 
 #include <libstemmer.h>
 #include <string.h>

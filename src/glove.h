@@ -10,6 +10,7 @@
 #define CASIE_GLOVE_H
 
 #include "internal.h"
+#include "byte_order.h"
 
 #include <string.h>
 

@@ -14,6 +14,7 @@
  * (stix.c, with jansson), reading JSON (jansson).
  */
 #include "internal.h"
+#include "json_write.h"
 
 #include <jansson.h>
 #include <math.h>

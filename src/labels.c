@@ -7,6 +7,8 @@
  * Not here: the taggers (extract.c, train_*.c).
  */
 #include "internal.h"
+#include "labels.h"
+#include "model.h"
 
 int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int *te) {
     int lo = 0, hi = doc->n_tokens;

@@ -6,6 +6,8 @@
  * (train.c, extract.c).  Everything is deterministic; nothing is global.
  */
 #include "internal.h"
+#include "feats.h"
+#include "linear.h"
 
 #include <float.h>
 #include <math.h>

@@ -37,6 +37,16 @@
  * All fields are little-endian; loading refuses a big-endian host.
  */
 #include "internal.h"
+#include "byte_order.h"
+#include "category.h"
+#include "extract.h"
+#include "feats.h"
+#include "linear.h"
+#include "model.h"
+#include "model_file.h"
+#include "nn.h"
+#include "wordpiece.h"
+#include "xvec.h"
 
 #include <jansson.h>
 #include <math.h>

@@ -9,6 +9,9 @@
  * (extract.c, which owns what a scratch holds).
  */
 #include "internal.h"
+#include "feats.h"
+#include "model.h"
+#include "nn.h"
 
 #include <pthread.h>
 #include <string.h>

@@ -11,6 +11,8 @@
  * the u64 pair, internal.h), so this file is correct on any host byte order.
  */
 #include "internal.h"
+#include "byte_order.h"
+#include "model_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

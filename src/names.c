@@ -29,6 +29,8 @@
  * Not here: the STIX writer's key normalisation (stix.c).
  */
 #include "internal.h"
+#include "doc.h"
+#include "names.h"
 
 #include <ctype.h>
 #include <string.h>

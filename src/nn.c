@@ -10,6 +10,9 @@
  * threads; training state lives in a casie__nn_train owned by one thread.
  */
 #include "internal.h"
+#include "hash.h"
+#include "linear.h"
+#include "nn.h"
 
 #include <math.h>
 #include <stdatomic.h>

@@ -21,6 +21,7 @@
  * Not here: reading the JSON (corpus_json.c), files and streams (the CLI).
  */
 #include "internal.h"
+#include "render.h"
 
 #include <stdio.h>
 #include <stdlib.h>

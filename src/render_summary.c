@@ -11,6 +11,7 @@
  * Not here: the highlighted article and the event list (render_html.c).
  */
 #include "internal.h"
+#include "render.h"
 
 #include <stdio.h>
 #include <stdlib.h>

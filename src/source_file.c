@@ -6,6 +6,7 @@
  * Not here: telling a source file from other input (doc_load.c).
  */
 #include "internal.h"
+#include "doc.h"
 
 #include <stdio.h>
 #include <string.h>

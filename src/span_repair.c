@@ -7,6 +7,7 @@
  * with one that cannot be placed (doc->issues).
  */
 #include "internal.h"
+#include "doc.h"
 
 #include <string.h>
 

@@ -48,6 +48,8 @@
  * observables (SCOs) other than software.
  */
 #include "stix_build.h"
+#include "names.h"
+#include "uuid5.h"
 
 #include <ctype.h>
 #include <jansson.h>

@@ -29,6 +29,8 @@
  * grown geometrically.
  */
 #include "internal.h"
+#include "cve.h"
+#include "tokenize.h"
 
 #include <string.h>
 #include <utf8proc.h>

@@ -17,6 +17,14 @@
  * object and file (model.c), decoding (extract.c).
  */
 #include "train.h"
+#include "category.h"
+#include "feats.h"
+#include "hash.h"
+#include "linear.h"
+#include "model.h"
+#include "nn.h"
+#include "train_params.h"
+#include "xvec.h"
 
 #include <jansson.h>
 #include <math.h>

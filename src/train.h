@@ -8,6 +8,8 @@
 #define CASIE_TRAIN_H
 
 #include "internal.h"
+#include "feats.h"
+#include "hash.h"
 
 #include <time.h>
 

@@ -6,6 +6,7 @@
  * Not here: what is done with the scores (train_nn.c, train_tune.c).
  */
 #include "train.h"
+#include "extract.h"
 
 #include <pthread.h>
 

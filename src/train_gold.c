@@ -4,6 +4,8 @@
  * the role slots each subtype's arguments are tagged with.
  */
 #include "train.h"
+#include "labels.h"
+#include "model.h"
 
 #include <string.h>
 

@@ -9,6 +9,10 @@
  * Not here: the network itself (nn.c), the sparse half (train_perc.c).
  */
 #include "train.h"
+#include "feats.h"
+#include "labels.h"
+#include "model.h"
+#include "nn.h"
 
 #include <math.h>
 #include <pthread.h>

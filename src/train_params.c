@@ -7,6 +7,8 @@
  * Not here: what the parameters do (train*.c).
  */
 #include "internal.h"
+#include "feats.h"
+#include "train_params.h"
 
 #include <errno.h>
 #include <math.h>

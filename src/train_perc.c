@@ -7,6 +7,11 @@
  * Not here: the features (features.c), the networks (train_nn.c).
  */
 #include "train.h"
+#include "coref_feats.h"
+#include "feats.h"
+#include "labels.h"
+#include "linear.h"
+#include "model.h"
 
 #include <string.h>
 

@@ -6,6 +6,7 @@
  * first value tried.
  */
 #include "train.h"
+#include "model.h"
 
 /* the sparse mixes tried */
 static const float MIX[] = {0.0f, 0.01f, 0.02f, 0.03f, 0.05f, 0.075f, 0.1f, 0.15f, 0.2f, 0.4f, 1.0f};

@@ -7,6 +7,7 @@
  * security.
  */
 #include "internal.h"
+#include "uuid5.h"
 
 #include <stdio.h>
 #include <string.h>

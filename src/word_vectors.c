@@ -8,6 +8,8 @@
 #include "train.h"
 
 #include "glove.h"
+#include "feats.h"
+#include "model.h"
 
 #include <math.h>
 #include <stdio.h>

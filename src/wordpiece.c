@@ -43,6 +43,9 @@
  * network.
  */
 #include "internal.h"
+#include "encoder.h"
+#include "hash.h"
+#include "wordpiece.h"
 
 #include <string.h>
 #include <utf8proc.h>

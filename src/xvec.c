@@ -19,6 +19,12 @@
  * the networks use the inputs (extract.c, train.c).
  */
 #include "internal.h"
+#include "encoder.h"
+#include "encoder_kernels.h"
+#include "hash.h"
+#include "model.h"
+#include "wordpiece.h"
+#include "xvec.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

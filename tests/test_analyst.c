@@ -10,6 +10,11 @@
  */
 #include "cli_common.h"
 #include "../src/internal.h"
+#include "../src/actors.h"
+#include "../src/cve.h"
+#include "../src/doc.h"
+#include "../src/event_conflict.h"
+#include "../src/names.h"
 
 #include <jansson.h>
 #include <time.h>

@@ -10,6 +10,10 @@
  */
 #include "test_common.h"
 #include "tiny_model.h"
+#include "../src/category.h"
+#include "../src/feats.h"
+#include "../src/model.h"
+#include "../src/model_file.h"
 
 #include <math.h>
 

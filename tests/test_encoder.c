@@ -27,6 +27,11 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "encoder.h"
+#include "encoder_kernels.h"
+#include "hash.h"
+#include "model_file.h"
+#include "wordpiece.h"
 #include "cli_common.h"
 
 #include <math.h>

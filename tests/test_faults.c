@@ -15,6 +15,8 @@
  */
 #include "test_common.h"
 #include "tiny_model.h"
+#include "../src/linear.h"
+#include "../src/model.h"
 
 #include <execinfo.h>
 #include <jansson.h>

@@ -9,6 +9,9 @@
 #include "test_common.h"
 
 #include "../src/internal.h"
+#include "../src/feats.h"
+#include "../src/linear.h"
+#include "../src/model.h"
 
 static void template_ids_unique_within_each_model(void **state) {
     (void)state;

@@ -8,6 +8,12 @@
 #include "test_common.h"
 
 #include "../src/internal.h"
+#include "../src/coref_feats.h"
+#include "../src/feats.h"
+#include "../src/labels.h"
+#include "../src/model.h"
+#include "../src/model_file.h"
+#include "../src/train_params.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -19,6 +19,7 @@
 #include "test_common.h"
 
 #include "../src/internal.h"
+#include "../src/model_file.h"
 
 #include <jansson.h>
 

@@ -12,6 +12,9 @@
 #include "test_common.h"
 
 #include "../src/internal.h"
+#include "../src/feats.h"
+#include "../src/model.h"
+#include "../src/model_file.h"
 
 #include <pthread.h>
 #include <sys/stat.h>

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "model_file.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -6,6 +6,9 @@
 #include "test_common.h"
 
 #include "../src/internal.h"
+#include "../src/labels.h"
+#include "../src/model.h"
+#include "../src/nn.h"
 
 #include <math.h>
 

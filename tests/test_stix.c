@@ -14,6 +14,8 @@
 
 #include "../src/uuid5.c"
 #include "../src/stix.c"
+#include "../src/cve.h"
+#include "../src/uuid5.h"
 
 #include <time.h>
 

@@ -17,6 +17,8 @@
 #include <utf8proc.h>
 
 #include "internal.h"
+#include "doc.h"
+#include "wordpiece.h"
 
 /* tests/data/wordpiece/<file>, found next to this source file. */
 static void data_path(char *out, size_t n, const char *file) {

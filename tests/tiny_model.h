@@ -15,6 +15,10 @@
 #define CASIE_TINY_MODEL_H
 
 #include "internal.h"
+#include "feats.h"
+#include "linear.h"
+#include "model.h"
+#include "nn.h"
 
 #include <string.h>
 

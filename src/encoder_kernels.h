@@ -1,0 +1,39 @@
+/*
+ * encoder_kernels.h - the encoder's int8 kernels.
+ *
+ * Internal to the library: names start with casie__ and may change freely.
+ */
+#ifndef CASIE_ENCODER_KERNELS_H
+#define CASIE_ENCODER_KERNELS_H
+
+#include "internal.h"
+
+/* ---- int8 kernels (encoder_kernels.c) ---- */
+/* An int8 matrix with a float scale per row: W[r][c] ~= q[r][c] * scale[r].
+ * Rows are padded with zeros to `stride` bytes (a multiple of 64); every q
+ * lies in [-127, 127]; sum[r] is the sum of row r's q (the VNNI kernel reads
+ * activations as unsigned bytes offset by 128 and subtracts 128 * sum). */
+typedef struct casie__q8mat {
+    int32_t rows, cols, stride;
+    const int8_t *q;    /* (rows, stride) */
+    const float *scale; /* (rows,) */
+    const int32_t *sum; /* (rows,) */
+} casie__q8mat;
+
+/* The int8 kernels (encoder_kernels.c).  Each gives the same int32 sums,
+ * so the same floats, bit for bit (tests compare them). */
+enum { CASIE_Q8_PLAIN = 0, CASIE_Q8_AVX2 = 1, CASIE_Q8_VNNI = 2, CASIE_Q8_BEST = -1 };
+/* Whether this CPU runs kernel k; the best one it runs. */
+int casie__q8_supported(int k);
+int casie__q8_best(void);
+/* Quantizes each row of x (n, cols) to int8 with one scale (absmax / 127):
+ * q (n, stride) with zero padding, scale (n,). */
+void casie__q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, float *scale);
+/* y (n, w->rows), row stride ldy = xq's scale * w's scale * (xq . w) + bias
+ * (bias may be NULL), over xq (n, w->stride) from casie__q8_quantize. */
+void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, const casie__q8mat *w, const float *bias,
+                      float *y, int ldy);
+/* x (n,) = GELU(x), the erf form (erf within 4e-7). */
+void casie__gelu(float *x, size_t n);
+
+#endif /* CASIE_ENCODER_KERNELS_H */

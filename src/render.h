@@ -1,0 +1,26 @@
+/*
+ * render.h - the HTML page's parts.
+ *
+ * Internal to the library: names start with casie__ and may change freely.
+ */
+#ifndef CASIE_RENDER_H
+#define CASIE_RENDER_H
+
+#include "internal.h"
+
+/* ---- the HTML page's analyst parts (render_summary.c) ---- */
+#define CASIE_HTML_LOW_SCORE 0.5f /* scores under this are shown faint */
+/* n bytes of s with & < > " ' as HTML entities (render_html.c): the one
+ * escaper of the page's text, attributes included. */
+void casie__html_escape(FILE *f, const char *s, size_t n);
+/* <h2>title</h2> and a line with the article's date (or, without one,
+ * that it is unknown and the day the page was made). */
+void casie__html_doc_header(FILE *f, const casie_doc *d);
+/* The summary table of d's events, grouped by hopper (nothing without events). */
+void casie__html_summary(FILE *f, const casie_doc *d);
+/* The filter form (once per page, in its head). */
+void casie__html_filters(FILE *f);
+/* The inline script that applies the filters (once, at the page's end). */
+void casie__html_script(FILE *f);
+
+#endif /* CASIE_RENDER_H */
