@@ -3,7 +3,7 @@
  * (word, stem, shape, affixes, clusters) computed once per document, and the
  * templates each model combines them into.
  *
- * Not here: learning or decoding (learn.c), label meanings (train.c).
+ * Not here: learning or decoding (linear.c), label meanings (train.c).
  * Feature templates are identified by small integers mixed into the hash;
  * changing a template changes what a model means, so bump the model format's
  * CASIE_FEATURE_VERSION (internal.h) with it.

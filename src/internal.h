@@ -8,7 +8,7 @@
 
 #include "casie.h"
 
-/* The hot loops (nn.c, the perceptron scorer in learn.c) are built twice,
+/* The hot loops (nn.c, the perceptron scorer in linear.c) are built twice,
  * for AVX2 and for the baseline, and the loader picks one (GCC's
  * target_clones).  Neither uses fused multiply-add (ISO C mode leaves
  * contraction off), so both give the same bits. */

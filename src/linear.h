@@ -8,7 +8,7 @@
 
 #include "internal.h"
 
-/* ---- linear learners over hashed features (learn.c) ---- */
+/* ---- linear learners over hashed features (linear.c) ---- */
 /* Weights of a linear model over hashed features: a feature hash h selects
  * the row (h & (n_rows-1)); each row holds one weight per label, padded to
  * `stride` so that a row is one or two cache lines.  Sequence models add a

@@ -5,7 +5,7 @@
  * the sparse weights, and Adam.
  *
  * Not here: what a token's vector holds (features.c), Viterbi decoding and
- * marginals (learn.c), what the labels mean (train.c, extract.c).
+ * marginals (linear.c), what the labels mean (train.c, extract.c).
  * Inference (encode, head) only reads the network, so one network serves many
  * threads; training state lives in a casie__nn_train owned by one thread.
  */

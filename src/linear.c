@@ -1,5 +1,5 @@
 /*
- * learn.c - linear models over hashed features: averaged perceptron updates,
+ * linear.c - linear models over hashed features: averaged perceptron updates,
  * scoring, Viterbi decoding and forward-backward marginals.
  *
  * Not here: which features exist (features.c) or what the labels mean
