@@ -55,6 +55,11 @@ fi
 out=$(bash tests/check_docs.sh 2>&1); rc=$?
 printf '%s\n' "$out"
 if [ $rc -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); failed_bins+=("tests/check_docs.sh"); fi
+# The shape of the code (tests/check_layers.py): no loop of files, headers
+# included where used, no getenv in the library, file sizes: one test.
+out=$(BUILD="$build" python3 tests/check_layers.py 2>&1); rc=$?
+printf '%s\n' "$out"
+if [ $rc -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); failed_bins+=("tests/check_layers.py"); fi
 [ ${#failed_bins[@]} -gt 0 ] && echo "failing: ${failed_bins[*]}"
 echo "tests: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

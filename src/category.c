@@ -32,7 +32,7 @@
 #include "category.h"
 #include "feats.h"
 #include "hash.h"
-#include "labels.h"
+#include "tagging.h"
 #include "linear.h"
 #include "model.h"
 #include "model_file.h"

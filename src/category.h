@@ -20,17 +20,6 @@ const char *casie__category_key(int kind);
  * of role a->role when it names a known category, and deletes the fields it
  * took (the category and its "confidence") from the object. */
 void casie__role_category_read(struct json_t *role, casie_arg *a);
-/* Scoring them (eval_category.c): counts per category of matched
- * arguments by gold category (gold), correct ones (right), and by
- * predicted category (pred), for [0] Purpose and [1] CAPEC. */
-typedef struct casie__cat_counts {
-    long gold[CASIE_N_CAPEC], right[CASIE_N_CAPEC], pred[CASIE_N_CAPEC];
-} casie__cat_counts;
-typedef struct casie__cat_tally {
-    casie__cat_counts k[2];
-} casie__cat_tally;
-int casie__eval_category_add(casie__cat_tally *t, const casie_doc *gold, const casie_doc *pred);
-casie_category_counts casie__eval_category_counts(const casie__cat_tally *t, int kind, int category);
 /* The classifier (category.c): the CATG section of a model file. */
 typedef struct casie__category casie__category;
 struct casie__tokfeat;

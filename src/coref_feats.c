@@ -12,7 +12,7 @@
 #include "coref_feats.h"
 #include "feats.h"
 #include "hash.h"
-#include "labels.h"
+#include "tagging.h"
 #include "model.h"
 
 #include <math.h>

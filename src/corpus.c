@@ -2,7 +2,7 @@
  * corpus.c - sets of documents: a directory of <id>.json annotation files
  * (the CASIE corpus or a directory of predictions) and split files of ids.
  *
- * Not here: parsing one document (corpus_json.c).
+ * Not here: parsing one document (doc_json_read.c).
  */
 #include "internal.h"
 

@@ -1,12 +1,13 @@
 /*
- * doc.c - the casie_doc object: text with code-point offsets, its analysis,
- * its events, and freeing all of it.
+ * doc.c - the casie_doc object: text with code-point offsets, its tokens
+ * and events as plain data, and freeing all of it.  It calls nothing above
+ * it: the analysis that fills the tokens is a stage of its own.
  *
- * Not here: reading or writing JSON (corpus_json.c), tokenizing (tokenize.c).
+ * Not here: reading or writing JSON (doc_json_read.c, doc_json_write.c),
+ * analysing (tokenize.c: casie_doc_analyze).
  */
 #include "internal.h"
 #include "doc.h"
-#include "tokenize.h"
 
 #include <string.h>
 
@@ -49,12 +50,6 @@ nomem:
     casie_doc_free(doc);
     casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", id ? id : "document");
     return NULL;
-}
-
-int casie_doc_analyze(casie_doc *doc, casie_error *err) {
-    if (!doc) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "no document");
-    if (doc->tokens || (doc->n_cp == 0 && doc->sents)) return CASIE_OK;
-    return casie__tokenize(doc, err);
 }
 
 uint32_t casie__doc_cp(const casie_doc *doc, int32_t i) {

@@ -8,7 +8,7 @@
 
 #include "internal.h"
 
-/* ---- reading and writing documents as JSON (corpus_json.c, corpus_json_write.c) ---- */
+/* ---- reading and writing documents as JSON (doc_json_read.c, doc_json_write.c) ---- */
 /* The members of an argument and of its role object that the reader takes
  * apart; any others are kept as JSON text (casie_arg.extra, role_extra). */
 extern const char *const casie__arg_known[];

@@ -4,7 +4,7 @@
  * (casie_doc_load).  `casie extract` and `casie tokenize` ask the same
  * function, so that the library and the CLI never read one input two ways.
  *
- * Not here: the readers of each format (corpus_json.c, source_file.c,
+ * Not here: the readers of each format (doc_json_read.c, source_file.c,
  * doc.c).
  */
 #include "internal.h"

@@ -12,7 +12,7 @@
  * the text has none; the text itself is not changed (the headline stays the
  * first line of the text, where the taggers read it).
  *
- * Not here: source files and JSON records (corpus_json.c), which carry
+ * Not here: source files and JSON records (doc_json_read.c), which carry
  * their title and date in their own fields.
  */
 #include "internal.h"

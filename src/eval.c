@@ -32,7 +32,7 @@
  * Not here: reading documents (gold drift is repaired when they are read).
  */
 #include "internal.h"
-#include "category.h"
+#include "eval.h"
 
 #include <string.h>
 
@@ -48,15 +48,6 @@ typedef struct tset {
     tuple *t;
     size_t n, cap;
 } tset;
-
-#define N_ST (CASIE_N_SUBTYPES + 1) /* [0] = all, [1 + s] = subtype s */
-#define N_RO (CASIE_N_ROLES + 1)    /* [0] = all, [1 + r] = role r */
-
-struct casie_eval {
-    casie_counts c[CASIE_N_METRICS][N_ST][N_RO];
-    long n_docs;
-    casie__cat_tally cat; /* argument categories (eval_category.c) */
-};
 
 static const char *const METRIC_NAMES[CASIE_N_METRICS] = {"trig_i", "trig_c",   "arg_i", "arg_c",    "arg_c_linked",
                                                           "realis", "ent_type", "coref", "coref_muc"};
@@ -330,10 +321,6 @@ casie_counts casie_eval_counts(const casie_eval *ev, int metric, int subtype, in
         return zero;
     if (!has_roles(metric)) role = -1;
     return ev->c[metric][subtype + 1][role + 1];
-}
-
-casie_category_counts casie_eval_category(const casie_eval *ev, int kind, int category) {
-    return casie__eval_category_counts(ev ? &ev->cat : NULL, kind, category);
 }
 
 void casie_prf(casie_counts c, double *p, double *r, double *f1) {

@@ -10,9 +10,12 @@
  * predicted category the pairs predicted so; the majority baseline is the
  * largest gold count, the accuracy of always answering that category.
  *
- * Not here: the span and role metrics (eval.c).
+ * Not here: the span and role metrics (eval.c), which hold the tally in
+ * their casie_eval (eval.h).
  */
 #include "internal.h"
+#include "eval.h"
+#include "eval_category.h"
 #include "category.h"
 
 #include <string.h>
@@ -97,7 +100,8 @@ int casie__eval_category_add(casie__cat_tally *t, const casie_doc *gold, const c
     return CASIE_OK;
 }
 
-casie_category_counts casie__eval_category_counts(const casie__cat_tally *t, int kind, int category) {
+casie_category_counts casie_eval_category(const casie_eval *ev, int kind, int category) {
+    const casie__cat_tally *t = ev ? &ev->cat : NULL;
     casie_category_counts r = {0, 0, 0, 0};
     int n = casie_category_count(kind);
     if (!t || !n || category < -1 || category >= n) return r;

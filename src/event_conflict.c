@@ -25,11 +25,11 @@
  * Not here: the pairwise features and the clustering (extract.c).
  */
 #include "internal.h"
-#include "cve.h"
+#include "cve_id.h"
 #include "event_conflict.h"
 #include "feats.h"
 #include "hash.h"
-#include "labels.h"
+#include "tagging.h"
 
 #include <string.h>
 

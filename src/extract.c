@@ -5,19 +5,19 @@
  *
  * Not here: training (train*.c), the model file (model.c) and the caches and
  * scratch pool a loaded model keeps (model_cache.c), spans and BIO labels
- * (labels.c), the coreference pair features (coref_feats.c).  Everything
+ * (tagging.c), the coreference pair features (coref_feats.c).  Everything
  * here is read-only on the model, so one model serves many threads.
  */
 #include "internal.h"
 #include "actors.h"
 #include "category.h"
 #include "coref_feats.h"
-#include "cve.h"
+#include "cve_rule.h"
 #include "doc.h"
 #include "event_conflict.h"
 #include "extract.h"
 #include "feats.h"
-#include "labels.h"
+#include "tagging.h"
 #include "linear.h"
 #include "model.h"
 #include "nn.h"

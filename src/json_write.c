@@ -10,7 +10,7 @@
  * (0.8, not 0.80000000000000004), and members in the order they are
  * written, which jansson's own dump does not give for reals.
  *
- * Not here: what a document looks like in JSON (corpus_json_write.c), STIX
+ * Not here: what a document looks like in JSON (doc_json_write.c), STIX
  * (stix.c, with jansson), reading JSON (jansson).
  */
 #include "internal.h"

@@ -10,7 +10,7 @@
 
 /* ---- the HTML page's analyst parts (render_summary.c) ---- */
 #define CASIE_HTML_LOW_SCORE 0.5f /* scores under this are shown faint */
-/* n bytes of s with & < > " ' as HTML entities (render_html.c): the one
+/* n bytes of s with & < > " ' as HTML entities (html_escape.c): the one
  * escaper of the page's text, attributes included. */
 void casie__html_escape(FILE *f, const char *s, size_t n);
 /* <h2>title</h2> and a line with the article's date (or, without one,

@@ -18,7 +18,7 @@
  * data-start and data-end, so the spans can be counted in the page, and a
  * title that says what the span is (all its uses, one per line).
  *
- * Not here: reading the JSON (corpus_json.c), files and streams (the CLI).
+ * Not here: reading the JSON (doc_json_read.c), files and streams (the CLI).
  */
 #include "internal.h"
 #include "render.h"
@@ -40,29 +40,6 @@ typedef struct hspan {
  * nest two deep at most, gold annotations never overlap. */
 #define MAX_NESTING 4
 
-void casie__html_escape(FILE *f, const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(s[i], f);
-        }
-    }
-}
 static void esc(FILE *f, const char *s) { casie__html_escape(f, s ? s : "", s ? strlen(s) : 0); }
 
 /* Colours: subtypes by a fixed palette, roles spread over the hue circle. */

@@ -3,7 +3,7 @@
  * occurrence of the span's text nearest to its stated offset, found in
  * bounded time however the offsets lie.
  *
- * Not here: reading the spans (corpus_json.c), which decides what to do
+ * Not here: reading the spans (doc_json_read.c), which decides what to do
  * with one that cannot be placed (doc->issues).
  */
 #include "internal.h"

@@ -27,7 +27,7 @@ typedef struct builder {
     char only_cve[32]; /* the article's one CVE id, or "": what "the flaw" is when it names no other */
 } builder;
 
-/* ---- stix.c: ids, names and objects ---- */
+/* ---- stix_build.c: ids, names and objects ---- */
 
 /* "type--<UUIDv5 of key>" into out. */
 void casie__stix_id(char out[ID_MAX], const char *type, const char *key);
@@ -37,6 +37,10 @@ char *casie__stix_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 char *casie__stix_normalize(const char *s);
 /* The CVE ids in s, at most max, without repeats, upper case; the count. */
 int casie__stix_find_cves(const char *s, char (*out)[32], int max);
+/* A new STIX domain object of this type, its id ("type--<UUIDv5 of key>")
+ * into id, with spec_version, created, modified and b's confidence; NULL
+ * (b->failed) when out of memory. */
+json_t *casie__stix_sdo(builder *b, const char *type, const char *key, char id[ID_MAX]);
 /* A JSON string of s (invalid UTF-8 replaced by U+FFFD). */
 json_t *casie__stix_jstr(builder *b, const char *s);
 /* o[key] = v (owned); b->failed when v is NULL or cannot be set. */

@@ -10,7 +10,7 @@
  * names (stix.c; the helpers shared through stix_build.h).
  */
 #include "stix_build.h"
-#include "cve.h"
+#include "cve_id.h"
 
 #include <string.h>
 #include <strings.h>

@@ -29,7 +29,7 @@
  * grown geometrically.
  */
 #include "internal.h"
-#include "cve.h"
+#include "cve_id.h"
 #include "tokenize.h"
 
 #include <string.h>
@@ -726,9 +726,7 @@ static int split_sentences(tk *t, casie_sentence **sents, int32_t *n_sents) {
     return CASIE_OK;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Entry point                                                              */
-/* ------------------------------------------------------------------------ */
+/* ---- entry points: casie__tokenize, and casie_doc_analyze (once) ---- */
 
 int casie__tokenize(casie_doc *doc, casie_error *err) {
     if (!doc) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "no document");
@@ -750,11 +748,10 @@ int casie__tokenize(casie_doc *doc, casie_error *err) {
             cps[i] = cp;
             cls[i] = ASCII_CLASS[cp];
             continue;
-        } else {
-            int adv;
-            cp = casie__utf8_get((const char *)p, &adv);
-            p += adv;
         }
+        int adv;
+        cp = casie__utf8_get((const char *)p, &adv);
+        p += adv;
         cps[i] = cp;
         cls[i] = char_class(cp);
     }
@@ -792,4 +789,10 @@ nomem:
     free(cps);
     free(t.tok);
     return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory tokenizing", id);
+}
+
+int casie_doc_analyze(casie_doc *doc, casie_error *err) {
+    if (!doc) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "no document");
+    if (doc->tokens || (doc->n_cp == 0 && doc->sents)) return CASIE_OK;
+    return casie__tokenize(doc, err);
 }

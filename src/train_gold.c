@@ -4,7 +4,7 @@
  * the role slots each subtype's arguments are tagged with.
  */
 #include "train.h"
-#include "labels.h"
+#include "tagging.h"
 #include "model.h"
 
 #include <string.h>

@@ -10,7 +10,7 @@
  */
 #include "train.h"
 #include "feats.h"
-#include "labels.h"
+#include "tagging.h"
 #include "model.h"
 #include "nn.h"
 

@@ -9,7 +9,7 @@
 #include "train.h"
 #include "coref_feats.h"
 #include "feats.h"
-#include "labels.h"
+#include "tagging.h"
 #include "linear.h"
 #include "model.h"
 

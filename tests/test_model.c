@@ -10,7 +10,7 @@
 #include "../src/internal.h"
 #include "../src/coref_feats.h"
 #include "../src/feats.h"
-#include "../src/labels.h"
+#include "../src/tagging.h"
 #include "../src/model.h"
 #include "../src/model_file.h"
 #include "../src/train_params.h"

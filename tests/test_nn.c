@@ -6,7 +6,7 @@
 #include "test_common.h"
 
 #include "../src/internal.h"
-#include "../src/labels.h"
+#include "../src/tagging.h"
 #include "../src/model.h"
 #include "../src/nn.h"
 

@@ -14,7 +14,7 @@
 
 #include "../src/uuid5.c"
 #include "../src/stix.c"
-#include "../src/cve.h"
+#include "../src/cve_id.h"
 #include "../src/uuid5.h"
 
 #include <time.h>

@@ -1,5 +1,5 @@
 /*
- * corpus_json.c - reading one document from JSON: CASIE annotation JSON and
+ * doc_json_read.c - reading one document from JSON: CASIE annotation JSON and
  * plain JSON records ({"id": ..., "text": ...}).
  *
  * Reading repairs drifting spans (offsets that do not select their text) by
@@ -12,7 +12,7 @@
  * JSON text (casie_arg.extra, role_extra).  A missing realis reads as
  * Actual.
  *
- * Not here: writing documents (corpus_json_write.c), source files
+ * Not here: writing documents (doc_json_write.c), source files
  * (source_file.c), loading a file by its content (doc_load.c), directories
  * and split files (corpus.c), the casie_doc object itself (doc.c).
  */

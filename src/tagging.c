@@ -1,5 +1,5 @@
 /*
- * labels.c - where annotations meet tokens, for training and extraction
+ * tagging.c - where annotations meet tokens, for training and extraction
  * alike: the tokens a character span covers, the window searched for a
  * trigger's arguments, and which BIO label sequences are well formed.
  *
@@ -7,7 +7,7 @@
  * Not here: the taggers (extract.c, train_*.c).
  */
 #include "internal.h"
-#include "labels.h"
+#include "tagging.h"
 #include "model.h"
 
 int casie__span_tokens(const casie_doc *doc, int32_t s, int32_t e, int *tb, int *te) {

@@ -1,10 +1,10 @@
 /*
- * corpus_json_write.c - writing one document as CASIE annotation JSON
+ * doc_json_write.c - writing one document as CASIE annotation JSON
  * (casie_doc_to_json): the corpus's key order, shortest numbers, indices
  * generated after the largest present ones, and the unknown fields read
  * with the document (casie_arg.extra, role_extra) written back in place.
  *
- * Not here: the JSON writer itself (json_write.c), reading (corpus_json.c),
+ * Not here: the JSON writer itself (json_write.c), reading (doc_json_read.c),
  * STIX (stix.c).
  */
 #include "internal.h"
