@@ -882,6 +882,34 @@ static void test_import_refuses(void **state) {
     free(x1), free(x2);
 }
 
+/* The bytes an import writes are pinned: a change to the writer (the ECFG
+ * layout, the weights' order or rounding) that moves any of them fails
+ * here, not only when models recorded against an encoder's hash refuse
+ * it.  The sums are casie__hash_bytes of the whole file. */
+static void test_import_bytes_pinned(void **state) {
+    (void)state;
+    static const struct {
+        const char *dir;
+        size_t size;
+        uint64_t hash;
+    } PINNED[] = {
+        {TINY_DIR, 38016, 0x0cf4f6cd6027421dull},
+        {TINY_MPNET_DIR, 38656, 0x0984e42b73b8424cull},
+    };
+    for (size_t i = 0; i < sizeof PINNED / sizeof PINNED[0]; i++) {
+        casie_error err = {0};
+        const char *out = tmp_path("pinned.enc");
+        if (casie_encoder_import(PINNED[i].dir, out, &err)) fail_msg("%s: %s", PINNED[i].dir, err.message);
+        size_t n;
+        unsigned char *b = read_all(out, &n);
+        uint64_t h = casie__hash_bytes(b, n, 0);
+        free(b);
+        if (n != PINNED[i].size || h != PINNED[i].hash)
+            fail_msg("%s: imported %zu bytes, hash %#018llx; pinned %zu bytes, %#018llx", PINNED[i].dir, n,
+                     (unsigned long long)h, PINNED[i].size, (unsigned long long)PINNED[i].hash);
+    }
+}
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -1333,6 +1361,7 @@ int main(void) {
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_refuses_bad_files),
         cmocka_unit_test(test_import_refuses),
+        cmocka_unit_test(test_import_bytes_pinned),
         cmocka_unit_test(test_import_survives_damage),
         cmocka_unit_test(test_import_checks_shapes_first),
         cmocka_unit_test(test_import_refuses_bad_files),
