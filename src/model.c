@@ -2,7 +2,7 @@
  * model.c - the model object: allocating, saving, loading and freeing a
  * casie_model, one table of its file's sections driving all four.
  *
- * A model file is the container of model_io.c (docs/FORMAT.md) with these
+ * A model file is the container of model_file.c (docs/FORMAT.md) with these
  * sections:
  *   META  JSON object text: versions, training parameters, corpus hashes
  *         (a file whose META is not a JSON object is refused)

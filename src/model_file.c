@@ -1,5 +1,5 @@
 /*
- * model_io.c - the model file container: a header, a section table and
+ * model_file.c - the model file container: a header, a section table and
  * 32-byte aligned sections, each with a tag and a CRC-32C (docs/FORMAT.md).
  *
  * This file knows nothing about what the sections hold (that is model.c); it

@@ -8,7 +8,7 @@
 
 #include "internal.h"
 
-/* ---- model file container (model_io.c; format in docs/FORMAT.md) ---- */
+/* ---- model file container (model_file.c; format in docs/FORMAT.md) ---- */
 /* A model file is a header, a section table and 32-byte aligned sections,
  * each with a 4-character tag and a checksum. */
 typedef struct casie__section {

@@ -1,5 +1,5 @@
 /*
- * test_model_io.c - the model file container (src/model_io.c, docs/FORMAT.md).
+ * test_model_file.c - the model file container (src/model_file.c, docs/FORMAT.md).
  *
  * The byte layout is checked against an independent encoder written here from
  * the spec (ref_build, with a bitwise CRC-32C), so the writer, the reader and
@@ -803,7 +803,7 @@ static void test_err_limit(void **state) {
 
 static int group_setup(void **state) {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/casie_model_io_XXXXXX");
+    snprintf(g_dir, sizeof g_dir, "/tmp/casie_model_file_XXXXXX");
     return mkdtemp(g_dir) ? 0 : -1;
 }
 
@@ -841,5 +841,5 @@ int main(void) {
         cmocka_unit_test(test_planted_files),
         cmocka_unit_test(test_concurrent_writers),
     };
-    return cmocka_run_group_tests_name("model_io", tests, group_setup, group_teardown);
+    return cmocka_run_group_tests_name("model_file", tests, group_setup, group_teardown);
 }
