@@ -190,7 +190,7 @@ install: all
 	install -m 755 $(BUILD)/libcasie.so $(DESTDIR)$(PREFIX)/lib/libcasie.so.0
 	ln -sf libcasie.so.0 $(DESTDIR)$(PREFIX)/lib/libcasie.so
 	install -m 644 include/casie.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' casie.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/casie.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' casie.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/casie.pc
 	install -m 755 $(BUILD)/casie $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 models/casie-fast.model $(DESTDIR)$(PREFIX)/share/casie/
 	[ ! -f models/casie-accurate.model ] || install -m 644 models/casie-accurate.model $(DESTDIR)$(PREFIX)/share/casie/

@@ -9,6 +9,9 @@
     names something X.h declares.
   - The library reads no environment variable (no getenv in src/).
   - src/internal.h is under 300 lines; no file in src/ or tools/ is over 800.
+  - The version is written once (CASIE_VERSION_STRING in include/casie.h):
+    no other source, build or package file spells it, and the man page's
+    header names the same.
 
 Prints each problem and exits 1 when there is one.  Usage:
   BUILD=build python3 tests/check_layers.py
@@ -182,11 +185,36 @@ def check_sizes():
                     problems.append("%s:%d: the library reads the environment (pass it in instead)" % (path, i))
 
 
+def check_version():
+    with open("include/casie.h", encoding="utf-8") as f:
+        m = re.search(r'#define CASIE_VERSION_STRING "([^"]+)"', f.read())
+    if not m:
+        problems.append("include/casie.h: no CASIE_VERSION_STRING")
+        return
+    version = m.group(1)
+    spelled = re.compile(r"(?<![\w.])" + re.escape(version) + r"(?![\w.])")
+    files = sources() + ["Makefile", "casie.pc.in"] + glob.glob("python/*.py") + glob.glob("python/*.toml")
+    files += glob.glob("python/casie/*.py") + glob.glob("scripts/*.sh")
+    for path in files:
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8") as f:
+            for i, line in enumerate(f, 1):
+                if spelled.search(line) and "==" + version not in line:  # not a pinned package's
+                    problems.append("%s:%d: the version %s written again (derive it from include/casie.h)"
+                                    % (path, i, version))
+    with open("docs/casie.1", encoding="utf-8") as f:
+        th = f.readline()
+    if '"casie %s"' % version not in th:
+        problems.append("docs/casie.1: its .TH line does not name casie %s" % version)
+
+
 def main():
     os.chdir(ROOT)
     check_calls()
     check_includes()
     check_sizes()
+    check_version()
     for p in problems:
         print("check_layers: " + p)
     n_files = len(sources())
