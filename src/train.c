@@ -32,20 +32,6 @@
 #include <stdio.h>
 #include <string.h>
 
-void casie__train_log(const trainer *t, const char *fmt, ...) {
-    if (!t->p->log) return;
-    char buf[512];
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double el = (double)(now.tv_sec - t->t0.tv_sec) + (double)(now.tv_nsec - t->t0.tv_nsec) * 1e-9;
-    int k = snprintf(buf, sizeof buf, "[%7.1fs] ", el);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + k, sizeof buf - (size_t)k, fmt, ap);
-    va_end(ap);
-    t->p->log(t->p->log_user, buf);
-}
-
 static uint64_t corpus_hash(casie_doc *const *docs, int n) {
     uint64_t h = 0x1234;
     for (int d = 0; d < n; d++) {

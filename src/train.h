@@ -11,6 +11,8 @@
 #include "feats.h"
 #include "hash.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <time.h>
 
 /* One training run: the documents, the model being filled, the parameters
@@ -30,8 +32,23 @@ typedef struct trainer {
     casie_error err; /* why rc, when the failure has more to say than "out of memory" */
 } trainer;
 
-/* A progress line through p->log, with the time since training began. */
-void casie__train_log(const trainer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A progress line through p->log, with the time since training began.
+ * Here, not in train.c, so that the stages log without calling back up into
+ * the pipeline that calls them. */
+static inline void casie__train_log(const trainer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void casie__train_log(const trainer *t, const char *fmt, ...) {
+    if (!t->p->log) return;
+    char buf[512];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double el = (double)(now.tv_sec - t->t0.tv_sec) + (double)(now.tv_nsec - t->t0.tv_nsec) * 1e-9;
+    int k = snprintf(buf, sizeof buf, "[%7.1fs] ", el);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + k, sizeof buf - (size_t)k, fmt, ap);
+    va_end(ap);
+    t->p->log(t->p->log_user, buf);
+}
 
 /* Fisher-Yates with the generator of internal.h: the same seed, the same order. */
 static inline void casie__shuffle(int *a, int n, uint64_t *s) {
