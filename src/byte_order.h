@@ -8,6 +8,8 @@
 
 #include "internal.h"
 
+#include <string.h>
+
 /* ---- little-endian fields: every file format goes through these, so the
  * files read and write the same bytes on any host ---- */
 static inline uint16_t casie__get_u16le(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -24,6 +26,15 @@ static inline void casie__put_u32le(unsigned char *p, uint32_t v) {
 static inline void casie__put_u64le(unsigned char *p, uint64_t v) {
     casie__put_u32le(p, (uint32_t)v);
     casie__put_u32le(p + 4, (uint32_t)(v >> 32));
+}
+
+/* ---- bfloat16: a float's top half (rounding to it: casie__f32_to_bf16,
+ * linear.h) ---- */
+static inline float casie__bf16_to_f32(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
 }
 
 #endif /* CASIE_BYTE_ORDER_H */

@@ -30,6 +30,7 @@
  */
 #include "internal.h"
 #include "category.h"
+#include "byte_order.h"
 #include "feats.h"
 #include "hash.h"
 #include "tagging.h"
@@ -63,19 +64,6 @@ typedef struct casie__category {
     const unsigned char *bytes;
 } casie__category;
 
-static void put_u32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static float bf16_to_f32(uint16_t h) {
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
 static uint32_t stride_of(uint32_t n) { return (n + 7u) & ~7u; }
 
 /* Byte offsets of each kind's blocks in a section of this shape. */
@@ -208,7 +196,7 @@ static void cat_scores(const casie__category *c, int k, const cat_input *in, flo
     for (int i = 0; i < in->n; i++) {
         const uint16_t *row = c->w[k] + (size_t)(in->f[i] & mask) * S;
         for (uint32_t l = 0; l < L; l++)
-            sc[l] += bf16_to_f32(row[l]);
+            sc[l] += casie__bf16_to_f32(row[l]);
     }
     for (uint32_t j = 0; j < c->dim; j++) {
         float x = in->x[j];
@@ -293,14 +281,14 @@ void casie__category_bytes(const casie__category *c, const void **data, size_t *
 static int cat_bind(casie__category *c, const unsigned char *p, size_t size, const casie_model *m, const char *path,
                     casie_error *err) {
     if (size < CAT_HEADER) goto bad;
-    uint32_t ver = get_u32(p), fv = get_u32(p + 4);
+    uint32_t ver = casie__get_u32le(p), fv = casie__get_u32le(p + 4);
     if (ver != CAT_VERSION || fv != CAT_FEATURE_VERSION)
         return casie__error(err, CASIE_ERR_MODEL_VERSION, -1, "%s: CATG section version %u/%u; this casie reads %u/%u",
                             path, ver, fv, CAT_VERSION, CAT_FEATURE_VERSION);
-    c->n_rows = get_u32(p + 8);
-    c->dim = get_u32(p + 12);
+    c->n_rows = casie__get_u32le(p + 8);
+    c->dim = casie__get_u32le(p + 12);
     for (int k = 0; k < 2; k++)
-        c->n_labels[k] = get_u32(p + 16 + 4 * k), c->stride[k] = get_u32(p + 24 + 4 * k);
+        c->n_labels[k] = casie__get_u32le(p + 16 + 4 * k), c->stride[k] = casie__get_u32le(p + 24 + 4 * k);
     for (int i = 32; i < CAT_HEADER; i++)
         if (p[i]) goto bad;
     if (!c->n_rows || (c->n_rows & (c->n_rows - 1)) || c->n_rows > (1u << 22) || c->n_labels[0] != CASIE_N_PURPOSES ||
@@ -485,12 +473,12 @@ int casie__category_train(const casie_model *m, casie_doc *const *docs, int n_do
     rc = CASIE_ERR_NOMEM;
     if (!(c = calloc(1, sizeof *c)) || !(c->own = calloc(1, size)) || !(order = malloc(sizeof *order * d.n)))
         goto nomem;
-    put_u32(c->own, CAT_VERSION);
-    put_u32(c->own + 4, CAT_FEATURE_VERSION);
-    put_u32(c->own + 8, rows);
-    put_u32(c->own + 12, dim);
+    casie__put_u32le(c->own, CAT_VERSION);
+    casie__put_u32le(c->own + 4, CAT_FEATURE_VERSION);
+    casie__put_u32le(c->own + 8, rows);
+    casie__put_u32le(c->own + 12, dim);
     for (int k = 0; k < 2; k++)
-        put_u32(c->own + 16 + 4 * k, L[k]), put_u32(c->own + 24 + 4 * k, S[k]);
+        casie__put_u32le(c->own + 16 + 4 * k, L[k]), casie__put_u32le(c->own + 24 + 4 * k, S[k]);
     for (int k = 0; k < 2; k++) {
         size_t nw = (size_t)rows * S[k], nv = (size_t)dim * S[k] + 1;
         if (!(cw.w = calloc(nw, sizeof(float))) || !(cw.gw = calloc(nw, sizeof(float))) ||
