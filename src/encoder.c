@@ -40,11 +40,7 @@
 #include <string.h>
 
 enum {
-    ENC_VERSION = 2, /* the newest ECFG/VOCB/WGTS layout this file reads (2: MPNet) */
-    ECFG_SIZE = 96,
     MAX_NAME = 1024,
-    WEIGHT_INT8_ROWS = 1,
-    ACT_GELU_ERF = 1,
     MPNET_MAX_DISTANCE = 128, /* MPNet's relative positions: the last bucket starts near here */
 };
 
@@ -112,68 +108,75 @@ uint64_t casie__encoder_bind(casie_encoder *enc, const unsigned char *base) {
 
 #define CORRUPT(...) casie__error(err, CASIE_ERR_MODEL_CORRUPT, -1, __VA_ARGS__)
 
-/* The configuration from ECFG, every field in its range. */
+/* The configuration from ECFG (encoder.h's layout), every field in its range. */
 static int read_config(const unsigned char *p, const char *path, casie_encoder_config *c, casie_error *err) {
-    uint32_t version = casie__get_u32le(p);
-    if (version > ENC_VERSION)
+    uint32_t version = casie__get_u32le(p + CASIE__ECFG_VERSION);
+    if (version > CASIE__ENC_VERSION)
         return casie__error(err, CASIE_ERR_MODEL_VERSION, -1,
                             "%s: encoder layout version %u is newer than this casie reads (version %d)", path, version,
-                            ENC_VERSION);
+                            CASIE__ENC_VERSION);
     if (version == 0) return CORRUPT("%s: corrupt encoder file: ECFG version 0", path);
-    static const struct {
+    const struct {
         const char *name;
         int off;
         uint32_t lo, hi;
+        int32_t *to;
     } RANGES[] = {
-        {"n_layers", 4, 1, 48},         {"hidden", 8, 1, 4096},          {"n_heads", 12, 1, 256},
-        {"intermediate", 16, 1, 65536}, {"max_positions", 20, 3, 65536}, {"type_vocab", 24, 1, 256},
-        {"n_vocab", 28, 1, 4194304},
+        {"n_layers", CASIE__ECFG_N_LAYERS, 1, 48, &c->n_layers},
+        {"hidden", CASIE__ECFG_HIDDEN, 1, 4096, &c->hidden},
+        {"n_heads", CASIE__ECFG_N_HEADS, 1, 256, &c->n_heads},
+        {"intermediate", CASIE__ECFG_INTERMEDIATE, 1, 65536, &c->intermediate},
+        {"max_positions", CASIE__ECFG_MAX_POSITIONS, 3, 65536, &c->max_positions},
+        {"type_vocab", CASIE__ECFG_TYPE_VOCAB, 1, 256, &c->type_vocab},
+        {"n_vocab", CASIE__ECFG_N_VOCAB, 1, 4194304, &c->n_vocab},
     };
-    uint32_t v[7];
-    for (int i = 0; i < 7; i++) {
-        v[i] = casie__get_u32le(p + RANGES[i].off);
-        if (v[i] < RANGES[i].lo || v[i] > RANGES[i].hi)
-            return CORRUPT("%s: corrupt encoder file: ECFG %s = %u, outside %u..%u", path, RANGES[i].name, v[i],
+    for (size_t i = 0; i < sizeof RANGES / sizeof RANGES[0]; i++) {
+        uint32_t v = casie__get_u32le(p + RANGES[i].off);
+        if (v < RANGES[i].lo || v > RANGES[i].hi)
+            return CORRUPT("%s: corrupt encoder file: ECFG %s = %u, outside %u..%u", path, RANGES[i].name, v,
                            RANGES[i].lo, RANGES[i].hi);
+        *RANGES[i].to = (int32_t)v;
     }
-    c->n_layers = (int32_t)v[0];
-    c->hidden = (int32_t)v[1];
-    c->n_heads = (int32_t)v[2];
-    c->intermediate = (int32_t)v[3];
-    c->max_positions = (int32_t)v[4];
-    c->type_vocab = (int32_t)v[5];
-    c->n_vocab = (int32_t)v[6];
     if (c->hidden % c->n_heads)
         return CORRUPT("%s: corrupt encoder file: ECFG hidden %d is not a multiple of n_heads %d", path, c->hidden,
                        c->n_heads);
-    uint32_t eps_bits = casie__get_u32le(p + 32);
+    uint32_t eps_bits = casie__get_u32le(p + CASIE__ECFG_LAYER_NORM_EPS);
     memcpy(&c->layer_norm_eps, &eps_bits, 4);
     if (!isfinite(c->layer_norm_eps) || !(c->layer_norm_eps > 0.0f))
         return CORRUPT("%s: corrupt encoder file: ECFG layer_norm_eps %g", path, (double)c->layer_norm_eps);
-    uint32_t flags = casie__get_u32le(p + 36);
+    uint32_t flags = casie__get_u32le(p + CASIE__ECFG_FLAGS);
     if (flags & ~1u) return CORRUPT("%s: corrupt encoder file: ECFG unknown flags %#x", path, flags);
     c->lowercase = (int32_t)(flags & 1);
-    int32_t *ids[4] = {&c->cls_id, &c->sep_id, &c->pad_id, &c->unk_id};
-    static const char *const ID_NAMES[4] = {"cls_id", "sep_id", "pad_id", "unk_id"};
+    const struct {
+        const char *name;
+        int off;
+        int32_t *to;
+    } IDS[] = {
+        {"cls_id", CASIE__ECFG_CLS_ID, &c->cls_id},
+        {"sep_id", CASIE__ECFG_SEP_ID, &c->sep_id},
+        {"pad_id", CASIE__ECFG_PAD_ID, &c->pad_id},
+        {"unk_id", CASIE__ECFG_UNK_ID, &c->unk_id},
+    };
     for (int i = 0; i < 4; i++) {
-        int32_t id = (int32_t)casie__get_u32le(p + 40 + 4 * i);
+        int32_t id = (int32_t)casie__get_u32le(p + IDS[i].off);
         if (id < -1 || id >= c->n_vocab)
-            return CORRUPT("%s: corrupt encoder file: ECFG %s %d outside -1..%d", path, ID_NAMES[i], id,
+            return CORRUPT("%s: corrupt encoder file: ECFG %s %d outside -1..%d", path, IDS[i].name, id,
                            c->n_vocab - 1);
-        *ids[i] = id;
+        *IDS[i].to = id;
     }
-    c->hash = (uint64_t)casie__get_u32le(p + 56) | (uint64_t)casie__get_u32le(p + 60) << 32;
-    if (casie__get_u32le(p + 64) != WEIGHT_INT8_ROWS)
-        return CORRUPT("%s: corrupt encoder file: ECFG weight_type %u (only 1, int8 rows)", path,
-                       casie__get_u32le(p + 64));
-    if (casie__get_u32le(p + 68) != ACT_GELU_ERF)
-        return CORRUPT("%s: corrupt encoder file: ECFG activation %u (only 1, GELU)", path, casie__get_u32le(p + 68));
+    c->hash = casie__get_u64le(p + CASIE__ECFG_HASH);
+    uint32_t wt = casie__get_u32le(p + CASIE__ECFG_WEIGHT_TYPE), act = casie__get_u32le(p + CASIE__ECFG_ACTIVATION);
+    if (wt != CASIE__ENC_WEIGHT_INT8_ROWS)
+        return CORRUPT("%s: corrupt encoder file: ECFG weight_type %u (only 1, int8 rows)", path, wt);
+    if (act != CASIE__ENC_ACT_GELU_ERF)
+        return CORRUPT("%s: corrupt encoder file: ECFG activation %u (only 1, GELU)", path, act);
     /* version 2 adds the architecture, MPNet's relative position buckets
      * and the first position id; version 1 is BERT, those bytes reserved */
-    int reserved = 72;
+    int reserved = CASIE__ECFG_ARCH;
     c->arch = CASIE_ENCODER_BERT, c->rel_buckets = 0, c->pos_offset = 0;
     if (version >= 2) {
-        uint32_t arch = casie__get_u32le(p + 72), nb = casie__get_u32le(p + 76), po = casie__get_u32le(p + 80);
+        uint32_t arch = casie__get_u32le(p + CASIE__ECFG_ARCH), nb = casie__get_u32le(p + CASIE__ECFG_REL_BUCKETS);
+        uint32_t po = casie__get_u32le(p + CASIE__ECFG_POS_OFFSET);
         if (arch != CASIE_ENCODER_BERT && arch != CASIE_ENCODER_MPNET)
             return CORRUPT("%s: corrupt encoder file: ECFG architecture %u (0 BERT, 1 MPNet)", path, arch);
         if (arch == CASIE_ENCODER_MPNET ? nb < 4 || nb > 1024 || nb % 2 : nb != 0)
@@ -181,9 +184,9 @@ static int read_config(const unsigned char *p, const char *path, casie_encoder_c
         if (po > (uint32_t)c->max_positions - 3)
             return CORRUPT("%s: corrupt encoder file: ECFG first position %u of %d", path, po, c->max_positions);
         c->arch = (int32_t)arch, c->rel_buckets = (int32_t)nb, c->pos_offset = (int32_t)po;
-        reserved = 84;
+        reserved = CASIE__ECFG_RESERVED;
     }
-    for (int i = reserved; i < ECFG_SIZE; i++)
+    for (int i = reserved; i < CASIE__ECFG_SIZE; i++)
         if (p[i]) return CORRUPT("%s: corrupt encoder file: ECFG reserved byte %d is not zero", path, i);
     return CASIE_OK;
 }
@@ -314,9 +317,9 @@ casie_encoder *casie_encoder_load(const char *path, casie_error *err) {
     if (!cfg || !(name = need(&e->file, "NAME", path, err)) || !(voc = need(&e->file, "VOCB", path, err)) ||
         !(wts = need(&e->file, "WGTS", path, err)))
         goto fail;
-    if (cfg->size != ECFG_SIZE) {
+    if (cfg->size != CASIE__ECFG_SIZE) {
         CORRUPT("%s: corrupt encoder file: ECFG has %llu bytes, expected %d", path, (unsigned long long)cfg->size,
-                ECFG_SIZE);
+                CASIE__ECFG_SIZE);
         goto fail;
     }
     if (read_config(cfg->data, path, &e->cfg, err)) goto fail;

@@ -11,6 +11,40 @@
 #include "model_file.h"
 
 /* ---- encoder (encoder.c, encoder_import.c, encoder_kernels.c) ---- */
+/* The ECFG section (docs/FORMAT.md, Part 3), written by encoder_import.c
+ * and read by encoder.c: each field's byte offset, a u32 unless noted. */
+enum {
+    CASIE__ECFG_VERSION = 0, /* CASIE__ENC_VERSION_BERT, or 2 with ARCH..POS_OFFSET */
+    CASIE__ECFG_N_LAYERS = 4,
+    CASIE__ECFG_HIDDEN = 8,
+    CASIE__ECFG_N_HEADS = 12,
+    CASIE__ECFG_INTERMEDIATE = 16,
+    CASIE__ECFG_MAX_POSITIONS = 20,
+    CASIE__ECFG_TYPE_VOCAB = 24,
+    CASIE__ECFG_N_VOCAB = 28,
+    CASIE__ECFG_LAYER_NORM_EPS = 32, /* f32 */
+    CASIE__ECFG_FLAGS = 36,          /* bit 0: uncased */
+    CASIE__ECFG_CLS_ID = 40,         /* i32, as the next three */
+    CASIE__ECFG_SEP_ID = 44,
+    CASIE__ECFG_PAD_ID = 48,
+    CASIE__ECFG_UNK_ID = 52,
+    CASIE__ECFG_HASH = 56, /* u64 */
+    CASIE__ECFG_WEIGHT_TYPE = 64,
+    CASIE__ECFG_ACTIVATION = 68,
+    CASIE__ECFG_ARCH = 72, /* version 2 on, as the next two; reserved in version 1 */
+    CASIE__ECFG_REL_BUCKETS = 76,
+    CASIE__ECFG_POS_OFFSET = 80,
+    CASIE__ECFG_RESERVED = 84, /* zero up to the end (from ARCH in version 1) */
+    CASIE__ECFG_SIZE = 96,
+};
+/* ECFG's values */
+enum {
+    CASIE__ENC_VERSION_BERT = 1, /* a BERT encoder's layout: its bytes do not depend on the casie that wrote it */
+    CASIE__ENC_VERSION = 2,      /* the newest layout (2: MPNet) */
+    CASIE__ENC_WEIGHT_INT8_ROWS = 1,
+    CASIE__ENC_ACT_GELU_ERF = 1,
+};
+
 /* casie_encoder_import from the four files' bytes (encoder_import.c; the
  * fuzz target's entry, fuzz/fuzz_encoder_import.c): named after dir in
  * messages; tokenizer NULL when there is no tokenizer_config.json. */

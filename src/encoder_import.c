@@ -559,32 +559,6 @@ static int st_get(const safetensors *st, const char *name, int64_t d0, int64_t d
 /* Building the sections                                                    */
 /* ======================================================================== */
 
-/* Quantizes w (rows, cols) into rows [r0, r0 + rows) of m: int8 with a scale
- * per row (absmax / 127), the row sums when m has them. */
-static void quantize_rows(const float *w, int rows, int cols, const casie__q8mat *m, int r0) {
-    for (int r = 0; r < rows; r++) {
-        const float *wr = w + (size_t)r * cols;
-        int8_t *q = (int8_t *)m->q + (size_t)(r0 + r) * m->stride;
-        float mx = 0.0f;
-        for (int c = 0; c < cols; c++)
-            mx = fabsf(wr[c]) > mx ? fabsf(wr[c]) : mx;
-        int32_t sum = 0;
-        float inv = mx > 0.0f ? 127.0f / mx : 0.0f;
-        /* an absmax under 127 / FLT_MAX (subnormal) makes inv infinite: then
-         * divide, lest 0 * inf be NaN and its conversion to int undefined */
-        int tiny = isinf(inv);
-        for (int c = 0; c < cols; c++) {
-            float v = tiny ? wr[c] / mx * 127.0f : wr[c] * inv;
-            int k = (int)(v + (v >= 0.0f ? 0.5f : -0.5f));
-            k = k > 127 ? 127 : k < -127 ? -127 : k;
-            q[c] = (int8_t)k;
-            sum += k;
-        }
-        ((float *)m->scale)[r0 + r] = mx / 127.0f;
-        if (m->sum) ((int32_t *)m->sum)[r0 + r] = sum;
-    }
-}
-
 /* Copies tensor `name` (n floats) to dst; with dst NULL only finds it with
  * its shape (st_find). */
 static int put_floats(const safetensors *st, const char *name, int64_t d0, int64_t d1, const float *dst,
@@ -608,7 +582,7 @@ static int put_matrix(const safetensors *st, const char *name, int rows, int col
     float *f;
     int rc = st_get(st, name, rows, cols, &f, err);
     if (rc) return rc;
-    quantize_rows(f, rows, cols, m, r0);
+    casie__q8_quantize_weights(f, rows, cols, m, r0);
     free(f);
     return CASIE_OK;
 }
@@ -731,32 +705,33 @@ int casie__encoder_import_buffers(const char *dir, const char *config, size_t co
     if ((rc = fill_weights(&st, &e, err))) goto done;
 
     uint64_t hash = casie__hash_bytes(wgts, (size_t)size, casie__hash_bytes(vocb, vocb_len, 0));
-    unsigned char cfg[96] = {0};
+    unsigned char cfg[CASIE__ECFG_SIZE] = {0}; /* encoder.h's layout */
     const casie_encoder_config *c = &e.cfg;
-    casie__put_u32le(cfg + 0, c->arch == CASIE_ENCODER_BERT ? 1u : 2u); /* a BERT file as before */
-    casie__put_u32le(cfg + 4, (uint32_t)c->n_layers);
-    casie__put_u32le(cfg + 8, (uint32_t)c->hidden);
-    casie__put_u32le(cfg + 12, (uint32_t)c->n_heads);
-    casie__put_u32le(cfg + 16, (uint32_t)c->intermediate);
-    casie__put_u32le(cfg + 20, (uint32_t)c->max_positions);
-    casie__put_u32le(cfg + 24, (uint32_t)c->type_vocab);
-    casie__put_u32le(cfg + 28, (uint32_t)c->n_vocab);
+    /* a BERT file as before: version 1, its bytes from ARCH on zero */
+    casie__put_u32le(cfg + CASIE__ECFG_VERSION,
+                     c->arch == CASIE_ENCODER_BERT ? CASIE__ENC_VERSION_BERT : CASIE__ENC_VERSION);
+    casie__put_u32le(cfg + CASIE__ECFG_N_LAYERS, (uint32_t)c->n_layers);
+    casie__put_u32le(cfg + CASIE__ECFG_HIDDEN, (uint32_t)c->hidden);
+    casie__put_u32le(cfg + CASIE__ECFG_N_HEADS, (uint32_t)c->n_heads);
+    casie__put_u32le(cfg + CASIE__ECFG_INTERMEDIATE, (uint32_t)c->intermediate);
+    casie__put_u32le(cfg + CASIE__ECFG_MAX_POSITIONS, (uint32_t)c->max_positions);
+    casie__put_u32le(cfg + CASIE__ECFG_TYPE_VOCAB, (uint32_t)c->type_vocab);
+    casie__put_u32le(cfg + CASIE__ECFG_N_VOCAB, (uint32_t)c->n_vocab);
     uint32_t eps;
     memcpy(&eps, &c->layer_norm_eps, 4);
-    casie__put_u32le(cfg + 32, eps);
-    casie__put_u32le(cfg + 36, c->lowercase ? 1u : 0u);
-    casie__put_u32le(cfg + 40, (uint32_t)c->cls_id);
-    casie__put_u32le(cfg + 44, (uint32_t)c->sep_id);
-    casie__put_u32le(cfg + 48, (uint32_t)c->pad_id);
-    casie__put_u32le(cfg + 52, (uint32_t)c->unk_id);
-    casie__put_u32le(cfg + 56, (uint32_t)hash);
-    casie__put_u32le(cfg + 60, (uint32_t)(hash >> 32));
-    casie__put_u32le(cfg + 64, 1); /* int8 rows */
-    casie__put_u32le(cfg + 68, 1); /* GELU, erf */
+    casie__put_u32le(cfg + CASIE__ECFG_LAYER_NORM_EPS, eps);
+    casie__put_u32le(cfg + CASIE__ECFG_FLAGS, c->lowercase ? 1u : 0u);
+    casie__put_u32le(cfg + CASIE__ECFG_CLS_ID, (uint32_t)c->cls_id);
+    casie__put_u32le(cfg + CASIE__ECFG_SEP_ID, (uint32_t)c->sep_id);
+    casie__put_u32le(cfg + CASIE__ECFG_PAD_ID, (uint32_t)c->pad_id);
+    casie__put_u32le(cfg + CASIE__ECFG_UNK_ID, (uint32_t)c->unk_id);
+    casie__put_u64le(cfg + CASIE__ECFG_HASH, hash);
+    casie__put_u32le(cfg + CASIE__ECFG_WEIGHT_TYPE, CASIE__ENC_WEIGHT_INT8_ROWS);
+    casie__put_u32le(cfg + CASIE__ECFG_ACTIVATION, CASIE__ENC_ACT_GELU_ERF);
     if (c->arch != CASIE_ENCODER_BERT) {
-        casie__put_u32le(cfg + 72, (uint32_t)c->arch);
-        casie__put_u32le(cfg + 76, (uint32_t)c->rel_buckets);
-        casie__put_u32le(cfg + 80, (uint32_t)c->pos_offset);
+        casie__put_u32le(cfg + CASIE__ECFG_ARCH, (uint32_t)c->arch);
+        casie__put_u32le(cfg + CASIE__ECFG_REL_BUCKETS, (uint32_t)c->rel_buckets);
+        casie__put_u32le(cfg + CASIE__ECFG_POS_OFFSET, (uint32_t)c->pos_offset);
     }
     casie__section secs[4] = {
         {"ECFG", cfg, sizeof cfg},

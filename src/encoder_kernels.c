@@ -73,7 +73,7 @@ int casie__q8_best(void) {
 }
 
 /* ======================================================================== */
-/* Quantization of activations                                              */
+/* Quantization: weights at import, activations on the fly                 */
 /* ======================================================================== */
 
 ENC_HOT
@@ -108,6 +108,33 @@ void casie__q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, 
         }
         memset(qi + cols, 0, (size_t)(stride - cols));
         scale[i] = m / 127.0f;
+    }
+}
+
+/* Quantizes w (rows, cols) into rows [r0, r0 + rows) of m: int8 with a scale
+ * per row (absmax / 127), the row sums when m has them (encoder_import.c,
+ * once per weight matrix). */
+void casie__q8_quantize_weights(const float *w, int rows, int cols, const casie__q8mat *m, int r0) {
+    for (int r = 0; r < rows; r++) {
+        const float *wr = w + (size_t)r * cols;
+        int8_t *q = (int8_t *)m->q + (size_t)(r0 + r) * m->stride;
+        float mx = 0.0f;
+        for (int c = 0; c < cols; c++)
+            mx = fabsf(wr[c]) > mx ? fabsf(wr[c]) : mx;
+        int32_t sum = 0;
+        float inv = mx > 0.0f ? 127.0f / mx : 0.0f;
+        /* an absmax under 127 / FLT_MAX (subnormal) makes inv infinite: then
+         * divide, lest 0 * inf be NaN and its conversion to int undefined */
+        int tiny = isinf(inv);
+        for (int c = 0; c < cols; c++) {
+            float v = tiny ? wr[c] / mx * 127.0f : wr[c] * inv;
+            int k = (int)(v + (v >= 0.0f ? 0.5f : -0.5f));
+            k = k > 127 ? 127 : k < -127 ? -127 : k;
+            q[c] = (int8_t)k;
+            sum += k;
+        }
+        ((float *)m->scale)[r0 + r] = mx / 127.0f;
+        if (m->sum) ((int32_t *)m->sum)[r0 + r] = sum;
     }
 }
 

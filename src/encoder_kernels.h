@@ -26,6 +26,10 @@ enum { CASIE_Q8_PLAIN = 0, CASIE_Q8_AVX2 = 1, CASIE_Q8_VNNI = 2, CASIE_Q8_BEST =
 /* Whether this CPU runs kernel k; the best one it runs. */
 int casie__q8_supported(int k);
 int casie__q8_best(void);
+/* Quantizes w (rows, cols) into rows [r0, r0 + rows) of m: int8 with a
+ * scale per row (absmax / 127), the row sums when m has them (an import's
+ * weights, encoder_import.c). */
+void casie__q8_quantize_weights(const float *w, int rows, int cols, const casie__q8mat *m, int r0);
 /* Quantizes each row of x (n, cols) to int8 with one scale (absmax / 127):
  * q (n, stride) with zero padding, scale (n,). */
 void casie__q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, float *scale);
