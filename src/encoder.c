@@ -5,8 +5,9 @@
  * relative position bias in the attention), for one sequence or, in
  * overlapping windows, for a sequence of any length.
  *
- * Not here: the int8 kernels and GELU (encoder_kernels.c), converting a
- * checkpoint (encoder_import.c), WordPiece (wordpiece.c).
+ * Not here: the numeric kernels, int8 products, GELU, layer norm and
+ * attention (encoder_kernels.c), converting a checkpoint
+ * (encoder_import.c), WordPiece (wordpiece.c).
  *
  * The file (docs/FORMAT.md, Part 3) is mapped and used in place: the
  * encoder's arrays point into the mapping, and loading checks every byte
@@ -20,20 +21,6 @@
 #include "encoder_kernels.h"
 #include "model_file.h"
 
-/* The float loops are built for AVX-512, AVX2 and the baseline, picked when
- * the program loads (as CASIE_HOT, plus AVX-512); lane-wise arithmetic
- * without fused multiply-add, so every clone gives the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#if defined(CASIE_NO_AVX512) /* make SIMD=avx2: the paths of a CPU without AVX-512, for measuring them */
-#define ENC_HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define ENC_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#else
-#define ENC_HOT
-#endif
-
-#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -371,265 +358,6 @@ const char *casie__encoder_piece(const casie_encoder *enc, int32_t id, size_t *l
 /* The forward pass                                                         */
 /* ======================================================================== */
 
-/* e^x for x <= 0 (softmax after subtracting the maximum), within 3.5e-7
- * relative: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor polynomial of
- * degree 6, 2^n from the exponent bits.  Clamped below at -87 (2^-125.5). */
-static inline float exp_neg(float x) {
-    x = x < -87.0f ? -87.0f : x;
-    float n = x * 1.44269504088896341f;
-    n = (n + 12582912.0f) - 12582912.0f;  /* round to nearest: 1.5 * 2^23 */
-    float r = x - n * 0.693145751953125f; /* ln2 in two parts, so r is exact enough */
-    r = r - n * 1.42860682030941723e-06f;
-    float p = 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float s;
-    memcpy(&s, &bits, 4);
-    return p * s;
-}
-
-/* sum of x (n,) in eight lanes, then the lanes pairwise: one fixed order
- * that the compiler can vectorize */
-static inline float sum8(const float *x, int n) {
-    float s8[8] = {0};
-    int j0 = 0;
-    for (; j0 + 8 <= n; j0 += 8)
-        for (int l = 0; l < 8; l++)
-            s8[l] += x[j0 + l];
-    for (int j = j0; j < n; j++)
-        s8[j - j0] += x[j];
-    return ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
-}
-
-/* x (n, H) = layer norm of x + add (add may be NULL), gamma g, beta b;
- * d (H,) scratch */
-ENC_HOT
-static void add_layernorm(float *x, const float *add, int n, int H, const float *g, const float *b, float eps,
-                          float *d) {
-    for (int i = 0; i < n; i++) {
-        float *xi = x + (size_t)i * H;
-        if (add) {
-            const float *ai = add + (size_t)i * H;
-            for (int c = 0; c < H; c++)
-                xi[c] += ai[c];
-        }
-        float mean = sum8(xi, H) / (float)H;
-        for (int c = 0; c < H; c++)
-            d[c] = (xi[c] - mean) * (xi[c] - mean);
-        float var = sum8(d, H) / (float)H;
-        float inv = 1.0f / sqrtf(var + eps);
-        for (int c = 0; c < H; c++)
-            xi[c] = (xi[c] - mean) * inv * g[c] + b[c];
-    }
-}
-
-/* The two products of attention, for a block of up to 4 queries:
- * scores p (4, n8) = q kt for keys [0, n8), and one query's context
- * c (dh,) = sum over keys j of p[j] v[j].  Each sum runs over d (scores) or
- * j (context) in increasing order with a multiply and an add per term, in
- * plain C as in AVX2, so both give the same bits. */
-static void scores_plain(const float *const qi[4], const float *kt, int n8, int dh, float scale, float *p) {
-    for (int j0 = 0; j0 < n8; j0 += 8)
-        for (int a = 0; a < 4; a++) {
-            float acc[8] = {0};
-            for (int d = 0; d < dh; d++) {
-                float qd = qi[a][d];
-                const float *kd = kt + (size_t)d * n8 + j0;
-                for (int l = 0; l < 8; l++)
-                    acc[l] += qd * kd[l];
-            }
-            for (int l = 0; l < 8; l++)
-                p[(size_t)a * n8 + j0 + l] = acc[l] * scale;
-        }
-}
-
-/* ctx rows [0, nq) (stride ldc) from the probabilities p (4, n8) */
-static void context_plain(const float *p, int n8, int nq, const float *v, int ld, int n, int dh, float *ctx, int ldc) {
-    for (int a = 0; a < nq; a++) {
-        const float *pa = p + (size_t)a * n8;
-        float *ci = ctx + (size_t)a * ldc;
-        for (int d = 0; d < dh; d++)
-            ci[d] = 0.0f;
-        for (int j = 0; j < n; j++) {
-            float pj = pa[j];
-            const float *vj = v + (size_t)j * ld;
-            for (int d = 0; d < dh; d++)
-                ci[d] += pj * vj[d];
-        }
-    }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define HAVE_AVX2_ATTEND 1
-__attribute__((target("avx2"))) static void scores_avx2(const float *const qi[4], const float *kt, int n8, int dh,
-                                                        float scale, float *p) {
-    const __m256 sc = _mm256_set1_ps(scale);
-    for (int j0 = 0; j0 < n8; j0 += 8) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int d = 0; d < dh; d++) {
-            __m256 kd = _mm256_loadu_ps(kt + (size_t)d * n8 + j0);
-            a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(qi[0][d]), kd));
-            a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(qi[1][d]), kd));
-            a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(qi[2][d]), kd));
-            a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_set1_ps(qi[3][d]), kd));
-        }
-        _mm256_storeu_ps(p + j0, _mm256_mul_ps(a0, sc));
-        _mm256_storeu_ps(p + (size_t)n8 + j0, _mm256_mul_ps(a1, sc));
-        _mm256_storeu_ps(p + 2 * (size_t)n8 + j0, _mm256_mul_ps(a2, sc));
-        _mm256_storeu_ps(p + 3 * (size_t)n8 + j0, _mm256_mul_ps(a3, sc));
-    }
-}
-
-/* dh a multiple of 8; four queries at once (rows past nq computed, not stored) */
-__attribute__((target("avx2"))) static void context_avx2(const float *p, int n8, int nq, const float *v, int ld, int n,
-                                                         int dh, float *ctx, int ldc) {
-    for (int d0 = 0; d0 < dh; d0 += 8) {
-        __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
-        for (int j = 0; j < n; j++) {
-            __m256 vj = _mm256_loadu_ps(v + (size_t)j * ld + d0);
-            c0 = _mm256_add_ps(c0, _mm256_mul_ps(_mm256_set1_ps(p[j]), vj));
-            c1 = _mm256_add_ps(c1, _mm256_mul_ps(_mm256_set1_ps(p[(size_t)n8 + j]), vj));
-            c2 = _mm256_add_ps(c2, _mm256_mul_ps(_mm256_set1_ps(p[2 * (size_t)n8 + j]), vj));
-            c3 = _mm256_add_ps(c3, _mm256_mul_ps(_mm256_set1_ps(p[3 * (size_t)n8 + j]), vj));
-        }
-        __m256 c[4] = {c0, c1, c2, c3};
-        for (int a = 0; a < nq; a++)
-            _mm256_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
-    }
-}
-
-/* the same in 16 lanes (n8 a multiple of 16; dh a multiple of 16) */
-#define AVX512_TARGET __attribute__((target("avx512f")))
-AVX512_TARGET static void scores_avx512(const float *const qi[4], const float *kt, int n8, int dh, float scale,
-                                        float *p) {
-    const __m512 sc = _mm512_set1_ps(scale);
-    for (int j0 = 0; j0 < n8; j0 += 16) {
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int d = 0; d < dh; d++) {
-            __m512 kd = _mm512_loadu_ps(kt + (size_t)d * n8 + j0);
-            a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_set1_ps(qi[0][d]), kd));
-            a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_set1_ps(qi[1][d]), kd));
-            a2 = _mm512_add_ps(a2, _mm512_mul_ps(_mm512_set1_ps(qi[2][d]), kd));
-            a3 = _mm512_add_ps(a3, _mm512_mul_ps(_mm512_set1_ps(qi[3][d]), kd));
-        }
-        _mm512_storeu_ps(p + j0, _mm512_mul_ps(a0, sc));
-        _mm512_storeu_ps(p + (size_t)n8 + j0, _mm512_mul_ps(a1, sc));
-        _mm512_storeu_ps(p + 2 * (size_t)n8 + j0, _mm512_mul_ps(a2, sc));
-        _mm512_storeu_ps(p + 3 * (size_t)n8 + j0, _mm512_mul_ps(a3, sc));
-    }
-}
-
-AVX512_TARGET static void context_avx512(const float *p, int n8, int nq, const float *v, int ld, int n, int dh,
-                                         float *ctx, int ldc) {
-    for (int d0 = 0; d0 < dh; d0 += 16) {
-        __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
-        for (int j = 0; j < n; j++) {
-            __m512 vj = _mm512_loadu_ps(v + (size_t)j * ld + d0);
-            c0 = _mm512_add_ps(c0, _mm512_mul_ps(_mm512_set1_ps(p[j]), vj));
-            c1 = _mm512_add_ps(c1, _mm512_mul_ps(_mm512_set1_ps(p[(size_t)n8 + j]), vj));
-            c2 = _mm512_add_ps(c2, _mm512_mul_ps(_mm512_set1_ps(p[2 * (size_t)n8 + j]), vj));
-            c3 = _mm512_add_ps(c3, _mm512_mul_ps(_mm512_set1_ps(p[3 * (size_t)n8 + j]), vj));
-        }
-        __m512 c[4] = {c0, c1, c2, c3};
-        for (int a = 0; a < nq; a++)
-            _mm512_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
-    }
-}
-#else
-#define HAVE_AVX2_ATTEND 0
-#endif
-
-/* One head's attention: ctx (n, ldc) columns [0, dh) = softmax(q k^T /
- * sqrt(dh) + bias over unmasked keys) v, with q, k, v (n, ld) views of the
- * fused projection; the bias of query i and key j is rel[j - i + n - 1]
- * when rel is not NULL (MPNet), else 0.  Scratch: kt (dh, n8) and p (4, n8), n8 = n rounded up to 16.
- * Four queries at a time; the maxima and sums run in eight lanes (the same
- * order on every build, so the same bits).  simd: 0 plain C, 1 AVX2, 2
- * AVX-512 (what the CPU has). */
-ENC_HOT
-static void attend(const float *q, const float *k, const float *v, int ld, int n, int dh, const uint8_t *mask,
-                   const float *rel, float *ctx, int ldc, float *kt, float *p, int simd) {
-    const int n8 = (n + 15) & ~15;
-    for (int d = 0; d < dh; d++) {
-        float *kd = kt + (size_t)d * n8;
-        for (int j = 0; j < n; j++)
-            kd[j] = k[(size_t)j * ld + d];
-        for (int j = n; j < n8; j++)
-            kd[j] = 0.0f;
-    }
-    int n_real = 0;
-    for (int j = 0; j < n; j++)
-        n_real += !mask || mask[j];
-    const float scale = 1.0f / sqrtf((float)dh);
-    for (int i0 = 0; i0 < n; i0 += 4) {
-        const int nq = n - i0 < 4 ? n - i0 : 4;
-        const float *qi[4];
-        for (int a = 0; a < 4; a++)
-            qi[a] = q + (size_t)(i0 + (a < nq ? a : 0)) * ld;
-#if HAVE_AVX2_ATTEND
-        if (simd == 2)
-            scores_avx512(qi, kt, n8, dh, scale, p);
-        else if (simd == 1)
-            scores_avx2(qi, kt, n8, dh, scale, p);
-        else
-#endif
-            scores_plain(qi, kt, n8, dh, scale, p);
-        for (int a = 0; a < nq; a++) {
-            float *pa = p + (size_t)a * n8;
-            /* MPNet: the bias of key j's offset from query i0 + a */
-            if (rel)
-                for (int j = 0; j < n; j++)
-                    pa[j] += rel[j - (i0 + a) + n - 1];
-            /* keys that do not count: padding past n, and masked ones (unless
-             * every key is masked: then all n count, as BERT's additive mask
-             * gives) */
-            for (int j = n; j < n8; j++)
-                pa[j] = -FLT_MAX;
-            if (mask && n_real)
-                for (int j = 0; j < n; j++)
-                    pa[j] = mask[j] ? pa[j] : -FLT_MAX;
-            /* the maximum, over integers that order as the floats do (the
-             * magnitude bits, negated for negative values): it vectorizes */
-            int32_t mi = INT32_MIN;
-            for (int j = 0; j < n8; j++) {
-                int32_t bits;
-                memcpy(&bits, pa + j, 4);
-                bits = bits < 0 ? (int32_t)(0x80000000u - (uint32_t)bits) : bits;
-                mi = bits > mi ? bits : mi;
-            }
-            float mx;
-            mi = mi < 0 ? (int32_t)(0x80000000u - (uint32_t)mi) : mi;
-            memcpy(&mx, &mi, 4);
-            float s8[8] = {0};
-            for (int j0 = 0; j0 < n8; j0 += 8)
-                for (int l = 0; l < 8; l++) {
-                    float e = pa[j0 + l] == -FLT_MAX ? 0.0f : exp_neg(pa[j0 + l] - mx);
-                    pa[j0 + l] = e;
-                    s8[l] += e;
-                }
-            float sum = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
-            float inv = 1.0f / sum;
-            for (int j = 0; j < n; j++)
-                pa[j] *= inv;
-        }
-        float *ci = ctx + (size_t)i0 * ldc;
-#if HAVE_AVX2_ATTEND
-        if (simd == 2 && dh % 16 == 0)
-            context_avx512(p, n8, nq, v, ld, n, dh, ci, ldc);
-        else if (simd && dh % 8 == 0)
-            context_avx2(p, n8, nq, v, ld, n, dh, ci, ldc);
-        else
-#endif
-            context_plain(p, n8, nq, v, ld, n, dh, ci, ldc);
-    }
-}
-
 /* The work block: each array at a multiple of 64 bytes. */
 typedef struct work_layout {
     size_t x, qkv, ctx, tmp, ff, kt, p, xs, xq, rel, total;
@@ -724,7 +452,7 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
         for (int d = 0; d < H; d++)
             xi[d] = (float)wq[d] * ws + pe[d] + enc->type[d];
     }
-    add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps, ctx);
+    casie__add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps, ctx);
     /* MPNet: each head's bias by offset, shared by every layer */
     float *rel = enc->rel_bias ? (float *)(wb + wl.rel) : NULL;
     if (rel)
@@ -745,19 +473,19 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
         casie__q8_quantize(x, n, H, L->qkv.stride, xq, xs);
         casie__q8_matmul(kernel, xq, xs, n, &L->qkv, L->b_qkv, qkv, 3 * H);
         for (int h = 0; h < nh; h++)
-            attend(qkv + h * dh, qkv + H + h * dh, qkv + 2 * H + h * dh, 3 * H, n, dh, mask,
-                   rel ? rel + (size_t)h * (2 * (size_t)n - 1) : NULL, ctx + h * dh, H, kt, p,
-                   kernel == CASIE_Q8_VNNI ? 2 : kernel == CASIE_Q8_AVX2);
+            casie__attend(qkv + h * dh, qkv + H + h * dh, qkv + 2 * H + h * dh, 3 * H, n, dh, mask,
+                          rel ? rel + (size_t)h * (2 * (size_t)n - 1) : NULL, ctx + h * dh, H, kt, p,
+                          kernel == CASIE_Q8_VNNI ? 2 : kernel == CASIE_Q8_AVX2);
         casie__q8_quantize(ctx, n, H, L->out.stride, xq, xs);
         casie__q8_matmul(kernel, xq, xs, n, &L->out, L->b_out, tmp, H);
-        add_layernorm(x, tmp, n, H, L->ln1_g, L->ln1_b, c->layer_norm_eps, ctx);
+        casie__add_layernorm(x, tmp, n, H, L->ln1_g, L->ln1_b, c->layer_norm_eps, ctx);
         /* feed-forward */
         casie__q8_quantize(x, n, H, L->ff1.stride, xq, xs);
         casie__q8_matmul(kernel, xq, xs, n, &L->ff1, L->b_ff1, ff, c->intermediate);
         casie__gelu(ff, (size_t)n * (size_t)c->intermediate);
         casie__q8_quantize(ff, n, c->intermediate, L->ff2.stride, xq, xs);
         casie__q8_matmul(kernel, xq, xs, n, &L->ff2, L->b_ff2, tmp, H);
-        add_layernorm(x, tmp, n, H, L->ln2_g, L->ln2_b, c->layer_norm_eps, ctx);
+        casie__add_layernorm(x, tmp, n, H, L->ln2_g, L->ln2_b, c->layer_norm_eps, ctx);
         if (l + 1 < 64 && ((layers >> (l + 1)) & 1)) {
             memcpy(o, x, plane * sizeof *x);
             o += plane;

@@ -1,9 +1,11 @@
 /*
  * encoder_kernels.c - the transformer encoder's numeric kernels: int8
  * matrix products with a scale per row (plain C, AVX2, AVX-512 VNNI), the
- * per-row int8 quantization of activations, and GELU.
+ * per-row int8 quantization of weights and activations, GELU, layer norm,
+ * and one head's attention (scores, masked softmax, context).
  *
- * Not here: the layers themselves (encoder.c) or the weights (encoder files).
+ * Not here: the layers themselves and the order they run in (encoder.c),
+ * or the weights (encoder files).
  *
  * Every kernel computes the same exact int32 dot products of int8 rows and
  * then the same float expression of them (casie__q8_matmul's epilogue, plain
@@ -32,6 +34,7 @@
 #define ENC_HOT
 #endif
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -387,5 +390,271 @@ void casie__gelu(float *x, size_t n) {
         e = e > 1.0f ? 1.0f : e;
         e = e < -1.0f ? -1.0f : e;
         x[i] = 0.5f * v * (1.0f + e);
+    }
+}
+
+/* ======================================================================== */
+/* Layer norm                                                               */
+/* ======================================================================== */
+
+/* sum of x (n,) in eight lanes, then the lanes pairwise: one fixed order
+ * that the compiler can vectorize */
+static inline float sum8(const float *x, int n) {
+    float s8[8] = {0};
+    int j0 = 0;
+    for (; j0 + 8 <= n; j0 += 8)
+        for (int l = 0; l < 8; l++)
+            s8[l] += x[j0 + l];
+    for (int j = j0; j < n; j++)
+        s8[j - j0] += x[j];
+    return ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
+}
+
+/* x (n, H) = layer norm of x + add (add may be NULL), gamma g, beta b;
+ * d (H,) scratch */
+ENC_HOT
+void casie__add_layernorm(float *x, const float *add, int n, int H, const float *g, const float *b, float eps,
+                          float *d) {
+    for (int i = 0; i < n; i++) {
+        float *xi = x + (size_t)i * H;
+        if (add) {
+            const float *ai = add + (size_t)i * H;
+            for (int c = 0; c < H; c++)
+                xi[c] += ai[c];
+        }
+        float mean = sum8(xi, H) / (float)H;
+        for (int c = 0; c < H; c++)
+            d[c] = (xi[c] - mean) * (xi[c] - mean);
+        float var = sum8(d, H) / (float)H;
+        float inv = 1.0f / sqrtf(var + eps);
+        for (int c = 0; c < H; c++)
+            xi[c] = (xi[c] - mean) * inv * g[c] + b[c];
+    }
+}
+
+/* ======================================================================== */
+/* Attention                                                                */
+/* ======================================================================== */
+
+/* e^x for x <= 0 (softmax after subtracting the maximum), within 3.5e-7
+ * relative: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor polynomial of
+ * degree 6, 2^n from the exponent bits.  Clamped below at -87 (2^-125.5). */
+static inline float exp_neg(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    float n = x * 1.44269504088896341f;
+    n = (n + 12582912.0f) - 12582912.0f;  /* round to nearest: 1.5 * 2^23 */
+    float r = x - n * 0.693145751953125f; /* ln2 in two parts, so r is exact enough */
+    r = r - n * 1.42860682030941723e-06f;
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float s;
+    memcpy(&s, &bits, 4);
+    return p * s;
+}
+
+/* The two products of attention, for a block of up to 4 queries:
+ * scores p (4, n8) = q kt for keys [0, n8), and one query's context
+ * c (dh,) = sum over keys j of p[j] v[j].  Each sum runs over d (scores) or
+ * j (context) in increasing order with a multiply and an add per term, in
+ * plain C as in AVX2, so both give the same bits. */
+static void scores_plain(const float *const qi[4], const float *kt, int n8, int dh, float scale, float *p) {
+    for (int j0 = 0; j0 < n8; j0 += 8)
+        for (int a = 0; a < 4; a++) {
+            float acc[8] = {0};
+            for (int d = 0; d < dh; d++) {
+                float qd = qi[a][d];
+                const float *kd = kt + (size_t)d * n8 + j0;
+                for (int l = 0; l < 8; l++)
+                    acc[l] += qd * kd[l];
+            }
+            for (int l = 0; l < 8; l++)
+                p[(size_t)a * n8 + j0 + l] = acc[l] * scale;
+        }
+}
+
+/* ctx rows [0, nq) (stride ldc) from the probabilities p (4, n8) */
+static void context_plain(const float *p, int n8, int nq, const float *v, int ld, int n, int dh, float *ctx, int ldc) {
+    for (int a = 0; a < nq; a++) {
+        const float *pa = p + (size_t)a * n8;
+        float *ci = ctx + (size_t)a * ldc;
+        for (int d = 0; d < dh; d++)
+            ci[d] = 0.0f;
+        for (int j = 0; j < n; j++) {
+            float pj = pa[j];
+            const float *vj = v + (size_t)j * ld;
+            for (int d = 0; d < dh; d++)
+                ci[d] += pj * vj[d];
+        }
+    }
+}
+
+#if CASIE_X86
+#define HAVE_AVX2_ATTEND 1
+__attribute__((target("avx2"))) static void scores_avx2(const float *const qi[4], const float *kt, int n8, int dh,
+                                                        float scale, float *p) {
+    const __m256 sc = _mm256_set1_ps(scale);
+    for (int j0 = 0; j0 < n8; j0 += 8) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < dh; d++) {
+            __m256 kd = _mm256_loadu_ps(kt + (size_t)d * n8 + j0);
+            a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(qi[0][d]), kd));
+            a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(qi[1][d]), kd));
+            a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(qi[2][d]), kd));
+            a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_set1_ps(qi[3][d]), kd));
+        }
+        _mm256_storeu_ps(p + j0, _mm256_mul_ps(a0, sc));
+        _mm256_storeu_ps(p + (size_t)n8 + j0, _mm256_mul_ps(a1, sc));
+        _mm256_storeu_ps(p + 2 * (size_t)n8 + j0, _mm256_mul_ps(a2, sc));
+        _mm256_storeu_ps(p + 3 * (size_t)n8 + j0, _mm256_mul_ps(a3, sc));
+    }
+}
+
+/* dh a multiple of 8; four queries at once (rows past nq computed, not stored) */
+__attribute__((target("avx2"))) static void context_avx2(const float *p, int n8, int nq, const float *v, int ld, int n,
+                                                         int dh, float *ctx, int ldc) {
+    for (int d0 = 0; d0 < dh; d0 += 8) {
+        __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+        for (int j = 0; j < n; j++) {
+            __m256 vj = _mm256_loadu_ps(v + (size_t)j * ld + d0);
+            c0 = _mm256_add_ps(c0, _mm256_mul_ps(_mm256_set1_ps(p[j]), vj));
+            c1 = _mm256_add_ps(c1, _mm256_mul_ps(_mm256_set1_ps(p[(size_t)n8 + j]), vj));
+            c2 = _mm256_add_ps(c2, _mm256_mul_ps(_mm256_set1_ps(p[2 * (size_t)n8 + j]), vj));
+            c3 = _mm256_add_ps(c3, _mm256_mul_ps(_mm256_set1_ps(p[3 * (size_t)n8 + j]), vj));
+        }
+        __m256 c[4] = {c0, c1, c2, c3};
+        for (int a = 0; a < nq; a++)
+            _mm256_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
+    }
+}
+
+/* the same in 16 lanes (n8 a multiple of 16; dh a multiple of 16) */
+#define AVX512_TARGET __attribute__((target("avx512f")))
+AVX512_TARGET static void scores_avx512(const float *const qi[4], const float *kt, int n8, int dh, float scale,
+                                        float *p) {
+    const __m512 sc = _mm512_set1_ps(scale);
+    for (int j0 = 0; j0 < n8; j0 += 16) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < dh; d++) {
+            __m512 kd = _mm512_loadu_ps(kt + (size_t)d * n8 + j0);
+            a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_set1_ps(qi[0][d]), kd));
+            a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_set1_ps(qi[1][d]), kd));
+            a2 = _mm512_add_ps(a2, _mm512_mul_ps(_mm512_set1_ps(qi[2][d]), kd));
+            a3 = _mm512_add_ps(a3, _mm512_mul_ps(_mm512_set1_ps(qi[3][d]), kd));
+        }
+        _mm512_storeu_ps(p + j0, _mm512_mul_ps(a0, sc));
+        _mm512_storeu_ps(p + (size_t)n8 + j0, _mm512_mul_ps(a1, sc));
+        _mm512_storeu_ps(p + 2 * (size_t)n8 + j0, _mm512_mul_ps(a2, sc));
+        _mm512_storeu_ps(p + 3 * (size_t)n8 + j0, _mm512_mul_ps(a3, sc));
+    }
+}
+
+AVX512_TARGET static void context_avx512(const float *p, int n8, int nq, const float *v, int ld, int n, int dh,
+                                         float *ctx, int ldc) {
+    for (int d0 = 0; d0 < dh; d0 += 16) {
+        __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+        for (int j = 0; j < n; j++) {
+            __m512 vj = _mm512_loadu_ps(v + (size_t)j * ld + d0);
+            c0 = _mm512_add_ps(c0, _mm512_mul_ps(_mm512_set1_ps(p[j]), vj));
+            c1 = _mm512_add_ps(c1, _mm512_mul_ps(_mm512_set1_ps(p[(size_t)n8 + j]), vj));
+            c2 = _mm512_add_ps(c2, _mm512_mul_ps(_mm512_set1_ps(p[2 * (size_t)n8 + j]), vj));
+            c3 = _mm512_add_ps(c3, _mm512_mul_ps(_mm512_set1_ps(p[3 * (size_t)n8 + j]), vj));
+        }
+        __m512 c[4] = {c0, c1, c2, c3};
+        for (int a = 0; a < nq; a++)
+            _mm512_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
+    }
+}
+#else
+#define HAVE_AVX2_ATTEND 0
+#endif
+
+/* One head's attention: ctx (n, ldc) columns [0, dh) = softmax(q k^T /
+ * sqrt(dh) + bias over unmasked keys) v, with q, k, v (n, ld) views of the
+ * fused projection; the bias of query i and key j is rel[j - i + n - 1]
+ * when rel is not NULL (MPNet), else 0.  Scratch: kt (dh, n8) and p (4, n8), n8 = n rounded up to 16.
+ * Four queries at a time; the maxima and sums run in eight lanes (the same
+ * order on every build, so the same bits).  simd: 0 plain C, 1 AVX2, 2
+ * AVX-512 (what the CPU has). */
+ENC_HOT
+void casie__attend(const float *q, const float *k, const float *v, int ld, int n, int dh, const uint8_t *mask,
+                   const float *rel, float *ctx, int ldc, float *kt, float *p, int simd) {
+    const int n8 = (n + 15) & ~15;
+    for (int d = 0; d < dh; d++) {
+        float *kd = kt + (size_t)d * n8;
+        for (int j = 0; j < n; j++)
+            kd[j] = k[(size_t)j * ld + d];
+        for (int j = n; j < n8; j++)
+            kd[j] = 0.0f;
+    }
+    int n_real = 0;
+    for (int j = 0; j < n; j++)
+        n_real += !mask || mask[j];
+    const float scale = 1.0f / sqrtf((float)dh);
+    for (int i0 = 0; i0 < n; i0 += 4) {
+        const int nq = n - i0 < 4 ? n - i0 : 4;
+        const float *qi[4];
+        for (int a = 0; a < 4; a++)
+            qi[a] = q + (size_t)(i0 + (a < nq ? a : 0)) * ld;
+#if HAVE_AVX2_ATTEND
+        if (simd == 2)
+            scores_avx512(qi, kt, n8, dh, scale, p);
+        else if (simd == 1)
+            scores_avx2(qi, kt, n8, dh, scale, p);
+        else
+#endif
+            scores_plain(qi, kt, n8, dh, scale, p);
+        for (int a = 0; a < nq; a++) {
+            float *pa = p + (size_t)a * n8;
+            /* MPNet: the bias of key j's offset from query i0 + a */
+            if (rel)
+                for (int j = 0; j < n; j++)
+                    pa[j] += rel[j - (i0 + a) + n - 1];
+            /* keys that do not count: padding past n, and masked ones (unless
+             * every key is masked: then all n count, as BERT's additive mask
+             * gives) */
+            for (int j = n; j < n8; j++)
+                pa[j] = -FLT_MAX;
+            if (mask && n_real)
+                for (int j = 0; j < n; j++)
+                    pa[j] = mask[j] ? pa[j] : -FLT_MAX;
+            /* the maximum, over integers that order as the floats do (the
+             * magnitude bits, negated for negative values): it vectorizes */
+            int32_t mi = INT32_MIN;
+            for (int j = 0; j < n8; j++) {
+                int32_t bits;
+                memcpy(&bits, pa + j, 4);
+                bits = bits < 0 ? (int32_t)(0x80000000u - (uint32_t)bits) : bits;
+                mi = bits > mi ? bits : mi;
+            }
+            float mx;
+            mi = mi < 0 ? (int32_t)(0x80000000u - (uint32_t)mi) : mi;
+            memcpy(&mx, &mi, 4);
+            float s8[8] = {0};
+            for (int j0 = 0; j0 < n8; j0 += 8)
+                for (int l = 0; l < 8; l++) {
+                    float e = pa[j0 + l] == -FLT_MAX ? 0.0f : exp_neg(pa[j0 + l] - mx);
+                    pa[j0 + l] = e;
+                    s8[l] += e;
+                }
+            float sum = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
+            float inv = 1.0f / sum;
+            for (int j = 0; j < n; j++)
+                pa[j] *= inv;
+        }
+        float *ci = ctx + (size_t)i0 * ldc;
+#if HAVE_AVX2_ATTEND
+        if (simd == 2 && dh % 16 == 0)
+            context_avx512(p, n8, nq, v, ld, n, dh, ci, ldc);
+        else if (simd && dh % 8 == 0)
+            context_avx2(p, n8, nq, v, ld, n, dh, ci, ldc);
+        else
+#endif
+            context_plain(p, n8, nq, v, ld, n, dh, ci, ldc);
     }
 }

@@ -39,5 +39,16 @@ void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, cons
                       float *y, int ldy);
 /* x (n,) = GELU(x), the erf form (erf within 4e-7). */
 void casie__gelu(float *x, size_t n);
+/* x (n, H) = layer norm of x + add (add may be NULL), gamma g, beta b;
+ * d (H,) scratch. */
+void casie__add_layernorm(float *x, const float *add, int n, int H, const float *g, const float *b, float eps,
+                          float *d);
+/* One head's attention: ctx (n, ldc) columns [0, dh) = softmax(q k^T /
+ * sqrt(dh) + bias over unmasked keys) v, with q, k, v (n, ld) views of the
+ * fused projection; the bias of query i and key j is rel[j - i + n - 1]
+ * when rel is not NULL (MPNet), else 0.  Scratch: kt (dh, n8) and p (4,
+ * n8), n8 = n rounded up to 16.  simd: 0 plain C, 1 AVX2, 2 AVX-512. */
+void casie__attend(const float *q, const float *k, const float *v, int ld, int n, int dh, const uint8_t *mask,
+                   const float *rel, float *ctx, int ldc, float *kt, float *p, int simd);
 
 #endif /* CASIE_ENCODER_KERNELS_H */
