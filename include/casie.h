@@ -409,7 +409,7 @@ typedef void (*casie_log_fn)(void *user, const char *msg);
 typedef struct casie_train_params {
     uint64_t seed;          /* shuffling seed; same seed + data = same model bytes */
     int threads;            /* worker threads (1..64) */
-    int epochs;             /* passes for each learner (0..1000); 0 = each learner's own */
+    int epochs;             /* passes for every learner (0..1000); 0 = each learner's own (*_epochs below) */
     const char *clusters;   /* word clusters TSV (word, then three cluster ids, coarse to fine), or NULL */
     const char *embeddings; /* word vectors (glove100.bin, scripts/glove_convert.c) for the first
                                emb_words words of the clusters file, or NULL */
@@ -431,6 +431,18 @@ typedef struct casie_train_params {
                             rebuilds a model made before a newer existed */
     const char *recipe;  /* recorded in the metadata: the command that made the model, or NULL */
     const char *commit;  /* recorded in the metadata: the source commit it was made from, or NULL */
+    /* each learner's own passes (1..1000), used when epochs is 0 */
+    int trig_epochs;       /* the trigger perceptron */
+    int arg_epochs;        /* the argument perceptron */
+    int ent_realis_epochs; /* the entity-type and realis perceptrons */
+    int coref_epochs;      /* the coreference perceptron */
+    int trig_nn_epochs;    /* each trigger network (the best on dev is kept) */
+    int arg_nn_epochs;     /* each argument network, likewise */
+    int nn_average_from;   /* the networks' weights are averaged from this epoch on (1-based, 1..1000) */
+    int cat_epochs;        /* the argument category classifier */
+    float cat_lr;          /* its AdaGrad step, in (0, 10] */
+    float cat_l2;          /* its L2 penalty on the weights each example touches, in [0, 1]; 0 = none */
+    int cat_row_bits;      /* its hashed feature rows: 2^cat_row_bits (8..22) */
 } casie_train_params;
 
 /* The defaults of every parameter (those of the table below; no files, no
@@ -490,7 +502,8 @@ CASIE_API int casie_model_has_categories(const casie_model *model);
  * model): such a model extracts about a hundred times slower per byte. */
 CASIE_API int casie_model_has_encoder(const casie_model *model);
 /* Trains the argument category classifier on `train` (documents with
- * events and categories; params: seed, epochs, log) over the token features
+ * events and categories; params, checked as casie_train's: seed, epochs or
+ * cat_epochs, the other cat_* parameters, log) over the token features
  * of the model file in_path, and writes to out_path that file with the
  * classifier's section added (replacing one it had): every other section is
  * copied byte for byte, so the model extracts the same events.  out_path may

@@ -12,12 +12,15 @@
  *     the event subtype and the pair;
  *   - dense features: the mean word vector of the span and of its sentence
  *     (the model's own word vectors, casie__emb).
- * Trained with AdaGrad on the gold arguments of the training documents
- * (step, epochs and rows chosen on the last 140 training documents held out;
- * an L2 penalty only lowered their score, so it is 0); the confidence is the softmax probability of the
- * chosen category.  It reads only the tokens, the clusters and the word
- * vectors of the model it belongs to, so it can be trained and added to a
- * model file without retraining the taggers (casie_model_add_categories).
+ * Trained with AdaGrad on the gold arguments of the training documents; its
+ * step, epochs, L2 penalty and rows are training parameters (cat_*,
+ * train_params.c) whose defaults were chosen on the last 140 training
+ * documents held out (2^13..2^16 rows scored alike; an L2 penalty only
+ * lowered the score, so it is 0).  The confidence is the softmax
+ * probability of the chosen category.  It reads only the tokens, the
+ * clusters and the word vectors of the model it belongs to, so it can be
+ * trained and added to a model file without retraining the taggers
+ * (casie_model_add_categories).
  *
  * The CATG section of the model file (docs/FORMAT.md):
  *   a 64-byte header {u32 version (1), feature_version, n_rows (a power of
@@ -44,10 +47,6 @@
 
 #define CAT_VERSION 1
 #define CAT_FEATURE_VERSION 1
-#define CAT_ROWS (1u << 14) /* hashed feature rows (2^13..2^16 scored alike on a held-out slice) */
-#define CAT_EPOCHS 12       /* passes over the training arguments */
-#define CAT_LR 0.05f        /* AdaGrad step */
-#define CAT_L2 0.0f         /* penalty per update on the touched weights */
 #define CAT_MAX_FEATS 400
 #define CAT_SPAN_MAX 24 /* span tokens read (the rest ignored) */
 #define CAT_CTX 4       /* nearest tokens on each side of the span */
@@ -403,7 +402,9 @@ typedef struct cat_weights {
 } cat_weights;
 
 static void cat_train_kind(const cat_data *d, int k, uint32_t rows, uint32_t dim, uint32_t S, int L, int epochs,
-                           uint64_t seed, cat_weights *cw, size_t *order) {
+                           const casie_train_params *p, cat_weights *cw, size_t *order) {
+    const uint64_t seed = p->seed;
+    const float lr = p->cat_lr, l2 = p->cat_l2;
     size_t n = 0;
     for (size_t i = 0; i < d->n; i++)
         if (d->ex[i].kind == k) order[n++] = i;
@@ -429,24 +430,24 @@ static void cat_train_kind(const cat_data *d, int k, uint32_t rows, uint32_t dim
             for (uint32_t j = 0; j < dim; j++)
                 for (int l = 0; l < L; l++)
                     sc[l] += x[j] * cw->v[(size_t)j * S + l];
-            float p;
-            softmax_best(sc, L, &p);
+            float prob;
+            softmax_best(sc, L, &prob);
             sc[e->label] -= 1.0f; /* the gradient of the loss on the scores */
             for (int i = 0; i < e->n; i++) {
                 size_t at = (size_t)(f[i] & mask) * S;
                 for (int l = 0; l < L; l++) {
-                    float g = sc[l] + CAT_L2 * cw->w[at + l];
+                    float g = sc[l] + l2 * cw->w[at + l];
                     cw->gw[at + l] += g * g;
-                    cw->w[at + l] -= CAT_LR * g / sqrtf(cw->gw[at + l] + 1e-6f);
+                    cw->w[at + l] -= lr * g / sqrtf(cw->gw[at + l] + 1e-6f);
                 }
             }
             for (uint32_t j = 0; j < dim; j++) {
                 if (x[j] == 0) continue;
                 size_t at = (size_t)j * S;
                 for (int l = 0; l < L; l++) {
-                    float g = sc[l] * x[j] + CAT_L2 * cw->v[at + l];
+                    float g = sc[l] * x[j] + l2 * cw->v[at + l];
                     cw->gv[at + l] += g * g;
-                    cw->v[at + l] -= CAT_LR * g / sqrtf(cw->gv[at + l] + 1e-6f);
+                    cw->v[at + l] -= lr * g / sqrtf(cw->gv[at + l] + 1e-6f);
                 }
             }
         }
@@ -456,9 +457,11 @@ static void cat_train_kind(const cat_data *d, int k, uint32_t rows, uint32_t dim
 int casie__category_train(const casie_model *m, casie_doc *const *docs, int n_docs, const casie_train_params *p,
                           casie__category **out, casie_error *err) {
     *out = NULL;
-    const uint32_t rows = CAT_ROWS, dim = m->emb.n_words ? 2 * m->emb.dim : 0;
+    casie_train_params dflt;
+    if (!p) dflt = casie_train_default_params(), p = &dflt;
+    const uint32_t rows = 1u << p->cat_row_bits, dim = m->emb.n_words ? 2 * m->emb.dim : 0;
     const uint32_t L[2] = {CASIE_N_PURPOSES, CASIE_N_CAPEC}, S[2] = {stride_of(L[0]), stride_of(L[1])};
-    const int epochs = p && p->epochs > 0 ? p->epochs : CAT_EPOCHS;
+    const int epochs = p->epochs > 0 ? p->epochs : p->cat_epochs;
     cat_data d = {0};
     cat_weights cw = {0};
     size_t *order = NULL;
@@ -484,7 +487,7 @@ int casie__category_train(const casie_model *m, casie_doc *const *docs, int n_do
         if (!(cw.w = calloc(nw, sizeof(float))) || !(cw.gw = calloc(nw, sizeof(float))) ||
             !(cw.v = calloc(nv, sizeof(float))) || !(cw.gv = calloc(nv, sizeof(float))))
             goto nomem;
-        cat_train_kind(&d, k, rows, dim, S[k], (int)L[k], epochs, p ? p->seed : 1, &cw, order);
+        cat_train_kind(&d, k, rows, dim, S[k], (int)L[k], epochs, p, &cw, order);
         uint16_t *w = (uint16_t *)(void *)(c->own + w_at[k]);
         for (size_t i = 0; i < nw; i++)
             w[i] = casie__f32_to_bf16(cw.w[i]);
@@ -493,7 +496,7 @@ int casie__category_train(const casie_model *m, casie_doc *const *docs, int n_do
         memset(&cw, 0, sizeof cw);
     }
     if ((rc = cat_bind(c, c->own, size, m, "trained classifier", err))) goto done;
-    if (p && p->log) {
+    if (p->log) {
         char msg[160];
         snprintf(msg, sizeof msg, "categories: trained on %zu arguments (%d epochs, %u rows, %u dense inputs)", d.n,
                  epochs, rows, dim);

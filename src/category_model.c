@@ -14,6 +14,7 @@
 #include "feats.h"
 #include "model.h"
 #include "model_file.h"
+#include "train_params.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -89,9 +90,11 @@ int casie_model_add_categories(const char *in_path, const char *out_path, casie_
     if (!in_path || !out_path || (!train && n_train))
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1,
                             "casie_model_add_categories: no model, output or documents");
+    int rc = params ? casie__train_params_check(params, err) : CASIE_OK;
+    if (rc) return rc;
     casie_model *m = casie_model_load(in_path, err);
     if (!m) return err ? err->code : CASIE_ERR_IO;
-    int rc = casie__category_attach(m, train, n_train, dev, n_dev, params, err);
+    rc = casie__category_attach(m, train, n_train, dev, n_dev, params, err);
     casie__section *secs = NULL;
     if (!rc && !(secs = calloc((size_t)m->file.n_secs + 1, sizeof *secs)))
         rc = casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", in_path);

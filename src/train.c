@@ -87,6 +87,7 @@ static char *train_metadata(const casie_train_params *p, const casie_model *m, c
     if (!bad) bad = json_object_set_new(o, "feature_version", json_integer(p->feature_version)) != 0;
     if (!bad && p->recipe) bad = json_object_set_new(o, "recipe", json_string(p->recipe)) != 0;
     if (!bad && p->commit) bad = json_object_set_new(o, "commit", json_string(p->commit)) != 0;
+    if (!bad) bad = casie__train_params_changed(p, o) != 0; /* each learner's numbers, when not the defaults */
     if (!bad)
         bad = json_object_set_new(o, "rows",
                                   json_pack("{s:I, s:I, s:I, s:I, s:I}", "trig", (json_int_t)m->trig.n_rows, "arg",

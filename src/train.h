@@ -60,8 +60,9 @@ static inline void casie__shuffle(int *a, int n, uint64_t *s) {
     }
 }
 
-/* The epochs of a learner: the parameter's, or the learner's own default. */
-static inline int casie__epochs_or(const trainer *t, int dflt) { return t->p->epochs > 0 ? t->p->epochs : dflt; }
+/* The epochs of a learner: the epochs parameter's, or when it is 0 the
+ * learner's own (its *_epochs parameter). */
+static inline int casie__epochs_or(const trainer *t, int own) { return t->p->epochs > 0 ? t->p->epochs : own; }
 
 /* ---- what is learnt from (train_gold.c) ---- */
 /* A gold event, as document, hopper and event index. */

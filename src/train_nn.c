@@ -106,12 +106,6 @@ static void install_best(best_epoch *best, casie__nn_train *nt) {
 
 /* ---- one network's training ---- */
 
-/* The network's weights are averaged over the steps from this epoch on
- * (0-based); with dev documents, the best epoch's average is kept. */
-#define AVERAGE_FROM 1
-#define TRIG_NN_EPOCHS 17
-#define ARG_NN_EPOCHS 24
-
 /* What one network needs while it trains: its state and span buffers. */
 typedef struct net_fit {
     casie__nn_train nt;
@@ -158,7 +152,7 @@ static float fit_crf(net_fit *f, int n, const int *gold, const uint8_t *allowed,
 typedef struct net_stage {
     const char *name;
     casie__nnet *nn;
-    int n_items, default_epochs;
+    int n_items, own_epochs;     /* this learner's own epochs parameter (used when epochs is 0) */
     uint64_t fit_seed, rng_seed; /* of dropout and initialisation; of the shuffles */
     int dev_mode;                /* as for casie__dev_scores */
     const int *metrics;          /* kept on dev: the best sum of these */
@@ -178,9 +172,12 @@ static int net_epochs(trainer *t, const net_stage *st) {
     for (int i = 0; i < st->n_items; i++)
         order[i] = i;
     uint64_t rng = st->rng_seed;
-    int epochs = casie__epochs_or(t, st->default_epochs);
+    /* the weights are averaged over the steps from this epoch on (0-based),
+     * or from the first when there are no more; with dev documents, the best
+     * epoch's average is kept */
+    const int epochs = casie__epochs_or(t, st->own_epochs), average_from = t->p->nn_average_from - 1;
     for (int ep = 0; ep < epochs; ep++) {
-        if (ep == AVERAGE_FROM || (ep == 0 && epochs <= AVERAGE_FROM)) f.nt.averaging = 1;
+        if (ep == average_from || (ep == 0 && epochs <= average_from)) f.nt.averaging = 1;
         casie__shuffle(order, st->n_items, &rng);
         double loss = 0, loss2 = 0;
         long total = 0;
@@ -283,7 +280,7 @@ static int train_trigger_net(trainer *t, int which) {
     const net_stage st = {which ? "triggers (network 2)" : "triggers (network)",
                           which ? &t->m->trig_nn2 : &t->m->trig_nn,
                           n_items,
-                          TRIG_NN_EPOCHS,
+                          t->p->trig_nn_epochs,
                           seed * 2 + 1,
                           seed * 2 + 7,
                           2,
@@ -396,7 +393,7 @@ static int train_argument_net(trainer *t, int which) {
         const net_stage st = {which ? "arguments (network 2)" : "arguments (network)",
                               which ? &t->m->arg_nn2 : &t->m->arg_nn,
                               n_ev,
-                              ARG_NN_EPOCHS,
+                              t->p->arg_nn_epochs,
                               seed * 2 + 3,
                               seed * 2 + 9,
                               1,

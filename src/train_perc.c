@@ -74,8 +74,8 @@ typedef struct seq_item {
 typedef struct seq_stage {
     const char *name; /* in the log */
     casie__linear *lin;
-    int n_items, default_epochs;
-    uint64_t seed; /* of the shuffles */
+    int n_items, own_epochs; /* this learner's own epochs parameter (used when epochs is 0) */
+    uint64_t seed;           /* of the shuffles */
     int (*begin)(void *ctx, int k, seq_item *it);
     int (*feats)(void *ctx, int i, uint64_t *out);
     void *ctx;
@@ -105,7 +105,7 @@ static int seq_epochs(trainer *t, const seq_stage *st) {
     for (int i = 0; i < st->n_items; i++)
         order[i] = i;
     uint64_t rng = st->seed;
-    int epochs = casie__epochs_or(t, st->default_epochs);
+    int epochs = casie__epochs_or(t, st->own_epochs);
     for (int ep = 0; ep < epochs; ep++) {
         casie__shuffle(order, st->n_items, &rng);
         long wrong = 0, total = 0;
@@ -179,7 +179,8 @@ int casie__train_triggers_perc(trainer *t) {
         for (int d = 0; d < t->n_docs; d++)
             for (int s = 0; s < t->docs[d]->n_sents; s++)
                 c.item_doc[k] = d, c.item_sent[k] = s, k++;
-        const seq_stage st = {"triggers", &t->m->trig, n_items, 12, t->p->seed * 2 + 1, trig_begin, trig_feats, &c};
+        const seq_stage st = {"triggers",         &t->m->trig, n_items,    t->p->trig_epochs,
+                              t->p->seed * 2 + 1, trig_begin,  trig_feats, &c};
         rc = seq_epochs(t, &st);
     }
     casie__trigger_golds_free(t, c.gold);
@@ -227,7 +228,8 @@ int casie__train_args_perc(trainer *t) {
     c.gold = malloc(sizeof(int) * (size_t)longest_sentence(t));
     c.is_trig = casie__trigger_tokens(t);
     if (c.gold && c.is_trig) {
-        const seq_stage st = {"arguments", &t->m->arg, n_ev, 10, t->p->seed * 2 + 3, arg_begin, arg_feats, &c};
+        const seq_stage st = {"arguments",        &t->m->arg, n_ev,      t->p->arg_epochs,
+                              t->p->seed * 2 + 3, arg_begin,  arg_feats, &c};
         rc = seq_epochs(t, &st);
     }
     casie__trigger_tokens_free(t, c.is_trig);
@@ -258,7 +260,7 @@ static int class_step(casie__linear *m, const uint64_t *f, int nf, int gold) {
  * encoder). */
 static int train_coref(trainer *t, casie__linear *m) {
     uint64_t f[CASIE_COREF_FEATS];
-    const int epochs = casie__epochs_or(t, 6);
+    const int epochs = casie__epochs_or(t, t->p->coref_epochs);
     for (int ep = 0; ep < epochs; ep++) {
         long w = 0, tot = 0;
         for (int d = 0; d < t->n_docs; d++) {
@@ -301,7 +303,7 @@ int casie__train_classifiers(trainer *t) {
     for (int i = 0; i < n_ev; i++)
         order[i] = i;
     uint64_t rng = t->p->seed * 2 + 5;
-    int epochs = casie__epochs_or(t, 8);
+    int epochs = casie__epochs_or(t, t->p->ent_realis_epochs);
     for (int ep = 0; ep < epochs; ep++) {
         casie__shuffle(order, n_ev, &rng);
         long ew = 0, et = 0, rw = 0, rt = 0;

@@ -270,10 +270,14 @@ static void params_table(void **state) {
     assert_null(p.encoder);
     assert_true(p.enc_first == 0 && p.enc_last == 0);
     assert_true(p.feature_version == CASIE_FEATURE_VERSION && !p.recipe && !p.commit);
+    /* each learner's own numbers, as they were before they were parameters */
+    assert_true(p.trig_epochs == 12 && p.arg_epochs == 10 && p.ent_realis_epochs == 8 && p.coref_epochs == 6 &&
+                p.trig_nn_epochs == 17 && p.arg_nn_epochs == 24 && p.nn_average_from == 2 && p.cat_epochs == 12 &&
+                p.cat_lr == 0.05f && p.cat_l2 == 0.0f && p.cat_row_bits == 14);
     int n = 0;
     for (const casie_train_option *o; (o = casie_train_option_at(n)); n++)
         assert_non_null(o->help);
-    assert_int_equal(n, 16);
+    assert_int_equal(n, 27);
     assert_null(casie_train_option_at(-1));
     assert_int_equal(casie_train_param_set(&p, "dropout", "0", &err), CASIE_OK);
     assert_true(p.dropout == 0.0f);
@@ -294,9 +298,79 @@ static void params_table(void **state) {
     assert_string_equal(err.message, "feature_version must be 3..6, not 2");
     assert_int_equal(casie_train_param_set(&p, "recipe", "scripts/train_fast.sh", &err), CASIE_OK);
     assert_string_equal(p.recipe, "scripts/train_fast.sh");
+    assert_int_equal(casie_train_param_set(&p, "cat_lr", "0", &err), CASIE_ERR_INVALID_ARG);
+    assert_string_equal(err.message, "cat_lr must be in (0, 10], not 0");
+    assert_int_equal(casie_train_param_set(&p, "cat_row_bits", "23", &err), CASIE_ERR_INVALID_ARG);
+    assert_int_equal(casie_train_param_set(&p, "trig_nn_epochs", "5", &err), CASIE_OK);
+    assert_int_equal(p.trig_nn_epochs, 5);
     p.head = 0; /* 0 is no longer "the default": refused like any other value out of range */
     assert_int_equal(casie__train_params_check(&p, &err), CASIE_ERR_INVALID_ARG);
     assert_string_equal(err.message, "head must be 1..512, not 0");
+    p = casie_train_default_params(); /* a zeroed epoch count is refused, not trained for no pass */
+    p.coref_epochs = 0;
+    assert_int_equal(casie__train_params_check(&p, &err), CASIE_ERR_INVALID_ARG);
+    assert_string_equal(err.message, "coref_epochs must be 1..1000, not 0");
+    p = casie_train_default_params(); /* adding categories checks them too, before reading the model */
+    p.cat_row_bits = 30;
+    casie_doc *none = NULL;
+    assert_int_equal(casie_model_add_categories("/nonexistent/in", "/nonexistent/out", &none, 0, NULL, 0, &p, &err),
+                     CASIE_ERR_INVALID_ARG);
+    assert_string_equal(err.message, "cat_row_bits must be 8..22, not 30");
+}
+
+/* The log lines of a training run, one after the other. */
+typedef struct log_text {
+    char buf[1 << 16];
+    size_t n;
+} log_text;
+
+static void log_append(void *user, const char *msg) {
+    log_text *l = user;
+    int k = snprintf(l->buf + l->n, sizeof l->buf - l->n, "%s\n", msg);
+    if (k > 0 && l->n + (size_t)k < sizeof l->buf) l->n += (size_t)k;
+}
+
+/* Each learner trains for its own epochs parameter when epochs is 0 (and for
+ * epochs otherwise), and the metadata names those not at their default. */
+static void learners_own_epochs(void **state) {
+    (void)state;
+    casie_doc *docs[2] = {test_gold_doc("breach"), test_gold_doc("patch")};
+    static log_text lt;
+    casie_train_params p = casie_train_default_params();
+    p.hidden = p.head = 8;
+    p.threads = 1;
+    p.trig_epochs = 3, p.arg_epochs = 2, p.ent_realis_epochs = 4, p.coref_epochs = 5;
+    p.trig_nn_epochs = 2, p.arg_nn_epochs = 3, p.cat_epochs = 7, p.cat_lr = 0.03f;
+    p.log = log_append, p.log_user = &lt;
+    casie_error err = {0};
+    casie_model *m = casie_train(docs, 2, NULL, 0, &p, &err);
+    assert_non_null(m);
+    const char *want[] = {"triggers: epoch 3/3,",           "arguments: epoch 2/2,",
+                          "realis (sparse): epoch 4/4,",    "coreference: epoch 5/5,",
+                          "triggers (network): epoch 2/2,", "arguments (network): epoch 3/3,"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!strstr(lt.buf, want[i])) fail_msg("no \"%s\" in the log:\n%s", want[i], lt.buf);
+    assert_null(strstr(lt.buf, "triggers: epoch 4/"));
+    char *meta = casie_model_metadata(m);
+    assert_non_null(meta);
+    const char *named[] = {"\"trig_epochs\":3,",  "\"arg_epochs\":2,",     "\"ent_realis_epochs\":4,",
+                           "\"coref_epochs\":5,", "\"trig_nn_epochs\":2,", "\"arg_nn_epochs\":3,",
+                           "\"cat_epochs\":7,",   "\"cat_lr\":0.03,"};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++)
+        if (!strstr(meta, named[i])) fail_msg("no %s in the metadata: %s", named[i], meta);
+    assert_null(strstr(meta, "cat_l2")); /* at its default */
+    assert_null(strstr(meta, "nn_average_from"));
+    casie_free(meta);
+    casie_model_free(m);
+    lt.n = 0, lt.buf[0] = 0;
+    p.epochs = 1; /* every learner's */
+    assert_non_null(m = casie_train(docs, 2, NULL, 0, &p, &err));
+    assert_non_null(strstr(lt.buf, "triggers: epoch 1/1,"));
+    assert_non_null(strstr(lt.buf, "arguments (network): epoch 1/1,"));
+    assert_null(strstr(lt.buf, "epoch 2/"));
+    casie_model_free(m);
+    for (int i = 0; i < 2; i++)
+        casie_doc_free(docs[i]);
 }
 
 /* A failure while training keeps its code and message: here a dev document
@@ -593,6 +667,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bad_params_refused),
         cmocka_unit_test(params_table),
+        cmocka_unit_test(learners_own_epochs),
         cmocka_unit_test(training_errors_keep_their_message),
         cmocka_unit_test(small_model_round_trip),
         cmocka_unit_test(one_network_each),
