@@ -1,12 +1,12 @@
 /*
- * casie.c - the command-line tool: dispatches to the cmd_*.c subcommands.
- * Uses only the public header.
+ * casie.c - the command-line tool: dispatches to the cmd_*.c subcommands,
+ * and nothing else (what they share is in cli_io.c and cli_exit.c).  Uses
+ * only the public header.
  */
+#include "cli_exit.h"
 #include "cmd.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -39,28 +39,6 @@ static void usage(FILE *f) {
     fprintf(f, "\ncasie %s\n", casie_version());
 }
 
-int cli_fail(const casie_error *err) {
-    fprintf(stderr, "casie: %s\n", err && err->message[0] ? err->message : casie_status_string(err ? err->code : -1));
-    return 1;
-}
-
-const char *cli_default_corpus(void) {
-    const char *c = getenv("CASIE_CORPUS");
-    return c && *c ? c : "../shared/casie";
-}
-
-/* Every command ends here: output that could not be written (a full disk) is
- * a message and exit status 1, unless the command has reported it already; a
- * reader that went away early (EPIPE, when SIGPIPE is ignored; otherwise
- * SIGPIPE ends the process) ends quietly, with status 1. */
-static int finish(int rc) {
-    errno = 0;
-    if (fflush(stdout) == 0 && !ferror(stdout)) return rc;
-    int e = errno ? errno : EIO;
-    if (rc == 0 && e != EPIPE) fprintf(stderr, "casie: writing output: %s\n", strerror(e));
-    return rc ? rc : 1;
-}
-
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -68,14 +46,14 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return finish(0);
+        return cli_finish(0);
     }
     if (!strcmp(argv[1], "--version")) {
         printf("casie %s\n", casie_version());
-        return finish(0);
+        return cli_finish(0);
     }
     for (int i = 0; i < N_COMMANDS; i++)
-        if (!strcmp(argv[1], COMMANDS[i].name)) return finish(COMMANDS[i].fn(argc - 1, argv + 1));
+        if (!strcmp(argv[1], COMMANDS[i].name)) return cli_finish(COMMANDS[i].fn(argc - 1, argv + 1));
     fprintf(stderr, "casie: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -1,7 +1,7 @@
 /*
  * cli_io.c - helpers shared by the subcommands: reading a whole stream, a
- * bounded stream or one bounded line, parsing numeric options, and loading
- * a model by name.
+ * bounded stream or one bounded line, parsing numeric options, loading a
+ * model by name and a split of the corpus.
  */
 #include "cli_io.h"
 
@@ -206,6 +206,11 @@ casie_model *cli_load_model(const char *name, casie_error *err) {
                 "casie train-categories adds them)\n",
                 name && *name ? name : "default");
     return m;
+}
+
+const char *cli_default_corpus(void) {
+    const char *c = getenv("CASIE_CORPUS");
+    return c && *c ? c : "../shared/casie";
 }
 
 /* A slice bound of "[A:B]": an optional signed integer; *has = 0 when absent. */

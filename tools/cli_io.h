@@ -56,5 +56,8 @@ casie_model *cli_load_model(const char *name, casie_error *err);
  * slice as Python writes it: "train[:-70]" (all but the last 70 ids),
  * "train[-70:]" (the last 70). */
 casie_corpus *cli_read_split(const char *corpus, const char *split, casie_error *err);
+/* The corpus directory train and train-categories read without --corpus:
+ * $CASIE_CORPUS, or ../shared/casie. */
+const char *cli_default_corpus(void);
 
 #endif

@@ -23,9 +23,4 @@ int cmd_encoder(int argc, char **argv);
 void eval_print_categories(const casie_eval *ev, int detail);
 void eval_json_categories(const casie_eval *ev, int detail);
 
-/* Prints "casie: <msg>" on stderr; returns 1. */
-int cli_fail(const casie_error *err);
-/* The corpus directory: $CASIE_CORPUS or ../shared/casie. */
-const char *cli_default_corpus(void);
-
 #endif

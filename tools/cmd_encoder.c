@@ -8,6 +8,7 @@
  *
  * Uses only the public header.
  */
+#include "cli_exit.h"
 #include "cmd.h"
 
 #include <inttypes.h>

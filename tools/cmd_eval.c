@@ -5,6 +5,7 @@
  * GOLD and PRED are each a directory of <id>.json files (a corpus directory
  * with annotation/ works too) or a JSONL file of CASIE JSON documents.
  */
+#include "cli_exit.h"
 #include "cmd.h"
 
 #include <errno.h>

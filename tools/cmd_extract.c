@@ -12,6 +12,7 @@
  * (out_dir.c), and the main thread names the files in input order, so that
  * the names a run gives never depend on the thread count.
  */
+#include "cli_exit.h"
 #include "cli_io.h"
 #include "cmd.h"
 #include "out_dir.h"

@@ -44,6 +44,7 @@
  * reads, answers what needs no extraction, and waits for the workers'
  * answer to an extraction), --threads workers, and the watchdog.
  */
+#include "cli_exit.h"
 #include "cli_io.h"
 #include "cmd.h"
 #include "serve_http.h"

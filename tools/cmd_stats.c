@@ -4,6 +4,7 @@
  * repaired or dropped on reading; and the gold spans that the tokenizer cuts
  * (spans that do not start and end on token boundaries).
  */
+#include "cli_exit.h"
 #include "cmd.h"
 
 #include <stdio.h>

@@ -9,6 +9,7 @@
  * file or plain text); stdin (no FILE, or "-") is dispatched the same way by
  * its content.
  */
+#include "cli_exit.h"
 #include "cmd.h"
 
 #include <stdio.h>

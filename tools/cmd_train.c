@@ -2,6 +2,7 @@
  * cmd_train.c - `casie train`: learn a model from the annotated corpus, save
  * it, and score it on the dev split.
  */
+#include "cli_exit.h"
 #include "cli_io.h"
 #include "cmd.h"
 

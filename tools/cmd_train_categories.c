@@ -3,6 +3,7 @@
  * category classifier (Purpose subtypes, CAPEC meta attack patterns) and
  * write a copy of a model with it added, the taggers untouched.
  */
+#include "cli_exit.h"
 #include "cli_io.h"
 #include "cmd.h"
 
