@@ -1,7 +1,10 @@
 /*
- * cli_io.c - helpers shared by the subcommands: reading a whole stream, a
- * bounded stream or one bounded line, parsing numeric options, loading a
- * model by name and a split of the corpus.
+ * cli_io.c - what the subcommands share: reading a whole stream, a bounded
+ * stream or one bounded line; their options, parsed from a table per
+ * command that also prints their --help; loading a model by name and a
+ * split of the corpus.  (The options live here, not in a file of their own,
+ * because fuzz/fuzz_jsonl.c builds tools/cmd_extract.c with this object and
+ * out_dir.o alone.)
  */
 #include "cli_io.h"
 
@@ -150,6 +153,101 @@ int cli_opt_double(const char *cmd, const char *opt, const char *s, double lo, d
     fprintf(stderr, "casie %s: %s takes a number from %g to %g, not '%s'\n", cmd, opt, lo, hi,
             cli_printable(s, shown, sizeof shown));
     return -1;
+}
+
+/* ---- options ---- */
+
+/* Where --help's descriptions begin. */
+#define HELP_COLUMN 25
+
+static const cli_opt *find_opt(const cli_command *c, const char *a) {
+    for (int i = 0; i < c->n_opts; i++)
+        if (!strcmp(a, c->opts[i].name) || (c->opts[i].alias && !strcmp(a, c->opts[i].alias))) return &c->opts[i];
+    return NULL;
+}
+
+/* Sets what o sets, from v (NULL for a flag); a is the option as typed.
+ * Returns 0, or the exit status. */
+static int set_opt(const cli_command *c, const cli_opt *o, void *opts, const char *a, const char *v) {
+    void *to = (char *)opts + o->set.at;
+    switch (o->set.kind) {
+    case CLI_SET_FLAG:
+        *(int *)to = 1;
+        return 0;
+    case CLI_SET_STRING:
+        *(const char **)to = v;
+        return 0;
+    case CLI_SET_LONG:
+        return cli_opt_long(c->name, a, v, o->set.lo, o->set.hi, to) ? 2 : 0;
+    case CLI_SET_DOUBLE:
+        return cli_opt_double(c->name, a, v, o->set.xlo, o->set.xhi, to) ? 2 : 0;
+    default:
+        return o->set.call(opts, a, v);
+    }
+}
+
+/* A usage error: "casie NAME: " and the message, then the usage on stderr;
+ * returns 2. */
+static int usage_error(const cli_command *c, const char *before, const char *a, const char *after) {
+    fprintf(stderr, "casie %s: %s%s%s\n", c->name, before, a, after);
+    return cli_usage(c, stderr);
+}
+
+int cli_parse(const cli_command *c, int argc, char **argv, void *opts, int *n_args) {
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !a[1]) { /* positional ("-" too); a command that takes none has no such option */
+            if (c->max_args == 0) return usage_error(c, "unknown option ", a, "");
+            if (c->max_args > 0 && n == c->max_args) return usage_error(c, "too many arguments", "", "");
+            argv[n++] = argv[i]; /* n < i: that one has been read */
+            continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return cli_usage(c, stdout);
+        const cli_opt *o = find_opt(c, a);
+        int other = !o && c->other && c->other(opts, a, NULL) == 0;
+        if (!o && !other) return usage_error(c, "unknown option ", a, "");
+        const char *v = NULL;
+        if (other || o->value) {
+            if (i + 1 >= argc) return usage_error(c, "", a, " needs a value");
+            v = argv[++i];
+        }
+        int rc = other ? c->other(opts, a, v) : set_opt(c, o, opts, a, v);
+        if (rc) return rc;
+    }
+    if (n < c->min_args) return cli_usage(c, stderr);
+    if (n_args) *n_args = n;
+    return CLI_GO_ON;
+}
+
+void cli_help_line(FILE *f, const char *flags, const char *help) {
+    int col = fprintf(f, "  %s", flags);
+    for (const char *s = help;;) {
+        const char *nl = strchr(s, '\n');
+        int len = nl ? (int)(nl - s) : (int)strlen(s);
+        if (col + 2 > HELP_COLUMN) { /* no room for the help beside the flags */
+            fputc('\n', f);
+            col = 0;
+        }
+        fprintf(f, "%*s%.*s\n", HELP_COLUMN - col, "", len, s);
+        col = 0;
+        if (!nl) break;
+        s = nl + 1;
+    }
+}
+
+int cli_usage(const cli_command *c, FILE *f) {
+    fputs(c->synopsis, f);
+    for (int i = 0; i < c->n_opts; i++) {
+        const cli_opt *o = &c->opts[i];
+        char flags[128];
+        snprintf(flags, sizeof flags, "%s%s%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "", o->name,
+                 o->value ? " " : "", o->value ? o->value : "");
+        cli_help_line(f, flags, o->help);
+    }
+    if (c->more_help) c->more_help(f);
+    if (c->notes) fputs(c->notes, f);
+    return f == stdout ? 0 : 2;
 }
 
 void cli_trim_after(const casie_model *m, size_t len) {

@@ -67,36 +67,6 @@ typedef struct job {
     char *name_id; /* ... and the id it is named after (owned) */
 } job;
 
-static int usage(FILE *f) {
-    fprintf(f, "usage: casie extract [-m MODEL] [options] [FILE...]\n"
-               "  Reads plain text, CASIE source files, CASIE JSON or JSONL records (stdin when no FILE)\n"
-               "  and writes CASIE JSON: one document indented, several as JSONL in input order.\n"
-               "  -m, --model MODEL      fast, accurate or a model file (default: accurate when its\n"
-               "                         encoder is installed, else fast; $CASIE_MODEL sets another)\n"
-               "  --format json|text|stix  text: a readable listing; stix: a STIX 2.1 bundle per document\n"
-               "  --input-format auto|text|json|jsonl|source\n"
-               "                         what each input is (default auto: a .json or .jsonl name, a first line\n"
-               "                         that is a JSON object, a CASIE source header, else plain text)\n"
-               "  --jsonl                the same as --input-format jsonl: JSONL records ({\"id\":..., \"text\":...})\n"
-               "  --threads N            worker threads (default: the number of processors, at most 8)\n"
-               "  --no-scores            leave out the score fields\n"
-               "  --trigger-threshold X  keep triggers scoring at least X (0..1, default 0)\n"
-               "  --arg-threshold X      keep arguments scoring at least X (0..1, default 0)\n"
-               "  --given-triggers DIR   keep the gold triggers of DIR/annotation/ID.json (or DIR/ID.json)\n"
-               "                         and predict the rest; ID must be a plain file name\n"
-               "  -o DIR                 write DIR/NAME.json (.txt with --format text) per document, not stdout\n"
-               "  --force                with -o: replace files already in DIR (never a symbolic link)\n"
-               "A record that cannot be read or extracted is reported on stderr and written as\n"
-               "{\"id\": ..., \"error\": ...}; the exit status is then 1.  A document over 256 MiB is refused.\n"
-               "With -o, NAME is the document's id with every byte other than A-Z a-z 0-9 _ - . (and a\n"
-               "leading .) written as %%XX; an id over 200 bytes so written is cut and ends in ~ and a hash.\n"
-               "A document without an id is named after its input (FILE, or FILE-LINE for a JSONL record).\n"
-               "A name given twice in one run becomes NAME-2, NAME-3, ... in input order, with a note on\n"
-               "stderr.  A file already in DIR is not replaced without --force: the document fails.  Each\n"
-               "file is written to a temporary file in DIR and renamed into place when complete.\n");
-    return f == stdout ? 0 : 2;
-}
-
 static void print_text(FILE *f, const casie_doc *d) {
     int nev = 0;
     for (int h = 0; h < d->n_hoppers; h++)
@@ -576,125 +546,106 @@ static long long input_size(FILE *f) {
     return fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size - (at > 0 ? at : 0) : -1;
 }
 
-int cmd_extract(int argc, char **argv) {
-    static batch b; /* large: not on the stack */
-    ctx c = {0};
-    c.p = casie_extract_default_params();
-    c.scores = 1;
-    c.given_fd = -1;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    c.threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
-    const char *model = NULL;
-    int in_fmt = -1, force = 0, nfiles = 0, rc = 0;
-    char **files = calloc((size_t)argc + 1, sizeof(char *));
-    if (!files) return 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(a, "-m") || !strcmp(a, "--model") || !strcmp(a, "--format") ||
-                    !strcmp(a, "--trigger-threshold") || !strcmp(a, "--arg-threshold") ||
-                    !strcmp(a, "--given-triggers") || !strcmp(a, "-o") || !strcmp(a, "--threads") ||
-                    !strcmp(a, "--input-format");
-        if (takes && !v) {
-            fprintf(stderr, "casie extract: %s needs a value\n", a);
-            free(files);
-            return usage(stderr);
+/* ---- the command line ---- */
+
+/* What the options say. */
+typedef struct extract_args {
+    const char *model, *given, *outdir;
+    int format; /* 0 json, 1 text, 2 stix */
+    int in_fmt; /* IN_*, or -1 when not given */
+    long threads;
+    double trigger_threshold, arg_threshold;
+    int force, no_scores;
+} extract_args;
+
+static int set_format(void *opts, const char *opt, const char *v) {
+    static const char *const FORMATS[] = {"json", "text", "stix"};
+    extract_args *a = opts;
+    (void)opt;
+    for (int k = 0; k < 3; k++)
+        if (!strcmp(v, FORMATS[k])) {
+            a->format = k;
+            return 0;
         }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            free(files);
-            return usage(stdout);
-        } else if (!strcmp(a, "-m") || !strcmp(a, "--model"))
-            model = v;
-        else if (!strcmp(a, "--format")) {
-            if (strcmp(v, "json") && strcmp(v, "text") && strcmp(v, "stix")) {
-                fprintf(stderr, "casie extract: --format is json, text or stix, not '%s'\n", v);
-                free(files);
-                return 2;
-            }
-            c.format = !strcmp(v, "text") ? 1 : !strcmp(v, "stix") ? 2 : 0;
-        } else if (!strcmp(a, "--input-format") || !strcmp(a, "--jsonl")) {
-            int k = 0;
-            if (!strcmp(a, "--jsonl"))
-                k = IN_JSONL;
-            else
-                while (k <= IN_SOURCE && strcmp(v, IN_NAMES[k]))
-                    k++;
-            if (k > IN_SOURCE || (in_fmt >= 0 && in_fmt != k)) {
-                if (k > IN_SOURCE)
-                    fprintf(stderr, "casie extract: --input-format is auto, text, json, jsonl or source\n");
-                else
-                    fprintf(stderr, "casie extract: --input-format %s and %s disagree\n", IN_NAMES[in_fmt],
-                            IN_NAMES[k]);
-                free(files);
-                return 2;
-            }
-            in_fmt = k;
-        } else if (!strcmp(a, "--trigger-threshold") || !strcmp(a, "--arg-threshold")) {
-            double x;
-            if (cli_opt_double("extract", a, v, 0, 1, &x)) {
-                free(files);
-                return 2;
-            }
-            if (a[2] == 't')
-                c.p.trigger_threshold = (float)x;
-            else
-                c.p.argument_threshold = (float)x;
-        } else if (!strcmp(a, "--threads")) {
-            long x;
-            if (cli_opt_long("extract", a, v, 1, 64, &x)) {
-                free(files);
-                return 2;
-            }
-            c.threads = (int)x;
-        } else if (!strcmp(a, "--given-triggers"))
-            c.given = v, c.p.given_triggers = 1;
-        else if (!strcmp(a, "-o"))
-            c.outdir = v;
-        else if (!strcmp(a, "--force"))
-            force = 1;
-        else if (!strcmp(a, "--no-scores"))
-            c.scores = 0;
-        else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "casie extract: unknown option %s\n", a);
-            free(files);
-            return usage(stderr);
-        } else
-            files[nfiles++] = argv[i];
-        if (takes) i++;
-    }
-    if (in_fmt < 0) in_fmt = IN_AUTO;
-    if (force && !c.outdir) {
-        fprintf(stderr, "casie extract: --force goes with -o DIR\n");
-        free(files);
+    fprintf(stderr, "casie extract: --format is json, text or stix, not '%s'\n", v);
+    return 2;
+}
+
+/* --input-format NAME, or --jsonl: the same, given twice, is no conflict. */
+static int set_input_format(void *opts, const char *opt, const char *v) {
+    extract_args *a = opts;
+    int k = 0;
+    (void)opt;
+    if (!v) /* --jsonl */
+        k = IN_JSONL;
+    else
+        while (k <= IN_SOURCE && strcmp(v, IN_NAMES[k]))
+            k++;
+    if (k > IN_SOURCE) {
+        fprintf(stderr, "casie extract: --input-format is auto, text, json, jsonl or source\n");
         return 2;
     }
-    /* the directories before the model: a bad one fails at once */
+    if (a->in_fmt >= 0 && a->in_fmt != k) {
+        fprintf(stderr, "casie extract: --input-format %s and %s disagree\n", IN_NAMES[a->in_fmt], IN_NAMES[k]);
+        return 2;
+    }
+    a->in_fmt = k;
+    return 0;
+}
+
+static const cli_opt OPTIONS[] = {
+    {"--model", "-m", "MODEL",
+     "fast, accurate or a model file (default: accurate when its\n"
+     "encoder is installed, else fast; $CASIE_MODEL sets another)",
+     CLI_STRING(extract_args, model)},
+    {"--format", NULL, "json|text|stix", "text: a readable listing; stix: a STIX 2.1 bundle per document",
+     CLI_CALL(set_format)},
+    {"--input-format", NULL, "auto|text|json|jsonl|source",
+     "what each input is (default auto: a .json or .jsonl name, a first line\n"
+     "that is a JSON object, a CASIE source header, else plain text)",
+     CLI_CALL(set_input_format)},
+    {"--jsonl", NULL, NULL, "the same as --input-format jsonl: JSONL records ({\"id\":..., \"text\":...})",
+     CLI_CALL(set_input_format)},
+    {"--threads", NULL, "N", "worker threads, 1 to 64 (default: the number of processors, at most 8)",
+     CLI_LONG(extract_args, threads, 1, 64)},
+    {"--no-scores", NULL, NULL, "leave out the score fields", CLI_FLAG(extract_args, no_scores)},
+    {"--trigger-threshold", NULL, "X", "keep triggers scoring at least X (0..1, default 0)",
+     CLI_DOUBLE(extract_args, trigger_threshold, 0, 1)},
+    {"--arg-threshold", NULL, "X", "keep arguments scoring at least X (0..1, default 0)",
+     CLI_DOUBLE(extract_args, arg_threshold, 0, 1)},
+    {"--given-triggers", NULL, "DIR",
+     "keep the gold triggers of DIR/annotation/ID.json (or DIR/ID.json)\n"
+     "and predict the rest; ID must be a plain file name",
+     CLI_STRING(extract_args, given)},
+    {"-o", NULL, "DIR", "write DIR/NAME.json (.txt with --format text) per document, not stdout",
+     CLI_STRING(extract_args, outdir)},
+    {"--force", NULL, NULL, "with -o: replace files already in DIR (never a symbolic link)",
+     CLI_FLAG(extract_args, force)},
+};
+
+static const cli_command EXTRACT = {
+    .name = "extract",
+    .synopsis = "usage: casie extract [-m MODEL] [options] [FILE...]\n"
+                "  Reads plain text, CASIE source files, CASIE JSON or JSONL records (stdin when no FILE)\n"
+                "  and writes CASIE JSON: one document indented, several as JSONL in input order.\n",
+    .notes = "A record that cannot be read or extracted is reported on stderr and written as\n"
+             "{\"id\": ..., \"error\": ...}; the exit status is then 1.  A document over 256 MiB is refused.\n"
+             "With -o, NAME is the document's id with every byte other than A-Z a-z 0-9 _ - . (and a\n"
+             "leading .) written as %XX; an id over 200 bytes so written is cut and ends in ~ and a hash.\n"
+             "A document without an id is named after its input (FILE, or FILE-LINE for a JSONL record).\n"
+             "A name given twice in one run becomes NAME-2, NAME-3, ... in input order, with a note on\n"
+             "stderr.  A file already in DIR is not replaced without --force: the document fails.  Each\n"
+             "file is written to a temporary file in DIR and renamed into place when complete.\n",
+    CLI_TABLE(OPTIONS),
+    .max_args = -1,
+};
+
+/* Reads the inputs (stdin when none) into the batch, in order; then what is
+ * left of it.  Returns -1 when stdout cannot be written. */
+static int read_inputs(batch *b, char **files, int nfiles, int in_fmt) {
     char msg[600];
-    if (c.given && (c.given_fd = open(c.given, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        fprintf(stderr, "casie extract: --given-triggers %.400s: %s\n", c.given, strerror(errno));
-        free(files);
-        return 1;
-    }
-    if (c.outdir && !(c.od = out_dir_open(c.outdir, c.format == 1 ? ".txt" : ".json", force, msg, sizeof msg))) {
-        fprintf(stderr, "casie extract: -o %s\n", msg);
-        if (c.given_fd >= 0) close(c.given_fd);
-        free(files);
-        return 1;
-    }
-    casie_error err = {0};
-    casie_model *m = cli_load_model(model, &err);
-    if (!m) {
-        out_dir_close(c.od, msg, sizeof msg);
-        if (c.given_fd >= 0) close(c.given_fd);
-        free(files);
-        return cli_fail(&err);
-    }
-    c.m = m;
-    c.pretty = nfiles <= 1 && in_fmt != IN_JSONL;
-    c.progress = isatty(2);
-    clock_gettime(CLOCK_MONOTONIC, &c.t0);
-    c.last = c.t0;
-    b.c = &c;
-    if (nfiles == 0) rc = read_input(&b, stdin, "<stdin>", in_fmt, input_size(stdin));
+    int rc = 0;
+    if (nfiles == 0) rc = read_input(b, stdin, "<stdin>", in_fmt, input_size(stdin));
     for (int i = 0; i < nfiles && rc == 0; i++) {
         FILE *f = strcmp(files[i], "-") ? fopen(files[i], "rb") : stdin;
         struct stat st;
@@ -705,13 +656,61 @@ int cmd_extract(int argc, char **argv) {
         }
         if (!f) {
             snprintf(msg, sizeof msg, "%.400s: %.150s", files[i], strerror(errno));
-            rc = add_failed(&b, files[i], msg);
+            rc = add_failed(b, files[i], msg);
             continue;
         }
-        rc = read_input(&b, f, strcmp(files[i], "-") ? files[i] : "<stdin>", in_fmt, input_size(f));
+        rc = read_input(b, f, strcmp(files[i], "-") ? files[i] : "<stdin>", in_fmt, input_size(f));
         if (f != stdin) fclose(f);
     }
-    if (rc == 0) rc = flush_batch(&b);
+    return rc == 0 ? flush_batch(b) : rc;
+}
+
+int cmd_extract(int argc, char **argv) {
+    static batch b; /* large: not on the stack */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    extract_args a = {.threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : ncpu, .in_fmt = -1};
+    int nfiles, rc = cli_parse(&EXTRACT, argc, argv, &a, &nfiles);
+    if (rc != CLI_GO_ON) return rc;
+    if (a.force && !a.outdir) {
+        fprintf(stderr, "casie extract: --force goes with -o DIR\n");
+        return 2;
+    }
+    ctx c = {.p = casie_extract_default_params(),
+             .given = a.given,
+             .given_fd = -1,
+             .outdir = a.outdir,
+             .format = a.format,
+             .scores = !a.no_scores,
+             .threads = (int)a.threads};
+    c.p.trigger_threshold = (float)a.trigger_threshold;
+    c.p.argument_threshold = (float)a.arg_threshold;
+    c.p.given_triggers = a.given != NULL;
+    int in_fmt = a.in_fmt < 0 ? IN_AUTO : a.in_fmt;
+    casie_model *m = NULL;
+    casie_error err = {0};
+    char msg[600];
+    int werr = -1; /* whether stdout failed; -1: the inputs were not read */
+    /* the directories before the model: a bad one fails at once */
+    if (c.given && (c.given_fd = open(c.given, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        fprintf(stderr, "casie extract: --given-triggers %.400s: %s\n", c.given, strerror(errno));
+        goto out;
+    }
+    if (c.outdir && !(c.od = out_dir_open(c.outdir, c.format == 1 ? ".txt" : ".json", a.force, msg, sizeof msg))) {
+        fprintf(stderr, "casie extract: -o %s\n", msg);
+        goto out;
+    }
+    if (!(m = cli_load_model(a.model, &err))) {
+        cli_fail(&err);
+        goto out;
+    }
+    c.m = m;
+    c.pretty = nfiles <= 1 && in_fmt != IN_JSONL;
+    c.progress = isatty(2);
+    clock_gettime(CLOCK_MONOTONIC, &c.t0);
+    c.last = c.t0;
+    b.c = &c;
+    werr = read_inputs(&b, argv, nfiles, in_fmt) < 0;
+out:
     for (int i = 0; i < b.n; i++) { /* left over after a write error */
         free(b.jobs[i].buf);
         free(b.jobs[i].out);
@@ -720,12 +719,12 @@ int cmd_extract(int argc, char **argv) {
         if (c.od) out_dir_discard(c.od, b.jobs[i].tmp);
     }
     casie_model_free(m);
-    free(files);
     if (c.given_fd >= 0) close(c.given_fd);
     int dir_failed = c.od && out_dir_close(c.od, msg, sizeof msg) != 0;
     if (dir_failed) fprintf(stderr, "casie extract: -o %s\n", msg);
+    if (werr < 0) return 1;
     if (c.progress && c.docs > 0) fprintf(stderr, "\n");
-    if (rc < 0 || fflush(stdout) != 0 || ferror(stdout)) {
+    if (werr || fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE) /* a reader that went away: quietly */
             fprintf(stderr, "casie extract: writing output: %s\n", strerror(errno ? errno : EIO));
         return 1;
