@@ -6,6 +6,7 @@
  * with annotation/ works too) or a JSONL file of CASIE JSON documents.
  */
 #include "cli_exit.h"
+#include "cli_io.h"
 #include "cmd.h"
 
 #include <errno.h>
@@ -13,21 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int usage(FILE *f) {
-    fprintf(f, "usage: casie eval GOLD PRED [--ids FILE] [--detail] [--json]\n"
-               "  GOLD, PRED   a directory of <id>.json (or a corpus directory with annotation/),\n"
-               "               or a JSONL file with one CASIE JSON document a line\n"
-               "  --ids FILE   score only the ids listed in FILE (one a line); default: every gold id\n"
-               "  --detail     add rows per subtype (trig_c, arg_c, realis), per role (arg_c) and per\n"
-               "               argument category (purpose_cat, capec)\n"
-               "  --json       print one JSON object instead of a table\n"
-               "purpose_cat and capec: accuracy of the argument category on the arguments both sides\n"
-               "have (same span and role), beside always answering the most frequent gold category.\n"
-               "A document without a prediction counts as an empty prediction (with a warning);\n"
-               "with no gold documents, or no prediction for any of them, eval fails (exit 1).\n");
-    return f == stdout ? 0 : 2;
-}
 
 /* ---- document sources: a directory or a JSONL file ---- */
 
@@ -254,39 +240,46 @@ static int load_pred(const source *ps, const casie_doc *g, casie_doc **pred, con
     return 0;
 }
 
-int cmd_eval(int argc, char **argv) {
-    const char *gold_path = NULL, *pred_path = NULL, *ids_path = NULL;
-    int detail = 0, json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
-        if (!strcmp(a, "--detail"))
-            detail = 1;
-        else if (!strcmp(a, "--json"))
-            json = 1;
-        else if (!strcmp(a, "--ids")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "casie eval: --ids needs a file\n");
-                return usage(stderr);
-            }
-            ids_path = argv[++i];
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "casie eval: unknown option %s\n", a);
-            return usage(stderr);
-        } else if (!gold_path)
-            gold_path = a;
-        else if (!pred_path)
-            pred_path = a;
-        else {
-            fprintf(stderr, "casie eval: too many arguments\n");
-            return usage(stderr);
-        }
-    }
-    if (!gold_path || !pred_path) return usage(stderr);
+/* ---- the command line ---- */
 
+typedef struct eval_args {
+    const char *ids;
+    int detail, json;
+} eval_args;
+
+static const cli_opt OPTIONS[] = {
+    {"--ids", NULL, "FILE", "score only the ids listed in FILE (one a line); default: every gold id",
+     CLI_STRING(eval_args, ids)},
+    {"--detail", NULL, NULL,
+     "add rows per subtype (trig_c, arg_c, realis), per role (arg_c) and per\n"
+     "argument category (purpose_cat, capec)",
+     CLI_FLAG(eval_args, detail)},
+    {"--json", NULL, NULL, "print one JSON object instead of a table", CLI_FLAG(eval_args, json)},
+};
+
+static const cli_command EVAL = {
+    .name = "eval",
+    .synopsis = "usage: casie eval GOLD PRED [--ids FILE] [--detail] [--json]\n"
+                "  GOLD, PRED             a directory of <id>.json (or a corpus directory with annotation/),\n"
+                "                         or a JSONL file with one CASIE JSON document a line\n",
+    .notes = "purpose_cat and capec: accuracy of the argument category on the arguments both sides\n"
+             "have (same span and role), beside always answering the most frequent gold category.\n"
+             "A document without a prediction counts as an empty prediction (with a warning);\n"
+             "with no gold documents, or no prediction for any of them, eval fails (exit 1).\n",
+    CLI_TABLE(OPTIONS),
+    .min_args = 2,
+    .max_args = 2,
+};
+
+int cmd_eval(int argc, char **argv) {
+    eval_args a = {0};
+    int n_args, rc = cli_parse(&EVAL, argc, argv, &a, &n_args);
+    if (rc != CLI_GO_ON) return rc;
+    const char *gold_path = argv[0], *pred_path = argv[1];
     casie_error err = {0};
     char **ids = NULL;
-    int n_ids = 0, rc = 1, n_missing = 0, n_scored = 0, n_gold = 0;
+    int n_ids = 0, n_missing = 0, n_scored = 0, n_gold = 0;
+    rc = 1;
     casie_corpus *gold_dir = NULL;
     const casie_doc **golds = NULL; /* the gold documents to score, in order */
     const char **wheres = NULL;     /* where each was read, for warnings */
@@ -299,7 +292,7 @@ int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "casie eval: out of memory\n");
         return 1;
     }
-    if (ids_path && !(ids = casie_read_ids(ids_path, &n_ids, &err))) goto fail;
+    if (a.ids && !(ids = casie_read_ids(a.ids, &n_ids, &err))) goto fail;
     if (source_open(&gs, gold_path, &err) || source_open(&ps, pred_path, &err)) goto fail;
 
     if (gs.dir) {
@@ -359,11 +352,11 @@ int cmd_eval(int argc, char **argv) {
                      n_gold);
         goto fail;
     }
-    if (json)
-        print_json(ev, detail, n_scored, n_missing);
+    if (a.json)
+        print_json(ev, a.detail, n_scored, n_missing);
     else {
-        print_table(ev, detail);
-        eval_print_categories(ev, detail);
+        print_table(ev, a.detail);
+        eval_print_categories(ev, a.detail);
         printf("%d documents%s", n_scored, n_missing ? "" : "\n");
         if (n_missing) printf(", %d without a prediction\n", n_missing);
     }

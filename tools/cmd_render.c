@@ -13,14 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int usage(FILE *f) {
-    fprintf(f, "usage: casie render [-o FILE] [DOC.json|DOCS.jsonl ...]\n"
-               "  Writes one self-contained HTML page (no network) showing the documents'\n"
-               "  events as `casie extract` wrote them: highlighted spans, a legend, hoppers.\n"
-               "  Reads stdin when no file is given; writes stdout unless -o.\n");
-    return f == stdout ? 0 : 2;
-}
-
 /* Writes one document's section of the page; 0 or -1. */
 static int render_doc(FILE *out, const casie_doc *d) {
     casie_error err = {0};
@@ -91,29 +83,33 @@ static int render_input(FILE *out, const char *name, const char *buf, size_t len
     return failed;
 }
 
+typedef struct render_args {
+    const char *out;
+} render_args;
+
+static const cli_opt OPTIONS[] = {
+    {"-o", NULL, "FILE", "write the page to FILE, not stdout", CLI_STRING(render_args, out)},
+};
+
+static const cli_command RENDER = {
+    .name = "render",
+    .synopsis = "usage: casie render [-o FILE] [DOC.json|DOCS.jsonl ...]\n"
+                "  Writes one self-contained HTML page (no network) showing the documents'\n"
+                "  events as `casie extract` wrote them: highlighted spans, a legend, hoppers.\n"
+                "  Reads stdin when no file is given.\n",
+    CLI_TABLE(OPTIONS),
+    .max_args = -1,
+};
+
 int cmd_render(int argc, char **argv) {
-    const char *outpath = NULL;
-    int nfiles = 0;
-    char **files = calloc((size_t)argc + 1, sizeof(char *));
-    if (!files) return 1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            free(files);
-            return usage(stdout);
-        } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-            outpath = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "casie render: unknown option %s\n", argv[i]);
-            free(files);
-            return usage(stderr);
-        } else {
-            files[nfiles++] = argv[i];
-        }
-    }
+    render_args a = {0};
+    int nfiles, rc = cli_parse(&RENDER, argc, argv, &a, &nfiles);
+    if (rc != CLI_GO_ON) return rc;
+    const char *outpath = a.out;
+    char **files = argv;
     FILE *out = outpath ? fopen(outpath, "wb") : stdout;
     if (!out) {
         fprintf(stderr, "casie render: %s: %s\n", outpath, strerror(errno));
-        free(files);
         return 1;
     }
     int failed = render_frame(out, CASIE_HTML_HEAD) != 0;
@@ -140,7 +136,6 @@ int cmd_render(int argc, char **argv) {
     failed += render_frame(out, CASIE_HTML_TAIL) != 0;
     int werr = fflush(out) != 0 || ferror(out);
     if (outpath && fclose(out) != 0) werr = 1;
-    free(files);
     if (werr) {
         if (errno != EPIPE) /* a reader that went away: quietly */
             fprintf(stderr, "casie render: writing %s: %s\n", outpath ? outpath : "output",

@@ -5,21 +5,13 @@
  * (spans that do not start and end on token boundaries).
  */
 #include "cli_exit.h"
+#include "cli_io.h"
 #include "cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int usage(FILE *f) {
-    fprintf(f, "usage: casie stats CORPUS_DIR [--split FILE] [--json] [--show-misaligned]\n"
-               "  CORPUS_DIR         a corpus (with annotation/) or a directory of <id>.json\n"
-               "  --split FILE       only the ids in FILE (or CORPUS_DIR/splits/FILE.txt)\n"
-               "  --json             print one JSON object\n"
-               "  --show-misaligned  list on stderr each gold span off token boundaries\n");
-    return f == stdout ? 0 : 2;
-}
 
 typedef struct stats {
     long docs, sents, tokens, hoppers, mixed_hoppers, events, args;
@@ -169,44 +161,44 @@ static void print_stats(const stats *s, int json) {
     print_group("entity types", s->entity, CASIE_N_ENTITY_TYPES, casie_entity_name, s->args);
 }
 
-int cmd_stats(int argc, char **argv) {
-    const char *dir = NULL, *split = NULL;
-    int json = 0, show = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
-        if (!strcmp(a, "--json"))
-            json = 1;
-        else if (!strcmp(a, "--show-misaligned"))
-            show = 1;
-        else if (!strcmp(a, "--split")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "casie stats: --split needs a file\n");
-                return usage(stderr);
-            }
-            split = argv[++i];
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "casie stats: unknown option %s\n", a);
-            return usage(stderr);
-        } else if (!dir)
-            dir = a;
-        else {
-            fprintf(stderr, "casie stats: too many arguments\n");
-            return usage(stderr);
-        }
-    }
-    if (!dir) return usage(stderr);
+/* ---- the command line ---- */
 
+typedef struct stats_args {
+    const char *split;
+    int json, show;
+} stats_args;
+
+static const cli_opt OPTIONS[] = {
+    {"--split", NULL, "FILE", "only the ids in FILE (or CORPUS_DIR/splits/FILE.txt)", CLI_STRING(stats_args, split)},
+    {"--json", NULL, NULL, "print one JSON object", CLI_FLAG(stats_args, json)},
+    {"--show-misaligned", NULL, NULL, "list on stderr each gold span off token boundaries", CLI_FLAG(stats_args, show)},
+};
+
+static const cli_command STATS = {
+    .name = "stats",
+    .synopsis = "usage: casie stats CORPUS_DIR [--split FILE] [--json] [--show-misaligned]\n"
+                "  CORPUS_DIR             a corpus (with annotation/) or a directory of <id>.json\n",
+    CLI_TABLE(OPTIONS),
+    .min_args = 1,
+    .max_args = 1,
+};
+
+int cmd_stats(int argc, char **argv) {
+    stats_args a = {0};
+    int n_args, rc = cli_parse(&STATS, argc, argv, &a, &n_args);
+    if (rc != CLI_GO_ON) return rc;
+    const char *dir = argv[0];
     casie_error err = {0};
     char **ids = NULL;
-    int n_ids = 0, rc = 1;
+    int n_ids = 0;
+    rc = 1;
     casie_corpus *c = NULL;
     stats st;
     memset(&st, 0, sizeof st);
-    if (split) {
+    if (a.split) {
         char path[4096];
-        snprintf(path, sizeof path, "%s", split);
-        if (!file_exists(path) && !strchr(split, '/')) snprintf(path, sizeof path, "%s/splits/%s.txt", dir, split);
+        snprintf(path, sizeof path, "%s", a.split);
+        if (!file_exists(path) && !strchr(a.split, '/')) snprintf(path, sizeof path, "%s/splits/%s.txt", dir, a.split);
         if (!(ids = casie_read_ids(path, &n_ids, &err))) goto done;
     }
     if (!(c = casie_corpus_read(dir, (const char *const *)ids, n_ids, &err))) goto done;
@@ -219,12 +211,12 @@ int cmd_stats(int argc, char **argv) {
         char where[4400];
         snprintf(where, sizeof where, "%s/%s.json", base, d->id);
         if (casie_doc_analyze(d, &err)) goto done;
-        if (count_doc(&st, d, where, show)) {
+        if (count_doc(&st, d, where, a.show)) {
             snprintf(err.message, sizeof err.message, "out of memory");
             goto done;
         }
     }
-    print_stats(&st, json);
+    print_stats(&st, a.json);
     rc = 0;
 done:
     if (rc) cli_fail(&err);

@@ -10,18 +10,12 @@
  * its content.
  */
 #include "cli_exit.h"
+#include "cli_io.h"
 #include "cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int usage(FILE *f) {
-    fprintf(f, "usage: casie tokenize [FILE...]\n"
-               "  Prints one token a line: sentence, start, end (code points), text, flags.\n"
-               "  Reads CASIE JSON, source files or plain text; stdin when no FILE.\n");
-    return f == stdout ? 0 : 2;
-}
 
 static const struct {
     unsigned flag;
@@ -100,19 +94,20 @@ static casie_doc *load_stdin(casie_error *err) {
     return d;
 }
 
+static const cli_command TOKENIZE = {
+    .name = "tokenize",
+    .synopsis = "usage: casie tokenize [FILE...]\n"
+                "  Prints one token a line: sentence, start, end (code points), text, flags.\n"
+                "  Reads CASIE JSON, source files or plain text; stdin when no FILE.\n",
+    .max_args = -1,
+};
+
 int cmd_tokenize(int argc, char **argv) {
-    int failures = 0, n_files = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout);
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "casie tokenize: unknown option %s\n", argv[i]);
-            return usage(stderr);
-        }
-        n_files++;
-    }
-    for (int i = 1; i < argc || (n_files == 0 && i == 1); i++) {
+    int failures = 0, n_files, rc = cli_parse(&TOKENIZE, argc, argv, NULL, &n_files);
+    if (rc != CLI_GO_ON) return rc;
+    for (int i = 0; i < n_files || (n_files == 0 && i == 0); i++) {
         casie_error err = {0};
-        const char *path = i < argc ? argv[i] : "-";
+        const char *path = i < n_files ? argv[i] : "-";
         casie_doc *d = strcmp(path, "-") ? casie_doc_load(path, &err) : load_stdin(&err);
         if (!d) {
             failures += cli_fail(&err);
