@@ -9,34 +9,45 @@
  * Uses only the public header.
  */
 #include "cli_exit.h"
+#include "cli_io.h"
 #include "cmd.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-static int usage(FILE *f) {
-    fprintf(f, "usage: casie encoder import DIR (-o|--output) FILE\n"
-               "       casie encoder info FILE\n"
-               "  import: converts a BERT-family checkpoint (BERT or MPNet) in the Hugging Face layout (DIR holds\n"
-               "          config.json, vocab.txt, model.safetensors) into a casie encoder file\n"
-               "  info:   prints an encoder file's configuration\n");
-    return f == stdout ? 0 : 2;
-}
+/* Both verbs' help: the usage of each. */
+static const char SYNOPSIS[] =
+    "usage: casie encoder import DIR (-o|--output) FILE\n"
+    "       casie encoder info FILE\n"
+    "  import: converts a BERT-family checkpoint (BERT or MPNet) in the Hugging Face layout (DIR holds\n"
+    "          config.json, vocab.txt, model.safetensors) into a casie encoder file\n"
+    "  info:   prints an encoder file's configuration\n";
+
+typedef struct import_args {
+    const char *out;
+} import_args;
+
+static const cli_opt IMPORT_OPTIONS[] = {
+    {"--output", "-o", "FILE", "the encoder file import writes", CLI_STRING(import_args, out)},
+};
+
+static const cli_command IMPORT = {
+    .name = "encoder import",
+    .synopsis = SYNOPSIS,
+    CLI_TABLE(IMPORT_OPTIONS),
+    .min_args = 1,
+    .max_args = 1,
+};
+
+static const cli_command INFO = {.name = "encoder info", .synopsis = SYNOPSIS, .min_args = 1, .max_args = 1};
 
 static int cmd_import(int argc, char **argv) {
-    const char *dir = NULL, *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
-            out = argv[++i];
-        else if (argv[i][0] == '-' && argv[i][1])
-            return usage(stderr);
-        else if (!dir)
-            dir = argv[i];
-        else
-            return usage(stderr);
-    }
-    if (!dir || !out) return usage(stderr);
+    import_args a = {0};
+    int rc = cli_parse(&IMPORT, argc, argv, &a, NULL); /* DIR in argv[0] */
+    if (rc != CLI_GO_ON) return rc;
+    if (!a.out) return cli_usage(&IMPORT, stderr);
+    const char *dir = argv[0], *out = a.out;
     casie_error err = {0};
     if (casie_encoder_import(dir, out, &err)) return cli_fail(&err);
     casie_encoder *e = casie_encoder_load(out, &err);
@@ -48,9 +59,11 @@ static int cmd_import(int argc, char **argv) {
 }
 
 static int cmd_info(int argc, char **argv) {
-    if (argc != 2 || argv[1][0] == '-') return usage(stderr);
+    int rc = cli_parse(&INFO, argc, argv, NULL, NULL); /* FILE in argv[0] */
+    if (rc != CLI_GO_ON) return rc;
+    if (!strcmp(argv[0], "-")) return cli_usage(&INFO, stderr); /* no stdin */
     casie_error err = {0};
-    casie_encoder *e = casie_encoder_load(argv[1], &err);
+    casie_encoder *e = casie_encoder_load(argv[0], &err);
     if (!e) return cli_fail(&err);
     const casie_encoder_config *c = casie_encoder_get_config(e);
     printf("name %s\narch %s\nhash %016" PRIx64 "\nlayers %d\nhidden %d\nheads %d\nintermediate %d\n"
@@ -65,11 +78,12 @@ static int cmd_info(int argc, char **argv) {
     return 0;
 }
 
+/* casie encoder VERB ...: its --help is import's, the one with options. */
 int cmd_encoder(int argc, char **argv) {
-    if (argc < 2) return usage(stderr);
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return usage(stdout);
+    if (argc < 2) return cli_usage(&IMPORT, stderr);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return cli_usage(&IMPORT, stdout);
     if (!strcmp(argv[1], "import")) return cmd_import(argc - 1, argv + 1);
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 1, argv + 1);
     fprintf(stderr, "casie encoder: unknown subcommand '%s'\n", argv[1]);
-    return usage(stderr);
+    return cli_usage(&IMPORT, stderr);
 }

@@ -459,25 +459,6 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
-static int usage(FILE *f) {
-    fprintf(f, "usage: casie serve [--host 127.0.0.1] [--port 8080] [-m MODEL] [--threads N]\n"
-               "                   [--max-body BYTES] [--max-memory MB] [--max-pieces N]\n"
-               "                   [--max-connections N] [--timeout SECONDS] [--shutdown-timeout SECONDS]\n"
-               "  POST /v1/extract (text/plain or application/json), GET /v1/labels, GET /healthz.\n"
-               "  Loopback only unless --host says otherwise.  -m, --model: as for casie extract.\n"
-               "  --max-body defaults to 2 MB; --max-memory (default 1024) bounds the estimated memory\n"
-               "  of the extractions running at once.  --max-pieces bounds the work of one request:\n"
-               "  a body with more characters other than white space (each token or word piece holds\n"
-               "  one) is refused with 413 before extracting (default 50000 with a model that reads an\n"
-               "  encoder, about a minute of its slowest input; 2000000 without; 0: no bound).\n"
-               "  --max-connections (default 256): at the limit the longest idle connection (a\n"
-               "  stalled upload is idle) is closed.  --timeout (default 30) closes a connection\n"
-               "  idle that long, or one that takes longer (plus 1 s per 64 KB of body) to send its\n"
-               "  request.  SIGTERM or SIGINT stops accepting and finishes the requests in flight, cut\n"
-               "  after --shutdown-timeout (default 10), then exits 0.\n");
-    return f == stdout ? 0 : 2;
-}
-
 static void stop_workers(server *s, pthread_t *w, int n) {
     pthread_mutex_lock(&s->qlock);
     s->qstop = 1;
@@ -485,19 +466,6 @@ static void stop_workers(server *s, pthread_t *w, int n) {
     pthread_mutex_unlock(&s->qlock);
     for (int i = 0; i < n; i++)
         pthread_join(w[i], NULL);
-}
-
-/* An integer option within [lo, hi]; 0, or -1 with a message. */
-static int int_option(const char *name, const char *v, long lo, long hi, long *out) {
-    char *end = NULL;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (!*v || *end || errno == ERANGE || x < lo || x > hi) {
-        fprintf(stderr, "casie serve: %s takes an integer from %ld to %ld, not '%s'\n", name, lo, hi, v);
-        return -1;
-    }
-    *out = x;
-    return 0;
 }
 
 /* Room for n descriptors: raises the soft limit up to the hard one if need be. */
@@ -513,43 +481,69 @@ static int fd_room(long n) {
     return setrlimit(RLIMIT_NOFILE, &rl) ? -1 : 0;
 }
 
+/* ---- the command line ---- */
+
+typedef struct serve_args {
+    const char *host, *model;
+    long port, threads, max_body, max_mem, max_pieces, max_conn, timeout, grace;
+} serve_args;
+
+static const cli_opt OPTIONS[] = {
+    {"--host", NULL, "ADDR", "the IPv4 address to listen on (default 127.0.0.1: loopback only)",
+     CLI_STRING(serve_args, host)},
+    {"--port", NULL, "N", "the port (default 8080)", CLI_LONG(serve_args, port, 1, 65535)},
+    {"--model", "-m", "MODEL", "as for casie extract", CLI_STRING(serve_args, model)},
+    {"--threads", NULL, "N", "workers extracting, 1 to 64 (default 2)", CLI_LONG(serve_args, threads, 1, 64)},
+    {"--max-body", NULL, "BYTES", "the largest request body (default 2 MB)",
+     CLI_LONG(serve_args, max_body, 1, 256L << 20)},
+    {"--max-memory", NULL, "MB",
+     "bounds the estimated memory of the extractions running at once\n"
+     "(default 1024; 0: no bound)",
+     CLI_LONG(serve_args, max_mem, 0, 1L << 30)},
+    {"--max-pieces", NULL, "N",
+     "bounds the work of one request: a body with more characters other\n"
+     "than white space (each token or word piece holds one) is refused with\n"
+     "413 before extracting (default 50000 with a model that reads an\n"
+     "encoder, about a minute of its slowest input; 2000000 without; 0: no bound)",
+     CLI_LONG(serve_args, max_pieces, 0, 1L << 30)},
+    {"--max-connections", NULL, "N",
+     "at the limit (default 256) the longest idle connection (a stalled\n"
+     "upload is idle) is closed",
+     CLI_LONG(serve_args, max_conn, 1, 10000)},
+    {"--timeout", NULL, "SECONDS",
+     "closes a connection idle that long (default 30), or one that takes\n"
+     "longer (plus 1 s per 64 KB of body) to send its request",
+     CLI_LONG(serve_args, timeout, 1, 86400)},
+    {"--shutdown-timeout", NULL, "SECONDS", "how long a stop waits for the requests in flight (default 10)",
+     CLI_LONG(serve_args, grace, 0, 86400)},
+};
+
+static const cli_command SERVE = {
+    .name = "serve",
+    .synopsis = "usage: casie serve [--host 127.0.0.1] [--port 8080] [-m MODEL] [--threads N]\n"
+                "                   [--max-body BYTES] [--max-memory MB] [--max-pieces N]\n"
+                "                   [--max-connections N] [--timeout SECONDS] [--shutdown-timeout SECONDS]\n"
+                "  POST /v1/extract (text/plain or application/json), GET /v1/labels, GET /healthz.\n",
+    .notes = "SIGTERM or SIGINT stops accepting and finishes the requests in flight, cut after\n"
+             "--shutdown-timeout, then exits 0.\n",
+    CLI_TABLE(OPTIONS),
+    .max_args = 0,
+};
+
 int cmd_serve(int argc, char **argv) {
-    const char *host = "127.0.0.1", *model = NULL;
-    long port = 8080, threads = 2, max_body = 2L << 20, max_mem = 1024, max_conn = 256, timeout = 30, grace = 10;
-    long max_pieces = -1; /* by the model, once loaded */
-    const struct {
-        const char *name;
-        long *v, lo, hi;
-    } opts[] = {{"--port", &port, 1, 65535},
-                {"--threads", &threads, 1, 64},
-                {"--max-body", &max_body, 1, 256L << 20},
-                {"--max-memory", &max_mem, 0, 1L << 30},
-                {"--max-pieces", &max_pieces, 0, 1L << 30},
-                {"--max-connections", &max_conn, 1, 10000},
-                {"--timeout", &timeout, 1, 86400},
-                {"--shutdown-timeout", &grace, 0, 86400}};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
-        if (!v) {
-            fprintf(stderr, "casie serve: %s needs a value\n", a);
-            return usage(stderr);
-        }
-        i++;
-        size_t k = 0, n_opts = sizeof opts / sizeof *opts;
-        while (k < n_opts && strcmp(a, opts[k].name))
-            k++;
-        if (k < n_opts) {
-            if (int_option(a, v, opts[k].lo, opts[k].hi, opts[k].v)) return 2;
-        } else if (!strcmp(a, "--host"))
-            host = v;
-        else if (!strcmp(a, "-m") || !strcmp(a, "--model"))
-            model = v;
-        else {
-            fprintf(stderr, "casie serve: unknown option %s\n", a);
-            return usage(stderr);
-        }
-    }
+    serve_args a = {.host = "127.0.0.1",
+                    .port = 8080,
+                    .threads = 2,
+                    .max_body = 2L << 20,
+                    .max_mem = 1024,
+                    .max_pieces = -1, /* by the model, once loaded */
+                    .max_conn = 256,
+                    .timeout = 30,
+                    .grace = 10};
+    int rc = cli_parse(&SERVE, argc, argv, &a, NULL);
+    if (rc != CLI_GO_ON) return rc;
+    const char *host = a.host;
+    long port = a.port, threads = a.threads, max_conn = a.max_conn, timeout = a.timeout, grace = a.grace;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -560,11 +554,11 @@ int cmd_serve(int argc, char **argv) {
     }
     if (fd_room(2 * max_conn + 64)) return 2;
     casie_error err = {0};
-    casie_model *m = cli_load_model(model, &err);
+    casie_model *m = cli_load_model(a.model, &err);
     if (!m) return cli_fail(&err);
-    if (max_pieces < 0) max_pieces = casie_model_has_encoder(m) ? 50000 : 2000000;
+    if (a.max_pieces < 0) a.max_pieces = casie_model_has_encoder(m) ? 50000 : 2000000;
     static server s; /* one per process; the threads hold its address */
-    s = (server){.h = {m, (size_t)max_body, serve_labels_json(m), (size_t)max_mem << 20, (size_t)max_pieces},
+    s = (server){.h = {m, (size_t)a.max_body, serve_labels_json(m), (size_t)a.max_mem << 20, (size_t)a.max_pieces},
                  .timeout = (double)timeout,
                  .conns = calloc(2 * (size_t)max_conn, sizeof(conn_slot)),
                  .n_slots = 2 * (int)max_conn,

@@ -19,45 +19,6 @@ static void log_stderr(void *user, const char *msg) {
     fprintf(stderr, "train: %s\n", msg);
 }
 
-/* The command's own options, then the library's parameters from its table
- * (casie_train_option_at), each --name with its default. */
-static int usage(FILE *f) {
-    fprintf(f, "usage: casie train [--corpus DIR] [--train SPLIT] [--dev SPLIT] -o MODEL [OPTIONS]\n"
-               "  --corpus DIR    annotated corpus (default $CASIE_CORPUS or ../shared/casie)\n"
-               "  --train SPLIT   split name (DIR/splits/SPLIT.txt) or id file (default train)\n"
-               "  --dev SPLIT     split to tune on and score after training (default dev; 'none' to skip)\n"
-               "  -o, --output MODEL  the model file to write (required)\n"
-               "  --clusters FILE word clusters (default data/glove/clusters.tsv when present; 'none' for none)\n"
-               "  --embeddings FILE  word vectors for the clustered words (default data/glove/glove100.bin\n"
-               "                  when present; 'none' for none)\n"
-               "  --limit N       train on the first N documents of the split only\n"
-               "training parameters:\n");
-    const casie_train_option *o;
-    for (int i = 0; (o = casie_train_option_at(i)); i++) {
-        char flag[64];
-        int n = snprintf(flag, sizeof flag, "--%s %s", o->name, o->value);
-        for (int k = 2; k < n && flag[k] != ' '; k++)
-            if (flag[k] == '_') flag[k] = '-';
-        if (!strcmp(o->value, "FILE") || !strcmp(o->value, "TEXT"))
-            fprintf(f, "  %-17s %s\n", flag, o->help);
-        else
-            fprintf(f, "  %-17s %s (default %g)\n", flag, o->help, o->dflt);
-    }
-    return f == stdout ? 0 : 2;
-}
-
-/* The training parameter an option names (--arg-nets: arg_nets), or NULL. */
-static const char *param_name(const char *opt, char *buf, size_t size) {
-    if (strncmp(opt, "--", 2) || strlen(opt + 2) >= size) return NULL;
-    snprintf(buf, size, "%s", opt + 2);
-    for (char *c = buf; *c; c++)
-        if (*c == '-') *c = '_';
-    const casie_train_option *o;
-    for (int i = 0; (o = casie_train_option_at(i)); i++)
-        if (!strcmp(o->name, buf)) return buf;
-    return NULL;
-}
-
 /* Can the model be written to `out`?  Checked before training (it used to be
  * found out after it): `out` is not a directory, and a file can be created
  * beside it (a probe file, removed at once).  Prints why not. */
@@ -120,91 +81,130 @@ static int score_dev(const casie_model *m, const casie_corpus *dev) {
     return 0;
 }
 
+/* ---- the command line ---- */
+
+typedef struct train_args {
+    const char *corpus, *train, *dev, *out, *clusters, *embeddings;
+    long limit;
+    casie_train_params p;
+} train_args;
+
+/* The training parameter an option names (--arg-nets: arg_nets), or NULL. */
+static const char *param_name(const char *opt, char *buf, size_t size) {
+    if (strncmp(opt, "--", 2) || strlen(opt + 2) >= size) return NULL;
+    snprintf(buf, size, "%s", opt + 2);
+    for (char *c = buf; *c; c++)
+        if (*c == '-') *c = '_';
+    const casie_train_option *o;
+    for (int i = 0; (o = casie_train_option_at(i)); i++)
+        if (!strcmp(o->name, buf)) return buf;
+    return NULL;
+}
+
+/* The options beside the table: the library's training parameters. */
+static int set_param(void *opts, const char *opt, const char *v) {
+    train_args *a = opts;
+    char buf[64];
+    const char *name = param_name(opt, buf, sizeof buf);
+    casie_error err = {0};
+    if (!name) return -1;
+    if (!v) return 0;
+    if (casie_train_param_set(&a->p, name, v, &err)) {
+        fprintf(stderr, "casie train: --%s: %s\n", opt + 2, err.message);
+        return 2;
+    }
+    return 0;
+}
+
+/* The parameters in --help, from the library's table, each with its default. */
+static void param_help(FILE *f) {
+    fprintf(f, "training parameters:\n");
+    const casie_train_option *o;
+    for (int i = 0; (o = casie_train_option_at(i)); i++) {
+        char flag[64], help[512];
+        int n = snprintf(flag, sizeof flag, "--%s %s", o->name, o->value);
+        for (int k = 2; k < n && flag[k] != ' '; k++)
+            if (flag[k] == '_') flag[k] = '-';
+        if (!strcmp(o->value, "FILE") || !strcmp(o->value, "TEXT"))
+            snprintf(help, sizeof help, "%s", o->help);
+        else
+            snprintf(help, sizeof help, "%s (default %g)", o->help, o->dflt);
+        cli_help_line(f, flag, help);
+    }
+}
+
+static const cli_opt OPTIONS[] = {
+    {"--corpus", NULL, "DIR", "annotated corpus (default $CASIE_CORPUS or ../shared/casie)",
+     CLI_STRING(train_args, corpus)},
+    {"--train", NULL, "SPLIT", "split name (DIR/splits/SPLIT.txt) or id file (default train)",
+     CLI_STRING(train_args, train)},
+    {"--dev", NULL, "SPLIT", "split to tune on and score after training (default dev; 'none' to skip)",
+     CLI_STRING(train_args, dev)},
+    {"--output", "-o", "MODEL", "the model file to write (required)", CLI_STRING(train_args, out)},
+    {"--clusters", NULL, "FILE", "word clusters (default data/glove/clusters.tsv when present; 'none' for none)",
+     CLI_STRING(train_args, clusters)},
+    {"--embeddings", NULL, "FILE",
+     "word vectors for the clustered words (default data/glove/glove100.bin\n"
+     "when present; 'none' for none)",
+     CLI_STRING(train_args, embeddings)},
+    {"--limit", NULL, "N", "train on the first N documents of the split only (0, the default: all)",
+     CLI_LONG(train_args, limit, 0, 1000000)},
+};
+
+static const cli_command TRAIN = {
+    .name = "train",
+    .synopsis = "usage: casie train [--corpus DIR] [--train SPLIT] [--dev SPLIT] -o MODEL [OPTIONS]\n",
+    CLI_TABLE(OPTIONS),
+    .max_args = 0,
+    .other = set_param,
+    .more_help = param_help,
+};
+
 int cmd_train(int argc, char **argv) {
-    const char *corpus = cli_default_corpus(), *train = "train", *dev = "dev", *out = NULL, *clusters = NULL,
-               *embeddings = NULL;
-    casie_train_params p = casie_train_default_params();
-    int limit = 0;
-    char name_buf[64];
-    const char *name;
-    for (int i = 1; i < argc; i += 2) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
-        if (!v) {
-            fprintf(stderr, "casie train: %s needs a value\n", a);
-            return usage(stderr);
-        }
-        if (!strcmp(a, "--corpus"))
-            corpus = v;
-        else if (!strcmp(a, "--train"))
-            train = v;
-        else if (!strcmp(a, "--dev"))
-            dev = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
-            out = v;
-        else if (!strcmp(a, "--clusters"))
-            clusters = v;
-        else if (!strcmp(a, "--embeddings"))
-            embeddings = v;
-        else if (!strcmp(a, "--limit")) {
-            char *end;
-            errno = 0;
-            unsigned long x = strtoul(v, &end, 10);
-            if (errno || *end || !*v || v[0] == '-' || x > 1000000) {
-                fprintf(stderr, "casie train: --limit takes a non-negative integer, not '%s'\n", v);
-                return 2;
-            }
-            limit = (int)x;
-        } else if ((name = param_name(a, name_buf, sizeof name_buf))) {
-            casie_error perr = {0};
-            if (casie_train_param_set(&p, name, v, &perr)) {
-                fprintf(stderr, "casie train: --%s: %s\n", a + 2, perr.message);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "casie train: unknown option %s\n", a);
-            return usage(stderr);
-        }
-    }
-    if (!out) {
+    train_args a = {.corpus = cli_default_corpus(), .train = "train", .dev = "dev", .p = casie_train_default_params()};
+    int rc = cli_parse(&TRAIN, argc, argv, &a, NULL);
+    if (rc != CLI_GO_ON) return rc;
+    if (!a.out) {
         fprintf(stderr, "casie train: -o MODEL is required\n");
-        return usage(stderr);
+        return cli_usage(&TRAIN, stderr);
     }
-    if (!output_writable(out)) return 1;
+    if (!output_writable(a.out)) return 1;
+    const char *clusters = a.clusters, *embeddings = a.embeddings;
     if (!clusters && access("data/glove/clusters.tsv", R_OK) == 0) clusters = "data/glove/clusters.tsv";
     if (clusters && strcmp(clusters, "none") == 0) clusters = NULL;
-    p.clusters = clusters;
     if (!embeddings && clusters && access("data/glove/glove100.bin", R_OK) == 0) embeddings = "data/glove/glove100.bin";
     if (embeddings && strcmp(embeddings, "none") == 0) embeddings = NULL;
     if (embeddings && !clusters) {
         fprintf(stderr, "casie train: --embeddings needs --clusters (vectors belong to clustered words)\n");
         return 2;
     }
+    casie_train_params p = a.p;
+    p.clusters = clusters;
     p.embeddings = embeddings;
     p.log = log_stderr;
     char tag[512];
-    snprintf(tag, sizeof tag, "train=%s dev=%s", train, dev);
+    snprintf(tag, sizeof tag, "train=%s dev=%s", a.train, a.dev);
     p.corpus_tag = tag;
 
     casie_error err = {0};
     double t0 = now_s();
-    casie_corpus *tr = cli_read_split(corpus, train, &err), *dv = NULL;
+    casie_corpus *tr = cli_read_split(a.corpus, a.train, &err), *dv = NULL;
     if (!tr) return cli_fail(&err);
-    if (strcmp(dev, "none") && !(dv = cli_read_split(corpus, dev, &err))) {
+    if (strcmp(a.dev, "none") && !(dv = cli_read_split(a.corpus, a.dev, &err))) {
         casie_corpus_free(tr);
         return cli_fail(&err);
     }
-    int n_train = limit > 0 && limit < tr->n_docs ? limit : tr->n_docs;
+    int n_train = a.limit > 0 && a.limit < tr->n_docs ? (int)a.limit : tr->n_docs;
     fprintf(stderr, "train: read %d training and %d dev documents in %.2fs%s%s\n", n_train, dv ? dv->n_docs : 0,
             now_s() - t0, clusters ? ", clusters from " : "", clusters ? clusters : "");
     casie_model *m = casie_train(tr->docs, n_train, dv ? dv->docs : NULL, dv ? dv->n_docs : 0, &p, &err);
-    int rc = 0;
+    rc = 0;
     if (!m)
         rc = cli_fail(&err);
-    else if (casie_model_save(m, out, &err))
+    else if (casie_model_save(m, a.out, &err))
         rc = cli_fail(&err);
     else {
-        fprintf(stderr, "train: wrote %s (%.1fs in all)\n", out, now_s() - t0);
+        fprintf(stderr, "train: wrote %s (%.1fs in all)\n", a.out, now_s() - t0);
         if (dv) rc = score_dev(m, dv);
     }
     casie_model_free(m);

@@ -18,27 +18,6 @@ static void log_stderr(void *user, const char *msg) {
     fprintf(stderr, "train-categories: %s\n", msg);
 }
 
-static int usage(FILE *f) {
-    fprintf(f, "usage: casie train-categories -m MODEL (-o OUT | --in-place) [--corpus DIR] [--train SPLIT]\n"
-               "                              [--dev SPLIT] [--holdout N] [--seed N] [--epochs N]\n"
-               "  Trains the classifier of argument categories (a Purpose's subtype; the CAPEC meta\n"
-               "  attack pattern of Capabilities, Attack-Pattern, Issues-Addressed) on the gold\n"
-               "  arguments of the training split, and writes MODEL with it added (replacing one it\n"
-               "  had) to OUT.  The rest of the file is copied byte for byte: the events are the same.\n"
-               "  -m, --model MODEL  fast, accurate or a model file\n"
-               "  -o, --output OUT   the new model file (never MODEL itself: use --in-place for that)\n"
-               "  --in-place      replace MODEL (atomically)\n"
-               "  --corpus DIR    annotated corpus (default $CASIE_CORPUS or ../shared/casie)\n"
-               "  --train SPLIT   split name (DIR/splits/SPLIT.txt) or id file (default train)\n"
-               "  --dev SPLIT     split whose gold arguments are classified after training, for the\n"
-               "                  log (default dev; 'none' to skip)\n"
-               "  --holdout N     tuning: train on all but the last N training documents and classify\n"
-               "                  those instead of --dev\n"
-               "  --seed N        shuffling seed (default 1)\n"
-               "  --epochs N      passes over the training arguments (default 12)\n");
-    return f == stdout ? 0 : 2;
-}
-
 /* Are a and b the same file (or the same path when b does not exist)? */
 static int same_file(const char *a, const char *b) {
     struct stat sa, sb;
@@ -46,84 +25,93 @@ static int same_file(const char *a, const char *b) {
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* ---- the command line ---- */
+
+typedef struct categories_args {
+    const char *model, *out, *corpus, *train, *dev;
+    long holdout, seed, epochs;
+    int in_place;
+} categories_args;
+
+static const cli_opt OPTIONS[] = {
+    {"--model", "-m", "MODEL", "fast, accurate or a model file", CLI_STRING(categories_args, model)},
+    {"--output", "-o", "OUT", "the new model file (never MODEL itself: use --in-place for that)",
+     CLI_STRING(categories_args, out)},
+    {"--in-place", NULL, NULL, "replace MODEL (atomically)", CLI_FLAG(categories_args, in_place)},
+    {"--corpus", NULL, "DIR", "annotated corpus (default $CASIE_CORPUS or ../shared/casie)",
+     CLI_STRING(categories_args, corpus)},
+    {"--train", NULL, "SPLIT", "split name (DIR/splits/SPLIT.txt) or id file (default train)",
+     CLI_STRING(categories_args, train)},
+    {"--dev", NULL, "SPLIT",
+     "split whose gold arguments are classified after training, for the\n"
+     "log (default dev; 'none' to skip)",
+     CLI_STRING(categories_args, dev)},
+    {"--holdout", NULL, "N",
+     "tuning: train on all but the last N training documents (1 to 100000)\n"
+     "and classify those instead of --dev",
+     CLI_LONG(categories_args, holdout, 1, 100000)},
+    {"--seed", NULL, "N", "shuffling seed (default 1)", CLI_LONG(categories_args, seed, 0, LONG_MAX)},
+    {"--epochs", NULL, "N", "passes over the training arguments, 1 to 1000 (default 12)",
+     CLI_LONG(categories_args, epochs, 1, 1000)},
+};
+
+static const cli_command CATEGORIES = {
+    .name = "train-categories",
+    .synopsis = "usage: casie train-categories -m MODEL (-o OUT | --in-place) [--corpus DIR] [--train SPLIT]\n"
+                "                              [--dev SPLIT] [--holdout N] [--seed N] [--epochs N]\n"
+                "  Trains the classifier of argument categories (a Purpose's subtype; the CAPEC meta\n"
+                "  attack pattern of Capabilities, Attack-Pattern, Issues-Addressed) on the gold\n"
+                "  arguments of the training split, and writes MODEL with it added (replacing one it\n"
+                "  had) to OUT.  The rest of the file is copied byte for byte: the events are the same.\n",
+    CLI_TABLE(OPTIONS),
+    .max_args = 0,
+};
+
 int cmd_train_categories(int argc, char **argv) {
-    const char *corpus = cli_default_corpus(), *train = "train", *dev = "dev", *model = NULL, *out = NULL;
     casie_train_params p = casie_train_default_params();
-    long holdout = 0, x;
-    int in_place = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout);
-        if (!strcmp(a, "--in-place")) {
-            in_place = 1;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "casie train-categories: %s needs a value\n", a);
-            return usage(stderr);
-        }
-        i++;
-        if (!strcmp(a, "-m") || !strcmp(a, "--model"))
-            model = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
-            out = v;
-        else if (!strcmp(a, "--corpus"))
-            corpus = v;
-        else if (!strcmp(a, "--train"))
-            train = v;
-        else if (!strcmp(a, "--dev"))
-            dev = v;
-        else if (!strcmp(a, "--holdout")) {
-            if (cli_opt_long("train-categories", a, v, 1, 100000, &holdout)) return 2;
-        } else if (!strcmp(a, "--seed")) {
-            if (cli_opt_long("train-categories", a, v, 0, LONG_MAX, &x)) return 2;
-            p.seed = (uint64_t)x;
-        } else if (!strcmp(a, "--epochs")) {
-            if (cli_opt_long("train-categories", a, v, 1, 1000, &x)) return 2;
-            p.epochs = (int)x;
-        } else {
-            fprintf(stderr, "casie train-categories: unknown option %s\n", a);
-            return usage(stderr);
-        }
-    }
-    if (!model || (!out && !in_place) || (out && in_place)) {
+    categories_args a = {
+        .corpus = cli_default_corpus(), .train = "train", .dev = "dev", .seed = (long)p.seed, .epochs = p.epochs};
+    int rc = cli_parse(&CATEGORIES, argc, argv, &a, NULL);
+    if (rc != CLI_GO_ON) return rc;
+    p.seed = (uint64_t)a.seed;
+    p.epochs = (int)a.epochs;
+    if (!a.model || (!a.out && !a.in_place) || (a.out && a.in_place)) {
         fprintf(stderr, "casie train-categories: -m MODEL and one of -o OUT or --in-place are required\n");
-        return usage(stderr);
+        return cli_usage(&CATEGORIES, stderr);
     }
     char path[4096];
-    if (casie_model_find(model, NULL, path, sizeof path)) {
-        fprintf(stderr, "casie train-categories: no model %s\n", model);
+    if (casie_model_find(a.model, NULL, path, sizeof path)) {
+        fprintf(stderr, "casie train-categories: no model %s\n", a.model);
         return 1;
     }
-    if (in_place)
-        out = path;
-    else if (same_file(path, out)) {
+    const char *out = a.in_place ? path : a.out;
+    if (!a.in_place && same_file(path, out)) {
         fprintf(stderr, "casie train-categories: -o %s is the input model; use --in-place to replace it\n", out);
         return 2;
     }
     p.log = log_stderr;
     casie_error err = {0};
-    casie_corpus *tr = cli_read_split(corpus, train, &err), *dv = NULL;
+    casie_corpus *tr = cli_read_split(a.corpus, a.train, &err), *dv = NULL;
     if (!tr) return cli_fail(&err);
     int n_train = tr->n_docs;
     casie_doc *const *held = NULL;
     int n_held = 0;
-    if (holdout) {
-        if (holdout >= tr->n_docs) {
-            fprintf(stderr, "casie train-categories: --holdout %ld leaves no training document\n", holdout);
+    if (a.holdout) {
+        if (a.holdout >= tr->n_docs) {
+            fprintf(stderr, "casie train-categories: --holdout %ld leaves no training document\n", a.holdout);
             casie_corpus_free(tr);
             return 2;
         }
-        n_train = tr->n_docs - (int)holdout;
-        held = tr->docs + n_train, n_held = (int)holdout;
-    } else if (strcmp(dev, "none")) {
-        if (!(dv = cli_read_split(corpus, dev, &err))) {
+        n_train = tr->n_docs - (int)a.holdout;
+        held = tr->docs + n_train, n_held = (int)a.holdout;
+    } else if (strcmp(a.dev, "none")) {
+        if (!(dv = cli_read_split(a.corpus, a.dev, &err))) {
             casie_corpus_free(tr);
             return cli_fail(&err);
         }
         held = dv->docs, n_held = dv->n_docs;
     }
-    int rc = 0;
+    rc = 0;
     if (casie_model_add_categories(path, out, tr->docs, n_train, held, n_held, &p, &err))
         rc = cli_fail(&err);
     else
