@@ -9,11 +9,15 @@
 #      inside another function's row or in the conventions does not count);
 #   2. every subcommand of the CLI (the COMMANDS table of tools/casie.c) has a
 #      synopsis and an entry under COMMANDS in docs/casie.1, and each of its
-#      options, the string literals "-x" / "--xxx" of the file that defines
-#      its cmd_* function (and, where that file prints casie_train_option_at's
-#      table, every --name of the table in src/), appears both there and in
-#      `casie SUB --help`; so do the words of a subcommand's own subcommands
-#      (strcmp(argv[1], "import")); the top-level options too;
+#      options, the names and short names in the option tables (cli_opt
+#      NAME[] = {...}) of the file that defines its cmd_* function (and,
+#      where that file reads casie_train_option_at's table, every --name of
+#      the table in src/), appears both there and in `casie SUB --help`;
+#      neither of those two names an option (-x, --xxx) that the tables lack
+#      (-h and --help aside), and the file compares arguments with no option
+#      ("-x", "--xxx") outside its tables; the words of a subcommand's own
+#      subcommands (strcmp(argv[1], "import")) appear in both; the top-level
+#      options too;
 #   3. every environment variable read with getenv() in src/ or tools/ has an
 #      entry under ENVIRONMENT in docs/casie.1 and appears in a --help text;
 #   4. every source file (src/*.[ch], tools/*.[ch], include/*.h) is named in
@@ -73,6 +77,18 @@ n_subs=0 n_opts=0
 opts_of() {
     grep -oE '"--?[A-Za-z][A-Za-z0-9-]*=?"' "$1" | tr -d '"=' | grep -vxE -- '-h|--help' | sort -u
 }
+# the options of a file's tables (tools/cli_io.h): each entry's name and
+# short name, {"--model", "-m", ... or {"-o", NULL, ...
+table_of() {
+    awk '/cli_opt [A-Za-z_]+\[\] = \{/ {on = 1} on {print} on && /^\};/ {on = 0}' "$1" | tr '\n' ' ' |
+        grep -oE '\{ *"--?[A-Za-z][A-Za-z0-9-]*", *("-[A-Za-z]"|NULL)' | grep -oE '"[^"]*"' | tr -d '"' | sort -u
+}
+# the options a text names: -x or --xxx as a word of its own (not the -Z of
+# A-Z or the -Length of Content-Length), but -h and --help
+opts_in() {
+    grep -oE -- '(^|[^A-Za-z0-9_.-])--?[A-Za-z][A-Za-z0-9-]*' | grep -oE -- '--?[A-Za-z][A-Za-z0-9-]*' |
+        grep -vxE -- '-h|--help' | sort -u
+}
 # the training parameters' table (casie_train_option_at), as --options
 train_table=$(grep -l 'casie_train_option_at(int' src/*.c)
 table_opts() {
@@ -105,12 +121,22 @@ while read -r sub fn; do
     [ -n "$syn" ] || miss "$man: SYNOPSIS of casie $sub"
     printf '%s\n' "$commands" | grep -qxF ".B $sub" || miss "$man: COMMANDS entry for $sub"
     printf '%s\n' "$all_help" | has_word "$sub" || miss "casie --help: command $sub"
-    opts=$(opts_of "$file")
+    opts=$(table_of "$file")
+    for o in $(opts_of "$file"); do
+        printf '%s\n' "$opts" | grep -qxF -- "$o" || miss "$file: option $o compared outside its cli_opt table"
+    done
     if grep -q 'casie_train_option_at' "$file"; then opts=$(printf '%s\n%s\n' "$opts" "$(table_opts)" | sort -u); fi
     for o in $opts; do
         n_opts=$((n_opts + 1))
         printf '%s\n%s\n' "$syn" "$ent" | has_word "$o" || miss "$man: casie $sub $o"
         printf '%s\n' "$help" | has_word "$o" || miss "casie $sub --help: $o"
+    done
+    # and nothing more: an option the man page or --help names is one of them
+    for o in $(printf '%s\n%s\n' "$syn" "$ent" | opts_in); do
+        printf '%s\n' "$opts" | grep -qxF -- "$o" || miss "$man: casie $sub $o, an option casie $sub lacks"
+    done
+    for o in $(printf '%s\n' "$help" | opts_in); do
+        printf '%s\n' "$opts" | grep -qxF -- "$o" || miss "casie $sub --help: $o, an option casie $sub lacks"
     done
     # a subcommand's own subcommands: casie encoder import
     for v in $(grep -oE 'strcmp\(argv\[1\], "[a-z][a-z0-9-]*"\)' "$file" | sed 's/.*"\(.*\)".*/\1/' | sort -u); do
