@@ -13,6 +13,7 @@
 #include "cli_common.h"
 
 #include "../src/uuid5.c"
+#include "../src/stix_build.c"
 #include "../src/stix.c"
 #include "../src/cve_id.h"
 #include "../src/uuid5.h"
@@ -116,20 +117,20 @@ static void names(void **state) {
     assert_false(is_pronoun(n));
     free(n);
 
-    assert_true(is_group_name("APT28"));
-    assert_true(is_group_name("the APT10 hacking group"));
-    assert_true(is_group_name("FIN7"));
-    assert_true(is_group_name("Lazarus Group"));
-    assert_true(is_group_name("The Turkish Crime Family"));
-    assert_true(is_group_name("Fancy Bear"));
-    assert_true(is_group_name("XMR Squad"));
-    assert_false(is_group_name("The group"));
-    assert_false(is_group_name("This one group"));
-    assert_false(is_group_name("a group of hackers"));
-    assert_false(is_group_name("A Chinese hacking group"));
-    assert_false(is_group_name("Hacking groups"));
-    assert_false(is_group_name("Hackers"));
-    assert_false(is_group_name("TAX"));
+    assert_true(casie__is_group_name("APT28"));
+    assert_true(casie__is_group_name("the APT10 hacking group"));
+    assert_true(casie__is_group_name("FIN7"));
+    assert_true(casie__is_group_name("Lazarus Group"));
+    assert_true(casie__is_group_name("The Turkish Crime Family"));
+    assert_true(casie__is_group_name("Fancy Bear"));
+    assert_true(casie__is_group_name("XMR Squad"));
+    assert_false(casie__is_group_name("The group"));
+    assert_false(casie__is_group_name("This one group"));
+    assert_false(casie__is_group_name("a group of hackers"));
+    assert_false(casie__is_group_name("A Chinese hacking group"));
+    assert_false(casie__is_group_name("Hacking groups"));
+    assert_false(casie__is_group_name("Hackers"));
+    assert_false(casie__is_group_name("TAX"));
 
     char c[MAX_CVES][32];
     assert_int_equal(casie__stix_find_cves("CVE-2017-0144 and cve-2017-0145, again CVE-2017-0144", c, MAX_CVES), 2);
