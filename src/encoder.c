@@ -436,7 +436,8 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
     float *tmp = (float *)(wb + wl.tmp), *ff = (float *)(wb + wl.ff), *kt = (float *)(wb + wl.kt);
     float *p = (float *)(wb + wl.p), *xs = (float *)(wb + wl.xs);
     int8_t *xq = (int8_t *)(wb + wl.xq);
-    if (kernel == CASIE_Q8_BEST || !casie__q8_supported(kernel)) kernel = casie__q8_best();
+    const casie__kernels *K = casie__kernels_at(kernel); /* a level this CPU lacks: its own, as BEST */
+    if (!K) K = casie__kernels_best();
     const int H = c->hidden, nh = c->n_heads, dh = H / nh;
     size_t plane = (size_t)n * (size_t)H;
 
@@ -452,7 +453,7 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
         for (int d = 0; d < H; d++)
             xi[d] = (float)wq[d] * ws + pe[d] + enc->type[d];
     }
-    casie__add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps, ctx);
+    K->add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps, ctx);
     /* MPNet: each head's bias by offset, shared by every layer */
     float *rel = enc->rel_bias ? (float *)(wb + wl.rel) : NULL;
     if (rel)
@@ -470,22 +471,21 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
     for (int l = 0; l < c->n_layers && (layers >> (l + 1)); l++) { /* up to the last layer asked for */
         const casie__enc_layer *L = &enc->layers[l];
         /* self-attention */
-        casie__q8_quantize(x, n, H, L->qkv.stride, xq, xs);
-        casie__q8_matmul(kernel, xq, xs, n, &L->qkv, L->b_qkv, qkv, 3 * H);
+        K->q8_quantize(x, n, H, L->qkv.stride, xq, xs);
+        K->q8_matmul(xq, xs, n, &L->qkv, L->b_qkv, qkv, 3 * H);
         for (int h = 0; h < nh; h++)
-            casie__attend(qkv + h * dh, qkv + H + h * dh, qkv + 2 * H + h * dh, 3 * H, n, dh, mask,
-                          rel ? rel + (size_t)h * (2 * (size_t)n - 1) : NULL, ctx + h * dh, H, kt, p,
-                          kernel == CASIE_Q8_VNNI ? 2 : kernel == CASIE_Q8_AVX2);
-        casie__q8_quantize(ctx, n, H, L->out.stride, xq, xs);
-        casie__q8_matmul(kernel, xq, xs, n, &L->out, L->b_out, tmp, H);
-        casie__add_layernorm(x, tmp, n, H, L->ln1_g, L->ln1_b, c->layer_norm_eps, ctx);
+            K->attend(qkv + h * dh, qkv + H + h * dh, qkv + 2 * H + h * dh, 3 * H, n, dh, mask,
+                      rel ? rel + (size_t)h * (2 * (size_t)n - 1) : NULL, ctx + h * dh, H, kt, p);
+        K->q8_quantize(ctx, n, H, L->out.stride, xq, xs);
+        K->q8_matmul(xq, xs, n, &L->out, L->b_out, tmp, H);
+        K->add_layernorm(x, tmp, n, H, L->ln1_g, L->ln1_b, c->layer_norm_eps, ctx);
         /* feed-forward */
-        casie__q8_quantize(x, n, H, L->ff1.stride, xq, xs);
-        casie__q8_matmul(kernel, xq, xs, n, &L->ff1, L->b_ff1, ff, c->intermediate);
-        casie__gelu(ff, (size_t)n * (size_t)c->intermediate);
-        casie__q8_quantize(ff, n, c->intermediate, L->ff2.stride, xq, xs);
-        casie__q8_matmul(kernel, xq, xs, n, &L->ff2, L->b_ff2, tmp, H);
-        casie__add_layernorm(x, tmp, n, H, L->ln2_g, L->ln2_b, c->layer_norm_eps, ctx);
+        K->q8_quantize(x, n, H, L->ff1.stride, xq, xs);
+        K->q8_matmul(xq, xs, n, &L->ff1, L->b_ff1, ff, c->intermediate);
+        K->gelu(ff, (size_t)n * (size_t)c->intermediate);
+        K->q8_quantize(ff, n, c->intermediate, L->ff2.stride, xq, xs);
+        K->q8_matmul(xq, xs, n, &L->ff2, L->b_ff2, tmp, H);
+        K->add_layernorm(x, tmp, n, H, L->ln2_g, L->ln2_b, c->layer_norm_eps, ctx);
         if (l + 1 < 64 && ((layers >> (l + 1)) & 1)) {
             memcpy(o, x, plane * sizeof *x);
             o += plane;

@@ -99,8 +99,9 @@ uint64_t casie__encoder_bind(casie_encoder *enc, const unsigned char *base);
  * [CLS]/[SEP]; token types are 0; mask (n,) is 1 for a real piece and 0 for
  * padding (NULL: none is padding); 1 <= n <= max_positions.  work: NULL
  * (allocated per call) or casie__encoder_work_bytes(enc, n) bytes, 64-byte
- * aligned, owned by the calling thread.  kernel: CASIE_Q8_BEST or one that
- * casie__q8_supported.  Reentrant. */
+ * aligned, owned by the calling thread.  kernel: the level whose row of
+ * cpu.h's table runs it, CASIE_Q8_BEST (this CPU's) or one that
+ * casie__q8_supported (another gives this CPU's).  Reentrant. */
 size_t casie__encoder_work_bytes(const casie_encoder *enc, int n);
 int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const uint8_t *mask, int n, uint64_t layers,
                            int kernel, float *out, void *work, casie_error *err);

@@ -8,9 +8,8 @@
  * or the weights (encoder files).
  *
  * Every kernel computes the same exact int32 dot products of int8 rows and
- * then the same float expression of them (casie__q8_matmul's epilogue, plain
- * C, shared), so all kernels give the same bits; tests/test_encoder.c checks
- * it.  The SIMD kernels differ only in how they sum:
+ * then the same float expression of them (q8_matmul's epilogue), so all
+ * kernels give the same bits; tests/test_encoder.c checks it.  The SIMD kernels differ only in how they sum:
  * - AVX2 multiplies |x| (unsigned) by w with x's sign (vpsignb), pairs of
  *   products summed to int16 by vpmaddubsw: |x|, |w| <= 127 keep every pair
  *   within 2 * 127 * 127 = 32258, so the int16 sums never saturate;
@@ -20,67 +19,21 @@
  */
 #include "internal.h"
 #include "encoder_kernels.h"
-
-/* The float loops are built for AVX-512, AVX2 and the baseline, picked when
- * the program loads (as CASIE_HOT, plus AVX-512); lane-wise arithmetic
- * without fused multiply-add, so every clone gives the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#if defined(CASIE_NO_AVX512) /* make SIMD=avx2: the paths of a CPU without AVX-512, for measuring them */
-#define ENC_HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define ENC_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#else
-#define ENC_HOT
-#endif
+#include "cpu.h"
 
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define CASIE_X86 1
-#else
-#define CASIE_X86 0
-#endif
-
-/* ======================================================================== */
-/* Dispatch                                                                 */
-/* ======================================================================== */
-
-int casie__q8_supported(int k) {
-    switch (k) {
-    case CASIE_Q8_PLAIN:
-        return 1;
 #if CASIE_X86
-    case CASIE_Q8_AVX2:
-        return !!__builtin_cpu_supports("avx2");
-    case CASIE_Q8_VNNI:
-#if defined(CASIE_NO_AVX512)
-        return 0;
-#else
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx2");
+#include <immintrin.h>
 #endif
-#endif
-    default:
-        return 0;
-    }
-}
-
-int casie__q8_best(void) {
-    if (casie__q8_supported(CASIE_Q8_VNNI)) return CASIE_Q8_VNNI;
-    if (casie__q8_supported(CASIE_Q8_AVX2)) return CASIE_Q8_AVX2;
-    return CASIE_Q8_PLAIN;
-}
 
 /* ======================================================================== */
 /* Quantization: weights at import, activations on the fly                 */
 /* ======================================================================== */
 
-ENC_HOT
-void casie__q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, float *scale) {
+CASIE_INLINE void q8_quantize(const float *x, int n, int cols, int stride, int8_t *q, float *scale) {
     for (int i = 0; i < n; i++) {
         const float *xi = x + (size_t)i * cols;
         int8_t *qi = q + (size_t)i * stride;
@@ -164,7 +117,7 @@ static void dots_plain(const int8_t *xq, int i0, int ni, const casie__q8mat *w, 
 }
 
 #if CASIE_X86
-__attribute__((target("avx2"))) static inline int32_t hsum_256(__m256i v) {
+CASIE_TARGET_AVX2 static inline int32_t hsum_256(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
@@ -172,7 +125,7 @@ __attribute__((target("avx2"))) static inline int32_t hsum_256(__m256i v) {
 }
 
 /* the sums of the lanes of a, b, c, d */
-__attribute__((target("avx2"))) static inline __m128i hsum4_256(__m256i a, __m256i b, __m256i c, __m256i d) {
+CASIE_TARGET_AVX2 static inline __m128i hsum4_256(__m256i a, __m256i b, __m256i c, __m256i d) {
     __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
     return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
 }
@@ -181,8 +134,8 @@ __attribute__((target("avx2"))) static inline __m128i hsum4_256(__m256i a, __m25
 #define AVX2_STEP(acc, ax, x, w)                                                                                       \
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w, x)), ones))
 
-__attribute__((target("avx2"))) static void dots_avx2(const int8_t *xq, int i0, int ni, const casie__q8mat *w, int r0,
-                                                      int nr, int32_t *acc) {
+CASIE_TARGET_AVX2 static void dots_avx2(const int8_t *xq, int i0, int ni, const casie__q8mat *w, int r0, int nr,
+                                        int32_t *acc) {
     const int S = w->stride;
     const __m256i ones = _mm256_set1_epi16(1);
     int a = 0;
@@ -242,10 +195,8 @@ __attribute__((target("avx2"))) static void dots_avx2(const int8_t *xq, int i0, 
 }
 #undef AVX2_STEP
 
-#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
-
 /* the sums of the lanes of a, b, c, d */
-VNNI_TARGET static inline __m128i hsum4_512(__m512i a, __m512i b, __m512i c, __m512i d) {
+CASIE_TARGET_AVX512 static inline __m128i hsum4_512(__m512i a, __m512i b, __m512i c, __m512i d) {
     __m256i a2 = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
     __m256i b2 = _mm256_add_epi32(_mm512_castsi512_si256(b), _mm512_extracti64x4_epi64(b, 1));
     __m256i c2 = _mm256_add_epi32(_mm512_castsi512_si256(c), _mm512_extracti64x4_epi64(c, 1));
@@ -256,8 +207,8 @@ VNNI_TARGET static inline __m128i hsum4_512(__m512i a, __m512i b, __m512i c, __m
 
 /* x . w over whole rows: x read as x + 128 (unsigned bytes), then 128 * sum(w)
  * subtracted */
-VNNI_TARGET static void dots_vnni(const int8_t *xq, int i0, int ni, const casie__q8mat *w, int r0, int nr,
-                                  int32_t *acc) {
+CASIE_TARGET_AVX512 static void dots_vnni(const int8_t *xq, int i0, int ni, const casie__q8mat *w, int r0, int nr,
+                                          int32_t *acc) {
     const int S = w->stride;
     const __m512i flip = _mm512_set1_epi8((char)0x80); /* x ^ 0x80 = x + 128 as an unsigned byte */
     int a = 0;
@@ -316,9 +267,11 @@ VNNI_TARGET static void dots_vnni(const int8_t *xq, int i0, int ni, const casie_
 /* The product                                                              */
 /* ======================================================================== */
 
-void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, const casie__q8mat *w, const float *bias,
-                      float *y, int ldy) {
-    if (kernel == CASIE_Q8_BEST || !casie__q8_supported(kernel)) kernel = casie__q8_best();
+/* y (n, w->rows), row stride ldy = xq's scale * w's scale * (xq . w) + bias
+ * (bias may be NULL), over xq (n, w->stride) from q8_quantize; the dot
+ * products of level simd (cpu.h). */
+CASIE_INLINE void q8_matmul(int simd, const int8_t *xq, const float *xs, int n, const casie__q8mat *w,
+                            const float *bias, float *y, int ldy) {
     int32_t acc[TOK_BLOCK * ROW_BLOCK];
     /* rows outermost in blocks: a block of weight rows (64 * stride bytes)
      * stays in cache while every token passes over it */
@@ -326,12 +279,12 @@ void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, cons
         int nr = w->rows - r0 < ROW_BLOCK ? w->rows - r0 : ROW_BLOCK;
         for (int i0 = 0; i0 < n; i0 += TOK_BLOCK) {
             int ni = n - i0 < TOK_BLOCK ? n - i0 : TOK_BLOCK;
-            switch (kernel) {
+            switch (simd) {
 #if CASIE_X86
-            case CASIE_Q8_AVX2:
+            case CASIE_SIMD_AVX2:
                 dots_avx2(xq, i0, ni, w, r0, nr, acc);
                 break;
-            case CASIE_Q8_VNNI:
+            case CASIE_SIMD_AVX512:
                 dots_vnni(xq, i0, ni, w, r0, nr, acc);
                 break;
 #endif
@@ -339,8 +292,9 @@ void casie__q8_matmul(int kernel, const int8_t *xq, const float *xs, int n, cons
                 dots_plain(xq, i0, ni, w, r0, nr, acc);
                 break;
             }
-            /* the shared epilogue: two statements, so that no compiler fuses
-             * them into one rounding on one path and not on another */
+            /* the same epilogue on every level: two statements, so that no
+             * compiler fuses them into one rounding on one path and not on
+             * another */
             for (int a = 0; a < ni; a++) {
                 float *yi = y + (size_t)(i0 + a) * ldy + r0;
                 float sx = xs[i0 + a];
@@ -366,8 +320,7 @@ static const float ERF_P[7] = {1.128378868e+00f, 2.017082125e-01f,  5.080900341e
 static const float ERF_Q[5] = {1.000000000e+00f, 5.120891929e-01f, 1.157382876e-01f, 1.451091748e-02f,
                                9.791704360e-04f};
 
-ENC_HOT
-void casie__gelu(float *x, size_t n) {
+CASIE_INLINE void gelu(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
         float z = v * 0.70710678118654752f;
@@ -412,9 +365,8 @@ static inline float sum8(const float *x, int n) {
 
 /* x (n, H) = layer norm of x + add (add may be NULL), gamma g, beta b;
  * d (H,) scratch */
-ENC_HOT
-void casie__add_layernorm(float *x, const float *add, int n, int H, const float *g, const float *b, float eps,
-                          float *d) {
+CASIE_INLINE void add_layernorm(float *x, const float *add, int n, int H, const float *g, const float *b, float eps,
+                                float *d) {
     for (int i = 0; i < n; i++) {
         float *xi = x + (size_t)i * H;
         if (add) {
@@ -495,9 +447,8 @@ static void context_plain(const float *p, int n8, int nq, const float *v, int ld
 }
 
 #if CASIE_X86
-#define HAVE_AVX2_ATTEND 1
-__attribute__((target("avx2"))) static void scores_avx2(const float *const qi[4], const float *kt, int n8, int dh,
-                                                        float scale, float *p) {
+CASIE_TARGET_AVX2 static void scores_avx2(const float *const qi[4], const float *kt, int n8, int dh, float scale,
+                                          float *p) {
     const __m256 sc = _mm256_set1_ps(scale);
     for (int j0 = 0; j0 < n8; j0 += 8) {
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
@@ -516,8 +467,8 @@ __attribute__((target("avx2"))) static void scores_avx2(const float *const qi[4]
 }
 
 /* dh a multiple of 8; four queries at once (rows past nq computed, not stored) */
-__attribute__((target("avx2"))) static void context_avx2(const float *p, int n8, int nq, const float *v, int ld, int n,
-                                                         int dh, float *ctx, int ldc) {
+CASIE_TARGET_AVX2 static void context_avx2(const float *p, int n8, int nq, const float *v, int ld, int n, int dh,
+                                           float *ctx, int ldc) {
     for (int d0 = 0; d0 < dh; d0 += 8) {
         __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
         for (int j = 0; j < n; j++) {
@@ -534,9 +485,8 @@ __attribute__((target("avx2"))) static void context_avx2(const float *p, int n8,
 }
 
 /* the same in 16 lanes (n8 a multiple of 16; dh a multiple of 16) */
-#define AVX512_TARGET __attribute__((target("avx512f")))
-AVX512_TARGET static void scores_avx512(const float *const qi[4], const float *kt, int n8, int dh, float scale,
-                                        float *p) {
+CASIE_TARGET_AVX512 static void scores_avx512(const float *const qi[4], const float *kt, int n8, int dh, float scale,
+                                              float *p) {
     const __m512 sc = _mm512_set1_ps(scale);
     for (int j0 = 0; j0 < n8; j0 += 16) {
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
@@ -554,8 +504,8 @@ AVX512_TARGET static void scores_avx512(const float *const qi[4], const float *k
     }
 }
 
-AVX512_TARGET static void context_avx512(const float *p, int n8, int nq, const float *v, int ld, int n, int dh,
-                                         float *ctx, int ldc) {
+CASIE_TARGET_AVX512 static void context_avx512(const float *p, int n8, int nq, const float *v, int ld, int n, int dh,
+                                               float *ctx, int ldc) {
     for (int d0 = 0; d0 < dh; d0 += 16) {
         __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
         for (int j = 0; j < n; j++) {
@@ -570,8 +520,6 @@ AVX512_TARGET static void context_avx512(const float *p, int n8, int nq, const f
             _mm512_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
     }
 }
-#else
-#define HAVE_AVX2_ATTEND 0
 #endif
 
 /* One head's attention: ctx (n, ldc) columns [0, dh) = softmax(q k^T /
@@ -579,11 +527,10 @@ AVX512_TARGET static void context_avx512(const float *p, int n8, int nq, const f
  * fused projection; the bias of query i and key j is rel[j - i + n - 1]
  * when rel is not NULL (MPNet), else 0.  Scratch: kt (dh, n8) and p (4, n8), n8 = n rounded up to 16.
  * Four queries at a time; the maxima and sums run in eight lanes (the same
- * order on every build, so the same bits).  simd: 0 plain C, 1 AVX2, 2
- * AVX-512 (what the CPU has). */
-ENC_HOT
-void casie__attend(const float *q, const float *k, const float *v, int ld, int n, int dh, const uint8_t *mask,
-                   const float *rel, float *ctx, int ldc, float *kt, float *p, int simd) {
+ * order on every build, so the same bits).  The products on level simd
+ * (cpu.h): plain C, AVX2, AVX-512. */
+CASIE_INLINE void attend(int simd, const float *q, const float *k, const float *v, int ld, int n, int dh,
+                         const uint8_t *mask, const float *rel, float *ctx, int ldc, float *kt, float *p) {
     const int n8 = (n + 15) & ~15;
     for (int d = 0; d < dh; d++) {
         float *kd = kt + (size_t)d * n8;
@@ -601,10 +548,10 @@ void casie__attend(const float *q, const float *k, const float *v, int ld, int n
         const float *qi[4];
         for (int a = 0; a < 4; a++)
             qi[a] = q + (size_t)(i0 + (a < nq ? a : 0)) * ld;
-#if HAVE_AVX2_ATTEND
-        if (simd == 2)
+#if CASIE_X86
+        if (simd == CASIE_SIMD_AVX512)
             scores_avx512(qi, kt, n8, dh, scale, p);
-        else if (simd == 1)
+        else if (simd == CASIE_SIMD_AVX2)
             scores_avx2(qi, kt, n8, dh, scale, p);
         else
 #endif
@@ -648,13 +595,31 @@ void casie__attend(const float *q, const float *k, const float *v, int ld, int n
                 pa[j] *= inv;
         }
         float *ci = ctx + (size_t)i0 * ldc;
-#if HAVE_AVX2_ATTEND
-        if (simd == 2 && dh % 16 == 0)
+#if CASIE_X86
+        if (simd == CASIE_SIMD_AVX512 && dh % 16 == 0)
             context_avx512(p, n8, nq, v, ld, n, dh, ci, ldc);
-        else if (simd && dh % 8 == 0)
+        else if (simd >= CASIE_SIMD_AVX2 && dh % 8 == 0)
             context_avx2(p, n8, nq, v, ld, n, dh, ci, ldc);
         else
 #endif
             context_plain(p, n8, nq, v, ld, n, dh, ci, ldc);
     }
 }
+
+/* ======================================================================== */
+/* One copy of each kernel per level (cpu.c's table)                        */
+/* ======================================================================== */
+
+CASIE_COPIES3(q8_quantize, (const float *x, int n, int cols, int stride, int8_t *q, float *scale),
+              (x, n, cols, stride, q, scale))
+CASIE_COPIES3_L(q8_matmul,
+                (const int8_t *xq, const float *xs, int n, const casie__q8mat *w, const float *bias, float *y, int ldy),
+                (xq, xs, n, w, bias, y, ldy))
+CASIE_COPIES3(gelu, (float *x, size_t n), (x, n))
+CASIE_COPIES3(add_layernorm,
+              (float *x, const float *add, int n, int H, const float *g, const float *b, float eps, float *d),
+              (x, add, n, H, g, b, eps, d))
+CASIE_COPIES3_L(attend,
+                (const float *q, const float *k, const float *v, int ld, int n, int dh, const uint8_t *mask,
+                 const float *rel, float *ctx, int ldc, float *kt, float *p),
+                (q, k, v, ld, n, dh, mask, rel, ctx, ldc, kt, p))

@@ -8,15 +8,10 @@
 
 #include "casie.h"
 
-/* The hot loops (nn.c, the perceptron scorer in linear.c) are built twice,
- * for AVX2 and for the baseline, and the loader picks one (GCC's
- * target_clones).  Neither uses fused multiply-add (ISO C mode leaves
- * contraction off), so both give the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define CASIE_HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define CASIE_HOT
-#endif
+/* The hot loops (nn.c, linear.c's scores, encoder_kernels.c) are built
+ * once per SIMD level and picked through one table (cpu.h, cpu.c).  None
+ * uses fused multiply-add (ISO C mode leaves contraction off), so every
+ * level gives the same bits. */
 
 #include <stdarg.h>
 #include <stdio.h>

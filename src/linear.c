@@ -8,6 +8,7 @@
 #include "internal.h"
 #include "feats.h"
 #include "linear.h"
+#include "cpu.h"
 
 #include <float.h>
 #include <math.h>
@@ -79,7 +80,7 @@ static inline float bf16_to_f32(uint16_t h) { /* bfloat16 is a float's top half 
 
 /* The rows are scattered over a table of megabytes: every row is asked for
  * before the first is summed, so that their cache misses overlap. */
-CASIE_HOT void casie__linear_score(const casie__linear *m, const uint64_t *feats, int n_feats, float *scores) {
+CASIE_INLINE void linear_score(const casie__linear *m, const uint64_t *feats, int n_feats, float *scores) {
     const uint32_t mask = m->n_rows - 1, L = m->n_labels, S = m->stride;
     if (m->wh) {
         for (int k = 0; k < n_feats; k++)
@@ -97,6 +98,10 @@ CASIE_HOT void casie__linear_score(const casie__linear *m, const uint64_t *feats
             scores[l] += row[l];
     }
 }
+
+/* its copies for cpu.c's table (the AVX-512 row takes the AVX2 one) */
+CASIE_COPIES2(linear_score, (const casie__linear *m, const uint64_t *feats, int n_feats, float *scores),
+              (m, feats, n_feats, scores))
 
 void casie__linear_update(casie__linear *m, const uint64_t *feats, int n_feats, int label, float delta) {
     const uint32_t mask = m->n_rows - 1, S = m->stride;

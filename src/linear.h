@@ -7,6 +7,7 @@
 #define CASIE_LINEAR_H
 
 #include "internal.h"
+#include "cpu.h"
 
 /* ---- linear learners over hashed features (linear.c) ---- */
 /* Weights of a linear model over hashed features: a feature hash h selects
@@ -34,8 +35,11 @@ void casie__linear_finish(casie__linear *m);
 /* Rounds trained weights to what a saved model holds (bfloat16). */
 void casie__linear_round_bf16(casie__linear *m);
 uint16_t casie__f32_to_bf16(float f);
-/* scores[l] += sum over feats of w[row(f), l] for l < n_labels. */
-void casie__linear_score(const casie__linear *m, const uint64_t *feats, int n_feats, float *scores);
+/* scores[l] += sum over feats of w[row(f), l] for l < n_labels: this CPU's
+ * copy, through cpu.h's table. */
+static inline void casie__linear_score(const casie__linear *m, const uint64_t *feats, int n_feats, float *scores) {
+    casie__kernels_best()->linear_score(m, feats, n_feats, scores);
+}
 /* w[row(f), label] += delta for every f; keeps averaging sums. */
 void casie__linear_update(casie__linear *m, const uint64_t *feats, int n_feats, int label, float delta);
 /* Best label sequence under emission scores E (n, L) and m's transitions,

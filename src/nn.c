@@ -13,14 +13,12 @@
 #include "hash.h"
 #include "linear.h"
 #include "nn.h"
+#include "cpu.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #define NEG_INF (-1e30f)
-
-#define HOT CASIE_HOT
 
 /* ---- parameter layout ---- */
 /* One contiguous block, in this order:
@@ -101,7 +99,7 @@ INLINE float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
 INLINE float tanh_(float x) { return 2.0f / (1.0f + expf(-2.0f * x)) - 1.0f; }
 
 /* Eight-float vectors (GCC/Clang vector extensions): AVX registers in the
- * AVX2 clones, SSE pairs in the baseline, the same arithmetic in both. */
+ * AVX2 copies, SSE pairs in the baseline, the same arithmetic in both. */
 #if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi" /* v8f never crosses a call: every user is inlined */
 #endif
@@ -114,7 +112,7 @@ INLINE v8f ld8(const float *p) {
 INLINE float hsum8(v8f a) { return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])); }
 
 /* w . x in eight interleaved partial sums: no reassociation, so results
- * stay the same on every run and in both clones. */
+ * stay the same on every run and in both copies. */
 INLINE float dot(const float *restrict w, const float *restrict x, int c) {
     v8f acc = {0, 0, 0, 0, 0, 0, 0, 0};
     int j = 0;
@@ -222,12 +220,12 @@ void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C) {
         }
 }
 
-HOT void casie__nnet_add_tcol(const float *col, float v, int n, float *z) {
+INLINE void nnet_add_tcol(const float *col, float v, int n, float *z) {
     for (int r = 0; r < n; r++)
         z[r] += v * col[r];
 }
 
-HOT void casie__nnet_sum2(const float *a, const float *b, int n, float *z) {
+INLINE void nnet_sum2(const float *a, const float *b, int n, float *z) {
     for (int r = 0; r < n; r++)
         z[r] = a[r] + b[r];
 }
@@ -300,11 +298,9 @@ static void rec_sums_c(const int16_t *q, const int16_t *hq, int Hp, int G, int32
     }
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
+#if CASIE_X86
 #include <immintrin.h>
-#define REC_AVX2 1
-__attribute__((target("avx2"))) static void rec_sums_avx2(const int16_t *q, const int16_t *hq, int Hp, int G,
-                                                          int32_t *acc) {
+CASIE_TARGET_AVX2 static void rec_sums_avx2(const int16_t *q, const int16_t *hq, int Hp, int G, int32_t *acc) {
     int r0 = 0;
     for (; r0 + 64 <= G; r0 += 64) { /* eight vectors of sums in registers */
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
@@ -347,23 +343,13 @@ __attribute__((target("avx2"))) static void rec_sums_avx2(const int16_t *q, cons
         acc[r] = a;
     }
 }
+#else
+#define rec_sums_avx2 rec_sums_c
 #endif
 
-static _Atomic int use_avx2 = -1; /* -1: not asked yet */
-
-void casie__nnet_use_avx2(int on) { atomic_store_explicit(&use_avx2, on ? -1 : 0, memory_order_relaxed); }
-
-static void rec_sums(const int16_t *q, const int16_t *hq, int Hp, int G, int32_t *acc) {
-#ifdef REC_AVX2
-    int has = atomic_load_explicit(&use_avx2, memory_order_relaxed);
-    if (has < 0) /* every thread that asks first stores the same answer */
-        atomic_store_explicit(&use_avx2, has = __builtin_cpu_supports("avx2") ? 1 : 0, memory_order_relaxed);
-    if (has) {
-        rec_sums_avx2(q, hq, Hp, G, acc);
-        return;
-    }
-#endif
-    rec_sums_c(q, hq, Hp, G, acc);
+/* rec_sums on level simd (cpu.h): vpmaddwd from AVX2 on */
+INLINE void rec_sums(int simd, const int16_t *q, const int16_t *hq, int Hp, int G, int32_t *acc) {
+    (simd >= CASIE_SIMD_AVX2 ? rec_sums_avx2 : rec_sums_c)(q, hq, Hp, G, acc);
 }
 
 /* The word vector's share of the input projection in integers too: the
@@ -386,8 +372,8 @@ void casie__nnet_proj_quantize(const casie__nnet *n, int nc, void *P) {
                   (int16_t *)P, (float *)((unsigned char *)P + (size_t)ncp * G2 * sizeof(int16_t)));
 }
 
-void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z,
-                           float *work) {
+INLINE void nnet_project_q(int simd, const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale,
+                           float *z, float *work) {
     const int G2 = 8 * n->H, ncp = proj_ncp(nc);
     int32_t *acc = (int32_t *)work;     /* (8H,) */
     int16_t *x = (int16_t *)(acc + G2); /* (ncp,) */
@@ -395,7 +381,7 @@ void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const in
         x[j] = v[j];
     if (ncp > nc) x[nc] = 0;
     const float *scale = (const float *)((const unsigned char *)P + (size_t)ncp * G2 * sizeof(int16_t));
-    rec_sums((const int16_t *)P, x, ncp, G2, acc);
+    rec_sums(simd, (const int16_t *)P, x, ncp, G2, acc);
     for (int r = 0; r < G2; r++)
         z[r] = (float)acc[r] * scale[r] * vscale;
 }
@@ -447,8 +433,8 @@ INLINE void quant_state8(v8f h, int16_t *out) {
 /* The recurrence from the input projections Zx with R from
  * casie__nnet_rec_quantize: z = zx + scale * (the integer sums over the
  * previous states); gates eight lanes at a time. */
-HOT void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs, int16_t *Hq,
-                                 float *work) {
+INLINE void nnet_encode_proj(int simd, const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs,
+                             int16_t *Hq, float *work) {
     const int H = n->H, G = 4 * H, Hp = rec_hp(n);
     float *z = work, *c = z + G, *cp = c + H;
     int32_t *acc = (int32_t *)(cp + H); /* (G,), casie__nnet_work counts it */
@@ -463,7 +449,7 @@ HOT void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const floa
             const float *zx = Zx + ((size_t)t * 2 + (size_t)dir) * G;
             float *h = Hs + (size_t)t * 2 * H + (size_t)dir * H;
             if (s) {
-                rec_sums(q, hq, Hp, G, acc); /* hq: the previous step's states */
+                rec_sums(simd, q, hq, Hp, G, acc); /* hq: the previous step's states */
                 for (int r = 0; r < G; r++)
                     z[r] = zx[r] + (float)acc[r] * scale[r];
             } else {
@@ -508,13 +494,13 @@ INLINE void head_out(const casie__nnet *n, int h, float *a, float *out) {
         out[l] += y[l];
 }
 
-HOT void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work) {
+INLINE void nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work) {
     float *a = work + (n->D + n->H) + 6 * n->H;
     matvec(n->p + n->o_w1[h], n->p + n->o_b1[h], u, n->K, n->U, a);
     head_out(n, h, a, out);
 }
 
-HOT void casie__nnet_head_base(const casie__nnet *n, int h, const float *tail, int c0, float *base) {
+INLINE void nnet_head_base(const casie__nnet *n, int h, const float *tail, int c0, float *base) {
     const float *W1 = n->p + n->o_w1[h] + c0, *b1 = n->p + n->o_b1[h];
     matvec_ld(W1, (size_t)n->U, b1, tail, n->K, n->U - c0, base);
 }
@@ -535,13 +521,13 @@ void casie__nnet_head_quantize(const casie__nnet *n, int h, int c0, void *Q) {
                   (float *)((unsigned char *)Q + (size_t)c0 * n->K * sizeof(int16_t)));
 }
 
-HOT void casie__nnet_head_from_q(const casie__nnet *n, int h, const void *Q, const float *base, const int16_t *uq,
-                                 int c0, float *out, float *work) {
+INLINE void nnet_head_from_q(int simd, const casie__nnet *n, int h, const void *Q, const float *base, const int16_t *uq,
+                             int c0, float *out, float *work) {
     const int K = n->K;
     float *a = work + (n->D + n->H) + 6 * n->H;
     int32_t *acc = (int32_t *)(a + K);
     const float *scale = (const float *)((const unsigned char *)Q + (size_t)c0 * K * sizeof(int16_t));
-    rec_sums((const int16_t *)Q, uq, c0, K, acc);
+    rec_sums(simd, (const int16_t *)Q, uq, c0, K, acc);
     for (int k = 0; k < K; k++)
         a[k] = base[k] + (float)acc[k] * scale[k];
     head_out(n, h, a, out);
@@ -603,7 +589,7 @@ INLINE void dropout(float *x, size_t n, float p, uint64_t *rng) {
         x[i] = rng_unit(rng) < p ? 0.0f : x[i] * keep;
 }
 
-HOT void casie__nn_train_encode(casie__nn_train *t, int len) {
+INLINE void nn_train_encode(casie__nn_train *t, int len) {
     const casie__nnet *n = t->n;
     const int D = n->D, H = n->H;
     dropout(t->X, (size_t)len * D, t->dropout, &t->rng);
@@ -621,7 +607,7 @@ HOT void casie__nn_train_encode(casie__nn_train *t, int len) {
     memset(t->dHs, 0, sizeof(float) * (size_t)len * 2 * H);
 }
 
-HOT void casie__nn_train_head_fwd(casie__nn_train *t, int k, int h, float *out) {
+INLINE void nn_train_head_fwd(casie__nn_train *t, int k, int h, float *out) {
     const casie__nnet *n = t->n;
     const int L = h ? n->L2 : n->L;
     float *u = t->U + (size_t)k * n->U, *a = t->A + (size_t)k * n->K;
@@ -634,7 +620,7 @@ HOT void casie__nn_train_head_fwd(casie__nn_train *t, int k, int h, float *out) 
         out[l] += b2[l] + dot(W2 + (size_t)l * n->K, a, n->K);
 }
 
-HOT void casie__nn_train_head_bwd(casie__nn_train *t, int k, int h, const float *dout, float *du) {
+INLINE void nn_train_head_bwd(casie__nn_train *t, int k, int h, const float *dout, float *du) {
     const casie__nnet *n = t->n;
     const int K = n->K, L = h ? n->L2 : n->L, U = n->U;
     const float *u = t->U + (size_t)k * U, *a = t->A + (size_t)k * K;
@@ -654,7 +640,7 @@ HOT void casie__nn_train_head_bwd(casie__nn_train *t, int k, int h, const float 
         if (u[j] == 0.0f) du[j] = 0.0f;
 }
 
-HOT void casie__nn_train_encode_bwd(casie__nn_train *t, int len) {
+INLINE void nn_train_encode_bwd(casie__nn_train *t, int len) {
     const casie__nnet *n = t->n;
     const int D = n->D, H = n->H, I = D + H;
     float xh[4096 + 1024], dz[4 * 1024], dh[1024], dc[1024], dhn[1024];
@@ -702,7 +688,7 @@ HOT void casie__nn_train_encode_bwd(casie__nn_train *t, int len) {
     }
 }
 
-HOT void casie__nn_train_step(casie__nn_train *t) {
+INLINE void nn_train_step(casie__nn_train *t) {
     casie__nnet *n = t->n;
     float *p = n->own;
     const size_t N = n->n_params;
@@ -735,9 +721,8 @@ void casie__nn_train_finish(casie__nn_train *t) {
 
 /* ---- CRF loss ---- */
 
-HOT float casie__crf_loss(const float *E, int n, int L, const float *trans, const float *start, const uint8_t *allowed,
-                          const uint8_t *start_ok, const int *gold, float *dE, float *dtrans, float *dstart,
-                          float *work) {
+INLINE float crf_loss(const float *E, int n, int L, const float *trans, const float *start, const uint8_t *allowed,
+                      const uint8_t *start_ok, const int *gold, float *dE, float *dtrans, float *dstart, float *work) {
     float *A = work, *B = A + (size_t)n * L, *tmp = B + (size_t)n * L;
     for (int l = 0; l < L; l++)
         A[l] = (start_ok && !start_ok[l]) ? NEG_INF : E[l] + start[l];
@@ -781,3 +766,32 @@ HOT float casie__crf_loss(const float *E, int n, int L, const float *trans, cons
     }
     return Z - gs;
 }
+
+/* ---- one copy of each kernel per level (cpu.c's table: the AVX-512 row
+ * takes the AVX2 copies) ---- */
+CASIE_COPIES2(nnet_add_tcol, (const float *col, float v, int n, float *z), (col, v, n, z))
+CASIE_COPIES2(nnet_sum2, (const float *a, const float *b, int n, float *z), (a, b, n, z))
+CASIE_COPIES2_L(nnet_project_q,
+                (const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z, float *work),
+                (n, P, nc, v, vscale, z, work))
+CASIE_COPIES2_L(nnet_encode_proj,
+                (const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs, int16_t *Hq, float *work),
+                (n, R, Zx, len, Hs, Hq, work))
+CASIE_COPIES2(nnet_head, (const casie__nnet *n, int h, const float *u, float *out, float *work), (n, h, u, out, work))
+CASIE_COPIES2(nnet_head_base, (const casie__nnet *n, int h, const float *tail, int c0, float *base),
+              (n, h, tail, c0, base))
+CASIE_COPIES2_L(nnet_head_from_q,
+                (const casie__nnet *n, int h, const void *Q, const float *base, const int16_t *uq, int c0, float *out,
+                 float *work),
+                (n, h, Q, base, uq, c0, out, work))
+/* clang-format off */
+CASIE_COPIES2(nn_train_encode, (casie__nn_train *t, int len), (t, len))
+CASIE_COPIES2(nn_train_head_fwd, (casie__nn_train *t, int k, int h, float *out), (t, k, h, out))
+CASIE_COPIES2(nn_train_head_bwd, (casie__nn_train *t, int k, int h, const float *dout, float *du), (t, k, h, dout, du))
+CASIE_COPIES2(nn_train_encode_bwd, (casie__nn_train *t, int len), (t, len))
+CASIE_COPIES2(nn_train_step, (casie__nn_train *t), (t))
+/* clang-format on */
+CASIE_COPIES2_RET(float, crf_loss,
+                  (const float *E, int n, int L, const float *trans, const float *start, const uint8_t *allowed,
+                   const uint8_t *start_ok, const int *gold, float *dE, float *dtrans, float *dstart, float *work),
+                  (E, n, L, trans, start, allowed, start_ok, gold, dE, dtrans, dstart, work))

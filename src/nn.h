@@ -7,8 +7,12 @@
 #define CASIE_NN_H
 
 #include "internal.h"
+#include "cpu.h"
 
 /* ---- neural taggers (nn.c) ---- */
+/* The hot functions below (static inline) pass each call on to this CPU's
+ * copy through cpu.h's table; a test runs another level's copy through
+ * casie__kernels_at.  Every copy gives the same bits. */
 /* A bidirectional LSTM over token vectors (D each, H states per direction)
  * and a head: a tanh hidden layer (K) over a U-vector built by the caller
  * from the states, then L label scores.  Parameters are one float block
@@ -42,38 +46,49 @@ size_t casie__nnet_work(const casie__nnet *n);
  * weights, transposed; add_tcol adds v * one of them (n = 8H floats) to a
  * token's z (2, 4H). */
 void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C);
-void casie__nnet_add_tcol(const float *col, float v, int n, float *z);
+static inline void casie__nnet_add_tcol(const float *col, float v, int n, float *z) {
+    casie__kernels_best()->nnet_add_tcol(col, v, n, z);
+}
 /* z (n,) = a + b */
-void casie__nnet_sum2(const float *a, const float *b, int n, float *z);
+static inline void casie__nnet_sum2(const float *a, const float *b, int n, float *z) {
+    casie__kernels_best()->nnet_sum2(a, b, n, z);
+}
 /* z (2, 4H) = W[:, 0:nc] x for one token, both directions, no bias, for
  * x = vscale * v (an int8 word vector, casie__emb), with the columns
  * quantized by proj_quantize (proj_bytes bytes, int16 with a scale per row,
  * nn.c); work: casie__nnet_work floats. */
 size_t casie__nnet_proj_bytes(const casie__nnet *n, int nc);
 void casie__nnet_proj_quantize(const casie__nnet *n, int nc, void *P);
-void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z,
-                           float *work);
+static inline void casie__nnet_project_q(const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale,
+                                         float *z, float *work) {
+    casie__kernels_best()->nnet_project_q(n, P, nc, v, vscale, z, work);
+}
 size_t casie__nnet_rec_bytes(const casie__nnet *n);
 void casie__nnet_rec_quantize(const casie__nnet *n, void *R);
-void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs, int16_t *Hq,
-                             float *work);
-/* The integer sums use AVX2 when the CPU has it (on 1, the default) or plain
- * C (on 0); both give the same bits (tests compare them). */
-void casie__nnet_use_avx2(int on);
+static inline void casie__nnet_encode_proj(const casie__nnet *n, const void *R, const float *Zx, int len, float *Hs,
+                                           int16_t *Hq, float *work) {
+    casie__kernels_best()->nnet_encode_proj(n, R, Zx, len, Hs, Hq, work);
+}
 /* out (L or L2,) += head h (0 or 1) of u (U,). */
-void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work);
+static inline void casie__nnet_head(const casie__nnet *n, int h, const float *u, float *out, float *work) {
+    casie__kernels_best()->nnet_head(n, h, u, out, work);
+}
 /* The same head in two parts, for inputs u = [varying (c0,); fixed (U - c0,)]:
  * base (K,) = b1 + W1[:, c0:] fixed, once; then for each varying part,
  * out += head from base + W1[:, :c0] u. */
-void casie__nnet_head_base(const casie__nnet *n, int h, const float *tail, int c0, float *base);
+static inline void casie__nnet_head_base(const casie__nnet *n, int h, const float *tail, int c0, float *base) {
+    casie__kernels_best()->nnet_head_base(n, h, tail, c0, base);
+}
 /* head_from_q: out += head from base + W1[:, :c0] u, with the varying part
  * as int16 states uq (c0,) (encode_proj's Hq) and
  * head h's first c0 columns quantized by head_quantize (head_bytes bytes;
  * c0 even); with base = b1 and c0 = U it is the whole head 0 of a tagger. */
 size_t casie__nnet_head_bytes(const casie__nnet *n, int c0);
 void casie__nnet_head_quantize(const casie__nnet *n, int h, int c0, void *Q);
-void casie__nnet_head_from_q(const casie__nnet *n, int h, const void *Q, const float *base, const int16_t *uq, int c0,
-                             float *out, float *work);
+static inline void casie__nnet_head_from_q(const casie__nnet *n, int h, const void *Q, const float *base,
+                                           const int16_t *uq, int c0, float *out, float *work) {
+    casie__kernels_best()->nnet_head_from_q(n, h, Q, base, uq, c0, out, work);
+}
 
 /* Training state of one network: gradients, Adam moments and the caches of
  * the span being trained.  Use: reserve; fill X; train_encode; for each
@@ -99,18 +114,29 @@ typedef struct casie__nn_train {
 int casie__nn_train_init(casie__nn_train *t, casie__nnet *n, float lr, float dropout, uint64_t seed);
 void casie__nn_train_free(casie__nn_train *t);
 int casie__nn_train_reserve(casie__nn_train *t, int len, int n_heads);
-void casie__nn_train_encode(casie__nn_train *t, int len);
-void casie__nn_train_head_fwd(casie__nn_train *t, int k, int h, float *out);
-void casie__nn_train_head_bwd(casie__nn_train *t, int k, int h, const float *dout, float *du);
-void casie__nn_train_encode_bwd(casie__nn_train *t, int len);
-void casie__nn_train_step(casie__nn_train *t);
+static inline void casie__nn_train_encode(casie__nn_train *t, int len) {
+    casie__kernels_best()->nn_train_encode(t, len);
+}
+static inline void casie__nn_train_head_fwd(casie__nn_train *t, int k, int h, float *out) {
+    casie__kernels_best()->nn_train_head_fwd(t, k, h, out);
+}
+static inline void casie__nn_train_head_bwd(casie__nn_train *t, int k, int h, const float *dout, float *du) {
+    casie__kernels_best()->nn_train_head_bwd(t, k, h, dout, du);
+}
+static inline void casie__nn_train_encode_bwd(casie__nn_train *t, int len) {
+    casie__kernels_best()->nn_train_encode_bwd(t, len);
+}
+static inline void casie__nn_train_step(casie__nn_train *t) { casie__kernels_best()->nn_train_step(t); }
 /* Replaces the network's parameters by their running average (if any). */
 void casie__nn_train_finish(casie__nn_train *t);
 
 /* Negative log-likelihood of gold (n,) under a CRF with emissions E (n, L);
  * writes dE = marginals - gold and adds expected - gold counts into dtrans
  * (L*L) and dstart (L).  work: (2n + 1) * L floats. */
-float casie__crf_loss(const float *E, int n, int L, const float *trans, const float *start, const uint8_t *allowed,
-                      const uint8_t *start_ok, const int *gold, float *dE, float *dtrans, float *dstart, float *work);
+static inline float casie__crf_loss(const float *E, int n, int L, const float *trans, const float *start,
+                                    const uint8_t *allowed, const uint8_t *start_ok, const int *gold, float *dE,
+                                    float *dtrans, float *dstart, float *work) {
+    return casie__kernels_best()->crf_loss(E, n, L, trans, start, allowed, start_ok, gold, dE, dtrans, dstart, work);
+}
 
 #endif /* CASIE_NN_H */

@@ -9,6 +9,7 @@
 #include "../src/tagging.h"
 #include "../src/model.h"
 #include "../src/nn.h"
+#include "../src/cpu.h"
 
 #include <math.h>
 
@@ -106,6 +107,7 @@ static void network_gradients_match_finite_differences(void **state) {
  * and the blocked recurrence (H 16, 32): within what the quantization costs
  * (a misplaced weight or scale costs far more). */
 static void check_inference(int d, int h, int k, int l, int len) {
+    const casie__kernels *plain = casie__kernels_at(CASIE_SIMD_PLAIN);
     casie__nnet n;
     casie__nn_train t;
     assert_int_equal(casie__nnet_init(&n, d, h, 2 * h, k, l, 0, 11), CASIE_OK);
@@ -140,10 +142,8 @@ static void check_inference(int d, int h, int k, int l, int len) {
     for (int i = 0; i < len; i++) {
         float *z = Zx + (size_t)i * G2;
         casie__nnet_project_q(&n, P, c0, V + (size_t)i * c0, vscale, z, work);
-        float zc[8 * 32]; /* h <= 32 here: the plain C sums, the same bits */
-        casie__nnet_use_avx2(0);
-        casie__nnet_project_q(&n, P, c0, V + (size_t)i * c0, vscale, zc, work);
-        casie__nnet_use_avx2(1);
+        float zc[8 * 32]; /* h <= 32 here: the plain C copy, the same bits */
+        plain->nnet_project_q(&n, P, c0, V + (size_t)i * c0, vscale, zc, work);
         assert_memory_equal(zc, z, sizeof(float) * (size_t)G2);
         for (int dir = 0; dir < 2; dir++)
             for (int r = 0; r < 4 * h; r++)
@@ -159,14 +159,12 @@ static void check_inference(int d, int h, int k, int l, int len) {
     assert_true(Hq && Hqc && Q);
     casie__nnet_head_quantize(&n, 0, 2 * h, Q);
     casie__nnet_encode_proj(&n, R, Zx, len, Hs, Hq, work);
-    { /* the plain C sums give the same bits as the AVX2 ones */
+    { /* the plain C copies give the same bits as this CPU's */
         float *Hc = malloc(sizeof(float) * (size_t)(len * 2 * h));
         assert_non_null(Hc);
-        casie__nnet_use_avx2(0);
-        casie__nnet_encode_proj(&n, R, Zx, len, Hc, Hqc, work);
+        plain->nnet_encode_proj(&n, R, Zx, len, Hc, Hqc, work);
         float hc[64] = {0}, ha[64] = {0}; /* l <= 64 */
-        casie__nnet_head_from_q(&n, 0, Q, n.p + n.o_b1[0], Hqc, 2 * h, hc, work);
-        casie__nnet_use_avx2(1);
+        plain->nnet_head_from_q(&n, 0, Q, n.p + n.o_b1[0], Hqc, 2 * h, hc, work);
         casie__nnet_head_from_q(&n, 0, Q, n.p + n.o_b1[0], Hq, 2 * h, ha, work);
         assert_memory_equal(Hc, Hs, sizeof(float) * (size_t)(len * 2 * h));
         assert_memory_equal(Hqc, Hq, sizeof(int16_t) * (size_t)(len * 2 * h));
@@ -240,11 +238,90 @@ static void crf_gradients_match_finite_differences(void **state) {
     assert_true(worst < 5e-3);
 }
 
+/* One training step and the inference kernels through row k of cpu.h's
+ * table: a BiLSTM (H 8: the vector gates) with dropout, a head, the CRF
+ * loss, backward, Adam; then head, head_base, add_tcol, sum2 and the int16
+ * path.  Fills out (what every row must give alike) and returns its
+ * length in floats. */
+static size_t run_level(const casie__kernels *k, float *out) {
+    enum { SD = 9, SH = 8, SK = 6, SL = 5, SN = 7 };
+    casie__nnet n;
+    casie__nn_train t;
+    assert_int_equal(casie__nnet_init(&n, SD, SH, 2 * SH, SK, SL, 0, 7), CASIE_OK);
+    assert_int_equal(casie__nn_train_init(&t, &n, 0.01f, 0.2f, 3), CASIE_OK);
+    assert_int_equal(casie__nn_train_reserve(&t, SN, SN), CASIE_OK);
+    uint64_t s = 5;
+    for (int i = 0; i < SN * SD; i++)
+        t.X[i] = frand(&s);
+    float E[SN * SL] = {0}, dE[SN * SL], work[(2 * SN + 1) * SL], du[2 * SH];
+    const int gold[SN] = {0, 1, 2, 0, 3, 4, 0};
+    k->nn_train_encode(&t, SN);
+    for (int i = 0; i < SN; i++) {
+        memcpy(t.U + (size_t)i * n.U, t.Hs + (size_t)i * 2 * SH, sizeof(float) * 2 * SH);
+        k->nn_train_head_fwd(&t, i, 0, E + i * SL);
+    }
+    size_t o = 0;
+    out[o++] = k->crf_loss(E, SN, SL, n.p + n.o_trans, n.p + n.o_start, NULL, NULL, gold, dE, t.g + n.o_trans,
+                           t.g + n.o_start, work);
+    for (int i = 0; i < SN; i++) {
+        k->nn_train_head_bwd(&t, i, 0, dE + i * SL, du);
+        for (int j = 0; j < 2 * SH; j++)
+            t.dHs[i * 2 * SH + j] += du[j];
+    }
+    k->nn_train_encode_bwd(&t, SN);
+    k->nn_train_step(&t);
+    memcpy(out + o, n.p, sizeof(float) * n.n_params), o += n.n_params;
+    /* inference over the stepped parameters */
+    float *R = malloc(casie__nnet_rec_bytes(&n)), *nw = malloc(sizeof(float) * casie__nnet_work(&n));
+    float Zx[SN * 8 * SH], Hs[SN * 2 * SH], C[(SD - 2) * 8 * SH], base[SK], sc[SL] = {0};
+    int16_t Hq[SN * 2 * SH];
+    assert_true(R && nw);
+    casie__nnet_rec_quantize(&n, R);
+    casie__nnet_cols_transpose(&n, 2, C);
+    for (int i = 0; i < SN; i++) {
+        k->nnet_sum2(C, C + 8 * SH, 8 * SH, Zx + i * 8 * SH);
+        for (int j = 2; j < SD; j++)
+            k->nnet_add_tcol(C + (j - 2) * 8 * SH, t.X[i * SD + j], 8 * SH, Zx + i * 8 * SH);
+    }
+    k->nnet_encode_proj(&n, R, Zx, SN, Hs, Hq, nw);
+    k->nnet_head(&n, 0, t.U, sc, nw);
+    k->nnet_head_base(&n, 0, t.U + SH, SH, base);
+    memcpy(out + o, Hs, sizeof Hs), o += SN * 2 * SH;
+    memcpy(out + o, sc, sizeof sc), o += SL;
+    memcpy(out + o, base, sizeof base), o += SK;
+    for (int i = 0; i < SN * 2 * SH; i++)
+        out[o++] = (float)Hq[i];
+    free(R), free(nw);
+    casie__nn_train_free(&t);
+    casie__nnet_free(&n);
+    return o;
+}
+
+/* Every row of cpu.h's table this CPU runs (AVX2 and AVX-512 take the AVX2
+ * copies of the networks) gives plain C's bits, training and inference. */
+static void every_level_gives_the_same_bits(void **state) {
+    (void)state;
+    static float ref[4096], out[4096];
+    size_t len = run_level(casie__kernels_at(CASIE_SIMD_PLAIN), ref);
+    assert_true(len < 4096);
+    int ran = 0;
+    for (int level = CASIE_SIMD_AVX2; level < CASIE_SIMD_LEVELS; level++) {
+        const casie__kernels *k = casie__kernels_at(level);
+        if (!k) continue;
+        assert_int_equal(run_level(k, out), len);
+        assert_memory_equal(ref, out, len * sizeof(float));
+        ran++;
+    }
+    printf("# %d levels above plain C compared over %zu values\n", ran, len);
+    assert_int_equal(ran, casie__cpu_level());
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(network_gradients_match_finite_differences),
         cmocka_unit_test(inference_matches_training_forward),
         cmocka_unit_test(crf_gradients_match_finite_differences),
+        cmocka_unit_test(every_level_gives_the_same_bits),
     };
     return cmocka_run_group_tests_name("nn", tests, NULL, NULL);
 }
