@@ -6,7 +6,7 @@
 #include "../tools/cmd_extract.c"
 #include "fuzz_common.h"
 
-/* cmd_extract needs it; the CLI's lives in casie.c, with main */
+/* cmd_extract needs it; the CLI's lives in cli_exit.c */
 int cli_fail(const casie_error *err) {
     fprintf(stderr, "casie: %s\n", err->message);
     return 1;

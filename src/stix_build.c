@@ -88,7 +88,6 @@ static int is_pronoun(const char *norm) {
     return !norm[0];
 }
 
-
 /* The CVE ids in s ("CVE-2017-0144", upper case), at most `max`, without
  * repeats; returns the count.  Sequence numbers are 4 digits, or more without
  * a leading zero, as the CVE syntax (and the STIX schema) has it. */
