@@ -17,19 +17,31 @@
 
 static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
 
-/* What __builtin_cpu_supports says, capped as cpu.c caps it. */
-static int expected_level(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2")) return CASIE_SIMD_PLAIN;
-#if !defined(CASIE_NO_AVX512)
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni"))
-        return CASIE_SIMD_AVX512;
+/* The level the kernel's view of the CPU implies (the flags of
+ * /proc/cpuinfo, which it clears for what the OS does not save), capped as
+ * make SIMD=avx2 caps it; -1 when there is no /proc/cpuinfo to read. */
+static int cpuinfo_level(void) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return -1;
+    static char line[1 << 16];
+    int level = -1;
+    while (level < 0 && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "flags", 5)) continue;
+        char *flags = strchr(line, ':');
+        int avx2 = 0, f512 = 0, bw = 0, vnni = 0;
+        for (char *w = strtok(flags ? flags + 1 : line, " \t\n"); w; w = strtok(NULL, " \t\n"))
+            avx2 |= !strcmp(w, "avx2"), f512 |= !strcmp(w, "avx512f"), bw |= !strcmp(w, "avx512bw"),
+                vnni |= !strcmp(w, "avx512_vnni");
+        level = !avx2 ? CASIE_SIMD_PLAIN : f512 && bw && vnni ? CASIE_SIMD_AVX512 : CASIE_SIMD_AVX2;
+    }
+    fclose(f);
+#if defined(CASIE_NO_AVX512)
+    if (level > CASIE_SIMD_AVX2) level = CASIE_SIMD_AVX2;
 #endif
-    return CASIE_SIMD_AVX2;
-#else
-    return CASIE_SIMD_PLAIN;
+#if !defined(__x86_64__)
+    if (level >= 0) level = CASIE_SIMD_PLAIN; /* no x86 copies to run */
 #endif
+    return level;
 }
 
 static void *level_in_thread(void *arg) {
@@ -48,7 +60,8 @@ static void probe_and_rows(void **state) {
         assert_int_equal(pthread_join(th[i], NULL), 0);
     const int best = casie__cpu_level();
     printf("# level %d (0 plain C, 1 AVX2, 2 AVX-512 VNNI)\n", best);
-    assert_int_equal(best, expected_level());
+    const int seen = cpuinfo_level();
+    if (seen >= 0) assert_int_equal(best, seen);
     for (int i = 0; i < 8; i++)
         assert_int_equal(got[i], best);
     assert_ptr_equal(casie__kernels_best(), casie__kernels_at(best));
