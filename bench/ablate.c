@@ -14,6 +14,8 @@
  */
 #include "internal.h"
 #include "devpass.h"
+#include "extract.h"
+#include "model.h"
 
 static double f1(casie_eval *ev, int metric) {
     double p, r, f;

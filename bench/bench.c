@@ -14,6 +14,8 @@
  * except on bad input.
  */
 #include "internal.h"
+#include "feats.h"
+#include "model.h"
 
 #include <pthread.h>
 #include <stdio.h>

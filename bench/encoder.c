@@ -13,6 +13,10 @@
  * which pieces they are.
  */
 #include "internal.h"
+#include "encoder.h"
+#include "hash.h"
+#include "encoder_kernels.h"
+#include "model_file.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -20,6 +20,11 @@
  * 627 documents of the training slice).
  */
 #include "internal.h"
+#include "encoder_kernels.h"
+#include "encoder.h"
+#include "model.h"
+#include "tagging.h"
+#include "wordpiece.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -9,6 +9,8 @@
     names something X.h declares.
   - The library reads no environment variable (no getenv in src/).
   - src/internal.h is under 300 lines; no file in src/ or tools/ is over 800.
+  - The programs beside the library (bench/*.c, which make bench builds
+    and CI runs) still compile against its headers.
   - The version is written once (CASIE_VERSION_STRING in include/casie.h):
     no other source, build or package file spells it, and the man page's
     header names the same.
@@ -185,6 +187,16 @@ def check_sizes():
                     problems.append("%s:%d: the library reads the environment (pass it in instead)" % (path, i))
 
 
+def check_bench():
+    cc = os.environ.get("CC") or "cc"
+    for path in sorted(glob.glob("bench/*.c")):
+        r = subprocess.run([cc, "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-Iinclude", "-Isrc",
+                            "-fsyntax-only", path], capture_output=True, text=True)
+        if r.returncode:
+            first = (r.stderr.strip().splitlines() or ["?"])[0]
+            problems.append("%s does not compile against today's headers: %s" % (path, first))
+
+
 def check_version():
     with open("include/casie.h", encoding="utf-8") as f:
         m = re.search(r'#define CASIE_VERSION_STRING "([^"]+)"', f.read())
@@ -214,6 +226,7 @@ def main():
     check_calls()
     check_includes()
     check_sizes()
+    check_bench()
     check_version()
     for p in problems:
         print("check_layers: " + p)
