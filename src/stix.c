@@ -14,9 +14,11 @@
  *   Attack-Pattern            attack-pattern (its CAPEC meta pattern, casie_arg.category,
  *                             as an external reference by name: capec_ref; a
  *                             mention that names nothing is named by it)
- *   a hopper of attack events a campaign, which uses the attack-pattern of
- *   (Databreach, Phishing,    its subtype ("Phishing", "Ransom", "Data breach")
- *   Ransom)
+ *   an incident: the hoppers  a campaign, which uses the attack-pattern of
+ *   of one attack subtype     its subtype ("Phishing", "Ransom", "Data breach")
+ *   (Databreach, Phishing,    and targets only the victims of its actual
+ *   Ransom) naming the same   events (group_incidents: a Generic or Other
+ *   attacker or victim        attack makes no campaign)
  * and relationships that the STIX 2.1 relationship tables allow: campaign
  * attributed-to threat-actor / intrusion-set, campaign targets identity,
  * campaign uses malware / tool / attack-pattern, malware exploits
@@ -81,26 +83,26 @@ static const char *const FACT_ROLES[] = {"Compromised-Data",
                                          "Supported_Platform",
                                          NULL};
 
-/* The facts of hopper hp: {"x_casie_price": ["$500"], ...} and, under
- * "description", lead (may be NULL) then "Price: $500. Time: last week."
- * Owned by the caller. */
-static json_t *hopper_facts(builder *b, const casie_hopper *hp, const char *lead) {
+/* The facts of the hoppers hps (n): {"x_casie_price": ["$500"], ...} and,
+ * under "description", "Price: $500. Time: last week."  Owned by the caller. */
+static json_t *hopper_facts(builder *b, const casie_hopper *const *hps, int n) {
     json_t *x = json_object();
-    char *desc = casie__stix_strf("%s", lead ? lead : "");
+    char *desc = casie__stix_strf("%s", "");
     if (!x || !desc) goto nomem;
     for (int r = 0; FACT_ROLES[r]; r++) {
         int role = casie_role_from_name(FACT_ROLES[r]);
         json_t *list = json_array();
         if (!list) goto nomem;
-        for (int i = 0; i < hp->n_events; i++)
-            for (int a = 0; a < hp->events[i].n_args; a++) {
-                const casie_arg *g = &hp->events[i].args[a];
-                int dup = 0;
-                if (g->role != role || !g->text) continue;
-                for (size_t q = 0; q < json_array_size(list); q++)
-                    dup |= !strcmp(json_string_value(json_array_get(list, q)), g->text);
-                if (!dup && json_array_append_new(list, casie__stix_jstr(b, g->text))) b->failed = 1;
-            }
+        for (int h = 0; h < n; h++)
+            for (int i = 0; i < hps[h]->n_events; i++)
+                for (int a = 0; a < hps[h]->events[i].n_args; a++) {
+                    const casie_arg *g = &hps[h]->events[i].args[a];
+                    int dup = 0;
+                    if (g->role != role || !g->text) continue;
+                    for (size_t q = 0; q < json_array_size(list); q++)
+                        dup |= !strcmp(json_string_value(json_array_get(list, q)), g->text);
+                    if (!dup && json_array_append_new(list, casie__stix_jstr(b, g->text))) b->failed = 1;
+                }
         if (!json_array_size(list)) {
             json_decref(list);
             continue;
@@ -158,49 +160,172 @@ static json_t *capec_ref(builder *b, const char *category) {
     return x;
 }
 
-/* The hopper's campaign (attack hoppers only; camp empty otherwise), with
- * the hopper's facts (borrowed, may be NULL). */
-static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *hp, const char **names,
-                         const json_t *facts, char camp[ID_MAX]) {
+/* ---- incidents: the campaigns of an article ---- */
+
+/* A hopper makes a campaign when one of its events is an attack that
+ * happened (realis Actual): a Generic or hypothetical attack ("paying a
+ * ransom encourages more attacks") is no incident.  Hoppers of one subtype
+ * that name the same attacker or victim are one incident (a CASIE hopper
+ * is a cluster of mentions, not an incident: one ransomware story is often
+ * several), as said by a mention that names them itself in an actual attack
+ * event; a hopper that names neither joins the first incident of its
+ * subtype, or starts the one such incident of its subtype. */
+enum { MAX_KEYS = 16 };
+
+typedef struct incident_hopper {
+    int subtype;          /* of its first actual attack event; -1: makes no campaign */
+    int n_keys;           /* named attackers and victims, normalized */
+    char *keys[MAX_KEYS]; /* owned */
+    int root;             /* the incident: the index of its first hopper */
+    const char **names;   /* casie_doc_arg_names of its arguments (borrowed) */
+} incident_hopper;
+
+static int actual_attack(const casie_event *e) { return is_attack(e->subtype) && e->realis == CASIE_REALIS_ACTUAL; }
+
+static int find_root(incident_hopper *ih, int h) {
+    while (ih[h].root != h)
+        h = ih[h].root = ih[ih[h].root].root;
+    return h;
+}
+
+static int share_key(const incident_hopper *x, const incident_hopper *y) {
+    for (int i = 0; i < x->n_keys; i++)
+        for (int j = 0; j < y->n_keys; j++)
+            if (!strcmp(x->keys[i], y->keys[j])) return 1;
+    return 0;
+}
+
+/* Fills ih (doc->n_hoppers) and groups the hoppers into incidents. */
+static void group_incidents(builder *b, const casie_doc *doc, const char **names, incident_hopper *ih) {
+    const int R_ATTACKER = casie_role_from_name("Attacker"), R_VICTIM = casie_role_from_name("Victim");
+    for (int h = 0, base = 0; h < doc->n_hoppers; h++) {
+        const casie_hopper *hp = &doc->hoppers[h];
+        incident_hopper *x = &ih[h];
+        x->subtype = -1, x->n_keys = 0, x->root = h, x->names = names + base;
+        for (int i = 0; i < hp->n_events; base += hp->events[i++].n_args) {
+            const casie_event *e = &hp->events[i];
+            if (x->subtype < 0 && actual_attack(e)) x->subtype = e->subtype;
+            for (int a = 0; a < e->n_args; a++) {
+                /* only a mention that names someone itself: "the hackers" may stand for
+                 * the article's one named group, which would join every story to it */
+                const char *name = names[base + a];
+                const casie_arg *g = &e->args[a];
+                if (!actual_attack(e) || !name || (g->role != R_ATTACKER && g->role != R_VICTIM) ||
+                    x->n_keys == MAX_KEYS || !g->text || !casie__mention_named(doc, g->text, g->start))
+                    continue;
+                char *k = casie__stix_normalize(name);
+                if (!k) {
+                    b->failed = 1;
+                    continue;
+                }
+                int dup = 0;
+                for (int j = 0; j < x->n_keys && !dup; j++)
+                    dup = !strcmp(x->keys[j], k);
+                if (dup)
+                    free(k);
+                else
+                    x->keys[x->n_keys++] = k;
+            }
+        }
+    }
+    for (int h = 0; h < doc->n_hoppers; h++) /* named: joined by a shared name */
+        for (int g = 0; g < h && ih[h].subtype >= 0 && ih[h].n_keys; g++)
+            if (ih[g].subtype == ih[h].subtype && share_key(&ih[g], &ih[h])) {
+                int rg = find_root(ih, g), rh = find_root(ih, h);
+                if (rg != rh) ih[rg > rh ? rg : rh].root = rg < rh ? rg : rh;
+            }
+    for (int h = 0; h < doc->n_hoppers; h++) { /* nameless: the first incident of its subtype */
+        if (ih[h].subtype < 0 || ih[h].n_keys) continue;
+        int to = -1;
+        for (int g = 0; g < doc->n_hoppers && to < 0; g++)
+            if (g != h && ih[g].subtype == ih[h].subtype && (ih[g].n_keys || g < h)) to = find_root(ih, g);
+        if (to >= 0) ih[h].root = to;
+    }
+    for (int h = 0; h < doc->n_hoppers; h++)
+        ih[h].root = find_root(ih, h);
+}
+
+/* The campaign of incident `root` (its hoppers: those of ih whose root it
+ * is), into camp: named by who did what to whom, its mentions' triggers in
+ * its description, the hoppers' facts and objective. */
+static void add_campaign(builder *b, const casie_doc *doc, const incident_hopper *ih, int root, char camp[ID_MAX]) {
     camp[0] = 0;
-    const casie_event *first = NULL;
+    const casie_hopper *hps[64];
+    int n = 0, n_events = 0;
+    for (int h = 0; h < doc->n_hoppers && n < 64; h++)
+        if (ih[h].root == root && ih[h].subtype >= 0) hps[n++] = &doc->hoppers[h];
+    const int R_ATTACKER = casie_role_from_name("Attacker"), R_VICTIM = casie_role_from_name("Victim"),
+              R_PURPOSE = casie_role_from_name("Purpose");
+    const char *attacker = NULL, *victim = NULL, *purpose = NULL, *purpose_cat = NULL, *trigger = NULL;
+    int attacker_own = 0, victim_own = 0;
     float conf = -1;
-    for (int i = 0; i < hp->n_events; i++)
-        if (is_attack(hp->events[i].subtype)) {
-            if (!first) first = &hp->events[i];
-            if (hp->events[i].score > conf) conf = hp->events[i].score;
+    size_t cap = 64 + (doc->id ? strlen(doc->id) : 0), k, tlen = 1;
+    for (int m = 0; m < n; m++) {
+        const char **nm = ih[hps[m] - doc->hoppers].names;
+        for (int i = 0, base = 0; i < hps[m]->n_events; base += hps[m]->events[i++].n_args) {
+            const casie_event *e = &hps[m]->events[i];
+            n_events++;
+            cap += 24;
+            tlen += e->text ? strlen(e->text) + 4 : 0;
+            if (actual_attack(e)) {
+                if (!trigger) trigger = e->text;
+                if (e->score > conf) conf = e->score;
+            }
+            for (int a = 0; a < e->n_args; a++) {
+                const casie_arg *g = &e->args[a];
+                if (!g->text) continue;
+                /* named by a mention that names it, else by what a mention stands for */
+                int own = casie__mention_named(doc, g->text, g->start);
+                if (g->role == R_ATTACKER && nm[base + a] && (!attacker || (own && !attacker_own)))
+                    attacker = nm[base + a], attacker_own = own;
+                if (g->role == R_VICTIM && e->realis == CASIE_REALIS_ACTUAL && nm[base + a] &&
+                    (!victim || (own && !victim_own)))
+                    victim = nm[base + a], victim_own = own;
+                if (g->role == R_PURPOSE && !purpose) purpose = g->text, purpose_cat = g->category;
+            }
         }
-    if (!first) return;
-    const int R_VICTIM = casie_role_from_name("Victim"), R_PURPOSE = casie_role_from_name("Purpose");
-    const char *victim = NULL, *purpose = NULL, *purpose_cat = NULL;
-    for (int i = 0, base = 0; i < hp->n_events; base += hp->events[i++].n_args)
-        for (int a = 0; a < hp->events[i].n_args; a++) {
-            const casie_arg *g = &hp->events[i].args[a];
-            if (!g->text) continue;
-            if (g->role == R_VICTIM && !victim && names[base + a]) victim = names[base + a];
-            if (g->role == R_PURPOSE && !purpose) purpose = g->text, purpose_cat = g->category;
-        }
+    }
     /* the campaign is this article's events: keyed by the document and the trigger spans */
-    size_t cap = 64 + (doc->id ? strlen(doc->id) : 0) + 24 * (size_t)hp->n_events, k;
-    char *key = malloc(cap);
-    if (!key) {
+    char *key = malloc(cap), *trigs = malloc(tlen);
+    if (!key || !trigs) {
+        free(key), free(trigs);
         b->failed = 1;
         return;
     }
     k = (size_t)snprintf(key, cap, "campaign|%s|", doc->id ? doc->id : "");
-    for (int i = 0; i < hp->n_events; i++)
-        k += (size_t)snprintf(key + k, cap - k, "%d-%d,", hp->events[i].start, hp->events[i].end);
+    size_t t = 0;
+    trigs[0] = 0;
+    for (int m = 0; m < n; m++)
+        for (int i = 0; i < hps[m]->n_events; i++) {
+            const casie_event *e = &hps[m]->events[i];
+            k += (size_t)snprintf(key + k, cap - k, "%d-%d,", e->start, e->end);
+            if (!e->text) continue;
+            int seen = 0; /* each trigger once, as written */
+            for (int m2 = 0; m2 <= m && !seen; m2++)
+                for (int j = 0; j < (m2 < m ? hps[m2]->n_events : i) && !seen; j++)
+                    seen = hps[m2]->events[j].text && !strcmp(hps[m2]->events[j].text, e->text);
+            if (!seen) t += (size_t)snprintf(trigs + t, tlen - t, "%s\"%s\"", t ? ", " : "", e->text);
+        }
     b->conf = conf;
     json_t *o = casie__stix_sdo(b, "campaign", key, camp);
     free(key);
-    const char *sub = casie_subtype_name(first->subtype), *realis = casie_realis_name(first->realis);
-    char *name = victim ? casie__stix_strf("%s against %s", sub, victim)
-                        : casie__stix_strf("%s: %s", sub, first->text ? first->text : "");
-    char *desc = casie__stix_strf("%s event (%s, %d mention%s) reported in \"%s\"", sub, realis ? realis : "Actual",
-                                  hp->n_events, hp->n_events == 1 ? "" : "s",
+    const char *sub = casie_subtype_name(hps[0]->events[0].subtype);
+    for (int i = 0; i < hps[0]->n_events; i++)
+        if (actual_attack(&hps[0]->events[i])) {
+            sub = casie_subtype_name(hps[0]->events[i].subtype);
+            break;
+        }
+    char *name = attacker && victim ? casie__stix_strf("%s by %s against %s", sub, attacker, victim)
+                 : victim           ? casie__stix_strf("%s against %s", sub, victim)
+                 : attacker         ? casie__stix_strf("%s by %s", sub, attacker)
+                                    : casie__stix_strf("%s: %s", sub, trigger ? trigger : "");
+    char *desc = casie__stix_strf("%s incident, %d mention%s (%s), reported in \"%s\"", sub, n_events,
+                                  n_events == 1 ? "" : "s", trigs,
                                   doc->title ? doc->title
                                   : doc->id  ? doc->id
                                              : "the article");
+    free(trigs);
+    json_t *facts = hopper_facts(b, hps, n);
     if (o && name && desc) {
         casie__stix_set(b, o, "name", casie__stix_jstr(b, name));
         casie__stix_set(b, o, "description", casie__stix_jstr(b, desc));
@@ -214,33 +339,32 @@ static void add_campaign(builder *b, const casie_doc *doc, const casie_hopper *h
     } else {
         b->failed = 1;
     }
+    json_decref(facts);
     free(name);
     free(desc);
     casie__stix_take(b, o);
     /* the attack-patterns of its subtypes */
     int done[CASIE_N_SUBTYPES] = {0};
-    for (int i = 0; i < hp->n_events; i++) {
-        int st = hp->events[i].subtype;
-        if (!is_attack(st) || done[st]) continue;
-        done[st] = 1;
-        char ap[ID_MAX];
-        casie__stix_entity(b, "attack-pattern", subtype_pattern(st), NULL, NULL, ap);
-        casie__stix_relate(b, camp, "uses", ap);
-    }
+    for (int m = 0; m < n; m++)
+        for (int i = 0; i < hps[m]->n_events; i++) {
+            int st = hps[m]->events[i].subtype;
+            if (!is_attack(st) || done[st]) continue;
+            done[st] = 1;
+            char ap[ID_MAX];
+            casie__stix_entity(b, "attack-pattern", subtype_pattern(st), NULL, NULL, ap);
+            casie__stix_relate(b, camp, "uses", ap);
+        }
 }
 
-/* The objects of one hopper; names: the names of its arguments (flat, in
- * order; NULL for a mention that names nothing in particular, which makes
- * no object). */
-static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp, const char **names) {
+/* The objects of hopper hp and their relationships to camp, its incident's
+ * campaign ("": none); only an actual event's victim is a target. */
+static void add_hopper(builder *b, const casie_hopper *hp, const char **names, const char *camp) {
     if (!hp->n_events) return;
     const int R_ATTACKER = casie_role_from_name("Attacker"), R_VICTIM = casie_role_from_name("Victim"),
               R_TOOL = casie_role_from_name("Tool"), R_PATTERN = casie_role_from_name("Attack-Pattern");
-    char camp[ID_MAX], vulns[MAX_VULNS][ID_MAX], vnames[MAX_VULNS][64], id[ID_MAX];
-    json_t *facts = hopper_facts(b, hp, NULL);
-    add_campaign(b, doc, hp, names, facts, camp);
-    int nv = casie__stix_add_vulnerabilities(b, hp, names, camp[0] ? NULL : facts, vulns,
-                                             vnames); /* first: the rest points at them */
+    char vulns[MAX_VULNS][ID_MAX], vnames[MAX_VULNS][64], id[ID_MAX];
+    json_t *facts = camp[0] ? NULL : hopper_facts(b, &hp, 1);                     /* a campaign's are on it */
+    int nv = casie__stix_add_vulnerabilities(b, hp, names, facts, vulns, vnames); /* first: the rest points at them */
     casie__stix_vuln_relations(b, hp, names, nv, vulns, vnames);
     json_decref(facts);
     for (int i = 0, base = 0; i < hp->n_events; base += hp->events[i++].n_args) {
@@ -264,7 +388,8 @@ static void add_hopper(builder *b, const casie_doc *doc, const casie_hopper *hp,
                                      !strcmp(ent, "Website"))
                                       ? "system"
                                       : "unknown";
-                if (casie__stix_entity(b, "identity", name, NULL, json_pack("{s:s}", "identity_class", cls), id) == 0)
+                if (casie__stix_entity(b, "identity", name, NULL, json_pack("{s:s}", "identity_class", cls), id) == 0 &&
+                    e->realis == CASIE_REALIS_ACTUAL)
                     casie__stix_relate(b, camp, "targets", id);
             } else if (g->role == R_TOOL) {
                 int mal = !strcmp(ent, "Malware");
@@ -356,8 +481,17 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
             }
     int n_events = 0, counts[CASIE_N_SUBTYPES] = {0};
     float top = -1;
+    incident_hopper *ih = calloc((size_t)doc->n_hoppers + 1, sizeof *ih);
+    char(*camps)[ID_MAX] = calloc((size_t)doc->n_hoppers + 1, ID_MAX);
+    if (!ih || !camps) {
+        free(ih), free(camps);
+        goto nomem;
+    }
+    group_incidents(&b, doc, names, ih);
     for (int h = 0, base = 0; h < doc->n_hoppers; h++) {
-        add_hopper(&b, doc, &doc->hoppers[h], names + base);
+        int r = ih[h].root;
+        if (ih[h].subtype >= 0 && !camps[r][0]) add_campaign(&b, doc, ih, r, camps[r]);
+        add_hopper(&b, &doc->hoppers[h], names + base, ih[h].subtype >= 0 ? camps[r] : "");
         for (int i = 0; i < doc->hoppers[h].n_events; i++) {
             int st = doc->hoppers[h].events[i].subtype;
             n_events++;
@@ -366,6 +500,11 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
             base += doc->hoppers[h].events[i].n_args;
         }
     }
+    for (int h = 0; h < doc->n_hoppers; h++)
+        for (int k = 0; k < ih[h].n_keys; k++)
+            free(ih[h].keys[k]);
+    free(ih);
+    free(camps);
     b.conf = -1;
     if (json_array_size(b.refs) == 0) {
         /* object_refs may not be empty: with nothing found the report refers

@@ -233,7 +233,7 @@ static void structure_and_determinism(void **state) {
     json_t *camp = json_array_get(objs, 1);
     assert_string_equal(str(camp, "type"), "campaign");
     assert_string_equal(str(camp, "name"), "Ransom against Acme Corp");
-    assert_string_equal(str(camp, "description"), "Ransom event (Actual, 1 mention) reported in \"Test\"");
+    assert_string_equal(str(camp, "description"), "Ransom incident, 1 mention (\"used\"), reported in \"Test\"");
     const char *cid = str(camp, "id");
 
     json_t *o;
@@ -307,23 +307,14 @@ static void add_arg(casie_doc *d, casie_event *e, const char *text, const char *
     g->score = -1;
 }
 
+static casie_event *add_same_event(casie_doc *d, const char *trigger, int subtype, int realis);
+
+/* A new hopper of one actual event. */
 static casie_event *add_hopper_event(casie_doc *d, const char *trigger, int subtype) {
     d->hoppers = realloc(d->hoppers, (size_t)(d->n_hoppers + 1) * sizeof *d->hoppers);
     assert_non_null(d->hoppers);
-    casie_hopper *h = &d->hoppers[d->n_hoppers++];
-    h->events = calloc(1, sizeof *h->events);
-    assert_non_null(h->events);
-    h->n_events = 1;
-    casie_event *e = &h->events[0];
-    const char *p = strstr(d->text, trigger);
-    assert_non_null(p);
-    e->start = (int32_t)(p - d->text);
-    e->end = e->start + (int32_t)strlen(trigger);
-    e->text = strdup(trigger);
-    e->subtype = subtype;
-    e->realis = CASIE_REALIS_ACTUAL;
-    e->score = -1;
-    return e;
+    memset(&d->hoppers[d->n_hoppers++], 0, sizeof *d->hoppers);
+    return add_same_event(d, trigger, subtype, CASIE_REALIS_ACTUAL);
 }
 
 /* One entity named in two events (in two spellings) is one object; pronouns
@@ -356,7 +347,8 @@ static void entities_across_events(void **state) {
     json_error_t jerr;
     json_t *bundle = json_loads(js, 0, &jerr);
     assert_non_null(bundle);
-    assert_int_equal(count_type(bundle, "campaign"), 4);
+    /* incidents: the Acme breach ("hit it" names nobody: it joins it), APT28's, the phishing */
+    assert_int_equal(count_type(bundle, "campaign"), 3);
     assert_int_equal(count_type(bundle, "threat-actor"), 0); /* "The hackers", "Hackers", "They" name nobody */
     assert_int_equal(count_type(bundle, "intrusion-set"), 1);
     assert_int_equal(count_type(bundle, "identity"), 2);       /* Acme = ACME, Initech; not "it" */
@@ -416,6 +408,82 @@ static json_t *named(json_t *bundle, const char *type, const char *name) {
         if (!strcmp(str(o, "type"), type) && str(o, "name") && !strcmp(str(o, "name"), name)) return o;
     }
     return NULL;
+}
+
+/* A second event in the last hopper, of this realis. */
+static casie_event *add_same_event(casie_doc *d, const char *trigger, int subtype, int realis) {
+    casie_hopper *h = &d->hoppers[d->n_hoppers - 1];
+    h->events = realloc(h->events, (size_t)(h->n_events + 1) * sizeof *h->events);
+    assert_non_null(h->events);
+    casie_event *e = &h->events[h->n_events++];
+    memset(e, 0, sizeof *e);
+    const char *p = strstr(d->text, trigger);
+    assert_non_null(p);
+    e->start = (int32_t)(p - d->text);
+    e->end = e->start + (int32_t)strlen(trigger);
+    e->text = strdup(trigger);
+    e->subtype = subtype;
+    e->realis = realis;
+    e->score = -1;
+    return e;
+}
+
+/* Campaigns are incidents: hoppers of one subtype that name the same
+ * attacker or victim are one campaign, named by who did what to whom, their
+ * triggers in its description; a Generic attack makes none; only an actual
+ * event's victim is a target. */
+static void incidents(void **state) {
+    (void)state;
+    const char *text = "LockBit encrypted the files of Acme on Monday. The gang demanded $5 million from Acme "
+                       "and may strike Globex next. Paying ransoms funds more attacks, the FBI warned. "
+                       "Separately, Conti breached Initech.";
+    casie_error err = {0};
+    casie_doc *d = casie_doc_from_text(text, strlen(text), "t4", &err);
+    assert_non_null(d);
+    casie_event *e = add_hopper_event(d, "encrypted", CASIE_SUBTYPE_RANSOM);
+    add_arg(d, e, "LockBit", "Attacker", "Organization");
+    add_arg(d, e, "Acme", "Victim", "Organization");
+    e = add_hopper_event(d, "demanded", CASIE_SUBTYPE_RANSOM); /* another hopper of the same story */
+    add_arg(d, e, "The gang", "Attacker", "Organization");
+    add_arg(d, e, "$5 million", "Price", "Money");
+    e = add_same_event(d, "strike", CASIE_SUBTYPE_RANSOM, CASIE_REALIS_OTHER);
+    add_arg(d, e, "Globex", "Victim", "Organization");
+    e = add_hopper_event(d, "Paying", CASIE_SUBTYPE_RANSOM); /* advice: no incident */
+    e->realis = CASIE_REALIS_GENERIC;
+    add_arg(d, e, "the FBI", "Victim", "Organization");
+    e = add_hopper_event(d, "breached", CASIE_SUBTYPE_DATABREACH);
+    add_arg(d, e, "Conti", "Attacker", "Organization");
+    add_arg(d, e, "Initech", "Victim", "Organization");
+    char *js = casie_doc_to_stix(d, CASIE_JSON_COMPACT, NULL, &err);
+    assert_non_null(js);
+    json_error_t jerr;
+    json_t *bundle = json_loads(js, 0, &jerr), *c;
+    assert_non_null(bundle);
+    assert_int_equal(count_type(bundle, "campaign"), 2);
+    assert_non_null(c = named(bundle, "campaign", "Ransom by LockBit against Acme"));
+    assert_non_null(strstr(str(c, "description"), "3 mentions (\"encrypted\", \"demanded\", \"strike\")"));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(c, "x_casie_price"), 0)), "$5 million");
+    const char *cid = str(c, "id");
+    assert_true(has_rel(bundle, cid, "targets", str(named(bundle, "identity", "Acme"), "id")));
+    json_t *globex = named(bundle, "identity", "Globex");
+    assert_non_null(globex); /* named, but a threat, not a target */
+    assert_false(has_rel(bundle, cid, "targets", str(globex, "id")));
+    assert_non_null(c = named(bundle, "campaign", "Databreach by Conti against Initech"));
+    json_t *conti = named(bundle, "threat-actor", "Conti");
+    assert_non_null(conti);
+    assert_true(has_rel(bundle, str(c, "id"), "attributed-to", str(conti, "id")));
+    /* the advice's "victim" is an object but no target of anything */
+    json_t *fbi = named(bundle, "identity", "the FBI");
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(bundle, "objects"), i, o) {
+        if (strcmp(str(o, "type"), "relationship") || strcmp(str(o, "relationship_type"), "targets")) continue;
+        assert_string_not_equal(str(o, "target_ref"), str(globex, "id"));
+        if (fbi) assert_string_not_equal(str(o, "target_ref"), str(fbi, "id"));
+    }
+    json_decref(bundle);
+    casie_free(js);
+    casie_doc_free(d);
 }
 
 /* A mention that names nothing makes no object but stands for the named
@@ -494,7 +562,7 @@ static void names_facts_relations(void **state) {
     assert_int_equal(count_type(bundle, "identity"), 3);                        /* Kaseya, Microsoft, Jane Roe */
     assert_non_null(named(bundle, "identity", "Kaseya"));
     assert_null(named(bundle, "identity", "the company"));
-    assert_non_null(c = named(bundle, "campaign", "Ransom against Kaseya"));
+    assert_non_null(c = named(bundle, "campaign", "Ransom by REvil against Kaseya"));
     assert_int_equal(json_integer_value(json_object_get(c, "confidence")), 90);
     assert_string_equal(json_string_value(json_array_get(json_object_get(c, "x_casie_price"), 0)), "$70 million");
     assert_string_equal(json_string_value(json_array_get(json_object_get(c, "x_casie_time"), 0)), "Friday");
@@ -925,9 +993,13 @@ static void dev_bundles_validate(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sha1_and_uuid5_vectors),    cmocka_unit_test(names),
-        cmocka_unit_test(structure_and_determinism), cmocka_unit_test(entities_across_events),
-        cmocka_unit_test(names_facts_relations),     cmocka_unit_test(only_web_links),
+        cmocka_unit_test(sha1_and_uuid5_vectors),
+        cmocka_unit_test(names),
+        cmocka_unit_test(structure_and_determinism),
+        cmocka_unit_test(entities_across_events),
+        cmocka_unit_test(incidents),
+        cmocka_unit_test(names_facts_relations),
+        cmocka_unit_test(only_web_links),
         cmocka_unit_test(dev_bundles_validate),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
