@@ -250,9 +250,13 @@ static void group_incidents(builder *b, const casie_doc *doc, const char **names
  * its description, the hoppers' facts and objective. */
 static void add_campaign(builder *b, const casie_doc *doc, const incident_hopper *ih, int root, char camp[ID_MAX]) {
     camp[0] = 0;
-    const casie_hopper *hps[64];
+    const casie_hopper **hps = malloc((size_t)doc->n_hoppers * sizeof *hps);
+    if (!hps) {
+        b->failed = 1;
+        return;
+    }
     int n = 0, n_events = 0;
-    for (int h = 0; h < doc->n_hoppers && n < 64; h++)
+    for (int h = 0; h < doc->n_hoppers; h++)
         if (ih[h].root == root && ih[h].subtype >= 0) hps[n++] = &doc->hoppers[h];
     const int R_ATTACKER = casie_role_from_name("Attacker"), R_VICTIM = casie_role_from_name("Victim"),
               R_PURPOSE = casie_role_from_name("Purpose");
@@ -288,7 +292,7 @@ static void add_campaign(builder *b, const casie_doc *doc, const incident_hopper
     /* the campaign is this article's events: keyed by the document and the trigger spans */
     char *key = malloc(cap), *trigs = malloc(tlen);
     if (!key || !trigs) {
-        free(key), free(trigs);
+        free(key), free(trigs), free((void *)hps);
         b->failed = 1;
         return;
     }
@@ -309,12 +313,7 @@ static void add_campaign(builder *b, const casie_doc *doc, const incident_hopper
     b->conf = conf;
     json_t *o = casie__stix_sdo(b, "campaign", key, camp);
     free(key);
-    const char *sub = casie_subtype_name(hps[0]->events[0].subtype);
-    for (int i = 0; i < hps[0]->n_events; i++)
-        if (actual_attack(&hps[0]->events[i])) {
-            sub = casie_subtype_name(hps[0]->events[i].subtype);
-            break;
-        }
+    const char *sub = casie_subtype_name(ih[root].subtype);
     char *name = attacker && victim ? casie__stix_strf("%s by %s against %s", sub, attacker, victim)
                  : victim           ? casie__stix_strf("%s against %s", sub, victim)
                  : attacker         ? casie__stix_strf("%s by %s", sub, attacker)
@@ -354,6 +353,7 @@ static void add_campaign(builder *b, const casie_doc *doc, const incident_hopper
             casie__stix_entity(b, "attack-pattern", subtype_pattern(st), NULL, NULL, ap);
             casie__stix_relate(b, camp, "uses", ap);
         }
+    free((void *)hps);
 }
 
 /* The objects of hopper hp and their relationships to camp, its incident's

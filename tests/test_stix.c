@@ -291,23 +291,41 @@ static void structure_and_determinism(void **state) {
     casie_doc_free(d);
 }
 
+/* The span of the first occurrence of text in d's (ASCII) text. */
+static void span_of(const casie_doc *d, const char *text, int32_t *start, int32_t *end) {
+    const char *p = strstr(d->text, text);
+    assert_non_null(p);
+    *start = (int32_t)(p - d->text);
+    *end = *start + (int32_t)strlen(text);
+}
+
 /* Adds an argument to event e (span set from the first occurrence of text). */
 static void add_arg(casie_doc *d, casie_event *e, const char *text, const char *role, const char *entity) {
     e->args = realloc(e->args, (size_t)(e->n_args + 1) * sizeof *e->args);
     assert_non_null(e->args);
     casie_arg *g = &e->args[e->n_args++];
     memset(g, 0, sizeof *g);
-    const char *p = strstr(d->text, text);
-    assert_non_null(p);
-    g->start = (int32_t)(p - d->text);
-    g->end = g->start + (int32_t)strlen(text);
+    span_of(d, text, &g->start, &g->end);
     g->text = strdup(text);
     g->role = casie_role_from_name(role);
     g->entity = casie_entity_from_name(entity);
     g->score = -1;
 }
 
-static casie_event *add_same_event(casie_doc *d, const char *trigger, int subtype, int realis);
+/* A second event in the last hopper, of this realis. */
+static casie_event *add_same_event(casie_doc *d, const char *trigger, int subtype, int realis) {
+    casie_hopper *h = &d->hoppers[d->n_hoppers - 1];
+    h->events = realloc(h->events, (size_t)(h->n_events + 1) * sizeof *h->events);
+    assert_non_null(h->events);
+    casie_event *e = &h->events[h->n_events++];
+    memset(e, 0, sizeof *e);
+    span_of(d, trigger, &e->start, &e->end);
+    e->text = strdup(trigger);
+    e->subtype = subtype;
+    e->realis = realis;
+    e->score = -1;
+    return e;
+}
 
 /* A new hopper of one actual event. */
 static casie_event *add_hopper_event(casie_doc *d, const char *trigger, int subtype) {
@@ -408,24 +426,6 @@ static json_t *named(json_t *bundle, const char *type, const char *name) {
         if (!strcmp(str(o, "type"), type) && str(o, "name") && !strcmp(str(o, "name"), name)) return o;
     }
     return NULL;
-}
-
-/* A second event in the last hopper, of this realis. */
-static casie_event *add_same_event(casie_doc *d, const char *trigger, int subtype, int realis) {
-    casie_hopper *h = &d->hoppers[d->n_hoppers - 1];
-    h->events = realloc(h->events, (size_t)(h->n_events + 1) * sizeof *h->events);
-    assert_non_null(h->events);
-    casie_event *e = &h->events[h->n_events++];
-    memset(e, 0, sizeof *e);
-    const char *p = strstr(d->text, trigger);
-    assert_non_null(p);
-    e->start = (int32_t)(p - d->text);
-    e->end = e->start + (int32_t)strlen(trigger);
-    e->text = strdup(trigger);
-    e->subtype = subtype;
-    e->realis = realis;
-    e->score = -1;
-    return e;
 }
 
 /* Campaigns are incidents: hoppers of one subtype that name the same

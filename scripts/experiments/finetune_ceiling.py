@@ -79,7 +79,7 @@ def span_tokens(toks, s, e):
     return (hit[0], hit[-1] + 1) if hit else None
 
 
-def bio(n, spans, n_types):
+def bio(n, spans):
     """Labels: 0 O, 1 + 2t B-t, 2 + 2t I-t."""
     y = [0] * n
     for b, e, t in spans:
@@ -144,7 +144,7 @@ def prepare(docs, tok, roles):
                 if asp:
                     a_spans.append((asp[0], asp[1], roles.index(r)))
             d["gold_events"].append((sp[0], sp[1], t, a_spans))
-        d["y_trig"] = bio(n, trig, len(SUBTYPES))
+        d["y_trig"] = bio(n, trig)
         d["gold_trig"] = set(trig)
 
 
@@ -336,12 +336,10 @@ def token_vectors(enc, d, cfg, cache, device, train):
 def doc_loss(enc, heads, d, cfg, cache, device):
     V = heads.states(token_vectors(enc, d, cfg, cache, device, True))
     loss = F.cross_entropy(heads.trig(heads.drop(V)), torch.tensor(d["y_trig"], device=device))
-    n_ev = 0
     for tb, te, st, args in d["gold_events"]:
         lo, hi, logits = heads.arg_logits(V, tb, te, st)
-        y = bio(hi - lo, [(b - lo, e - lo, r) for b, e, r in args if b >= lo and e <= hi], 0)
+        y = bio(hi - lo, [(b - lo, e - lo, r) for b, e, r in args if b >= lo and e <= hi])
         loss = loss + F.cross_entropy(logits, torch.tensor(y, device=device)) / max(1, len(d["gold_events"]))
-        n_ev += 1
     return loss
 
 
@@ -369,7 +367,7 @@ def evaluate(enc, heads, docs, cfg, cache, device):
     return f1(ct), f1(ca)
 
 
-def run(name, args, enc_template, train, tune, roles, device, seed):
+def run(name, args, train, tune, roles, device, seed):
     torch.manual_seed(seed)
     random.seed(seed)
     first, last = args.first, args.last
@@ -457,7 +455,7 @@ def main():
     rows = []
     for name in args.config.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
-            rows += run(name, args, None, train, tune, roles, device, seed)
+            rows += run(name, args, train, tune, roles, device, seed)
             if args.out:
                 with open(args.out, "w") as f:
                     for r in rows:
