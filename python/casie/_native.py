@@ -113,6 +113,7 @@ def _load():
         "casie_doc_to_stix": (P, [P, I, SP, E]),
         "casie_doc_to_html": (P, [P, I, SP, E]),
         "casie_doc_free": (None, [P]),
+        "casie_doc_arg_names": (ctypes.POINTER(Z), [P, ctypes.POINTER(I), E]),
         "casie_model_default_load_params": (ModelLoadParams, []),
         "casie_model_open_with": (P, [Z, ctypes.POINTER(ModelLoadParams), E]),
         "casie_model_free": (None, [P]),
@@ -136,6 +137,24 @@ def take_string(ptr, n):
         return ctypes.string_at(ptr, n)
     finally:
         lib.casie_free(ptr)
+
+
+def arg_names(doc, err):
+    """casie_doc_arg_names: for each argument of doc (hoppers, events,
+    arguments in order), the name it stands for (str) or None."""
+    n = ctypes.c_int(0)
+    arr = lib.casie_doc_arg_names(doc, ctypes.byref(n), ctypes.byref(err))
+    if not arr:
+        raise err.exception()
+    seen = {}  # one str per distinct name
+    try:
+        out = []
+        for i in range(n.value):
+            b = arr[i]
+            out.append(None if b is None else seen.setdefault(b, b.decode("utf-8")))
+        return out
+    finally:
+        lib.casie_free(ctypes.cast(arr, ctypes.c_void_p))
 
 
 def doc_out(fn, doc, flags, err):

@@ -181,9 +181,9 @@ def _event_schema():
 
 
 def _converters():
-    from .frame import EVENT_COLUMNS
+    from .frame import EVENT_COLUMNS, INT_COLUMNS
 
-    ints = {"hopper", "trigger_start", "trigger_end", "arg_start", "arg_end"}
+    ints = set(INT_COLUMNS)
     floats = {"trigger_score", "arg_score"}
     return [int if c in ints else float if c in floats else str for c in EVENT_COLUMNS]
 

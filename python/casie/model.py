@@ -33,7 +33,18 @@ import warnings
 from collections.abc import Mapping
 
 from . import _input
-from ._native import DATA_DIR, ERR_IO, ERR_LIMIT, JSON_COMPACT, JSON_SCORES, CasieError, Error, lib, take_string
+from ._native import (
+    DATA_DIR,
+    ERR_IO,
+    ERR_LIMIT,
+    JSON_COMPACT,
+    JSON_SCORES,
+    CasieError,
+    Error,
+    arg_names,
+    lib,
+    take_string,
+)
 
 __all__ = ["Model", "CasieWarning", "extract", "default_model"]
 
@@ -78,6 +89,25 @@ CONVERT_FIXED = 2 << 20  # Python's allocator takes memory 1 MiB at a time
 
 
 _SIZE_MAX = ctypes.c_size_t(-1).value
+
+
+def _with_id_and_names(doc, names):
+    """The result dict of an extraction: "id" first (the document's name, its
+    "sourcefile" without ".txt", or None), then the CASIE JSON's keys; each
+    argument that stands for a name (casie_doc_arg_names: its own text when
+    it names someone, else its hopper's or the article's name for its role)
+    carries it as "name", as the text listing and the HTML view show it."""
+    sf = doc.get("sourcefile")
+    out = {"id": (sf[:-4] if sf.endswith(".txt") else sf) if isinstance(sf, str) else None}
+    out.update(doc)
+    k = 0
+    for hop in (out.get("cyberevent") or {}).get("hopper") or []:
+        for ev in hop.get("events") or []:
+            for a in ev.get("argument") or []:
+                if k < len(names) and names[k] is not None:
+                    a["name"] = names[k]
+                k += 1
+    return out
 
 
 def _estimate(h, n):
@@ -305,13 +335,14 @@ class Model:
             if not ptr:
                 raise err.exception()
             data = take_string(ptr, n.value)
+            names = arg_names(doc, err)
         finally:
             lib.casie_doc_free(doc)
         if lim is not None:
             lim.check_json(len(data))
         text = data.decode("utf-8")
         del data
-        return json.loads(text)
+        return _with_id_and_names(json.loads(text), names)
 
     def _extract_text(self, h, data, cid, params, lim=None):
         err = Error()

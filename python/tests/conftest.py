@@ -33,6 +33,18 @@ def cli_json(*args, stdin=None):
     return json.loads(run_cli(*args, stdin=stdin))
 
 
+def as_cli(doc):
+    """A result of Model.extract as the CLI's JSON has it: without the "id"
+    and the arguments' "name" that the package adds (test_convert checks those)."""
+    doc = json.loads(json.dumps(doc))
+    doc.pop("id", None)
+    for hop in (doc.get("cyberevent") or {}).get("hopper") or []:
+        for ev in hop.get("events") or []:
+            for a in ev.get("argument") or []:
+                a.pop("name", None)
+    return doc
+
+
 @pytest.fixture(scope="session")
 def fast():
     with casie.Model("fast") as m:

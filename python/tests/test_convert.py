@@ -69,3 +69,36 @@ def test_frame_without_pandas(monkeypatch, doc):
     monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now fails
     with pytest.raises(ImportError, match="pip install pandas"):
         casie.events_frame([doc])
+
+
+def test_result_carries_id_and_names(fast):
+    doc = fast.extract("The REvil gang breached Acme Corp. The gang demanded $5 million from Acme.", id="memo-7")
+    assert list(doc)[0] == "id" and doc["id"] == "memo-7" and doc["sourcefile"] == "memo-7.txt"
+    assert fast.extract("No events here.")["id"] is None
+    assert fast.extract_file(SAMPLE)["id"] == "sample-article"
+    text = doc["content"]
+    args = [a for h in doc["cyberevent"]["hopper"] for e in h["events"] for a in e.get("argument", [])]
+    named = [a for a in args if "name" in a]
+    assert named, "no argument of this text stands for a name"
+    for a in named:  # a name is a mention of the text, the argument's own when it names someone
+        assert a["name"] in text
+    # the frame and STIX take the result as it is
+    assert set(casie.events_frame(doc)["doc_id"]) == {"memo-7"}
+    assert casie.to_stix(doc)["type"] == "bundle"
+
+
+def test_frame_columns_as_the_listing_numbers_them(doc):
+    pandas = pytest.importorskip("pandas")
+    df = casie.events_frame(dict(doc, info={"title": "T", "date": "2021_05_07", "type": "text"}))
+    for c in ("hopper", "trigger_start", "trigger_end", "arg_start", "arg_end"):
+        assert str(df[c].dtype) == "Int64", c
+    listing = run_cli("extract", "-m", "fast", "--format", "text", SAMPLE)
+    assert sorted(set(df["hopper"])) == list(range(1, listing.count("\nhopper ") + 1))
+    assert set(df["title"]) == {"T"} and set(df["date"]) == {"2021_05_07"}
+    cat = df[df["role"] == "Attack-Pattern"]
+    assert len(cat) and all(isinstance(c, str) for c in cat["category"])
+    no_args = casie.events_frame({"sourcefile": "n.txt", "content": "It was hacked.", "cyberevent": {"hopper": [
+        {"events": [{"index": "E1", "type": "Attack", "subtype": "Databreach", "realis": "Actual",
+                     "nugget": {"startOffset": 7, "endOffset": 13, "text": "hacked"}}]}]}})
+    assert no_args["arg_start"].isna().all() and no_args["trigger_start"].iloc[0] == 7
+    assert pandas.api.types.is_integer_dtype(no_args["trigger_start"])
