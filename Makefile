@@ -57,9 +57,10 @@ $(BUILD)/src/model_find.o: ALL_CFLAGS += -DCASIE_DATADIR='"$(PREFIX)/share/casie
 # the neural kernels are loops the vectorizer should see
 $(BUILD)/src/nn.o: ALL_CFLAGS += -O3
 # the encoder's kernels too; no fused multiply-add anywhere, so every kernel
-# and every compiler gives the same bits (no trapping math: lets GCC turn the
+# and every compiler gives the same bits (encoder_grad.c: the training side, in
+# float, the same on every x86-64 CPU; no trapping math: lets GCC turn the
 # float selects of GELU and softmax into vector blends; the results are the same)
-$(BUILD)/src/encoder.o $(BUILD)/src/encoder_kernels.o: ALL_CFLAGS += -O3 -ffp-contract=off -fno-trapping-math
+$(BUILD)/src/encoder.o $(BUILD)/src/encoder_kernels.o $(BUILD)/src/encoder_grad.o: ALL_CFLAGS += -O3 -ffp-contract=off -fno-trapping-math
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

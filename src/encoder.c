@@ -409,6 +409,15 @@ static int rel_bucket(int rel, int n_buckets, int max_distance) {
     return ret + (large < half - 1 ? large : half - 1);
 }
 
+void casie__encoder_rel_bias(const casie_encoder *enc, int n, float *rel) {
+    const int nh = enc->cfg.n_heads;
+    for (int r = -(n - 1); r < n; r++) {
+        const float *b = enc->rel_bias + (size_t)rel_bucket(r, enc->cfg.rel_buckets, MPNET_MAX_DISTANCE) * nh;
+        for (int h = 0; h < nh; h++)
+            rel[(size_t)h * (2 * (size_t)n - 1) + (size_t)(r + n - 1)] = b[h];
+    }
+}
+
 int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const uint8_t *mask, int n, uint64_t layers,
                            int kernel, float *out, void *work, casie_error *err) {
     if (!enc || !ids || !out)
@@ -456,12 +465,7 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
     K->add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps, ctx);
     /* MPNet: each head's bias by offset, shared by every layer */
     float *rel = enc->rel_bias ? (float *)(wb + wl.rel) : NULL;
-    if (rel)
-        for (int r = -(n - 1); r < n; r++) {
-            const float *b = enc->rel_bias + (size_t)rel_bucket(r, c->rel_buckets, MPNET_MAX_DISTANCE) * nh;
-            for (int h = 0; h < nh; h++)
-                rel[(size_t)h * (2 * (size_t)n - 1) + (size_t)(r + n - 1)] = b[h];
-        }
+    if (rel) casie__encoder_rel_bias(enc, n, rel);
     float *o = out;
     if (layers & 1) {
         memcpy(o, x, plane * sizeof *x);

@@ -105,6 +105,10 @@ uint64_t casie__encoder_bind(casie_encoder *enc, const unsigned char *base);
 size_t casie__encoder_work_bytes(const casie_encoder *enc, int n);
 int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const uint8_t *mask, int n, uint64_t layers,
                            int kernel, float *out, void *work, casie_error *err);
+/* MPNet's relative position bias for a sequence of n pieces: rel (n_heads,
+ * 2n - 1), rel[h][j - i + n - 1] the bias head h adds to query i's score of
+ * key j (the buckets of j - i).  Only for an encoder with rel_bias. */
+void casie__encoder_rel_bias(const casie_encoder *enc, int n, float *rel);
 /* A sequence of any length, in overlapping windows: ids (n,) are the pieces
  * without [CLS]/[SEP]; each window is [CLS] + up to window - 2 pieces +
  * [SEP] (window <= max_positions), the next starting `stride` pieces later,
