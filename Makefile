@@ -52,7 +52,7 @@ all: lib $(BUILD)/casie
 lib: $(BUILD)/libcasie.a $(BUILD)/libcasie.so $(BUILD)/casie.pc
 
 # where an installed casie finds its models by name
-$(BUILD)/src/model_find.o: ALL_CFLAGS += -DCASIE_DATADIR='"$(PREFIX)/share/casie"'
+$(BUILD)/src/model_find.o $(BUILD)/src/groups.o: ALL_CFLAGS += -DCASIE_DATADIR='"$(PREFIX)/share/casie"'
 
 # the neural kernels are loops the vectorizer should see
 $(BUILD)/src/nn.o: ALL_CFLAGS += -O3
@@ -94,6 +94,8 @@ setup:
 # CI (CI=true) it fails the run, and so does any skip not on
 # tests/skips.allowed (scripts/run_tests.sh): CI tests the model that ships.
 FETCH := bash scripts/fetch_encoder.sh $(if $(filter true,$(CI)),,--soft)
+# the threat-group catalogue for STIX (models/casie-groups.tsv), the same way
+GROUPS := bash scripts/fetch_groups.sh $(if $(filter true,$(CI)),,--soft)
 
 check-tests: $(TEST_BIN) $(BUILD)/casie $(REPLAY_BIN)
 	@BUILD=$(BUILD) bash scripts/run_tests.sh $(TEST_BIN)
@@ -102,6 +104,7 @@ test: setup
 	@$(MAKE) --no-print-directory all
 	@$(FETCH) mpnet-base
 	@$(FETCH) minilm-l6
+	@$(GROUPS)
 	@bash scripts/dist_env.sh $(if $(filter true,$(CI)),,--soft)
 	@$(MAKE) --no-print-directory check-tests
 
@@ -119,6 +122,7 @@ golden: all $(BUILD)/tests/test_golden
 run: setup
 	@$(MAKE) --no-print-directory all
 	@$(FETCH) mpnet-base
+	@$(GROUPS)
 	@bash scripts/run_sample.sh $(BUILD)/casie
 
 asan: setup
@@ -195,6 +199,7 @@ install: all
 	install -m 755 $(BUILD)/casie $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 models/casie-fast.model $(DESTDIR)$(PREFIX)/share/casie/
 	[ ! -f models/casie-accurate.model ] || install -m 644 models/casie-accurate.model $(DESTDIR)$(PREFIX)/share/casie/
+	[ ! -f models/casie-groups.tsv ] || install -m 644 models/casie-groups.tsv $(DESTDIR)$(PREFIX)/share/casie/
 	@# the encoders (scripts/fetch_encoder.sh), when fetched
 	for e in models/encoders/*.enc; do [ -f "$$e" ] || continue; \
 	  install -d $(DESTDIR)$(PREFIX)/share/casie/encoders && install -m 644 "$$e" $(DESTDIR)$(PREFIX)/share/casie/encoders/; done

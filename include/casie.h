@@ -296,6 +296,59 @@ CASIE_API char *casie_doc_to_json(const casie_doc *doc, int flags, size_t *len, 
  * frees the result with casie_free.  Thread-safe for distinct documents. */
 CASIE_API char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_error *err);
 
+/* ---- threat groups: a catalogue of named groups (docs/FORMAT.md) ---- */
+
+/* A catalogue of threat groups and ransomware families, each with its
+ * aliases, as scripts/fetch_groups.sh makes it from the MISP galaxy
+ * (casie-groups.tsv).  Read-only once loaded: thread-safe. */
+typedef struct casie_groups casie_groups;
+typedef struct casie_group {
+    const char *id;             /* the catalogue's UUID of the group */
+    const char *kind;           /* "actor" or "ransomware" */
+    const char *name;           /* as the catalogue names it: "Sodinokibi" */
+    const char *url;            /* a reference about it, or "" */
+    const char *source;         /* where the entry comes from: "misp-galaxy:ransomware" */
+    const char *const *aliases; /* other names: "REvil", "Revil" */
+    int n_aliases;
+} casie_group;
+/* Loads a catalogue file.  NULL on failure: CASIE_ERR_IO (cannot be read),
+ * CASIE_ERR_PARSE (not a catalogue, or a bad line: the message names the
+ * file and line, err->position is the line), CASIE_ERR_LIMIT (a line over
+ * 64 KiB), CASIE_ERR_NOMEM.  Free with casie_groups_free. */
+CASIE_API casie_groups *casie_groups_load(const char *path, casie_error *err);
+/* Loads casie-groups.tsv from the first of dirs (NULL-terminated, may be
+ * NULL), the data folder casie was installed with, ./models, that has it.
+ * CASIE_ERR_IO when none has. */
+CASIE_API casie_groups *casie_groups_open(const char *const *dirs, casie_error *err);
+CASIE_API void casie_groups_free(casie_groups *groups);
+/* The number of groups, and group i (0 <= i < count; borrowed from groups). */
+CASIE_API int casie_groups_count(const casie_groups *groups);
+CASIE_API const casie_group *casie_groups_get(const casie_groups *groups, int i);
+/* The group a mention names, or NULL: quotes, a possessive, a leading "the"
+ * and words such as "ransomware", "gang", "group", "operators" around the
+ * name are dropped ("Ransomware gang “REvil”" names Sodinokibi), then
+ * the rest is compared with each name and alias, case aside when the mention
+ * is written as a name (it has a capital letter or a digit).  Borrowed. */
+CASIE_API const casie_group *casie_groups_match(const casie_groups *groups, const char *mention);
+
+/* ---- STIX bundles of many documents ---- */
+
+/* One STIX 2.1 bundle built from many documents: each document's report
+ * refers to its own objects, and what documents share is one object: a
+ * vulnerability per CVE id, an intrusion-set per catalogue group (groups,
+ * borrowed, may be NULL: then attackers are named as written, as
+ * casie_doc_to_stix does).  casie_doc_to_stix(doc) is the bundle of doc
+ * alone without a catalogue.  Not thread-safe: one thread adds. */
+typedef struct casie_stix casie_stix;
+CASIE_API casie_stix *casie_stix_new(const casie_groups *groups, casie_error *err);
+/* Adds doc's report and objects (doc is not kept).  CASIE_OK, or a
+ * CASIE_ERR_* (the bundle is then unchanged only for CASIE_ERR_INVALID_ARG). */
+CASIE_API int casie_stix_add(casie_stix *stix, const casie_doc *doc, casie_error *err);
+/* The bundle so far (flags: CASIE_JSON_COMPACT), freed with casie_free.
+ * The reports come first, in the order added, then the other objects. */
+CASIE_API char *casie_stix_write(const casie_stix *stix, int flags, size_t *len, casie_error *err);
+CASIE_API void casie_stix_free(casie_stix *stix);
+
 /* The document's events as HTML (what `casie render` writes): the article
  * with its triggers and arguments highlighted and the events listed by
  * hopper, after the article's title, date and a summary table of its events

@@ -170,7 +170,7 @@ static json_t *capec_ref(builder *b, const char *category) {
  * several), as said by a mention that names them itself in an actual attack
  * event; a hopper that names neither joins the first incident of its
  * subtype, or starts the one such incident of its subtype. */
-enum { MAX_KEYS = 16 };
+enum { MAX_KEYS = 16, MAX_GROUPS = 8 };
 
 typedef struct incident_hopper {
     int subtype;          /* of its first actual attack event; -1: makes no campaign */
@@ -245,6 +245,40 @@ static void group_incidents(builder *b, const casie_doc *doc, const char **names
         ih[h].root = find_root(ih, h);
 }
 
+/* The name in quotes right after a mention ("Ransomware gang “REvil”",
+ * "the group 'Storm-2603'") into out, or "". */
+static void quoted_after(const casie_doc *doc, const casie_arg *g, char out[64]) {
+    out[0] = 0;
+    if (!doc || !doc->text || !doc->cp_byte || g->end < 0 || g->end > doc->n_cp) return;
+    const char *p = doc->text + doc->cp_byte[g->end];
+    while (*p == ' ' || *p == ',' || *p == ':')
+        p++;
+    static const char *const OPEN[] = {"\"", "'", "\xe2\x80\x9c", "\xe2\x80\x98", "\xc2\xab", NULL};
+    static const char *const CLOSE[] = {"\"", "'", "\xe2\x80\x9d", "\xe2\x80\x99", "\xc2\xbb", NULL};
+    for (int q = 0; OPEN[q]; q++) {
+        size_t n = strlen(OPEN[q]);
+        if (strncmp(p, OPEN[q], n)) continue;
+        const char *end = strstr(p + n, CLOSE[q]);
+        if (!end || end == p + n || end - (p + n) >= 64 || memchr(p + n, '\n', (size_t)(end - (p + n)))) return;
+        memcpy(out, p + n, (size_t)(end - (p + n)));
+        out[end - (p + n)] = 0;
+        return;
+    }
+}
+
+/* The catalogue group an argument names (by the mention it stands for,
+ * else as written, else by a name in quotes right after it), or NULL. */
+static const casie_group *arg_group(const builder *b, const casie_arg *g, const char *name) {
+    const casie_group *gr = name ? casie_groups_match(b->groups, name) : NULL;
+    if (!gr && g->text) gr = casie_groups_match(b->groups, g->text);
+    if (!gr && b->groups) {
+        char q[64];
+        quoted_after(b->doc, g, q);
+        if (q[0]) gr = casie_groups_match(b->groups, q);
+    }
+    return gr;
+}
+
 /* The campaign of incident `root` (its hoppers: those of ih whose root it
  * is), into camp: named by who did what to whom, its mentions' triggers in
  * its description, the hoppers' facts and objective. */
@@ -260,7 +294,7 @@ static void add_campaign(builder *b, const casie_doc *doc, const incident_hopper
         if (ih[h].root == root && ih[h].subtype >= 0) hps[n++] = &doc->hoppers[h];
     const int R_ATTACKER = casie_role_from_name("Attacker"), R_VICTIM = casie_role_from_name("Victim"),
               R_PURPOSE = casie_role_from_name("Purpose");
-    const char *attacker = NULL, *victim = NULL, *purpose = NULL, *purpose_cat = NULL, *trigger = NULL;
+    const char *attacker = NULL, *victim = NULL, *purpose = NULL, *purpose_cat = NULL, *trigger = NULL, *group = NULL;
     int attacker_own = 0, victim_own = 0;
     float conf = -1;
     size_t cap = 64 + (doc->id ? strlen(doc->id) : 0), k, tlen = 1;
@@ -282,8 +316,10 @@ static void add_campaign(builder *b, const casie_doc *doc, const incident_hopper
                 int own = casie__mention_named(doc, g->text, g->start);
                 if (g->role == R_ATTACKER && nm[base + a] && (!attacker || (own && !attacker_own)))
                     attacker = nm[base + a], attacker_own = own;
+                const casie_group *gr = g->role == R_ATTACKER && !group ? arg_group(b, g, nm[base + a]) : NULL;
+                if (gr) group = gr->name; /* "Ransomware gang “REvil”": Sodinokibi */
                 if (g->role == R_VICTIM && e->realis == CASIE_REALIS_ACTUAL && nm[base + a] &&
-                    (!victim || (own && !victim_own)))
+                    (!victim || (own && !victim_own)) && !arg_group(b, g, nm[base + a]))
                     victim = nm[base + a], victim_own = own;
                 if (g->role == R_PURPOSE && !purpose) purpose = g->text, purpose_cat = g->category;
             }
@@ -313,6 +349,7 @@ static void add_campaign(builder *b, const casie_doc *doc, const incident_hopper
     b->conf = conf;
     json_t *o = casie__stix_sdo(b, "campaign", key, camp);
     free(key);
+    if (!attacker) attacker = group; /* named only through the catalogue */
     const char *sub = casie_subtype_name(ih[root].subtype);
     char *name = attacker && victim ? casie__stix_strf("%s by %s against %s", sub, attacker, victim)
                  : victim           ? casie__stix_strf("%s against %s", sub, victim)
@@ -356,9 +393,61 @@ static void add_campaign(builder *b, const casie_doc *doc, const incident_hopper
     free((void *)hps);
 }
 
+/* ---- threat groups from the catalogue ---- */
+
+/* The catalogue groups that attack in each incident: ag[root], up to
+ * MAX_GROUPS (a hopper outside every incident is its own root). */
+static void incident_groups(const builder *b, const casie_doc *doc, const incident_hopper *ih,
+                            const casie_group *(*ag)[MAX_GROUPS]) {
+    const int R_ATTACKER = casie_role_from_name("Attacker");
+    if (!b->groups) return;
+    for (int h = 0; h < doc->n_hoppers; h++)
+        for (int i = 0, base = 0; i < doc->hoppers[h].n_events; base += doc->hoppers[h].events[i++].n_args)
+            for (int a = 0; a < doc->hoppers[h].events[i].n_args; a++) {
+                const casie_arg *g = &doc->hoppers[h].events[i].args[a];
+                const casie_group *gr = g->role == R_ATTACKER ? arg_group(b, g, ih[h].names[base + a]) : NULL;
+                int k = 0;
+                while (gr && k < MAX_GROUPS && ag[ih[h].root][k] && ag[ih[h].root][k] != gr)
+                    k++;
+                if (gr && k < MAX_GROUPS) ag[ih[h].root][k] = gr;
+            }
+}
+
+/* The intrusion-set of catalogue group gr into id: one per group in a
+ * bundle (its id from the catalogue's, whatever the article), named as the
+ * catalogue names it, with its aliases and the catalogue entry as an
+ * external reference. */
+static void group_object(builder *b, const casie_group *gr, char id[ID_MAX]) {
+    char *key = casie__stix_strf("intrusion-set|%s|%s", gr->source, gr->id);
+    json_t *o = key ? casie__stix_sdo(b, "intrusion-set", key, id) : NULL, *al = json_array();
+    json_t *ref = json_pack("{s:s,s:s}", "source_name", gr->source, "external_id", gr->id);
+    free(key);
+    if (!o || !al || !ref) {
+        json_decref(o), json_decref(al), json_decref(ref);
+        b->failed = 1;
+        return;
+    }
+    casie__stix_set(b, o, "name", casie__stix_jstr(b, gr->name));
+    casie__stix_set(b, o, "description",
+                    casie__stix_jstr(b, !strcmp(gr->kind, "ransomware") ? "A ransomware operation (MISP galaxy)"
+                                                                        : "A threat actor (MISP galaxy)"));
+    for (int k = 0; k < gr->n_aliases; k++)
+        if (json_array_append_new(al, casie__stix_jstr(b, gr->aliases[k]))) b->failed = 1;
+    if (json_array_size(al))
+        casie__stix_set(b, o, "aliases", al);
+    else
+        json_decref(al);
+    if (gr->url[0]) casie__stix_set(b, ref, "url", casie__stix_jstr(b, gr->url));
+    casie__stix_set(b, o, "external_references", json_pack("[o]", ref));
+    casie__stix_take(b, o);
+}
+
 /* The objects of hopper hp and their relationships to camp, its incident's
- * campaign ("": none); only an actual event's victim is a target. */
-static void add_hopper(builder *b, const casie_hopper *hp, const char **names, const char *camp) {
+ * campaign ("": none); only an actual event's victim is a target.  A
+ * catalogue group is an intrusion-set, never a victim, and never a tool of
+ * an incident it attacks in (attackers: its catalogue groups, MAX_GROUPS). */
+static void add_hopper(builder *b, const casie_hopper *hp, const char **names, const char *camp,
+                       const casie_group *const *attackers) {
     if (!hp->n_events) return;
     const int R_ATTACKER = casie_role_from_name("Attacker"), R_VICTIM = casie_role_from_name("Victim"),
               R_TOOL = casie_role_from_name("Tool"), R_PATTERN = casie_role_from_name("Attack-Pattern");
@@ -374,10 +463,20 @@ static void add_hopper(builder *b, const casie_hopper *hp, const char **names, c
             const char *ent = casie_entity_name(g->entity), *name = names[base + a];
             /* an attack pattern that names nothing stands for its CAPEC meta pattern, when it has one */
             if (!name && g->role == R_PATTERN && g->category) name = g->category;
-            if (!name) continue; /* "the company", "users", "the attackers": no object */
+            const casie_group *gr = g->role == R_ATTACKER || g->role == R_VICTIM || g->role == R_TOOL
+                                        ? arg_group(b, g, names[base + a])
+                                        : NULL;
+            if (!name && !gr) continue; /* "the company", "users", "the attackers": no object */
             if (!ent) ent = "";
             b->conf = g->score >= 0 ? g->score : e->score;
-            if (g->role == R_ATTACKER) {
+            int own = 0;
+            for (int k = 0; gr && k < MAX_GROUPS && attackers[k]; k++)
+                own |= attackers[k] == gr;
+            if ((g->role == R_VICTIM && gr) || (g->role == R_TOOL && own)) continue;
+            if (g->role == R_ATTACKER && gr) {
+                group_object(b, gr, id);
+                casie__stix_relate(b, camp, "attributed-to", id);
+            } else if (g->role == R_ATTACKER) {
                 if (casie__stix_entity(b, casie__is_group_name(name) ? "intrusion-set" : "threat-actor", name, NULL,
                                        NULL, id) == 0)
                     casie__stix_relate(b, camp, "attributed-to", id);
@@ -450,22 +549,19 @@ static int link_host(const char *link, char *out, size_t cap) {
     return 1;
 }
 
-char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_error *err) {
-    if (!doc) {
-        casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_doc_to_stix: no document");
-        return NULL;
-    }
-    builder b = {json_array(), json_array(), json_object(), "", 0, doc->id ? doc->id : "", -1, ""};
-    json_t *bundle = NULL, *report = NULL;
-    char *out = NULL, *key = NULL, *desc = NULL;
+int casie__stix_document(builder *b, const casie_doc *doc, json_t **report_out) {
+    json_t *report = NULL;
+    char *key = NULL, *desc = NULL;
     const char **names = casie_doc_arg_names(doc, NULL, NULL);
-    if (!parse_date(doc->date, b.ts)) { /* no article date: the time of this run */
+    *report_out = NULL;
+    b->scope = doc->id ? doc->id : "", b->conf = -1, b->only_cve[0] = 0, b->doc = doc;
+    if (!parse_date(doc->date, b->ts)) { /* no article date: the time of this run */
         time_t now = time(NULL);
         struct tm tm;
-        if (!gmtime_r(&now, &tm) || !strftime(b.ts, sizeof b.ts, "%Y-%m-%dT%H:%M:%S.000Z", &tm))
-            snprintf(b.ts, sizeof b.ts, "1970-01-01T00:00:00.000Z");
+        if (!gmtime_r(&now, &tm) || !strftime(b->ts, sizeof b->ts, "%Y-%m-%dT%H:%M:%S.000Z", &tm))
+            snprintf(b->ts, sizeof b->ts, "1970-01-01T00:00:00.000Z");
     }
-    if (!b.objects || !b.refs || !b.seen || !names) goto nomem;
+    if (!names) goto nomem;
     for (int h = 0, many = 0; h < doc->n_hoppers && !many; h++) /* the article's one CVE id, if one */
         for (int i = 0; i < doc->hoppers[h].n_events && !many; i++)
             for (int a = 0; a < doc->hoppers[h].events[i].n_args && !many; a++) {
@@ -473,25 +569,27 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
                 char c[MAX_CVES][32];
                 int n = g->role == casie_role_from_name("CVE") && g->text ? casie__stix_arg_cves(g->text, c) : 0;
                 for (int j = 0; j < n && !many; j++) {
-                    if (b.only_cve[0] && strcmp(b.only_cve, c[j]))
-                        many = 1, b.only_cve[0] = 0;
+                    if (b->only_cve[0] && strcmp(b->only_cve, c[j]))
+                        many = 1, b->only_cve[0] = 0;
                     else
-                        memcpy(b.only_cve, c[j], 32);
+                        memcpy(b->only_cve, c[j], 32);
                 }
             }
     int n_events = 0, counts[CASIE_N_SUBTYPES] = {0};
     float top = -1;
     incident_hopper *ih = calloc((size_t)doc->n_hoppers + 1, sizeof *ih);
     char(*camps)[ID_MAX] = calloc((size_t)doc->n_hoppers + 1, ID_MAX);
-    if (!ih || !camps) {
-        free(ih), free(camps);
+    const casie_group *(*ag)[MAX_GROUPS] = calloc((size_t)doc->n_hoppers + 1, sizeof *ag);
+    if (!ih || !camps || !ag) {
+        free(ih), free(camps), free(ag);
         goto nomem;
     }
-    group_incidents(&b, doc, names, ih);
+    group_incidents(b, doc, names, ih);
+    incident_groups(b, doc, ih, ag);
     for (int h = 0, base = 0; h < doc->n_hoppers; h++) {
         int r = ih[h].root;
-        if (ih[h].subtype >= 0 && !camps[r][0]) add_campaign(&b, doc, ih, r, camps[r]);
-        add_hopper(&b, &doc->hoppers[h], names + base, ih[h].subtype >= 0 ? camps[r] : "");
+        if (ih[h].subtype >= 0 && !camps[r][0]) add_campaign(b, doc, ih, r, camps[r]);
+        add_hopper(b, &doc->hoppers[h], names + base, ih[h].subtype >= 0 ? camps[r] : "", ag[r]);
         for (int i = 0; i < doc->hoppers[h].n_events; i++) {
             int st = doc->hoppers[h].events[i].subtype;
             n_events++;
@@ -505,22 +603,23 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
             free(ih[h].keys[k]);
     free(ih);
     free(camps);
-    b.conf = -1;
-    if (json_array_size(b.refs) == 0) {
+    free(ag);
+    b->conf = -1;
+    if (json_array_size(b->refs) == 0) {
         /* object_refs may not be empty: with nothing found the report refers
          * to its source, the site that published the article (or casie) */
         char host[256], id[ID_MAX];
         int site = link_host(doc->link, host, sizeof host);
-        casie__stix_entity(&b, "identity", site ? host : "casie", NULL,
+        casie__stix_entity(b, "identity", site ? host : "casie", NULL,
                            json_pack("{s:s}", "identity_class", site ? "organization" : "system"), id);
     }
-    if (b.failed) goto nomem;
+    if (b->failed) goto nomem;
 
-    char rid[ID_MAX], bid[ID_MAX];
+    char rid[ID_MAX];
     key = casie__stix_strf("report|%s|%s|%s", doc->id ? doc->id : "", doc->title ? doc->title : "",
                            doc->link ? doc->link : "");
-    b.conf = top; /* the report: as sure as its surest event */
-    report = key ? casie__stix_sdo(&b, "report", key, rid) : NULL;
+    b->conf = top; /* the report: as sure as its surest event */
+    report = key ? casie__stix_sdo(b, "report", key, rid) : NULL;
     if (!report) goto nomem;
     /* "3 events (2 Ransom, 1 PatchVulnerability) found by casie" */
     desc = casie__stix_strf("%d event%s", n_events, n_events == 1 ? "" : "s");
@@ -537,37 +636,31 @@ char *casie_doc_to_stix(const casie_doc *doc, int flags, size_t *len, casie_erro
         desc = d;
     }
     if (!desc) goto nomem;
-    casie__stix_set(&b, report, "name",
-                    casie__stix_jstr(&b, doc->title && doc->title[0] ? doc->title
-                                         : doc->id                   ? doc->id
-                                                                     : "article"));
-    casie__stix_set(&b, report, "description", casie__stix_jstr(&b, desc));
-    casie__stix_set(&b, report, "report_types", json_pack("[s]", "threat-report"));
-    casie__stix_set(&b, report, "published", json_string(b.ts));
+    casie__stix_set(b, report, "name",
+                    casie__stix_jstr(b, doc->title && doc->title[0] ? doc->title
+                                        : doc->id                   ? doc->id
+                                                                    : "article"));
+    casie__stix_set(b, report, "description", casie__stix_jstr(b, desc));
+    casie__stix_set(b, report, "report_types", json_pack("[s]", "threat-report"));
+    casie__stix_set(b, report, "published", json_string(b->ts));
     if (web_link(doc->link)) {
         json_t *ref = json_pack("{s:s}", "source_name", "article");
-        if (ref) casie__stix_set(&b, ref, "url", casie__stix_jstr(&b, doc->link));
-        casie__stix_set(&b, report, "external_references", ref ? json_pack("[o]", ref) : NULL);
+        if (ref) casie__stix_set(b, ref, "url", casie__stix_jstr(b, doc->link));
+        casie__stix_set(b, report, "external_references", ref ? json_pack("[o]", ref) : NULL);
     }
-    casie__stix_set(&b, report, "object_refs", json_incref(b.refs));
-    if (b.failed) goto nomem;
-    casie__stix_id(bid, "bundle", rid);
-    bundle = json_pack("{s:s,s:s,s:[O]}", "type", "bundle", "id", bid, "objects", report);
-    if (!bundle || json_array_extend(json_object_get(bundle, "objects"), b.objects)) goto nomem;
-    out = json_dumps(bundle, JSON_PRESERVE_ORDER | (flags & CASIE_JSON_COMPACT ? JSON_COMPACT : JSON_INDENT(2)));
-    if (!out) goto nomem;
-    if (len) *len = strlen(out);
-    goto done;
+    casie__stix_set(b, report, "object_refs", json_incref(b->refs));
+    if (b->failed) goto nomem;
+    *report_out = report;
+    report = NULL;
+    free(key);
+    free(desc);
+    free((void *)names);
+    return 0;
 nomem:
-    casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory writing STIX", doc->id ? doc->id : "document");
-done:
+    b->failed = 1;
     free(key);
     free(desc);
     free((void *)names);
     json_decref(report);
-    json_decref(bundle);
-    json_decref(b.objects);
-    json_decref(b.refs);
-    json_decref(b.seen);
-    return out;
+    return -1;
 }

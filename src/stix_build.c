@@ -138,7 +138,9 @@ void casie__stix_set(builder *b, json_t *o, const char *key, json_t *v) {
     if (!v || json_object_set_new(o, key, v)) b->failed = 1;
 }
 
-/* Adds o (owned) unless an object with its id is already there. */
+/* Adds o (owned) unless an object with its id is already there (in this
+ * document or an earlier one of the bundle); either way the current
+ * document's report refers to it. */
 void casie__stix_take(builder *b, json_t *o) {
     if (!o) {
         b->failed = 1;
@@ -146,16 +148,24 @@ void casie__stix_take(builder *b, json_t *o) {
     }
     const char *id = json_string_value(json_object_get(o, "id"));
     json_t *old = id ? json_object_get(b->seen, id) : NULL;
-    if (!id || old) {
-        /* one object per entity: it keeps the highest confidence of its mentions */
-        json_t *c = json_object_get(o, "confidence"), *oc = old ? json_object_get(old, "confidence") : NULL;
-        if (c && (!oc || json_integer_value(c) > json_integer_value(oc)))
-            casie__stix_set(b, old, "confidence", json_incref(c));
+    if (!id) {
         json_decref(o);
+        b->failed = 1;
         return;
     }
-    if (json_object_set(b->seen, id, o) || json_array_append_new(b->refs, json_string(id)) ||
-        json_array_append_new(b->objects, o))
+    if (old) {
+        /* one object per entity: it keeps the highest confidence of its mentions */
+        json_t *c = json_object_get(o, "confidence"), *oc = json_object_get(old, "confidence");
+        if (c && (!oc || json_integer_value(c) > json_integer_value(oc)))
+            casie__stix_set(b, old, "confidence", json_incref(c));
+        id = json_string_value(json_object_get(old, "id"));
+        json_decref(o);
+    } else if (json_object_set(b->seen, id, o) || json_array_append_new(b->objects, o)) {
+        b->failed = 1;
+        return;
+    }
+    if (!json_object_get(b->in_refs, id) &&
+        (json_object_set_new(b->in_refs, id, json_true()) || json_array_append_new(b->refs, json_string(id))))
         b->failed = 1;
 }
 

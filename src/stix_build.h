@@ -17,15 +17,25 @@ enum { ID_MAX = 80 }; /* "type--uuid": the longest type here is 16 characters */
 enum { MAX_CVES = 16, MAX_VULNS = 32 };
 
 typedef struct builder {
-    json_t *objects;   /* array: every object but the report, in order of discovery */
-    json_t *refs;      /* the report's object_refs (the same ids) */
-    json_t *seen;      /* object id -> the object (a borrowed reference held by objects) */
-    char ts[32];       /* created, modified, published */
-    int failed;        /* out of memory */
-    const char *scope; /* the document id: entity ids are per article, as their timestamps are */
-    float conf;        /* the confidence of the objects being made (0..1), or < 0: none */
-    char only_cve[32]; /* the article's one CVE id, or "": what "the flaw" is when it names no other */
+    json_t *objects;            /* array: every object of the bundle but the reports, in order of discovery */
+    json_t *seen;               /* object id -> the object (a borrowed reference held by objects) */
+    json_t *refs;               /* the current document's report object_refs */
+    json_t *in_refs;            /* ... the same ids, as keys (id -> true) */
+    char ts[32];                /* created, modified, published: the current document's date */
+    int failed;                 /* out of memory */
+    const char *scope;          /* the document id: entity ids are per article, as their timestamps are */
+    float conf;                 /* the confidence of the objects being made (0..1), or < 0: none */
+    char only_cve[32];          /* the article's one CVE id, or "": what "the flaw" is when it names no other */
+    const casie_groups *groups; /* the catalogue of threat groups (borrowed), or NULL */
+    const casie_doc *doc;       /* the current document (borrowed) */
 } builder;
+
+/* ---- stix.c: a document ---- */
+
+/* The objects of doc into b (b->objects; its ids into b->refs and
+ * b->in_refs, which the caller empties first) and its report into *report
+ * (owned by the caller).  0, or -1 when out of memory. */
+int casie__stix_document(builder *b, const casie_doc *doc, json_t **report);
 
 /* ---- stix_build.c: ids, names and objects ---- */
 
@@ -45,7 +55,8 @@ json_t *casie__stix_sdo(builder *b, const char *type, const char *key, char id[I
 json_t *casie__stix_jstr(builder *b, const char *s);
 /* o[key] = v (owned); b->failed when v is NULL or cannot be set. */
 void casie__stix_set(builder *b, json_t *o, const char *key, json_t *v);
-/* Adds o (owned) unless an object with its id is already there. */
+/* Adds o (owned) unless an object with its id is already there; either
+ * way its id is among the current document's refs. */
 void casie__stix_take(builder *b, json_t *o);
 /* An entity object (its id into id); 0, or -1 (id empty) for a pronoun. */
 int casie__stix_entity(builder *b, const char *type, const char *name, const char *key, json_t *extra, char id[ID_MAX]);

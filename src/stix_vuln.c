@@ -17,13 +17,19 @@
 
 /* A vulnerability named by its CVE id, with the CVE as external reference;
  * `text` (the mention, may be NULL) becomes its description, then the
- * hopper's facts (x, borrowed, may be NULL). */
+ * hopper's facts (x, borrowed, may be NULL).  Its id is the same in every
+ * article: a bundle of many has one object per CVE id. */
 static void cve_vuln(builder *b, const char *cve, const char *text, const json_t *facts, char id[ID_MAX]) {
     json_t *x = json_pack("{s:[{s:s,s:s}]}", "external_references", "source_name", "cve", "external_id", cve);
     if (x && text && strcasecmp(text, cve)) json_object_set_new(x, "description", casie__stix_jstr(b, text));
     if (!x) b->failed = 1;
     casie__stix_add_facts(b, x, facts);
+    /* one object per CVE id in a bundle, whatever the article: no scope (the
+     * first article that names it gives its date, description and facts) */
+    const char *scope = b->scope;
+    b->scope = "";
     casie__stix_entity(b, "vulnerability", cve, NULL, x, id);
+    b->scope = scope;
 }
 
 /* name into out[64], cut short (at a UTF-8 character boundary) if longer */

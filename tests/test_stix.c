@@ -46,7 +46,7 @@ static const char *DOC =
 /* Ids computed independently (Python: uuid.uuid5(UUID("4b1e7c2a-9355-4f0d-a638-e1275c90b46f"), key)). */
 #define ID_ACTOR "threat-actor--b33026a4-2bec-557c-8c0c-3d166cdf8e05"    /* threat-actor|t1|hackers */
 #define ID_VICTIM "identity--75977a18-9437-563e-b591-10d47301f75e"       /* identity|t1|acme corp */
-#define ID_VULN "vulnerability--6118e7cc-dbb4-5dd3-bc0b-4a51fe3c8749"    /* vulnerability|t1|cve-2017-0144 */
+#define ID_VULN "vulnerability--7ea84ca1-e2b8-5df1-820d-10a17bff2151"    /* vulnerability||cve-2017-0144 */
 #define ID_RANSOM "attack-pattern--a21684e1-fd56-5d60-8569-bcc0f580feb0" /* attack-pattern|t1|ransom */
 #define ID_LOCKY "malware--a79a088d-03ca-5e4d-ad8a-f9410071d76e"         /* malware|t1|locky ransomware */
 #define ID_PATCH                                                                                                       \

@@ -272,12 +272,11 @@ char *cli_printable(const char *s, char *out, size_t cap) {
     return out;
 }
 
-casie_model *cli_load_model(const char *name, casie_error *err) {
-    if (!name && (name = getenv("CASIE_MODEL")) && !*name) name = NULL; /* set but empty: as unset */
-    /* the models beside the binary: a build tree's ../models, an install's
-     * ../share/casie; then $CASIE_MODEL_DIR (the library reads no environment) */
-    char dir[3][PATH_MAX];
-    const char *dirs[5] = {NULL};
+/* The folders models (and the group catalogue) are looked for in, into
+ * dirs (NULL-terminated, 5 entries) with room in dir: the models beside the
+ * binary (a build tree's ../models, an install's ../share/casie); then
+ * $CASIE_MODEL_DIR (the library reads no environment). */
+static void model_dirs(char dir[3][PATH_MAX], const char *dirs[5]) {
     int nd = 0;
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -293,6 +292,23 @@ casie_model *cli_load_model(const char *name, casie_error *err) {
     }
     const char *env_dir = getenv("CASIE_MODEL_DIR");
     if (env_dir && *env_dir) dirs[nd++] = env_dir;
+    dirs[nd] = NULL;
+}
+
+casie_groups *cli_load_groups(const char *path, casie_error *err) {
+    if (path && !strcmp(path, "none")) return NULL;
+    if (path) return casie_groups_load(path, err);
+    char dir[3][PATH_MAX];
+    const char *dirs[5] = {NULL};
+    model_dirs(dir, dirs);
+    return casie_groups_open(dirs, err);
+}
+
+casie_model *cli_load_model(const char *name, casie_error *err) {
+    if (!name && (name = getenv("CASIE_MODEL")) && !*name) name = NULL; /* set but empty: as unset */
+    char dir[3][PATH_MAX];
+    const char *dirs[5] = {NULL};
+    model_dirs(dir, dirs);
     casie_model_load_params params = casie_model_default_load_params();
     params.dirs = dirs;
     params.encoder_path = getenv("CASIE_ENCODER"); /* NULL or "": the one the model names */

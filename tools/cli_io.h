@@ -135,6 +135,10 @@ char *cli_printable(const char *s, char *out, size_t cap);
  * "accurate" or a path (casie_model_open), looked for beside the binary
  * first; a note on stderr when the default falls back to the fast model. */
 casie_model *cli_load_model(const char *name, casie_error *err);
+/* The group catalogue for STIX: the file path, none for "none", else
+ * casie-groups.tsv where models are looked for (NULL with err->code
+ * CASIE_ERR_IO when there is none: STIX then goes without). */
+casie_groups *cli_load_groups(const char *path, casie_error *err);
 
 /* The documents of a split of the corpus, by name (CORPUS/splits/NAME.txt)
  * or by the path of an id list (a name with '/' or ".txt"), all of them or a

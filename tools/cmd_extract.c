@@ -11,6 +11,11 @@
  * With -o DIR each worker writes its document to a temporary file in DIR
  * (out_dir.c), and the main thread names the files in input order, so that
  * the names a run gives never depend on the thread count.
+ *
+ * --format stix writes one bundle of every document (to stdout, or to
+ * DIR/bundle.json with -o): the workers keep each document, and the main
+ * thread adds them to the bundle in input order (casie_stix_add), so that a
+ * CVE id or a catalogue group named by several articles is one object.
  */
 #include "cli_exit.h"
 #include "cli_io.h"
@@ -40,9 +45,10 @@ typedef struct ctx {
     const char *given; /* gold directory for --given-triggers */
     int given_fd;      /* ... opened once */
     const char *outdir;
-    out_dir *od; /* ... opened once */
-    int format;  /* 0 json, 1 text, 2 stix */
-    int pretty;  /* a single whole-file document: indented JSON */
+    out_dir *od;      /* ... opened once */
+    casie_stix *stix; /* --format stix: the one bundle */
+    int format;       /* 0 json, 1 text, 2 stix */
+    int pretty;       /* a single whole-file document: indented JSON */
     int scores;
     int threads;
     long docs, failed;
@@ -63,8 +69,9 @@ typedef struct job {
     size_t js_len;
     char msg[600]; /* what goes to stderr when failed */
     int failed;
-    char tmp[64];  /* -o: the temporary file written, to be named in input order */
-    char *name_id; /* ... and the id it is named after (owned) */
+    char tmp[64];   /* -o: the temporary file written, to be named in input order */
+    char *name_id;  /* ... and the id it is named after (owned) */
+    casie_doc *doc; /* --format stix: the document, for the bundle (owned) */
 } job;
 
 static void print_text(FILE *f, const casie_doc *d) {
@@ -264,6 +271,9 @@ static void run_job(const ctx *c, job *j) {
         if (!c->outdir && c->format == 0) { /* the record keeps its place in the output */
             put_error_record(f, j->where, j->msg);
         }
+    } else if (c->format == 2) { /* added to the bundle in input order */
+        j->doc = doc;
+        doc = NULL;
     } else if (c->outdir) {
         size_t len = 0;
         char *js = NULL, *text = NULL;
@@ -276,8 +286,7 @@ static void run_job(const ctx *c, job *j) {
                 snprintf(err.message, sizeof err.message, "out of memory");
             }
         } else
-            js = c->format == 2 ? casie_doc_to_stix(doc, 0, &len, &err)
-                                : casie_doc_to_json(doc, c->scores ? CASIE_JSON_SCORES : 0, &len, &err);
+            js = casie_doc_to_json(doc, c->scores ? CASIE_JSON_SCORES : 0, &len, &err);
         const char *body = js ? js : text;
         char wmsg[400];
         if (!body) {
@@ -297,8 +306,7 @@ static void run_job(const ctx *c, job *j) {
     } else {
         int flags = (c->scores ? CASIE_JSON_SCORES : 0) | (c->pretty && !j->record ? 0 : CASIE_JSON_COMPACT);
         size_t len = 0;
-        char *js = c->format == 2 ? casie_doc_to_stix(doc, flags & CASIE_JSON_COMPACT, &len, &err)
-                                  : casie_doc_to_json(doc, flags, &len, &err);
+        char *js = casie_doc_to_json(doc, flags, &len, &err);
         if (!js) {
             j->failed = 1;
             snprintf(j->msg, sizeof j->msg, "%.300s: %.250s", j->where, err.message);
@@ -366,6 +374,12 @@ static int flush_batch(batch *b) {
             } else if (k > 0)
                 fprintf(stderr, "casie extract: %.300s: its name is taken in this run; wrote %s\n", j->where, final);
         }
+        casie_error err = {0};
+        if (j->doc && casie_stix_add(c->stix, j->doc, &err)) {
+            j->failed = 1;
+            snprintf(j->msg, sizeof j->msg, "%.300s: %.250s", j->where, err.message);
+        }
+        casie_doc_free(j->doc);
         if (j->failed) {
             c->failed++;
             fprintf(stderr, "casie extract: %s\n", j->msg);
@@ -550,7 +564,7 @@ static long long input_size(FILE *f) {
 
 /* What the options say. */
 typedef struct extract_args {
-    const char *model, *given, *outdir;
+    const char *model, *given, *outdir, *groups;
     int format; /* 0 json, 1 text, 2 stix */
     int in_fmt; /* IN_*, or -1 when not given */
     long threads;
@@ -598,8 +612,12 @@ static const cli_opt OPTIONS[] = {
      "fast, accurate or a model file (default: accurate when its\n"
      "encoder is installed, else fast; $CASIE_MODEL sets another)",
      CLI_STRING(extract_args, model)},
-    {"--format", NULL, "json|text|stix", "text: a readable listing; stix: a STIX 2.1 bundle per document",
+    {"--format", NULL, "json|text|stix", "text: a readable listing; stix: one STIX 2.1 bundle of every document",
      CLI_CALL(set_format)},
+    {"--groups", NULL, "FILE",
+     "with --format stix: the threat-group catalogue (default: casie-groups.tsv\n"
+     "beside the models, when there; none: without)",
+     CLI_STRING(extract_args, groups)},
     {"--input-format", NULL, "auto|text|json|jsonl|source",
      "what each input is (default auto: a .json or .jsonl name, a first line\n"
      "that is a JSON object, a CASIE source header, else plain text)",
@@ -617,7 +635,9 @@ static const cli_opt OPTIONS[] = {
      "keep the gold triggers of DIR/annotation/ID.json (or DIR/ID.json)\n"
      "and predict the rest; ID must be a plain file name",
      CLI_STRING(extract_args, given)},
-    {"-o", NULL, "DIR", "write DIR/NAME.json (.txt with --format text) per document, not stdout",
+    {"-o", NULL, "DIR",
+     "write DIR/NAME.json (.txt with --format text) per document, not stdout\n"
+     "(--format stix: DIR/bundle.json)",
      CLI_STRING(extract_args, outdir)},
     {"--force", NULL, NULL, "with -o: replace files already in DIR (never a symbolic link)",
      CLI_FLAG(extract_args, force)},
@@ -639,6 +659,30 @@ static const cli_command EXTRACT = {
     CLI_TABLE(OPTIONS),
     .max_args = -1,
 };
+
+/* Writes the bundle of the documents extracted (none: nothing) to stdout,
+ * or to DIR/bundle.json with -o.  -1 when stdout cannot be written; a file
+ * that cannot be written counts as a failed record. */
+static int write_bundle(ctx *c) {
+    casie_error err = {0};
+    size_t len = 0;
+    if (c->docs == c->failed) return 0;
+    char *js = casie_stix_write(c->stix, c->pretty ? 0 : CASIE_JSON_COMPACT, &len, &err), tmp[64], msg[400];
+    char final[OUT_NAME_MAX + 32];
+    int rc = 0;
+    if (!js) {
+        fprintf(stderr, "casie extract: %s\n", err.message);
+        c->failed++;
+    } else if (!c->outdir) {
+        rc = fwrite(js, 1, len, stdout) != len || putchar('\n') == EOF ? -1 : 0;
+    } else if (out_dir_write_tmp(c->od, js, len, tmp, sizeof tmp, msg, sizeof msg) ||
+               out_dir_commit(c->od, tmp, "bundle", 6, final, sizeof final, msg, sizeof msg) < 0) {
+        fprintf(stderr, "casie extract: -o %s\n", msg);
+        c->failed++;
+    }
+    casie_free(js);
+    return rc;
+}
 
 /* Reads the inputs (stdin when none) into the batch, in order; then what is
  * left of it.  Returns -1 when stdout cannot be written. */
@@ -687,6 +731,7 @@ int cmd_extract(int argc, char **argv) {
     c.p.given_triggers = a.given != NULL;
     int in_fmt = a.in_fmt < 0 ? IN_AUTO : a.in_fmt;
     casie_model *m = NULL;
+    casie_groups *groups = NULL;
     casie_error err = {0};
     char msg[600];
     int werr = -1; /* whether stdout failed; -1: the inputs were not read */
@@ -699,6 +744,18 @@ int cmd_extract(int argc, char **argv) {
         fprintf(stderr, "casie extract: -o %s\n", msg);
         goto out;
     }
+    if (c.format == 2) { /* a catalogue asked for must load; the default one may be missing */
+        groups = cli_load_groups(a.groups, &err);
+        if ((!groups && a.groups && strcmp(a.groups, "none")) || (!groups && err.code && err.code != CASIE_ERR_IO)) {
+            fprintf(stderr, "casie extract: --groups: %s\n", err.message);
+            goto out;
+        }
+        if (!(c.stix = casie_stix_new(groups, &err))) {
+            cli_fail(&err);
+            goto out;
+        }
+        memset(&err, 0, sizeof err);
+    }
     if (!(m = cli_load_model(a.model, &err))) {
         cli_fail(&err);
         goto out;
@@ -710,15 +767,19 @@ int cmd_extract(int argc, char **argv) {
     c.last = c.t0;
     b.c = &c;
     werr = read_inputs(&b, argv, nfiles, in_fmt) < 0;
+    if (!werr && c.stix && write_bundle(&c) < 0) werr = 1;
 out:
     for (int i = 0; i < b.n; i++) { /* left over after a write error */
         free(b.jobs[i].buf);
         free(b.jobs[i].out);
         free(b.jobs[i].name_id);
         casie_free(b.jobs[i].js);
+        casie_doc_free(b.jobs[i].doc);
         if (c.od) out_dir_discard(c.od, b.jobs[i].tmp);
     }
     casie_model_free(m);
+    casie_stix_free(c.stix);
+    casie_groups_free(groups);
     if (c.given_fd >= 0) close(c.given_fd);
     int dir_failed = c.od && out_dir_close(c.od, msg, sizeof msg) != 0;
     if (dir_failed) fprintf(stderr, "casie extract: -o %s\n", msg);
