@@ -3,8 +3,9 @@
  * (inline CSS and script, no network) with each article's title and date, a
  * summary of its events with filters (render_summary.c), the article with
  * its triggers and arguments highlighted (faint when they scored under
- * 0.5), a legend, and the events grouped by hopper.  The
- * CLI's `casie render` and the Python package write their pages with it.
+ * 0.5), a legend, and the events grouped by hopper.  The filters and the
+ * table of contents act on all of it (render_script.c).  The CLI's `casie
+ * render` and the Python package write their pages with it.
  *
  * Spans may overlap (an argument serves several events; events' spans cross).
  * A span's element opens where it starts, the longer of two starting
@@ -16,7 +17,9 @@
  * input: it grew with the square of the nesting, 258 MB of HTML for 2,000
  * nested spans.  Every element carries data-span (trigger|argument),
  * data-start and data-end, so the spans can be counted in the page, and a
- * title that says what the span is (all its uses, one per line).
+ * title that says what the span is (all its uses, one per line); data-m and
+ * data-ev tie it to its events for the filters (open_mark).  Hopper cards
+ * carry data-hopper, event cards the attributes of a summary row.
  *
  * Not here: reading the JSON (doc_json_read.c), files and streams (the CLI).
  */
@@ -34,6 +37,9 @@ typedef struct hspan {
     char *title; /* what the span is (all its uses, one per line) */
     int order;   /* index of its first use, for a stable order */
     float score; /* the highest score of its uses, < 0 when none has one */
+    char *evs;   /* the events of its uses, "h.i" (from 1) joined by spaces, each once */
+    int hop, ev; /* the event (from 1) of its last use, to write each event once */
+    size_t title_len, evs_len;
 } hspan;
 
 /* Elements open at once, at most: the dev predictions of the default model
@@ -47,8 +53,8 @@ static const char *const SUBTYPE_COLOUR[CASIE_N_SUBTYPES] = {"#f4a7a7", "#a7c7f4
 static int role_hue(int role) { return (role * 137) % 360; }
 
 /* Appends a use of a span (merge_spans merges the uses of one span). */
-static int add_span(hspan **v, int *n, int *cap, int32_t s, int32_t e, int trigger, int label, float score,
-                    const char *what) {
+static int add_span(hspan **v, int *n, int *cap, int32_t s, int32_t e, int trigger, int label, float score, int hop,
+                    int ev, const char *what) {
     if (*n == *cap) {
         int nc = *cap ? *cap * 2 : 64;
         hspan *nv = realloc(*v, sizeof(hspan) * (size_t)nc);
@@ -56,10 +62,17 @@ static int add_span(hspan **v, int *n, int *cap, int32_t s, int32_t e, int trigg
         *v = nv;
         *cap = nc;
     }
-    char *t = malloc(strlen(what) + 1);
-    if (!t) return -1;
-    strcpy(t, what);
-    (*v)[*n] = (hspan){s, e, trigger, label, t, *n, score};
+    char ids[32];
+    int ni = snprintf(ids, sizeof ids, "%d.%d", hop, ev);
+    size_t nt = strlen(what);
+    char *t = malloc(nt + 1), *es = malloc((size_t)ni + 1);
+    if (!t || !es) {
+        free(t), free(es);
+        return -1;
+    }
+    memcpy(t, what, nt + 1);
+    memcpy(es, ids, (size_t)ni + 1);
+    (*v)[*n] = (hspan){s, e, trigger, label, t, *n, score, es, hop, ev, nt, (size_t)ni};
     (*n)++;
     return 0;
 }
@@ -73,9 +86,23 @@ static int cmp_span(const void *a, const void *b) {
     return (x->order > y->order) - (x->order < y->order);
 }
 
+/* Appends sep and b (nb bytes) to the string *a of *na bytes. */
+static int append(char **a, size_t *na, char sep, const char *b, size_t nb) {
+    char *t = realloc(*a, *na + nb + 2);
+    if (!t) return -1;
+    t[*na] = sep;
+    memcpy(t + *na + 1, b, nb + 1);
+    *a = t;
+    *na += nb + 1;
+    return 0;
+}
+
+static void free_span(hspan *h) { free(h->title), free(h->evs); }
+
 /* Sorts the uses and merges those of one kind and offsets (their titles
- * joined by line breaks, in order of use): n log n, where looking each use
- * up among the spans so far was quadratic. */
+ * joined by line breaks, their events by spaces, in order of use): n log n,
+ * where looking each use up among the spans so far was quadratic.  The
+ * lengths are kept, not measured again: a span of n uses is merged in O(n). */
 static int merge_spans(hspan *v, int *n) {
     if (*n > 1) qsort(v, (size_t)*n, sizeof *v, cmp_span); /* v is NULL for a document without events */
     int k = 0;
@@ -85,19 +112,17 @@ static int merge_spans(hspan *v, int *n) {
             v[k++] = v[i];
             continue;
         }
-        size_t a = strlen(h->title), b = strlen(v[i].title);
-        char *t = realloc(h->title, a + b + 2);
-        if (!t) {
+        int same = h->hop == v[i].hop && h->ev == v[i].ev; /* an event's uses are together */
+        if (append(&h->title, &h->title_len, '\n', v[i].title, v[i].title_len) ||
+            (!same && append(&h->evs, &h->evs_len, ' ', v[i].evs, v[i].evs_len))) {
             for (int j = i; j < *n; j++)
-                free(v[j].title);
+                free_span(&v[j]);
             *n = k;
             return -1;
         }
-        t[a] = '\n';
-        memcpy(t + a + 1, v[i].title, b + 1);
-        h->title = t;
+        h->hop = v[i].hop, h->ev = v[i].ev;
         if (v[i].score > h->score) h->score = v[i].score;
-        free(v[i].title);
+        free_span(&v[i]);
     }
     *n = k;
     return 0;
@@ -108,18 +133,24 @@ static int cmp_i32(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Opens span h's element; a continuation's title is short (the first
- * element of the span has the whole of it). */
-static void open_mark(FILE *f, const hspan *h, int continued) {
+/* Opens the element of span h, the k-th of its section.  Each element of
+ * the span has data-m="k"; the first also data-ev, the events the filters
+ * look up (render_script.c), and the whole title.  A continuation has
+ * neither, only a short title: a span of many uses, reopened at many
+ * boundaries, would else repeat its lists there and the page would grow with
+ * uses times boundaries. */
+static void open_mark(FILE *f, const hspan *h, int k, int continued) {
     const char *low = h->score >= 0 && h->score < CASIE_HTML_LOW_SCORE ? " low" : ""; /* faint when unsure */
     if (h->trigger)
-        fprintf(f, "<mark class=\"trig st%d%s\" data-span=\"trigger\" data-start=\"%d\" data-end=\"%d\" title=\"",
-                h->label, low, h->start, h->end);
+        fprintf(f, "<mark class=\"trig st%d%s\" data-span=\"trigger\" data-start=\"%d\" data-end=\"%d\" data-m=\"%d\"",
+                h->label, low, h->start, h->end, k);
     else
         fprintf(f,
                 "<mark class=\"arg%s\" style=\"--h:%d\" data-span=\"argument\" data-start=\"%d\" data-end=\"%d\" "
-                "title=\"",
-                low, role_hue(h->label), h->start, h->end);
+                "data-m=\"%d\"",
+                low, role_hue(h->label), h->start, h->end, k);
+    if (!continued) fprintf(f, " data-ev=\"%s\"", h->evs);
+    fputs(" title=\"", f);
     if (continued)
         fprintf(f, "%s %s (continued)", h->trigger ? casie_subtype_name(h->label) : casie_role_name(h->label),
                 h->trigger ? "trigger" : "argument");
@@ -204,7 +235,7 @@ static int render_text(FILE *f, const casie_doc *d, const hspan *sp, int ns, int
                 grp[y - 1] = t, cont[y - 1] = c;
             }
         for (int x = 0; x < g; x++) {
-            open_mark(f, &sp[grp[x]], cont[x]);
+            open_mark(f, &sp[grp[x]], grp[x], cont[x]);
             open[depth++] = grp[x];
         }
         if (a < d->n_cp) {
@@ -223,11 +254,13 @@ static int render_text(FILE *f, const casie_doc *d, const hspan *sp, int ns, int
 static void render_events(FILE *f, const casie_doc *d) {
     fputs("<div class=\"events\">", f);
     for (int h = 0; h < d->n_hoppers; h++) {
-        fprintf(f, "<div class=\"hopper\"><h3>Hopper %d</h3>", h + 1);
+        fprintf(f, "<div class=\"hopper\" data-hopper=\"%d\"><h3>Hopper %d</h3>", h + 1, h + 1);
         for (int i = 0; i < d->hoppers[h].n_events; i++) {
             const casie_event *e = &d->hoppers[h].events[i];
-            fprintf(f, "<div class=\"event\"><span class=\"chip st%d\">%s.%s</span> <b>", e->subtype,
-                    casie_event_type_name(e->subtype), casie_subtype_name(e->subtype));
+            fputs("<div class=\"event\"", f);
+            casie__html_event_data(f, h, i, e);
+            fprintf(f, "><span class=\"chip st%d\">%s.%s</span> <b>", e->subtype, casie_event_type_name(e->subtype),
+                    casie_subtype_name(e->subtype));
             esc_shown(f, e->text);
             fprintf(f, "</b> <span class=\"realis\">%s</span>", casie_realis_name(e->realis));
             if (e->score >= 0) fprintf(f, " <span class=\"score\">%.2f</span>", e->score);
@@ -262,7 +295,7 @@ static int render_doc(FILE *f, const casie_doc *d) {
             snprintf(what, sizeof what, "%s trigger (%s), hopper %d%s", casie_subtype_name(e->subtype),
                      casie_realis_name(e->realis), h + 1, "");
             if (e->score >= 0) snprintf(what + strlen(what), sizeof what - strlen(what), ", score %.2f", e->score);
-            rc = add_span(&sp, &ns, &cap, e->start, e->end, 1, e->subtype, e->score, what);
+            rc = add_span(&sp, &ns, &cap, e->start, e->end, 1, e->subtype, e->score, h + 1, i + 1, what);
             for (int a = 0; a < e->n_args && !rc; a++) {
                 const casie_arg *g = &e->args[a];
                 const char *et = e->text ? e->text : "";
@@ -272,7 +305,7 @@ static int render_doc(FILE *f, const casie_doc *d) {
                          casie_subtype_name(e->subtype), n, et, cut ? "\u2026" : "", casie_entity_name(g->entity));
                 if (g->score >= 0) snprintf(what + strlen(what), sizeof what - strlen(what), ", score %.2f", g->score);
                 if (g->category) snprintf(what + strlen(what), sizeof what - strlen(what), ", %s", g->category);
-                rc = add_span(&sp, &ns, &cap, g->start, g->end, 0, g->role, g->score, what);
+                rc = add_span(&sp, &ns, &cap, g->start, g->end, 0, g->role, g->score, h + 1, i + 1, what);
             }
         }
     if (!rc) rc = merge_spans(sp, &ns);
@@ -305,7 +338,7 @@ static int render_doc(FILE *f, const casie_doc *d) {
         fputs("</section>\n", f);
     }
     for (int i = 0; i < ns; i++)
-        free(sp[i].title);
+        free_span(&sp[i]);
     free(sp);
     return rc;
 }
@@ -320,7 +353,10 @@ static void render_head(FILE *f) {
           "mark{background:none;color:inherit;padding:0}\n"
           "mark.trig{font-weight:700;border-radius:3px}\n"
           "mark.arg{border-bottom:3px solid hsl(var(--h),70%,45%);background:hsla(var(--h),70%,60%,.15)}\n"
-          "mark[title]:hover{outline:2px solid #333;cursor:help}\n",
+          "mark[title]:hover{outline:2px solid #333;cursor:help}\n"
+          /* a span whose events are all filtered out: its text, unmarked */
+          "mark.off{background:none !important;border-bottom:none !important;font-weight:inherit;opacity:1}\n"
+          "mark.off[title]:hover{outline:none;cursor:auto}\n",
           f);
     for (int s = 0; s < CASIE_N_SUBTYPES; s++)
         fprintf(f, ".st%d{background:%s !important}\n", s, SUBTYPE_COLOUR[s]);
@@ -339,6 +375,7 @@ static void render_head(FILE *f) {
           "vertical-align:top}\n"
           "table.summary tr.hop th{background:#f2f2f2;font-weight:600;color:#555}.sarg i{color:#666}\n"
           ".filters{position:sticky;top:0;background:#fff;padding:.4em 0;border-bottom:1px solid #ddd;z-index:1}\n"
+          "#toc ol{margin:.3em 0;padding-left:1.5em}#toc .n{color:#777;font-size:13px}\n"
           "</style></head><body>\n<h1>Cybersecurity events</h1>\n<div class=\"legend\"><b>Triggers:</b>",
           f);
     for (int s = 0; s < CASIE_N_SUBTYPES; s++)

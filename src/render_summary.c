@@ -2,13 +2,14 @@
  * render_summary.c - the parts of the HTML page (casie_doc_to_html, `casie
  * render`) an analyst reads first: a document's title and date, a summary table of its events (one
  * row each, grouped by hopper: subtype, realis, trigger, the main arguments
- * by their most specific names, score), and the filters by subtype, realis
- * and minimum score that act on every summary table of the page (an inline
- * script; the page still makes no request).
+ * by their most specific names, score).
  *
- * Rows carry data-subtype, data-realis, data-score and data-hopper, so a
- * test (tests/render/check.js) can read them back and compare with the JSON.
- * Not here: the highlighted article and the event list (render_html.c).
+ * Rows carry data-ev, data-subtype, data-realis, data-score and
+ * data-hopper (casie__html_event_data, as the event cards do): the filters'
+ * script reads them, and tests (tests/render/check.js, filters.js) compare
+ * them with the JSON.
+ * Not here: the highlighted article and the event list (render_html.c), the
+ * filters and their script (render_script.c).
  */
 #include "internal.h"
 #include "render.h"
@@ -18,11 +19,16 @@
 #include <string.h>
 #include <time.h>
 
-/* The roles a summary row shows, most telling first, at most SHOWN_ARGS. */
+/* The roles a summary row shows, most telling first: at most PER_ROLE
+ * mentions of a role and SHOWN_ARGS in all, so that a phishing event's
+ * Trusted-Entity or a ransom's Payment-Method is not crowded out by five
+ * victims; the rest is counted ("+2 more"), and listed in the event card. */
 static const char *const MAIN_ROLES[] = {
-    "Attacker", "Victim",           "CVE",   "Vulnerability",    "Vulnerable_System", "Patch", "Releaser",
-    "Tool",     "Compromised-Data", "Price", "Number-of-Victim", "Discoverer",        "Time",  NULL};
-#define SHOWN_ARGS 5
+    "Attacker", "Victim", "Trusted-Entity",   "CVE",   "Vulnerability",  "Vulnerable_System", "Patch",
+    "Releaser", "Tool",   "Compromised-Data", "Price", "Payment-Method", "Number-of-Victim",  "Discoverer",
+    "Time",     NULL};
+#define SHOWN_ARGS 6
+#define PER_ROLE 2
 #define ARG_TEXT 60
 
 /* s escaped, cut to max code points with an ellipsis. */
@@ -61,12 +67,17 @@ void casie__html_doc_header(FILE *f, const casie_doc *d) {
 /* The main arguments of e ("Attacker: REvil (the gang)"), names from the
  * flat table of casie_doc_arg_names (names + the event's first index). */
 static void main_args(FILE *f, const casie_event *e, const char *const *names) {
-    int shown = 0;
-    for (int r = 0; MAIN_ROLES[r] && shown < SHOWN_ARGS; r++) {
-        int role = casie_role_from_name(MAIN_ROLES[r]);
-        for (int a = 0; a < e->n_args && shown < SHOWN_ARGS; a++) {
+    int shown = 0, more = 0;
+    for (int r = 0; MAIN_ROLES[r]; r++) {
+        int role = casie_role_from_name(MAIN_ROLES[r]), of_role = 0;
+        for (int a = 0; a < e->n_args; a++) {
             const casie_arg *g = &e->args[a];
             if (g->role != role || !g->text) continue;
+            if (shown == SHOWN_ARGS || of_role == PER_ROLE) {
+                more++;
+                continue;
+            }
+            of_role++;
             const char *name = names ? names[a] : NULL;
             fprintf(f, "%s<span class=\"sarg%s\"><i>%s</i> ", shown ? "; " : "",
                     g->score >= 0 && g->score < CASIE_HTML_LOW_SCORE ? " low" : "", casie_role_name(g->role));
@@ -80,6 +91,13 @@ static void main_args(FILE *f, const casie_event *e, const char *const *names) {
             shown++;
         }
     }
+    if (more) fprintf(f, "; <span class=\"more\">+%d more</span>", more);
+}
+
+void casie__html_event_data(FILE *f, int h, int i, const casie_event *e) {
+    fprintf(f, " data-ev=\"%d.%d\" data-hopper=\"%d\" data-subtype=\"%s\" data-realis=\"%s\" data-score=\"%.4f\"",
+            h + 1, i + 1, h + 1, casie_subtype_name(e->subtype), casie_realis_name(e->realis),
+            e->score >= 0 ? e->score : 1.0);
 }
 
 void casie__html_summary(FILE *f, const casie_doc *d) {
@@ -95,10 +113,9 @@ void casie__html_summary(FILE *f, const casie_doc *d) {
         for (int i = 0; i < d->hoppers[h].n_events; i++) {
             const casie_event *e = &d->hoppers[h].events[i];
             int low = e->score >= 0 && e->score < CASIE_HTML_LOW_SCORE;
-            fprintf(f,
-                    "<tr class=\"ev%s\" data-hopper=\"%d\" data-subtype=\"%s\" data-realis=\"%s\" data-score=\"%.4f\">",
-                    low ? " low" : "", h + 1, casie_subtype_name(e->subtype), casie_realis_name(e->realis),
-                    e->score >= 0 ? e->score : 1.0);
+            fprintf(f, "<tr class=\"ev%s\"", low ? " low" : "");
+            casie__html_event_data(f, h, i, e);
+            fputs(">", f);
             fprintf(f, "<td>%d</td><td><span class=\"chip st%d\">%s</span></td><td>%s</td><td class=\"trigger\">",
                     h + 1, e->subtype, casie_subtype_name(e->subtype), casie_realis_name(e->realis));
             esc_cut(f, e->text, ARG_TEXT);
@@ -112,47 +129,4 @@ void casie__html_summary(FILE *f, const casie_doc *d) {
     }
     fputs("</tbody></table>\n", f);
     casie_free((void *)names);
-}
-
-void casie__html_filters(FILE *f) {
-    fputs("<form class=\"filters\" id=\"filters\"><b>Show:</b> <label>subtype <select id=\"f-subtype\">"
-          "<option value=\"\">all</option>",
-          f);
-    for (int s = 0; s < CASIE_N_SUBTYPES; s++)
-        fprintf(f, "<option>%s</option>", casie_subtype_name(s));
-    fputs("</select></label> <label>realis <select id=\"f-realis\"><option value=\"\">all</option>", f);
-    for (int r = 0; r < CASIE_N_REALIS; r++)
-        fprintf(f, "<option>%s</option>", casie_realis_name(r));
-    fputs("</select></label> <label>minimum score <input id=\"f-score\" type=\"number\" min=\"0\" max=\"1\" "
-          "step=\"0.05\" value=\"0\"></label> <span id=\"f-count\"></span></form>\n",
-          f);
-}
-
-void casie__html_script(FILE *f) {
-    /* hides the summary rows that fail a filter, and a hopper's heading
-     * when all its rows are hidden; counts what is shown */
-    fputs("<script>\n"
-          "(function () {\n"
-          "  var st = document.getElementById('f-subtype'), re = document.getElementById('f-realis'),\n"
-          "      sc = document.getElementById('f-score'), count = document.getElementById('f-count');\n"
-          "  function apply() {\n"
-          "    var min = parseFloat(sc.value) || 0, shown = 0, total = 0;\n"
-          "    document.querySelectorAll('table.summary').forEach(function (t) {\n"
-          "      var open = {};\n"
-          "      t.querySelectorAll('tr.ev').forEach(function (r) {\n"
-          "        var ok = (!st.value || r.dataset.subtype === st.value) &&\n"
-          "                 (!re.value || r.dataset.realis === re.value) && parseFloat(r.dataset.score) >= min;\n"
-          "        r.hidden = !ok; total++;\n"
-          "        if (ok) { shown++; open[r.dataset.hopper] = true; }\n"
-          "      });\n"
-          "      t.querySelectorAll('tr.hop').forEach(function (r) { r.hidden = !open[r.dataset.hopper]; });\n"
-          "    });\n"
-          "    count.textContent = shown + ' of ' + total + ' events shown';\n"
-          "  }\n"
-          "  [st, re, sc].forEach(function (e) { e.addEventListener('input', apply); e.addEventListener('change', "
-          "apply); });\n"
-          "  apply();\n"
-          "})();\n"
-          "</script>\n",
-          f);
 }

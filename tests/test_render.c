@@ -1,7 +1,10 @@
 /*
  * test_render.c - `casie render`: the page holds one highlighted element set
  * per distinct span of the JSON, escapes the article, and renders in headless
- * Chromium (the DOM Chromium builds has the same spans; a screenshot is taken).
+ * Chromium (the DOM Chromium builds has the same spans; a screenshot is taken);
+ * every element the filters act on carries what the script reads, and the
+ * script, driven in Chromium (tests/render/filters.js), shows and hides the
+ * rows, cards, highlights and contents entries it should.
  */
 #include "cli_common.h"
 
@@ -281,11 +284,9 @@ static void library_html_parts(void **state) {
     casie_doc_free(d);
 }
 
-/* The analyst's view in headless Chromium, driven by playwright-core
- * (tests/render/check.js): a title and date per article, one summary row
- * per event of the JSON, grouped by hopper, and filters that hide rows. */
-static void summary_and_filters(void **state) {
-    (void)state;
+/* Chromium, node and tests/render's packages (npm ci from its lock file,
+ * once): skips without them, but fails under CI=true, where they must be. */
+static void need_browser(void) {
     const char *ci = getenv("CI");
     int in_ci = ci && !strcmp(ci, "true");
     if (access("/usr/bin/chromium", X_OK) != 0 || system("command -v node >/dev/null && command -v npm >/dev/null")) {
@@ -298,6 +299,31 @@ static void summary_and_filters(void **state) {
         printf("skipped: npm ci --prefix tests/render failed (offline?)\n");
         skip();
     }
+}
+
+/* Runs `node tests/render/SCRIPT ARGS`, echoing its output; passes when it
+ * exits 0 and its last line says " 0 errors". */
+static void run_node(const char *script, const char *args) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "node tests/render/%s %s 2>&1", script, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[4096], last[4096] = "";
+    while (fgets(line, sizeof line, p))
+        fputs(line, stdout), memcpy(last, line, sizeof line);
+    int rc = pclose(p);
+    assert_non_null(strstr(last, " 0 errors"));
+    assert_int_equal(rc, 0);
+}
+
+/* The analyst's view in headless Chromium, driven by playwright-core
+ * (tests/render/check.js): a title and date per article, one summary row
+ * per event of the JSON, grouped by hopper, and filters that hide rows;
+ * filters.js then checks the highlights, cards and contents on the same
+ * page (--any: extracted events need not meet every case). */
+static void summary_and_filters(void **state) {
+    (void)state;
+    need_browser();
     char json[256], html[300], args[2048], *out, *err;
     snprintf(json, sizeof json, "%s/analyst.jsonl", cli_tmpdir);
     snprintf(html, sizeof html, "%s/analyst.html", cli_tmpdir);
@@ -310,26 +336,176 @@ static void summary_and_filters(void **state) {
     char *page = cli_slurp(html);
     assert_non_null(strstr(page, "<h2>Northwind ships fixes for three flaws in its mail server</h2>"));
     assert_non_null(strstr(page, "Published 2026-11-10"));
-    assert_non_null(strstr(page, "Date unknown; read ")); /* untitled.txt has no date */
-    assert_true(strstr(page, "<tr class=\"ev low\"") && strstr(page, "<mark class=\"arg low\"")); /* faint */
+    assert_non_null(strstr(page, "Date unknown; read "));     /* untitled.txt has no date */
+    assert_non_null(strstr(page, "<mark class=\"arg low\"")); /* faint (a faint row: filters_structure) */
     free(page);
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "node tests/render/check.js %s %s 2>&1", html, json);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char line[4096], last[4096] = "";
-    while (fgets(line, sizeof line, p))
-        fputs(line, stdout), memcpy(last, line, sizeof line);
-    int rc = pclose(p);
-    assert_non_null(strstr(last, " 0 errors"));
-    assert_int_equal(rc, 0);
+    snprintf(cmd, sizeof cmd, "%s %s", html, json);
+    run_node("check.js", cmd);
+    snprintf(cmd, sizeof cmd, "%s %s --any", html, json);
+    run_node("filters.js", cmd);
+}
+
+/* tests/data/render/filters.jsonl: three documents written for these tests.
+ * "payroll": a phishing (hopper 1), a ransom told twice, Actual 0.8 and
+ * Other 0.3 (hopper 2), a breach, Generic 0.6 (hopper 3); "Crooks" is the
+ * attacker of 1.1 and 2.1, "Pell Farms" the victim of 2.1 and 2.2; "the files
+ * of Pell Farms" (3.1) crosses "then locked the files" (2.1), so it is
+ * closed and reopened: one continuation.  "patch": one patch event, no
+ * title.  "quiet": no events. */
+#define FILTERS_JSONL "tests/data/render/filters.jsonl"
+
+/* What the filters' script reads, element by element. */
+static void filters_structure(void **state) {
+    (void)state;
+    char args[1024], *out, *err;
+    snprintf(args, sizeof args, "render %s", FILTERS_JSONL);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    /* a span's first element: its number in the section and its events, once each */
+    assert_non_null(strstr(out, "data-start=\"0\" data-end=\"6\" data-m=\"0\" data-ev=\"1.1 2.1\" title=\"Attacker"));
+    assert_non_null(strstr(out, "data-start=\"85\" data-end=\"95\" data-m=\"6\" data-ev=\"2.1 2.2\" title=\"Victim"));
+    assert_non_null(strstr(out, "data-span=\"trigger\" data-start=\"100\" data-end=\"105\" data-m=\"7\" "
+                                "data-ev=\"2.2\" title="));
+    /* its continuation: the same number, no events, a short title */
+    assert_non_null(strstr(out, "data-start=\"72\" data-end=\"95\" data-m=\"5\" data-ev=\"3.1\" title="));
+    assert_non_null(strstr(out, "data-start=\"72\" data-end=\"95\" data-m=\"5\" title=\"Compromised-Data argument "
+                                "(continued)\">"));
+    assert_int_equal(cli_count(out, "<mark"), 12 + 1 + 5);           /* payroll: 12 spans, 1 continuation; patch: 5 */
+    assert_int_equal(cli_count(out, " data-ev=\""), 12 + 5 + 2 * 5); /* first elements, rows, cards */
+    /* event ids are per section: both documents have a 1.1 */
+    assert_int_equal(cli_count(out, "<div class=\"event\" data-ev=\"1.1\""), 2);
+    /* the summary rows and the event cards carry the same attributes */
+    const char *ev = " data-ev=\"2.2\" data-hopper=\"2\" data-subtype=\"Ransom\" data-realis=\"Other\" "
+                     "data-score=\"0.3000\">";
+    char want[512];
+    snprintf(want, sizeof want, "<tr class=\"ev low\"%s", ev);
+    assert_non_null(strstr(out, want));
+    snprintf(want, sizeof want, "<div class=\"event\"%s", ev);
+    assert_non_null(strstr(out, want));
+    assert_non_null(strstr(out, "<div class=\"hopper\" data-hopper=\"3\"><h3>Hopper 3</h3>"));
+    assert_int_equal(cli_count(out, "<div class=\"hopper\" data-hopper="), 4);
+    /* the table of contents' place, once, filled by the script */
+    assert_int_equal(cli_count(out, "<nav id=\"toc\" hidden>"), 1);
+    assert_non_null(strstr(out, "'doc-' + (k + 1)"));
+    /* the summary names the phishing's trusted entity and the ransom's means */
+    assert_non_null(strstr(out, "<i>Trusted-Entity</i> Harbor Bank</span>"));
+    assert_non_null(strstr(out, "<span class=\"sarg low\"><i>Payment-Method</i> bitcoin</span>"));
+    free(out), free(err);
+}
+
+/* A summary row shows at most 2 mentions of a role and 6 in all, and
+ * counts the rest: five victims do not crowd out the price and the means. */
+static void summary_main_args_capped(void **state) {
+    (void)state;
+    char doc[4096] = "{\"id\": \"cap\", \"text\": \"V1 V2 V3 V4 V5 paid Gang 9 BTC in coins on Monday\", "
+                     "\"cyberevent\": {\"hopper\": [{\"events\": [{\"subtype\": \"Ransom\", \"realis\": \"Actual\", "
+                     "\"nugget\": {\"startOffset\": 15, \"endOffset\": 19, \"text\": \"paid\"}, \"argument\": [";
+    for (int v = 0; v < 5; v++)
+        snprintf(doc + strlen(doc), sizeof doc - strlen(doc),
+                 "{\"startOffset\": %d, \"endOffset\": %d, \"text\": \"V%d\", \"type\": \"Organization\", "
+                 "\"role\": {\"type\": \"Victim\"}},",
+                 3 * v, 3 * v + 2, v + 1);
+    strcat(doc, "{\"startOffset\": 20, \"endOffset\": 24, \"text\": \"Gang\", \"type\": \"Organization\", \"role\": "
+                "{\"type\": \"Attacker\"}},"
+                "{\"startOffset\": 25, \"endOffset\": 30, \"text\": \"9 BTC\", \"type\": \"Money\", \"role\": "
+                "{\"type\": \"Price\"}},"
+                "{\"startOffset\": 34, \"endOffset\": 39, \"text\": \"coins\", \"type\": \"PaymentMethod\", \"role\": "
+                "{\"type\": \"Payment-Method\"}},"
+                "{\"startOffset\": 43, \"endOffset\": 49, \"text\": \"Monday\", \"type\": \"Time\", \"role\": "
+                "{\"type\": \"Time\"}}]}]}]}}");
+    const char *path = cli_write("cap.json", doc);
+    char args[512], *out, *err;
+    snprintf(args, sizeof args, "render %s", path);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    const char *row = strstr(out, "<tr class=\"ev\"");
+    assert_non_null(row);
+    const char *end = strstr(row, "</tr>");
+    char *r = strndup(row, (size_t)(end - row));
+    assert_non_null(
+        strstr(r, "<i>Attacker</i> Gang</span>; <span class=\"sarg\"><i>Victim</i> V1</span>; "
+                  "<span class=\"sarg\"><i>Victim</i> V2</span>; <span class=\"sarg\"><i>Price</i> 9 BTC</span>; "
+                  "<span class=\"sarg\"><i>Payment-Method</i> coins</span>; "
+                  "<span class=\"sarg\"><i>Time</i> Monday</span>; <span class=\"more\">+3 more</span>"));
+    assert_int_equal(cli_count(r, "class=\"sarg"), 6);
+    free(r), free(out), free(err);
+}
+
+/* Issue: the filters need each span's events, and a span of many uses,
+ * reopened at each boundary of the spans crossing it, must not repeat them
+ * there: m events over the same n crossing spans write each span's list
+ * once, on its first element, and the page stays linear in the input. */
+static void event_lists_once_per_span(void **state) {
+    (void)state;
+    const int n = 300, m = 20, len = n + 8;
+    char json[256];
+    snprintf(json, sizeof json, "%s/shared.json", cli_tmpdir);
+    FILE *f = fopen(json, "wb");
+    assert_non_null(f);
+    fprintf(f, "{\"id\":\"shared\",\"text\":\"");
+    for (int i = 0; i < len; i++)
+        fputc('x', f);
+    fprintf(f, "\",\"cyberevent\":{\"hopper\":[{\"events\":[");
+    for (int e = 0; e < m; e++) {
+        fprintf(f, "%s{\"subtype\":\"Ransom\",\"nugget\":{\"startOffset\":0,\"endOffset\":1},\"argument\":[",
+                e ? "," : "");
+        for (int i = 1; i <= n; i++)
+            fprintf(f, "%s{\"startOffset\":%d,\"endOffset\":%d,\"type\":\"Person\",\"role\":\"Victim\"}",
+                    i > 1 ? "," : "", i, i + 4);
+        fputs("]}", f);
+    }
+    fputs("]}]}}\n", f);
+    long in = ftell(f);
+    fclose(f);
+    char args[512], *out, *err;
+    snprintf(args, sizeof args, "render %s", json);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    size_t html = strlen(out);
+    print_message("%d events over %d crossing spans: %ld bytes of JSON, %zu of HTML\n", m, n, in, html);
+    assert_true(html < 8 * (size_t)in + 16384);
+    assert_int_equal(count_page_spans(out), n + 1);
+    assert_true(cli_count(out, "<mark") > 2 * (n + 1)); /* continuations */
+    /* data-ev on the n + 1 first elements, the m rows and the m cards */
+    assert_int_equal(cli_count(out, " data-ev=\""), n + 1 + 2 * m);
+    /* a span's list is every event once */
+    assert_int_equal(cli_count(out, "data-ev=\"1.1 1.2 1.3 1.4 1.5 1.6 1.7 1.8 1.9 1.10 1.11 1.12 1.13 1.14 1.15 "
+                                    "1.16 1.17 1.18 1.19 1.20\""),
+                     n + 1);
+    free(out), free(err);
+}
+
+/* The filters' script in headless Chromium (tests/render/filters.js): every
+ * combination of subtype, realis and minimum score shows exactly the rows,
+ * event and hopper cards, highlights (continuations with their first
+ * element) and contents entries the JSON says; a page of one document has
+ * no contents. */
+static void filters_in_chromium(void **state) {
+    (void)state;
+    need_browser();
+    char html[300], one_json[300], one_html[300], args[2048], *out, *err;
+    snprintf(html, sizeof html, "%s/filters.html", cli_tmpdir);
+    snprintf(args, sizeof args, "render -o %s %s", html, FILTERS_JSONL);
+    assert_int_equal(cli_run(args, &out, &err), 0);
+    free(out), free(err);
+    snprintf(args, sizeof args, "%s %s", html, FILTERS_JSONL);
+    run_node("filters.js", args);
+    /* the "patch" document alone */
+    snprintf(one_json, sizeof one_json, "%s/one.jsonl", cli_tmpdir);
+    snprintf(one_html, sizeof one_html, "%s/one.html", cli_tmpdir);
+    snprintf(args, sizeof args, "sed -n 2p %s > %s && %s render -o %s %s", FILTERS_JSONL, one_json, cli_bin, one_html,
+             one_json);
+    int rc = system(args);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
+    snprintf(args, sizeof args, "%s %s --any", one_html, one_json);
+    run_node("filters.js", args);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sample_spans_match_json), cmocka_unit_test(article_text_is_escaped),
-        cmocka_unit_test(output_linear_in_spans),  cmocka_unit_test(in_chromium),
-        cmocka_unit_test(summary_and_filters),     cmocka_unit_test(library_html_parts),
+        cmocka_unit_test(sample_spans_match_json),   cmocka_unit_test(article_text_is_escaped),
+        cmocka_unit_test(output_linear_in_spans),    cmocka_unit_test(in_chromium),
+        cmocka_unit_test(summary_and_filters),       cmocka_unit_test(library_html_parts),
+        cmocka_unit_test(filters_structure),         cmocka_unit_test(summary_main_args_capped),
+        cmocka_unit_test(event_lists_once_per_span), cmocka_unit_test(filters_in_chromium),
     };
     return cmocka_run_group_tests(tests, cli_setup, cli_teardown);
 }
