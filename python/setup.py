@@ -84,6 +84,10 @@ class BuildWithLibcasie(build_py):
             raise SystemExit("casie: no models in %s/models" % ROOT)
         for m in models:
             shutil.copyfile(m, os.path.join(data, os.path.basename(m)))
+        # the threat-group catalogue for to_stix, when scripts/fetch_groups.sh made it
+        groups = os.path.join(ROOT, "models", "casie-groups.tsv")
+        if os.path.isfile(groups):
+            shutil.copyfile(groups, os.path.join(data, "casie-groups.tsv"))
         # the encoder a bundled model reads, when scripts/fetch_encoder.sh
         # fetched it (a model names its encoder's file in its own bytes);
         # without it the default model is the fast one (as in the CLI).
