@@ -55,7 +55,7 @@ lib: $(BUILD)/libcasie.a $(BUILD)/libcasie.so $(BUILD)/casie.pc
 $(BUILD)/src/model_find.o $(BUILD)/src/groups.o: ALL_CFLAGS += -DCASIE_DATADIR='"$(PREFIX)/share/casie"'
 
 # the neural kernels are loops the vectorizer should see
-$(BUILD)/src/nn.o: ALL_CFLAGS += -O3
+$(BUILD)/src/nn.o $(BUILD)/src/nn_train.o: ALL_CFLAGS += -O3
 # the encoder's kernels too; no fused multiply-add anywhere, so every kernel
 # and every compiler gives the same bits (encoder_grad.c: the training side, in
 # float, the same on every x86-64 CPU; no trapping math: lets GCC turn the

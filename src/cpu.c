@@ -60,13 +60,13 @@ int casie__cpu_level(void) {
 
 /* A module's copies for one level, as the row's fields. */
 #define NN_KERNELS(s)                                                                                                  \
-    .nnet_add_tcol = casie__nnet_add_tcol_##s, .nnet_sum2 = casie__nnet_sum2_##s,                                      \
-    .nnet_project_q = casie__nnet_project_q_##s, .nnet_encode_proj = casie__nnet_encode_proj_##s,                      \
-    .nnet_head = casie__nnet_head_##s, .nnet_head_base = casie__nnet_head_base_##s,                                    \
-    .nnet_head_from_q = casie__nnet_head_from_q_##s, .nn_train_encode = casie__nn_train_encode_##s,                    \
-    .nn_train_head_fwd = casie__nn_train_head_fwd_##s, .nn_train_head_bwd = casie__nn_train_head_bwd_##s,              \
-    .nn_train_encode_bwd = casie__nn_train_encode_bwd_##s, .nn_train_step = casie__nn_train_step_##s,                  \
-    .crf_loss = casie__crf_loss_##s
+    .nnet_add_tcol = casie__nnet_add_tcol_##s, .nnet_add_tcols = casie__nnet_add_tcols_##s,                            \
+    .nnet_sum2 = casie__nnet_sum2_##s, .nnet_project_q = casie__nnet_project_q_##s,                                    \
+    .nnet_encode_proj = casie__nnet_encode_proj_##s, .nnet_head = casie__nnet_head_##s,                                \
+    .nnet_head_base = casie__nnet_head_base_##s, .nnet_head_from_q = casie__nnet_head_from_q_##s,                      \
+    .nn_train_encode = casie__nn_train_encode_##s, .nn_train_head_fwd = casie__nn_train_head_fwd_##s,                  \
+    .nn_train_head_bwd = casie__nn_train_head_bwd_##s, .nn_train_encode_bwd = casie__nn_train_encode_bwd_##s,          \
+    .nn_train_step = casie__nn_train_step_##s, .crf_loss = casie__crf_loss_##s
 #define LINEAR_KERNELS(s) .linear_score = casie__linear_score_##s
 #define ENCODER_KERNELS(s)                                                                                             \
     .q8_quantize = casie__q8_quantize_##s, .q8_matmul = casie__q8_matmul_##s, .gelu = casie__gelu_##s,                 \

@@ -69,6 +69,8 @@ struct casie__q8mat;
 
 /* nn.c (nn.h): the taggers' networks, inference and training */
 typedef void casie__nnet_add_tcol_fn(const float *col, float v, int n, float *z);
+typedef void casie__nnet_add_tcols_fn(const float *C, int nc, int n, const float *x, size_t xs, int T, float *z,
+                                      size_t zs);
 typedef void casie__nnet_sum2_fn(const float *a, const float *b, int n, float *z);
 typedef void casie__nnet_project_q_fn(const struct casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale,
                                       float *z, float *work);
@@ -101,6 +103,7 @@ typedef void casie__attend_fn(const float *q, const float *k, const float *v, in
 typedef struct casie__kernels {
     int level; /* CASIE_SIMD_* */
     casie__nnet_add_tcol_fn *nnet_add_tcol;
+    casie__nnet_add_tcols_fn *nnet_add_tcols;
     casie__nnet_sum2_fn *nnet_sum2;
     casie__nnet_project_q_fn *nnet_project_q;
     casie__nnet_encode_proj_fn *nnet_encode_proj;
@@ -132,6 +135,7 @@ static inline const casie__kernels *casie__kernels_best(void) { return casie__ke
  * AVX-512 copy pays, _avx512 (the AVX-512 row takes the AVX2 copies of the
  * others). */
 casie__nnet_add_tcol_fn casie__nnet_add_tcol_plain, casie__nnet_add_tcol_avx2;
+casie__nnet_add_tcols_fn casie__nnet_add_tcols_plain, casie__nnet_add_tcols_avx2;
 casie__nnet_sum2_fn casie__nnet_sum2_plain, casie__nnet_sum2_avx2;
 casie__nnet_project_q_fn casie__nnet_project_q_plain, casie__nnet_project_q_avx2;
 casie__nnet_encode_proj_fn casie__nnet_encode_proj_plain, casie__nnet_encode_proj_avx2;

@@ -108,13 +108,12 @@ typedef struct scratch {
 /* floats of the word vector at the start of a token vector */
 static int emb_dim(const casie__emb *e) { return e->n_words ? (int)e->dim : 0; }
 
-/* z (2, 4H) = bias + W x for token f's vector x (casie__tokvec, then its
- * encoder inputs xv when the model has them), as the word vector's share
- * plus the bias (cached, or computed into z from the quantized columns P,
- * with work as scratch) plus the columns C of the indicator inputs that are
- * 1 and of the encoder inputs times their values. */
+/* z (2, 4H) = bias + W x for token f's vector x (casie__tokvec), as the
+ * word vector's share plus the bias (cached, or computed into z from the
+ * quantized columns P, with work as scratch) plus the columns C of the
+ * indicator inputs that are 1; enc_proj then adds the encoder inputs'. */
 static void token_proj(const casie_model *m, const casie__nnet *nn, const casie__projcache *pc, const float *C,
-                       const void *P, const casie__tokfeat *f, const float *xv, float *z, float *work) {
+                       const void *P, const casie__tokfeat *f, float *z, float *work) {
     const casie__emb *e = &m->emb;
     const int G = 4 * nn->H, dim = emb_dim(e);
     const float *bias[2] = {nn->p + nn->o_bf, nn->p + nn->o_bb};
@@ -152,13 +151,17 @@ static void token_proj(const casie_model *m, const casie__nnet *nn, const casie_
     if (f->emb == 0) casie__nnet_add_tcol(C + (size_t)CASIE_TV_UNKNOWN * 2 * G, 1.0f, 2 * G, z);
     for (int b = 0; b < CASIE_TV_N_FLAGS; b++)
         if ((f->flags >> b) & 1u) casie__nnet_add_tcol(C + (size_t)(CASIE_TV_FLAGS + b) * 2 * G, 1.0f, 2 * G, z);
-    if (xv)
-        for (int j = 0; j < m->xdim; j++)
-            casie__nnet_add_tcol(C + (size_t)(CASIE_TOKVEC_EXTRA + j) * 2 * G, xv[j], 2 * G, z);
 }
 
-/* Token i's encoder inputs in the scratch's document, or NULL. */
-#define XV(sc, m, i) ((sc)->xv ? (sc)->xv + (size_t)(i) * (size_t)(m)->xdim : NULL)
+/* Z (i1 - i0, 2, 4H) += the encoder inputs' share of tokens i0..i1 - 1
+ * (their columns in C times their values), when the document has them:
+ * token_proj's last step, for many tokens at once. */
+static void enc_proj(const casie_model *m, const casie__nnet *nn, const float *C, const float *xv, int i0, int i1,
+                     float *Z) {
+    if (!xv || i1 <= i0) return;
+    const size_t G2 = 8 * (size_t)nn->H, X = (size_t)m->xdim;
+    casie__nnet_add_tcols(C + CASIE_TOKVEC_EXTRA * G2, m->xdim, (int)G2, xv + (size_t)i0 * X, X, i1 - i0, Z, G2);
+}
 
 static void scratch_destroy(scratch *s) {
     if (!s) return;
@@ -324,8 +327,9 @@ static int find_triggers(const casie_model *m, casie_doc *doc, const casie__tokf
             for (int c0 = b; nn->p && c0 < e; c0 += CASIE_NN_CHUNK) { /* the encoder, piece by piece */
                 int c1 = c0 + CASIE_NN_CHUNK < e ? c0 + CASIE_NN_CHUNK : e;
                 for (int i = c0; i < c1; i++)
-                    token_proj(m, nn, pcs[q], sc->wt[q]->C, sc->wt[q]->P, &tf[i], XV(sc, m, i),
-                               sc->Zx + (size_t)(i - c0) * 8 * nn->H, sc->work);
+                    token_proj(m, nn, pcs[q], sc->wt[q]->C, sc->wt[q]->P, &tf[i], sc->Zx + (size_t)(i - c0) * 8 * nn->H,
+                               sc->work);
+                enc_proj(m, nn, sc->wt[q]->C, sc->xv, c0, c1, sc->Zx);
                 casie__nnet_encode_proj(nn, sc->wt[q]->R, sc->Zx, c1 - c0, sc->Hs, sc->Hq, sc->work);
                 for (int i = c0; i < c1; i++)
                     casie__nnet_head_from_q(nn, 0, sc->wt[q]->Q, nn->p + nn->o_b1[0],
@@ -396,7 +400,8 @@ static int find_arguments(const casie_model *m, const casie_doc *doc, const casi
         if (b < sc->zc_b[q] || e > sc->zc_e[q]) { /* project the token vectors of the tokens from b on */
             int ce = b + ZC_CAP < doc->n_tokens ? b + ZC_CAP : doc->n_tokens;
             for (int i = b; i < ce; i++)
-                token_proj(m, nn, pcs[q], Ca, w->P, &tf[i], XV(sc, m, i), Zc + (size_t)(i - b) * G2, sc->work);
+                token_proj(m, nn, pcs[q], Ca, w->P, &tf[i], Zc + (size_t)(i - b) * G2, sc->work);
+            enc_proj(m, nn, Ca, sc->xv, b, ce, Zc);
             sc->zc_b[q] = b, sc->zc_e[q] = ce;
         }
         /* plus this trigger's relation inputs (casie__argvec_rel): the sum

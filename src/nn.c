@@ -1,24 +1,21 @@
 /*
  * nn.c - the neural half of the taggers: a bidirectional LSTM over the token
- * vectors of a span of text, a one-hidden-layer head that turns its states
- * into label scores, the linear-chain CRF loss that trains them together with
- * the sparse weights, and Adam.
+ * vectors of a span of text and a one-hidden-layer head that turns its
+ * states into label scores; their layout, initialisation and inference.
  *
- * Not here: what a token's vector holds (features.c), Viterbi decoding and
+ * Not here: training them (nn_train.c), the small kernels both share
+ * (nn_ops.h), what a token's vector holds (features.c), Viterbi decoding and
  * marginals (linear.c), what the labels mean (train.c, extract.c).
  * Inference (encode, head) only reads the network, so one network serves many
  * threads; training state lives in a casie__nn_train owned by one thread.
  */
 #include "internal.h"
-#include "hash.h"
-#include "linear.h"
 #include "nn.h"
+#include "nn_ops.h"
 #include "cpu.h"
 
 #include <math.h>
 #include <string.h>
-
-#define NEG_INF (-1e30f)
 
 /* ---- parameter layout ---- */
 /* One contiguous block, in this order:
@@ -56,12 +53,10 @@ int casie__nnet_dims(casie__nnet *n, int D, int H, int U, int K, int L, int L2) 
     return CASIE_OK;
 }
 
-static float rng_unit(uint64_t *s) { return (float)(casie__rng_next(s) >> 40) * (1.0f / 16777216.0f); } /* [0, 1) */
-
 static void glorot(float *w, size_t rows, size_t cols, uint64_t *rng) {
     float a = sqrtf(6.0f / (float)(rows + cols));
     for (size_t i = 0; i < rows * cols; i++)
-        w[i] = (2.0f * rng_unit(rng) - 1.0f) * a;
+        w[i] = (2.0f * casie__nn_rng_unit(rng) - 1.0f) * a;
 }
 
 int casie__nnet_init(casie__nnet *n, int D, int H, int U, int K, int L, int L2, uint64_t seed) {
@@ -89,116 +84,6 @@ void casie__nnet_free(casie__nnet *n) {
     memset(n, 0, sizeof *n);
 }
 
-/* ---- small kernels ---- */
-
-#define INLINE static inline __attribute__((always_inline))
-
-INLINE float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
-/* tanh through expf: glibc's tanhf goes through expm1f, three times slower;
- * the absolute error stays below 1e-7. */
-INLINE float tanh_(float x) { return 2.0f / (1.0f + expf(-2.0f * x)) - 1.0f; }
-
-/* Eight-float vectors (GCC/Clang vector extensions): AVX registers in the
- * AVX2 copies, SSE pairs in the baseline, the same arithmetic in both. */
-#if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wpsabi" /* v8f never crosses a call: every user is inlined */
-#endif
-typedef float v8f __attribute__((vector_size(32)));
-INLINE v8f ld8(const float *p) {
-    v8f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-INLINE float hsum8(v8f a) { return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])); }
-
-/* w . x in eight interleaved partial sums: no reassociation, so results
- * stay the same on every run and in both copies. */
-INLINE float dot(const float *restrict w, const float *restrict x, int c) {
-    v8f acc = {0, 0, 0, 0, 0, 0, 0, 0};
-    int j = 0;
-    for (; j + 8 <= c; j += 8)
-        acc += ld8(w + j) * ld8(x + j);
-    float s = hsum8(acc);
-    for (; j < c; j++)
-        s += w[j] * x[j];
-    return s;
-}
-
-/* The dots of four rows of W (row stride ld) with x into y[0..3], each
- * summed exactly as dot sums it: the rows share x's loads and their four
- * chains of additions overlap. */
-INLINE void dot4(const float *restrict W, size_t ld, const float *restrict x, int c, float *restrict y) {
-    const float *w0 = W, *w1 = W + ld, *w2 = W + 2 * ld, *w3 = W + 3 * ld;
-    v8f a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
-    int j = 0;
-    for (; j + 8 <= c; j += 8) {
-        v8f xj = ld8(x + j);
-        a0 += ld8(w0 + j) * xj, a1 += ld8(w1 + j) * xj, a2 += ld8(w2 + j) * xj, a3 += ld8(w3 + j) * xj;
-    }
-    float s0 = hsum8(a0), s1 = hsum8(a1), s2 = hsum8(a2), s3 = hsum8(a3);
-    for (; j < c; j++)
-        s0 += w0[j] * x[j], s1 += w1[j] * x[j], s2 += w2[j] * x[j], s3 += w3[j] * x[j];
-    y[0] = s0, y[1] = s1, y[2] = s2, y[3] = s3;
-}
-
-/* y (r,) = W (r, c) x (c,) (row stride ld) plus b[i] when b */
-INLINE void matvec_ld(const float *restrict W, size_t ld, const float *restrict b, const float *restrict x, int r,
-                      int c, float *restrict y) {
-    int i = 0;
-    for (; i + 4 <= r; i += 4) {
-        dot4(W + (size_t)i * ld, ld, x, c, y + i);
-        if (b) y[i] += b[i], y[i + 1] += b[i + 1], y[i + 2] += b[i + 2], y[i + 3] += b[i + 3];
-    }
-    for (; i < r; i++)
-        y[i] = dot(W + (size_t)i * ld, x, c) + (b ? b[i] : 0.0f);
-}
-
-/* y (r,) = W (r, c) x (c,) + b */
-INLINE void matvec(const float *restrict W, const float *restrict b, const float *restrict x, int r, int c,
-                   float *restrict y) {
-    matvec_ld(W, (size_t)c, b, x, r, c, y);
-}
-
-/* x (c,) += W^T (c, r) d (r,) */
-INLINE void matvec_t_add(const float *restrict W, const float *restrict d, int r, int c, float *restrict x) {
-    for (int i = 0; i < r; i++) {
-        const float *w = W + (size_t)i * c;
-        float di = d[i];
-        if (di == 0.0f) continue;
-        for (int j = 0; j < c; j++)
-            x[j] += w[j] * di;
-    }
-}
-
-/* G (r, c) += d (r,) x^T (c,) */
-INLINE void outer_add(float *restrict G, const float *restrict d, const float *restrict x, int r, int c) {
-    for (int i = 0; i < r; i++) {
-        float di = d[i];
-        if (di == 0.0f) continue;
-        float *g = G + (size_t)i * c;
-        for (int j = 0; j < c; j++)
-            g[j] += di * x[j];
-    }
-}
-
-/* One LSTM step: z (4H) from [x; hp] then the gates in place (i f g o
- * activated), c and h out. */
-INLINE void lstm_step(const float *W, const float *bias, int D, int H, const float *x, const float *hp, const float *cp,
-                      float *xh, float *z, float *c, float *h) {
-    memcpy(xh, x, sizeof(float) * (size_t)D);
-    if (hp)
-        memcpy(xh + D, hp, sizeof(float) * (size_t)H);
-    else
-        memset(xh + D, 0, sizeof(float) * (size_t)H);
-    matvec(W, bias, xh, 4 * H, D + H, z);
-    for (int k = 0; k < H; k++) {
-        float ig = sigm(z[k]), fg = sigm(z[H + k]), gg = tanh_(z[2 * H + k]), og = sigm(z[3 * H + k]);
-        z[k] = ig, z[H + k] = fg, z[2 * H + k] = gg, z[3 * H + k] = og;
-        c[k] = fg * (cp ? cp[k] : 0.0f) + ig * gg;
-        h[k] = og * tanh_(c[k]);
-    }
-}
-
 size_t casie__nnet_work(const casie__nnet *n) {
     /* the encoder's z, c, c_prev, int32 sums (4H) and int16 states; the
      * head's hidden layer after the first D + 7H floats; project_q's */
@@ -223,6 +108,27 @@ void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C) {
 INLINE void nnet_add_tcol(const float *col, float v, int n, float *z) {
     for (int r = 0; r < n; r++)
         z[r] += v * col[r];
+}
+
+/* Tiles of add_tcols: TCOLS_T tokens by TCOLS_R elements of z (16 KB, kept
+ * in the L1 cache while the columns stream past). */
+enum { TCOLS_T = 16, TCOLS_R = 256 };
+
+INLINE void nnet_add_tcols(const float *C, int nc, int n, const float *x, size_t xs, int T, float *z, size_t zs) {
+    for (int t0 = 0; t0 < T; t0 += TCOLS_T) {
+        int t1 = t0 + TCOLS_T < T ? t0 + TCOLS_T : T;
+        for (int r0 = 0; r0 < n; r0 += TCOLS_R) {
+            int r1 = r0 + TCOLS_R < n ? r0 + TCOLS_R : n;
+            for (int j = 0; j < nc; j++) {
+                const float *col = C + (size_t)j * (size_t)n;
+                for (int t = t0; t < t1; t++) {
+                    float v = x[(size_t)t * xs + (size_t)j], *zt = z + (size_t)t * zs;
+                    for (int r = r0; r < r1; r++)
+                        zt[r] += v * col[r];
+                }
+            }
+        }
+    }
 }
 
 INLINE void nnet_sum2(const float *a, const float *b, int n, float *z) {
@@ -533,243 +439,11 @@ INLINE void nnet_head_from_q(int simd, const casie__nnet *n, int h, const void *
     head_out(n, h, a, out);
 }
 
-/* ---- training ---- */
-
-int casie__nn_train_init(casie__nn_train *t, casie__nnet *n, float lr, float dropout, uint64_t seed) {
-    memset(t, 0, sizeof *t);
-    t->n = n;
-    t->lr = lr;
-    t->dropout = dropout;
-    t->rng = seed * 0xd1342543de82ef95ull + 1;
-    t->g = calloc(n->n_params, sizeof(float));
-    t->m = calloc(n->n_params, sizeof(float));
-    t->v = calloc(n->n_params, sizeof(float));
-    t->avg = calloc(n->n_params, sizeof(float));
-    if (!t->g || !t->m || !t->v || !t->avg) {
-        casie__nn_train_free(t);
-        return CASIE_ERR_NOMEM;
-    }
-    return CASIE_OK;
-}
-
-void casie__nn_train_free(casie__nn_train *t) {
-    free(t->g);
-    free(t->m);
-    free(t->v);
-    free(t->avg);
-    free(t->X);
-    free(t->act);
-    free(t->cell);
-    free(t->Hs);
-    free(t->dHs);
-    free(t->U);
-    free(t->A);
-    memset(t, 0, sizeof *t);
-}
-
-static int ensure(float **p, size_t *cap, size_t need) { return casie__grow((void **)p, cap, need, sizeof(float)); }
-
-int casie__nn_train_reserve(casie__nn_train *t, int len, int n_heads) {
-    const casie__nnet *n = t->n;
-    size_t L = (size_t)(len > 0 ? len : 1), NH = (size_t)(n_heads > 0 ? n_heads : 1);
-    if (ensure(&t->X, &t->cap_x, L * (size_t)n->D) || ensure(&t->act, &t->cap_act, L * 8 * (size_t)n->H) ||
-        ensure(&t->cell, &t->cap_cell, L * 2 * (size_t)n->H) || ensure(&t->Hs, &t->cap_hs, L * 2 * (size_t)n->H) ||
-        ensure(&t->dHs, &t->cap_dhs, L * 2 * (size_t)n->H) || ensure(&t->U, &t->cap_u, NH * (size_t)n->U) ||
-        ensure(&t->A, &t->cap_a, NH * (size_t)n->K))
-        return CASIE_ERR_NOMEM;
-    return CASIE_OK;
-}
-
-/* Inverted dropout in place: each value zeroed with probability p, the
- * rest scaled by 1/(1-p). */
-INLINE void dropout(float *x, size_t n, float p, uint64_t *rng) {
-    if (p <= 0) return;
-    float keep = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++)
-        x[i] = rng_unit(rng) < p ? 0.0f : x[i] * keep;
-}
-
-INLINE void nn_train_encode(casie__nn_train *t, int len) {
-    const casie__nnet *n = t->n;
-    const int D = n->D, H = n->H;
-    dropout(t->X, (size_t)len * D, t->dropout, &t->rng);
-    float xh[4096 + 1024];
-    for (int dir = 0; dir < 2; dir++) {
-        const float *W = n->p + (dir ? n->o_wb : n->o_wf), *bias = n->p + (dir ? n->o_bb : n->o_bf);
-        for (int s = 0; s < len; s++) {
-            int t_ = dir ? len - 1 - s : s, prev = dir ? t_ + 1 : t_ - 1;
-            const float *hp = s ? t->Hs + (size_t)prev * 2 * H + (size_t)dir * H : NULL;
-            const float *cp = s ? t->cell + (size_t)prev * 2 * H + (size_t)dir * H : NULL;
-            lstm_step(W, bias, D, H, t->X + (size_t)t_ * D, hp, cp, xh, t->act + ((size_t)t_ * 2 + (size_t)dir) * 4 * H,
-                      t->cell + (size_t)t_ * 2 * H + (size_t)dir * H, t->Hs + (size_t)t_ * 2 * H + (size_t)dir * H);
-        }
-    }
-    memset(t->dHs, 0, sizeof(float) * (size_t)len * 2 * H);
-}
-
-INLINE void nn_train_head_fwd(casie__nn_train *t, int k, int h, float *out) {
-    const casie__nnet *n = t->n;
-    const int L = h ? n->L2 : n->L;
-    float *u = t->U + (size_t)k * n->U, *a = t->A + (size_t)k * n->K;
-    dropout(u, (size_t)n->U, t->dropout, &t->rng);
-    matvec(n->p + n->o_w1[h], n->p + n->o_b1[h], u, n->K, n->U, a);
-    for (int j = 0; j < n->K; j++)
-        a[j] = tanh_(a[j]);
-    const float *W2 = n->p + n->o_w2[h], *b2 = n->p + n->o_b2[h];
-    for (int l = 0; l < L; l++)
-        out[l] += b2[l] + dot(W2 + (size_t)l * n->K, a, n->K);
-}
-
-INLINE void nn_train_head_bwd(casie__nn_train *t, int k, int h, const float *dout, float *du) {
-    const casie__nnet *n = t->n;
-    const int K = n->K, L = h ? n->L2 : n->L, U = n->U;
-    const float *u = t->U + (size_t)k * U, *a = t->A + (size_t)k * K;
-    float da[1024] = {0};
-    outer_add(t->g + n->o_w2[h], dout, a, L, K);
-    for (int l = 0; l < L; l++)
-        t->g[n->o_b2[h] + l] += dout[l];
-    matvec_t_add(n->p + n->o_w2[h], dout, L, K, da);
-    for (int j = 0; j < K; j++)
-        da[j] *= 1.0f - a[j] * a[j];
-    outer_add(t->g + n->o_w1[h], da, u, K, U);
-    for (int j = 0; j < K; j++)
-        t->g[n->o_b1[h] + j] += da[j];
-    memset(du, 0, sizeof(float) * (size_t)U);
-    matvec_t_add(n->p + n->o_w1[h], da, K, U, du);
-    for (int j = 0; j < U; j++) /* through the dropout mask: dropped inputs were zeroed */
-        if (u[j] == 0.0f) du[j] = 0.0f;
-}
-
-INLINE void nn_train_encode_bwd(casie__nn_train *t, int len) {
-    const casie__nnet *n = t->n;
-    const int D = n->D, H = n->H, I = D + H;
-    float xh[4096 + 1024], dz[4 * 1024], dh[1024], dc[1024], dhn[1024];
-    for (int dir = 0; dir < 2; dir++) {
-        const float *W = n->p + (dir ? n->o_wb : n->o_wf);
-        float *gW = t->g + (dir ? n->o_wb : n->o_wf), *gb = t->g + (dir ? n->o_bb : n->o_bf);
-        memset(dhn, 0, sizeof(float) * (size_t)H);
-        memset(dc, 0, sizeof(float) * (size_t)H);
-        for (int s = len - 1; s >= 0; s--) { /* reverse of the forward order */
-            int t_ = dir ? len - 1 - s : s, prev = dir ? t_ + 1 : t_ - 1;
-            const float *act = t->act + ((size_t)t_ * 2 + (size_t)dir) * 4 * H;
-            const float *c = t->cell + (size_t)t_ * 2 * H + (size_t)dir * H;
-            const float *cp = s ? t->cell + (size_t)prev * 2 * H + (size_t)dir * H : NULL;
-            const float *hp = s ? t->Hs + (size_t)prev * 2 * H + (size_t)dir * H : NULL;
-            const float *dH = t->dHs + (size_t)t_ * 2 * H + (size_t)dir * H;
-            for (int k = 0; k < H; k++) {
-                float ig = act[k], fg = act[H + k], gg = act[2 * H + k], og = act[3 * H + k];
-                float tc = tanh_(c[k]);
-                dh[k] = dH[k] + dhn[k];
-                float dck = dc[k] + dh[k] * og * (1.0f - tc * tc);
-                dz[k] = dck * gg * ig * (1.0f - ig);
-                dz[H + k] = cp ? dck * cp[k] * fg * (1.0f - fg) : 0.0f;
-                dz[2 * H + k] = dck * ig * (1.0f - gg * gg);
-                dz[3 * H + k] = dh[k] * tc * og * (1.0f - og);
-                dc[k] = dck * fg;
-            }
-            memcpy(xh, t->X + (size_t)t_ * D, sizeof(float) * (size_t)D);
-            if (hp)
-                memcpy(xh + D, hp, sizeof(float) * (size_t)H);
-            else
-                memset(xh + D, 0, sizeof(float) * (size_t)H);
-            outer_add(gW, dz, xh, 4 * H, I);
-            for (int k = 0; k < 4 * H; k++)
-                gb[k] += dz[k];
-            /* dh_prev = W[:, D:]^T dz */
-            memset(dhn, 0, sizeof(float) * (size_t)H);
-            for (int r = 0; r < 4 * H; r++) {
-                float d = dz[r];
-                if (d == 0.0f) continue;
-                const float *w = W + (size_t)r * I + D;
-                for (int k = 0; k < H; k++)
-                    dhn[k] += w[k] * d;
-            }
-        }
-    }
-}
-
-INLINE void nn_train_step(casie__nn_train *t) {
-    casie__nnet *n = t->n;
-    float *p = n->own;
-    const size_t N = n->n_params;
-    double norm = 0;
-    for (size_t i = 0; i < N; i++)
-        norm += (double)t->g[i] * t->g[i];
-    norm = sqrt(norm);
-    float scale = norm > 5.0 ? (float)(5.0 / norm) : 1.0f; /* clip the gradient norm at 5 */
-    t->step++;
-    const float b1 = 0.9f, b2 = 0.999f;
-    float c1 = 1.0f - powf(b1, (float)t->step), c2 = 1.0f - powf(b2, (float)t->step);
-    float a = t->lr * sqrtf(c2) / c1;
-    for (size_t i = 0; i < N; i++) {
-        float g = t->g[i] * scale;
-        t->m[i] = b1 * t->m[i] + (1 - b1) * g;
-        t->v[i] = b2 * t->v[i] + (1 - b2) * g * g;
-        p[i] -= a * t->m[i] / (sqrtf(t->v[i]) + 1e-8f);
-        t->g[i] = 0;
-    }
-    if (t->averaging) {
-        float k = 1.0f / (float)++t->n_avg;
-        for (size_t i = 0; i < N; i++)
-            t->avg[i] += (p[i] - t->avg[i]) * k;
-    }
-}
-
-void casie__nn_train_finish(casie__nn_train *t) {
-    if (t->n_avg) memcpy(t->n->own, t->avg, sizeof(float) * t->n->n_params);
-}
-
-/* ---- CRF loss ---- */
-
-INLINE float crf_loss(const float *E, int n, int L, const float *trans, const float *start, const uint8_t *allowed,
-                      const uint8_t *start_ok, const int *gold, float *dE, float *dtrans, float *dstart, float *work) {
-    float *A = work, *B = A + (size_t)n * L, *tmp = B + (size_t)n * L;
-    for (int l = 0; l < L; l++)
-        A[l] = (start_ok && !start_ok[l]) ? NEG_INF : E[l] + start[l];
-    for (int i = 1; i < n; i++)
-        for (int l = 0; l < L; l++) {
-            for (int p = 0; p < L; p++)
-                tmp[p] = (allowed && !allowed[p * L + l]) ? NEG_INF : A[(i - 1) * L + p] + trans[p * L + l];
-            A[i * L + l] = casie__logsumexp(tmp, L) + E[i * L + l];
-        }
-    for (int l = 0; l < L; l++)
-        B[(size_t)(n - 1) * L + l] = 0;
-    for (int i = n - 2; i >= 0; i--)
-        for (int p = 0; p < L; p++) {
-            for (int l = 0; l < L; l++)
-                tmp[l] = (allowed && !allowed[p * L + l]) ? NEG_INF
-                                                          : trans[p * L + l] + E[(i + 1) * L + l] + B[(i + 1) * L + l];
-            B[i * L + p] = casie__logsumexp(tmp, L);
-        }
-    float Z = casie__logsumexp(A + (size_t)(n - 1) * L, L);
-    float gs = start[gold[0]] + E[gold[0]];
-    for (int i = 1; i < n; i++)
-        gs += trans[gold[i - 1] * L + gold[i]] + E[i * L + gold[i]];
-    for (int i = 0; i < n; i++)
-        for (int l = 0; l < L; l++) {
-            float v = A[i * L + l] + B[i * L + l] - Z;
-            dE[i * L + l] = (v < -60 ? 0.0f : expf(v)) - (gold[i] == l);
-        }
-    for (int l = 0; l < L; l++)
-        dstart[l] += dE[l];
-    for (int i = 1; i < n; i++) {
-        for (int p = 0; p < L; p++) {
-            float ap = A[(i - 1) * L + p];
-            if (ap <= NEG_INF / 2) continue;
-            for (int l = 0; l < L; l++) {
-                if (allowed && !allowed[p * L + l]) continue;
-                float v = ap + trans[p * L + l] + E[i * L + l] + B[i * L + l] - Z;
-                if (v > -60) dtrans[p * L + l] += expf(v);
-            }
-        }
-        dtrans[gold[i - 1] * L + gold[i]] -= 1.0f;
-    }
-    return Z - gs;
-}
-
 /* ---- one copy of each kernel per level (cpu.c's table: the AVX-512 row
  * takes the AVX2 copies) ---- */
 CASIE_COPIES2(nnet_add_tcol, (const float *col, float v, int n, float *z), (col, v, n, z))
+CASIE_COPIES2(nnet_add_tcols, (const float *C, int nc, int n, const float *x, size_t xs, int T, float *z, size_t zs),
+              (C, nc, n, x, xs, T, z, zs))
 CASIE_COPIES2(nnet_sum2, (const float *a, const float *b, int n, float *z), (a, b, n, z))
 CASIE_COPIES2_L(nnet_project_q,
                 (const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z, float *work),
@@ -784,14 +458,3 @@ CASIE_COPIES2_L(nnet_head_from_q,
                 (const casie__nnet *n, int h, const void *Q, const float *base, const int16_t *uq, int c0, float *out,
                  float *work),
                 (n, h, Q, base, uq, c0, out, work))
-/* clang-format off */
-CASIE_COPIES2(nn_train_encode, (casie__nn_train *t, int len), (t, len))
-CASIE_COPIES2(nn_train_head_fwd, (casie__nn_train *t, int k, int h, float *out), (t, k, h, out))
-CASIE_COPIES2(nn_train_head_bwd, (casie__nn_train *t, int k, int h, const float *dout, float *du), (t, k, h, dout, du))
-CASIE_COPIES2(nn_train_encode_bwd, (casie__nn_train *t, int len), (t, len))
-CASIE_COPIES2(nn_train_step, (casie__nn_train *t), (t))
-/* clang-format on */
-CASIE_COPIES2_RET(float, crf_loss,
-                  (const float *E, int n, int L, const float *trans, const float *start, const uint8_t *allowed,
-                   const uint8_t *start_ok, const int *gold, float *dE, float *dtrans, float *dstart, float *work),
-                  (E, n, L, trans, start, allowed, start_ok, gold, dE, dtrans, dstart, work))

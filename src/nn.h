@@ -49,6 +49,16 @@ void casie__nnet_cols_transpose(const casie__nnet *n, int c0, float *C);
 static inline void casie__nnet_add_tcol(const float *col, float v, int n, float *z) {
     casie__kernels_best()->nnet_add_tcol(col, v, n, z);
 }
+/* The same for T tokens at once: z_t (n,) += sum_j x_t[j] C[j] for the nc
+ * columns C[j] = C + j n (as cols_transpose lays them out), x_t = x + t xs,
+ * z_t = z + t zs.  Each element of z_t receives its terms in increasing j,
+ * one product and one sum each, as nc calls of add_tcol would give them, so
+ * the bits are those; the tokens are taken in tiles, so that a column is read
+ * once per tile instead of once per token. */
+static inline void casie__nnet_add_tcols(const float *C, int nc, int n, const float *x, size_t xs, int T, float *z,
+                                         size_t zs) {
+    casie__kernels_best()->nnet_add_tcols(C, nc, n, x, xs, T, z, zs);
+}
 /* z (n,) = a + b */
 static inline void casie__nnet_sum2(const float *a, const float *b, int n, float *z) {
     casie__kernels_best()->nnet_sum2(a, b, n, z);

@@ -316,8 +316,44 @@ static void every_level_gives_the_same_bits(void **state) {
     assert_int_equal(ran, casie__cpu_level());
 }
 
+/* add_tcols over many tokens gives, on every level, the bits of add_tcol
+ * one column and one token at a time: sizes across its tiles (16 tokens,
+ * 256 elements) and not multiples of them, values of every sign. */
+static void column_tiles_give_one_column_bits(void **state) {
+    (void)state;
+    enum { NC = 37, NR = 600, T = 35, XS = 41, ZS = 608 };
+    float *C = malloc(sizeof(float) * NC * NR), *x = malloc(sizeof(float) * T * XS);
+    float *want = malloc(sizeof(float) * T * ZS), *got = malloc(sizeof(float) * T * ZS);
+    assert_true(C && x && want && got);
+    uint64_t s = 7;
+    for (int i = 0; i < NC * NR; i++)
+        s = s * 6364136223846793005ull + 1442695040888963407ull,
+        C[i] = (float)((int64_t)(s >> 11) % 20001 - 10000) / 7919.0f;
+    for (int i = 0; i < T * XS; i++)
+        s = s * 6364136223846793005ull + 1442695040888963407ull,
+        x[i] = (float)((int64_t)(s >> 13) % 3001 - 1500) / 1013.0f;
+    int levels = 0;
+    for (int level = CASIE_SIMD_PLAIN; level < CASIE_SIMD_LEVELS; level++) {
+        const casie__kernels *k = casie__kernels_at(level);
+        if (!k) continue;
+        for (int i = 0; i < T * ZS; i++)
+            want[i] = got[i] = (float)(i % 13) - 6.5f;
+        for (int t = 0; t < T; t++)
+            for (int j = 0; j < NC; j++)
+                k->nnet_add_tcol(C + (size_t)j * NR, x[t * XS + j + 3], NR, want + (size_t)t * ZS);
+        for (int T1 = 0; T1 < T; T1 += 19) /* in two calls of 19 and 16 tokens */
+            k->nnet_add_tcols(C, NC, NR, x + (size_t)T1 * XS + 3, XS, T1 + 19 < T ? 19 : T - T1, got + (size_t)T1 * ZS,
+                              ZS);
+        assert_memory_equal(want, got, sizeof(float) * T * ZS);
+        levels++;
+    }
+    assert_int_equal(levels, casie__cpu_level() + 1);
+    free(C), free(x), free(want), free(got);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(column_tiles_give_one_column_bits),
         cmocka_unit_test(network_gradients_match_finite_differences),
         cmocka_unit_test(inference_matches_training_forward),
         cmocka_unit_test(crf_gradients_match_finite_differences),
