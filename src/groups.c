@@ -299,6 +299,14 @@ casie_groups *casie_groups_load(const char *path, casie_error *err) {
     int *nal = NULL, rc = 0;
     if (!g) goto nomem;
     if ((rc = read_file(path, &g->text, &len, err))) goto fail;
+    const char *nul = memchr(g->text, 0, len);
+    if (nul) { /* a NUL would end a line early and hide the rest */
+        long at = 1;
+        for (const char *q = g->text; q < nul; q++)
+            at += *q == '\n';
+        rc = bad(err, CASIE_ERR_PARSE, path, at, "a NUL byte");
+        goto fail;
+    }
     for (size_t i = 0; i < len; i++)
         lines += g->text[i] == '\n';
     g->groups = calloc(lines, sizeof *g->groups);
