@@ -37,7 +37,8 @@
 static int probe(void) {
 #if CASIE_X86
     __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2")) return CASIE_SIMD_PLAIN;
+    /* every CPU with AVX2 has FMA3 too; encoder_grad.c's product needs both */
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return CASIE_SIMD_PLAIN;
 #if !defined(CASIE_NO_AVX512) /* make SIMD=avx2 */
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni"))
         return CASIE_SIMD_AVX512;
@@ -68,14 +69,15 @@ int casie__cpu_level(void) {
     .nn_train_head_bwd = casie__nn_train_head_bwd_##s, .nn_train_encode_bwd = casie__nn_train_encode_bwd_##s,          \
     .nn_train_step = casie__nn_train_step_##s, .crf_loss = casie__crf_loss_##s
 #define LINEAR_KERNELS(s) .linear_score = casie__linear_score_##s
+#define GRAD_KERNELS(s) .grad_gemm = casie__grad_gemm_##s
 #define ENCODER_KERNELS(s)                                                                                             \
     .q8_quantize = casie__q8_quantize_##s, .q8_matmul = casie__q8_matmul_##s, .gelu = casie__gelu_##s,                 \
     .add_layernorm = casie__add_layernorm_##s, .attend = casie__attend_##s
 
 static const casie__kernels TABLE[CASIE_SIMD_LEVELS] = {
-    {.level = CASIE_SIMD_PLAIN, NN_KERNELS(plain), LINEAR_KERNELS(plain), ENCODER_KERNELS(plain)},
-    {.level = CASIE_SIMD_AVX2, NN_KERNELS(avx2), LINEAR_KERNELS(avx2), ENCODER_KERNELS(avx2)},
-    {.level = CASIE_SIMD_AVX512, NN_KERNELS(avx2), LINEAR_KERNELS(avx2), ENCODER_KERNELS(avx512)},
+    {.level = CASIE_SIMD_PLAIN, NN_KERNELS(plain), LINEAR_KERNELS(plain), GRAD_KERNELS(plain), ENCODER_KERNELS(plain)},
+    {.level = CASIE_SIMD_AVX2, NN_KERNELS(avx2), LINEAR_KERNELS(avx2), GRAD_KERNELS(avx2), ENCODER_KERNELS(avx2)},
+    {.level = CASIE_SIMD_AVX512, NN_KERNELS(avx2), LINEAR_KERNELS(avx2), GRAD_KERNELS(avx2), ENCODER_KERNELS(avx512)},
 };
 
 const casie__kernels *casie__kernels_at(int level) {

@@ -96,6 +96,8 @@ typedef void casie__q8_matmul_fn(const int8_t *xq, const float *xs, int n, const
 typedef void casie__gelu_fn(float *x, size_t n);
 typedef void casie__add_layernorm_fn(float *x, const float *add, int n, int H, const float *g, const float *b,
                                      float eps, float *d);
+typedef void casie__grad_gemm_fn(int M, int N, int K, const float *a, size_t sam, size_t sak, const float *b,
+                                 size_t ldb, float *c, size_t ldc);
 typedef void casie__attend_fn(const float *q, const float *k, const float *v, int ld, int n, int dh,
                               const uint8_t *mask, const float *rel, float *ctx, int ldc, float *kt, float *p);
 
@@ -103,6 +105,7 @@ typedef void casie__attend_fn(const float *q, const float *k, const float *v, in
 typedef struct casie__kernels {
     int level; /* CASIE_SIMD_* */
     casie__nnet_add_tcol_fn *nnet_add_tcol;
+    casie__grad_gemm_fn *grad_gemm; /* encoder_grad.c: fused multiply-adds, the same bits at every level */
     casie__nnet_add_tcols_fn *nnet_add_tcols;
     casie__nnet_sum2_fn *nnet_sum2;
     casie__nnet_project_q_fn *nnet_project_q;
@@ -136,6 +139,7 @@ static inline const casie__kernels *casie__kernels_best(void) { return casie__ke
  * others). */
 casie__nnet_add_tcol_fn casie__nnet_add_tcol_plain, casie__nnet_add_tcol_avx2;
 casie__nnet_add_tcols_fn casie__nnet_add_tcols_plain, casie__nnet_add_tcols_avx2;
+casie__grad_gemm_fn casie__grad_gemm_plain, casie__grad_gemm_avx2;
 casie__nnet_sum2_fn casie__nnet_sum2_plain, casie__nnet_sum2_avx2;
 casie__nnet_project_q_fn casie__nnet_project_q_plain, casie__nnet_project_q_avx2;
 casie__nnet_encode_proj_fn casie__nnet_encode_proj_plain, casie__nnet_encode_proj_avx2;

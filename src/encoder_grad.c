@@ -16,22 +16,26 @@
  * this file's own polynomials.
  *
  * Determinism: every sum runs in one fixed order (a product's terms in
- * increasing k, whatever the blocking: tests/test_encoder_grad.c checks the
- * bits against one plain loop), vector code is element-wise (the product's
- * tile in generic 4-float vectors, the rest left to the vectorizer), there
- * is no fused multiply-add (-ffp-contract=off, the Makefile) and no
- * dispatch on the CPU, so every x86-64 CPU gives the same bits.  Speed: one
- * MPNet-size layer's forward and backward pass over 512 pieces runs near
- * SSE2's peak on one thread (bench/bench_grad.c).
+ * increasing k, whatever the blocking), each product's term is one fused
+ * multiply-add (fmaf's single rounding, which the AVX2 tile's vfmadd gives
+ * bit for bit: tests/test_encoder_grad.c compares every level with one
+ * plain loop of fmaf), other vector code is element-wise and contracts
+ * nothing (-ffp-contract=off, the Makefile), so every x86-64 CPU gives the
+ * same bits; only the product is dispatched, through cpu.h's table.
+ * Speed: bench/bench_grad.c.
  */
 #include "internal.h"
 #include "encoder_grad.h"
 #include "encoder.h"
 #include "encoder_kernels.h"
+#include "cpu.h"
 
 #include <float.h>
 #include <math.h>
 #include <string.h>
+#if CASIE_X86
+#include <immintrin.h>
+#endif
 
 static size_t up16(size_t x) { return (x + 15) & ~(size_t)15; }
 
@@ -39,48 +43,64 @@ static size_t up16(size_t x) { return (x + 15) & ~(size_t)15; }
 /* The product                                                              */
 /* ======================================================================== */
 
-/* Tiles of C: TM rows by 8 columns in registers over a block of KB terms;
+/* Tiles of C: TM rows by TN columns in registers over a block of KB terms;
  * NB columns of B (KB by NB floats, 256 KB) stay in cache while every row
- * passes over them.  The tile's lanes are GCC's and Clang's generic vectors
- * (element-wise IEEE operations, SSE2 on any x86-64: no CPU dispatch and
- * the same bits as the scalar loop), since the vectorizer, left alone,
- * vectorizes this loop nest across k and spills. */
-enum { TM = 6, TN = 8, KB = 256, NB = 256 };
-typedef float f4 __attribute__((vector_size(16)));
+ * passes over them.  Every element of C takes its terms in increasing k,
+ * each as one fused multiply-add (fmaf: one rounding), whatever the tile and
+ * the level: fmaf is exact to the last bit, so the plain copy (fmaf in C),
+ * the AVX2 copy (vfmadd, 8 lanes) and the AVX-512 row (which takes the AVX2
+ * copy) give the same bits, and a model trains the same on every x86-64
+ * CPU. */
+enum { TM = 6, TN = 16, KB = 256, NB = 256 };
 
-static inline f4 load4(const float *p) {
-    f4 v;
-    memcpy(&v, p, sizeof v);
-    return v;
+/* c rows [m, m + TM), columns [j, j + TN) over k in [k0, k1), one by one */
+static inline void tile_plain(const float *a, size_t sam, size_t sak, const float *b, size_t ldb, float *c, size_t ldc,
+                              int m, int j, int k0, int k1) {
+    float acc[TM][TN];
+    for (int t = 0; t < TM; t++)
+        memcpy(acc[t], c + (size_t)(m + t) * ldc + j, sizeof acc[t]);
+    const float *a0 = a + (size_t)m * sam;
+    for (int k = k0; k < k1; k++) {
+        const float *bk = b + (size_t)k * ldb + j, *ak = a0 + (size_t)k * sak;
+        for (int t = 0; t < TM; t++)
+            for (int l = 0; l < TN; l++)
+                acc[t][l] = fmaf(ak[(size_t)t * sam], bk[l], acc[t][l]);
+    }
+    for (int t = 0; t < TM; t++)
+        memcpy(c + (size_t)(m + t) * ldc + j, acc[t], sizeof acc[t]);
 }
 
-/* c rows [m, m + TM), columns [j, j + 8) over k in [k0, k1) */
-static inline void tile(const float *a, size_t sam, size_t sak, const float *b, size_t ldb, float *c, size_t ldc, int m,
-                        int j, int k0, int k1) {
-    f4 lo[TM], hi[TM];
+#if CASIE_X86
+/* the same in AVX2 registers: 12 accumulators of 8 lanes */
+__attribute__((target("avx2,fma"))) static void tile_avx2(const float *a, size_t sam, size_t sak, const float *b,
+                                                          size_t ldb, float *c, size_t ldc, int m, int j, int k0,
+                                                          int k1) {
+    __m256 lo[TM], hi[TM];
     for (int t = 0; t < TM; t++) {
-        lo[t] = load4(c + (size_t)(m + t) * ldc + j);
-        hi[t] = load4(c + (size_t)(m + t) * ldc + j + 4);
+        lo[t] = _mm256_loadu_ps(c + (size_t)(m + t) * ldc + j);
+        hi[t] = _mm256_loadu_ps(c + (size_t)(m + t) * ldc + j + 8);
     }
     const float *a0 = a + (size_t)m * sam;
     for (int k = k0; k < k1; k++) {
         const float *bk = b + (size_t)k * ldb + j, *ak = a0 + (size_t)k * sak;
-        const f4 b0 = load4(bk), b1 = load4(bk + 4);
+        const __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
         for (int t = 0; t < TM; t++) {
-            const float x = ak[(size_t)t * sam];
-            const f4 xv = {x, x, x, x};
-            lo[t] += xv * b0;
-            hi[t] += xv * b1;
+            const __m256 x = _mm256_broadcast_ss(ak + (size_t)t * sam);
+            lo[t] = _mm256_fmadd_ps(x, b0, lo[t]);
+            hi[t] = _mm256_fmadd_ps(x, b1, hi[t]);
         }
     }
     for (int t = 0; t < TM; t++) {
-        memcpy(c + (size_t)(m + t) * ldc + j, &lo[t], sizeof lo[t]);
-        memcpy(c + (size_t)(m + t) * ldc + j + 4, &hi[t], sizeof hi[t]);
+        _mm256_storeu_ps(c + (size_t)(m + t) * ldc + j, lo[t]);
+        _mm256_storeu_ps(c + (size_t)(m + t) * ldc + j + 8, hi[t]);
     }
 }
+#else
+#define tile_avx2 tile_plain
+#endif
 
-void casie__grad_gemm(int M, int N, int K, const float *a, size_t sam, size_t sak, const float *b, size_t ldb, float *c,
-                      size_t ldc) {
+CASIE_INLINE void grad_gemm(int simd, int M, int N, int K, const float *a, size_t sam, size_t sak, const float *b,
+                            size_t ldb, float *c, size_t ldc) {
     for (int j0 = 0; j0 < N; j0 += NB) {
         const int j1 = N - j0 < NB ? N : j0 + NB;
         for (int k0 = 0; k0 < K; k0 += KB) {
@@ -89,12 +109,15 @@ void casie__grad_gemm(int M, int N, int K, const float *a, size_t sam, size_t sa
             for (; m + TM <= M; m += TM) {
                 int j = j0;
                 for (; j + TN <= j1; j += TN)
-                    tile(a, sam, sak, b, ldb, c, ldc, m, j, k0, k1);
+                    if (simd >= CASIE_SIMD_AVX2)
+                        tile_avx2(a, sam, sak, b, ldb, c, ldc, m, j, k0, k1);
+                    else
+                        tile_plain(a, sam, sak, b, ldb, c, ldc, m, j, k0, k1);
                 for (; j < j1; j++) /* the columns left over: the same sums one by one */
                     for (int t = 0; t < TM; t++) {
                         float s = c[(size_t)(m + t) * ldc + j];
                         for (int k = k0; k < k1; k++)
-                            s += a[(size_t)(m + t) * sam + (size_t)k * sak] * b[(size_t)k * ldb + j];
+                            s = fmaf(a[(size_t)(m + t) * sam + (size_t)k * sak], b[(size_t)k * ldb + j], s);
                         c[(size_t)(m + t) * ldc + j] = s;
                     }
             }
@@ -104,11 +127,20 @@ void casie__grad_gemm(int M, int N, int K, const float *a, size_t sam, size_t sa
                     const float x = a[(size_t)m * sam + (size_t)k * sak];
                     const float *bk = b + (size_t)k * ldb;
                     for (int j = j0; j < j1; j++)
-                        cm[j] += x * bk[j];
+                        cm[j] = fmaf(x, bk[j], cm[j]);
                 }
             }
         }
     }
+}
+CASIE_COPIES2_L(grad_gemm,
+                (int M, int N, int K, const float *a, size_t sam, size_t sak, const float *b, size_t ldb, float *c,
+                 size_t ldc),
+                (M, N, K, a, sam, sak, b, ldb, c, ldc))
+
+void casie__grad_gemm(int M, int N, int K, const float *a, size_t sam, size_t sak, const float *b, size_t ldb, float *c,
+                      size_t ldc) {
+    casie__kernels_best()->grad_gemm(M, N, K, a, sam, sak, b, ldb, c, ldc);
 }
 
 /* t (cols, rows) = the transpose of s (rows, cols), in blocks of 32 */

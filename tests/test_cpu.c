@@ -76,11 +76,11 @@ static void probe_and_rows(void **state) {
         }
         assert_non_null(k);
         assert_int_equal(k->level, level);
-        assert_true(k->nnet_add_tcol && k->nnet_add_tcols && k->nnet_sum2 && k->nnet_project_q && k->nnet_encode_proj &&
-                    k->nnet_head && k->nnet_head_base && k->nnet_head_from_q && k->nn_train_encode &&
-                    k->nn_train_head_fwd && k->nn_train_head_bwd && k->nn_train_encode_bwd && k->nn_train_step &&
-                    k->crf_loss && k->linear_score && k->q8_quantize && k->q8_matmul && k->gelu && k->add_layernorm &&
-                    k->attend);
+        assert_true(k->nnet_add_tcol && k->nnet_add_tcols && k->grad_gemm && k->nnet_sum2 && k->nnet_project_q &&
+                    k->nnet_encode_proj && k->nnet_head && k->nnet_head_base && k->nnet_head_from_q &&
+                    k->nn_train_encode && k->nn_train_head_fwd && k->nn_train_head_bwd && k->nn_train_encode_bwd &&
+                    k->nn_train_step && k->crf_loss && k->linear_score && k->q8_quantize && k->q8_matmul && k->gelu &&
+                    k->add_layernorm && k->attend);
         /* a row's own copies: no two levels share the encoder's */
         if (level > CASIE_SIMD_PLAIN) assert_true(k->q8_matmul != casie__kernels_at(level - 1)->q8_matmul);
     }

@@ -27,6 +27,7 @@
 #include "../src/encoder.h"
 #include "../src/encoder_grad.h"
 #include "../src/encoder_kernels.h"
+#include "../src/cpu.h"
 
 #include <math.h>
 
@@ -92,8 +93,9 @@ static void report(const char *what, double worst) {
 /* ---- the product -------------------------------------------------------- */
 
 /* C += A B for shapes past every block edge (K > 256, N > 256, M and N not
- * multiples of the tile), A plain and transposed: the same bits as one
- * plain loop over k in increasing order. */
+ * multiples of the tile), A plain and transposed, on every level this CPU
+ * runs: the same bits as one plain loop of fused multiply-adds over k in
+ * increasing order. */
 static void test_gemm_order(void **state) {
     (void)state;
     const int M = 7, N = 300, K = 530;
@@ -109,17 +111,28 @@ static void test_gemm_order(void **state) {
     for (int m = 0; m < M; m++)
         for (int j = 0; j < N; j++) {
             float v = c[(size_t)m * N + j];
-            for (int k = 0; k < K; k++) {
-                float t = a[(size_t)m * K + k] * b[(size_t)k * N + j];
-                v = v + t;
-            }
+            for (int k = 0; k < K; k++)
+                v = fmaf(a[(size_t)m * K + k], b[(size_t)k * N + j], v);
             want[(size_t)m * N + j] = v;
         }
-    casie__grad_gemm(M, N, K, a, K, 1, b, N, c, N);
-    casie__grad_gemm(M, N, K, at, 1, M, b, N, c2, N);
+    float *c0 = alloc_f((size_t)M * N);
+    memcpy(c0, c, sizeof(float) * M * N);
+    int levels = 0;
+    for (int level = CASIE_SIMD_PLAIN; level < CASIE_SIMD_LEVELS; level++) { /* every level this CPU runs */
+        const casie__kernels *kt = casie__kernels_at(level);
+        if (!kt) continue;
+        memcpy(c, c0, sizeof(float) * M * N), memcpy(c2, c0, sizeof(float) * M * N);
+        kt->grad_gemm(M, N, K, a, K, 1, b, N, c, N);
+        kt->grad_gemm(M, N, K, at, 1, M, b, N, c2, N);
+        assert_memory_equal(c, want, sizeof(float) * M * N);
+        assert_memory_equal(c2, want, sizeof(float) * M * N);
+        levels++;
+    }
+    assert_int_equal(levels, casie__cpu_level() + 1);
+    memcpy(c, c0, sizeof(float) * M * N);
+    casie__grad_gemm(M, N, K, a, K, 1, b, N, c, N); /* this CPU's */
     assert_memory_equal(c, want, sizeof(float) * M * N);
-    assert_memory_equal(c2, want, sizeof(float) * M * N);
-    free(a), free(b), free(c), free(c2), free(at), free(want);
+    free(a), free(b), free(c), free(c0), free(c2), free(at), free(want);
 }
 
 /* ---- each operation ----------------------------------------------------- */
