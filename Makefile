@@ -132,7 +132,7 @@ asan: setup
 
 # Fuzz targets: fuzz/fuzz_<name>.c, each an LLVMFuzzerTestOneInput, over the
 # library built with the same sanitizers (scripts/fuzz.sh runs them).
-FUZZ_OPT   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OPT   := -O2 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_DEFS  := -DCASIE_DEFAULT_MODEL='"$(abspath models/casie-fast.model)"' \
               -DCASIE_TINY_MODEL='"$(abspath $(BUILD)/fuzz/tiny.model)"'
 FUZZ_OBJ_jsonl := $(BUILD)/tools/cli_io.o $(BUILD)/tools/out_dir.o

@@ -39,15 +39,18 @@ grep '^{.*}$' tests/data/records.jsonl | while IFS= read -r l; do
   n=$((n + 1))
   printf '%s\n' "$l" > "$c/extract/record-$n.json"
 done
-# the model loader: mode byte 0 (as is) and 1 (checksums recomputed)
-{ printf '\000'; cat "$dir/tiny.model"; } > "$c/model/tiny"
-{ printf '\001'; cat "$dir/tiny.model"; } > "$c/model/tiny-fixed"
+# the model loader: mode byte bit 0 clear (as is) or set (checksums
+# recomputed); bit 1 set: extract with what loads (fuzz/fuzz_model.c)
+{ printf '\000'; cat "$dir/tiny.model"; } > "$c/model/tiny-load"
+{ printf '\001'; cat "$dir/tiny.model"; } > "$c/model/tiny-fixed-load"
+{ printf '\002'; cat "$dir/tiny.model"; } > "$c/model/tiny"
+{ printf '\003'; cat "$dir/tiny.model"; } > "$c/model/tiny-fixed"
 # and the tiny model with a trigger bias of 0 (fuzz/make_tiny_model.c): on
 # fuzz_model's article it finds 4 events with 10 arguments, where the
 # sparse one finds none
 if [ -x "$dir/make_tiny_model" ] && "$dir/make_tiny_model" models/casie-fast.model "$dir/tiny-dense.model" 64 0; then
-  { printf '\000'; cat "$dir/tiny-dense.model"; } > "$c/model/tiny-dense"
-  { printf '\001'; cat "$dir/tiny-dense.model"; } > "$c/model/tiny-dense-fixed"
+  { printf '\002'; cat "$dir/tiny-dense.model"; } > "$c/model/tiny-dense"
+  { printf '\003'; cat "$dir/tiny-dense.model"; } > "$c/model/tiny-dense-fixed"
 fi
 if [ -d "$corpus/annotation" ]; then
   # a few small documents (under 4 KB) from the annotated corpus

@@ -317,7 +317,10 @@ static int marginals_log(const casie__linear *m, const float *E, int n, const ui
     for (int i = 0; i < n; i++)
         for (int l = 0; l < L; l++) {
             float v = A[i * L + l] + B[i * L + l] - Z;
-            P[i * L + l] = v < -80 ? 0.0f : (float)exp((double)v);
+            /* a probability, whatever the weights: a model whose scores
+             * overflow the floats (a fuzzed one did) makes v NaN or above
+             * 0, which would be a NaN or infinite confidence */
+            P[i * L + l] = !(v >= -80) ? 0.0f : v >= 0 ? 1.0f : (float)exp((double)v);
         }
     rc = CASIE_OK;
 done:
