@@ -632,6 +632,40 @@ CASIE_API void casie_encoder_free(casie_encoder *enc);
 /* The encoder's configuration, valid until casie_encoder_free. */
 CASIE_API const casie_encoder_config *casie_encoder_get_config(const casie_encoder *enc);
 
+/* Fine-tuning an encoder's top layers on the corpus (src/encoder_tune.c;
+ * docs/DESIGN.md, "Training the encoder's layers"): each word piece's
+ * vector, the mean of layers enc_first..enc_last as a model reads them,
+ * feeds two linear heads, trigger and argument-role BIO labels of its
+ * token, and the top train_layers layers learn from their softmax
+ * cross-entropy (AdamW).  The parameters, checked before any work: */
+typedef struct casie_encoder_tune_params {
+    int enc_first, enc_last; /* the layers read (1-based, their mean; 0, 0: the last four), as a model's */
+    int train_layers;        /* layers enc_last - train_layers + 1 .. enc_last are trained (1..enc_last) */
+    int epochs;              /* passes over the windows (1..1000) */
+    int batch;               /* windows per step (1..256) */
+    int max_windows;         /* train on the documents' first max_windows windows only; 0: all */
+    int threads;             /* worker threads (1..64); the result does not depend on them */
+    float lr;                /* the layers' peak AdamW step, in (0, 1) */
+    float head_lr;           /* the heads' peak step, in (0, 1) */
+    float warmup;            /* the fraction of steps of linear warm-up, in [0, 1); then linear decay */
+    float weight_decay;      /* AdamW's decoupled decay, in [0, 1) */
+    float clip;              /* the gradients' global L2 norm is clipped to this; 0: never */
+    uint64_t seed;           /* the heads' initial weights and the order of windows */
+    casie_log_fn log;        /* one line per tenth of an epoch and per epoch (loss, accuracy), or NULL */
+    void *log_user;
+} casie_encoder_tune_params;
+/* The defaults (no log). */
+CASIE_API casie_encoder_tune_params casie_encoder_tune_default_params(void);
+/* Tunes enc on docs (with their gold events; analyzed here when they are
+ * not) and writes the result to out_path: enc's file with the trained
+ * layers' weights replaced, requantized, a new hash and name, every other
+ * byte the same.  Refuses an out_path that exists (CASIE_ERR_IO, the file
+ * untouched), checked before the work and again, atomically, at the end.
+ * The same parameters and documents give the same bytes, whatever the
+ * threads and the x86-64 CPU.  Reentrant; enc is only read. */
+CASIE_API int casie_encoder_tune(const casie_encoder *enc, casie_doc *const *docs, int n_docs,
+                                 const casie_encoder_tune_params *params, const char *out_path, casie_error *err);
+
 #ifdef __cplusplus
 }
 #endif

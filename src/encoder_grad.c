@@ -422,6 +422,24 @@ void casie__grad_attention_backward(const float *dctx, const float *qkv, const f
 }
 
 /* ======================================================================== */
+/* Softmax cross-entropy                                                    */
+/* ======================================================================== */
+
+float casie__grad_softmax_xent(const float *z, int n, int label, float scale, float *d) {
+    float mx = -FLT_MAX, sum = 0.0f;
+    for (int j = 0; j < n; j++)
+        mx = z[j] > mx ? z[j] : mx;
+    for (int j = 0; j < n; j++) {
+        d[j] = exp_le0(z[j] - mx);
+        sum += d[j];
+    }
+    const float inv = 1.0f / sum, p_gold = d[label] * inv;
+    for (int j = 0; j < n; j++)
+        d[j] = scale * (d[j] * inv - (j == label ? 1.0f : 0.0f));
+    return p_gold;
+}
+
+/* ======================================================================== */
 /* The parameter block                                                      */
 /* ======================================================================== */
 

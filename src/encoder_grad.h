@@ -71,6 +71,12 @@ void casie__grad_attention_forward(const float *qkv, int n, int H, int n_heads, 
 void casie__grad_attention_backward(const float *dctx, const float *qkv, const float *att, int n, int H, int n_heads,
                                     float *dqkv, float *dp, float *vt);
 
+/* Softmax cross-entropy of one row of logits z (n,) against `label`: d (n,)
+ * = scale (softmax(z) - onehot(label)), the gradient of scale times the
+ * loss (written); returns softmax(z)[label] (the loss is -log of it).  The
+ * exponential is this file's own, the same bits on every CPU. */
+float casie__grad_softmax_xent(const float *z, int n, int label, float scale, float *d);
+
 /* ---- a layer's parameters ------------------------------------------------ */
 
 /* The tensors of casie__enc_layer_f32's block, in block order. */

@@ -174,6 +174,14 @@ static int check_target(const char *path, casie_error *err) {
     return CASIE_OK;
 }
 
+/* Refuses path when anything has the name (a file, a link, anything). */
+static int check_absent(const char *path, casie_error *err) {
+    struct stat st;
+    if (lstat(path, &st) == 0) return casie__error(err, CASIE_ERR_IO, -1, "%s: exists; not replaced", path);
+    if (errno != ENOENT) return casie__error(err, CASIE_ERR_IO, -1, "%s: %s", path, strerror(errno));
+    return CASIE_OK;
+}
+
 /* Creates a new temporary file beside path, named path.PID-XXXXXXXX.tmp in
  * tmp (cap bytes), and returns its descriptor (-1 and errno on failure).
  * O_EXCL|O_NOFOLLOW: whatever already has the name (a link planted there, a
@@ -195,7 +203,10 @@ static int create_temp(const char *path, char *tmp, size_t cap) {
     return -1;
 }
 
-int casie__container_write(const char *path, int kind, const casie__section *secs, int n_secs, casie_error *err) {
+/* casie__container_write (replace 1: over a regular file that is there)
+ * and casie__container_write_new (replace 0: never over anything). */
+static int write_container(const char *path, int kind, const casie__section *secs, int n_secs, int replace,
+                           casie_error *err) {
     static const unsigned char zeros[ALIGN] = {0};
     crc32c_tables *ct = NULL;
     unsigned char *head = NULL;
@@ -250,9 +261,10 @@ int casie__container_write(const char *path, int kind, const casie__section *sec
     casie__put_u32le(head + H_RESERVED, 0);
     casie__put_u32le(head + H_CRC, header_crc(ct, head, table_end));
 
-    /* A new temporary, synced, then renamed over path: readers see the old
+    /* A new temporary, synced, then renamed over path (linked to it, when
+     * nothing may be replaced): readers see the old
      * file or the whole new one, and mappings of the old file stay valid. */
-    if ((rc = check_target(path, err))) goto done;
+    if ((rc = replace ? check_target(path, err) : check_absent(path, err))) goto done;
     if ((fd = create_temp(path, tmp, tmp_cap)) < 0) {
         rc = casie__error(err, CASIE_ERR_IO, -1, "%s: cannot create: %s", tmp, strerror(errno));
         goto done;
@@ -272,7 +284,17 @@ int casie__container_write(const char *path, int kind, const casie__section *sec
     e = close(fd) != 0 ? errno : 0;
     fd = -1;
     if (e) goto write_fail;
-    if (rename(tmp, path) != 0) {
+    if (!replace) { /* link fails on any name already there, whatever appeared since the check */
+        int le = link(tmp, path) != 0 ? errno : 0;
+        unlink(tmp);
+        if (le) {
+            if (le == EEXIST)
+                rc = casie__error(err, CASIE_ERR_IO, -1, "%s: exists; not replaced", path);
+            else
+                rc = casie__error(err, CASIE_ERR_IO, -1, "%s: cannot link %s: %s", path, tmp, strerror(le));
+            goto done;
+        }
+    } else if (rename(tmp, path) != 0) {
         rc = casie__error(err, CASIE_ERR_IO, -1, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
         unlink(tmp);
         goto done;
@@ -291,6 +313,14 @@ done:
     free(head);
     free(tmp);
     return rc;
+}
+
+int casie__container_write(const char *path, int kind, const casie__section *secs, int n_secs, casie_error *err) {
+    return write_container(path, kind, secs, n_secs, 1, err);
+}
+
+int casie__container_write_new(const char *path, int kind, const casie__section *secs, int n_secs, casie_error *err) {
+    return write_container(path, kind, secs, n_secs, 0, err);
 }
 
 int casie__model_file_write(const char *path, const casie__section *secs, int n_secs, casie_error *err) {

@@ -41,6 +41,10 @@ void casie__model_file_close(casie__model_file *mf);
  * casie__model_file_* calls above are these with CASIE__FILE_MODEL. */
 enum { CASIE__FILE_MODEL = 0, CASIE__FILE_ENCODER = 1 };
 int casie__container_write(const char *path, int kind, const casie__section *secs, int n_secs, casie_error *err);
+/* The same, never over anything that has the name: CASIE_ERR_IO "exists;
+ * not replaced", the path untouched (the new file is linked into place,
+ * which fails on a name that appeared during the writing). */
+int casie__container_write_new(const char *path, int kind, const casie__section *secs, int n_secs, casie_error *err);
 int casie__container_open(const char *path, int kind, casie__model_file *mf, casie_error *err);
 int casie__container_parse(const void *buf, size_t size, int kind, casie__model_file *mf, casie_error *err);
 

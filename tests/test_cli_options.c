@@ -14,7 +14,7 @@ static const struct {
 } COMMANDS[] = {
     {"extract", "--threads"},       {"train", "--corpus"},  {"train-categories", "--holdout"}, {"eval", "--ids"},
     {"stats", "--split"},           {"tokenize", NULL},     {"serve", "--max-connections"},    {"render", "-o"},
-    {"encoder import", "--output"}, {"encoder info", NULL},
+    {"encoder import", "--output"}, {"encoder info", NULL}, {"encoder tune", "--epochs"},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -91,6 +91,9 @@ static void values_and_order(void **state) {
     expect("extract --force /nonexistent", 2, "casie extract: --force goes with -o DIR\n");
     expect("train-categories -m fast", 2, "-m MODEL and one of -o OUT or --in-place are required");
     expect("train --dev none", 2, "casie train: -o MODEL is required\n");
+    expect("encoder tune -o x", 2, "casie encoder tune: --encoder IN.enc and -o OUT.enc are required\n");
+    expect("encoder tune --encoder x -o y --layers 3", 2, "casie encoder tune: --layers takes FIRST-LAST");
+    expect("encoder tune x", 2, "casie encoder tune: unknown option x\n");
 }
 
 /* Numbers are read whole, in decimal, in range, by every command. */
@@ -108,6 +111,8 @@ static void numbers_strict(void **state) {
         "train --limit 5x -o /nonexistent/x",
         "train-categories --seed -1 -m /nonexistent/x -o y",
         "train-categories --epochs 1001 -m /nonexistent/x -o y",
+        "encoder tune --epochs 0 --encoder /nonexistent/x -o y",
+        "encoder tune --train-layers 49 --encoder /nonexistent/x -o y",
     };
     char want[128];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
