@@ -261,9 +261,9 @@ static int write_container(const char *path, int kind, const casie__section *sec
     casie__put_u32le(head + H_RESERVED, 0);
     casie__put_u32le(head + H_CRC, header_crc(ct, head, table_end));
 
-    /* A new temporary, synced, then renamed over path (linked to it, when
-     * nothing may be replaced): readers see the old
-     * file or the whole new one, and mappings of the old file stay valid. */
+    /* A new temporary, synced, then renamed over path (or linked to it,
+     * when nothing may be replaced): readers see the old file or the whole
+     * new one, and mappings of the old file stay valid. */
     if ((rc = replace ? check_target(path, err) : check_absent(path, err))) goto done;
     if ((fd = create_temp(path, tmp, tmp_cap)) < 0) {
         rc = casie__error(err, CASIE_ERR_IO, -1, "%s: cannot create: %s", tmp, strerror(errno));
