@@ -610,6 +610,105 @@ CASIE_INLINE void attend(int simd, const float *q, const float *k, const float *
 /* One copy of each kernel per level (cpu.c's table)                        */
 /* ======================================================================== */
 
+/* ======================================================================== */
+/* The training side's product (encoder_grad.c calls it through cpu.h)      */
+/* ======================================================================== */
+
+/* Tiles of C: TM rows by TN columns in registers over a block of KB terms;
+ * NB columns of B (KB by NB floats, 256 KB) stay in cache while every row
+ * passes over them.  Every element of C takes its terms in increasing k,
+ * each as one fused multiply-add (fmaf: one rounding), whatever the tile and
+ * the level: fmaf is exact to the last bit, so the plain copy (fmaf in C),
+ * the AVX2 copy (vfmadd, 8 lanes) and the AVX-512 row (which takes the AVX2
+ * copy) give the same bits, and a model trains the same on every x86-64
+ * CPU. */
+enum { TM = 6, TN = 16, KB = 256, NB = 256 };
+
+/* c rows [m, m + TM), columns [j, j + TN) over k in [k0, k1), one by one */
+static inline void tile_plain(const float *a, size_t sam, size_t sak, const float *b, size_t ldb, float *c, size_t ldc,
+                              int m, int j, int k0, int k1) {
+    float acc[TM][TN];
+    for (int t = 0; t < TM; t++)
+        memcpy(acc[t], c + (size_t)(m + t) * ldc + j, sizeof acc[t]);
+    const float *a0 = a + (size_t)m * sam;
+    for (int k = k0; k < k1; k++) {
+        const float *bk = b + (size_t)k * ldb + j, *ak = a0 + (size_t)k * sak;
+        for (int t = 0; t < TM; t++)
+            for (int l = 0; l < TN; l++)
+                acc[t][l] = fmaf(ak[(size_t)t * sam], bk[l], acc[t][l]);
+    }
+    for (int t = 0; t < TM; t++)
+        memcpy(c + (size_t)(m + t) * ldc + j, acc[t], sizeof acc[t]);
+}
+
+#if CASIE_X86
+/* the same in AVX2 registers: 12 accumulators of 8 lanes */
+__attribute__((target("avx2,fma"))) static void tile_avx2(const float *a, size_t sam, size_t sak, const float *b,
+                                                          size_t ldb, float *c, size_t ldc, int m, int j, int k0,
+                                                          int k1) {
+    __m256 lo[TM], hi[TM];
+    for (int t = 0; t < TM; t++) {
+        lo[t] = _mm256_loadu_ps(c + (size_t)(m + t) * ldc + j);
+        hi[t] = _mm256_loadu_ps(c + (size_t)(m + t) * ldc + j + 8);
+    }
+    const float *a0 = a + (size_t)m * sam;
+    for (int k = k0; k < k1; k++) {
+        const float *bk = b + (size_t)k * ldb + j, *ak = a0 + (size_t)k * sak;
+        const __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8);
+        for (int t = 0; t < TM; t++) {
+            const __m256 x = _mm256_broadcast_ss(ak + (size_t)t * sam);
+            lo[t] = _mm256_fmadd_ps(x, b0, lo[t]);
+            hi[t] = _mm256_fmadd_ps(x, b1, hi[t]);
+        }
+    }
+    for (int t = 0; t < TM; t++) {
+        _mm256_storeu_ps(c + (size_t)(m + t) * ldc + j, lo[t]);
+        _mm256_storeu_ps(c + (size_t)(m + t) * ldc + j + 8, hi[t]);
+    }
+}
+#else
+#define tile_avx2 tile_plain
+#endif
+
+CASIE_INLINE void grad_gemm(int simd, int M, int N, int K, const float *a, size_t sam, size_t sak, const float *b,
+                            size_t ldb, float *c, size_t ldc) {
+    for (int j0 = 0; j0 < N; j0 += NB) {
+        const int j1 = N - j0 < NB ? N : j0 + NB;
+        for (int k0 = 0; k0 < K; k0 += KB) {
+            const int k1 = K - k0 < KB ? K : k0 + KB;
+            int m = 0;
+            for (; m + TM <= M; m += TM) {
+                int j = j0;
+                for (; j + TN <= j1; j += TN)
+                    if (simd >= CASIE_SIMD_AVX2)
+                        tile_avx2(a, sam, sak, b, ldb, c, ldc, m, j, k0, k1);
+                    else
+                        tile_plain(a, sam, sak, b, ldb, c, ldc, m, j, k0, k1);
+                for (; j < j1; j++) /* the columns left over: the same sums one by one */
+                    for (int t = 0; t < TM; t++) {
+                        float s = c[(size_t)(m + t) * ldc + j];
+                        for (int k = k0; k < k1; k++)
+                            s = fmaf(a[(size_t)(m + t) * sam + (size_t)k * sak], b[(size_t)k * ldb + j], s);
+                        c[(size_t)(m + t) * ldc + j] = s;
+                    }
+            }
+            for (; m < M; m++) { /* the rows left over: row m of C, term by term */
+                float *cm = c + (size_t)m * ldc;
+                for (int k = k0; k < k1; k++) {
+                    const float x = a[(size_t)m * sam + (size_t)k * sak];
+                    const float *bk = b + (size_t)k * ldb;
+                    for (int j = j0; j < j1; j++)
+                        cm[j] = fmaf(x, bk[j], cm[j]);
+                }
+            }
+        }
+    }
+}
+CASIE_COPIES2_L(grad_gemm,
+                (int M, int N, int K, const float *a, size_t sam, size_t sak, const float *b, size_t ldb, float *c,
+                 size_t ldc),
+                (M, N, K, a, sam, sak, b, ldb, c, ldc))
+
 CASIE_COPIES3(q8_quantize, (const float *x, int n, int cols, int stride, int8_t *q, float *scale),
               (x, n, cols, stride, q, scale))
 CASIE_COPIES3_L(q8_matmul,
