@@ -93,7 +93,16 @@ def to_stix(docs, groups=None):
     JSON that is not a CASIE one, (CASIE_ERR_IO, CASIE_ERR_PARSE) for a
     catalogue named that cannot be read."""
     one = isinstance(docs, (Mapping, str, bytes, bytearray, memoryview))
-    docs = [docs] if one else list(docs)
+    if not one:
+        try:
+            docs = list(docs)
+        except TypeError:
+            raise TypeError(
+                "to_stix: docs must be a dict (a CASIE document), its JSON text, or a list of them, not %s"
+                % type(docs).__name__
+            ) from None
+    else:
+        docs = [docs]
     cat = _catalogue(groups)
     L = _stix_lib()
     err = Error()
