@@ -101,11 +101,16 @@ GROUPS := bash scripts/fetch_groups.sh $(if $(filter true,$(CI)),,--soft)
 check-tests: $(TEST_BIN) $(BUILD)/casie $(REPLAY_BIN)
 	@BUILD=$(BUILD) bash scripts/run_tests.sh $(TEST_BIN)
 
-test: setup
-	@$(MAKE) --no-print-directory all
+# What the suites read besides the corpus: both encoders and the catalogue.
+.PHONY: test-data
+test-data:
 	@$(FETCH) mpnet-base
 	@$(FETCH) minilm-l6
 	@$(GROUPS)
+
+test: setup
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory test-data
 	@bash scripts/dist_env.sh $(if $(filter true,$(CI)),,--soft)
 	@$(MAKE) --no-print-directory check-tests
 
@@ -126,7 +131,7 @@ run: setup
 	@$(GROUPS)
 	@bash scripts/run_sample.sh $(BUILD)/casie
 
-asan: setup
+asan: setup test-data
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS_EXTRA= all check-tests
