@@ -61,7 +61,7 @@ $(BUILD)/src/nn.o $(BUILD)/src/nn_train.o: ALL_CFLAGS += -O3
 # float, the same on every x86-64 CPU; no trapping math: lets GCC turn the
 # float selects of GELU and softmax into vector blends; the results are the same;
 # encoder_tune.c: its heads and sums, for the same reason)
-$(BUILD)/src/encoder.o $(BUILD)/src/encoder_kernels.o $(BUILD)/src/encoder_grad.o $(BUILD)/src/encoder_tune.o: ALL_CFLAGS += -O3 -ffp-contract=off -fno-trapping-math
+$(BUILD)/src/encoder.o $(BUILD)/src/encoder_kernels.o $(BUILD)/src/encoder_q8.o $(BUILD)/src/encoder_grad.o $(BUILD)/src/encoder_tune.o: ALL_CFLAGS += -O3 -ffp-contract=off -fno-trapping-math
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -281,6 +281,29 @@ static const casie__section *need(const casie__model_file *mf, const char *tag, 
     return s;
 }
 
+/* The layers' four matrices packed for the VNNI kernel, in one block
+ * beside the mapping (the file keeps its rows, which the other kernels
+ * and the training side read). */
+static int pack_panels(casie_encoder *e) {
+    size_t total = 0;
+    for (int l = 0; l < e->cfg.n_layers; l++) {
+        casie__q8mat *m[4] = {&e->layers[l].qkv, &e->layers[l].out, &e->layers[l].ff1, &e->layers[l].ff2};
+        for (int k = 0; k < 4; k++)
+            total += casie__q8_panel_bytes(m[k]);
+    }
+    if (!(e->panels = aligned_alloc(64, (total + 63) & ~(size_t)63))) return -1;
+    size_t at = 0;
+    for (int l = 0; l < e->cfg.n_layers; l++) {
+        casie__q8mat *m[4] = {&e->layers[l].qkv, &e->layers[l].out, &e->layers[l].ff1, &e->layers[l].ff2};
+        for (int k = 0; k < 4; k++) {
+            casie__q8_pack(m[k], e->panels + at);
+            m[k]->panel = e->panels + at;
+            at += casie__q8_panel_bytes(m[k]);
+        }
+    }
+    return 0;
+}
+
 casie_encoder *casie_encoder_load(const char *path, casie_error *err) {
     if (!path) {
         casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_encoder_load: no path");
@@ -333,6 +356,10 @@ casie_encoder *casie_encoder_load(const char *path, casie_error *err) {
     }
     casie__encoder_bind(e, wts->data);
     if (check_weights(e, path, err)) goto fail;
+    if (casie__q8_best() == CASIE_Q8_VNNI && pack_panels(e)) {
+        casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory", path);
+        goto fail;
+    }
     return e;
 fail:
     casie_encoder_free(e);
@@ -342,6 +369,7 @@ fail:
 void casie_encoder_free(casie_encoder *enc) {
     if (!enc) return;
     free(enc->layers);
+    free(enc->panels);
     casie__model_file_close(&enc->file);
     free(enc);
 }

@@ -76,7 +76,8 @@ struct casie_encoder {
     const float *type;                /* (type_vocab, H) */
     const float *emb_ln_g, *emb_ln_b; /* (H,) */
     const float *rel_bias;            /* (rel_buckets, n_heads): MPNet's relative position bias, else NULL */
-    casie__enc_layer *layers;         /* (n_layers,) the only allocation besides the mapping */
+    casie__enc_layer *layers;         /* (n_layers,) */
+    uint8_t *panels;                  /* the layers' matrices packed (casie__q8_pack), or NULL */
     const uint32_t *vocab_off;        /* (n_vocab + 1,) piece id's bytes: [vocab_off[id], vocab_off[id+1] - 1) */
     const char *vocab;                /* the pieces, in id order, each NUL-terminated */
     casie__model_file file;

@@ -423,6 +423,7 @@ static void carve_q8(q8_carver *c, casie__q8mat *m, int rows, int cols) {
     m->q = carve(c, (size_t)rows * (size_t)m->stride);
     m->scale = carve(c, (size_t)rows * 4);
     m->sum = carve(c, (size_t)rows * 4);
+    m->panel = NULL;
 }
 
 static const float *carve_floats(q8_carver *c, const float *from, size_t n) {

@@ -19,6 +19,9 @@ typedef struct casie__q8mat {
     const int8_t *q;    /* (rows, stride) */
     const float *scale; /* (rows,) */
     const int32_t *sum; /* (rows,) */
+    /* NULL, or the same weights packed for the VNNI kernel (panels of 16
+     * rows, 4 bytes of each in turn, each byte + 128: casie__q8_pack) */
+    const uint8_t *panel;
 } casie__q8mat;
 
 /* The encoder's kernel levels: cpu.h's, by the names casie__encoder_forward's
@@ -37,6 +40,12 @@ static inline int casie__q8_best(void) { return casie__cpu_level(); }
  * scale per row (absmax / 127), the row sums when m has them (an import's
  * weights, encoder_import.c). */
 void casie__q8_quantize_weights(const float *w, int rows, int cols, const casie__q8mat *m, int r0);
+/* The bytes of m's packed panels, and the packing into panel (64-byte
+ * aligned, casie__q8_panel_bytes of them): for each panel of 16 rows
+ * (rows past m->rows are zeros), for each group of 4 columns, the 4 bytes
+ * of each of its 16 rows, every byte read as unsigned w + 128. */
+size_t casie__q8_panel_bytes(const casie__q8mat *m);
+void casie__q8_pack(const casie__q8mat *m, uint8_t *panel);
 
 /* The hot kernels, in cpu.h's table (casie__kernels: one copy per level):
  * - q8_quantize(x, n, cols, stride, q, scale): quantizes each row of x

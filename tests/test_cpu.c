@@ -93,8 +93,10 @@ static void int8_products_agree(void **state) {
     int ran = 0;
     const casie__kernels *plain = casie__kernels_at(CASIE_SIMD_PLAIN);
     assert_non_null(plain);
-    static const int SIZES[][3] = {{1, 1, 1},     {3, 5, 31},   {4, 4, 64},    {5, 7, 65},  {9, 70, 200},
-                                   {16, 64, 384}, {7, 130, 96}, {13, 3, 1536}, {2, 67, 127}};
+    static const int SIZES[][3] = {{1, 1, 1},     {3, 5, 31},   {4, 4, 64},    {5, 7, 65},   {9, 70, 200},
+                                   {16, 64, 384}, {7, 130, 96}, {13, 3, 1536}, {2, 67, 127}, {20, 1040, 3072}};
+    const int n_sizes = (int)(sizeof SIZES / sizeof SIZES[0]);
+    int packed = 0;
     for (size_t t = 0; t < sizeof SIZES / sizeof SIZES[0]; t++) {
         int n = SIZES[t][0], rows = SIZES[t][1], cols = SIZES[t][2], S = (cols + 63) & ~63;
         int8_t *wq = calloc((size_t)rows * S, 1), *xq = calloc((size_t)n * S, 1), *xq2 = calloc((size_t)n * S, 1);
@@ -119,7 +121,7 @@ static void int8_products_agree(void **state) {
             x[i] = (float)((int)(casie__rng_next(&g_rng) % 2001) - 1000) / 97.0f;
         x[0] = 1000.0f; /* a large first activation quantizes to 127 */
         plain->q8_quantize(x, n, cols, S, xq, xs);
-        casie__q8mat m = {rows, cols, S, wq, ws, sum};
+        casie__q8mat m = {rows, cols, S, wq, ws, sum, NULL};
         for (int k = 0; k < CASIE_SIMD_LEVELS; k++) {
             const casie__kernels *K = casie__kernels_at(k);
             if (!K) continue;
@@ -131,6 +133,21 @@ static void int8_products_agree(void **state) {
             if (k) {
                 assert_memory_equal(y[0], y[k], (size_t)n * rows * sizeof(float));
                 ran++;
+            }
+            if (k == CASIE_SIMD_AVX512) { /* and over packed panels, as a loaded encoder's layers are */
+                uint8_t *panel = aligned_alloc(64, casie__q8_panel_bytes(&m));
+                assert_non_null(panel);
+                casie__q8_pack(&m, panel);
+                casie__q8mat mp = m;
+                mp.panel = panel;
+                memset(y[k], 0, (size_t)n * rows * sizeof(float));
+                K->q8_matmul(xq, xs, n, &mp, b, y[k], rows);
+                assert_memory_equal(y[0], y[k], (size_t)n * rows * sizeof(float));
+                K->q8_matmul(xq, xs, n, &mp, NULL, y[k], rows); /* without a bias */
+                for (int i = 0; i < n * rows; i++)
+                    assert_true(y[k][i] + b[i % rows] == y[0][i]);
+                free(panel);
+                packed++;
             }
         }
         /* and the plain sums are the int32 dot products */
@@ -146,8 +163,10 @@ static void int8_products_agree(void **state) {
         for (int k = 0; k < CASIE_SIMD_LEVELS; k++)
             free(y[k]);
     }
-    printf("# int8 products compared with plain C: %d (level %d)\n", ran, casie__cpu_level());
-    assert_int_equal(ran, 9 * casie__cpu_level());
+    printf("# int8 products compared with plain C: %d, over packed panels %d (level %d)\n", ran, packed,
+           casie__cpu_level());
+    assert_int_equal(ran, n_sizes * casie__cpu_level());
+    assert_int_equal(packed, casie__cpu_level() == CASIE_SIMD_AVX512 ? n_sizes : 0);
 }
 
 /* GELU, layer norm and one head's attention on random values (head sizes
