@@ -126,7 +126,7 @@ static inline float exp_neg(float x) {
 /* The two products of attention, for a block of up to 4 queries:
  * scores p (4, n8) = q kt for keys [0, n8), and one query's context
  * c (dh,) = sum over keys j of p[j] v[j].  Each sum runs over d (scores) or
- * j (context) in increasing order with a multiply and an add per term, in
+ * j (context) in increasing order with one fused multiply-add per term (fmaf: one rounding), in
  * plain C as in AVX2, so both give the same bits. */
 static void scores_plain(const float *const qi[4], const float *kt, int n8, int dh, float scale, float *p) {
     for (int j0 = 0; j0 < n8; j0 += 8)
@@ -136,7 +136,7 @@ static void scores_plain(const float *const qi[4], const float *kt, int n8, int 
                 float qd = qi[a][d];
                 const float *kd = kt + (size_t)d * n8 + j0;
                 for (int l = 0; l < 8; l++)
-                    acc[l] += qd * kd[l];
+                    acc[l] = fmaf(qd, kd[l], acc[l]);
             }
             for (int l = 0; l < 8; l++)
                 p[(size_t)a * n8 + j0 + l] = acc[l] * scale;
@@ -154,85 +154,95 @@ static void context_plain(const float *p, int n8, int nq, const float *v, int ld
             float pj = pa[j];
             const float *vj = v + (size_t)j * ld;
             for (int d = 0; d < dh; d++)
-                ci[d] += pj * vj[d];
+                ci[d] = fmaf(pj, vj[d], ci[d]);
         }
     }
 }
 
 #if CASIE_X86
-CASIE_TARGET_AVX2 static void scores_avx2(const float *const qi[4], const float *kt, int n8, int dh, float scale,
-                                          float *p) {
-    const __m256 sc = _mm256_set1_ps(scale);
-    for (int j0 = 0; j0 < n8; j0 += 8) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int d = 0; d < dh; d++) {
-            __m256 kd = _mm256_loadu_ps(kt + (size_t)d * n8 + j0);
-            a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(qi[0][d]), kd));
-            a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(qi[1][d]), kd));
-            a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(qi[2][d]), kd));
-            a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_set1_ps(qi[3][d]), kd));
-        }
-        _mm256_storeu_ps(p + j0, _mm256_mul_ps(a0, sc));
-        _mm256_storeu_ps(p + (size_t)n8 + j0, _mm256_mul_ps(a1, sc));
-        _mm256_storeu_ps(p + 2 * (size_t)n8 + j0, _mm256_mul_ps(a2, sc));
-        _mm256_storeu_ps(p + 3 * (size_t)n8 + j0, _mm256_mul_ps(a3, sc));
+/* Four queries by W vectors of keys (W * L lanes) in registers: 4 W
+ * independent sums, enough to hide the adds' latency.  Each sum still runs
+ * over d in increasing order, one fused multiply-add per term. */
+#define SCORES_TILE(V, L, W, ZERO, LOAD, SET1, FMA, MUL, STORE)                                                        \
+    for (; j0 + (W) * (L) <= n8; j0 += (W) * (L)) {                                                                    \
+        V acc[4][W];                                                                                                   \
+        _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++) _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++)      \
+            acc[a][w] = ZERO();                                                                                        \
+        for (int d = 0; d < dh; d++) {                                                                                 \
+            const float *kd = kt + (size_t)d * n8 + j0;                                                                \
+            V kv[W];                                                                                                   \
+            _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++) kv[w] = LOAD(kd + w * (L));                          \
+            _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++) {                                                      \
+                const V qa = SET1(qi[a][d]);                                                                           \
+                _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++) acc[a][w] = FMA(qa, kv[w], acc[a][w]);           \
+            }                                                                                                          \
+        }                                                                                                              \
+        _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++) _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++)      \
+            STORE(p + (size_t)a * n8 + j0 + w * (L), MUL(acc[a][w], sc));                                              \
     }
+
+/* Four queries by W vectors of dimensions (from d0) over every key j: the
+ * sums over j in increasing order, one fused multiply-add per term. */
+#define CONTEXT_TILE(V, L, W, ZERO, LOAD, SET1, FMA, MUL, STORE)                                                       \
+    for (; d0 + (W) * (L) <= dh; d0 += (W) * (L)) {                                                                    \
+        V c[4][W];                                                                                                     \
+        _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++) _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++)      \
+            c[a][w] = ZERO();                                                                                          \
+        for (int j = 0; j < n; j++) {                                                                                  \
+            const float *vj = v + (size_t)j * ld + d0;                                                                 \
+            V vv[W];                                                                                                   \
+            _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++) vv[w] = LOAD(vj + w * (L));                          \
+            _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++) {                                                      \
+                const V pa = SET1(p[(size_t)a * n8 + j]);                                                              \
+                _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++) c[a][w] = FMA(pa, vv[w], c[a][w]);               \
+            }                                                                                                          \
+        }                                                                                                              \
+        for (int a = 0; a < nq; a++)                                                                                   \
+            _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++)                                                      \
+                STORE(ctx + (size_t)a * ldc + d0 + w * (L), c[a][w]);                                                  \
+    }
+
+__attribute__((target("avx2,fma"))) static void scores_avx2(const float *const qi[4], const float *kt, int n8, int dh,
+                                                            float scale, float *p) {
+    const __m256 sc = _mm256_set1_ps(scale);
+    int j0 = 0;
+    SCORES_TILE(__m256, 8, 2, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_mul_ps,
+                _mm256_storeu_ps)
+    SCORES_TILE(__m256, 8, 1, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_mul_ps,
+                _mm256_storeu_ps)
 }
 
 /* dh a multiple of 8; four queries at once (rows past nq computed, not stored) */
-CASIE_TARGET_AVX2 static void context_avx2(const float *p, int n8, int nq, const float *v, int ld, int n, int dh,
-                                           float *ctx, int ldc) {
-    for (int d0 = 0; d0 < dh; d0 += 8) {
-        __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
-        for (int j = 0; j < n; j++) {
-            __m256 vj = _mm256_loadu_ps(v + (size_t)j * ld + d0);
-            c0 = _mm256_add_ps(c0, _mm256_mul_ps(_mm256_set1_ps(p[j]), vj));
-            c1 = _mm256_add_ps(c1, _mm256_mul_ps(_mm256_set1_ps(p[(size_t)n8 + j]), vj));
-            c2 = _mm256_add_ps(c2, _mm256_mul_ps(_mm256_set1_ps(p[2 * (size_t)n8 + j]), vj));
-            c3 = _mm256_add_ps(c3, _mm256_mul_ps(_mm256_set1_ps(p[3 * (size_t)n8 + j]), vj));
-        }
-        __m256 c[4] = {c0, c1, c2, c3};
-        for (int a = 0; a < nq; a++)
-            _mm256_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
-    }
+__attribute__((target("avx2,fma"))) static void context_avx2(const float *p, int n8, int nq, const float *v, int ld,
+                                                             int n, int dh, float *ctx, int ldc) {
+    int d0 = 0;
+    CONTEXT_TILE(__m256, 8, 2, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_mul_ps,
+                 _mm256_storeu_ps)
+    CONTEXT_TILE(__m256, 8, 1, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_mul_ps,
+                 _mm256_storeu_ps)
 }
 
 /* the same in 16 lanes (n8 a multiple of 16; dh a multiple of 16) */
 CASIE_TARGET_AVX512 static void scores_avx512(const float *const qi[4], const float *kt, int n8, int dh, float scale,
                                               float *p) {
     const __m512 sc = _mm512_set1_ps(scale);
-    for (int j0 = 0; j0 < n8; j0 += 16) {
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int d = 0; d < dh; d++) {
-            __m512 kd = _mm512_loadu_ps(kt + (size_t)d * n8 + j0);
-            a0 = _mm512_add_ps(a0, _mm512_mul_ps(_mm512_set1_ps(qi[0][d]), kd));
-            a1 = _mm512_add_ps(a1, _mm512_mul_ps(_mm512_set1_ps(qi[1][d]), kd));
-            a2 = _mm512_add_ps(a2, _mm512_mul_ps(_mm512_set1_ps(qi[2][d]), kd));
-            a3 = _mm512_add_ps(a3, _mm512_mul_ps(_mm512_set1_ps(qi[3][d]), kd));
-        }
-        _mm512_storeu_ps(p + j0, _mm512_mul_ps(a0, sc));
-        _mm512_storeu_ps(p + (size_t)n8 + j0, _mm512_mul_ps(a1, sc));
-        _mm512_storeu_ps(p + 2 * (size_t)n8 + j0, _mm512_mul_ps(a2, sc));
-        _mm512_storeu_ps(p + 3 * (size_t)n8 + j0, _mm512_mul_ps(a3, sc));
-    }
+    int j0 = 0;
+    SCORES_TILE(__m512, 16, 4, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_mul_ps,
+                _mm512_storeu_ps)
+    SCORES_TILE(__m512, 16, 1, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_mul_ps,
+                _mm512_storeu_ps)
 }
 
 CASIE_TARGET_AVX512 static void context_avx512(const float *p, int n8, int nq, const float *v, int ld, int n, int dh,
                                                float *ctx, int ldc) {
-    for (int d0 = 0; d0 < dh; d0 += 16) {
-        __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
-        for (int j = 0; j < n; j++) {
-            __m512 vj = _mm512_loadu_ps(v + (size_t)j * ld + d0);
-            c0 = _mm512_add_ps(c0, _mm512_mul_ps(_mm512_set1_ps(p[j]), vj));
-            c1 = _mm512_add_ps(c1, _mm512_mul_ps(_mm512_set1_ps(p[(size_t)n8 + j]), vj));
-            c2 = _mm512_add_ps(c2, _mm512_mul_ps(_mm512_set1_ps(p[2 * (size_t)n8 + j]), vj));
-            c3 = _mm512_add_ps(c3, _mm512_mul_ps(_mm512_set1_ps(p[3 * (size_t)n8 + j]), vj));
-        }
-        __m512 c[4] = {c0, c1, c2, c3};
-        for (int a = 0; a < nq; a++)
-            _mm512_storeu_ps(ctx + (size_t)a * ldc + d0, c[a]);
-    }
+    int d0 = 0;
+    CONTEXT_TILE(__m512, 16, 4, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_mul_ps,
+                 _mm512_storeu_ps)
+    CONTEXT_TILE(__m512, 16, 1, _mm512_setzero_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_mul_ps,
+                 _mm512_storeu_ps)
 }
+#undef SCORES_TILE
+#undef CONTEXT_TILE
 #endif
 
 /* One head's attention: ctx (n, ldc) columns [0, dh) = softmax(q k^T /
@@ -245,13 +255,14 @@ CASIE_TARGET_AVX512 static void context_avx512(const float *p, int n8, int nq, c
 CASIE_INLINE void attend(int simd, const float *q, const float *k, const float *v, int ld, int n, int dh,
                          const uint8_t *mask, const float *rel, float *ctx, int ldc, float *kt, float *p) {
     const int n8 = (n + 15) & ~15;
-    for (int d = 0; d < dh; d++) {
-        float *kd = kt + (size_t)d * n8;
-        for (int j = 0; j < n; j++)
-            kd[j] = k[(size_t)j * ld + d];
-        for (int j = n; j < n8; j++)
-            kd[j] = 0.0f;
-    }
+    /* kt = k transposed, 16 keys at a time: their rows stay in cache while
+     * each of the dh rows of kt takes 16 consecutive floats */
+    for (int j0 = 0; j0 < n8; j0 += 16)
+        for (int d = 0; d < dh; d++) {
+            float *kd = kt + (size_t)d * n8;
+            for (int j = j0; j < j0 + 16; j++)
+                kd[j] = j < n ? k[(size_t)j * ld + d] : 0.0f;
+        }
     int n_real = 0;
     for (int j = 0; j < n; j++)
         n_real += !mask || mask[j];
@@ -295,13 +306,14 @@ CASIE_INLINE void attend(int simd, const float *q, const float *k, const float *
             float mx;
             mi = mi < 0 ? (int32_t)(0x80000000u - (uint32_t)mi) : mi;
             memcpy(&mx, &mi, 4);
+            /* the exponentials, then their sum in eight lanes: two loops,
+             * each of which vectorizes */
+            for (int j = 0; j < n8; j++)
+                pa[j] = pa[j] == -FLT_MAX ? 0.0f : exp_neg(pa[j] - mx);
             float s8[8] = {0};
             for (int j0 = 0; j0 < n8; j0 += 8)
-                for (int l = 0; l < 8; l++) {
-                    float e = pa[j0 + l] == -FLT_MAX ? 0.0f : exp_neg(pa[j0 + l] - mx);
-                    pa[j0 + l] = e;
-                    s8[l] += e;
-                }
+                for (int l = 0; l < 8; l++)
+                    s8[l] += pa[j0 + l];
             float sum = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
             float inv = 1.0f / sum;
             for (int j = 0; j < n; j++)
