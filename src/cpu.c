@@ -60,8 +60,8 @@ int casie__cpu_level(void) {
 }
 
 /* A module's copies for one level, as the row's fields. */
-#define NN_KERNELS(s)                                                                                                  \
-    .nnet_add_tcol = casie__nnet_add_tcol_##s, .nnet_add_tcols = casie__nnet_add_tcols_##s,                            \
+#define NN_KERNELS(s, wide)                                                                                            \
+    .nnet_add_tcol = casie__nnet_add_tcol_##s, .nnet_add_tcols = casie__nnet_add_tcols_##wide,                         \
     .nnet_sum2 = casie__nnet_sum2_##s, .nnet_project_q = casie__nnet_project_q_##s,                                    \
     .nnet_encode_proj = casie__nnet_encode_proj_##s, .nnet_head = casie__nnet_head_##s,                                \
     .nnet_head_base = casie__nnet_head_base_##s, .nnet_head_from_q = casie__nnet_head_from_q_##s,                      \
@@ -75,9 +75,17 @@ int casie__cpu_level(void) {
     .add_layernorm = casie__add_layernorm_##s, .attend = casie__attend_##s
 
 static const casie__kernels TABLE[CASIE_SIMD_LEVELS] = {
-    {.level = CASIE_SIMD_PLAIN, NN_KERNELS(plain), LINEAR_KERNELS(plain), GRAD_KERNELS(plain), ENCODER_KERNELS(plain)},
-    {.level = CASIE_SIMD_AVX2, NN_KERNELS(avx2), LINEAR_KERNELS(avx2), GRAD_KERNELS(avx2), ENCODER_KERNELS(avx2)},
-    {.level = CASIE_SIMD_AVX512, NN_KERNELS(avx2), LINEAR_KERNELS(avx2), GRAD_KERNELS(avx2), ENCODER_KERNELS(avx512)},
+    {.level = CASIE_SIMD_PLAIN,
+     NN_KERNELS(plain, plain),
+     LINEAR_KERNELS(plain),
+     GRAD_KERNELS(plain),
+     ENCODER_KERNELS(plain)},
+    {.level = CASIE_SIMD_AVX2, NN_KERNELS(avx2, avx2), LINEAR_KERNELS(avx2), GRAD_KERNELS(avx2), ENCODER_KERNELS(avx2)},
+    {.level = CASIE_SIMD_AVX512,
+     NN_KERNELS(avx2, avx512),
+     LINEAR_KERNELS(avx2),
+     GRAD_KERNELS(avx2),
+     ENCODER_KERNELS(avx512)},
 };
 
 const casie__kernels *casie__kernels_at(int level) {

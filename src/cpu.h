@@ -138,7 +138,7 @@ static inline const casie__kernels *casie__kernels_best(void) { return casie__ke
  * AVX-512 copy pays, _avx512 (the AVX-512 row takes the AVX2 copies of the
  * others). */
 casie__nnet_add_tcol_fn casie__nnet_add_tcol_plain, casie__nnet_add_tcol_avx2;
-casie__nnet_add_tcols_fn casie__nnet_add_tcols_plain, casie__nnet_add_tcols_avx2;
+casie__nnet_add_tcols_fn casie__nnet_add_tcols_plain, casie__nnet_add_tcols_avx2, casie__nnet_add_tcols_avx512;
 casie__grad_gemm_fn casie__grad_gemm_plain, casie__grad_gemm_avx2;
 casie__nnet_sum2_fn casie__nnet_sum2_plain, casie__nnet_sum2_avx2;
 casie__nnet_project_q_fn casie__nnet_project_q_plain, casie__nnet_project_q_avx2;

@@ -17,6 +17,10 @@
 #include <math.h>
 #include <string.h>
 
+#if CASIE_X86
+#include <immintrin.h>
+#endif
+
 /* ---- parameter layout ---- */
 /* One contiguous block, in this order:
  *   Wf (4H, D+H)  bf (4H)     forward LSTM: gates i, f, g, o over [x; h_prev]
@@ -110,11 +114,92 @@ INLINE void nnet_add_tcol(const float *col, float v, int n, float *z) {
         z[r] += v * col[r];
 }
 
-/* Tiles of add_tcols: TCOLS_T tokens by TCOLS_R elements of z (16 KB, kept
- * in the L1 cache while the columns stream past). */
+/* Tiles of add_tcols in plain C: TCOLS_T tokens by TCOLS_R elements of z
+ * (16 KB, kept in the L1 cache while the columns stream past). */
 enum { TCOLS_T = 16, TCOLS_R = 256 };
 
-INLINE void nnet_add_tcols(const float *C, int nc, int n, const float *x, size_t xs, int T, float *z, size_t zs) {
+#if CASIE_X86
+/* The SIMD copies keep a tile of z in registers over every column: 4
+ * tokens by W vectors of L lanes (16 sums on AVX-512, 8 on AVX2), loaded
+ * once, each column's term added in column order (a multiply, then an add:
+ * the plain copy's bits), stored once.  What no tile covers (tokens past a
+ * multiple of 4, elements past a multiple of W * L) goes a vector, then an
+ * element, at a time, in the same order. */
+#define TCOLS_TILE(V, L, W, LOAD, STORE, SET1, ADD, MUL)                                                               \
+    for (; r0 + (W) * (L) <= n; r0 += (W) * (L)) {                                                                     \
+        int t = 0;                                                                                                     \
+        for (; t + 4 <= T; t += 4) {                                                                                   \
+            V a[4][W];                                                                                                 \
+            _Pragma("GCC unroll 4") for (int u = 0; u < 4; u++) _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++)  \
+                a[u][w] = LOAD(z + (size_t)(t + u) * zs + r0 + w * (L));                                               \
+            const float *xt = x + (size_t)t * xs;                                                                      \
+            for (int j = 0; j < nc; j++) {                                                                             \
+                const float *col = C + (size_t)j * (size_t)n + r0;                                                     \
+                V c[W];                                                                                                \
+                _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++) c[w] = LOAD(col + w * (L));                      \
+                _Pragma("GCC unroll 4") for (int u = 0; u < 4; u++) {                                                  \
+                    const V v = SET1(xt[(size_t)u * xs + (size_t)j]);                                                  \
+                    _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++) a[u][w] = ADD(a[u][w], MUL(v, c[w]));        \
+                }                                                                                                      \
+            }                                                                                                          \
+            _Pragma("GCC unroll 4") for (int u = 0; u < 4; u++) _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++)  \
+                STORE(z + (size_t)(t + u) * zs + r0 + w * (L), a[u][w]);                                               \
+        }                                                                                                              \
+        for (; t < T; t++)                                                                                             \
+            _Pragma("GCC unroll 4") for (int w = 0; w < (W); w++) {                                                    \
+                V a1 = LOAD(z + (size_t)t * zs + r0 + w * (L));                                                        \
+                for (int j = 0; j < nc; j++)                                                                           \
+                    a1 = ADD(                                                                                          \
+                        a1, MUL(SET1(x[(size_t)t * xs + (size_t)j]), LOAD(C + (size_t)j * (size_t)n + r0 + w * (L)))); \
+                STORE(z + (size_t)t * zs + r0 + w * (L), a1);                                                          \
+            }                                                                                                          \
+    }
+
+/* the elements past the tiles, one at a time */
+static void tcols_tail(const float *C, int nc, int n, int r0, const float *x, size_t xs, int T, float *z, size_t zs) {
+    for (int t = 0; t < T; t++)
+        for (int r = r0; r < n; r++) {
+            float s = z[(size_t)t * zs + r];
+            for (int j = 0; j < nc; j++) {
+                const float p = x[(size_t)t * xs + (size_t)j] * C[(size_t)j * (size_t)n + r];
+                s = s + p;
+            }
+            z[(size_t)t * zs + r] = s;
+        }
+}
+
+CASIE_TARGET_AVX2 static void tcols_avx2(const float *C, int nc, int n, const float *x, size_t xs, int T, float *z,
+                                         size_t zs) {
+    int r0 = 0;
+    TCOLS_TILE(__m256, 8, 2, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps)
+    TCOLS_TILE(__m256, 8, 1, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps)
+    tcols_tail(C, nc, n, r0, x, xs, T, z, zs);
+}
+
+CASIE_TARGET_AVX512 static void tcols_avx512(const float *C, int nc, int n, const float *x, size_t xs, int T, float *z,
+                                             size_t zs) {
+    int r0 = 0;
+    TCOLS_TILE(__m512, 16, 4, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps)
+    TCOLS_TILE(__m512, 16, 1, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps, _mm512_mul_ps)
+    TCOLS_TILE(__m256, 8, 1, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps, _mm256_mul_ps)
+    tcols_tail(C, nc, n, r0, x, xs, T, z, zs);
+}
+#undef TCOLS_TILE
+#endif
+
+INLINE void nnet_add_tcols(int simd, const float *C, int nc, int n, const float *x, size_t xs, int T, float *z,
+                           size_t zs) {
+#if CASIE_X86
+    if (simd == CASIE_SIMD_AVX512) {
+        tcols_avx512(C, nc, n, x, xs, T, z, zs);
+        return;
+    }
+    if (simd == CASIE_SIMD_AVX2) {
+        tcols_avx2(C, nc, n, x, xs, T, z, zs);
+        return;
+    }
+#endif
+    (void)simd;
     for (int t0 = 0; t0 < T; t0 += TCOLS_T) {
         int t1 = t0 + TCOLS_T < T ? t0 + TCOLS_T : T;
         for (int r0 = 0; r0 < n; r0 += TCOLS_R) {
@@ -205,7 +290,6 @@ static void rec_sums_c(const int16_t *q, const int16_t *hq, int Hp, int G, int32
 }
 
 #if CASIE_X86
-#include <immintrin.h>
 CASIE_TARGET_AVX2 static void rec_sums_avx2(const int16_t *q, const int16_t *hq, int Hp, int G, int32_t *acc) {
     int r0 = 0;
     for (; r0 + 64 <= G; r0 += 64) { /* eight vectors of sums in registers */
@@ -440,10 +524,10 @@ INLINE void nnet_head_from_q(int simd, const casie__nnet *n, int h, const void *
 }
 
 /* ---- one copy of each kernel per level (cpu.c's table: the AVX-512 row
- * takes the AVX2 copies) ---- */
+ * takes the AVX2 copies, but for add_tcols) ---- */
 CASIE_COPIES2(nnet_add_tcol, (const float *col, float v, int n, float *z), (col, v, n, z))
-CASIE_COPIES2(nnet_add_tcols, (const float *C, int nc, int n, const float *x, size_t xs, int T, float *z, size_t zs),
-              (C, nc, n, x, xs, T, z, zs))
+CASIE_COPIES3_L(nnet_add_tcols, (const float *C, int nc, int n, const float *x, size_t xs, int T, float *z, size_t zs),
+                (C, nc, n, x, xs, T, z, zs))
 CASIE_COPIES2(nnet_sum2, (const float *a, const float *b, int n, float *z), (a, b, n, z))
 CASIE_COPIES2_L(nnet_project_q,
                 (const casie__nnet *n, const void *P, int nc, const int8_t *v, float vscale, float *z, float *work),
