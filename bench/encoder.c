@@ -73,7 +73,8 @@ static double time_long(const casie_encoder *e, int n, double secs) {
     double t0 = cpu_now();
     casie_error err = {0};
     do {
-        if (casie__encoder_encode_long(e, ids, n, window, stride, 1ull << e->cfg.n_layers, CASIE_Q8_BEST, out, &err)) {
+        if (casie__encoder_encode_long(e, ids, n, window, stride, 1ull << e->cfg.n_layers, CASIE_Q8_BEST, 1, out,
+                                       &err)) {
             fprintf(stderr, "bench: %s\n", err.message);
             exit(1);
         }

@@ -107,7 +107,7 @@ static void *encode_worker(void *arg) {
             exit(1);
         }
         pool_ctx c = {doc, &pc, L, H, doc->n_tokens < pc.n_tokens ? doc->n_tokens : pc.n_tokens, out};
-        if (pc.n && casie__encoder_encode_long_each(j->enc, pc.id, pc.n, 512, 384, (1ull << L) - 1, CASIE_Q8_BEST,
+        if (pc.n && casie__encoder_encode_long_each(j->enc, pc.id, pc.n, 512, 384, (1ull << L) - 1, CASIE_Q8_BEST, 1,
                                                     pool_piece, &c, &e)) {
             fprintf(stderr, "xprobe: %s\n", e.message);
             exit(1);

@@ -572,6 +572,8 @@ typedef struct casie_extract_params {
     float trigger_threshold;  /* keep triggers scoring at least this (0..1) */
     float argument_threshold; /* keep arguments scoring at least this (0..1) */
     int given_triggers;       /* 1: keep doc's events as triggers, redo the rest */
+    int threads;              /* threads for this document's encoder (1..64; 0 counts as 1): a long
+                                 article on a model with an encoder, sooner; the same result */
 } casie_extract_params;
 
 CASIE_API casie_extract_params casie_extract_default_params(void);

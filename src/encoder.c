@@ -23,11 +23,13 @@
 
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 enum {
     MAX_NAME = 1024,
+    MAX_FWD_THREADS = 64,     /* a forward pass's team, at most */
     MPNET_MAX_DISTANCE = 128, /* MPNet's relative positions: the last bucket starts near here */
 };
 
@@ -446,8 +448,100 @@ void casie__encoder_rel_bias(const casie_encoder *enc, int n, float *rel) {
     }
 }
 
+/* One forward pass shared by a team of threads: each takes a share of the
+ * pieces for the products, layer norms and GELU (row by row, so any share
+ * gives the same bits), and a share of the heads for attention, which
+ * reads every piece's keys and values: the team waits for all after the
+ * Q/K/V product and after attention.  Each member has its own attention
+ * scratch (kt, p). */
+typedef struct fwd_team {
+    const casie_encoder *enc;
+    const casie__kernels *K;
+    const uint8_t *mask;
+    uint64_t layers;
+    int n, T;
+    float *x, *qkv, *ctx, *tmp, *ff, *xs, *rel, *out;
+    int8_t *xq;
+    float *kt[MAX_FWD_THREADS], *p[MAX_FWD_THREADS];
+    pthread_barrier_t bar;
+    pthread_mutex_t mu; /* the start: members wait for go, T then final */
+    pthread_cond_t cv;
+    int go;
+} fwd_team;
+
+static void team_wait(fwd_team *tm) {
+    if (tm->T > 1) pthread_barrier_wait(&tm->bar);
+}
+
+static void fwd_member(fwd_team *tm, int t) {
+    const casie_encoder_config *c = &tm->enc->cfg;
+    const casie__kernels *K = tm->K;
+    const int n = tm->n, H = c->hidden, nh = c->n_heads, dh = H / nh, I = c->intermediate;
+    const int i0 = (int)((int64_t)n * t / tm->T), ni = (int)((int64_t)n * (t + 1) / tm->T) - i0;
+    const size_t plane = (size_t)n * (size_t)H, r0 = (size_t)i0;
+    float *x = tm->x + r0 * H, *ctx = tm->ctx + r0 * H, *tmp = tm->tmp + r0 * H, *ff = tm->ff + r0 * I;
+    float *xs = tm->xs + r0, *o = tm->out;
+    /* this member's int8 rows: a block of the widest stride per piece, so
+     * that members quantizing at different strides never overlap */
+    int8_t *xq = tm->xq + r0 * (size_t)(H > I ? align64i(H) : align64i(I));
+    if (tm->layers & 1) {
+        if (ni) memcpy(o + r0 * H, x, (size_t)ni * H * sizeof *x);
+        o += plane;
+    }
+    for (int l = 0; l < c->n_layers && (tm->layers >> (l + 1)); l++) { /* up to the last layer asked for */
+        const casie__enc_layer *L = &tm->enc->layers[l];
+        /* self-attention */
+        if (ni) {
+            K->q8_quantize(x, ni, H, L->qkv.stride, xq, xs);
+            K->q8_matmul(xq, xs, ni, &L->qkv, L->b_qkv, tm->qkv + r0 * 3 * H, 3 * H);
+        }
+        team_wait(tm);
+        for (int h = t; h < nh; h += tm->T)
+            K->attend(tm->qkv + h * dh, tm->qkv + H + h * dh, tm->qkv + 2 * H + h * dh, 3 * H, n, dh, tm->mask,
+                      tm->rel ? tm->rel + (size_t)h * (2 * (size_t)n - 1) : NULL, tm->ctx + h * dh, H, tm->kt[t],
+                      tm->p[t]);
+        team_wait(tm);
+        if (ni) {
+            K->q8_quantize(ctx, ni, H, L->out.stride, xq, xs);
+            K->q8_matmul(xq, xs, ni, &L->out, L->b_out, tmp, H);
+            K->add_layernorm(x, tmp, ni, H, L->ln1_g, L->ln1_b, c->layer_norm_eps, ctx);
+            /* feed-forward */
+            K->q8_quantize(x, ni, H, L->ff1.stride, xq, xs);
+            K->q8_matmul(xq, xs, ni, &L->ff1, L->b_ff1, ff, I);
+            K->gelu(ff, (size_t)ni * (size_t)I);
+            K->q8_quantize(ff, ni, I, L->ff2.stride, xq, xs);
+            K->q8_matmul(xq, xs, ni, &L->ff2, L->b_ff2, tmp, H);
+            K->add_layernorm(x, tmp, ni, H, L->ln2_g, L->ln2_b, c->layer_norm_eps, ctx);
+        }
+        if (l + 1 < 64 && ((tm->layers >> (l + 1)) & 1)) {
+            if (ni) memcpy(o + r0 * H, x, (size_t)ni * H * sizeof *x);
+            o += plane;
+        }
+    }
+}
+
+typedef struct fwd_arg {
+    fwd_team *tm;
+    int t;
+} fwd_arg;
+
+static void *fwd_thread(void *a) {
+    fwd_team *tm = ((fwd_arg *)a)->tm;
+    pthread_mutex_lock(&tm->mu);
+    while (!tm->go)
+        pthread_cond_wait(&tm->cv, &tm->mu);
+    pthread_mutex_unlock(&tm->mu);
+    fwd_member(tm, ((fwd_arg *)a)->t);
+    return NULL;
+}
+
 int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const uint8_t *mask, int n, uint64_t layers,
                            int kernel, float *out, void *work, casie_error *err) {
+    return casie__encoder_forward_threads(enc, ids, mask, n, layers, kernel, 1, out, work, err);
+}
+
+int casie__encoder_forward_threads(const casie_encoder *enc, const int32_t *ids, const uint8_t *mask, int n,
+                                   uint64_t layers, int kernel, int threads, float *out, void *work, casie_error *err) {
     if (!enc || !ids || !out)
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__encoder_forward: no encoder, ids or output");
     const casie_encoder_config *c = &enc->cfg;
@@ -457,30 +551,42 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
     if (layers >> (c->n_layers + 1))
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: layer selection %#llx beyond layer %d",
                             (unsigned long long)layers, c->n_layers);
+    if (threads < 1 || threads > MAX_FWD_THREADS)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder: %d threads, expected 1..%d", threads,
+                            MAX_FWD_THREADS);
     for (int i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= c->n_vocab)
             return casie__error(err, CASIE_ERR_INVALID_ARG, i, "encoder: piece %d has id %d, outside 0..%d", i, ids[i],
                                 c->n_vocab - 1);
     work_layout wl = layout_work(c, n);
+    const int H = c->hidden, dh = H / c->n_heads;
+    const size_t n16 = ((size_t)n + 15) & ~(size_t)15, kt_bytes = up64((size_t)dh * n16 * 4),
+                 p_bytes = up64(4 * n16 * 4);
     void *own = NULL;
-    if (!work) {
-        if (!(own = aligned_alloc(64, wl.total)))
-            return casie__error(err, CASIE_ERR_NOMEM, -1, "encoder: out of memory (%zu bytes of work)", wl.total);
-        work = own;
+    unsigned char *extra = NULL; /* the other members' attention scratch */
+    if (!work && !(own = work = aligned_alloc(64, wl.total)))
+        return casie__error(err, CASIE_ERR_NOMEM, -1, "encoder: out of memory (%zu bytes of work)", wl.total);
+    if (threads > 1 && !(extra = aligned_alloc(64, (size_t)(threads - 1) * (kt_bytes + p_bytes)))) {
+        free(own);
+        return casie__error(err, CASIE_ERR_NOMEM, -1, "encoder: out of memory for %d threads' scratch", threads);
     }
     unsigned char *wb = work;
-    float *x = (float *)(wb + wl.x), *qkv = (float *)(wb + wl.qkv), *ctx = (float *)(wb + wl.ctx);
-    float *tmp = (float *)(wb + wl.tmp), *ff = (float *)(wb + wl.ff), *kt = (float *)(wb + wl.kt);
-    float *p = (float *)(wb + wl.p), *xs = (float *)(wb + wl.xs);
-    int8_t *xq = (int8_t *)(wb + wl.xq);
-    const casie__kernels *K = casie__kernels_at(kernel); /* a level this CPU lacks: its own, as BEST */
-    if (!K) K = casie__kernels_best();
-    const int H = c->hidden, nh = c->n_heads, dh = H / nh;
-    size_t plane = (size_t)n * (size_t)H;
+    fwd_team tm = {.enc = enc, .mask = mask, .layers = layers, .n = n, .T = threads, .out = out};
+    tm.x = (float *)(wb + wl.x), tm.qkv = (float *)(wb + wl.qkv), tm.ctx = (float *)(wb + wl.ctx);
+    tm.tmp = (float *)(wb + wl.tmp), tm.ff = (float *)(wb + wl.ff), tm.xs = (float *)(wb + wl.xs);
+    tm.xq = (int8_t *)(wb + wl.xq);
+    tm.kt[0] = (float *)(wb + wl.kt), tm.p[0] = (float *)(wb + wl.p);
+    for (int t = 1; t < threads; t++) {
+        unsigned char *e = extra + (size_t)(t - 1) * (kt_bytes + p_bytes);
+        tm.kt[t] = (float *)e, tm.p[t] = (float *)(e + kt_bytes);
+    }
+    tm.K = casie__kernels_at(kernel); /* a level this CPU lacks: its own, as BEST */
+    if (!tm.K) tm.K = casie__kernels_best();
 
     /* embeddings: word + position + token type 0, then layer norm.  MPNet
      * numbers the unmasked pieces from pos_offset and gives masked ones
      * the padding's position, pos_offset - 1. */
+    float *x = tm.x;
     for (int i = 0, seen = 0; i < n; i++) {
         const int8_t *wq = enc->word.q + (size_t)ids[i] * enc->word.stride;
         float ws = enc->word.scale[ids[i]];
@@ -490,39 +596,39 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
         for (int d = 0; d < H; d++)
             xi[d] = (float)wq[d] * ws + pe[d] + enc->type[d];
     }
-    K->add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps, ctx);
+    tm.K->add_layernorm(x, NULL, n, H, enc->emb_ln_g, enc->emb_ln_b, c->layer_norm_eps, tm.ctx);
     /* MPNet: each head's bias by offset, shared by every layer */
-    float *rel = enc->rel_bias ? (float *)(wb + wl.rel) : NULL;
-    if (rel) casie__encoder_rel_bias(enc, n, rel);
-    float *o = out;
-    if (layers & 1) {
-        memcpy(o, x, plane * sizeof *x);
-        o += plane;
-    }
+    tm.rel = enc->rel_bias ? (float *)(wb + wl.rel) : NULL;
+    if (tm.rel) casie__encoder_rel_bias(enc, n, tm.rel);
 
-    for (int l = 0; l < c->n_layers && (layers >> (l + 1)); l++) { /* up to the last layer asked for */
-        const casie__enc_layer *L = &enc->layers[l];
-        /* self-attention */
-        K->q8_quantize(x, n, H, L->qkv.stride, xq, xs);
-        K->q8_matmul(xq, xs, n, &L->qkv, L->b_qkv, qkv, 3 * H);
-        for (int h = 0; h < nh; h++)
-            K->attend(qkv + h * dh, qkv + H + h * dh, qkv + 2 * H + h * dh, 3 * H, n, dh, mask,
-                      rel ? rel + (size_t)h * (2 * (size_t)n - 1) : NULL, ctx + h * dh, H, kt, p);
-        K->q8_quantize(ctx, n, H, L->out.stride, xq, xs);
-        K->q8_matmul(xq, xs, n, &L->out, L->b_out, tmp, H);
-        K->add_layernorm(x, tmp, n, H, L->ln1_g, L->ln1_b, c->layer_norm_eps, ctx);
-        /* feed-forward */
-        K->q8_quantize(x, n, H, L->ff1.stride, xq, xs);
-        K->q8_matmul(xq, xs, n, &L->ff1, L->b_ff1, ff, c->intermediate);
-        K->gelu(ff, (size_t)n * (size_t)c->intermediate);
-        K->q8_quantize(ff, n, c->intermediate, L->ff2.stride, xq, xs);
-        K->q8_matmul(xq, xs, n, &L->ff2, L->b_ff2, tmp, H);
-        K->add_layernorm(x, tmp, n, H, L->ln2_g, L->ln2_b, c->layer_norm_eps, ctx);
-        if (l + 1 < 64 && ((layers >> (l + 1)) & 1)) {
-            memcpy(o, x, plane * sizeof *x);
-            o += plane;
+    /* the members start once the team's size is known: a thread that
+     * cannot be started leaves a smaller team, which gives the same bits */
+    pthread_t th[MAX_FWD_THREADS];
+    fwd_arg args[MAX_FWD_THREADS];
+    int started = 1;
+    if (threads > 1) {
+        pthread_mutex_init(&tm.mu, NULL);
+        pthread_cond_init(&tm.cv, NULL);
+        for (; started < threads; started++) {
+            args[started] = (fwd_arg){&tm, started};
+            if (pthread_create(&th[started], NULL, fwd_thread, &args[started])) break;
         }
+        tm.T = started;
+        if (started > 1) pthread_barrier_init(&tm.bar, NULL, (unsigned)started);
+        pthread_mutex_lock(&tm.mu);
+        tm.go = 1;
+        pthread_cond_broadcast(&tm.cv);
+        pthread_mutex_unlock(&tm.mu);
     }
+    fwd_member(&tm, 0);
+    for (int t = 1; t < started; t++)
+        pthread_join(th[t], NULL);
+    if (threads > 1) {
+        if (started > 1) pthread_barrier_destroy(&tm.bar);
+        pthread_cond_destroy(&tm.cv);
+        pthread_mutex_destroy(&tm.mu);
+    }
+    free(extra);
     free(own);
     return CASIE_OK;
 }
@@ -532,7 +638,8 @@ int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const u
 /* ======================================================================== */
 
 int casie__encoder_encode_long_each(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
-                                    uint64_t layers, int kernel, casie__piece_fn each, void *user, casie_error *err) {
+                                    uint64_t layers, int kernel, int threads, casie__piece_fn each, void *user,
+                                    casie_error *err) {
     if (!enc || (!ids && n) || !each || n < 0)
         return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__encoder_encode_long: bad arguments");
     const casie_encoder_config *c = &enc->cfg;
@@ -580,7 +687,8 @@ int casie__encoder_encode_long_each(const casie_encoder *enc, const int32_t *ids
         wids[0] = c->cls_id;
         memcpy(wids + 1, ids + s, (size_t)(e - s) * sizeof *wids);
         wids[m - 1] = c->sep_id;
-        if ((rc = casie__encoder_forward(enc, wids, NULL, m, layers, kernel, wout, work, err))) goto done;
+        if ((rc = casie__encoder_forward_threads(enc, wids, NULL, m, layers, kernel, threads, wout, work, err)))
+            goto done;
         for (int i = s; i < e; i++) {
             if (pick[i] != k) continue;
             const float *h[64];
@@ -610,8 +718,9 @@ static void long_out_piece(void *user, int i, const float *const *h) {
 }
 
 int casie__encoder_encode_long(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
-                               uint64_t layers, int kernel, float *out, casie_error *err) {
+                               uint64_t layers, int kernel, int threads, float *out, casie_error *err) {
     if (!enc || !out) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie__encoder_encode_long: bad arguments");
     long_out o = {out, n, enc->cfg.hidden, n_selected(enc, layers)};
-    return casie__encoder_encode_long_each(enc, ids, n, window, stride, layers, kernel, long_out_piece, &o, err);
+    return casie__encoder_encode_long_each(enc, ids, n, window, stride, layers, kernel, threads, long_out_piece, &o,
+                                           err);
 }

@@ -106,6 +106,12 @@ uint64_t casie__encoder_bind(casie_encoder *enc, const unsigned char *base);
 size_t casie__encoder_work_bytes(const casie_encoder *enc, int n);
 int casie__encoder_forward(const casie_encoder *enc, const int32_t *ids, const uint8_t *mask, int n, uint64_t layers,
                            int kernel, float *out, void *work, casie_error *err);
+/* The same pass by a team of `threads` threads (1..64; the calling one
+ * among them): each takes a share of the pieces for the matrix products,
+ * layer norms and GELU, and a share of the heads for attention.  The same
+ * bits whatever the number; work as above, plus a little per thread. */
+int casie__encoder_forward_threads(const casie_encoder *enc, const int32_t *ids, const uint8_t *mask, int n,
+                                   uint64_t layers, int kernel, int threads, float *out, void *work, casie_error *err);
 /* MPNet's relative position bias for a sequence of n pieces: rel (n_heads,
  * 2n - 1), rel[h][j - i + n - 1] the bias head h adds to query i's score of
  * key j (the buckets of j - i).  Only for an encoder with rel_bias. */
@@ -116,16 +122,17 @@ void casie__encoder_rel_bias(const casie_encoder *enc, int n, float *rel);
  * and each piece takes its vectors from the window where it lies farthest
  * from a cut (a window's end that is not the sequence's own start or end;
  * ties go to the earlier window).  out: as casie__encoder_forward's, each
- * (n, H).
+ * (n, H).  threads: each window's pass by that many (the same bits).
  * Allocates its own scratch; reentrant. */
 int casie__encoder_encode_long(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
-                               uint64_t layers, int kernel, float *out, casie_error *err);
+                               uint64_t layers, int kernel, int threads, float *out, casie_error *err);
 /* The same windows without the whole output: each piece's selected layers
  * are handed to each(user, i, h), h[t] the t-th selected layer's H floats
  * (valid during the call), once per piece, in increasing i.  Memory: one
  * window's states, whatever n. */
 typedef void (*casie__piece_fn)(void *user, int i, const float *const *h);
 int casie__encoder_encode_long_each(const casie_encoder *enc, const int32_t *ids, int n, int window, int stride,
-                                    uint64_t layers, int kernel, casie__piece_fn each, void *user, casie_error *err);
+                                    uint64_t layers, int kernel, int threads, casie__piece_fn each, void *user,
+                                    casie_error *err);
 
 #endif /* CASIE_ENCODER_H */

@@ -31,7 +31,7 @@
 #define NEG (-1e30f)
 
 casie_extract_params casie_extract_default_params(void) {
-    casie_extract_params p = {0.0f, 0.0f, 0};
+    casie_extract_params p = {0.0f, 0.0f, 0, 1};
     return p;
 }
 
@@ -629,7 +629,7 @@ static int extract_run(const casie_model *m, casie_doc *doc, const casie_extract
     casie__tokfeat *tf = casie__doc_tokfeats(doc, &m->clusters);
     scratch *sc = tf ? scratch_get(m, doc) : NULL;
     rc = sc ? CASIE_OK : CASIE_ERR_NOMEM;
-    if (!rc && (rc = casie__doc_xvec(m, doc, &sc->xv, &xown, err))) {
+    if (!rc && (rc = casie__doc_xvec(m, doc, p->threads > 1 ? p->threads : 1, &sc->xv, &xown, err))) {
         scratch_put(m, sc);
         free(tf);
         return rc;
@@ -664,6 +664,8 @@ static int extract_run(const casie_model *m, casie_doc *doc, const casie_extract
 int casie_extract(const casie_model *m, casie_doc *doc, const casie_extract_params *params, casie_error *err) {
     casie_extract_params p = params ? *params : casie_extract_default_params();
     if (!m || !doc) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_extract: no model or document");
+    if (p.threads < 0 || p.threads > 64)
+        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "casie_extract: %d threads, expected 1..64", p.threads);
     return extract_run(m, doc, &p, 0, err);
 }
 

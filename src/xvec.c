@@ -95,7 +95,7 @@ static void pool_piece(void *user, int i, const float *const *h) {
 }
 
 int casie__xvec_compute(const casie_encoder *enc, const struct casie__wordpiece *wp, const casie__xspec *xs,
-                        const casie_doc *doc, float *out, casie_error *err) {
+                        const casie_doc *doc, int threads, float *out, casie_error *err) {
     const int H = casie_encoder_get_config(enc)->hidden;
     const char *name = doc->id ? doc->id : "document";
     memset(out, 0, sizeof(float) * (size_t)doc->n_tokens * (size_t)H);
@@ -124,8 +124,8 @@ int casie__xvec_compute(const casie_encoder *enc, const struct casie__wordpiece 
         goto done;
     }
     /* the windows' states go straight into the tokens: memory is one window's, whatever the length */
-    if ((rc = casie__encoder_encode_long_each(enc, pc.id, pc.n, xs->window, xs->stride, mask, CASIE_Q8_BEST, pool_piece,
-                                              &c, err)))
+    if ((rc = casie__encoder_encode_long_each(enc, pc.id, pc.n, xs->window, xs->stride, mask, CASIE_Q8_BEST, threads,
+                                              pool_piece, &c, err)))
         goto done;
     /* each token's mean over the pieces that overlap it */
     for (int32_t t = 0; t < c.n_tokens; t++) {
@@ -141,7 +141,8 @@ done:
     return rc;
 }
 
-int casie__doc_xvec(const casie_model *m, const casie_doc *doc, const float **out, float **owned, casie_error *err) {
+int casie__doc_xvec(const casie_model *m, const casie_doc *doc, int threads, const float **out, float **owned,
+                    casie_error *err) {
     *out = NULL;
     *owned = NULL;
     if (m->xdim <= 0) return CASIE_OK;
@@ -159,7 +160,7 @@ int casie__doc_xvec(const casie_model *m, const casie_doc *doc, const float **ou
     if (!v)
         return casie__error(err, CASIE_ERR_NOMEM, -1, "%s: out of memory for the encoder's vectors",
                             doc->id ? doc->id : "document");
-    int rc = casie__xvec_compute(m->enc, m->wp, &m->xs, doc, v, err);
+    int rc = casie__xvec_compute(m->enc, m->wp, &m->xs, doc, threads, v, err);
     if (rc) {
         free(v);
         return rc;
@@ -201,7 +202,7 @@ static void *fill_worker(void *arg) {
         if (!v)
             casie__error(&e, rc, -1, "%s: out of memory for the encoder's vectors", doc->id ? doc->id : "document");
         else
-            rc = casie__xvec_compute(j->m->enc, j->m->wp, &j->m->xs, doc, v, &e);
+            rc = casie__xvec_compute(j->m->enc, j->m->wp, &j->m->xs, doc, 1, v, &e);
         if (rc) {
             free(v);
             pthread_mutex_lock(&j->mu);

@@ -21,12 +21,14 @@ void casie__xspec_default(casie__xspec *xs, const casie_encoder *enc, const char
 int casie__xspec_layers(casie__xspec *xs, int first, int last, casie_error *err);
 /* Vectors (doc->n_tokens, hidden) of an analyzed doc: each token's is the
  * mean over its word pieces of xs's mix of the encoder's layers; zeros for a
- * token with no piece. */
+ * token with no piece.  threads: the encoder's team for each window (the
+ * same bits whatever the number). */
 int casie__xvec_compute(const casie_encoder *enc, const struct casie__wordpiece *wp, const casie__xspec *xs,
-                        const casie_doc *doc, float *out, casie_error *err);
+                        const casie_doc *doc, int threads, float *out, casie_error *err);
 /* m's vectors for doc: from m->xcache, else computed into a new array that
  * *owned also points to (the caller frees it).  *out NULL when m has none. */
-int casie__doc_xvec(const casie_model *m, const casie_doc *doc, const float **out, float **owned, casie_error *err);
+int casie__doc_xvec(const casie_model *m, const casie_doc *doc, int threads, const float **out, float **owned,
+                    casie_error *err);
 uint64_t casie__xcache_key(const casie_doc *doc);
 /* Fills a cache with the vectors of docs (analyzed), on `threads` threads;
  * casie__xcache_free frees what it holds. */

@@ -408,7 +408,7 @@ static void test_encode_long(void **state) {
     for (int i = 0; i < N; i++)
         ids[i] = 5 + (i * 11) % 43;
     static float out[2 * N * H], win[2 * W * H];
-    assert_int_equal(casie__encoder_encode_long(e, ids, N, W, ST, 6, CASIE_Q8_BEST, out, &err), 0);
+    assert_int_equal(casie__encoder_encode_long(e, ids, N, W, ST, 6, CASIE_Q8_BEST, 1, out, &err), 0);
     /* windows start at 0, 5, ..., 30 (the last covers 30..39); piece i must
      * equal the window farthest inside, found here by brute force */
     int n_win = 7;
@@ -432,11 +432,56 @@ static void test_encode_long(void **state) {
     /* a sequence that fits one window is the plain pass over [CLS] ids [SEP] */
     float one[5 * H], full[7 * H];
     int32_t ids7[7] = {2, 9, 10, 11, 12, 13, 3};
-    assert_int_equal(casie__encoder_encode_long(e, ids7 + 1, 5, 16, 8, 4, CASIE_Q8_BEST, one, &err), 0);
+    assert_int_equal(casie__encoder_encode_long(e, ids7 + 1, 5, 16, 8, 4, CASIE_Q8_BEST, 1, one, &err), 0);
     assert_int_equal(casie__encoder_forward(e, ids7, NULL, 7, 4, CASIE_Q8_BEST, full, NULL, &err), 0);
     assert_memory_equal(one, full + H, sizeof one);
-    assert_int_equal(casie__encoder_encode_long(e, ids, N, 17, 5, 4, CASIE_Q8_BEST, out, &err), CASIE_ERR_INVALID_ARG);
-    assert_int_equal(casie__encoder_encode_long(e, ids, N, 12, 11, 4, CASIE_Q8_BEST, out, &err), CASIE_ERR_INVALID_ARG);
+    assert_int_equal(casie__encoder_encode_long(e, ids, N, 17, 5, 4, CASIE_Q8_BEST, 1, out, &err),
+                     CASIE_ERR_INVALID_ARG);
+    assert_int_equal(casie__encoder_encode_long(e, ids, N, 12, 11, 4, CASIE_Q8_BEST, 1, out, &err),
+                     CASIE_ERR_INVALID_ARG);
+    casie_encoder_free(e);
+}
+
+/* A pass by a team of threads gives one thread's bits, whatever the team
+ * (more members than pieces included), on every kernel level; a team out
+ * of range is refused. */
+static void test_forward_threads(void **state) {
+    (void)state;
+    casie_error err = {0};
+    casie_encoder *e = casie_encoder_load(g_tiny, &err);
+    assert_non_null(e);
+    enum { N = 15, H = 32, NL = 3 };
+    int32_t ids[N];
+    for (int i = 0; i < N; i++)
+        ids[i] = i == 0 ? e->cfg.cls_id : i == N - 1 ? e->cfg.sep_id : 5 + (i * 7) % 40;
+    static float one[NL * N * H], team[NL * N * H];
+    const uint64_t layers = 1 | 2 | 4; /* embeddings, layers 1 and 2 */
+    int compared = 0;
+    for (int k = CASIE_Q8_PLAIN; k <= CASIE_Q8_VNNI; k++) {
+        if (!casie__q8_supported(k)) continue;
+        for (int n = 1; n <= N; n += 7) {
+            int rc = casie__encoder_forward(e, ids, NULL, n, layers, k, one, NULL, &err);
+            if (rc) print_message("%s\n", err.message);
+            assert_int_equal(rc, 0);
+            for (int t = 2; t <= 5; t++) {
+                memset(team, 0, sizeof team);
+                assert_int_equal(casie__encoder_forward_threads(e, ids, NULL, n, layers, k, t, team, NULL, &err), 0);
+                assert_memory_equal(one, team, (size_t)NL * n * H * sizeof(float));
+                compared++;
+            }
+        }
+    }
+    print_message("forward passes by teams of 2-5 threads compared: %d\n", compared);
+    assert_true(compared >= 4 * 3);
+    assert_int_equal(casie__encoder_forward_threads(e, ids, NULL, N, layers, CASIE_Q8_BEST, 0, team, NULL, &err),
+                     CASIE_ERR_INVALID_ARG);
+    assert_int_equal(casie__encoder_forward_threads(e, ids, NULL, N, layers, CASIE_Q8_BEST, 65, team, NULL, &err),
+                     CASIE_ERR_INVALID_ARG);
+    /* windows too: encode_long with a team */
+    static float lone[2 * N * H], lteam[2 * N * H];
+    assert_int_equal(casie__encoder_encode_long(e, ids + 1, N - 2, 12, 5, 6, CASIE_Q8_BEST, 1, lone, &err), 0);
+    assert_int_equal(casie__encoder_encode_long(e, ids + 1, N - 2, 12, 5, 6, CASIE_Q8_BEST, 3, lteam, &err), 0);
+    assert_memory_equal(lone, lteam, (size_t)2 * (N - 2) * H * sizeof(float));
     casie_encoder_free(e);
 }
 
@@ -1314,6 +1359,7 @@ int main(void) {
         cmocka_unit_test(test_forward_same_on_every_kernel),
         cmocka_unit_test(test_quantize_and_gelu),
         cmocka_unit_test(test_encode_long),
+        cmocka_unit_test(test_forward_threads),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_refuses_bad_files),
         cmocka_unit_test(test_import_refuses),

@@ -161,6 +161,16 @@ static void articles_accurate(void **state) {
         check_golden(path, out);
         free(out);
     }
+    /* one article, its encoder on one thread and on a team of three: the
+     * same bytes */
+    snprintf(path, sizeof path, GDIR "/expected/%s.accurate.json", articles[0]);
+    for (int t = 1; t <= 3; t += 2) {
+        snprintf(args, sizeof args, "extract -m models/casie-accurate.model --threads %d " GDIR "/%s.txt", t,
+                 articles[0]);
+        run_ok(args, &out);
+        check_golden(path, out);
+        free(out);
+    }
 }
 
 /* 64-bit FNV-1a of one output line. */

@@ -353,6 +353,8 @@ static int flush_batch(batch *b) {
     if (!b->n) return 0;
     atomic_store(&b->next, 0);
     int nt = c->threads < b->n ? c->threads : b->n;
+    /* threads no document takes go into their encoders: the same output */
+    c->p.threads = c->threads / nt;
     pthread_t th[64];
     int started = 0;
     for (int t = 1; t < nt; t++)
@@ -624,7 +626,9 @@ static const cli_opt OPTIONS[] = {
      CLI_CALL(set_input_format)},
     {"--jsonl", NULL, NULL, "the same as --input-format jsonl: JSONL records ({\"id\":..., \"text\":...})",
      CLI_CALL(set_input_format)},
-    {"--threads", NULL, "N", "worker threads, 1 to 64 (default: the number of processors, at most 8)",
+    {"--threads", NULL, "N",
+     "worker threads, 1 to 64 (default: the number of processors, at most 8); with\n"
+     "fewer documents than threads, each document's encoder takes the rest",
      CLI_LONG(extract_args, threads, 1, 64)},
     {"--no-scores", NULL, NULL, "leave out the score fields", CLI_FLAG(extract_args, no_scores)},
     {"--trigger-threshold", NULL, "X", "keep triggers scoring at least X (0..1, default 0)",

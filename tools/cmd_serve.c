@@ -493,7 +493,10 @@ static const cli_opt OPTIONS[] = {
      CLI_STRING(serve_args, host)},
     {"--port", NULL, "N", "the port (default 8080)", CLI_LONG(serve_args, port, 1, 65535)},
     {"--model", "-m", "MODEL", "as for casie extract", CLI_STRING(serve_args, model)},
-    {"--threads", NULL, "N", "workers extracting, 1 to 64 (default 2)", CLI_LONG(serve_args, threads, 1, 64)},
+    {"--threads", NULL, "N",
+     "workers extracting, 1 to 64 (default 2); a request alone shares its\n"
+     "encoder's work (the accurate model) with the idle ones",
+     CLI_LONG(serve_args, threads, 1, 64)},
     {"--max-body", NULL, "BYTES", "the largest request body (default 2 MB)",
      CLI_LONG(serve_args, max_body, 1, 256L << 20)},
     {"--max-memory", NULL, "MB",
@@ -558,11 +561,13 @@ int cmd_serve(int argc, char **argv) {
     if (!m) return cli_fail(&err);
     if (a.max_pieces < 0) a.max_pieces = casie_model_has_encoder(m) ? 50000 : 2000000;
     static server s; /* one per process; the threads hold its address */
-    s = (server){.h = {m, (size_t)a.max_body, serve_labels_json(m), (size_t)a.max_mem << 20, (size_t)a.max_pieces},
+    s = (server){.h = {m, (size_t)a.max_body, serve_labels_json(m), (size_t)a.max_mem << 20, (size_t)a.max_pieces,
+                       (int)threads, NULL},
                  .timeout = (double)timeout,
                  .conns = calloc(2 * (size_t)max_conn, sizeof(conn_slot)),
                  .n_slots = 2 * (int)max_conn,
                  .max_live = (int)max_conn};
+    s.h.running = &s.extracting;
     pthread_mutex_init(&s.lock, NULL);
     pthread_mutex_init(&s.qlock, NULL);
     pthread_cond_init(&s.qcond, NULL);

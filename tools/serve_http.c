@@ -227,7 +227,13 @@ static int extract(const serve_ctx *s, const char *ct, const char *fmt, const se
     casie_doc *d = is_text ? casie_doc_from_text(data, body->len, "request", &err)
                            : casie_doc_from_json_opts(data, body->len, "request body", CASIE_READ_TEXT_ONLY, &err);
     if (!d) return answer_error(err.code == CASIE_ERR_NOMEM ? 500 : 400, err.message, out, out_len);
-    if (casie_extract(s->m, d, NULL, &err)) {
+    /* the cores no other extraction holds go into this one's encoder (the
+     * same answer whatever their number) */
+    casie_extract_params p = casie_extract_default_params();
+    int running = s->running ? atomic_load(s->running) : 1;
+    p.threads = s->threads / (running > 1 ? running : 1);
+    p.threads = p.threads < 1 ? 1 : p.threads > 64 ? 64 : p.threads;
+    if (casie_extract(s->m, d, &p, &err)) {
         casie_doc_free(d);
         return answer_error(500, err.message, out, out_len);
     }

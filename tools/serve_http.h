@@ -8,6 +8,7 @@
 #define CASIE_SERVE_HTTP_H
 
 #include <casie.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct serve_ctx {
@@ -16,6 +17,8 @@ typedef struct serve_ctx {
     char *labels;         /* the /v1/labels answer, from serve_labels_json */
     size_t max_memory;    /* 413 when serve_extract_memory of the body is over this (0: no bound) */
     size_t max_pieces;    /* 413 when serve_extract_pieces of the body is over this (0: no bound) */
+    int threads;          /* the workers: an extraction's encoder takes threads / running (at least 1) */
+    atomic_int *running;  /* extractions running, this one included (NULL: one) */
 } serve_ctx;
 
 /* The most memory extracting a body of n bytes with model m takes (bytes),

@@ -79,6 +79,7 @@ class ExtractParams(ctypes.Structure):
         ("trigger_threshold", ctypes.c_float),
         ("argument_threshold", ctypes.c_float),
         ("given_triggers", ctypes.c_int),
+        ("threads", ctypes.c_int),
     ]
 
 
