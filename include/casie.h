@@ -639,7 +639,8 @@ CASIE_API const casie_encoder_config *casie_encoder_get_config(const casie_encod
  * vector, the mean of layers enc_first..enc_last as a model reads them,
  * feeds two linear heads, trigger and argument-role BIO labels of its
  * token, and the top train_layers layers learn from their softmax
- * cross-entropy (AdamW).  The parameters, checked before any work: */
+ * cross-entropy (AdamW), each head's a mean weighted by event_weight.  The
+ * parameters, checked before any work: */
 typedef struct casie_encoder_tune_params {
     int enc_first, enc_last; /* the layers read (1-based, their mean; 0, 0: the last four), as a model's */
     int train_layers;        /* layers enc_last - train_layers + 1 .. enc_last are trained (1..enc_last) */
@@ -652,6 +653,7 @@ typedef struct casie_encoder_tune_params {
     float warmup;            /* the fraction of steps of linear warm-up, in [0, 1); then linear decay */
     float weight_decay;      /* AdamW's decoupled decay, in [0, 1) */
     float clip;              /* the gradients' global L2 norm is clipped to this; 0: never */
+    float event_weight;      /* a piece's loss, per head, times this where its gold label is not O (0, 1000] */
     uint64_t seed;           /* the heads' initial weights and the order of windows */
     casie_log_fn log;        /* one line per tenth of an epoch and per epoch (loss, accuracy), or NULL */
     void *log_user;

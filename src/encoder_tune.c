@@ -50,54 +50,8 @@
 enum {
     TL = 1 + 2 * CASIE_N_SUBTYPES, /* trigger labels: O, B-subtype, I-subtype */
     AL = 1 + 2 * CASIE_N_ROLES,    /* argument labels: O, B-role, I-role */
-    MAX_THREADS = 64,
+    MAX_THREADS = CASIE__TUNE_MAX_THREADS,
 };
-
-/* ======================================================================== */
-/* Parameters                                                               */
-/* ======================================================================== */
-
-casie_encoder_tune_params casie_encoder_tune_default_params(void) {
-    casie_encoder_tune_params p;
-    memset(&p, 0, sizeof p);
-    p.train_layers = 2;
-    p.epochs = 3;
-    p.batch = 8;
-    p.threads = 1;
-    p.lr = 5e-5f;
-    p.head_lr = 1e-3f;
-    p.warmup = 0.1f;
-    p.weight_decay = 0.01f;
-    p.clip = 1.0f;
-    p.seed = 1;
-    return p;
-}
-
-/* The read layers first..last (1-based, as casie__xspec_layers resolves
- * 0s) and every other parameter in its range. */
-static int check_params(const casie__tune_params *p, const casie_encoder_config *c, int *first, int *last,
-                        casie_error *err) {
-    int hi = p->enc_last ? p->enc_last : c->n_layers, lo = p->enc_first ? p->enc_first : hi > 3 ? hi - 3 : 1;
-    if (p->enc_first < 0 || p->enc_last < 0 || lo < 1 || lo > hi || hi > c->n_layers)
-        return casie__error(err, CASIE_ERR_INVALID_ARG, -1, "encoder layers %d..%d: the encoder has layers 1..%d", lo,
-                            hi, c->n_layers);
-#define BAD(cond, ...)                                                                                                 \
-    if (cond) return casie__error(err, CASIE_ERR_INVALID_ARG, -1, __VA_ARGS__)
-    BAD(p->train_layers < 1 || p->train_layers > hi, "train_layers %d: 1..%d (the last layer read)", p->train_layers,
-        hi);
-    BAD(p->epochs < 1 || p->epochs > 1000, "epochs %d: 1..1000", p->epochs);
-    BAD(p->batch < 1 || p->batch > 256, "batch %d: 1..256", p->batch);
-    BAD(p->max_windows < 0, "max_windows %d: 0 or more", p->max_windows);
-    BAD(p->threads < 1 || p->threads > MAX_THREADS, "threads %d: 1..%d", p->threads, MAX_THREADS);
-    BAD(!(p->lr > 0.0f && p->lr < 1.0f), "lr %g: in (0, 1)", (double)p->lr);
-    BAD(!(p->head_lr > 0.0f && p->head_lr < 1.0f), "head_lr %g: in (0, 1)", (double)p->head_lr);
-    BAD(!(p->warmup >= 0.0f && p->warmup < 1.0f), "warmup %g: in [0, 1)", (double)p->warmup);
-    BAD(!(p->weight_decay >= 0.0f && p->weight_decay < 1.0f), "weight_decay %g: in [0, 1)", (double)p->weight_decay);
-    BAD(!(p->clip >= 0.0f && p->clip < 1e9f), "clip %g: 0 or more", (double)p->clip);
-#undef BAD
-    *first = lo, *last = hi;
-    return CASIE_OK;
-}
 
 /* ======================================================================== */
 /* The windows and their labels                                             */
@@ -115,6 +69,8 @@ typedef struct twin {
     uint8_t *arg;   /* (n_lab,) and argument labels (0..AL-1) */
     uint8_t *first; /* (n_lab,) 1: the first piece of its token (accuracy counts it) */
     float *frozen;  /* (n_lab, H) the mix of the frozen read layers, or NULL: none */
+    int n_ev_t;     /* the pieces whose trigger label is not O */
+    int n_ev_a;     /* and whose argument label is not O */
 } twin;
 
 static void twin_free(twin *w) {
@@ -211,6 +167,7 @@ static int doc_windows(const casie__wordpiece *wp, const casie_doc *doc, int d, 
             w->trig[j] = (uint8_t)(tg[t] >= 0 && tg[t] < TL ? tg[t] : 0);
             w->arg[j] = (uint8_t)(ag[t] >= 0 && ag[t] < AL ? ag[t] : 0);
             w->first[j] = pc.tok_first[t] == i;
+            w->n_ev_t += w->trig[j] != 0, w->n_ev_a += w->arg[j] != 0;
             j++;
         }
         room--;
@@ -298,7 +255,8 @@ typedef struct tune_slot {
     casie__enc_layer_f32 *G; /* (n_train,) */
     float *gh;               /* (n_head,) */
     double loss_t, loss_a;
-    long n_lab, n_tok, ok_tok, n_ev, ok_ev; /* tokens (first pieces): all, right; of events, right */
+    double wloss_t, wloss_a, wsum_t, wsum_a; /* the loss weighted by event_weight, and the weights */
+    long n_lab, n_tok, ok_tok, n_ev, ok_ev;  /* tokens (first pieces): all, right; of events, right */
 } tune_slot;
 
 typedef struct tune {
@@ -312,7 +270,8 @@ typedef struct tune {
     int n_win;
     int *order;                      /* (n_win,) this epoch's */
     int step0;                       /* the step's first place in order */
-    float scale;                     /* 1 / the step's labelled pieces */
+    float scale_t, scale_a;          /* 1 / the step's pieces' weights, per head (1 / its pieces: weight 1) */
+    float ev_w;                      /* the weight of a piece whose label is not O (event_weight) */
     casie__enc_layer_f32 *L, *M, *V; /* (n_train,) parameters and AdamW's moments */
     float *hp, *hm, *hv;             /* (n_head,) the heads: Wt (TL, H), bt (TL), Wa (AL, H), ba (AL) */
     size_t n_head;
@@ -472,8 +431,12 @@ static int train_window(void *ctx, int th, int j, casie_error *err) {
             S->n_tok++, S->ok_tok += ok;
             if (yt) S->n_ev++, S->ok_ev += ok;
         }
-        S->loss_t -= log((double)casie__grad_softmax_xent(zt, TL, yt, T->scale, dzt));
-        S->loss_a -= log((double)casie__grad_softmax_xent(za, AL, ya, T->scale, dza));
+        /* a piece inside an event weighs ev_w in its head's loss; the step's scale divides by the weights */
+        const float wt = yt ? T->ev_w : 1.0f, wa = ya ? T->ev_w : 1.0f;
+        const double lt = -log((double)casie__grad_softmax_xent(zt, TL, yt, T->scale_t * wt, dzt));
+        const double la = -log((double)casie__grad_softmax_xent(za, AL, ya, T->scale_a * wa, dza));
+        S->loss_t += lt, S->loss_a += la;
+        S->wloss_t += wt * lt, S->wloss_a += wa * la, S->wsum_t += wt, S->wsum_a += wa;
         S->n_lab++;
         memset(dv, 0, sizeof(float) * (size_t)H);
         head_backward(Wt, TL, v, H, dzt, gWt, gbt, dv);
@@ -530,17 +493,21 @@ static float schedule(long t, long total, long warm) {
 /* One step over windows order[step0 .. step0 + nb): their gradients in
  * their slots, added in slot order into slot 0, clipped, AdamW. */
 static int step(tune *T, const casie__tune_params *p, int nb, long t, long total, long warm, casie_error *err) {
-    long n_lab = 0;
+    long n_lab = 0, ev_t = 0, ev_a = 0;
     for (int j = 0; j < nb; j++) {
         tune_slot *S = &T->slot[j];
         for (int k = 0; k < T->n_train; k++)
             memset(S->G[k].mem, 0, sizeof(float) * S->G[k].n_params);
         memset(S->gh, 0, sizeof(float) * T->n_head);
-        S->loss_t = S->loss_a = 0.0;
+        S->loss_t = S->loss_a = S->wloss_t = S->wloss_a = S->wsum_t = S->wsum_a = 0.0;
         S->n_lab = S->n_tok = S->ok_tok = S->n_ev = S->ok_ev = 0;
-        n_lab += T->win[T->order[T->step0 + j]].n_lab;
+        const twin *w = &T->win[T->order[T->step0 + j]];
+        n_lab += w->n_lab, ev_t += w->n_ev_t, ev_a += w->n_ev_a;
     }
-    T->scale = 1.0f / (float)n_lab;
+    /* weight 1: the sums are n_lab exactly, so 1 / n_lab as without weights */
+    const double W = (double)T->ev_w;
+    T->scale_t = 1.0f / (float)((double)(n_lab - ev_t) + W * (double)ev_t);
+    T->scale_a = 1.0f / (float)((double)(n_lab - ev_a) + W * (double)ev_a);
     int rc = run_jobs(nb, p->threads, train_window, T, err);
     if (rc) return rc;
     tune_slot *S0 = &T->slot[0];
@@ -581,7 +548,7 @@ static int step(tune *T, const casie__tune_params *p, int nb, long t, long total
 
 /* What an epoch (or a tenth of one) adds up, slot by slot in order. */
 typedef struct tally {
-    double loss_t, loss_a;
+    double loss_t, loss_a, wloss_t, wloss_a, wsum_t, wsum_a;
     long n_lab, n_tok, ok_tok, n_ev, ok_ev;
 } tally;
 
@@ -589,8 +556,17 @@ static void tally_add(tally *a, const tune *T, int nb) {
     for (int j = 0; j < nb; j++) {
         const tune_slot *S = &T->slot[j];
         a->loss_t += S->loss_t, a->loss_a += S->loss_a, a->n_lab += S->n_lab;
+        a->wloss_t += S->wloss_t, a->wloss_a += S->wloss_a, a->wsum_t += S->wsum_t, a->wsum_a += S->wsum_a;
         a->n_tok += S->n_tok, a->ok_tok += S->ok_tok, a->n_ev += S->n_ev, a->ok_ev += S->ok_ev;
     }
+}
+
+/* ", weighted L": the loss the layers learn from, each head's weighted
+ * per piece, where event_weight is not 1; else "". */
+static const char *weighted(const tune *T, const tally *a, char *buf, size_t cap) {
+    if (T->ev_w == 1.0f || !(a->wsum_t > 0.0) || !(a->wsum_a > 0.0)) return "";
+    snprintf(buf, cap, ", weighted %.4f", a->wloss_t / a->wsum_t + a->wloss_a / a->wsum_a);
+    return buf;
 }
 
 static int train_epochs(tune *T, const casie__tune_params *p, casie_error *err) {
@@ -609,6 +585,7 @@ static int train_epochs(tune *T, const casie__tune_params *p, casie_error *err) 
             T->order[i] = T->order[r], T->order[r] = tmp;
         }
         tally ep = {0}, part = {0};
+        char wb[40];
         for (int s = 0; s < steps; s++) {
             T->step0 = s * B;
             const int nb = T->n_win - T->step0 < B ? T->n_win - T->step0 : B;
@@ -617,18 +594,18 @@ static int train_epochs(tune *T, const casie__tune_params *p, casie_error *err) 
             tally_add(&ep, T, nb);
             tally_add(&part, T, nb);
             if ((s + 1) % every == 0 && s + 1 < steps) {
-                tlog(p, "epoch %d step %d/%d: loss %.4f (trigger %.4f, argument %.4f), %.1fs", e, s + 1, steps,
+                tlog(p, "epoch %d step %d/%d: loss %.4f (trigger %.4f, argument %.4f%s), %.1fs", e, s + 1, steps,
                      (part.loss_t + part.loss_a) / (double)part.n_lab, part.loss_t / (double)part.n_lab,
-                     part.loss_a / (double)part.n_lab, now_s() - t0);
+                     part.loss_a / (double)part.n_lab, weighted(T, &part, wb, sizeof wb), now_s() - t0);
                 memset(&part, 0, sizeof part);
             }
         }
         tlog(p,
-             "epoch %d: loss %.4f (trigger %.4f, argument %.4f), trigger accuracy %.4f (events' tokens %.4f), "
+             "epoch %d: loss %.4f (trigger %.4f, argument %.4f%s), trigger accuracy %.4f (events' tokens %.4f), "
              "%.1fs",
              e, (ep.loss_t + ep.loss_a) / (double)ep.n_lab, ep.loss_t / (double)ep.n_lab, ep.loss_a / (double)ep.n_lab,
-             ep.n_tok ? (double)ep.ok_tok / (double)ep.n_tok : 0.0, ep.n_ev ? (double)ep.ok_ev / (double)ep.n_ev : 0.0,
-             now_s() - t0);
+             weighted(T, &ep, wb, sizeof wb), ep.n_tok ? (double)ep.ok_tok / (double)ep.n_tok : 0.0,
+             ep.n_ev ? (double)ep.ok_ev / (double)ep.n_ev : 0.0, now_s() - t0);
     }
     return CASIE_OK;
 }
@@ -715,7 +692,7 @@ int casie__encoder_tune(const casie_encoder *enc, casie_doc *const *docs, int n_
     tune T;
     memset(&T, 0, sizeof T);
     int first = 0, last = 0, rc, cap = 0;
-    if ((rc = check_params(p, c, &first, &last, err))) return rc;
+    if ((rc = casie__tune_check_params(p, c, &first, &last, err))) return rc;
     struct stat st;
     if (lstat(out_path, &st) == 0) return casie__error(err, CASIE_ERR_IO, -1, "%s: exists; not replaced", out_path);
     if (c->cls_id < 0 || c->sep_id < 0)
@@ -723,6 +700,7 @@ int casie__encoder_tune(const casie_encoder *enc, casie_doc *const *docs, int n_
     T.enc = enc, T.H = c->hidden, T.first = first, T.last = last, T.n_train = p->train_layers;
     T.t0 = last - p->train_layers + 1;
     T.w_read = 1.0f / (float)(last - first + 1); /* xvec.c's mix */
+    T.ev_w = p->event_weight;
     T.frozen_mask = 1ull << (T.t0 - 1);
     for (int l = first; l < T.t0; l++)
         T.frozen_mask |= 1ull << l;
@@ -755,11 +733,13 @@ int casie__encoder_tune(const casie_encoder *enc, casie_doc *const *docs, int n_
         rc = casie__error(err, CASIE_ERR_NOMEM, -1, "out of memory");
         goto done;
     }
-    long n_lab = 0, n_pieces = 0;
+    long n_lab = 0, n_pieces = 0, ev_t = 0, ev_a = 0;
     for (int i = 0; i < T.n_win; i++)
-        n_lab += T.win[i].n_lab, n_pieces += T.win[i].m;
+        n_lab += T.win[i].n_lab, n_pieces += T.win[i].m, ev_t += T.win[i].n_ev_t, ev_a += T.win[i].n_ev_a;
     tlog(p, "%d documents, %d windows of up to %d pieces (%ld the loss reads); layers %d-%d read, %d-%d trained",
          n_docs, T.n_win, window, n_lab, first, last, T.t0, last);
+    if (T.ev_w != 1.0f)
+        tlog(p, "%ld pieces inside triggers, %ld inside arguments, their loss weighted %g", ev_t, ev_a, (double)T.ev_w);
     if ((rc = run_jobs(T.n_win, threads, frozen_window, &T, err))) goto done;
     tlog(p, "the frozen layers in %.1fs; %.0f MB of their states kept", now_s() - t_start,
          ((double)n_pieces + (T.first < T.t0 ? (double)n_lab : 0.0)) * T.H * 4 / 1e6);

@@ -5,8 +5,9 @@
  * down over the epochs; the written encoder loads, has a new hash and
  * name, the same vocabulary, embeddings and untrained layers byte for
  * byte, other bytes in the trained ones, and runs; two runs (one and two
- * threads) write the same bytes; an existing output is refused and left as
- * it was; bad parameters are refused before any work.
+ * threads) write the same bytes; event_weight 1 is the default, bit for
+ * bit, and another weight changes the result; an existing output is
+ * refused and left as it was; bad parameters are refused before any work.
  */
 #include "test_common.h"
 
@@ -226,6 +227,35 @@ static void test_tune_mpnet(void **state) {
     teardown(&F, outs, 1);
 }
 
+/* event_weight: 1 writes the default's bytes and logs its losses; 5 (the
+ * pieces inside events weighing five times the others) other ones, still
+ * falling. */
+static void test_event_weight(void **state) {
+    (void)state;
+    fixture F;
+    setup_with(&F, TINY_DIR);
+    losses l0 = {0}, l1 = {0}, l5 = {0};
+    casie_encoder_tune_params p = tiny_params(&l0);
+    assert_true(p.event_weight == 1.0f);
+    run_tune(&F, &p, "d.enc");
+    p.event_weight = 1.0f, p.log_user = &l1;
+    run_tune(&F, &p, "w1.enc");
+    p.event_weight = 5.0f, p.log_user = &l5;
+    run_tune(&F, &p, "w5.enc");
+    check_loss_falls(&l5, p.epochs, "tiny BERT, event weight 5");
+    assert_memory_equal(l0.loss, l1.loss, sizeof l0.loss);
+    assert_memory_not_equal(l0.loss, l5.loss, sizeof l0.loss);
+    char pd[160], p1[160], p5[160];
+    out_path(&F, "d.enc", pd, sizeof pd);
+    out_path(&F, "w1.enc", p1, sizeof p1);
+    out_path(&F, "w5.enc", p5, sizeof p5);
+    assert_true(same_file(pd, p1));
+    assert_false(same_file(pd, p5));
+    check_written(&F, "w5.enc", 2, 2);
+    static const char *const outs[] = {"d.enc", "w1.enc", "w5.enc"};
+    teardown(&F, outs, 3);
+}
+
 /* An existing output is refused, untouched; bad parameters before any work. */
 static void test_refusals(void **state) {
     (void)state;
@@ -263,6 +293,9 @@ static void test_refusals(void **state) {
     casie_encoder_tune_params q = p;
     q.lr = 0.0f;
     assert_int_equal(casie_encoder_tune(F.enc, F.docs, N_DOCS, &q, fresh, &err), CASIE_ERR_INVALID_ARG);
+    q = p;
+    q.event_weight = 0.0f;
+    assert_int_equal(casie_encoder_tune(F.enc, F.docs, N_DOCS, &q, fresh, &err), CASIE_ERR_INVALID_ARG);
     struct stat st;
     assert_int_not_equal(lstat(fresh, &st), 0);
     assert_int_equal(casie_encoder_tune(F.enc, F.docs, 0, &p, fresh, &err), CASIE_ERR_EMPTY);
@@ -274,6 +307,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tune_bert),
         cmocka_unit_test(test_tune_mpnet),
+        cmocka_unit_test(test_event_weight),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,7 +92,7 @@ static int cmd_info(int argc, char **argv) {
 typedef struct tune_args {
     const char *corpus, *ids, *encoder, *out, *layers;
     long train_layers, epochs, batch, max_windows, threads, seed;
-    double lr, head_lr, warmup, weight_decay, clip;
+    double lr, head_lr, warmup, weight_decay, clip, event_weight;
 } tune_args;
 
 static const cli_opt TUNE_OPTIONS[] = {
@@ -120,6 +120,10 @@ static const cli_opt TUNE_OPTIONS[] = {
     {"--weight-decay", NULL, "X", "AdamW's weight decay (default 0.01)", CLI_DOUBLE(tune_args, weight_decay, 0, 0.999)},
     {"--clip", NULL, "X", "clip the gradients' global norm to X; 0: never (default 1)",
      CLI_DOUBLE(tune_args, clip, 0, 1e6)},
+    {"--event-weight", NULL, "W",
+     "each piece's loss times W where its gold label (per head) is not O,\n"
+     "normalised by the weights (default 1)",
+     CLI_DOUBLE(tune_args, event_weight, 1e-6, 1000)},
     {"--seed", NULL, "N", "the heads' initial weights and the windows' order (default 1)",
      CLI_LONG(tune_args, seed, 0, 2147483647)},
 };
@@ -161,7 +165,8 @@ static int cmd_tune(int argc, char **argv) {
                    .head_lr = p.head_lr,
                    .warmup = p.warmup,
                    .weight_decay = p.weight_decay,
-                   .clip = p.clip};
+                   .clip = p.clip,
+                   .event_weight = p.event_weight};
     int rc = cli_parse(&TUNE, argc, argv, &a, NULL);
     if (rc != CLI_GO_ON) return rc;
     if (!a.encoder || !a.out) {
@@ -179,7 +184,7 @@ static int cmd_tune(int argc, char **argv) {
     p.train_layers = (int)a.train_layers, p.epochs = (int)a.epochs, p.batch = (int)a.batch;
     p.max_windows = (int)a.max_windows, p.threads = (int)a.threads, p.seed = (uint64_t)a.seed;
     p.lr = (float)a.lr, p.head_lr = (float)a.head_lr, p.warmup = (float)a.warmup;
-    p.weight_decay = (float)a.weight_decay, p.clip = (float)a.clip;
+    p.weight_decay = (float)a.weight_decay, p.clip = (float)a.clip, p.event_weight = (float)a.event_weight;
     p.log = tune_log;
     casie_error err = {0};
     casie_encoder *e = casie_encoder_load(a.encoder, &err);
