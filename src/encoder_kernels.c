@@ -245,6 +245,34 @@ CASIE_TARGET_AVX512 static void context_avx512(const float *p, int n8, int nq, c
 #undef CONTEXT_TILE
 #endif
 
+/* s[a][l] = the sum of p[a][j0 + l] over j0 = 0, 8, ..., n8 - 8, in that
+ * order, for rows a < nq (plain) or all four (AVX2: rows past nq hold
+ * finite scores, summed and not used). */
+static void lane_sums_plain(const float *p, int n8, int nq, float s[4][8]) {
+    for (int a = 0; a < nq; a++) {
+        const float *pa = p + (size_t)a * n8;
+        for (int l = 0; l < 8; l++)
+            s[a][l] = 0.0f;
+        for (int j0 = 0; j0 < n8; j0 += 8)
+            for (int l = 0; l < 8; l++)
+                s[a][l] += pa[j0 + l];
+    }
+}
+
+#if CASIE_X86
+CASIE_TARGET_AVX2 static void lane_sums_avx2(const float *p, int n8, float s[4][8]) {
+    const size_t r = (size_t)n8;
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (int j0 = 0; j0 < n8; j0 += 8) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(p + j0));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(p + r + j0));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(p + 2 * r + j0));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(p + 3 * r + j0));
+    }
+    _mm256_storeu_ps(s[0], s0), _mm256_storeu_ps(s[1], s1), _mm256_storeu_ps(s[2], s2), _mm256_storeu_ps(s[3], s3);
+}
+#endif
+
 /* One head's attention: ctx (n, ldc) columns [0, dh) = softmax(q k^T /
  * sqrt(dh) + bias over unmasked keys) v, with q, k, v (n, ld) views of the
  * fused projection; the bias of query i and key j is rel[j - i + n - 1]
@@ -306,16 +334,22 @@ CASIE_INLINE void attend(int simd, const float *q, const float *k, const float *
             float mx;
             mi = mi < 0 ? (int32_t)(0x80000000u - (uint32_t)mi) : mi;
             memcpy(&mx, &mi, 4);
-            /* the exponentials, then their sum in eight lanes: two loops,
-             * each of which vectorizes */
             for (int j = 0; j < n8; j++)
                 pa[j] = pa[j] == -FLT_MAX ? 0.0f : exp_neg(pa[j] - mx);
-            float s8[8] = {0};
-            for (int j0 = 0; j0 < n8; j0 += 8)
-                for (int l = 0; l < 8; l++)
-                    s8[l] += pa[j0 + l];
-            float sum = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]));
-            float inv = 1.0f / sum;
+        }
+        /* each row's sum in eight lanes, the four rows side by side (four
+         * chains of adds, not one), then the row's total and its scaling */
+        float s8[4][8];
+#if CASIE_X86
+        if (simd >= CASIE_SIMD_AVX2)
+            lane_sums_avx2(p, n8, s8);
+        else
+#endif
+            lane_sums_plain(p, n8, nq, s8);
+        for (int a = 0; a < nq; a++) {
+            const float *t = s8[a];
+            float sum = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+            float inv = 1.0f / sum, *pa = p + (size_t)a * n8;
             for (int j = 0; j < n; j++)
                 pa[j] *= inv;
         }
