@@ -298,6 +298,13 @@ enum { PANEL_TM = 6, PANEL_TP = 4 };
     _mm512_storeu_si512(acc + (t * 4 + 0) * 16, s##t##0), _mm512_storeu_si512(acc + (t * 4 + 1) * 16, s##t##1);        \
     _mm512_storeu_si512(acc + (t * 4 + 2) * 16, s##t##2), _mm512_storeu_si512(acc + (t * 4 + 3) * 16, s##t##3)
 
+/* the four panels' 64 bytes of columns c..c+3, and the broadcast's register */
+#define W4(c)                                                                                                          \
+    const uint8_t *q = pw + (size_t)(c)*16;                                                                            \
+    const __m512i w0 = _mm512_load_si512(q), w1 = _mm512_load_si512(q + ps);                                           \
+    const __m512i w2 = _mm512_load_si512(q + 2 * ps), w3 = _mm512_load_si512(q + 3 * ps);                              \
+    __m512i b
+
 static inline int32_t load4(const int8_t *p) {
     int32_t v;
     memcpy(&v, p, 4);
@@ -310,10 +317,7 @@ CASIE_TARGET_AVX512 __attribute__((noinline)) static void tile_6x4(const int8_t 
     __m512i s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00;
     __m512i s40 = s00, s41 = s00, s42 = s00, s43 = s00, s50 = s00, s51 = s00, s52 = s00, s53 = s00;
     for (int c = 0; c < S; c += 4) {
-        const uint8_t *q = pw + (size_t)c * 16;
-        const __m512i w0 = _mm512_load_si512(q), w1 = _mm512_load_si512(q + ps);
-        const __m512i w2 = _mm512_load_si512(q + 2 * ps), w3 = _mm512_load_si512(q + 3 * ps);
-        __m512i b;
+        W4(c);
         DP4(0);
         DP4(1);
         DP4(2);
@@ -334,15 +338,13 @@ CASIE_TARGET_AVX512 __attribute__((noinline)) static void tile_1x4(const int8_t 
                                                                    int32_t *acc) {
     __m512i s00 = _mm512_setzero_si512(), s01 = s00, s02 = s00, s03 = s00;
     for (int c = 0; c < S; c += 4) {
-        const uint8_t *q = pw + (size_t)c * 16;
-        const __m512i w0 = _mm512_load_si512(q), w1 = _mm512_load_si512(q + ps);
-        const __m512i w2 = _mm512_load_si512(q + 2 * ps), w3 = _mm512_load_si512(q + 3 * ps);
-        __m512i b;
+        W4(c);
         DP4(0);
     }
     ST4(0);
 }
 #undef BX
+#undef W4
 #undef DP4
 #undef ST4
 
